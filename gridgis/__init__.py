@@ -1,0 +1,44 @@
+"""gridgis: build, validate, code, assign and render management grids (网格化服务管理).
+
+The most used functions are available at the top level and imported lazily, so that
+``import gridgis`` stays fast and light::
+
+    import gridgis
+    layers = gridgis.load_sample()
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import GridGISError
+from .rules import Rules, load_rules
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute"
+_LAZY = {
+    "load_sample": "gridgis.samples:load_sample",
+    "generate_district": "gridgis.samples:generate_district",
+    "build_grids": "gridgis.partition:build_grids",
+    "validate": "gridgis.validate:validate",
+    "repair": "gridgis.repair:repair",
+    "assign": "gridgis.assign:assign",
+    "Plan": "gridgis.plan:Plan",
+    "read_vector": "gridgis.io:read_vector",
+    "read_points": "gridgis.io:read_points",
+    "read_table": "gridgis.io:read_table",
+}
+
+__all__ = ["GridGISError", "Rules", "load_rules", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'gridgis' has no attribute {name!r}")
+    module, attr = target.split(":")
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value

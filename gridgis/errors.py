@@ -1,0 +1,82 @@
+"""Exception hierarchy of gridgis.
+
+Every error that comes from bad input is a :class:`GridGISError` subclass whose message names
+*what* is wrong, *where* (file, layer, row or feature) and, when possible, *how to fix it*.
+The CLI maps :class:`GridGISError` to exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class GridGISError(Exception):
+    """Base class of every error raised by gridgis on bad input or impossible requests.
+
+    Parameters
+    ----------
+    message
+        What went wrong.
+    source
+        File path, URL or layer the problem was found in (optional).
+    where
+        Row, feature, key or column the problem is in (optional).
+    fix
+        A hint on how to fix the input (optional).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: object | None = None,
+        where: object | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = None if source is None else str(source)
+        self.where = None if where is None else str(where)
+        self.fix = fix
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        parts = []
+        if self.source:
+            parts.append(f"{self.source}")
+        if self.where:
+            parts.append(f"{self.where}")
+        prefix = ": ".join(parts)
+        text = f"{prefix}: {self.message}" if prefix else self.message
+        if self.fix:
+            text += f" (fix: {self.fix})"
+        return text
+
+
+class InputFileError(GridGISError):
+    """A file cannot be found, opened, decoded or parsed."""
+
+
+class SchemaError(GridGISError):
+    """A required column is missing, or a column has values of the wrong type."""
+
+
+class GeometryError(GridGISError):
+    """Geometries are missing, empty, invalid or of the wrong type."""
+
+
+class CRSError(GridGISError):
+    """A layer has no CRS, an unknown CRS, or coordinates that do not fit its CRS."""
+
+
+class RulesError(GridGISError):
+    """A rules (profile) file is malformed: unknown key, wrong type or value out of range."""
+
+
+class CodeSchemeError(GridGISError):
+    """A grid-code scheme is invalid or cannot hold the grids it must number."""
+
+
+class PartitionError(GridGISError):
+    """The builder cannot produce a partition from the given inputs."""
+
+
+class DatabaseError(GridGISError):
+    """A PostGIS read or write failed."""

@@ -1,0 +1,195 @@
+"""Canonical column names and the one alias table that maps Chinese and English variants to them.
+
+All gridgis functions work with the canonical English names below. Tables read from offices
+arrive with Chinese headers (网格编码, 户数, 经度 …) or other English spellings; pass them through
+:func:`normalize_columns` once, at the boundary (``gridgis.io`` does this for you).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from .errors import SchemaError
+
+# --- canonical column names -------------------------------------------------------------------
+CODE = "code"  # admin unit code (district 6, street 9, community 12 digits)
+NAME = "name"
+PARENT_CODE = "parent_code"
+AREA_KIND = "area_kind"  # communities: "urban" | "rural"
+
+GRID_CODE = "grid_code"
+GRID_NAME = "grid_name"
+COMMUNITY_CODE = "community_code"
+KIND = "kind"  # grids: "basic" or a special kind (school, hospital, market, industrial_park, park …)
+HOUSEHOLDS = "households"
+POPULATION = "population"
+FLAG = "flag"  # builder/validator annotations (e.g. "below_min_allowed")
+
+BUILDING_ID = "building_id"
+FLOORS = "floors"
+USE = "use"
+COMPOUND_ID = "compound_id"
+
+ROAD_ID = "road_id"
+ROAD_CLASS = "road_class"  # "arterial" | "local" | "lane"; rivers use "river"
+
+SITE_ID = "site_id"
+
+ADDRESS_ID = "address_id"
+ADDRESS = "address"
+LON = "lon"
+LAT = "lat"
+
+EVENT_ID = "event_id"
+CATEGORY = "category"
+URGENCY = "urgency"  # 一般 / 重要 / 重要紧急
+STAGE = "stage"  # 上报 / 分拨 / 处置 / 反馈 / 考核
+REPORTED_AT = "reported_at"
+CLOSED_AT = "closed_at"
+
+MATCH = "match"
+MATCH_REASON = "match_reason"
+DISTANCE_M = "distance_m"
+
+URGENCY_LEVELS = ("一般", "重要", "重要紧急")
+STAGES = ("上报", "分拨", "处置", "反馈", "考核")
+SPECIAL_KINDS = ("school", "hospital", "market", "industrial_park", "park", "commercial")
+
+# --- alias table --------------------------------------------------------------------------------
+# canonical name -> accepted spellings (compared after lower-casing and stripping spaces,
+# underscores, hyphens and full-width variants; see _key()).
+ALIASES: dict[str, tuple[str, ...]] = {
+    GRID_CODE: ("网格编码", "网格编号", "网格代码", "网格ID", "grid_id", "gridcode", "grid_no", "wgbm"),
+    GRID_NAME: ("网格名称", "网格名", "gridname", "wgmc"),
+    COMMUNITY_CODE: (
+        "所属社区", "所属社区编码", "社区编码", "村社区编码", "社区代码", "村编码",
+        "community", "community_id", "village_code", "sqbm",
+    ),
+    CODE: ("编码", "代码", "区划代码", "行政区划代码", "统计用区划代码", "adcode", "admin_code", "xzqdm"),
+    NAME: ("名称", "区划名称", "行政区划名称", "admin_name", "xzqmc"),
+    PARENT_CODE: ("上级编码", "上级代码", "所属街道", "所属街道编码", "parent", "parent_id"),
+    AREA_KIND: ("城乡类型", "社区类型", "urban_rural"),
+    KIND: ("网格类型", "类型", "grid_kind", "type", "kind_name"),
+    HOUSEHOLDS: ("户数", "住户数", "总户数", "hh", "household", "households_count", "hushu"),
+    POPULATION: ("人口", "人口数", "常住人口", "总人口", "人数", "pop", "residents", "renkou"),
+    BUILDING_ID: ("建筑编号", "楼栋编号", "楼栋编码", "建筑ID", "bldg_id", "building"),
+    FLOORS: ("层数", "楼层数", "楼层", "levels", "storeys", "stories"),
+    USE: ("用途", "建筑用途", "building_use", "landuse"),
+    COMPOUND_ID: ("小区编号", "小区", "院落编号", "compound"),
+    ROAD_ID: ("道路编号", "道路ID"),
+    ROAD_CLASS: ("道路等级", "等级", "highway", "class", "fclass"),
+    SITE_ID: ("场所编号", "专属场所编号"),
+    ADDRESS_ID: ("地址编号", "地址编码", "地址ID", "addr_id"),
+    ADDRESS: ("地址", "详细地址", "标准地址", "addr", "full_address"),
+    LON: ("经度", "lng", "long", "longitude", "x坐标", "x", "jd"),
+    LAT: ("纬度", "latitude", "y坐标", "y", "wd"),
+    EVENT_ID: ("事件编号", "事件编码", "事件ID", "案件编号", "case_id"),
+    CATEGORY: ("事件类型", "事件类别", "类别", "事件分类", "event_type", "type_name"),
+    URGENCY: ("紧急程度", "紧急度", "事件等级", "priority", "level"),
+    STAGE: ("流程环节", "环节", "状态", "办理状态", "status", "workflow_stage"),
+    REPORTED_AT: ("上报时间", "报告时间", "发生时间", "report_time", "created_at", "reported"),
+    CLOSED_AT: ("办结时间", "结案时间", "关闭时间", "close_time", "closed", "finished_at"),
+}
+
+_FULLWIDTH = str.maketrans({"（": "(", "）": ")", "＿": "_", "－": "-", "　": " "})
+
+
+def _key(name: object) -> str:
+    """Normalised comparison key of a column header."""
+    text = str(name).translate(_FULLWIDTH).strip().lower()
+    text = re.sub(r"\(.*?\)", "", text)  # "经度(WGS84)" -> "经度"
+    return re.sub(r"[\s_\-.]", "", text)
+
+
+def _build_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for canonical, aliases in ALIASES.items():
+        for alias in (canonical, *aliases):
+            key = _key(alias)
+            if key in lookup and lookup[key] != canonical:
+                raise AssertionError(f"alias {alias!r} maps to two columns")
+            lookup[key] = canonical
+    return lookup
+
+
+_LOOKUP = _build_lookup()
+
+
+def canonical_name(header: object) -> str | None:
+    """Return the canonical column name for ``header``, or ``None`` when it is not known.
+
+    Examples
+    --------
+    >>> canonical_name("网格编码"), canonical_name("Longitude"), canonical_name("经度(GCJ02)")
+    ('grid_code', 'lon', 'lon')
+    """
+    return _LOOKUP.get(_key(header))
+
+
+def normalize_columns(
+    df: pd.DataFrame,
+    *,
+    required: Iterable[str] = (),
+    extra_aliases: Mapping[str, str] | None = None,
+    source: object | None = None,
+) -> pd.DataFrame:
+    """Rename known headers of ``df`` to canonical names and check required columns.
+
+    Unknown columns are kept unchanged. When two headers map to the same canonical name, the
+    first one wins and the other keeps its original name.
+
+    Parameters
+    ----------
+    df
+        Table or GeoDataFrame to normalise (not modified; a renamed copy is returned).
+    required
+        Canonical names that must be present after renaming.
+    extra_aliases
+        Additional ``{header: canonical}`` pairs for this call (e.g. ``{"楼号": "building_id"}``).
+    source
+        File or layer name used in error messages.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing; the message lists the headers that were found.
+    """
+    extra = {_key(k): v for k, v in (extra_aliases or {}).items()}
+    rename: dict[object, str] = {}
+    taken: set[str] = set()
+    geometry_name = getattr(df, "_geometry_column_name", None)
+    for col in df.columns:
+        if col == geometry_name:
+            continue
+        target = extra.get(_key(col)) or canonical_name(col)
+        if target is None or target in taken:
+            continue
+        if target != col and target in df.columns and target not in rename.values():
+            # a column already carries the canonical name: keep it, leave this one alone
+            continue
+        rename[col] = target
+        taken.add(target)
+    out = df.rename(columns=rename) if rename else df.copy()
+    missing = [c for c in required if c not in out.columns]
+    if missing:
+        wanted = ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" for m in missing)
+        raise SchemaError(
+            f"missing required column(s) {wanted}; found columns {list(map(str, df.columns))}",
+            source=source,
+            fix="rename the header(s) or pass extra_aliases={'your header': 'canonical'}",
+        )
+    return out
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object | None = None) -> None:
+    """Raise :class:`SchemaError` unless every canonical column in ``columns`` is in ``df``."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"missing required column(s) {missing}; found columns {list(map(str, df.columns))}",
+            source=source,
+            fix="pass the table through gridgis.schema.normalize_columns or rename the headers",
+        )
