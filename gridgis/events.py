@@ -679,7 +679,7 @@ def grid_stats(
     gc = ev[schema.GRID_CODE].astype("string").str.strip()
     known = gc.isin(set(codes)).fillna(False).to_numpy(dtype=bool)
     if STATUS in ev.columns:
-        known &= (ev[STATUS] != INVALID).to_numpy()
+        known = known & (ev[STATUS] != INVALID).to_numpy(dtype=bool)
     unassigned = int((~known).sum())
     ev = ev.loc[known].copy()
     ev[schema.GRID_CODE] = gc[known].astype(str)
@@ -798,9 +798,9 @@ def trend(
 def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Put each event's ``grid_code`` on it (point in polygon), keeping every row.
 
-    Uses :func:`gridgis.assign.assign` when available (its ``match``/``match_reason`` columns
-    explain unassigned rows); otherwise a plain point-in-polygon join, with events outside
-    every grid getting an empty ``grid_code``.
+    Uses :func:`gridgis.assign.assign` (its ``match``/``match_reason``/``distance_m`` columns
+    are added and explain unassigned rows; boundary points go to one grid only); without it, a
+    plain point-in-polygon test. Events outside every grid get an empty ``grid_code``.
     """
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     try:
@@ -808,7 +808,16 @@ def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.
     except ImportError:
         assign = None
     if assign is not None:
-        return assign(events, grids)
+        res = assign(events, grids)
+        table = getattr(res, "table", res)
+        out = events.copy()
+        for col in (schema.GRID_CODE, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M):
+            if col in table.columns:
+                values = table[col]
+                if col == schema.GRID_CODE:
+                    values = values.astype(object).where(values.notna(), "")
+                out[col] = values.to_numpy()
+        return out
     pts = events.to_crs(grids.crs) if events.crs != grids.crs else events
     pts = pts.drop(columns=[schema.GRID_CODE], errors="ignore")
     geoms = pts.geometry.array
