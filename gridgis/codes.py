@@ -667,6 +667,19 @@ def _community_names(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
     return {c: str(n) for c, n in zip(codes, comm[schema.NAME], strict=True) if c is not None}
 
 
+def _with_codes(plan: gpd.GeoDataFrame, community: np.ndarray, codes: np.ndarray
+                ) -> gpd.GeoDataFrame:
+    """Copy of ``plan`` with ``community_code`` and ``grid_code`` set (new columns go first)."""
+    out = plan.copy()
+    for name, values in ((schema.COMMUNITY_CODE, community), (schema.GRID_CODE, codes)):
+        series = pd.Series(values, index=out.index, dtype=object)
+        if name in out.columns:
+            out[name] = series
+        else:
+            out.insert(0, name, series)
+    return out
+
+
 def assign_codes(grids: gpd.GeoDataFrame,
                  scheme: CodeScheme | Mapping | str | Path | None = None,
                  communities: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
@@ -713,11 +726,7 @@ def assign_codes(grids: gpd.GeoDataFrame,
     order = _order_keys(geoms, community, sch.band_height_m)
     serial = _allocate(community, pools, order, np.ones(len(plan), dtype=bool), {},
                        _community_names(communities), "grids")
-    out = plan.copy()
-    out[schema.COMMUNITY_CODE] = pd.Series(community, index=out.index, dtype=object)
-    out[schema.GRID_CODE] = pd.Series(_format(community, pools, serial, sch), index=out.index,
-                                      dtype=object)
-    return out
+    return _with_codes(plan, community, _format(community, pools, serial, sch))
 
 
 # ---- re-coding -------------------------------------------------------------------------------------
@@ -989,9 +998,7 @@ def recode(old_plan: gpd.GeoDataFrame, new_plan: gpd.GeoDataFrame,
     cw = cw.sort_values(["old_code", "new_code"], na_position="last", kind="stable")
     cw = cw.reset_index(drop=True)
 
-    out = new.copy()
-    out[schema.COMMUNITY_CODE] = pd.Series(new_comm, index=out.index, dtype=object)
-    out[schema.GRID_CODE] = pd.Series(codes, index=out.index, dtype=object)
+    out = _with_codes(new, new_comm, codes)
     return RecodeResult(plan=out, crosswalk=cw, retired=sorted(old_codes[~kept_old].tolist()))
 
 
