@@ -71,6 +71,113 @@ def demo(
     run_demo(out, seed=seed, say=say, progress=progress_enabled())
 
 
+def _read_plan(path: Path, layer: str | None):
+    """A plan layer; a plan versions GeoPackage gives its latest version (and known codes)."""
+    from . import io as gio
+    from .versions import META_LAYER, known_codes, load_version
+
+    if layer is None and path.suffix.lower() == ".gpkg" and path.exists() \
+            and META_LAYER in gio.list_layers(path):
+        return load_version(path), known_codes(path)
+    return gio.read_vector(path, layer=layer), []
+
+
+@app.command("recode")
+def recode_cmd(
+    old: Annotated[Path, typer.Argument(help="Previous coded plan (vector file, or a plan "
+                                             "versions .gpkg: its latest version).")],
+    new: Annotated[Path, typer.Argument(help="Redrawn plan (vector file).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Coded new plan (.gpkg, layers "
+                                                          "'grids' and 'crosswalk').")]
+    = Path("recoded.gpkg"),
+    crosswalk: Annotated[Path | None, typer.Option(
+        help="Crosswalk table (.csv/.xlsx/.parquet); default <out>_crosswalk.csv.")] = None,
+    households: Annotated[Path | None, typer.Option(
+        help="Buildings or addresses (with households) that weigh the overlaps.")] = None,
+    scheme: Annotated[Path | None, typer.Option(help="Code scheme TOML (keys at top level or under codes).")] = None,
+    retired: Annotated[Path | None, typer.Option(
+        help="Text file of earlier retired codes, one per line (never reused).")] = None,
+    old_layer: Annotated[str | None, typer.Option(help="Layer of OLD.")] = None,
+    new_layer: Annotated[str | None, typer.Option(help="Layer of NEW.")] = None,
+    households_layer: Annotated[str | None, typer.Option(help="Layer of --households.")] = None,
+    same_threshold: Annotated[float, typer.Option(
+        help="Share of households (or area) both ways above which a grid keeps its code.")]
+    = 0.9,
+) -> None:
+    """Code a redrawn plan, keeping the code of every essentially unchanged grid.
+
+    Writes the coded plan and a crosswalk old_code -> new_code (relations same / split / merged / reshaped / new / retired) for rewriting tables with ``recode-table``. New grids get serials never used before.
+
+    Example: ``gridgis recode plan_2023.gpkg plan_2024.gpkg --households buildings.gpkg -o plan_2024_coded.gpkg``
+    """
+    from . import io as gio
+    from .codes import recode
+
+    old_plan, known = _read_plan(old, old_layer)
+    new_plan = gio.read_vector(new, layer=new_layer)
+    hh = gio.read_vector(households, layer=households_layer) if households else None
+    earlier = list(known)
+    if retired is not None:
+        try:
+            text = retired.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise GridGISError(f"cannot read retired codes ({exc})", source=retired) from None
+        earlier += [line.strip() for line in text.splitlines() if line.strip()]
+    res = recode(old_plan, new_plan, households=hh, scheme=scheme, retired=earlier or None,
+                 same_threshold=same_threshold)
+    gio.write_gpkg({"grids": res.plan, "crosswalk": res.crosswalk}, out)
+    cw_path = crosswalk or out.with_name(f"{out.stem}_crosswalk.csv")
+    gio.write_table(res.crosswalk, cw_path)
+    counts = ", ".join(f"{k} {v}" for k, v in res.summary().items() if v)
+    say(f"{len(res.plan)} grids coded, {len(res.kept)} codes kept, {len(res.retired)} retired "
+        f"({counts})")
+    say(f"wrote {out} and {cw_path}")
+
+
+@app.command("recode-table")
+def recode_table_cmd(
+    table: Annotated[Path, typer.Argument(help="Table to rewrite (.csv/.xlsx/.parquet).")],
+    crosswalk: Annotated[Path, typer.Option(help="Crosswalk written by 'gridgis recode'.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Rewritten table; default <table>_recoded.<ext>.")] = None,
+    column: Annotated[str, typer.Option(help="Code column, e.g. 网格编码.")] = "grid_code",
+    plan: Annotated[Path | None, typer.Option(
+        help="New plan, to place rows of split grids by their coordinates.")] = None,
+    plan_layer: Annotated[str | None, typer.Option(help="Layer of --plan.")] = None,
+    lon: Annotated[str | None, typer.Option(help="Longitude column (detected if omitted).")]
+    = None,
+    lat: Annotated[str | None, typer.Option(help="Latitude column (detected if omitted).")]
+    = None,
+    coords_crs: Annotated[str, typer.Option(help="CRS of the coordinates: EPSG code, GCJ02 "
+                                                 "or BD09.")] = "EPSG:4326",
+    locate: Annotated[str, typer.Option(help="split | all | never.")] = "split",
+    largest: Annotated[bool, typer.Option(
+        "--largest", help="Give rows that stay ambiguous the largest successor.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="Problem rows per code (CSV); default <out>_report.csv.")] = None,
+) -> None:
+    """Rewrite a table's grid codes from old to new with a crosswalk.
+
+    Every row is kept; rows whose old grid was split get their code from their coordinates; ambiguous, retired, unknown and missing codes are listed in the report (exit code 1).
+
+    Example: ``gridgis recode-table events.csv --crosswalk cw.csv --column 网格编码 --plan plan_2024.gpkg -o events_2024.csv``
+    """
+    from . import io as gio
+    from .codes import recode_table
+
+    plan_gdf = gio.read_vector(plan, layer=plan_layer) if plan is not None else None
+    target = out or table.with_name(f"{table.stem}_recoded{table.suffix}")
+    res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
+                       lat=lat, coords_crs=coords_crs, locate=locate,
+                       fallback="largest" if largest else None)
+    rep_path = report or target.with_name(f"{target.stem}_report.csv")
+    gio.write_table(res.report, rep_path)
+    say(", ".join(f"{k} {v}" for k, v in res.counts.items()) + f" rows; wrote {target}")
+    if not res.ok:
+        say(f"[yellow]some rows have no new code: see {rep_path}[/]")
+        raise typer.Exit(EXIT_VIOLATIONS)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app and maps errors to exit codes."""
     try:
