@@ -403,10 +403,9 @@ def parse_codes(codes: Iterable[object], scheme: CodeScheme | Mapping | str | Pa
 
     Examples
     --------
-    >>> parse_codes(["430302001001007", "bad"])[["community_code", "serial", "valid"]]
-      community_code  serial  valid
-    0   430302001001       7   True
-    1           <NA>    <NA>  False
+    >>> p = parse_codes(["430302001001007", "430302001001901", "bad"])
+    >>> p["community_code"][0], int(p["serial"][1]), p["range_key"][1], p["valid"].tolist()
+    ('430302001001', 901, 'special', [True, True, False])
     """
     sch = load_scheme(scheme)
     idx, uniq = _codes_factorized(list(codes) if not isinstance(codes, (pd.Series, np.ndarray))
