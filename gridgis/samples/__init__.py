@@ -1,0 +1,34 @@
+"""Deterministic sample district for tests, notebooks, benchmarks and documentation.
+
+The sample is a synthetic district around Xiangtan, Hunan (雨湖区, code 430302) in
+EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 114E, metres) with ten layers:
+``district``, ``streets``, ``communities``, ``roads``, ``rivers``, ``buildings``,
+``special_sites``, ``addresses``, ``events`` and ``hotspots`` (see data/samples/README.md).
+
+>>> from gridgis.samples import load_sample
+>>> layers = load_sample()
+>>> sorted(layers)[:3]
+['addresses', 'buildings', 'communities']
+"""
+
+from __future__ import annotations
+
+from ._api import (
+    LAYERS,
+    SAMPLE_DIR,
+    SAMPLE_GPKG,
+    generate_district,
+    generate_points,
+    load_sample,
+    write_sample,
+)
+
+__all__ = [
+    "LAYERS",
+    "SAMPLE_DIR",
+    "SAMPLE_GPKG",
+    "generate_district",
+    "generate_points",
+    "load_sample",
+    "write_sample",
+]

@@ -1,0 +1,186 @@
+"""Synthetic grid events for one year (2025) with a few planted spatial hot spots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+CATEGORIES = ("环境卫生", "占道经营", "治安隐患", "矛盾纠纷", "设施损坏", "违章搭建", "消防安全",
+              "噪音扰民", "水电气故障")
+URGENCY = ("一般", "重要", "重要紧急")
+DEADLINE_DAYS = {"一般": 7.0, "重要": 3.0, "重要紧急": 1.0}
+UTILITY = "水电气故障"
+YEAR_START = np.datetime64("2025-01-01T00:00:00")
+EXTRACTED_AT = np.datetime64("2026-01-01T00:00:00")
+
+# category mix by where the event happens
+_MIX = {
+    "building": {"环境卫生": 0.17, "占道经营": 0.02, "治安隐患": 0.09, "矛盾纠纷": 0.18,
+                 "设施损坏": 0.07, "违章搭建": 0.11, "消防安全": 0.10, "噪音扰民": 0.12,
+                 "水电气故障": 0.14},
+    "road": {"环境卫生": 0.25, "占道经营": 0.33, "治安隐患": 0.08, "设施损坏": 0.25,
+             "违章搭建": 0.05, "噪音扰民": 0.04},
+    "site": {"环境卫生": 0.28, "占道经营": 0.18, "治安隐患": 0.18, "消防安全": 0.16,
+             "矛盾纠纷": 0.12, "噪音扰民": 0.08},
+}
+_HOURS = np.array([1, 0.5, 0.3, 0.3, 0.4, 0.8, 2, 4, 7, 9, 9, 8, 6, 6, 8, 9, 9, 8, 6, 5, 4, 3, 2,
+                   1.5])
+_NIGHT_HOURS = np.array([3, 2, 1, 0.5, 0.2, 0.2, 0.3, 0.5, 0.5, 0.5, 0.5, 0.5, 0.8, 0.8, 0.8, 0.8,
+                         1, 1.5, 3, 5, 7, 8, 8, 6])
+
+
+def _cat(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
+    names = list(mix)
+    p = np.array([mix[k] for k in names], float)
+    return np.asarray(names, dtype=object)[rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+def _times(rng: np.random.Generator, n: int, hours: np.ndarray = _HOURS) -> np.ndarray:
+    """Report times in 2025: summer a little busier, weekends quieter, daytime peaks."""
+    doy = np.arange(365)
+    w = (1 + 0.25 * np.sin(2 * np.pi * (doy - 100) / 365)) * np.where((doy + 2) % 7 >= 5, 0.7, 1.0)
+    day = rng.choice(365, size=n, p=w / w.sum())
+    hour = rng.choice(24, size=n, p=hours / hours.sum())
+    sec = day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
+    return YEAR_START + sec.astype("timedelta64[s]")
+
+
+def _inside(xy: np.ndarray, area, fallback: np.ndarray) -> np.ndarray:
+    ok = shapely.contains_xy(area, xy[:, 0], xy[:, 1])
+    out = xy.copy()
+    out[~ok] = fallback[~ok]
+    return out
+
+
+def event_table(rng: np.random.Generator, category: np.ndarray, reported: np.ndarray) -> dict:
+    """Urgency, stage and closing time for events with given categories and report times."""
+    n = len(category)
+    hot = np.isin(category, ("消防安全", UTILITY))
+    u = np.where(hot[:, None], [[0.45, 0.35, 0.20]], [[0.74, 0.21, 0.05]])
+    r = rng.uniform(size=n)
+    urg_idx = (r[:, None] > np.cumsum(u, axis=1)[:, :2]).sum(axis=1)
+    urgency = np.asarray(URGENCY, dtype=object)[urg_idx]
+    deadline = np.array([DEADLINE_DAYS[k] for k in URGENCY])[urg_idx]
+    deadline = np.where(category == UTILITY, np.minimum(deadline, 1.0), deadline)
+    late = rng.uniform(size=n) < 0.08
+    frac = np.where(late, rng.uniform(1.05, 3.0, n), rng.beta(1.6, 3.5, n))
+    dur_s = np.maximum(600, frac * deadline * 86400).astype("int64")
+    closed = reported + dur_s.astype("timedelta64[s]")
+    stuck = rng.uniform(size=n) < 0.015
+    open_ = (closed > EXTRACTED_AT) | stuck
+    stage = np.where(rng.uniform(size=n) < 0.88, "考核", "反馈").astype(object)
+    open_stage = np.asarray(("上报", "分拨", "处置"), dtype=object)[
+        rng.choice(3, size=n, p=[0.15, 0.25, 0.60])]
+    stage = np.where(open_, open_stage, stage)
+    closed = np.where(open_, np.datetime64("NaT"), closed)
+    return {"urgency": urgency, "stage": stage, "closed_at": closed}
+
+
+def make_events(b, a: dict, rng: np.random.Generator, scale: float):
+    """Events and hot spots of the built district in its local frame.
+
+    Returns ``(events, hotspots)``: dicts of column arrays with ``x``/``y`` in the local frame.
+    """
+    D = b.D
+    res = (a["use"] == "residential") & (a["households"] > 0)
+    bxy = np.c_[a["cx"], a["cy"]]
+    n_bg = int(round(10600 * scale))
+    n_bld = int(n_bg * 0.62)
+    n_road = int(n_bg * 0.28)
+    n_site = n_bg - n_bld - n_road
+    # at homes (weighted by households, damped so big compounds do not dominate)
+    w = a["households"][res].astype(float) ** 0.6
+    k = rng.choice(np.flatnonzero(res), size=n_bld, p=w / w.sum())
+    xy_b = bxy[k] + rng.normal(0, 10, (n_bld, 2))
+    xy_b = _inside(xy_b, D, bxy[k])
+    cat_b = _cat(rng, _MIX["building"], n_bld)
+    # along streets (urban streets busier)
+    roads = [ln for ln in b.road_lines if ln.kind in ("arterial", "local")]
+    rg = np.array([ln.geom for ln in roads], dtype=object)
+    rlen = shapely.length(rg)
+    urb = shapely.within(shapely.point_on_surface(rg), b.U)
+    wr = rlen * np.where(urb, 4.0, 0.6)
+    kr = rng.choice(len(rg), size=n_road, p=wr / wr.sum())
+    pos = rng.uniform(0, 1, n_road)
+    anchor = shapely.get_coordinates(shapely.line_interpolate_point(rg[kr], pos, normalized=True))
+    xy_r = _inside(anchor + rng.normal(0, 6, (n_road, 2)), D, anchor)
+    cat_r = _cat(rng, _MIX["road"], n_road)
+    # at special sites
+    sites = [s for s in b.sites if s["kind"] != "industrial_park"] or b.sites
+    sc = np.array([s["poly"].centroid.coords[0] for s in sites])
+    ks = rng.integers(0, len(sites), n_site)
+    xy_s = _inside(sc[ks] + rng.normal(0, 25, (n_site, 2)), D, sc[ks])
+    cat_s = _cat(rng, _MIX["site"], n_site)
+
+    # planted hot spots
+    spots = _hotspots(b, a, rng)
+    xy_h, cat_h, hours_h = [], [], []
+    for sp in spots:
+        m = sp["n_events"]
+        r = sp["radius_m"]
+        pts = np.empty((0, 2))
+        while len(pts) < m:
+            cand = sp["xy"] + rng.normal(0, r / 2, (3 * m, 2))
+            ok = (np.hypot(*(cand - sp["xy"]).T) <= r) & shapely.contains_xy(D, cand[:, 0], cand[:, 1])
+            ok &= ~shapely.contains_xy(b.W, cand[:, 0], cand[:, 1])
+            pts = np.vstack([pts, cand[ok]])
+        xy_h.append(pts[:m])
+        own = rng.uniform(size=m) < 0.85
+        cat_h.append(np.where(own, sp["category"], _cat(rng, _MIX["building"], m)))
+        hours_h.append(sp["hours"])
+    xy = np.vstack([xy_b, xy_r, xy_s, *xy_h])
+    category = np.concatenate([cat_b, cat_r, cat_s, *cat_h]).astype(object)
+    rep = [_times(rng, n_bld + n_road + n_site)]
+    for pts, hours in zip(xy_h, hours_h, strict=True):
+        rep.append(_times(rng, len(pts), hours))
+    reported = np.concatenate(rep)
+    order = np.lexsort((xy[:, 0], reported))
+    xy, category, reported = xy[order], category[order], reported[order]
+    table = event_table(rng, category, reported)
+    events = {"category": category, "reported_at": reported, **table, "x": xy[:, 0], "y": xy[:, 1]}
+    hot = {
+        "name": [s["name"] for s in spots],
+        "category": [s["category"] for s in spots],
+        "radius_m": np.array([s["radius_m"] for s in spots], float),
+        "n_events": np.array([s["n_events"] for s in spots], "int64"),
+        "x": np.array([s["xy"][0] for s in spots]),
+        "y": np.array([s["xy"][1] for s in spots]),
+    }
+    return events, hot
+
+
+def _hotspots(b, a: dict, rng: np.random.Generator) -> list[dict]:
+    """Three or four planted clusters at places where such events really pile up."""
+    spots = []
+    markets = [s for s in b.sites if s["kind"] == "market"]
+    if markets:
+        m = max(markets, key=lambda s: s["poly"].area)
+        spots.append(dict(name="农贸市场周边占道经营", category="占道经营", radius_m=150.0,
+                          n_events=int(rng.integers(550, 650)),
+                          xy=np.asarray(m["poly"].centroid.coords[0]), hours=_HOURS))
+    comm = [s for s in b.sites if s["kind"] == "commercial"]
+    if comm:
+        c = min(comm, key=lambda s: s["poly"].centroid.distance(shapely.Point(b.Cu)))
+        spots.append(dict(name="商业街夜间噪音", category="噪音扰民", radius_m=180.0,
+                          n_events=int(rng.integers(450, 550)),
+                          xy=np.asarray(c["poly"].centroid.coords[0]), hours=_NIGHT_HOURS))
+    low = [c for c in b.compounds if c["kind"] == "lowrise"]
+    if low:
+        counts = {c["id"]: int((a["compound"] == c["id"]).sum()) for c in low}
+        best = max(low, key=lambda c: (counts[c["id"]], c["id"]))
+        m = a["compound"] == best["id"]
+        spots.append(dict(name="老旧街区环境卫生", category="环境卫生", radius_m=120.0,
+                          n_events=int(rng.integers(380, 450)),
+                          xy=np.array([a["cx"][m].mean(), a["cy"][m].mean()]), hours=_HOURS))
+    if b.hamlets:
+        h = min(b.hamlets, key=lambda h: (shapely.Point(h["centre"]).distance(b.U), h["id"]))
+        spots.append(dict(name="城乡结合部违章搭建", category="违章搭建", radius_m=200.0,
+                          n_events=int(rng.integers(380, 450)), xy=np.asarray(h["centre"]),
+                          hours=_HOURS))
+    return spots
+
+
+def to_frame_times(values: np.ndarray) -> pd.Series:
+    """datetime64[s] array (with NaT) as a pandas datetime64[ms] Series."""
+    return pd.Series(pd.to_datetime(values)).astype("datetime64[ms]")
