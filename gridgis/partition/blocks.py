@@ -1,0 +1,187 @@
+"""Blocks: faces of the noded line arrangement (community boundaries, roads, rivers, sites).
+
+All boundaries of a district are noded *together* (one ``unary_union`` of every line) and
+polygonized once. Every community, special site and locked grid is then exactly a union of
+faces, and neighbouring faces share identical vertices, so any grouping of faces (blocks, units,
+grids) is a valid polygon coverage (``shapely.coverage_is_valid``) that tiles its community.
+Thin or tiny faces (slivers left by nearly coincident lines) are merged into the neighbour they
+share the longest boundary with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from .geom import SharedEdges, shared_edges
+
+
+@dataclass
+class Arrangement:
+    """Faces of a noded line arrangement with their measures and shared edges."""
+
+    faces: np.ndarray
+    area: np.ndarray
+    perimeter: np.ndarray
+    rep: np.ndarray  # representative points (shapely Points)
+    edges: SharedEdges
+
+
+def as_lines(geoms: np.ndarray) -> np.ndarray:
+    """Linework of any geometries: polygon rings, lines; points are dropped."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return np.empty(0, dtype=object)
+    parts = shapely.get_parts(geoms)
+    parts = parts[~shapely.is_empty(parts)]
+    tid = shapely.get_type_id(parts)
+    poly = tid == 3
+    lines = [parts[(tid == 1) | (tid == 2)]]
+    if poly.any():
+        lines.append(shapely.get_rings(parts[poly]))
+    out = np.concatenate(lines) if lines else np.empty(0, dtype=object)
+    return out[~shapely.is_empty(out)]
+
+
+def arrangement(lines: np.ndarray) -> Arrangement:
+    """Node ``lines`` together and polygonize them into faces.
+
+    The noding is one ``unary_union`` (OverlayNG, robust with snapping fallbacks); faces are
+    returned in GEOS order, which is deterministic for a given input order.
+    """
+    lines = np.asarray(lines, dtype=object)
+    noded = shapely.unary_union(lines)
+    parts = shapely.get_parts(noded)
+    faces = shapely.get_parts(shapely.polygonize(parts))
+    faces = faces[shapely.area(faces) > 0]
+    return Arrangement(
+        faces=faces,
+        area=shapely.area(faces),
+        perimeter=shapely.length(faces),
+        rep=shapely.point_on_surface(faces),
+        edges=shared_edges(faces),
+    )
+
+
+def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within") -> np.ndarray:
+    """Index of the first polygon (lowest index) containing each point, ``-1`` when none."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0 or len(polys) == 0:
+        return out
+    tree = shapely.STRtree(polys)
+    pi, gi = tree.query(points, predicate=predicate)
+    if len(pi):
+        order = np.lexsort((gi, pi))
+        pi, gi = pi[order], gi[order]
+        first = np.concatenate([[True], pi[1:] != pi[:-1]])
+        out[pi[first]] = gi[first]
+    return out
+
+
+def containers(points: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ``(point, polygon)`` pairs with the point within the polygon."""
+    if len(points) == 0 or len(polys) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pi, gi = shapely.STRtree(polys).query(points, predicate="within")
+    return pi, gi
+
+
+def group_perimeter(labels: np.ndarray, arr: Arrangement, n_groups: int) -> np.ndarray:
+    """Perimeter of each union of faces ``labels == g`` (exact, from shared edges)."""
+    valid = labels >= 0
+    per = np.bincount(labels[valid], weights=arr.perimeter[valid], minlength=n_groups)
+    li, lj = labels[arr.edges.i], labels[arr.edges.j]
+    internal = (li == lj) & (li >= 0)
+    per -= 2 * np.bincount(li[internal], weights=arr.edges.length[internal], minlength=n_groups)
+    return np.maximum(per, 0.0)
+
+
+def _find(parent: dict[int, int], x: int) -> int:
+    while parent.get(x, x) != x:
+        x = parent[x]
+    return x
+
+
+def merge_slivers(
+    arr: Arrangement,
+    group: np.ndarray,
+    *,
+    min_area: float,
+    min_thinness: float,
+    max_width: float,
+    protect: np.ndarray | None = None,
+) -> np.ndarray:
+    """Merge sliver faces into neighbours of the same ``group``; returns a block label per face.
+
+    A block is a sliver when its area is below ``min_area``, or when its Polsby–Popper
+    thinness is below ``min_thinness`` *and* its mean width ``2A/P`` is below ``max_width``.
+    A sliver joins the neighbour (same group, ``group >= 0``) it shares the longest boundary
+    with, preferring non-slivers. Faces with ``group < 0`` are never merged. ``protect`` marks
+    faces that must not be absorbed into others (they may still absorb slivers).
+    """
+    n = len(arr.faces)
+    lab = np.arange(n, dtype=np.int64)
+    lab[group < 0] = -1
+    if protect is None:
+        protect = np.zeros(n, dtype=bool)
+    ei, ej, elen = arr.edges.i, arr.edges.j, arr.edges.length
+    same_group = (group[ei] == group[ej]) & (group[ei] >= 0)
+    ei, ej, elen = ei[same_group], ej[same_group], elen[same_group]
+    for _ in range(50):
+        valid = lab >= 0
+        area = np.bincount(lab[valid], weights=arr.area[valid], minlength=n)
+        per = group_perimeter(lab, arr, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thin = np.where(per > 0, 4 * np.pi * area / per**2, 1.0)
+            width = np.where(per > 0, 2 * area / per, np.inf)
+        is_block = np.zeros(n, dtype=bool)
+        is_block[lab[valid]] = True
+        prot = np.zeros(n, dtype=bool)
+        prot[lab[valid & protect]] = True
+        sliver = is_block & ~prot & (
+            (area < min_area) | ((thin < min_thinness) & (width < max_width))
+        )
+        if not sliver.any():
+            break
+        bi, bj = lab[ei], lab[ej]
+        cross = bi != bj
+        bi, bj, bl = bi[cross], bj[cross], elen[cross]
+        # shared length between blocks (both directions)
+        src = np.concatenate([bi, bj])
+        dst = np.concatenate([bj, bi])
+        ln = np.concatenate([bl, bl])
+        key = src * n + dst
+        uk, inv = np.unique(key, return_inverse=True)
+        tot = np.bincount(inv, weights=ln)
+        s_of, d_of = uk // n, uk % n
+        cand = sliver[s_of]
+        s_of, d_of, tot = s_of[cand], d_of[cand], tot[cand]
+        if len(s_of) == 0:
+            break
+        # rank: non-sliver targets first, then longest shared boundary, then lowest label
+        order = np.lexsort((d_of, -tot, sliver[d_of].astype(int), s_of))
+        s_of, d_of = s_of[order], d_of[order]
+        first = np.concatenate([[True], s_of[1:] != s_of[:-1]])
+        target = dict(zip(s_of[first].tolist(), d_of[first].tolist(), strict=True))
+        # union-find so chains of slivers resolve; process smallest slivers first
+        parent: dict[int, int] = {}
+        changed = False
+        for s in sorted(target, key=lambda b: (area[b], b)):
+            rs, rt = _find(parent, s), _find(parent, target[s])
+            if rs != rt:
+                parent[rs] = rt
+                changed = True
+        if not changed:
+            break
+        mapping = np.arange(n)
+        for x in list(parent):
+            mapping[x] = _find(parent, x)
+        lab = np.where(lab >= 0, mapping[np.maximum(lab, 0)], -1)
+    # compact labels: 0..B-1 in order of first face
+    valid = lab >= 0
+    uniq, inv = np.unique(lab[valid], return_inverse=True)
+    out = np.full(n, -1, dtype=np.int64)
+    out[valid] = inv
+    return out

@@ -1,0 +1,82 @@
+"""Special sites and locked grids: inputs that the basic-grid problem must leave alone.
+
+Both are turned into face labels of the global arrangement (see :mod:`.blocks`): a face whose
+representative point lies in a special site of its own community belongs to that site's
+special grid, a face inside a locked grid of its community belongs to that grid (locked grids
+win over sites). Everything else is basic land, partitioned into basic grids.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..errors import GeometryError, SchemaError
+from .blocks import containers, first_container
+
+
+def community_of(geoms: np.ndarray, given: pd.Series | None, comm_codes: np.ndarray,
+                 comm_geoms: np.ndarray) -> np.ndarray:
+    """Community index of each feature: its ``community_code`` when given and known, else the
+    community holding its representative point (``-1`` when none)."""
+    import shapely
+
+    idx = first_container(shapely.point_on_surface(geoms), comm_geoms, predicate="intersects")
+    if given is not None:
+        lookup = {c: i for i, c in enumerate(comm_codes.tolist())}
+        g = given.astype("string").fillna("").str.strip().to_numpy()
+        known = np.array([lookup.get(c, -1) for c in g], dtype=np.int64)
+        idx = np.where(known >= 0, known, idx)
+    return idx
+
+
+def prepare_polygons(gdf: gpd.GeoDataFrame | None, what: str, crs, required: list[str]
+                     ) -> gpd.GeoDataFrame | None:
+    """Normalise a polygon layer (sites, locked grids) and move it to the metric ``crs``."""
+    if gdf is None or len(gdf) == 0:
+        return None
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise SchemaError(f"{what} must be a GeoDataFrame", source=what)
+    out = schema.normalize_columns(gdf, required=required, source=what)
+    if out.crs is None:
+        from ..errors import CRSError
+
+        raise CRSError(f"{what} layer has no CRS", source=what, fix="set it with gdf.set_crs(...)")
+    geom = out.geometry
+    bad = geom.isna() | geom.is_empty | ~geom.geom_type.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        first = out.index[bad.to_numpy()][0]
+        raise GeometryError(
+            f"{int(bad.sum())} feature(s) without a polygon geometry",
+            source=what,
+            where=f"row {first}",
+            fix="drop or redraw these features",
+        )
+    out = out.to_crs(crs)
+    invalid = ~out.geometry.is_valid
+    if invalid.any():
+        out.loc[invalid, out.geometry.name] = out.geometry[invalid].make_valid()
+    return out
+
+
+def owner_labels(
+    rep_points: np.ndarray,
+    face_comm: np.ndarray,
+    polys: np.ndarray,
+    poly_comm: np.ndarray,
+) -> np.ndarray:
+    """Index of the first polygon of the face's own community containing the face, else -1."""
+    out = np.full(len(rep_points), -1, dtype=np.int64)
+    if polys is None or len(polys) == 0:
+        return out
+    fi, pi = containers(rep_points, polys)
+    ok = (face_comm[fi] >= 0) & ((poly_comm[pi] == face_comm[fi]) | (poly_comm[pi] < 0))
+    fi, pi = fi[ok], pi[ok]
+    if len(fi):
+        order = np.lexsort((pi, fi))
+        fi, pi = fi[order], pi[order]
+        first = np.concatenate([[True], fi[1:] != fi[:-1]])
+        out[fi[first]] = pi[first]
+    return out
