@@ -553,3 +553,28 @@ def test_recode_table_million_rows_is_fast(recoded):
     elapsed = time.perf_counter() - t
     assert len(out.table) == n and out.table["grid_code"].notna().all()
     assert elapsed < 10, f"{elapsed:.1f} s"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keep=st.integers(0, 12), add=st.integers(0, 8), seed=st.integers(0, 10_000),
+       use_hh=st.booleans())
+def test_recode_invariants_under_random_redraws(comm, seeds, old_plan, hh, keep, add, seed,
+                                                use_hh):
+    if keep + add == 0:
+        add = 1
+    new = redraw(comm, seeds, C3, keep=keep, add=add, seed=seed)
+    res = recode(old_plan, new, households=hh if use_hh else None)
+    codes = res.plan["grid_code"]
+    assert codes.is_unique and codes.str.fullmatch(r"\d{15}").all()
+    assert (codes.str[:12] == res.plan["community_code"]).all()
+    outside = res.plan["community_code"] != C3
+    assert set(codes[outside]) == set(old_plan.loc[old_plan["community_code"] != C3, "grid_code"])
+    fresh = set(codes) - set(old_plan["grid_code"])
+    assert not fresh & set(res.retired)
+    cw = res.crosswalk
+    assert set(cw["old_code"].dropna()) == set(old_plan["grid_code"])
+    assert set(cw["new_code"].dropna()) == set(codes)
+    assert set(cw["relation"]) <= {"same", "split", "merged", "reshaped", "new", "retired"}
+    kept = cw.loc[cw["relation"] == "same"]
+    assert (kept["old_code"] == kept["new_code"]).all() and kept["old_code"].is_unique
+    assert set(res.retired) == set(old_plan["grid_code"]) - set(kept["old_code"])
