@@ -1125,8 +1125,11 @@ def _original_headers(path: Path, sheet: Any = 0) -> list[str] | None:
     suffix = path.suffix.lower()
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
-            raw = path.read_bytes()[: 1 << 16]
-            enc = gio.detect_encoding(path)
+            with open(path, "rb") as fh:
+                raw = fh.read(1 << 16)
+            if b"\n" in raw:
+                raw = raw[: raw.rindex(b"\n")]  # whole lines only: no cut multibyte character
+            enc = gio.detect_encoding(raw)
             text = raw.decode(enc, errors="ignore")
             sep = "\t" if suffix == ".tsv" else None
             import io as _io

@@ -119,11 +119,19 @@ def main() -> None:
 
         _, t_anchor_f = timed(anchor_file)
         _, t_ours_f = timed(ours_file)
+        # where the file-to-file time goes
+        from gridgis import io as gio
+
+        read, t_read = timed(lambda: gio.read_table(src))
+        rewritten, t_rewrite = timed(lambda: recode_table(read, res))
+        _, t_write = timed(lambda: gio.write_table(rewritten.table, out_b))
     print("file to file (CSV read + rewrite + CSV write):")
     print(f"  pandas merge      {t_anchor_f:7.2f} s")
     print(f"  gridgis recode    {t_ours_f:7.2f} s   ratio {t_ours_f / t_anchor_f:5.1f}x")
-    bar = "PASS" if max(t_ours, t_ours_f) <= 10 else "FAIL"
-    print(f"bar (<= 10 s for 1,000,000 rows): {bar}")
+    print(f"    of which gridgis.io.read_table {t_read:.2f} s, recode_table {t_rewrite:.2f} s, "
+          f"gridgis.io.write_table {t_write:.2f} s")
+    print(f"bar (rewrite <= 10 s for 1,000,000 rows): in memory "
+          f"{'PASS' if t_ours <= 10 else 'FAIL'}, file to file {'PASS' if t_ours_f <= 10 else 'FAIL'}")
 
 
 if __name__ == "__main__":
