@@ -1180,7 +1180,8 @@ def recode_table(table: pd.DataFrame | str | Path,
         The new plan (GeoDataFrame or vector file) for locating rows; taken from a
         ``RecodeResult`` when not given.
     lon, lat
-        Coordinate columns; detected (``lon``/``lat``, 经度/纬度 …) when not given.
+        Coordinate columns; detected (``lon``/``lat``, 经度/纬度 …) when not given. A
+        GeoDataFrame without such columns is located by its own geometry.
     coords_crs
         CRS of the coordinates: any pyproj CRS, ``"GCJ02"`` or ``"BD09"`` (default WGS84).
     locate
@@ -1257,14 +1258,23 @@ def recode_table(table: pd.DataFrame | str | Path,
 
     # -- locate rows by coordinates ----------------------------------------------------------
     lon_c, lat_c = _coordinate_columns(df, lon, lat)
-    if locate != "never" and lon_c is not None:
+    use_geometry = lon_c is None and isinstance(df, gpd.GeoDataFrame) and df.crs is not None
+    if locate != "never" and (lon_c is not None or use_geometry):
         if locate == "all":
             todo = np.ones(len(df), dtype=bool)
         else:
             todo = np.isin(row_sid, [status_id["ambiguous"], status_id["retired"]])
         if todo.any():
-            x = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(dtype=float)[todo]
-            y = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(dtype=float)[todo]
+            if use_geometry:  # a layer without lon/lat columns: its own points (or polygons)
+                geoms = np.asarray(df.geometry.array)[todo]
+                ok_g = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+                pts = np.full(len(geoms), None, dtype=object)
+                pts[ok_g] = shapely.point_on_surface(geoms[ok_g])
+                x, y = shapely.get_x(pts), shapely.get_y(pts)
+                coords_crs = df.crs
+            else:
+                x = pd.to_numeric(df[lon_c], errors="coerce").to_numpy(dtype=float)[todo]
+                y = pd.to_numeric(df[lat_c], errors="coerce").to_numpy(dtype=float)[todo]
             finite = np.isfinite(x) & np.isfinite(y)
             if finite.any():
                 if plan is None:

@@ -578,3 +578,12 @@ def test_recode_invariants_under_random_redraws(comm, seeds, old_plan, hh, keep,
     kept = cw.loc[cw["relation"] == "same"]
     assert (kept["old_code"] == kept["new_code"]).all() and kept["old_code"].is_unique
     assert set(res.retired) == set(old_plan["grid_code"]) - set(kept["old_code"])
+
+
+def test_recode_table_locates_a_layer_by_its_geometry(recoded, hh, old_plan):
+    layer = hh.iloc[:800].copy()
+    layer["grid_code"] = spatial_codes(layer, old_plan)
+    out = recode_table(layer, recoded)
+    assert isinstance(out.table, gpd.GeoDataFrame) and out.ok
+    assert (out.table["grid_code"].to_numpy() == spatial_codes(layer, recoded.plan).to_numpy()).all()
+    assert out.counts.get("located", 0) > 0
