@@ -304,21 +304,40 @@ def save_grid_event_map(stats: gpd.GeoDataFrame, path: str | Path, *, dpi: int =
     return _save(fig, path, dpi)
 
 
+def _known_areas(planted: gpd.GeoDataFrame | None, crs: pyproj.CRS) -> gpd.GeoDataFrame | None:
+    """Known problem areas as polygons (points with ``radius_m`` become circles)."""
+    if planted is None or len(planted) == 0:
+        return None
+    pm = _metric(planted, crs)
+    if (pm.geom_type == "Point").all():
+        radius = pd.to_numeric(pm["radius_m"], errors="coerce").fillna(100.0) if "radius_m" in pm else 100.0
+        pm = pm.set_geometry(pm.geometry.buffer(radius, 48))
+    return pm
+
+
 def plot_hotspots(
     hotspots: gpd.GeoDataFrame,
     *,
+    grids: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
     district: gpd.GeoDataFrame | None = None,
     planted: gpd.GeoDataFrame | None = None,
     ax: Any = None,
-    title: str | None = "事件热点分析 (Getis-Ord Gi*)",
+    title: str | None = None,
     note: str | None = None,
+    show_cold: bool | None = None,
 ) -> Any:
-    """Map of Gi* classes (:func:`gridgis.hotspots.getis_ord` output); returns the Axes.
+    """Map of Gi* classes; returns the Axes.
 
-    ``planted`` (optional polygons, e.g. known problem areas) is drawn as dashed outlines.
+    ``hotspots`` is either per-grid output of :func:`gridgis.hotspots.getis_ord` (every grid
+    coloured by class) or lattice output of :func:`gridgis.hotspots.event_hotspots` (only
+    significant cells coloured, over the ``grids`` outlines). ``planted`` (optional known
+    problem areas: polygons, or points with ``radius_m``) is drawn as dashed outlines.
+    ``show_cold`` (default: yes for grids, no for lattice cells, where cold spots of counts just
+    mark thinly settled land) draws cold spots.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from ..hotspots import HOTSPOT_LABELS
@@ -326,33 +345,53 @@ def plot_hotspots(
     use_cjk_font()
     if "gi_bin" not in hotspots.columns:
         raise SchemaError("no gi_bin column", fix="compute it with gridgis.hotspots.getis_ord")
+    lattice = "cell_id" in hotspots.columns
     crs = _target_crs(hotspots)
     g = _metric(hotspots, crs)
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 10))
     nodata = (g["hotspot"] == "no data").to_numpy()
-    colors = g["gi_bin"].map(HOTSPOT_COLORS).to_numpy(dtype=object)
-    colors[nodata] = "#ffffff"
-    g.plot(ax=ax, color=list(colors), edgecolor="none", zorder=1)
-    _outlines(ax, crs, g, communities, district, grid_color="#777777")
-    if planted is not None and len(planted):
-        _metric(planted, crs).boundary.plot(ax=ax, color="#1a1a1a", lw=1.2, linestyle="--", zorder=8)
-    present = sorted(set(g.loc[~nodata, "gi_bin"].astype(int)), reverse=True)
+    if show_cold is None:
+        show_cold = not lattice
+    if not show_cold:
+        g = g.assign(gi_bin=g["gi_bin"].clip(lower=0))
+    if lattice:
+        if district is not None:
+            _metric(district, crs).plot(ax=ax, color="#f7f7f7", edgecolor="none", zorder=0)
+        sig = (g["gi_bin"] != 0).to_numpy()
+        if sig.any():
+            g.loc[sig].plot(ax=ax, color=list(g.loc[sig, "gi_bin"].map(HOTSPOT_COLORS)), edgecolor="none",
+                            alpha=0.9, zorder=1)
+        _outlines(ax, crs, grids, communities, district, grid_color="#555555")
+    else:
+        colors = g["gi_bin"].map(HOTSPOT_COLORS).to_numpy(dtype=object)
+        colors[nodata] = "#ffffff"
+        g.plot(ax=ax, color=list(colors), edgecolor="none", zorder=1)
+        _outlines(ax, crs, g, communities, district, grid_color="#777777")
+    known = _known_areas(planted, crs)
+    if known is not None:
+        known.boundary.plot(ax=ax, color="#1a1a1a", lw=1.3, linestyle="--", zorder=8)
+    present = set(g.loc[~nodata, "gi_bin"].astype(int))
     handles = [Patch(facecolor=HOTSPOT_COLORS[b], edgecolor="#999999", label=HOTSPOT_LABELS[b])
-               for b in (3, 2, 1, 0, -1, -2, -3) if b in present or b == 0]
+               for b in (3, 2, 1, 0, -1, -2, -3) if b in present or (b == 0 and not lattice)]
     if nodata.any():
-        handles.append(Patch(facecolor="#ffffff", edgecolor="#999999", label="无数据"))
-    if planted is not None and len(planted):
-        from matplotlib.lines import Line2D
-
-        handles.append(Line2D([0], [0], color="#1a1a1a", lw=1.2, linestyle="--", label="已知问题区域"))
+        handles.append(Patch(facecolor="#ffffff", edgecolor="#999999", label="无数据 (无户数)"))
+    if known is not None:
+        handles.append(Line2D([0], [0], color="#1a1a1a", lw=1.3, linestyle="--", label="已知问题区域"))
     ax.legend(handles=handles, title="Gi* 置信度", loc="lower left", bbox_to_anchor=(1.0, 0.08), fontsize=9,
               title_fontsize=10, frameon=False)
-    if note is None:
-        a = hotspots.attrs
-        note = (f"变量 {a.get('value', '')}; 邻接 {a.get('weights', '')}; 置换次数 {a.get('permutations', '')}"
-                f" (种子 {a.get('seed', '')}); 热点 {int((g['hotspot'] == 'hot').sum())} 个, "
-                f"冷点 {int((g['hotspot'] == 'cold').sum())} 个 (α = {a.get('alpha', 0.05)})")
+    a = hotspots.attrs
+    n_hot, n_cold = int((g["hotspot"] == "hot").sum()), int((g["hotspot"] == "cold").sum())
+    fdr = "; FDR 校正" if a.get("fdr") else ""
+    if title is None:
+        title = "事件聚集热点 (Getis-Ord Gi*, 规则格网)" if lattice else "网格事件率热点 (Getis-Ord Gi*)"
+    if note is None and lattice:
+        note = (f"格网 {a.get('cell_size', 0):g} m, 邻域半径 {a.get('distance', 0):g} m, 事件数 Gi*; "
+                f"置换 {a.get('permutations', '')} 次 (种子 {a.get('seed', '')}){fdr}; "
+                f"热点格 {n_hot} 个, 冷点格 {n_cold} 个{'' if show_cold else ' (未显示)'} (α = {a.get('alpha', 0.05)}); 未着色 = 不显著")
+    elif note is None:
+        note = (f"变量 {a.get('value', '')}; 邻接 {a.get('weights', '')}; 置换 {a.get('permutations', '')} 次"
+                f" (种子 {a.get('seed', '')}){fdr}; 热点 {n_hot} 个, 冷点 {n_cold} 个 (α = {a.get('alpha', 0.05)})")
     _decorate(ax, title, note)
     return ax
 
@@ -933,6 +972,7 @@ def write_event_outputs(
     rules: Any = None,
     bandwidth: float = 300.0,
     cell_size: float | None = None,
+    hotspot_cell: float = 150.0,
     freq: str = "W",
     seed: int = 0,
     permutations: int = 999,
@@ -941,12 +981,19 @@ def write_event_outputs(
 ) -> dict[str, Path]:
     """Write the event outputs of a district into ``out_dir``.
 
-    Files (``<prefix>`` defaults to ``events``): ``_heatmap.png`` (KDE over grid outlines),
-    ``_by_grid.png`` (events per 100 households per grid), ``_hotspots.png`` (Gi* classes),
-    ``_by_grid.csv`` (per-grid statistics with Gi* columns), ``_trend.csv`` (weekly and
-    monthly counts by category), ``_heatmap_animated.html`` (offline time animation) and
-    ``_heatmap.html`` (offline interactive map, when the render package's offline writer is
-    available).
+    Files (``<prefix>`` defaults to ``events``):
+
+    - ``_heatmap.png``: kernel density over grid, community and district outlines;
+    - ``_by_grid.png``: events per 100 households of every grid;
+    - ``_hotspots.png``: Gi* event clusters on a ``hotspot_cell`` m lattice (FDR-corrected),
+      with ``planted``/known problem areas dashed;
+    - ``_grid_hotspots.png``: Gi* of the per-grid rates;
+    - ``_by_grid.csv``: per-grid statistics, rate Gi* and lattice hot-spot columns;
+    - ``_hotspots.gpkg``: layers ``cells`` (lattice Gi*) and ``grids`` (per-grid table);
+    - ``_trend.csv``: weekly and monthly counts by category;
+    - ``_heatmap_animated.html``: offline time animation (day/week/month, filters);
+    - ``_heatmap.html``: offline interactive map, when the render package's offline writer
+      is available.
 
     Events without a ``grid_code`` are assigned to ``grids`` first; events that are not yet
     cleaned (no ``status`` column) go through :func:`gridgis.events.clean`.
@@ -957,7 +1004,8 @@ def write_event_outputs(
         Output name → path.
     """
     from .. import events as ev_mod
-    from ..hotspots import getis_ord
+    from ..hotspots import event_hotspots, getis_ord, hotspots_by_grid
+    from ..io import write_gpkg
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -966,7 +1014,7 @@ def write_event_outputs(
         ev = ev_mod.attach_grid_codes(ev, grids)
     clip = district if district is not None else grids
     written: dict[str, Path] = {}
-    valid = ev.loc[ev["status"] != "invalid"] if "status" in ev.columns else ev
+    valid = ev.loc[(ev["status"] != "invalid").to_numpy()]
     raster = kde(valid, bandwidth=bandwidth, cell_size=cell_size, clip=clip)
     period = pd.to_datetime(valid[schema.REPORTED_AT], errors="coerce")
     span = f"{period.min():%Y-%m-%d} 至 {period.max():%Y-%m-%d}" if period.notna().any() else ""
@@ -979,17 +1027,21 @@ def write_event_outputs(
         stats, out / f"{prefix}_by_grid.png", communities=communities, district=district,
         title=f"各网格事件率 (件/百户) {span}".strip(),
     )
-    has_rate = pd.to_numeric(stats["rate_per_100hh"], errors="coerce").notna().sum() >= 3
-    table = stats
-    if has_rate:
-        hs = getis_ord(stats, "rate_per_100hh", permutations=permutations, seed=seed)
-        written["hotspots_png"] = save_hotspot_map(
-            hs, out / f"{prefix}_hotspots.png", communities=communities, district=district, planted=planted,
+    cells = event_hotspots(valid, clip, cell_size=hotspot_cell, permutations=permutations, seed=seed)
+    written["hotspots_png"] = save_hotspot_map(
+        cells, out / f"{prefix}_hotspots.png", grids=grids, communities=communities, district=district,
+        planted=planted,
+    )
+    table = hotspots_by_grid(stats, cells)
+    if pd.to_numeric(stats["rate_per_100hh"], errors="coerce").notna().sum() >= 3:
+        table = getis_ord(table, "rate_per_100hh", permutations=permutations, seed=seed)
+        written["grid_hotspots_png"] = save_hotspot_map(
+            table, out / f"{prefix}_grid_hotspots.png", communities=communities, district=district,
         )
-        table = hs
     csv_path = out / f"{prefix}_by_grid.csv"
     pd.DataFrame(table.drop(columns=table.geometry.name)).to_csv(csv_path, index=False, encoding="utf-8-sig")
     written["by_grid_csv"] = csv_path
+    written["hotspots_gpkg"] = write_gpkg({"cells": cells, "grids": table}, out / f"{prefix}_hotspots.gpkg")
     trends = []
     for f in ("W", "M"):
         t = ev_mod.trend(valid, freq=f, by=schema.CATEGORY)
@@ -1005,6 +1057,6 @@ def write_event_outputs(
             district=district, bandwidth=bandwidth, freq=freq,
         )
         if _offline_writer() is not None:
-            heatmap_map(raster, grids=stats, district=district, path=out / f"{prefix}_heatmap.html")
+            heatmap_map(raster, grids=table, district=district, path=out / f"{prefix}_heatmap.html")
             written["heatmap_html"] = out / f"{prefix}_heatmap.html"
     return written
