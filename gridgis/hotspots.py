@@ -189,6 +189,7 @@ def getis_ord(
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)  # esda: future default of `alternative`
             g = G_Local(
                 y, w, transform="B", star=True, permutations=permutations, seed=seed, n_jobs=1,
                 keep_simulations=False,
@@ -359,6 +360,7 @@ def event_hotspots(
     if np.ptp(yv) > 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             g = G_Local(yv, wts, transform="B", star=True, permutations=permutations, seed=seed,
                         n_jobs=1, keep_simulations=False)
         z, pn = g.Zs, g.p_norm

@@ -1,0 +1,113 @@
+"""Getis–Ord Gi* hot spots: planted clusters are found, results are seeded, bad input is named."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from gridgis import events, hotspots
+from gridgis.errors import GridGISError, SchemaError
+
+from .events_fixtures import HOT, make_district, make_events, make_grids
+
+
+@pytest.fixture(scope="module")
+def fixture_stats():
+    grids = make_grids()
+    ev = events.attach_grid_codes(events.clean(make_events(grids)), grids)
+    return grids, ev, events.grid_stats(ev, grids)
+
+
+def test_planted_block_of_high_rates_is_a_hot_spot(fixture_stats):
+    grids, _, stats = fixture_stats
+    hs = hotspots.getis_ord(stats, "rate_per_100hh", permutations=999, seed=0)
+    planted = np.array([(c, r) in set(HOT) for c, r in zip(grids["col"], grids["row"], strict=True)])
+    assert (hs.loc[planted, "hotspot"] == "hot").all()
+    assert (hs.loc[planted, "gi_bin"] == 3).all()
+    assert (hs.loc[planted, "gi_z"] > 3).all()
+    # no hot spot far (more than two grids) from the planted block
+    far = np.array([min(abs(c - 8), abs(r - 3)) > 3 for c, r in zip(grids["col"], grids["row"], strict=True)])
+    assert not (hs.loc[far, "hotspot"] == "hot").any()
+    assert set(hs["hotspot_label"]) <= set(hotspots.HOTSPOT_LABELS.values())
+
+
+def test_results_are_seeded_and_missing_values_are_no_data(fixture_stats):
+    _, _, stats = fixture_stats
+    stats = stats.copy()
+    stats.loc[5, "rate_per_100hh"] = np.nan
+    a = hotspots.getis_ord(stats, permutations=199, seed=3)
+    b = hotspots.getis_ord(stats, permutations=199, seed=3)
+    c = hotspots.getis_ord(stats, permutations=199, seed=4)
+    assert np.array_equal(a["gi_p"].to_numpy(), b["gi_p"].to_numpy(), equal_nan=True)
+    assert not np.array_equal(a["gi_p"].to_numpy(), c["gi_p"].to_numpy(), equal_nan=True)
+    assert a.loc[5, "hotspot"] == "no data" and np.isnan(a.loc[5, "gi_z"])
+    assert a.attrs["seed"] == 3 and a.attrs["permutations"] == 199
+
+
+def test_weights_options_and_fdr(fixture_stats):
+    _, _, stats = fixture_stats
+    for kind in ("queen", "rook", "knn"):
+        hs = hotspots.getis_ord(stats, weights=kind, permutations=99)
+        assert (hs["hotspot"] == "hot").any(), kind
+    d = hotspots.getis_ord(stats, weights="distance", distance=400, permutations=99)
+    assert len(d) == len(stats)
+    plain = hotspots.getis_ord(stats, permutations=199)
+    fdr = hotspots.getis_ord(stats, permutations=199, fdr=True)
+    assert (fdr["hotspot"] == "hot").sum() <= (plain["hotspot"] == "hot").sum()
+    assert hotspots.benjamini_hochberg(np.array([0.001, 0.2, 0.5]), 0.05) == 0.001
+    assert hotspots.benjamini_hochberg(np.array([0.3, 0.5]), 0.05) == 0.0
+
+
+def test_islands_are_attached():
+    cells = [shapely.box(i, 0, i + 1, 1) for i in range(5)] + [shapely.box(10, 10, 11, 11)]
+    g = gpd.GeoDataFrame({"v": [1, 2, 3, 4, 5, 6]}, geometry=cells, crs="EPSG:4547")
+    w = hotspots.spatial_weights(g, "queen")
+    assert w.cardinalities[5] >= 1 and not w.islands
+
+
+def test_bad_inputs(fixture_stats):
+    _, _, stats = fixture_stats
+    with pytest.raises(SchemaError, match="nope"):
+        hotspots.getis_ord(stats, "nope")
+    with pytest.raises(GridGISError, match="weights kind"):
+        hotspots.getis_ord(stats, weights="hexagonal")
+    with pytest.raises(GridGISError, match="at least 3"):
+        hotspots.getis_ord(stats.iloc[:2])
+
+
+def test_lattice_hot_spots_on_the_fixture(fixture_stats):
+    grids, ev, _ = fixture_stats
+    cells = hotspots.event_hotspots(ev, make_district(grids), cell_size=125, permutations=499, seed=0)
+    assert cells.crs.to_epsg() == 4547 and len(cells) == 24 * 24
+    assert cells["n_events"].sum() == len(ev)
+    by_grid = hotspots.hotspots_by_grid(grids, cells)
+    planted = np.array([(c, r) in set(HOT) for c, r in zip(grids["col"], grids["row"], strict=True)])
+    assert (by_grid.loc[planted, "hot_level"] >= 2).all()
+    assert (by_grid.loc[planted, "hot_share"] > 0.9).all()
+    assert by_grid.loc[~planted, "hot_share"].mean() < 0.1
+
+
+def test_sample_planted_hot_spots_are_found():
+    """The planted hot spots of the sample district are significant hot cells (99 % or 95 %,
+    FDR-corrected), rank among the top tenth of all cells by z-score, and put their
+    communities among the hot ones."""
+    from gridgis.samples import load_sample
+
+    layers = load_sample()
+    planted = layers["hotspots"]
+    assert len(planted) >= 3
+    ev = events.clean(layers["events"])
+    cells = hotspots.event_hotspots(ev, layers["district"], cell_size=150, permutations=999, seed=0)
+    pts = planted.to_crs(cells.crs)
+    hit = gpd.sjoin(pts[["geometry"]], cells, predicate="within")
+    assert len(hit) == len(planted)
+    assert (hit["hotspot"] == "hot").all(), hit[["gi_z", "gi_p", "hotspot"]]
+    assert (hit["gi_bin"] >= 2).all()
+    z = cells["gi_z"].to_numpy()
+    ranks = [(z > v).sum() for v in hit["gi_z"]]
+    assert max(ranks) < 0.1 * len(cells), ranks
+    comm = hotspots.hotspots_by_grid(layers["communities"], cells)
+    holding = gpd.sjoin(pts[["geometry"]], comm, predicate="within")
+    assert (holding["hot_level"] >= 2).all()
