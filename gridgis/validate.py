@@ -106,9 +106,20 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def single_parts(geoms: np.ndarray) -> np.ndarray:
-    """MultiPolygons of one part become Polygons (output tidiness)."""
+def single_parts(geoms: np.ndarray, min_area: float = 0.0) -> np.ndarray:
+    """Drop parts of at most ``min_area``; MultiPolygons of one part become Polygons."""
     geoms = np.asarray(geoms, dtype=object).copy()
+    if min_area > 0:
+        multi = np.flatnonzero(shapely.get_num_geometries(geoms) > 1)
+        if len(multi):
+            parts, idx = shapely.get_parts(geoms[multi], return_index=True)
+            big = shapely.area(parts) > min_area
+            # keep at least the largest part of each geometry
+            order = np.lexsort((-shapely.area(parts), idx))
+            first = order[np.r_[True, idx[order][1:] != idx[order][:-1]]]
+            big[first] = True
+            present, inverse = np.unique(idx[big], return_inverse=True)
+            geoms[multi[present]] = shapely.multipolygons(parts[big], indices=inverse)
     multi = (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON.value) & (
         shapely.get_num_geometries(geoms) == 1
     )
@@ -497,6 +508,9 @@ def _check_shape(plan: _Plan, tol: Any) -> list[Finding]:
     for k in np.flatnonzero(nparts > 1):
         r = plan.uidx[k]
         parts = shapely.get_parts(g[k])
+        parts = parts[shapely.area(parts) > AREA_FLOOR_M2]  # overlay residue is no piece
+        if len(parts) < 2:
+            continue
         pa = shapely.area(parts)
         order = np.argsort(-pa)
         rest = shapely.multipolygons(parts[order[1:]])

@@ -202,11 +202,14 @@ class Case:
     repairable: bool = True
     note: str = ""
     use_parents: bool = True
+    use_buildings: bool = True
 
     def layers(self) -> dict[str, gpd.GeoDataFrame | None]:
         d = self.district.layers()
         if not self.use_parents:
             d["parents"] = None
+        if not self.use_buildings:
+            d["buildings"] = None
         return d
 
 
@@ -343,8 +346,9 @@ def corpus(seed: int = 0) -> list[Case]:
     row = d.grids.iloc[i].to_dict()
     row.update(grid_code=f"{C1}095")
     _add_row(d, row)
-    cases.append(Case("duplicate_grid", d, {"overlap": {"error"}},
-                      allowed={"building_in_two", "address_in_two", "code_order"},
+    cases.append(Case("duplicate_grid", d, {"overlap": {"error"}, "building_in_two": {"error"},
+                                            "address_in_two": {"error"}},
+                      allowed={"code_order"},
                       note="a grid copied and pasted under a new code"))
 
     # -- nesting ----------------------------------------------------------------------------------
@@ -440,6 +444,12 @@ def corpus(seed: int = 0) -> list[Case]:
                       repairable=False,
                       note="900 and 100 households, 120 flagged as allowed, a village grid of "
                            "2,000 residents; the school grid with 0 households is fine"))
+
+    d = base.copy()
+    d.grids["households"] = d.grids["households"].astype(float)
+    d.grids.loc[d.grids.index[2], "households"] = np.nan
+    cases.append(Case("size_unknown", d, {"size_unknown": {"warning"}}, repairable=False,
+                      use_buildings=False, note="a grid without a household count"))
 
     d = base.copy()
     d.grids.loc[d.grids.index[3], "kind"] = "schol"
