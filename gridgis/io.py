@@ -166,12 +166,11 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
         ) from None
     if not text.strip():
         raise InputFileError("file has no rows or header", source=path)
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    sep = "\t" if path.suffix.lower() == ".tsv" else _sniff_separator(text)
     try:
-        header = pd.read_csv(_io.StringIO(text), sep=sep, engine="python", nrows=0).columns
+        header = pd.read_csv(_io.StringIO(text), sep=sep, nrows=0).columns
         dtypes = _code_columns(header) if dtype is None else dtype
-        return pd.read_csv(_io.StringIO(text), sep=sep, engine="python" if sep is None else "c",
-                           dtype=dtypes, skipinitialspace=True)
+        return pd.read_csv(_io.StringIO(text), sep=sep, dtype=dtypes, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise InputFileError(
             f"malformed CSV: {exc}", source=path,
@@ -179,6 +178,14 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
         ) from None
     except pd.errors.EmptyDataError:
         raise InputFileError("file has no rows or header", source=path) from None
+
+
+def _sniff_separator(text: str) -> str:
+    """The field separator of a delimited text: the candidate most frequent in the header line."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ","
 
 
 # ---- vector layers ------------------------------------------------------------------------------
@@ -406,6 +413,25 @@ def _stringify_objects(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _write_csv(frame: pd.DataFrame, path: Path, encoding: str) -> None:
+    """CSV through pyarrow (fast) for UTF-8 output; pandas for other encodings or odd columns."""
+    if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            table = None
+        if table is not None:
+            with open(path, "wb") as fh:
+                if encoding.lower().endswith("sig"):
+                    fh.write(b"\xef\xbb\xbf")
+                pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
+            return
+    frame.to_csv(path, index=False, encoding=encoding)
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8-sig") -> Path:
     """Write a table by suffix: ``.csv`` (UTF-8 with BOM by default, opens in Excel), ``.xlsx``,
     ``.parquet``; GeoDataFrames to ``.gpkg``/``.geojson``/``.parquet`` keep their geometry."""
@@ -414,7 +440,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8-si
     suffix = path.suffix.lower()
     if suffix == ".csv":
         frame = pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
-        frame.to_csv(path, index=False, encoding=encoding)
+        _write_csv(frame, path, encoding)
     elif suffix in {".xlsx", ".xlsm"}:
         frame = pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
         frame.to_excel(path, index=False)
