@@ -419,6 +419,11 @@ def _write_csv(frame: pd.DataFrame, path: Path, encoding: str) -> None:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
+        dates = frame.select_dtypes(include=["datetime", "datetimetz"]).columns
+        if len(dates):
+            frame = frame.copy()
+            for col in dates:
+                frame[col] = frame[col].dt.strftime("%Y-%m-%d %H:%M:%S")
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
