@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridgis import events, schema
+from gridgis import events
 from gridgis.errors import GridGISError, SchemaError
 
 from .events_fixtures import make_events, make_grids

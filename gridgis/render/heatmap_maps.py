@@ -17,6 +17,7 @@ import base64
 import html
 import json
 import math
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,16 @@ def _outlines(
         _metric(district, crs).boundary.plot(ax=ax, color="black", lw=1.6, zorder=7)
 
 
+def _figure() -> tuple[Any, Any]:
+    """A new 10×10 in figure whose canvas does not redraw after every layer is added
+    (geopandas asks for a redraw per ``plot`` call; on Agg that is a full render each time)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 10))
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    return fig, ax
+
+
 def _save(fig: Any, path: str | Path, dpi: int) -> Path:
     import matplotlib.pyplot as plt
 
@@ -207,7 +218,7 @@ def plot_heatmap(
 
     use_cjk_font()
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 10))
+        _, ax = _figure()
     crs = raster.crs
     if district is not None:
         _metric(district, crs).plot(ax=ax, color="#fbfbfb", edgecolor="none", zorder=0)
@@ -228,10 +239,9 @@ def plot_heatmap(
 
 def save_heatmap(raster: Raster, path: str | Path, *, dpi: int = 200, **kwargs: Any) -> Path:
     """Write :func:`plot_heatmap` to PNG/PDF/SVG (by suffix); returns the path."""
-    import matplotlib.pyplot as plt
 
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(10, 10))
+    fig, ax = _figure()
     plot_heatmap(raster, ax=ax, **kwargs)
     return _save(fig, path, dpi)
 
@@ -258,7 +268,7 @@ def plot_grid_events(
     crs = _target_crs(stats)
     g = _metric(stats, crs)
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 10))
+        _, ax = _figure()
     vals = pd.to_numeric(g[column], errors="coerce")
     has = vals.notna().to_numpy()
     handles = []
@@ -266,7 +276,9 @@ def plot_grid_events(
         import mapclassify
 
         kk = int(min(k, max(1, len(np.unique(vals[has])))))
-        cls = mapclassify.Quantiles(vals[has].to_numpy(), k=kk) if kk > 1 else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # fewer distinct values than classes
+            cls = mapclassify.Quantiles(vals[has].to_numpy(), k=kk) if kk > 1 else None
         bins = cls.bins if cls is not None else np.array([vals[has].max()])
         yb = cls.yb if cls is not None else np.zeros(int(has.sum()), dtype=int)
         colors = plt.get_cmap(cmap)(np.linspace(0.15, 0.95, len(bins)))
@@ -296,10 +308,9 @@ def plot_grid_events(
 
 def save_grid_event_map(stats: gpd.GeoDataFrame, path: str | Path, *, dpi: int = 200, **kwargs: Any) -> Path:
     """Write :func:`plot_grid_events` to PNG/PDF/SVG; returns the path."""
-    import matplotlib.pyplot as plt
 
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(10, 10))
+    fig, ax = _figure()
     plot_grid_events(stats, ax=ax, **kwargs)
     return _save(fig, path, dpi)
 
@@ -336,7 +347,6 @@ def plot_hotspots(
     ``show_cold`` (default: yes for grids, no for lattice cells, where cold spots of counts just
     mark thinly settled land) draws cold spots.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -349,7 +359,7 @@ def plot_hotspots(
     crs = _target_crs(hotspots)
     g = _metric(hotspots, crs)
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 10))
+        _, ax = _figure()
     nodata = (g["hotspot"] == "no data").to_numpy()
     if show_cold is None:
         show_cold = not lattice
@@ -398,10 +408,9 @@ def plot_hotspots(
 
 def save_hotspot_map(hotspots: gpd.GeoDataFrame, path: str | Path, *, dpi: int = 200, **kwargs: Any) -> Path:
     """Write :func:`plot_hotspots` to PNG/PDF/SVG; returns the path."""
-    import matplotlib.pyplot as plt
 
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(10, 10))
+    fig, ax = _figure()
     plot_hotspots(hotspots, ax=ax, **kwargs)
     return _save(fig, path, dpi)
 

@@ -1,0 +1,130 @@
+"""Event maps: static PNG/PDF, folium overlay, offline animated HTML (checked in a real browser)."""
+
+from __future__ import annotations
+
+import html as html_mod
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gridgis import events
+from gridgis.heatmap import kde
+from gridgis.render import heatmap_maps as hm
+
+from .events_fixtures import make_communities, make_district, make_events, make_grids
+
+
+@pytest.fixture(scope="module")
+def district_data():
+    grids = make_grids()
+    return grids, make_district(grids), make_communities(grids), make_events(grids)
+
+
+def _is_png(path):
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_write_event_outputs(tmp_path, district_data):
+    grids, district, communities, ev = district_data
+    out = hm.write_event_outputs(ev, grids, tmp_path, district=district, communities=communities,
+                                 bandwidth=200, permutations=199)
+    for key in ("heatmap_png", "by_grid_png", "hotspots_png", "grid_hotspots_png"):
+        assert _is_png(out[key]) and out[key].stat().st_size > 20_000, key
+    table = pd.read_csv(out["by_grid_csv"], dtype={"grid_code": str})
+    assert len(table) == len(grids) and table["n_events"].sum() == len(ev)
+    assert {"rate_per_100hh", "on_time_share", "gi_z", "hotspot", "hot_level"} <= set(table.columns)
+    trend = pd.read_csv(out["trend_csv"])
+    weekly = trend[trend["freq"] == "W"].drop(columns=["period", "freq"]).to_numpy().sum()
+    assert weekly == len(ev)
+    import pyogrio
+
+    assert set(pyogrio.list_layers(out["hotspots_gpkg"])[:, 0]) == {"cells", "grids"}
+    assert out["animated_html"].exists()
+
+
+def test_static_maps_pdf_and_svg(tmp_path, district_data):
+    grids, district, _, ev = district_data
+    r = kde(ev, bandwidth=200, clip=district)
+    pdf = hm.save_heatmap(r, tmp_path / "h.pdf", grids=grids, district=district)
+    assert pdf.read_bytes()[:4] == b"%PDF"
+    svg = hm.save_heatmap(r, tmp_path / "h.svg", grids=grids)
+    assert b"<svg" in svg.read_bytes()[:2000]
+    with pytest.raises(Exception, match="unsupported map format"):
+        hm.save_heatmap(r, tmp_path / "h.bmp")
+    assert hm.use_cjk_font() is not None  # Chinese titles need a CJK font
+
+
+def test_folium_overlay_is_inline_and_placed(district_data):
+    grids, district, _, ev = district_data
+    r = kde(ev, bandwidth=200, clip=district)
+    layer = hm.heatmap_overlay(r)
+    assert layer.url.startswith("data:image/png;base64,")
+    (south, west), (north, east) = layer.bounds
+    lon, lat = ev["lon"], ev["lat"]
+    assert west <= lon.min() and east >= lon.max() and south <= lat.min() and north >= lat.max()
+    assert north - south < 0.05 and east - west < 0.05
+
+
+def test_animated_html_is_self_contained(tmp_path, district_data):
+    grids, district, communities, ev = district_data
+    ev = events.clean(ev)
+    ev.loc[0, "reported_at"] = pd.NaT
+    path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, communities=communities,
+                                    district=district, bandwidth=200)
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['\"]?http", text)
+    assert not re.search(r"src=\"https?:", text)
+    data = json.loads(re.search(r"const D = (\{.*?\});\n", text, re.S).group(1).replace("<\\/", "</"))
+    assert len(data["ex"]) == len(ev) - 1 and data["skipped"] == {"no_location": 0, "no_time": 1, "total": len(ev)}
+    assert data["cats"] == sorted(ev["category"].unique()) and data["urgs"] == ["一般", "重要", "重要紧急"]
+    assert len(data["outlines"]["grids"]) == len(grids)
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium() is None, reason="needs headless chromium (make sysdeps)")
+@pytest.mark.parametrize(("freq", "query"), [("W", ""), ("M", "&urgs=重要紧急&cats=环境卫生,治安隐患")])
+def test_animated_html_in_browser_matches_python(tmp_path, district_data, freq, query):
+    """The page's in-browser KDE gives the same per-period counts and density peaks as Python."""
+    grids, district, _, ev = district_data
+    ev = events.clean(ev)
+    cell = 25.0
+    path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, district=district,
+                                    bandwidth=200, cell_size=cell)
+    url = path.resolve().as_uri() + f"#freq={freq}{query}"
+    res = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+         "--dump-dom", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    m = re.search(r'data-selftest="([^"]+)"', res.stdout)
+    assert m, res.stderr[-2000:]
+    got = json.loads(html_mod.unescape(m.group(1)))
+    sel = ev
+    if query:
+        sel = ev[(ev["urgency"] == "重要紧急") & ev["category"].isin(["环境卫生", "治安隐患"])]
+    trend = events.trend(sel, freq=freq)
+    full = events.trend(ev, freq=freq)  # the page keeps every period of the whole table
+    assert got["n"] == len(full)
+    assert got["counts"] == trend["events"].reindex(full.index, fill_value=0).tolist()
+    periods = events.period_index(sel["reported_at"], freq)
+    for k, p in enumerate(full.index):
+        frame = sel[(periods == p).to_numpy()]
+        if len(frame) == 0:
+            assert got["max"][k] == 0
+            continue
+        r = kde(frame, bandwidth=200, cell_size=cell, clip=district, method="exact")
+        assert got["max"][k] == pytest.approx(r.max, rel=0.01), (k, str(p))
+    assert got["vmax"] == pytest.approx(max(got["max"]))
+    assert np.isfinite(got["current"]["max"])
