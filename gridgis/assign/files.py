@@ -1,0 +1,446 @@
+"""Streaming assignment of files larger than memory: read a chunk, assign it, append it, repeat.
+
+Readers (chosen by suffix): CSV/TSV/TXT (pandas chunks; encoding UTF-8, UTF-8 with BOM or
+GBK/GB18030 detected by one streaming pass over the bytes), Parquet files and partitioned
+Parquet folders (pyarrow record batches; GeoParquet geometries decoded), GeoPackage and other
+vector files (pyogrio arrow batches), Excel (read once – a sheet holds at most 1,048,576 rows –
+then processed in chunks). Writers: ``.parquet`` (GeoParquet when the rows have geometries),
+``.csv`` (UTF-8 with BOM, opens in Excel), ``.gpkg``.
+
+Memory stays bounded by the chunk size: only the plan's index, one chunk and the running
+per-grid counts are held. Rows keep their order; headers and values are written back as read
+(CSV values stay text, so codes keep their leading zeros).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from .. import schema
+from ..errors import InputFileError
+from ..io import detect_encoding
+from ..rules import Rules
+from .core import AssignResult, PlanIndex, _per_grid_series, _status_series, assign_frame
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+PARQUET_SUFFIXES = {".parquet", ".pq", ".geoparquet"}
+VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip"}
+_CODE_LIKE = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PARENT_CODE,
+              schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID}
+
+
+# ---- readers: each yields (chunk, progress units done since last yield) -------------------------
+class _Source:
+    total: int | None = None
+    unit: str = "row"
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def file_encoding(path: Path) -> str:
+    """Encoding of a text file, checked over the whole file in one streaming pass."""
+    with open(path, "rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
+            return "utf-8-sig"
+        for enc in ("utf-8", "gb18030"):
+            fh.seek(0)
+            dec = codecs.getincrementaldecoder(enc)()
+            try:
+                while block := fh.read(1 << 24):
+                    dec.decode(block)
+                dec.decode(b"", final=True)
+                return enc
+            except UnicodeDecodeError:
+                continue
+        fh.seek(0)
+        sample = fh.read(1 << 20)
+    return detect_encoding(sample[: sample.rfind(b"\n") + 1] or sample)
+
+
+class _CsvSource(_Source):
+    unit = "B"
+
+    def __init__(self, path: Path, chunk_size: int, encoding: str | None) -> None:
+        self.path, self.chunk_size = path, chunk_size
+        self.encoding = encoding or file_encoding(path)
+        self.total = path.stat().st_size
+        with open(path, encoding=self.encoding, newline="") as fh:
+            head = fh.read(1 << 16)
+        if not head.strip():
+            raise InputFileError("file has no rows or header", source=path)
+        first = head.splitlines()[0] if head.splitlines() else head
+        if path.suffix.lower() == ".tsv":
+            self.sep = "\t"
+        else:
+            try:
+                self.sep = csv.Sniffer().sniff(first, delimiters=",\t;|").delimiter
+            except csv.Error:
+                self.sep = ","
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
+        with open(self.path, "rb") as fh:
+            reader = pd.read_csv(
+                fh, sep=self.sep, encoding=self.encoding, dtype=str, chunksize=self.chunk_size,
+                skipinitialspace=True,
+            )
+            done = 0
+            rows = 0
+            try:
+                for chunk in reader:
+                    pos = fh.tell()
+                    yield chunk.set_axis(pd.RangeIndex(rows, rows + len(chunk))), pos - done
+                    rows += len(chunk)
+                    done = pos
+            except pd.errors.ParserError as exc:
+                raise InputFileError(
+                    f"malformed CSV after data row {rows}: {exc}", source=self.path,
+                    fix="check quoting and the number of fields on the line named",
+                ) from None
+            except pd.errors.EmptyDataError:
+                raise InputFileError("file has no rows or header", source=self.path) from None
+
+
+def _natural_key(path: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
+
+
+def _geo_metadata(schema_: pa.Schema) -> dict | None:
+    meta = schema_.metadata or {}
+    if b"geo" not in meta:
+        return None
+    try:
+        return json.loads(meta[b"geo"])
+    except (TypeError, ValueError):
+        return None
+
+
+def _batch_to_frame(table: pa.Table, geo: dict | None) -> pd.DataFrame:
+    if geo is None:
+        return table.to_pandas()
+    from geopandas.io.arrow import _arrow_to_geopandas
+
+    return _arrow_to_geopandas(table, geo)
+
+
+class _ParquetSource(_Source):
+    def __init__(self, path: Path, chunk_size: int) -> None:
+        self.path, self.chunk_size = path, chunk_size
+        files = [path] if path.is_file() else sorted(
+            (p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES),
+            key=lambda p: _natural_key(str(p)),
+        )
+        if not files:
+            raise InputFileError("no Parquet files found", source=path)
+        try:
+            self.files = [pq.ParquetFile(f) for f in files]
+        except Exception as exc:
+            raise InputFileError(f"not a readable Parquet file ({exc})", source=path) from None
+        self.total = sum(f.metadata.num_rows for f in self.files)
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
+        rows = 0
+        for pf in self.files:
+            geo = _geo_metadata(pf.schema_arrow)
+            for batch in pf.iter_batches(batch_size=self.chunk_size):
+                table = pa.Table.from_batches([batch]).replace_schema_metadata(pf.schema_arrow.metadata)
+                frame = _batch_to_frame(table, geo)
+                frame.index = pd.RangeIndex(rows, rows + len(frame))
+                rows += len(frame)
+                yield frame, len(frame)
+
+
+class _VectorSource(_Source):
+    def __init__(self, path: Path, chunk_size: int, layer: Any) -> None:
+        import pyogrio
+
+        self.path, self.chunk_size, self.layer = path, chunk_size, layer
+        try:
+            self.total = int(pyogrio.read_info(path, layer=layer)["features"])
+        except Exception as exc:
+            raise InputFileError(f"not a readable vector file ({exc})", source=path) from None
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
+        import pyogrio
+
+        rows = 0
+        with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=self.chunk_size,
+                                use_pyarrow=True) as (meta, reader):
+            geom_col = meta.get("geometry_name") or "wkb_geometry"
+            crs = meta.get("crs")
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                frame = table.drop([geom_col]).to_pandas() if geom_col in table.column_names else table.to_pandas()
+                if geom_col in table.column_names:
+                    geoms = shapely.from_wkb(np.asarray(table[geom_col].to_numpy(zero_copy_only=False), dtype=object))
+                    frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=crs).array)
+                frame.index = pd.RangeIndex(rows, rows + len(frame))
+                rows += len(frame)
+                yield frame, len(frame)
+
+
+class _ExcelSource(_Source):
+    def __init__(self, path: Path, chunk_size: int, sheet: Any) -> None:
+        self.path, self.chunk_size = path, chunk_size
+        try:
+            header = pd.read_excel(path, sheet_name=sheet, nrows=0).columns
+            dtype = {c: str for c in header if schema.canonical_name(c) in _CODE_LIKE}
+            self.frame = pd.read_excel(path, sheet_name=sheet, dtype=dtype)
+        except Exception as exc:
+            raise InputFileError(f"not a readable Excel sheet {sheet!r} ({exc})", source=path) from None
+        self.total = len(self.frame)
+
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
+        for start in range(0, len(self.frame), self.chunk_size):
+            part = self.frame.iloc[start : start + self.chunk_size]
+            yield part, len(part)
+
+
+def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = 0,
+                encoding: str | None = None) -> _Source:
+    """The chunk reader for a file (by suffix)."""
+    if not path.exists():
+        raise InputFileError("file not found", source=path, fix="check the path and the working folder")
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix in PARQUET_SUFFIXES:
+        return _ParquetSource(path, chunk_size)
+    if path.stat().st_size == 0:
+        raise InputFileError("file is empty (0 bytes)", source=path)
+    if suffix in CSV_SUFFIXES:
+        return _CsvSource(path, chunk_size, encoding)
+    if suffix in EXCEL_SUFFIXES:
+        return _ExcelSource(path, chunk_size, sheet)
+    if suffix in VECTOR_SUFFIXES:
+        return _VectorSource(path, chunk_size, layer)
+    raise InputFileError(
+        f"unsupported input format {suffix!r}", source=path,
+        fix="use CSV, Excel, Parquet (file or folder) or a vector file such as GeoPackage",
+    )
+
+
+# ---- writers ----------------------------------------------------------------------------------------
+class _Sink:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.first = True
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self.rows += len(frame)
+        self._write(frame)
+        self.first = False
+
+    def write_empty(self, frame: pd.DataFrame) -> None:
+        self._write(frame)
+        self.close()
+
+    def _write(self, frame: pd.DataFrame) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy without geometry (WKT text instead) and with categoricals as text."""
+    out = frame
+    if isinstance(frame, gpd.GeoDataFrame):
+        name = frame.geometry.name
+        out = pd.DataFrame(frame.drop(columns=name))
+        out[name] = shapely.to_wkt(np.asarray(frame.geometry.array), rounding_precision=-1)
+    cats = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
+    if cats:
+        out = out.copy(deep=False)
+        for c in cats:
+            out[c] = out[c].astype(object)
+    return out
+
+
+class _CsvSink(_Sink):
+    def _write(self, frame: pd.DataFrame) -> None:
+        _plain(frame).to_csv(
+            self.path, mode="w" if self.first else "a", header=self.first, index=False,
+            encoding="utf-8-sig" if self.first else "utf-8",
+        )
+
+
+class _ParquetSink(_Sink):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+
+    def _table(self, frame: pd.DataFrame) -> pa.Table:
+        if isinstance(frame, gpd.GeoDataFrame):
+            table = pa.table(frame.to_arrow(index=False, geometry_encoding="WKB"))
+            geo = _geo_metadata(table.schema)
+            if geo is not None:  # per-chunk bounding boxes would be wrong for the whole file
+                for col in geo.get("columns", {}).values():
+                    col.pop("bbox", None)
+                meta = dict(table.schema.metadata or {})
+                meta[b"geo"] = json.dumps(geo).encode()
+                table = table.replace_schema_metadata(meta)
+            return table
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        table = self._table(frame)
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        else:
+            try:
+                table = table.cast(self.schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                raise InputFileError(
+                    f"column types changed between chunks ({exc})", source=self.path,
+                    fix="write to .csv instead, or convert the input to Parquet first",
+                ) from None
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class _GpkgSink(_Sink):
+    def __init__(self, path: Path, layer: str) -> None:
+        super().__init__(path)
+        self.layer = layer
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        import pyogrio
+
+        out = frame.copy(deep=False)
+        for c in out.columns:
+            if isinstance(out[c].dtype, pd.CategoricalDtype):
+                out[c] = out[c].astype(object)
+        if self.first and self.path.exists():
+            self.path.unlink()
+        pyogrio.write_dataframe(out, self.path, layer=self.layer, driver="GPKG", append=not self.first)
+
+
+def open_sink(path: Path) -> _Sink:
+    """The chunk writer for an output path (by suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq", ".geoparquet"}:
+        return _ParquetSink(path)
+    if suffix == ".csv":
+        return _CsvSink(path)
+    if suffix == ".gpkg":
+        return _GpkgSink(path, layer="assigned")
+    raise InputFileError(
+        f"unsupported output format {suffix!r}", source=path, fix="write .parquet, .csv or .gpkg"
+    )
+
+
+# ---- public --------------------------------------------------------------------------------------------
+def assign_file(
+    path: str | Path,
+    grids: gpd.GeoDataFrame | PlanIndex,
+    out_path: str | Path,
+    *,
+    crs: Any = None,
+    code_column: str = schema.GRID_CODE,
+    max_distance: float | None = None,
+    rules: Rules | str | dict | None = None,
+    chunk_size: int = 250_000,
+    progress: bool = True,
+    lon: Any = None,
+    lat: Any = None,
+    layer: Any = None,
+    sheet: Any = 0,
+    encoding: str | None = None,
+) -> AssignResult:
+    """Assign a points file of any size in chunks, writing the rows with their grids to ``out_path``.
+
+    Same rules and output columns as :func:`gridgis.assign.assign`; memory is bounded by
+    ``chunk_size`` rows (plus the plan's index), so files larger than memory work.
+
+    Parameters
+    ----------
+    path
+        CSV/TSV (UTF-8 or GBK, Chinese headers accepted), Excel, Parquet file or partitioned
+        Parquet folder (GeoParquet geometries are used), GeoPackage or another vector file.
+    grids
+        The plan, or a :class:`~gridgis.assign.PlanIndex`.
+    out_path
+        ``.parquet``, ``.csv`` or ``.gpkg`` (layer ``assigned``); replaced if it exists.
+    crs, code_column, max_distance, rules, lon, lat
+        As for :func:`gridgis.assign.assign` (``crs`` is the CRS of lon/lat columns, or overrides
+        the CRS of a geometry column, e.g. ``"GCJ02"``).
+    chunk_size
+        Rows per chunk.
+    progress
+        Show a progress bar (bytes for CSV, rows otherwise).
+    layer, sheet, encoding
+        Layer of a vector file, sheet of a workbook, text encoding of a CSV (detected if None).
+
+    Returns
+    -------
+    AssignResult
+        ``table`` is ``None`` (the rows are in ``out_path``); ``per_grid``, ``status_counts``
+        and ``path`` are set.
+
+    Raises
+    ------
+    InputFileError
+        A missing/unreadable file or a structurally broken CSV line (naming the row). Bad
+        coordinates never raise; they are reported per row.
+    """
+    path = Path(path)
+    out_path = Path(out_path)
+    if chunk_size < 1:
+        raise InputFileError(f"chunk_size must be >= 1, got {chunk_size}")
+    plan = grids if isinstance(grids, PlanIndex) else PlanIndex(
+        grids, code_column=code_column, max_distance=max_distance, rules=rules
+    )
+    if plan._index is None:
+        plan.build()
+    source = open_source(path, chunk_size, layer=layer, sheet=sheet, encoding=encoding)
+    if out_path.resolve() == path.resolve():
+        raise InputFileError("output would overwrite the input", source=out_path)
+    per_total, st_total = plan.empty_counts()
+    sink = open_sink(out_path)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=source.total, unit=source.unit, unit_scale=source.unit == "B",
+                   desc=f"assign {path.name}")
+    try:
+        for chunk, units in source:
+            table, per, st = assign_frame(chunk, plan, crs=crs, lon=lon, lat=lat)
+            per_total += per
+            st_total += st
+            sink.write(table)
+            if bar is not None:
+                bar.update(units)
+    finally:
+        sink.close()
+        if bar is not None:
+            bar.close()
+    if not sink.rows:
+        # no data rows at all: still write an output with the expected columns
+        cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
+        sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+    return AssignResult(
+        table=None, _per_grid=_per_grid_series(plan, per_total), _status_counts=_status_series(st_total),
+        path=out_path, plan=plan,
+    )

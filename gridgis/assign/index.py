@@ -1,0 +1,444 @@
+"""A raster lookup index for exact point-in-grid assignment.
+
+The plan's bounding box is cut into a regular raster of square cells. Every cell that a grid
+boundary touches (its closed square, widened by a small margin) is an *edge cell*; all other
+cells lie wholly inside one face of the plan (inside one grid, or outside all grids). Non-edge
+cells are grouped into 4-connected components with :func:`scipy.ndimage.label` (two
+side-adjacent cells that no boundary touches lie in the same face), and one exact
+point-in-polygon test per component tells which grid that face belongs to.
+
+A point is then resolved by one array lookup of its cell. Points in edge cells need more work:
+
+* when the plan is a valid coverage (no overlaps, matching edges; :func:`shapely.coverage_is_valid`)
+  and only one boundary segment crosses the cell, the segment splits the cell into two parts, each
+  inside one known grid (or outside): the side of the point is decided by the sign of the 2-D
+  orientation determinant, which is exact whenever it exceeds Shewchuk's forward error bound;
+* otherwise (cells with vertices, points within rounding distance of a segment) by exact tests
+  with :func:`shapely.contains_xy` / :func:`shapely.intersects_xy` on prepared polygons, against
+  the grids whose boundary touches the cell (valid coverages) or against every grid an STRtree
+  finds (any other plan).
+
+Everything is vectorised: there is no Python loop over points or over grids. The result does not
+depend on the raster resolution, which only trades build time against query time.
+
+Rules: a point gets the grid whose interior contains it; a point on a boundary gets, among the
+grids whose closed polygon covers it, the one with the smallest rank; where grids overlap, the
+smallest rank among the grids whose interior holds the point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy import ndimage
+
+# lookup values of a raster cell: >= 0 grid position, OUTSIDE, or _EDGE_BASE - k for edge cell k
+OUTSIDE = -1
+_EDGE_BASE = -2
+
+# point status codes returned by GridIndex.locate
+ST_INSIDE = 0
+ST_BOUNDARY = 1
+ST_OUTSIDE = 2
+
+# Shewchuk's error bound of the orientation determinant computed in doubles: when
+# |det| > _CCW_ERR * (|detleft| + |detright|) its sign is the exact sign.
+_EPS = 2.0**-53
+_CCW_ERR = (3.0 + 16.0 * _EPS) * _EPS
+_PIECE_EPS = 1e-3  # in cells: far above rounding error, so closed cells are covered
+
+
+@dataclass
+class Located:
+    """Result of :meth:`GridIndex.locate` for arrays of coordinates.
+
+    Attributes
+    ----------
+    grid
+        Position (0-based, in the index's polygon order) of the grid assigned, ``-1`` when none.
+    status
+        ``ST_INSIDE``, ``ST_BOUNDARY`` or ``ST_OUTSIDE`` per point.
+    multi
+        Positions of the points held by more than one grid (on a shared boundary, or where
+        grids overlap), and ``n_multi`` how many grids hold each of them.
+    """
+
+    grid: np.ndarray
+    status: np.ndarray
+    multi: np.ndarray
+    n_multi: np.ndarray
+
+
+class GridIndex:
+    """Exact point-in-polygon index over the polygons of a grid plan.
+
+    Parameters
+    ----------
+    geoms
+        Array of Polygon/MultiPolygon geometries (missing or empty ones are never matched).
+    rank
+        Tie-break order: where several polygons hold a point, the one with the smallest rank wins
+        (:func:`gridgis.assign.assign` passes the rank of the grid code). Defaults to position.
+    cells
+        Approximate number of raster cells. More cells mean fewer exact tests per point but a
+        longer build; the default is about 1,000 per polygon, between 2**14 and 2**22.
+    """
+
+    def __init__(self, geoms: np.ndarray, rank: np.ndarray | None = None, *, cells: int | None = None) -> None:
+        geoms = np.asarray(geoms, dtype=object)
+        self.geoms = geoms
+        n = len(geoms)
+        self.rank = np.arange(n, dtype=np.int64) if rank is None else np.asarray(rank, np.int64)
+        usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        self.usable = usable
+        self._pos = np.flatnonzero(usable)  # polygons that take part
+        self.tree = shapely.STRtree(np.where(usable, geoms, None))
+        self._prepared = False
+        self.is_coverage = bool(len(self._pos)) and bool(shapely.coverage_is_valid(geoms[usable]))
+        self.indptr = np.zeros(1, dtype=np.int64)
+        self.indices = np.zeros(0, dtype=np.int32)
+        self.cell_seg = np.zeros(0, dtype=np.int64)
+        self.face_overlap = np.zeros(0, dtype=np.int32)
+        self.any_overlap = False
+        if len(self._pos) == 0:
+            self.bounds = (0.0, 0.0, 0.0, 0.0)
+            self.nx = self.ny = 1
+            self.x0 = self.y0 = 0.0
+            self.size = 1.0
+            self.lookup = np.full(2, OUTSIDE, dtype=np.int32)
+            self.cover = np.zeros(2, dtype=np.int8)
+            return
+        self.bounds = tuple(float(v) for v in shapely.total_bounds(geoms[usable]))
+        self._build(cells)
+
+    # ---- build ----------------------------------------------------------------------------
+    def _build(self, cells: int | None) -> None:
+        minx, miny, maxx, maxy = self.bounds
+        if cells is None:
+            cells = int(np.clip(1000 * len(self._pos), 2**14, 2**22))
+        w, h = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
+        size = float(np.sqrt(w * h / cells))
+        size = max(size, w / 8192, h / 8192, 1e-9)
+        # two spare cells on every side: no boundary comes near the raster's outer cells
+        self.size = size
+        self.x0, self.y0 = minx - 2 * size, miny - 2 * size
+        self.nx = int(np.ceil(w / size)) + 4
+        self.ny = int(np.ceil(h / size)) + 4
+        ncell = self.nx * self.ny
+
+        seg = self._segments()
+        cell, piece_seg = self._pieces(seg)
+        edge = np.zeros(ncell + 1, dtype=bool)
+        edge[cell] = True
+        edge[ncell] = False
+        edge_cells = np.flatnonzero(edge[:-1])
+
+        if self.is_coverage:
+            self._coverage_tables(seg, cell, piece_seg, edge_cells)
+
+        # faces: 4-connected components of non-edge cells, one exact test per component
+        labels, nlab = ndimage.label(~edge[:-1].reshape(self.ny, self.nx))
+        labels = labels.ravel()
+        rep = np.zeros(nlab + 1, dtype=np.int64)
+        rep[labels] = np.arange(ncell)
+        ry, rx = np.divmod(rep[1:], self.nx)
+        cx, cy = self.x0 + (rx + 0.5) * size, self.y0 + (ry + 0.5) * size
+        face = np.full(nlab, OUTSIDE, dtype=np.int64)
+        face_overlap = np.zeros(nlab, dtype=np.int32)
+        qi, qp = self.tree.query(shapely.points(cx, cy), predicate="intersects")
+        if len(qi):
+            # several polygons hold a face only where grids overlap: the smallest rank wins
+            order = np.lexsort((self.rank[qp], qi))
+            qi, qp = qi[order], qp[order]
+            first = np.r_[True, qi[1:] != qi[:-1]]
+            face[qi[first]] = qp[first]
+            face_overlap = np.bincount(qi, minlength=nlab).astype(np.int32)
+        self.face_overlap = face_overlap
+        self.any_overlap = bool((face_overlap > 1).any())
+
+        # one extra entry at the end answers points outside the raster (and NaN)
+        face = np.r_[OUTSIDE, face, OUTSIDE].astype(np.int32)
+        labels = np.r_[labels, nlab + 1]
+        lookup = face[labels]
+        lookup[edge_cells] = _EDGE_BASE - np.arange(len(edge_cells), dtype=np.int32)
+        self.lookup = lookup
+        if self.any_overlap:  # polygons holding each non-edge cell (> 1 where grids overlap)
+            self.cover = np.r_[0, np.minimum(face_overlap, 127), 0].astype(np.int8)[labels]
+        else:
+            self.cover = None
+
+    def _segments(self) -> dict[str, np.ndarray]:
+        """Every ring segment of every usable polygon, with its polygon and interior side."""
+        parts, pidx = shapely.get_parts(self.geoms[self._pos], return_index=True)
+        rings, ridx = shapely.get_rings(parts, return_index=True)
+        # get_rings lists each polygon's exterior ring first, then its holes
+        hole = np.r_[False, ridx[1:] == ridx[:-1]]
+        # interior on the left of the ring's direction: exterior CCW, or hole CW
+        inner_left = shapely.is_ccw(rings) != hole
+        coords, cidx = shapely.get_coordinates(rings, return_index=True)
+        same = np.flatnonzero(cidx[1:] == cidx[:-1])
+        ring = cidx[same]
+        return {
+            "x0": coords[same, 0], "y0": coords[same, 1],
+            "x1": coords[same + 1, 0], "y1": coords[same + 1, 1],
+            "poly": self._pos[pidx[ridx[ring]]], "inner_left": inner_left[ring],
+        }
+
+    def _pieces(self, seg: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Cells touched by every segment (a superset) and the segment of each touch."""
+        inv = 1.0 / self.size
+        u0 = (seg["x0"] - self.x0) * inv
+        v0 = (seg["y0"] - self.y0) * inv
+        du = (seg["x1"] - self.x0) * inv - u0
+        dv = (seg["y1"] - self.y0) * inv - v0
+        # split every segment into pieces shorter than one cell along either axis, so that each
+        # piece's box (widened by eps) spans at most 2 x 2 cells
+        eps = _PIECE_EPS
+        k = np.maximum(np.ceil(np.maximum(np.abs(du), np.abs(dv)) / (1 - 4 * eps)), 1).astype(np.int64)
+        sid = np.repeat(np.arange(len(k)), k)
+        step = np.arange(len(sid)) - np.repeat(np.cumsum(k) - k, k)
+        kk = k[sid]
+        t0, t1 = step / kk, (step + 1) / kk
+        su0, sv0, sdu, sdv = u0[sid], v0[sid], du[sid], dv[sid]
+        pu0, pu1 = su0 + t0 * sdu, su0 + t1 * sdu
+        pv0, pv1 = sv0 + t0 * sdv, sv0 + t1 * sdv
+        i0 = np.floor(np.minimum(pu0, pu1) - eps).astype(np.int64)
+        i1 = np.floor(np.maximum(pu0, pu1) + eps).astype(np.int64)
+        j0 = np.floor(np.minimum(pv0, pv1) - eps).astype(np.int64)
+        j1 = np.floor(np.maximum(pv0, pv1) + eps).astype(np.int64)
+        xi, yj = i1 > i0, j1 > j0
+        cells = [j0 * self.nx + i0, j0[xi] * self.nx + i1[xi], j1[yj] * self.nx + i0[yj]]
+        both = xi & yj
+        cells.append(j1[both] * self.nx + i1[both])
+        segs = [sid, sid[xi], sid[yj], sid[both]]
+        cell = np.clip(np.concatenate(cells), 0, self.nx * self.ny - 1)
+        return cell, np.concatenate(segs)
+
+    def _coverage_tables(self, seg, cell, piece_seg, edge_cells) -> None:
+        """Candidate grids and the single crossing segment of edge cells (valid coverages)."""
+        # geometric segments: the two copies of a shared edge (one per grid, opposite
+        # directions) become one segment with a grid on its left and one on its right
+        x0, y0, x1, y1 = seg["x0"], seg["y0"], seg["x1"], seg["y1"]
+        flip = (x1 < x0) | ((x1 == x0) & (y1 < y0))
+        ax, ay = np.where(flip, x1, x0), np.where(flip, y1, y0)
+        bx, by = np.where(flip, x0, x1), np.where(flip, y0, y1)
+        order = np.lexsort((by, bx, ay, ax))
+        new = np.r_[True, (np.diff(ax[order]) != 0) | (np.diff(ay[order]) != 0)
+                    | (np.diff(bx[order]) != 0) | (np.diff(by[order]) != 0)]
+        gid = np.empty(len(order), dtype=np.int64)
+        gid[order] = np.cumsum(new) - 1
+        ngeo = int(new.sum())
+        first = order[new]
+        self.gx0, self.gy0, self.gx1, self.gy1 = ax[first], ay[first], bx[first], by[first]
+        left = seg["inner_left"] != flip  # the copy's grid lies left of the canonical direction
+        poly = seg["poly"]
+        self.g_left = np.full(ngeo, -1, dtype=np.int64)
+        self.g_right = np.full(ngeo, -1, dtype=np.int64)
+        self.g_left[gid[left]] = poly[left]
+        self.g_right[gid[~left]] = poly[~left]
+        # two grids on one side would be an overlap; a zero-length segment has no side
+        clash = (np.bincount(gid[left], minlength=ngeo) > 1) | (np.bincount(gid[~left], minlength=ngeo) > 1)
+        clash |= (self.gx0 == self.gx1) & (self.gy0 == self.gy1)
+
+        # distinct geometric segments per edge cell
+        key = np.sort(cell * ngeo + gid[piece_seg])
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+        kcell, kg = np.divmod(key, ngeo)
+        start = np.flatnonzero(np.r_[True, kcell[1:] != kcell[:-1]])
+        count = np.diff(np.r_[start, len(kcell)])
+        single = count == 1
+        cell_seg = np.full(len(edge_cells), -1, dtype=np.int64)
+        g = kg[start]
+        ok = single & ~clash[g]
+        # kcell[start] lists the edge cells in increasing order, like edge_cells
+        cell_seg[ok] = g[ok]
+        self.cell_seg = cell_seg
+
+        # candidate grids per edge cell (CSR): the grids on either side of its segments
+        cand_cell = np.r_[kcell, kcell]
+        cand_poly = np.r_[self.g_left[kg], self.g_right[kg]]
+        m = cand_poly >= 0
+        npoly = len(self.geoms)
+        ckey = np.sort(cand_cell[m] * npoly + cand_poly[m])
+        ckey = ckey[np.r_[True, ckey[1:] != ckey[:-1]]]
+        ccell, cpoly = np.divmod(ckey, npoly)
+        edge_pos = np.searchsorted(edge_cells, ccell)
+        self.indptr = np.searchsorted(edge_pos, np.arange(len(edge_cells) + 1)).astype(np.int64)
+        self.indices = cpoly.astype(np.int32)
+
+    # ---- queries ---------------------------------------------------------------------------
+    def _ensure_prepared(self) -> None:
+        if not self._prepared:
+            shapely.prepare(self.geoms[self.usable])
+            self._prepared = True
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_prepared"] = False  # prepared GEOS state does not survive pickling
+        state.pop("_near", None)
+        state.pop("_near_k", None)
+        return state
+
+    def cells_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Raster cell of each point; ``nx * ny`` (the spare last entry) outside or for NaN.
+
+        Truncation toward zero maps points just left of / below the raster into its first
+        column / row: these spare cells are never edge cells and lie outside every grid, so
+        they answer "outside", which is right for those points too.
+        """
+        inv = 1.0 / self.size
+        u = np.subtract(x, self.x0)
+        u *= inv
+        v = np.subtract(y, self.y0)
+        v *= inv
+        with np.errstate(invalid="ignore", over="ignore"):
+            iu = u.astype(np.int64)
+            iv = v.astype(np.int64)
+        ok = iu.view(np.uint64) < self.nx
+        ok &= iv.view(np.uint64) < self.ny
+        iv *= self.nx
+        iv += iu
+        return np.where(ok, iv, self.nx * self.ny)
+
+    def locate(self, x: np.ndarray, y: np.ndarray) -> Located:
+        """Find the grid of each point (coordinates in the CRS of the polygons).
+
+        NaN coordinates come back as ``ST_OUTSIDE`` with grid ``-1``.
+        """
+        x = np.ascontiguousarray(x, dtype=float)
+        y = np.ascontiguousarray(y, dtype=float)
+        cell = self.cells_of(x, y)
+        val = self.lookup[cell]
+        grid = np.maximum(val, -1).astype(np.int64)
+        status = np.where(val >= 0, ST_INSIDE, ST_OUTSIDE).astype(np.int8)
+        multi: list[np.ndarray] = []
+        n_multi: list[np.ndarray] = []
+        if self.cover is not None:  # faces held by several overlapping grids
+            cov = self.cover[cell]
+            many = np.flatnonzero(cov > 1)
+            multi.append(many)
+            n_multi.append(cov[many].astype(np.int64))
+        todo = np.flatnonzero(val <= _EDGE_BASE)
+        if len(todo):
+            if self.is_coverage:
+                todo = self._half_plane(x, y, todo, _EDGE_BASE - val[todo], grid, status)
+            if len(todo):
+                self._ensure_prepared()
+                if self.is_coverage:
+                    found = self._exact_cells(x, y, todo, _EDGE_BASE - val[todo], grid, status)
+                else:
+                    found = self._exact_tree(x, y, todo, grid, status)
+                multi.append(found[0])
+                n_multi.append(found[1])
+        if multi:
+            m, c = np.concatenate(multi), np.concatenate(n_multi)
+        else:
+            m, c = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return Located(grid=grid, status=status, multi=m, n_multi=c)
+
+    def _half_plane(self, x, y, todo, ecell, grid, status) -> np.ndarray:
+        """Resolve points in cells crossed by a single segment; return the points left over."""
+        g = self.cell_seg[ecell]
+        has = g >= 0
+        sel = todo[has]
+        g = g[has]
+        px, py = x[sel], y[sel]
+        # orient2d(a, b, p) = (ax - px) * (by - py) - (ay - py) * (bx - px); > 0: p left of a->b
+        dl = (self.gx0[g] - px) * (self.gy1[g] - py)
+        dr = (self.gy0[g] - py) * (self.gx1[g] - px)
+        det = dl - dr
+        bound = _CCW_ERR * (np.abs(dl) + np.abs(dr))
+        is_left = det > bound
+        sure = is_left | (det < -bound)
+        poly = np.where(is_left, self.g_left[g], self.g_right[g])[sure]
+        pts = sel[sure]
+        grid[pts] = poly
+        status[pts] = np.where(poly >= 0, ST_INSIDE, ST_OUTSIDE)
+        return np.r_[todo[~has], sel[~sure]]
+
+    def _exact_cells(self, x, y, todo, ecell, grid, status) -> tuple[np.ndarray, np.ndarray]:
+        """Exact tests against the candidate lists of edge cells (valid coverages only)."""
+        start = self.indptr[ecell]
+        count = self.indptr[ecell + 1] - start
+        geoms = self.geoms
+        found = np.zeros(len(todo), dtype=bool)
+        # interiors do not overlap: the first candidate whose interior holds the point is it
+        for k in range(int(count.max(initial=0))):
+            sel = np.flatnonzero(~found & (count > k))
+            if not len(sel):
+                break
+            cand = self.indices[start[sel] + k]
+            pts = todo[sel]
+            ins = shapely.contains_xy(geoms[cand], x[pts], y[pts])
+            hit = sel[ins]
+            found[hit] = True
+            grid[todo[hit]] = cand[ins]
+            status[todo[hit]] = ST_INSIDE
+        # the rest lie on a boundary or outside: closed-polygon test against all candidates
+        rest = np.flatnonzero(~found)
+        grid[todo[rest]] = -1
+        status[todo[rest]] = ST_OUTSIDE
+        c = count[rest]
+        pi = np.repeat(rest, c)
+        ci = self.indices[np.repeat(start[rest], c) + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))]
+        pts = todo[pi]
+        on = shapely.intersects_xy(geoms[ci], x[pts], y[pts])
+        return self._resolve(pts[on], ci[on], ST_BOUNDARY, grid, status)
+
+    def _exact_tree(self, x, y, todo, grid, status) -> tuple[np.ndarray, np.ndarray]:
+        """Exact tests against every polygon near the point (plans that are not valid coverages)."""
+        grid[todo] = -1
+        status[todo] = ST_OUTSIDE
+        qi, qp = self.tree.query(shapely.points(x[todo], y[todo]), predicate="intersects")
+        pts = todo[qi]
+        inside = shapely.contains_xy(self.geoms[qp], x[pts], y[pts])
+        m1, c1 = self._resolve(pts[inside], qp[inside], ST_INSIDE, grid, status)
+        left = ~np.isin(pts, pts[inside])
+        m2, c2 = self._resolve(pts[left], qp[left], ST_BOUNDARY, grid, status)
+        return np.r_[m1, m2], np.r_[c1, c2]
+
+    def _resolve(self, pts, polys, st, grid, status) -> tuple[np.ndarray, np.ndarray]:
+        """Give each point the smallest-rank polygon among its (point, polygon) hits.
+
+        Returns the points with more than one hit and their number of hits.
+        """
+        if not len(pts):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        order = np.lexsort((self.rank[polys], pts))
+        pts, polys = pts[order], polys[order]
+        first = np.flatnonzero(np.r_[True, pts[1:] != pts[:-1]])
+        up = pts[first]
+        grid[up] = polys[first]
+        status[up] = st
+        hits = np.diff(np.r_[first, len(pts)])
+        return up[hits > 1], hits[hits > 1]
+
+    def maybe_near(self, x: np.ndarray, y: np.ndarray, distance: float) -> np.ndarray:
+        """False where a point is certainly farther than ``distance`` (CRS units) from every grid.
+
+        Cells within ``ceil(distance / size) + 1`` cells (Chebyshev) of a cell that touches a
+        grid are near; a point outside the raster is reported as possibly near.
+        """
+        k = int(np.ceil(distance / self.size)) + 1
+        if getattr(self, "_near_k", None) != k:
+            plan = (self.lookup[:-1] != OUTSIDE).reshape(self.ny, self.nx).view(np.uint8)
+            m = ndimage.maximum_filter1d(plan, size=2 * k + 1, axis=0, mode="constant")
+            m = ndimage.maximum_filter1d(m, size=2 * k + 1, axis=1, mode="constant")
+            self._near = np.r_[m.ravel().astype(bool), True]
+            self._near_k = k
+        return self._near[self.cells_of(np.asarray(x, float), np.asarray(y, float))]
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Size of the raster and share of edge cells (for tuning and benchmarks)."""
+        ncell = self.nx * self.ny
+        edge = self.lookup[:-1] <= _EDGE_BASE
+        return {
+            "cells": ncell,
+            "cell_size": self.size,
+            "edge_share": float(edge.mean()),
+            "single_segment_share": float((self.cell_seg >= 0).mean()) if len(self.cell_seg) else 0.0,
+            "coverage": self.is_coverage,
+        }
