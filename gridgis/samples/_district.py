@@ -190,12 +190,25 @@ def _components(items: np.ndarray, nbrs: list[list[int]]) -> list[np.ndarray]:
 
 
 def _partition(items: np.ndarray, nbrs: list[list[int]], weight: np.ndarray, pos: np.ndarray,
-               target: float, labels: np.ndarray, min_share: float = 0.35) -> np.ndarray:
-    """Group ``items`` into contiguous regions of about ``target`` weight (per component)."""
-    for comp in _components(items, nbrs):
-        total = float(weight[comp].sum())
-        k = max(1, int(round(total / target))) if total >= min_share * target else 1
-        k = min(k, len(comp))
+               target: float, labels: np.ndarray, min_share: float = 0.35,
+               total_k: int | None = None) -> np.ndarray:
+    """Group ``items`` into contiguous regions of about ``target`` weight, per connected
+    component; with ``total_k`` the number of regions over all components is fixed (each
+    component gets at least one, the rest by largest remainder)."""
+    comps = _components(items, nbrs)
+    totals = np.array([float(weight[c].sum()) for c in comps])
+    if total_k is not None and len(comps):
+        share = totals / max(totals.sum(), 1e-9) * max(total_k, len(comps))
+        ks = np.maximum(1, np.floor(share).astype(int))
+        order = np.argsort(-(share - np.floor(share)), kind="stable")
+        for c in order:
+            if ks.sum() >= max(total_k, len(comps)):
+                break
+            ks[c] += 1
+    else:
+        ks = [max(1, int(round(t / target))) if t >= min_share * target else 1 for t in totals]
+    for comp, k in zip(comps, ks, strict=True):
+        k = min(int(k), len(comp))
         seeds = _kmeans_seeds(comp, pos, weight, k)
         allowed = np.zeros(len(pos), dtype=bool)
         allowed[comp] = True
@@ -213,6 +226,8 @@ class DistrictBuilder:
         self.lines: list[Line] = []
         self.names = N.NamePool(N.STEMS, self.rng)
         self.vnames = N.NamePool(N.VILLAGE_STEMS, self.rng)
+        self.place_names = N.NamePool(N.STEMS, self.rng)
+        self.lane_count: dict[str, int] = {}
         self.sites: list[dict] = []
         self.bld = Buildings()
         self.hamlets: list[dict] = []
@@ -242,10 +257,13 @@ class DistrictBuilder:
         self.lines.append(Line(self.river.intersection(self.Dbuf), "river", "湘江", RIVER_WIDTH))
         self.lines.append(Line(self.creek.intersection(self.Dbuf), "river", "涟水", CREEK_WIDTH))
         # urban zone: east part, extending beyond the district boundary into the next district
-        self.Cu = np.array([0.60 * self.a, -0.04 * self.b])
-        self.U = blob(*self.Cu, 1250.0 * L, 1020.0 * L, rng, roughness=0.3).intersection(
+        # the city straddles the river (about two thirds on the north bank), so it has bridges
+        cx = 0.60 * self.a
+        ry = 1080.0 * L
+        self.Cu = np.array([cx, float(np.interp(cx, x, y)) + 0.33 * ry])
+        self.U = blob(*self.Cu, 1330.0 * L, ry, rng, roughness=0.3).intersection(
             self.D.buffer(200))
-        self.Ru = 1150.0 * L
+        self.Ru = 1220.0 * L
 
     # ---- arterials ---------------------------------------------------------------------------
     def _road(self, geom, kind: str, name: str, bridge: bool = False) -> None:
@@ -258,7 +276,7 @@ class DistrictBuilder:
         alpha = rng.uniform(-0.3, 0.3)
         self.alpha = alpha
         warp = Warp.random(rng, 120.0, 3600.0)
-        R = 1.35 * 1250.0 * L
+        R = 1.35 * 1330.0 * L
         Ubuf = self.U.buffer(0.5).intersection(self.Dbuf)
         fam_lines = []
         for fam in (0, 1):  # 0: roughly north-south lines (constant u), 1: east-west
@@ -433,6 +451,7 @@ class DistrictBuilder:
         n = len(B)
         self.nbrs = [[] for _ in range(n)]
         self.nbrs_all = [[] for _ in range(n)]
+        self.shared = {(int(a), int(b_)): float(v) for a, b_, v in zip(i, j, length[ok], strict=True)}
         for a, b_, x in zip(i.tolist(), j.tolist(), across.tolist(), strict=True):
             self.nbrs_all[a].append(b_)
             self.nbrs_all[b_].append(a)
@@ -444,11 +463,17 @@ class DistrictBuilder:
 
     def _buildable(self, area, extra_lines: list[Line] = (), setback: float = 3.0):
         """``area`` minus road corridors, water and creek banks, shrunk by ``setback``."""
-        env = shapely.box(*area.bounds).buffer(40)
-        cut = [self.W.buffer(15), self.Wc]
+        if not hasattr(self, "_wet"):
+            self._wet = shapely.union_all([self.W.buffer(15, quad_segs=4), self.Wc])
+            self._corr: dict[int, object] = {}
+        env = shapely.box(*area.bounds).buffer(40, join_style="mitre")
+        cut = [self._wet.intersection(env)]
         for ln in [*self.road_lines, *extra_lines]:
             if ln.geom.intersects(env):
-                cut.append(ln.geom.buffer(ROAD_HALF_WIDTH[ln.kind] + 1.0, quad_segs=2))
+                key = id(ln)
+                if key not in self._corr:
+                    self._corr[key] = ln.geom.buffer(ROAD_HALF_WIDTH[ln.kind] + 1.0, quad_segs=2)
+                cut.append(self._corr[key])
         free = area.difference(shapely.union_all(cut))
         return free.buffer(-setback, quad_segs=2) if setback else free
 
@@ -531,9 +556,13 @@ class DistrictBuilder:
         sub_kind = np.array(sub_kind, dtype=object)
         sub_area = np.array([p.area for _, p in self.subblocks])
         civic_idx = [s for s, (i, _) in enumerate(self.subblocks) if self.block_kind[i] == "civic"]
-        civic_idx.sort(key=lambda s: (sub_area[s], s))
+        civic_idx.sort(key=lambda s: (-sub_area[s], s))
+        extra_hospital = 1 if len(civic_idx) < 2 else 0
         for k, s in enumerate(civic_idx):
-            sub_kind[s] = "lowrise_small" if k == 0 else "hospital" if k == 1 else "commercial"
+            if len(civic_idx) < 2:
+                sub_kind[s] = "lowrise_small"
+            else:
+                sub_kind[s] = "hospital" if k == 0 else "lowrise_small" if k == 1 else "commercial"
         dorm_idx = [s for s, (i, _) in enumerate(self.subblocks) if self.block_kind[i] == "dorm"]
         dorm_idx.sort(key=lambda s: (-sub_area[s], s))
         for s in dorm_idx[1:]:
@@ -543,7 +572,7 @@ class DistrictBuilder:
         pool = list(rng.permutation(pool))
         wants = ([("school", max(1, round(6 * self.scale)))]
                  + [("market", max(1, round(3 * self.scale)))]
-                 + [("hospital", max(0, round(2 * self.scale) - 1))]
+                 + [("hospital", max(0, round(2 * self.scale) - 1) + extra_hospital)]
                  + [("commercial", max(1, round(6 * self.scale)))])
         taken_blocks: set[int] = set()
         for kind, count in wants:
@@ -565,6 +594,21 @@ class DistrictBuilder:
         self.sub_kind = sub_kind
         self._urban_buildings()
 
+    def _lane_name(self, part: Polygon) -> str:
+        """Lanes are named after the longest street along their block: 韶山路三巷."""
+        env = part.buffer(15)
+        best, best_len = None, 0.0
+        for ln in self.road_lines:
+            if ln.kind in ("arterial", "local") and ln.geom.intersects(env):
+                length = ln.geom.intersection(env).length
+                if length > best_len + 1e-9:
+                    best, best_len = ln.name, length
+        if best is None:
+            return self.names.take(self.rng.choice(N.LANE_SUFFIX))
+        k = self.lane_count.get(best, 0) + 1
+        self.lane_count[best] = k
+        return f"{best}{N.numeral(k)}巷"
+
     def _lanes(self, block: int, part: Polygon, pitch: float) -> None:
         rng = self.rng
         ang, long, short, c = oriented(part)
@@ -578,7 +622,7 @@ class DistrictBuilder:
             geom = wiggly(p0, p1, rng, rng.uniform(0, 4), step=10).intersection(clip)
             for g in polyline_parts(geom):
                 if g.length > 40:
-                    lanes.append(Line(g, "lane", self.names.take(rng.choice(N.LANE_SUFFIX))))
+                    lanes.append(Line(g, "lane", self._lane_name(part)))
         if short > 2.2 * pitch:  # deep blocks also get a lengthwise lane
             s = rng.normal(0, 10)
             p0 = rotate_xy(np.array([[-long / 2 - 40, s]]), ang)[0] + c
@@ -586,7 +630,7 @@ class DistrictBuilder:
             geom = wiggly(p0, p1, rng, rng.uniform(0, 4), step=10).intersection(clip)
             for g in polyline_parts(geom):
                 if g.length > 40:
-                    lanes.append(Line(g, "lane", self.names.take(rng.choice(N.LANE_SUFFIX))))
+                    lanes.append(Line(g, "lane", self._lane_name(part)))
         self.lanes += lanes
         if not lanes:
             self.subblocks.append((block, part))
@@ -604,16 +648,18 @@ class DistrictBuilder:
                 continue
             if kind in SITE_BUILDINGS or kind == "industrial_park":
                 continue  # sites are built below (industrial park spans several blocks)
-            ctype = {"lowrise_small": "lowrise", "dorm": "dorm"}.get(kind, kind)
+            wanted = {"lowrise_small": "midrise"}.get(kind, kind)
             free = self._buildable(poly, self.lanes)
             ang = south_facing(oriented(poly)[0])
-            t = COMPOUND_TYPES[ctype]
-            w = rng.uniform(*t["w"])
-            d_ = rng.uniform(*t["d"])
-            centres = pack(free, ang, w, d_, w + rng.uniform(*t["gap_x"]),
-                           d_ + rng.uniform(*t["gap_y"]), rng)
-            if kind == "lowrise_small":
-                centres = centres[: int(rng.integers(12, 30))]
+            chain = {"highrise": ("highrise", "midrise"), "midrise": ("midrise", "lowrise")}
+            for ctype in chain.get(wanted, (wanted,)):  # awkward plots fall back to smaller houses
+                t = COMPOUND_TYPES[ctype]
+                w = rng.uniform(*t["w"])
+                d_ = rng.uniform(*t["d"])
+                centres = pack(free, ang, w, d_, w + rng.uniform(*t["gap_x"]),
+                               d_ + rng.uniform(*t["gap_y"]), rng)
+                if len(centres) >= 2:
+                    break
             if kind == "dorm":
                 centres = centres[: int(rng.integers(5, 8))]
             if ctype in ("midrise", "lowrise") and len(centres) > 3:
@@ -630,12 +676,23 @@ class DistrictBuilder:
             hh = floors * units * hpu
             if ctype in ("midrise", "lowrise"):  # some flats empty or merged
                 hh = np.maximum(1, hh - rng.integers(0, max(2, hh.min() // 6), n))
+            if kind == "lowrise_small":  # one small old compound in the civic centre
+                k = int(np.searchsorted(np.cumsum(hh), rng.integers(80, 220))) + 1
+                centres, floors, hh = centres[:k], floors[:k], hh[:k]
+                n = len(hh)
+            if ctype == "highrise":  # large compounds stay below ~2,600 households
+                while hh.sum() > 2600 and len(hh) > 1:
+                    drop = int(rng.integers(len(hh)))
+                    centres, floors, hh = (np.delete(v, drop, axis=0) for v in (centres, floors, hh))
+                    n = len(hh)
             pop = np.round(hh * rng.uniform(2.45, 3.05, n)).astype(int)
             cid = f"C{len(self.compounds) + 1:04d}"
-            self.compounds.append(dict(id=cid, block=b, poly=poly, kind=ctype))
+            self.compounds.append(dict(id=cid, block=b, poly=poly, kind=ctype,
+                                       small=kind == "lowrise_small"))
             self.bld.add(centres, w=w, d=d_, angle=ang, floors=floors, units=units,
                          households=hh, population=pop, use="residential", compound=cid,
                          block=b)
+        self._calibrate()
         # special sites
         site_parts: list[tuple[str, list[tuple[int, Polygon]]]] = []
         ind = [(b, p) for (b, p), k in zip(self.subblocks, self.sub_kind, strict=True)
@@ -647,11 +704,16 @@ class DistrictBuilder:
                 site_parts.append((k, [(b, p)]))
         for kind, parts in site_parts:
             whole = shapely.union_all([p for _, p in parts])
-            site = max(polygon_parts(self._buildable(whole, self.lanes, setback=0.0)),
-                       key=lambda g: g.area, default=None)
+            if kind == "industrial_park":  # the park spans its internal streets
+                site = max(polygon_parts(whole.buffer(-(ROAD_HALF_WIDTH["arterial"] + 1.0))),
+                           key=lambda g: g.area, default=None)
+            else:
+                site = max(polygon_parts(self._buildable(whole, self.lanes, setback=0.0)),
+                           key=lambda g: g.area, default=None)
             if site is None or site.area < 2000:
                 continue
-            site = site.simplify(1.0)
+            site = max(polygon_parts(site.simplify(1.0).buffer(-0.5, join_style="mitre")),
+                       key=lambda g: g.area)
             sid = f"S{len(self.sites) + 1:03d}"
             self.sites.append(dict(id=sid, kind=kind, block=parts[0][0], poly=site))
             wr, dr, gx, gy, fl, cap = SITE_BUILDINGS[kind]
@@ -659,7 +721,12 @@ class DistrictBuilder:
                 free = self._buildable(p, self.lanes, setback=4.0).intersection(site.buffer(-4))
                 ang = south_facing(oriented(p)[0]) if kind != "park" else rng.uniform(-0.5, 0.5)
                 w, d_ = rng.uniform(*wr), rng.uniform(*dr)
-                centres = pack(free, ang, w, d_, w + rng.uniform(*gx), d_ + rng.uniform(*gy), rng)
+                px, py = w + rng.uniform(*gx), d_ + rng.uniform(*gy)
+                for shrink in (1.0, 0.7, 0.5):  # small plots get smaller buildings
+                    centres = pack(free, ang, w * shrink, d_ * shrink, px * shrink, py * shrink, rng)
+                    if len(centres):
+                        w, d_ = w * shrink, d_ * shrink
+                        break
                 centres = centres[: cap]
                 if kind == "park" and len(centres):
                     centres = centres[: int(rng.integers(1, 3))]
@@ -667,6 +734,29 @@ class DistrictBuilder:
                 floors = rng.integers(fl[0], fl[1] + 1, n)
                 self.bld.add(centres, w=w, d=d_, angle=ang, floors=floors, units=0,
                              households=0, population=0, use=kind, compound=sid, block=b)
+
+    def _calibrate(self, per_scale: float = 29500.0, cap: float = 2600.0) -> None:
+        """Scale flats per building so the city holds about ``per_scale * scale`` households
+        (land-use draws vary a lot between seeds); big compounds stay below ``cap``."""
+        c = self.bld.cols
+        hh = np.asarray(c["households"], float)
+        if not len(hh):
+            return
+        comp = np.asarray(c["compound"], dtype=object)
+        kinds = {x["id"]: x["kind"] if not x.get("small") else "small" for x in self.compounds}
+        adjustable = np.array([kinds.get(k) in ("highrise", "midrise", "lowrise")
+                               for k in comp]) & (hh > 0)
+        fixed = hh[~adjustable].sum()
+        f = np.clip((per_scale * self.scale - fixed) / max(hh[adjustable].sum(), 1.0), 0.7, 1.4)
+        new = hh * np.where(adjustable, f, 1.0)
+        _, inv = np.unique(comp, return_inverse=True)
+        tot = np.bincount(inv, weights=new)
+        shrink = np.minimum(1.0, cap / np.maximum(tot, 1.0))[inv]
+        new = np.where(adjustable, np.maximum(1, np.round(new * shrink)), hh).astype(int)
+        pop = np.asarray(c["population"], float)
+        ratio = np.where(hh > 0, pop / np.maximum(hh, 1), 0)
+        c["households"] = new.tolist()
+        c["population"] = np.round(new * ratio).astype(int).tolist()
 
     # ---- communities -------------------------------------------------------------------------
     def communities(self) -> None:
@@ -676,24 +766,30 @@ class DistrictBuilder:
             if len(arr["block"]) else np.zeros(n)
         self.block_hh = hh
         labels = self.fixed_comm.copy()
+        # slivers between close roads are not seeds; they join a neighbour afterwards
+        tiny = shapely.area(self.block_polys) < 4000.0
         # urban communities grow around k-means seeds, balanced by households (+ a little area)
-        urban = np.flatnonzero(self.block_urban & (labels < 0))
+        urban = np.flatnonzero(self.block_urban & (labels < 0) & ~tiny)
         weight = hh + 0.002 * self.block_area
         target = 2700.0
         _partition(urban, self.nbrs, weight, self.block_pos, target, labels)
         n_urban_labels = labels.max() + 1
         # rural villages by area
-        rural = np.flatnonzero(~self.block_urban & (labels < 0))
+        rural = np.flatnonzero(~self.block_urban & (labels < 0) & ~tiny)
         _partition(rural, self.nbrs_all, self.block_area, self.block_pos, 3.0e6 * 1.0, labels)
         # leftovers (tiny pieces cut off by the river): join the neighbour with most contact
-        for _ in range(5):
+        for _ in range(10):
             free = np.flatnonzero(labels < 0)
             if not len(free):
                 break
             for i in free.tolist():
                 nb = [j for j in self.nbrs_all[i] if labels[j] >= 0]
                 if nb:
-                    labels[i] = labels[min(nb, key=lambda j: (-self.block_area[j], j))]
+                    labels[i] = labels[max(nb, key=lambda j: (self.shared[min(i, j), max(i, j)], -j))]
+        for i in np.flatnonzero(labels < 0).tolist():  # isolated: nearest labelled block
+            done = np.flatnonzero(labels >= 0)
+            d = shapely.distance(self.block_polys[i], self.block_polys[done])
+            labels[i] = labels[done[np.argmin(d)]]
         self.block_comm = labels
         ids = np.unique(labels)
         self.comm_urban = {int(c): bool(c < n_urban_labels) for c in ids}
@@ -703,6 +799,8 @@ class DistrictBuilder:
         rng = self.rng
         self.village_lanes: list[Line] = []
         rural_comms = sorted(c for c, u in self.comm_urban.items() if not u)
+        wet = shapely.union_all([self.W.buffer(60, quad_segs=4), self.Wc.buffer(20, quad_segs=4)])
+        shapely.prepare(wet)
         for c in rural_comms:
             blocks = np.flatnonzero(self.block_comm == c)
             land = shapely.union_all(self.block_land[blocks])
@@ -718,6 +816,8 @@ class DistrictBuilder:
                 continue
             rl = shapely.MultiLineString(rl_parts)
             centres: list[np.ndarray] = []
+            core = land.buffer(-30, quad_segs=2)
+            shapely.prepare(core)
             group = 0
             for size in sizes.tolist():
                 if size < 3:
@@ -733,9 +833,7 @@ class DistrictBuilder:
                     nrm = np.array([-t[1], t[0]]) * rng.choice([-1, 1])
                     ctr = p + nrm * rng.uniform(45, 80)
                     cp = shapely.Point(ctr)
-                    if not land.buffer(-30).contains(cp) or self.W.buffer(60).contains(cp):
-                        continue
-                    if self.Wc.buffer(20).contains(cp):
+                    if not core.contains(cp) or wet.contains(cp):
                         continue
                     if centres and min(np.hypot(*(ctr - o)) for o in centres) < 260:
                         continue
@@ -808,7 +906,8 @@ class DistrictBuilder:
         pos = np.array([self.block_pos[comm == c].mean(0) for c in ids])
         urban = np.array([self.comm_urban[c] for c in ids])
         labels = np.full(n, -1)
-        _partition(np.flatnonzero(urban), nbrs_l, hh, pos, 11000.0, labels, min_share=0.0)
+        k_jd = max(1, int(round(hh[urban].sum() / 10000.0)))
+        _partition(np.flatnonzero(urban), nbrs_l, hh, pos, 10000.0, labels, total_k=k_jd)
         n_jd = labels.max() + 1
         rural = np.flatnonzero(~urban)
         _partition(rural, nbrs_all_l, np.ones(n), pos, 6.0, labels, min_share=0.0)
@@ -915,7 +1014,7 @@ class DistrictBuilder:
                 poly = shapely.union_all(self.block_polys[self.block_comm == c])
                 name = None
                 if c == 0:
-                    name = self.names.take("园区社区")
+                    name = self.place_names.take("园区社区")
                 else:
                     hit = tree.query(poly, predicate="intersects")
                     if len(hit):
@@ -927,7 +1026,7 @@ class DistrictBuilder:
                                 name = cand
                                 break
                 if name is None:
-                    name = self.names.take("社区")
+                    name = self.place_names.take("社区")
                 used.add(name)
                 self.comm_name[c] = name
             for k, c in enumerate(vil):

@@ -130,6 +130,11 @@ def make_events(b, a: dict, rng: np.random.Generator, scale: float):
         cat_h.append(np.where(own, sp["category"], _cat(rng, _MIX["building"], m)))
         hours_h.append(sp["hours"])
     xy = np.vstack([xy_b, xy_r, xy_s, *xy_h])
+    # anything that ended up on the district edge moves to a random home
+    inner = D.buffer(-1.0)
+    bad = np.flatnonzero(~shapely.contains_xy(inner, xy[:, 0], xy[:, 1]))
+    if len(bad):
+        xy[bad] = bxy[rng.choice(np.flatnonzero(res), size=len(bad))]
     category = np.concatenate([cat_b, cat_r, cat_s, *cat_h]).astype(object)
     rep = [_times(rng, n_bld + n_road + n_site)]
     for pts, hours in zip(xy_h, hours_h, strict=True):
@@ -150,34 +155,37 @@ def make_events(b, a: dict, rng: np.random.Generator, scale: float):
     return events, hot
 
 
-def _hotspots(b, a: dict, rng: np.random.Generator) -> list[dict]:
-    """Three or four planted clusters at places where such events really pile up."""
-    spots = []
-    markets = [s for s in b.sites if s["kind"] == "market"]
-    if markets:
-        m = max(markets, key=lambda s: s["poly"].area)
-        spots.append(dict(name="农贸市场周边占道经营", category="占道经营", radius_m=150.0,
-                          n_events=int(rng.integers(550, 650)),
-                          xy=np.asarray(m["poly"].centroid.coords[0]), hours=_HOURS))
-    comm = [s for s in b.sites if s["kind"] == "commercial"]
-    if comm:
-        c = min(comm, key=lambda s: s["poly"].centroid.distance(shapely.Point(b.Cu)))
-        spots.append(dict(name="商业街夜间噪音", category="噪音扰民", radius_m=180.0,
-                          n_events=int(rng.integers(450, 550)),
-                          xy=np.asarray(c["poly"].centroid.coords[0]), hours=_NIGHT_HOURS))
+def _hotspots(b, a: dict, rng: np.random.Generator, min_gap: float = 700.0) -> list[dict]:
+    """Three or four planted clusters at places where such events really pile up, at least
+    ``min_gap`` metres apart."""
+    cu = shapely.Point(b.Cu)
+    cands = []  # (name, category, radius, (lo, hi) events, hours, candidate centres by preference)
+    markets = sorted((s for s in b.sites if s["kind"] == "market"), key=lambda s: -s["poly"].area)
+    cands.append(("农贸市场周边占道经营", "占道经营", 150.0, (550, 650), _HOURS,
+                  [np.asarray(s["poly"].centroid.coords[0]) for s in markets]))
+    comm = sorted((s for s in b.sites if s["kind"] == "commercial"),
+                  key=lambda s: s["poly"].centroid.distance(cu))
+    cands.append(("商业街夜间噪音", "噪音扰民", 180.0, (450, 550), _NIGHT_HOURS,
+                  [np.asarray(s["poly"].centroid.coords[0]) for s in comm]))
     low = [c for c in b.compounds if c["kind"] == "lowrise"]
-    if low:
-        counts = {c["id"]: int((a["compound"] == c["id"]).sum()) for c in low}
-        best = max(low, key=lambda c: (counts[c["id"]], c["id"]))
-        m = a["compound"] == best["id"]
-        spots.append(dict(name="老旧街区环境卫生", category="环境卫生", radius_m=120.0,
-                          n_events=int(rng.integers(380, 450)),
-                          xy=np.array([a["cx"][m].mean(), a["cy"][m].mean()]), hours=_HOURS))
-    if b.hamlets:
-        h = min(b.hamlets, key=lambda h: (shapely.Point(h["centre"]).distance(b.U), h["id"]))
-        spots.append(dict(name="城乡结合部违章搭建", category="违章搭建", radius_m=200.0,
-                          n_events=int(rng.integers(380, 450)), xy=np.asarray(h["centre"]),
-                          hours=_HOURS))
+    counts = {c["id"]: int((a["compound"] == c["id"]).sum()) for c in low}
+    low.sort(key=lambda c: (-counts[c["id"]], c["id"]))
+    centres = []
+    for c in low:
+        m = a["compound"] == c["id"]
+        if m.any():
+            centres.append(np.array([a["cx"][m].mean(), a["cy"][m].mean()]))
+    cands.append(("老旧街区环境卫生", "环境卫生", 120.0, (380, 450), _HOURS, centres))
+    ham = sorted(b.hamlets, key=lambda h: (shapely.Point(h["centre"]).distance(b.U), h["id"]))
+    cands.append(("城乡结合部违章搭建", "违章搭建", 200.0, (380, 450), _HOURS,
+                  [np.asarray(h["centre"]) for h in ham]))
+    spots: list[dict] = []
+    for name, cat, radius, (lo, hi), hours, points in cands:
+        for xy in points:
+            if all(np.hypot(*(xy - s["xy"])) >= min_gap for s in spots):
+                spots.append(dict(name=name, category=cat, radius_m=radius,
+                                  n_events=int(rng.integers(lo, hi)), xy=xy, hours=hours))
+                break
     return spots
 
 

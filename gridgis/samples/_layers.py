@@ -126,7 +126,7 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
         kind = s["kind"]
         kind_count[kind] = kind_count.get(kind, 0) + 1
         k = kind_count[kind]
-        stem = b.names.take("")
+        stem = b.place_names.take("")
         if kind == "school":
             name = f"湘潭市{stem}{N.SCHOOL_KINDS[(k - 1) % len(N.SCHOOL_KINDS)]}"
         elif kind == "hospital":
