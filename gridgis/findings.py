@@ -160,6 +160,8 @@ class Finding:
         Id of the building or address concerned, for item rules.
     noise
         True for gaps/overlaps/crossings narrower than the snapping tolerance.
+    width_m
+        Width of a gap/overlap/crossing piece (mean width of noise strips, else the largest).
     """
 
     rule: str
@@ -172,6 +174,7 @@ class Finding:
     parent: str | None = None
     item: str | None = None
     noise: bool = False
+    width_m: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict view (without geometry)."""
@@ -185,11 +188,12 @@ class Finding:
             "parent": self.parent,
             "item": self.item,
             "noise": self.noise,
+            "width_m": None if self.width_m is None else round(float(self.width_m), 3),
         }
 
 
 _COLUMNS = ["rule", "severity", "grids", "n_grids", "measure", "unit", "message", "parent",
-            "item", "noise"]
+            "item", "noise", "width_m"]
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -379,7 +379,8 @@ def _check_overlaps(plan: _Plan, tol: Any) -> list[Finding]:
             msg += f"; narrower than {tol.gap_width_m:g} m: digitising noise"
         pa = plan.named[plan.uidx[a[k]]] or None
         out.append(Finding("overlap", WARNING if noise else ERROR, tuple(sorted((ga, gb))),
-                           float(area[k]), "m²", msg, geometry=inter[k], parent=pa, noise=noise))
+                           float(area[k]), "m²", msg, geometry=inter[k], parent=pa, noise=noise,
+                           width_m=float(width[k])))
     return out
 
 
@@ -399,6 +400,11 @@ def _check_gaps(plan: _Plan, parents: gpd.GeoDataFrame | None, tol: Any) -> list
     else:
         envelope = _closing_envelope(union, max(tol.gap_width_m, tol.snap_m))
     gaps, _ = explode(shapely.difference(envelope, union))
+    if parents is not None and len(gaps):
+        # one finding per community: cut gaps at community lines
+        pg = np.asarray(parents.geometry.array, dtype=object)
+        gi, pi = shapely.STRtree(pg).query(gaps, predicate="intersects")
+        gaps, _ = explode(shapely.intersection(gaps[gi], pg[pi]))
     if not len(gaps):
         return []
     width = widths(gaps, tol.gap_width_m)
@@ -419,7 +425,8 @@ def _check_gaps(plan: _Plan, parents: gpd.GeoDataFrame | None, tol: Any) -> list
         if noise:
             msg += f"; narrower than {tol.gap_width_m:g} m: digitising noise"
         out.append(Finding("gap", WARNING if noise else ERROR, tuple(neigh[k]), float(area[k]),
-                           "m²", msg, geometry=gaps[k], parent=owner[k], noise=noise))
+                           "m²", msg, geometry=gaps[k], parent=owner[k], noise=noise,
+                           width_m=float(width[k])))
     return out
 
 
@@ -482,7 +489,7 @@ def _check_nesting(plan: _Plan, parents: gpd.GeoDataFrame, tol: Any) -> list[Fin
             if noise:
                 msg += "; below tolerance: digitising noise"
             out.append(Finding("crosses_parent", WARNING if noise else ERROR, (label,), float(a),
-                               "m²", msg, geometry=piece, parent=home, noise=noise))
+                               "m²", msg, geometry=piece, parent=home, noise=noise, width_m=w))
         beyond = outside[k]
         if others:
             beyond = shapely.difference(beyond, shapely.union_all(pgeom[others]))
@@ -496,7 +503,7 @@ def _check_nesting(plan: _Plan, parents: gpd.GeoDataFrame, tol: Any) -> list[Fin
             if noise:
                 msg += "; below tolerance: digitising noise"
             out.append(Finding("outside_parent", WARNING if noise else ERROR, (label,), float(ba),
-                               "m²", msg, geometry=beyond, parent=home, noise=noise))
+                               "m²", msg, geometry=beyond, parent=home, noise=noise, width_m=w))
     return out
 
 
