@@ -1,0 +1,151 @@
+"""Benchmark: validate a 10,000-grid plan (bar: ≤ 20 s on one core).
+
+Builds a synthetic district of 100 communities × 100 Voronoi grids (EPSG:4547), with 50,000
+buildings and addresses, and plants defects: digitising noise on 5 % of the grids, 10 missing
+grids (gaps) and 10 grids drawn 20 m into a neighbour (overlaps). Then it times
+
+1. ``gridgis.validate`` with every rule (parents, buildings, addresses);
+2. ``gridgis.validate`` with the grids and parents only (coverage/nesting/shape/code rules);
+3. the anchor: the same gap and overlap check with plain geopandas ``overlay``
+   (``overlay(grids, grids, "intersection")`` for overlaps, ``overlay(parents, grids,
+   "difference")`` for gaps),
+
+and prints the times, the ratio and the gap/overlap areas both found. Run:
+``python scripts/bench_validate.py [--grids-per-side 10] [--per-community 100]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+
+from gridgis.validate import validate  # noqa: E402
+
+CRS = "EPSG:4547"
+X0, Y0 = 391_000.0, 3_082_000.0
+
+
+def make_plan(side: int, per_community: int, seed: int = 0):
+    """``side²`` square communities of 1 km², each tiled by ``per_community`` Voronoi grids."""
+    rng = np.random.default_rng(seed)
+    comm_rows, grid_rows = [], []
+    size = 1000.0
+    for j in range(side):
+        for i in range(side):
+            k = j * side + i + 1
+            code = f"430302{1 + k // 1000:03d}{k % 1000:03d}"
+            x, y = X0 + i * size, Y0 - j * size
+            poly = shapely.box(x, y - size, x + size, y)
+            comm_rows.append({"code": code, "area_kind": "urban", "geometry": poly})
+            pts = rng.uniform([x + 5, y - size + 5], [x + size - 5, y - 5], (per_community, 2))
+            cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts),
+                                                               extend_to=poly, ordered=True))
+            cells = shapely.intersection(cells, poly)
+            cen = shapely.centroid(cells)
+            order = np.lexsort((shapely.get_x(cen), -np.floor(shapely.get_y(cen) / 100)))
+            for s, c in enumerate(order, start=1):
+                grid_rows.append({"grid_code": f"{code}{s:03d}", "community_code": code,
+                                  "kind": "basic", "households": int(rng.integers(300, 500)),
+                                  "population": 0, "flag": "", "geometry": cells[c]})
+    comm = gpd.GeoDataFrame(comm_rows, crs=CRS)
+    grids = gpd.GeoDataFrame(grid_rows, crs=CRS)
+    grids["population"] = grids["households"] * 3
+    # buildings: 5 small squares at random points inside each grid (8 m from its edge)
+    cells = np.asarray(grids.geometry.array)
+    inner = shapely.buffer(cells, -8.0)
+    inner = np.where(shapely.is_empty(inner), cells, inner)
+    pts = _points_in(inner, 5, rng)
+    b = gpd.GeoDataFrame({"building_id": [f"B{i}" for i in range(len(pts))],
+                          "households": 1, "population": 3},
+                         geometry=shapely.buffer(pts, 3.0, cap_style="square"), crs=CRS)
+    a = gpd.GeoDataFrame({"address_id": [f"A{i}" for i in range(len(pts))]},
+                         geometry=pts, crs=CRS)
+    return comm, grids, b, a
+
+
+def _points_in(geoms: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random points inside each polygon (its point on surface when a draw misses)."""
+    x0, y0, x1, y1 = shapely.bounds(geoms).T
+    fallback = shapely.point_on_surface(geoms)
+    out = []
+    for _ in range(n):
+        p = shapely.points(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        out.append(np.where(shapely.contains(geoms, p), p, fallback))
+    return np.concatenate(out)
+
+
+def plant_defects(grids: gpd.GeoDataFrame, seed: int = 1) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    g = grids.copy()
+    geoms = np.asarray(g.geometry.array, dtype=object).copy()
+    n = len(g)
+    noisy = rng.choice(n, n // 20, replace=False)
+    geoms[noisy] = shapely.buffer(geoms[noisy], -0.15, join_style="mitre")
+    grow = rng.choice(np.setdiff1d(np.arange(n), noisy), 10, replace=False)
+    geoms[grow] = shapely.buffer(geoms[grow], 20.0, join_style="mitre")
+    g = g.set_geometry(gpd.GeoSeries(geoms, crs=g.crs))
+    drop = rng.choice(np.setdiff1d(np.arange(n), np.r_[noisy, grow]), 10, replace=False)
+    return g.drop(index=g.index[drop]).reset_index(drop=True)
+
+
+def overlay_check(grids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> tuple[float, float]:
+    """Gap and overlap areas with plain geopandas overlay (the anchor)."""
+    g = grids[["grid_code", "geometry"]].copy()
+    inter = gpd.overlay(g, g.rename(columns={"grid_code": "other"}), how="intersection",
+                        keep_geom_type=True)
+    inter = inter[inter["grid_code"] < inter["other"]]
+    overlap_area = float(inter.area[inter.area > 0.01].sum())
+    gaps = gpd.overlay(parents[["code", "geometry"]], g, how="difference", keep_geom_type=True)
+    gaps = gaps.explode(index_parts=False)
+    gap_area = float(gaps.area[gaps.area > 0.01].sum())
+    return gap_area, overlap_area
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--grids-per-side", type=int, default=10, help="communities per side")
+    ap.add_argument("--per-community", type=int, default=100, help="grids per community")
+    ap.add_argument("--skip-anchor", action="store_true", help="skip the geopandas overlay run")
+    args = ap.parse_args()
+
+    t = time.perf_counter()
+    comm, grids, buildings, addresses = make_plan(args.grids_per_side, args.per_community)
+    plan = plant_defects(grids)
+    print(f"plan: {len(plan):,} grids in {len(comm)} communities, {len(buildings):,} buildings, "
+          f"{len(addresses):,} addresses (made in {time.perf_counter() - t:.1f} s)")
+
+    t = time.perf_counter()
+    full = validate(plan, comm, buildings, addresses)
+    t_full = time.perf_counter() - t
+    t = time.perf_counter()
+    geo = validate(plan, comm)
+    t_geo = time.perf_counter() - t
+    gap = sum(f.measure for f in geo.select("gap"))
+    ov = sum(f.measure for f in geo.select("overlap"))
+    print(f"gridgis validate, all rules ........ {t_full:7.2f} s  ({len(full.findings):,} findings,"
+          f" {len(full.errors):,} errors)")
+    print(f"gridgis validate, grids + parents .. {t_geo:7.2f} s  gaps {gap:,.1f} m², "
+          f"overlaps {ov:,.1f} m²")
+    print(geo.counts().to_string(index=False))
+    if not args.skip_anchor:
+        t = time.perf_counter()
+        gap_a, ov_a = overlay_check(plan, comm)
+        t_anchor = time.perf_counter() - t
+        print(f"geopandas overlay gap+overlap ...... {t_anchor:7.2f} s  gaps {gap_a:,.1f} m², "
+              f"overlaps {ov_a:,.1f} m²")
+        print(f"ratio overlay / gridgis (grids + parents): {t_anchor / t_geo:.1f}x; "
+              f"overlay / gridgis (all rules): {t_anchor / t_full:.1f}x")
+    bar = 20.0
+    status = "PASS" if t_full <= bar else "FAIL"
+    print(f"bar: all-rules validation of {len(plan):,} grids ≤ {bar:.0f} s: {status}")
+
+
+if __name__ == "__main__":
+    main()
