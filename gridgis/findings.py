@@ -561,18 +561,21 @@ def _svg_page(report: ValidationReport, *, title: str) -> str:
                 pass
             else:
                 kind = "line" if "Line" in gt else "area"
-                svg.append(f'<path id="f{i}" class="{cls} {kind}" d="{_path_d(g, tf)}">'
+                svg.append(f'<path class="{cls} {kind}" d="{_path_d(g, tf)}">'
                            f"<title>{tip}</title></path>")
             p = tf(np.asarray(g.representative_point().coords if gt != "MultiPoint"
                               else shapely.get_point(g, 0).coords))[0]
-            markers.append(f'<circle class="m {f.severity}" data-i="{i}" cx="{p[0]:.2f}" '
-                           f'cy="{p[1]:.2f}" r="4"><title>{tip}</title></circle>')
+            noise = " noise" if f.noise else ""
+            markers.append((f.severity == ERROR, f'<circle class="m {f.severity}{noise}" '
+                            f'data-i="{i}" cx="{p[0]:.2f}" cy="{p[1]:.2f}" r="4">'
+                            f"<title>{tip}</title></circle>"))
         rows.append(
-            f'<tr class="{f.severity}" data-i="{i}" data-b="{bbox(g)}"><td>{f.severity}</td>'
+            f'<tr id="f{i}" class="{f.severity}{" noise" if f.noise else ""}" data-i="{i}" '
+            f'data-b="{bbox(g)}"><td>{f.severity}</td>'
             f"<td>{html.escape(f.rule)}</td><td>{html.escape(_grid_list(f.grids, 4))}</td>"
             f"<td>{_fmt(f.measure)} {html.escape(f.unit)}</td><td>{html.escape(f.message)}</td></tr>"
         )
-    svg.extend(markers)
+    svg.extend(m for _, m in sorted(markers, key=lambda m: m[0]))  # errors drawn on top
     counts = report.counts()
     count_rows = "".join(
         f'<tr class="{r.severity}"><td>{r.severity}</td><td title="{html.escape(RULES[r.rule].explanation if r.rule in RULES else "")}">'
@@ -623,7 +626,8 @@ tr.error td:first-child{{color:#c62828;font-weight:bold}} tr.warning td:first-ch
 .f.area.warning{{fill:#ffa000;fill-opacity:.5;stroke:#e65100;stroke-width:1.2;vector-effect:non-scaling-stroke}}
 .f.line{{fill:none;stroke-width:3;vector-effect:non-scaling-stroke}} .f.line.error{{stroke:#c62828}} .f.line.warning{{stroke:#ef6c00}}
 .m{{fill-opacity:.35;stroke-width:1.5;vector-effect:non-scaling-stroke}} .m.error{{fill:#e53935;stroke:#b71c1c}} .m.warning{{fill:#ffb300;stroke:#e65100}}
-.hide{{display:none}} .m.sel{{fill-opacity:.9;stroke:#000}}
+.hide,.hidenoise{{display:none}} .m.sel{{fill-opacity:.9;stroke:#000}}
+code{{color:#777;font-size:11px}}
 #ctl{{position:absolute;top:6px;left:6px;background:#fffd;padding:4px 6px;border:1px solid #bbb}}
 dt{{font-weight:bold;margin-top:4px}} dd{{margin:0 0 0 12px}}
 </style></head>
@@ -633,6 +637,7 @@ dt{{font-weight:bold;margin-top:4px}} dd{{margin:0 0 0 12px}}
 <div id="mapbox">
 <div id="ctl"><label><input type="checkbox" id="showE" checked> errors</label>
 <label><input type="checkbox" id="showW" checked> warnings</label>
+<label><input type="checkbox" id="showN" checked> noise</label>
 <button id="reset">whole plan</button> <small>wheel: zoom, drag: pan</small></div>
 <svg id="map" viewBox="0 0 {w} {h}" preserveAspectRatio="xMidYMid meet">
 {svg}
@@ -650,7 +655,7 @@ dt{{font-weight:bold;margin-top:4px}} dd{{margin:0 0 0 12px}}
 var svg=document.getElementById('map');var full=[0,0,{w},{h}];var vb=full.slice();
 function px(){{var r=svg.getBoundingClientRect();return Math.max(vb[2]/r.width,vb[3]/r.height)||1;}}
 function apply(){{svg.setAttribute('viewBox',vb.join(' '));var k=px();
-var ms=svg.querySelectorAll('circle.m');for(var i=0;i<ms.length;i++)ms[i].setAttribute('r',6*k);
+var ms=svg.querySelectorAll('circle.m');for(var i=0;i<ms.length;i++)ms[i].setAttribute('r',(ms[i].classList.contains('error')?8:ms[i].classList.contains('noise')?3:5)*k);
 var ls=svg.querySelectorAll('text.lbl');var fs=Math.min(11*k, 7);for(var j=0;j<ls.length;j++)ls[j].style.fontSize=fs+'px';}}
 svg.addEventListener('wheel',function(e){{e.preventDefault();var r=svg.getBoundingClientRect();
 var k=px();var cx=vb[0]+(e.clientX-r.left-(r.width-vb[2]/k)/2)*k;var cy=vb[1]+(e.clientY-r.top-(r.height-vb[3]/k)/2)*k;
@@ -662,12 +667,15 @@ document.getElementById('reset').onclick=function(){{vb=full.slice();apply();}};
 function toggle(cls,on){{var els=document.querySelectorAll('.'+cls);for(var i=0;i<els.length;i++){{if(els[i].tagName=='TR'&&els[i].parentNode.parentNode.id!='findings')continue;els[i].classList.toggle('hide',!on);}}}}
 document.getElementById('showE').onchange=function(){{toggle('error',this.checked);}};
 document.getElementById('showW').onchange=function(){{toggle('warning',this.checked);}};
+document.getElementById('showN').onchange=function(){{var els=document.querySelectorAll('.noise');for(var i=0;i<els.length;i++)els[i].classList.toggle('hidenoise',!this.checked);}};
 var rows=document.querySelectorAll('#findings tr[data-i]');
-for(var i=0;i<rows.length;i++)rows[i].onclick=function(){{
-var b=this.getAttribute('data-b');var sel=document.querySelectorAll('.sel');for(var j=0;j<sel.length;j++)sel[j].classList.remove('sel');
-this.classList.add('sel');var m=svg.querySelector('circle[data-i="'+this.getAttribute('data-i')+'"]');if(m)m.classList.add('sel');
+function zoomTo(row){{
+var b=row.getAttribute('data-b');var sel=document.querySelectorAll('.sel');for(var j=0;j<sel.length;j++)sel[j].classList.remove('sel');
+row.classList.add('sel');var m=svg.querySelector('circle[data-i="'+row.getAttribute('data-i')+'"]');if(m)m.classList.add('sel');
 if(!b)return;b=b.split(',').map(Number);var s=Math.max(b[2],b[3],full[2]/200)*3;
-vb=[b[0]+b[2]/2-s/2,b[1]+b[3]/2-s/2,s,s];apply();}};
+vb=[b[0]+b[2]/2-s/2,b[1]+b[3]/2-s/2,s,s];apply();}}
+for(var i=0;i<rows.length;i++)rows[i].onclick=function(){{zoomTo(this);history.replaceState(null,'','#'+this.id);}};
+if(location.hash){{var r0=document.getElementById(location.hash.slice(1));if(r0&&r0.getAttribute('data-b'))zoomTo(r0);}}
 window.addEventListener('resize',apply);apply();
 }})();
 </script>
