@@ -33,7 +33,7 @@ def test_write_event_outputs(tmp_path, district_data):
     grids, district, communities, ev = district_data
     out = hm.write_event_outputs(ev, grids, tmp_path, district=district, communities=communities,
                                  bandwidth=200, permutations=199)
-    for key in ("heatmap_png", "by_grid_png", "hotspots_png", "grid_hotspots_png"):
+    for key in ("heatmap_png", "by_grid_png", "hotspots_png", "grid_hotspots_png", "hotspots_by_category_png"):
         assert _is_png(out[key]) and out[key].stat().st_size > 20_000, key
     table = pd.read_csv(out["by_grid_csv"], dtype={"grid_code": str})
     assert len(table) == len(grids) and table["n_events"].sum() == len(ev)
@@ -43,7 +43,7 @@ def test_write_event_outputs(tmp_path, district_data):
     assert weekly == len(ev)
     import pyogrio
 
-    assert set(pyogrio.list_layers(out["hotspots_gpkg"])[:, 0]) == {"cells", "grids"}
+    assert set(pyogrio.list_layers(out["hotspots_gpkg"])[:, 0]) == {"cells", "cells_by_category", "grids"}
     assert out["animated_html"].exists()
 
 

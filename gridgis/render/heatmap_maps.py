@@ -40,6 +40,7 @@ __all__ = [
     "save_grid_event_map",
     "plot_hotspots",
     "save_hotspot_map",
+    "save_hotspots_by_group",
     "heatmap_overlay",
     "heatmap_map",
     "animated_heatmap_html",
@@ -412,6 +413,67 @@ def save_hotspot_map(hotspots: gpd.GeoDataFrame, path: str | Path, *, dpi: int =
     use_cjk_font()
     fig, ax = _figure()
     plot_hotspots(hotspots, ax=ax, **kwargs)
+    return _save(fig, path, dpi)
+
+
+def save_hotspots_by_group(
+    cells: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    district: gpd.GeoDataFrame | None = None,
+    planted: gpd.GeoDataFrame | None = None,
+    title: str = "分类事件聚集热点 (Getis-Ord Gi*)",
+    dpi: int = 170,
+    max_panels: int = 12,
+) -> Path:
+    """Small multiples of :func:`gridgis.hotspots.event_hotspots_by`: one panel per group,
+    hot cells coloured by confidence (groups with most hot cells first)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from ..hotspots import HOTSPOT_LABELS
+
+    use_cjk_font()
+    if "group" not in cells.columns:
+        raise SchemaError("no group column", fix="compute it with gridgis.hotspots.event_hotspots_by")
+    crs = _target_crs(cells)
+    info = cells.attrs.get("groups", {})
+    names = sorted(cells["group"].unique(), key=lambda g: (-info.get(g, {}).get("hot_cells", 0), g))[:max_panels]
+    ncol = min(4, len(names))
+    nrow = int(math.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow + 0.8), squeeze=False)
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    dist = _metric(district, crs) if district is not None else None
+    gm = _metric(grids, crs) if grids is not None else None
+    known = _known_areas(planted, crs)
+    bounds = (dist if dist is not None else cells).total_bounds
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        sub = cells[(cells["group"] == name).to_numpy()]
+        if dist is not None:
+            dist.plot(ax=ax, color="#f5f5f5", edgecolor="none", zorder=0)
+        hot = sub[(sub["gi_bin"] > 0).to_numpy()]
+        if len(hot):
+            hot.plot(ax=ax, color=list(hot["gi_bin"].map(HOTSPOT_COLORS)), edgecolor="none", zorder=1)
+        if gm is not None:
+            gm.boundary.plot(ax=ax, color="#888888", lw=0.2, zorder=2)
+        if dist is not None:
+            dist.boundary.plot(ax=ax, color="black", lw=0.8, zorder=3)
+        if known is not None:
+            known.boundary.plot(ax=ax, color="#1a1a1a", lw=0.8, linestyle="--", zorder=4)
+        n = info.get(name, {})
+        ax.set_title(f"{name} ({n.get('events', len(sub))} 件, 热点格 {n.get('hot_cells', 0)})", fontsize=10)
+        ax.set_xlim(bounds[0], bounds[2])
+        ax.set_ylim(bounds[1], bounds[3])
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+    for ax in axes.ravel()[len(names):]:
+        ax.set_axis_off()
+    handles = [Patch(facecolor=HOTSPOT_COLORS[b], label=HOTSPOT_LABELS[b]) for b in (3, 2, 1)]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
+    a = cells.attrs
+    fig.suptitle(f"{title}\n格网 {a.get('cell_size', 0):g} m, 邻域 {a.get('distance', 0):g} m, "
+                 f"置换 {a.get('permutations', '')} 次, {'FDR 校正' if a.get('fdr') else '未校正'}", fontsize=12)
     return _save(fig, path, dpi)
 
 
@@ -996,9 +1058,11 @@ def write_event_outputs(
     - ``_by_grid.png``: events per 100 households of every grid;
     - ``_hotspots.png``: Gi* event clusters on a ``hotspot_cell`` m lattice (FDR-corrected),
       with ``planted``/known problem areas dashed;
+    - ``_hotspots_by_category.png``: the same per event category (small multiples);
     - ``_grid_hotspots.png``: Gi* of the per-grid rates;
     - ``_by_grid.csv``: per-grid statistics, rate Gi* and lattice hot-spot columns;
-    - ``_hotspots.gpkg``: layers ``cells`` (lattice Gi*) and ``grids`` (per-grid table);
+    - ``_hotspots.gpkg``: layers ``cells`` (lattice Gi*), ``cells_by_category`` and ``grids``
+      (per-grid table);
     - ``_trend.csv``: weekly and monthly counts by category;
     - ``_heatmap_animated.html``: offline time animation (day/week/month, filters);
     - ``_heatmap.html``: offline interactive map, when the render package's offline writer
@@ -1013,7 +1077,7 @@ def write_event_outputs(
         Output name → path.
     """
     from .. import events as ev_mod
-    from ..hotspots import event_hotspots, getis_ord, hotspots_by_grid
+    from ..hotspots import event_hotspots, event_hotspots_by, getis_ord, hotspots_by_grid
     from ..io import write_gpkg
 
     out = Path(out_dir)
@@ -1041,6 +1105,14 @@ def write_event_outputs(
         cells, out / f"{prefix}_hotspots.png", grids=grids, communities=communities, district=district,
         planted=planted,
     )
+    by_cat = None
+    if valid[schema.CATEGORY].nunique() > 1:
+        by_cat = event_hotspots_by(valid, clip, schema.CATEGORY, cell_size=hotspot_cell,
+                                   permutations=permutations, seed=seed)
+        written["hotspots_by_category_png"] = save_hotspots_by_group(
+            by_cat, out / f"{prefix}_hotspots_by_category.png", grids=grids, district=district,
+            planted=planted,
+        )
     table = hotspots_by_grid(stats, cells)
     if pd.to_numeric(stats["rate_per_100hh"], errors="coerce").notna().sum() >= 3:
         table = getis_ord(table, "rate_per_100hh", permutations=permutations, seed=seed)
@@ -1050,7 +1122,10 @@ def write_event_outputs(
     csv_path = out / f"{prefix}_by_grid.csv"
     pd.DataFrame(table.drop(columns=table.geometry.name)).to_csv(csv_path, index=False, encoding="utf-8-sig")
     written["by_grid_csv"] = csv_path
-    written["hotspots_gpkg"] = write_gpkg({"cells": cells, "grids": table}, out / f"{prefix}_hotspots.gpkg")
+    layers = {"cells": cells, "grids": table}
+    if by_cat is not None:
+        layers["cells_by_category"] = by_cat
+    written["hotspots_gpkg"] = write_gpkg(layers, out / f"{prefix}_hotspots.gpkg")
     trends = []
     for f in ("W", "M"):
         t = ev_mod.trend(valid, freq=f, by=schema.CATEGORY)
