@@ -206,9 +206,12 @@ def _partition(items: np.ndarray, nbrs: list[list[int]], weight: np.ndarray, pos
                 break
             ks[c] += 1
     else:
-        ks = [max(1, int(round(t / target))) if t >= min_share * target else 1 for t in totals]
+        # components too small for a region of their own stay free (callers merge them)
+        ks = [max(1, int(round(t / target))) if t >= min_share * target else 0 for t in totals]
     for comp, k in zip(comps, ks, strict=True):
         k = min(int(k), len(comp))
+        if k == 0:
+            continue
         seeds = _kmeans_seeds(comp, pos, weight, k)
         allowed = np.zeros(len(pos), dtype=bool)
         allowed[comp] = True
@@ -776,7 +779,7 @@ class DistrictBuilder:
         n_urban_labels = labels.max() + 1
         # rural villages by area
         rural = np.flatnonzero(~self.block_urban & (labels < 0) & ~tiny)
-        _partition(rural, self.nbrs_all, self.block_area, self.block_pos, 3.0e6 * 1.0, labels)
+        _partition(rural, self.nbrs, self.block_area, self.block_pos, 3.0e6, labels)
         # leftovers (tiny pieces cut off by the river): join the neighbour with most contact
         for _ in range(10):
             free = np.flatnonzero(labels < 0)
@@ -784,6 +787,8 @@ class DistrictBuilder:
                 break
             for i in free.tolist():
                 nb = [j for j in self.nbrs_all[i] if labels[j] >= 0]
+                same = [j for j in nb if self.block_urban[j] == self.block_urban[i]]
+                nb = same or nb
                 if nb:
                     labels[i] = labels[max(nb, key=lambda j: (self.shared[min(i, j), max(i, j)], -j))]
         for i in np.flatnonzero(labels < 0).tolist():  # isolated: nearest labelled block
@@ -804,9 +809,9 @@ class DistrictBuilder:
         for c in rural_comms:
             blocks = np.flatnonzero(self.block_comm == c)
             land = shapely.union_all(self.block_land[blocks])
-            target = int(rng.integers(160, 580))
+            target = int(rng.integers(170, 540))
             n_h = max(2, int(round(target / rng.uniform(40, 70))))
-            sizes = rng.multinomial(int(target / 1.12), rng.dirichlet(np.full(n_h, 3.0)))
+            queue = rng.multinomial(int(target / 1.12), rng.dirichlet(np.full(n_h, 3.0))).tolist()
             roads = [ln for ln in self.road_lines if ln.geom.intersects(land)]
             if not roads:
                 continue
@@ -819,9 +824,13 @@ class DistrictBuilder:
             core = land.buffer(-30, quad_segs=2)
             shapely.prepare(core)
             group = 0
-            for size in sizes.tolist():
+            attempts = 0
+            while queue and attempts < 4 * n_h + 8:
+                attempts += 1
+                size = queue.pop(0)
                 if size < 3:
                     continue
+                gap = 260.0 if attempts <= n_h else 170.0
                 for _try in range(40):
                     pos = rng.uniform(0, rl.length)
                     p = np.asarray(rl.interpolate(pos).coords[0])
@@ -835,17 +844,13 @@ class DistrictBuilder:
                     cp = shapely.Point(ctr)
                     if not core.contains(cp) or wet.contains(cp):
                         continue
-                    if centres and min(np.hypot(*(ctr - o)) for o in centres) < 260:
+                    if centres and min(np.hypot(*(ctr - o)) for o in centres) < gap:
                         continue
                     break
                 else:
+                    queue.append(size)
                     continue
-                group += 1
-                centres.append(ctr)
-                cid = f"H{len(self.hamlets) + 1:04d}"
-                vname_lane = Line(LineString([ctr, p - nrm * 0.5]), "lane", "")
-                self.village_lanes.append(vname_lane)
-                self.hamlets.append(dict(id=cid, comm=c, group=group, centre=ctr, lane=vname_lane))
+                lane = Line(LineString([ctr, p - nrm * 0.5]), "lane", "")
                 ang = float(np.arctan2(t[1], t[0]))
                 cell = 24.0
                 rad = cell * np.sqrt(size * 2.6 / np.pi) + 30
@@ -861,15 +866,22 @@ class DistrictBuilder:
                 a = ang + rng.normal(0, 0.12, len(gx))
                 houses = rect_polygons(xy[:, 0], xy[:, 1], w, d_, a)
                 free = self._buildable(land.intersection(shapely.Point(ctr).buffer(rad + 20)),
-                                       [vname_lane], setback=2.0)
+                                       [lane], setback=2.0)
                 shapely.prepare(free)
-                ok = shapely.contains(free, houses)
-                idx = np.flatnonzero(ok)
-                if not len(idx):
+                idx = np.flatnonzero(shapely.contains(free, houses))
+                if len(idx) < 3:
+                    queue.append(size)
                     continue
                 wts = np.exp(-r2[idx] / (0.5 * rad) ** 2)
                 k = min(size, len(idx))
+                if size - k >= 3:
+                    queue.append(size - k)
                 pick = np.sort(rng.choice(idx, size=k, replace=False, p=wts / wts.sum()))
+                group += 1
+                centres.append(ctr)
+                cid = f"H{len(self.hamlets) + 1:04d}"
+                self.village_lanes.append(lane)
+                self.hamlets.append(dict(id=cid, comm=c, group=group, centre=ctr, lane=lane))
                 hh = np.where(rng.uniform(size=k) < 0.12, 2, 1)
                 pop = hh * rng.integers(2, 5, k) + rng.integers(0, 2, k)
                 floors = rng.integers(2, 4, k)

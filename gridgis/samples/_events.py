@@ -85,7 +85,7 @@ def make_events(b, a: dict, rng: np.random.Generator, scale: float):
     D = b.D
     res = (a["use"] == "residential") & (a["households"] > 0)
     bxy = np.c_[a["cx"], a["cy"]]
-    n_bg = int(round(10600 * scale))
+    n_bg = int(round(8800 * scale))
     n_bld = int(n_bg * 0.62)
     n_road = int(n_bg * 0.28)
     n_site = n_bg - n_bld - n_road
