@@ -122,8 +122,9 @@ def _is_blank(s: pd.Series) -> np.ndarray:
 def _normalize(values: pd.Series, table: dict[str, str]) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Map values through an alias table; returns (normalised, blank mask, unknown mask)."""
     blank = _is_blank(values)
-    keys = values.astype("string").map(lambda v: _key(v) if isinstance(v, str) else v)
-    mapped = keys.map(table)
+    text = values.astype("string")
+    lookup = {v: table.get(_key(v)) for v in text.dropna().unique()}  # once per distinct value
+    mapped = text.map(lookup)
     unknown = ~blank & mapped.isna().to_numpy()
     out = pd.Series(mapped.to_numpy(dtype=object), index=values.index)
     out[blank | unknown] = None
@@ -154,10 +155,13 @@ def normalize_category(values: Any, aliases: Mapping[str, str] | None = None) ->
     Blank values become :data:`UNCATEGORISED` (``"未分类"``)."""
     s = pd.Series(values)
     blank = _is_blank(s)
-    tidy = s.astype("string").map(lambda v: _tidy(v) if isinstance(v, str) else v)
-    if aliases:
-        table = {_tidy(k): v for k, v in aliases.items()}
-        tidy = tidy.map(lambda v: table.get(v, v) if isinstance(v, str) else v)
+    text = s.astype("string")
+    table = {_tidy(k): v for k, v in (aliases or {}).items()}
+    lookup = {}
+    for v in text.dropna().unique():  # once per distinct value
+        t = _tidy(v)
+        lookup[v] = table.get(t, t)
+    tidy = text.map(lookup)
     out = pd.Series(tidy.to_numpy(dtype=object), index=s.index)
     out[blank] = UNCATEGORISED
     return out
@@ -230,7 +234,11 @@ def parse_times(values: Any, *, dayfirst: bool = False) -> tuple[pd.Series, pd.S
     blank = _is_blank(s)
     todo = ~blank
     # native datetime objects (Excel cells read into an object column)
-    is_dt = s.map(lambda v: isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") and hasattr(v, "month")).to_numpy(dtype=bool) & todo
+    if s.dtype == object:
+        is_dt = s.map(lambda v: isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year")
+                      and hasattr(v, "month")).to_numpy(dtype=bool) & todo
+    else:  # a text or numeric column holds no datetime objects
+        is_dt = np.zeros(len(s), dtype=bool)
     if is_dt.any():
         conv = pd.to_datetime(s[is_dt].map(_naive), errors="coerce")
         out[is_dt] = conv
@@ -251,6 +259,16 @@ def parse_times(values: Any, *, dayfirst: bool = False) -> tuple[pd.Series, pd.S
         res[ms] = pd.to_datetime(v[ms], unit="ms", utc=True).tz_convert(_TZ).tz_localize(None).to_numpy()
         out[is_num] = res
         todo &= ~is_num
+    if todo.any():
+        # fast path: the common ISO-like layouts, straight from the text
+        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+            idx = np.flatnonzero(todo)
+            if not len(idx):
+                break
+            p = pd.to_datetime(text_all.iloc[idx], format=fmt, errors="coerce")
+            got = p.notna().to_numpy()
+            out.iloc[idx[got]] = p.to_numpy()[got]
+            todo[idx[got]] = False
     if todo.any():
         text = text_all[todo]
         for pat, rep in _CN_DATE:
