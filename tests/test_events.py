@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridgis import events
 from gridgis.errors import GridGISError, SchemaError
@@ -234,3 +236,30 @@ def test_attach_grid_codes_keeps_rows_without_location():
     out = events.attach_grid_codes(ev, grids)
     assert len(out) == 20 and out["grid_code"].iloc[3] == ""
     assert isinstance(out, gpd.GeoDataFrame)
+
+
+_cell = (
+    st.one_of(
+        st.none(),
+        st.text(max_size=12),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(["一般", "紧急重要", "2025/3/4 8:15", "112.9", "27.85", ""]),
+    )
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(*[_cell] * 6), min_size=1, max_size=12
+    )
+)
+def test_load_never_drops_or_reorders_rows(rows):
+    df = pd.DataFrame(rows, columns=["事件编号", "紧急程度", "流程环节", "上报时间", "经度", "纬度"]).astype(object)
+    ev = events.load(df)
+    assert len(ev) == len(df) and list(ev[events.SOURCE_ROW]) == list(range(len(df)))
+    assert set(ev["status"]) <= {"ok", "warning", "invalid"}
+    bad = ev["status"] != "ok"
+    assert (ev.loc[bad, "problem"].str.len() > 0).all() and (ev.loc[~bad, "problem"] == "").all()
+    assert (ev["status"] == "invalid").eq(ev.geometry.isna()).all()
+    assert ev["urgency"].dropna().isin(["一般", "重要", "重要紧急"]).all()
