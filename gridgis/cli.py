@@ -71,6 +71,47 @@ def demo(
     run_demo(out, seed=seed, say=say, progress=progress_enabled())
 
 
+@app.command("assign")
+def assign_cmd(
+    points: Annotated[Path, typer.Argument(help="Addresses/events: CSV (UTF-8 or GBK), Excel, Parquet "
+                                                "(file or folder), GeoPackage; lon/lat under any alias.")],
+    grids: Annotated[Path, typer.Option("--grids", "-g", help="Grid plan (vector file with grid codes).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output: .parquet, .csv or .gpkg.")],
+    grids_layer: Annotated[str | None, typer.Option(help="Layer of --grids.")] = None,
+    layer: Annotated[str | None, typer.Option(help="Layer (vector file) or sheet (Excel) of POINTS.")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG code, GCJ02 or BD09 "
+                                                 "(default WGS84, or the layer's own CRS).")] = None,
+    code_column: Annotated[str, typer.Option(help="Grid-code column of the plan.")] = "grid_code",
+    max_distance: Annotated[float | None, typer.Option(help="Metres for the nearest-grid rule "
+                                                            "(default from the rules file; 0 = off).")] = None,
+    rules: Annotated[Path | None, typer.Option(help="Rules TOML ([assign] max_distance_m).")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).")] = 250_000,
+    per_grid: Annotated[Path | None, typer.Option(help="Also write the count per grid (CSV).")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any row is invalid or unmatched.")] = False,
+) -> int:
+    """Assign every address/event row to one grid (exact; boundary, nearest and invalid reported).
+
+    Writes the rows in their order with grid_code, match (inside/boundary/nearest/unmatched/
+    invalid), match_reason and distance_m; files larger than memory are streamed in chunks.
+
+    Example: ``gridgis assign 地址库.csv --grids plan.gpkg -o addresses_assigned.parquet``
+    """
+    from . import io as gio
+    from .assign import assign_file
+
+    sheet = layer if points.suffix.lower() in {".xlsx", ".xlsm", ".xls"} else 0
+    plan = gio.read_vector(grids, layer=grids_layer, geometry="polygon")
+    res = assign_file(points, plan, out, crs=crs, code_column=code_column, max_distance=max_distance,
+                      rules=rules, chunk_size=chunk_size, progress=progress_enabled(),
+                      layer=None if sheet != 0 else layer, sheet=sheet)
+    if per_grid is not None:
+        gio.write_table(res.per_grid.rename_axis(code_column).reset_index(), per_grid)
+    say(res.summary())
+    say(f"wrote {out}")
+    bad = int(res.status_counts["invalid"] + res.status_counts["unmatched"])
+    return EXIT_VIOLATIONS if strict and bad else EXIT_OK
+
+
 _PlanLayer = Annotated[str | None, typer.Option("--layer", help="Layer of PLAN (default: 'grids' if present).")]
 _Parents = Annotated[Path | None, typer.Option(help="Communities (code, area_kind, polygons).")]
 _ParentsLayer = Annotated[str | None, typer.Option(help="Layer of --parents.")]
@@ -328,17 +369,17 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer/click exits (e.g. --help, usage errors)
         code = exc.code if isinstance(exc.code, int) else 0
         return code
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        # click's (typer-vendored) usage errors and exits, matched by shape not by class
+        code = getattr(exc, "exit_code", None)
+        if type(exc).__name__ == "Abort":
+            return EXIT_BAD_INPUT
+        if not isinstance(code, int):
+            raise
+        if callable(getattr(exc, "show", None)):
             exc.show()
             return EXIT_BAD_INPUT
-        if isinstance(exc, click.exceptions.Abort):
-            return EXIT_BAD_INPUT
-        raise
+        return code
     return rv if isinstance(rv, int) else EXIT_OK
 
 
