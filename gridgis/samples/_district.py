@@ -219,6 +219,26 @@ def _partition(items: np.ndarray, nbrs: list[list[int]], weight: np.ndarray, pos
     return labels
 
 
+def _fill_enclaves(labels: np.ndarray, polys: np.ndarray) -> np.ndarray:
+    """Pieces lying in a hole of another region join that region (no region encloses
+    another, so every admin unit is a polygon without holes)."""
+    labels = labels.copy()
+    pts = shapely.point_on_surface(polys)
+    for _ in range(3):
+        changed = False
+        for lab in np.unique(labels).tolist():
+            union = shapely.union_all(polys[labels == lab])
+            for part in shapely.get_parts(union):
+                for ring in part.interiors:
+                    inside = shapely.within(pts, Polygon(ring)) & (labels != lab)
+                    if inside.any():
+                        labels[inside] = lab
+                        changed = True
+        if not changed:
+            break
+    return labels
+
+
 class DistrictBuilder:
     """Builds one synthetic district; call :meth:`build` once."""
 
@@ -261,10 +281,15 @@ class DistrictBuilder:
         self.lines.append(Line(self.creek.intersection(self.Dbuf), "river", "涟水", CREEK_WIDTH))
         # urban zone: east part, extending beyond the district boundary into the next district
         # the city straddles the river (about two thirds on the north bank), so it has bridges
-        cx = 0.60 * self.a
         ry = 1080.0 * L
+        rx = 1330.0 * L
+        # place the city so that it always reaches the eastern district edge
+        yr = float(np.interp(0.6 * self.a, x, y)) + 0.33 * ry
+        ray = LineString([(0.0, yr), (3.0 * self.a, yr)]).intersection(self.D)
+        x_edge = max(c[0] for c in shapely.get_coordinates(ray)) if not ray.is_empty else self.a
+        cx = x_edge - 0.72 * rx
         self.Cu = np.array([cx, float(np.interp(cx, x, y)) + 0.33 * ry])
-        self.U = blob(*self.Cu, 1330.0 * L, ry, rng, roughness=0.3).intersection(
+        self.U = blob(*self.Cu, rx, ry, rng, roughness=0.3).intersection(
             self.D.buffer(200))
         self.Ru = 1220.0 * L
 
@@ -750,7 +775,7 @@ class DistrictBuilder:
         adjustable = np.array([kinds.get(k) in ("highrise", "midrise", "lowrise")
                                for k in comp]) & (hh > 0)
         fixed = hh[~adjustable].sum()
-        f = np.clip((per_scale * self.scale - fixed) / max(hh[adjustable].sum(), 1.0), 0.7, 1.4)
+        f = np.clip((per_scale * self.scale - fixed) / max(hh[adjustable].sum(), 1.0), 0.6, 1.6)
         new = hh * np.where(adjustable, f, 1.0)
         _, inv = np.unique(comp, return_inverse=True)
         tot = np.bincount(inv, weights=new)
@@ -791,11 +816,13 @@ class DistrictBuilder:
                 nb = same or nb
                 if nb:
                     labels[i] = labels[max(nb, key=lambda j: (self.shared[min(i, j), max(i, j)], -j))]
-        for i in np.flatnonzero(labels < 0).tolist():  # isolated: nearest labelled block
+        for i in np.flatnonzero(labels < 0).tolist():  # slivers: longest contact, else nearest
             done = np.flatnonzero(labels >= 0)
             d = shapely.distance(self.block_polys[i], self.block_polys[done])
-            labels[i] = labels[done[np.argmin(d)]]
-        self.block_comm = labels
+            touch = shapely.length(shapely.intersection(
+                self.block_polys[i].boundary, shapely.boundary(self.block_polys[done])))
+            labels[i] = labels[done[np.lexsort((d, -touch))[0]]]
+        self.block_comm = _fill_enclaves(labels, self.block_polys)
         ids = np.unique(labels)
         self.comm_urban = {int(c): bool(c < n_urban_labels) for c in ids}
 
@@ -929,6 +956,8 @@ class DistrictBuilder:
                 if nb:
                     labels[i] = labels[nb[0]]
         self.comm_ids = ids
+        comm_poly = np.array([shapely.union_all(self.block_polys[comm == c]) for c in ids])
+        labels = _fill_enclaves(labels, comm_poly)
         self.comm_street = {c: int(labels[index[c]]) for c in ids}
         self.street_is_town = {int(s): bool(s >= n_jd) for s in np.unique(labels)}
         self.comm_pos = {c: pos[index[c]] for c in ids}
