@@ -19,6 +19,7 @@ Pipeline (all metric work in :func:`gridgis.crs.metric_crs` of the communities):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import zlib
@@ -52,6 +53,8 @@ BASIC = "basic"
 #: road classes whose shared boundaries count as barriers (grids prefer not to straddle them)
 BARRIER_CLASSES = ("arterial", "river")
 _MEASURES = (schema.HOUSEHOLDS, schema.POPULATION)
+#: lines closer than this to a locked grid's outline are snapped onto it (metres)
+LOCK_SNAP_M = 0.01
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class BuildOptions:
     sliver_max_width_m: float = 4.0
     """Thin faces (Polsby–Popper below ``tolerances.sliver_thinness``) narrower than this on
     average are slivers and merged into a neighbour."""
+    refine_rounds: int = 2
+    """Rounds of cutting blocks into smaller units in communities that admit no plan."""
     regions: RegionOptions = field(default_factory=RegionOptions)
     """Options of the region builder (trees per bisection, local search passes …)."""
 
@@ -384,8 +389,18 @@ def build_grids(
         community_of(lock_geoms, lock.get(schema.COMMUNITY_CODE), codes, cgeoms)
         if lock is not None else np.empty(0, dtype=np.int64)
     )
+    # lines running along a locked grid's outline are snapped onto it, so that the outline
+    # survives the noding exactly (no micro slivers along it)
+    lock_outline = shapely.union_all(as_lines(lock_geoms)) if len(lock_geoms) else None
+
+    def snap_to_locked(lines: np.ndarray) -> np.ndarray:
+        if lock_outline is None or len(lines) == 0:
+            return lines
+        return shapely.snap(lines, lock_outline, tolerance=LOCK_SNAP_M)
+
     base_lines = np.concatenate(
-        [as_lines(cgeoms), as_lines(lock_geoms), as_lines(site_geoms), net_lines]
+        [as_lines(cgeoms), as_lines(lock_geoms), snap_to_locked(as_lines(site_geoms)),
+         snap_to_locked(net_lines)]
     )
 
     # building representative points
@@ -439,105 +454,143 @@ def build_grids(
     oversize = np.flatnonzero((block_meas > caps + 1e-9).any(axis=1))
     timings["blocks"] = time.perf_counter() - t
 
-    # -- pass 2: split oversize blocks along building clusters ---------------------------------
-    t = time.perf_counter()
-    cuts = []
-    if len(oversize):
-        for b in oversize.tolist():
-            geom = shapely.coverage_union_all(arr.faces[block == b])
-            cuts.append(split_lines(geom, bgeoms[bblock == b]))
-    cut_lines = np.concatenate(cuts) if cuts else np.empty(0, dtype=object)
-    if len(cut_lines):
-        arr1, block1 = arr, block
-        arr = arrangement(np.concatenate([base_lines, cut_lines]))
-        face_comm, f_lock, f_site, basic = label(arr)
-        parent = first_container(arr.rep, arr1.faces, predicate="intersects")
-        fblock = np.where(basic & (parent >= 0), block1[np.maximum(parent, 0)], -1)
-        # basic faces left without a block (numerical corner cases) join a neighbouring block
-        fblock = _attach_orphans(arr, fblock, basic, face_comm)
-        cell = slivers(arr, fblock)
-        bface = place_buildings(arr)
-    else:
-        fblock = block
-        cell = np.where(block >= 0, np.arange(len(block)), -1)
-        # cells = faces, grouped below into whole blocks
-    n_cells = int(cell.max()) + 1 if (cell >= 0).any() else 0
-    bcell = np.where(bface >= 0, cell[np.maximum(bface, 0)], -1)
-    cell_meas = np.zeros((n_cells, 2))
-    inc = bcell >= 0
-    if inc.any():
+    # -- units and grids; units are refined where a community admits no plan ------------------
+    arr1, block1, bface1 = arr, block, bface
+    lab1 = (face_comm, f_lock, f_site, basic)
+    nbld_block = np.bincount(bblock[inb], minlength=n_blocks) if n_blocks else np.zeros(0, int)
+    piece_cap: dict[int, np.ndarray] = {int(b): caps[b] for b in oversize}
+    cut_cache: dict[int, np.ndarray] = {}
+    plan_cache: dict[bytes, list] = {}
+    t_units = t_regions = 0.0
+    rounds = 0
+    for rnd in range(opts.refine_rounds + 1):
+        rounds = rnd + 1
+        t = time.perf_counter()
+        for b in sorted(piece_cap):
+            if b not in cut_cache:
+                geom = shapely.coverage_union_all(arr1.faces[block1 == b])
+                cut_cache[b] = snap_to_locked(split_lines(geom, bgeoms[bblock == b]))
+        cut_lines = [cut_cache[b] for b in sorted(piece_cap) if len(cut_cache[b])]
+        if cut_lines:
+            arr = arrangement(np.concatenate([base_lines, *cut_lines]))
+            face_comm, f_lock, f_site, basic = label(arr)
+            parent = first_container(arr.rep, arr1.faces, predicate="intersects")
+            fblock = np.where(basic & (parent >= 0), block1[np.maximum(parent, 0)], -1)
+            # a tiny face may touch a block of another community: never cross communities
+            fblock[(fblock >= 0) & (block_comm[np.maximum(fblock, 0)] != face_comm)] = -1
+            # basic faces left without a block (numerical corner cases) join a neighbouring block
+            fblock = _attach_orphans(arr, fblock, basic, face_comm)
+            cell = slivers(arr, fblock)
+            bface = place_buildings(arr)
+        else:
+            arr, bface = arr1, bface1
+            face_comm, f_lock, f_site, basic = lab1
+            fblock = block1
+            cell = np.where(block1 >= 0, np.arange(len(block1)), -1)
+        n_cells = int(cell.max()) + 1 if (cell >= 0).any() else 0
+        bcell = np.where(bface >= 0, cell[np.maximum(bface, 0)], -1)
+        cell_meas = np.zeros((n_cells, 2))
+        inc = bcell >= 0
+        if inc.any():
+            for c in range(2):
+                cell_meas[:, c] = np.bincount(bcell[inc], weights=bmeas[inc, c], minlength=n_cells)
+        cell_block = np.full(n_cells, -1, dtype=np.int64)
+        cell_block[cell[cell >= 0]] = fblock[cell >= 0]
+
+        # barrier length of every shared face pair
+        seg_bar = near_lines((arr.edges.seg_a + arr.edges.seg_b) / 2.0, barrier_lines, tol=1e-2)
+        seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
+        pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
+
+        # units: whole blocks, or groups of cells of a block that is split
+        unit_of_cell = np.full(n_cells, -1, dtype=np.int64)
+        unit_flag: dict[int, str] = {}
+        normal = np.array([b >= 0 and b not in piece_cap for b in cell_block.tolist()], dtype=bool)
+        n_units = 0
+        if normal.any():
+            _, inv = np.unique(cell_block[normal], return_inverse=True)
+            unit_of_cell[normal] = inv
+            n_units = int(inv.max()) + 1
+        if piece_cap:
+            cg = _group_graph(arr, cell, n_cells, cell_meas, pair_barrier, fblock)
+            for b in sorted(piece_cap):
+                nodes = np.flatnonzero(cell_block == b)
+                if len(nodes) == 0:
+                    continue
+                rule, cols = rules_by_comm[block_comm[b]]
+                sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev,
+                                cg.length, cg.barrier)
+                groups = _split_block(sub, nodes, piece_cap[b][cols], rule.hi,
+                                      _rng_for(seed, f"block:{b}"), opts.regions)
+                for nodes_g, flag in groups:
+                    unit_of_cell[nodes_g] = n_units
+                    if flag:
+                        unit_flag[n_units] = flag
+                    n_units += 1
+        face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
+        unit_meas = np.zeros((n_units, 2))
+        unit_block = np.full(n_units, -1, dtype=np.int64)
+        valid_c = unit_of_cell >= 0
         for c in range(2):
-            cell_meas[:, c] = np.bincount(bcell[inc], weights=bmeas[inc, c], minlength=n_cells)
-    cell_block = np.full(n_cells, -1, dtype=np.int64)
-    cell_block[cell[cell >= 0]] = fblock[cell >= 0]
+            unit_meas[:, c] = np.bincount(unit_of_cell[valid_c], weights=cell_meas[valid_c, c],
+                                          minlength=n_units)
+        unit_block[unit_of_cell[valid_c]] = cell_block[valid_c]
+        unit_comm = np.full(n_units, -1, dtype=np.int64)
+        fu = face_unit >= 0
+        unit_comm[face_unit[fu]] = face_comm[fu]
+        t_units += time.perf_counter() - t
 
-    # barrier length of every shared face pair
-    seg_bar = near_lines(
-        (arr.edges.seg_a + arr.edges.seg_b) / 2.0, barrier_lines, tol=1e-2
-    )
-    seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
-    pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
-
-    # units: whole blocks, or groups of cells of an oversize block
-    unit_of_cell = np.full(n_cells, -1, dtype=np.int64)
-    unit_flag: dict[int, str] = {}
-    over_set = set(oversize.tolist())
-    normal = np.array([b >= 0 and b not in over_set for b in cell_block.tolist()], dtype=bool)
-    n_units = 0
-    if normal.any():
-        _, inv = np.unique(cell_block[normal], return_inverse=True)
-        unit_of_cell[normal] = inv
-        n_units = int(inv.max()) + 1
-    if len(oversize):
-        cg = _group_graph(arr, cell, n_cells, cell_meas, pair_barrier, fblock)
-        for b in oversize.tolist():
-            nodes = np.flatnonzero(cell_block == b)
+        # grids per community (plans of communities whose units did not change are reused)
+        t = time.perf_counter()
+        ug = _group_graph(arr, face_unit, n_units, unit_meas, pair_barrier, face_comm)
+        grid_units: list[tuple[int, np.ndarray, str, str, str]] = []  # community, units, flag …
+        failing: list[int] = []
+        for ci in range(len(codes)):
+            nodes = np.flatnonzero(unit_comm == ci)
             if len(nodes) == 0:
                 continue
-            rule, cols = rules_by_comm[block_comm[b]]
-            sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev, cg.length,
-                            cg.barrier)
-            groups = _split_block(sub, nodes, rule, _rng_for(seed, f"block:{b}"), opts.regions)
-            for nodes_g, flag in groups:
-                unit_of_cell[nodes_g] = n_units
-                if flag:
-                    unit_flag[n_units] = flag
-                n_units += 1
-    face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
-    unit_meas = np.zeros((n_units, 2))
-    unit_block = np.full(n_units, -1, dtype=np.int64)
-    valid_c = unit_of_cell >= 0
-    for c in range(2):
-        unit_meas[:, c] = np.bincount(unit_of_cell[valid_c], weights=cell_meas[valid_c, c],
-                                      minlength=n_units)
-    unit_block[unit_of_cell[valid_c]] = cell_block[valid_c]
-    unit_comm = np.full(n_units, -1, dtype=np.int64)
-    fu = face_unit >= 0
-    unit_comm[face_unit[fu]] = face_comm[fu]
-    timings["units"] = time.perf_counter() - t
-
-    # -- grids ---------------------------------------------------------------------------------
-    t = time.perf_counter()
-    ug = _group_graph(arr, face_unit, n_units, unit_meas, pair_barrier, face_comm)
-    grid_units: list[tuple[int, np.ndarray, str, str]] = []  # (community, units, flag, reason)
-    for ci in range(len(codes)):
-        nodes = np.flatnonzero(unit_comm == ci)
-        if len(nodes) == 0:
-            continue
-        rule, cols = rules_by_comm[ci]
-        g = UnitGraph(unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
-                      ug.barrier)
-        local = _local_graph(g, nodes)
-        regions = plan_regions(local, np.arange(len(nodes)), rule,
-                               _rng_for(seed, codes[ci]), opts.regions)
-        for r in regions:
-            units = nodes[r.nodes]
-            flag = r.flag
-            if flag == "oversize_unit":
-                flag = unit_flag.get(int(units[0]), "oversize_building")
-                r.reason = "one building (or an unsplittable block) exceeds the maximum"
-            grid_units.append((ci, units, flag, r.reason))
-    timings["regions"] = time.perf_counter() - t
+            rule, cols = rules_by_comm[ci]
+            g = UnitGraph(unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
+                          ug.barrier)
+            local = _local_graph(g, nodes)
+            key = _graph_key(ci, local)
+            if key not in plan_cache:
+                plan_cache[key] = plan_regions(local, np.arange(len(nodes)), rule,
+                                               _rng_for(seed, codes[ci]), opts.regions)
+            regions = plan_cache[key]
+            if any(r.cause == "no_contiguous_split" for r in regions):
+                failing.append(ci)
+            for r in regions:
+                units = nodes[r.nodes]
+                flag, reason, cause = r.flag, r.reason, r.cause
+                if flag == "oversize_unit":
+                    flag = unit_flag.get(int(units[0]), "oversize_building")
+                    reason = "one building (or an unsplittable block) exceeds the maximum"
+                grid_units.append((ci, units, flag, reason, cause))
+        t_regions += time.perf_counter() - t
+        if rnd == opts.refine_rounds or not failing:
+            break
+        # refine: cut the blocks of failing communities into smaller units and try again
+        added = False
+        for ci in failing:
+            rule, cols = rules_by_comm[ci]
+            lo, hi = float(rule.lo[0]), float(rule.hi[0])
+            width = hi - lo if np.isfinite(hi) and hi > lo else max(lo, 1.0)
+            p = max(width / (2**rnd), 1.0)
+            for b in np.flatnonzero(block_comm == ci).tolist():
+                if nbld_block[b] < 2 or block_meas[b, cols[0]] <= p:
+                    continue
+                cap_b = np.array(caps[b], dtype=float)
+                cap_b[cols[0]] = p
+                if b not in piece_cap or piece_cap[b][cols[0]] > p:
+                    piece_cap[b] = cap_b
+                    added = True
+        if not added:
+            break
+    timings["rounds"] = rounds
+    timings["units"] = t_units
+    timings["regions"] = t_regions
+    n_oversize_split = len(piece_cap)
 
     # -- assembly ------------------------------------------------------------------------------
     t = time.perf_counter()
@@ -556,9 +609,9 @@ def build_grids(
     fu_sorted = face_unit[unit_of_face_sorted]
     starts = np.searchsorted(fu_sorted, np.arange(n_units))
     ends = np.searchsorted(fu_sorted, np.arange(n_units), side="right")
-    for ci, units, flag, reason in grid_units:
+    for ci, units, flag, reason, cause in grid_units:
         fidx = np.sort(np.concatenate([unit_of_face_sorted[starts[u]:ends[u]] for u in units]))
-        gi = add_grid(fidx, ci, BASIC, flag, {"reason": reason})
+        gi = add_grid(fidx, ci, BASIC, flag, {"reason": reason, "cause": cause or flag})
         unit_grid[units] = gi
 
     # special grids: faces of each site within its community, one grid per connected part
@@ -641,8 +694,8 @@ def build_grids(
     # report grid exceptions
     for gi, rec in enumerate(records):
         if rec["kind"] == BASIC and rec["flag"] and "locked" not in rec:
-            rep.add("grid", grids[schema.GRID_CODE].iloc[gi], codes[rec["ci"]], rec["flag"],
-                    rec.get("reason", ""))
+            rep.add("grid", grids[schema.GRID_CODE].iloc[gi], codes[rec["ci"]],
+                    rec.get("cause") or rec["flag"], rec.get("reason", ""))
         if rec["geometry"].geom_type != "Polygon":
             rep.add("grid", grids[schema.GRID_CODE].iloc[gi], codes[rec["ci"]], "not_single_polygon",
                     rec["geometry"].geom_type)
@@ -677,7 +730,7 @@ def build_grids(
     )
     timings["assembly"] = time.perf_counter() - t
 
-    stats = _stats(grids, records, rules_by_comm, gmeas, n_blocks, n_units, len(oversize),
+    stats = _stats(grids, records, rules_by_comm, gmeas, n_blocks, n_units, n_oversize_split,
                    len(arr.faces), timings, time.perf_counter() - t_start)
     report = rep.frame()
     if in_crs is not None and not mcrs.equals(in_crs):
@@ -728,15 +781,28 @@ def _local_graph(g: UnitGraph, nodes: np.ndarray) -> UnitGraph:
                      local[g.ev[m]], g.length[m], g.barrier[m])
 
 
-def _split_block(g: UnitGraph, nodes: np.ndarray, rule: SizeRule, rng: np.random.Generator,
-                 opts: RegionOptions) -> list[tuple[np.ndarray, str]]:
-    """Group the cells of an oversize block into connected units below the maximum."""
+def _graph_key(ci: int, g: UnitGraph) -> bytes:
+    h = hashlib.blake2b(str(ci).encode(), digest_size=16)
+    for a in (g.measures, g.area, g.perimeter, g.eu, g.ev, g.length, g.barrier):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
+
+
+def _split_block(g: UnitGraph, nodes: np.ndarray, hi: np.ndarray, hard_max: np.ndarray,
+                 rng: np.random.Generator, opts: RegionOptions) -> list[tuple[np.ndarray, str]]:
+    """Group the cells of a block into connected units of at most ``hi`` (per measure).
+
+    Cells above ``hi`` stay alone; those above ``hard_max`` (one building over the grid
+    maximum) are flagged ``oversize_building``.
+    """
     local = _local_graph(g, nodes)
-    hi = rule.hi
+    hi = np.asarray(hi, dtype=float)
     zero = SizeRule(lo=np.zeros_like(hi), hi=hi, target=1.0)
     over = (local.measures > hi + 1e-9).any(axis=1)
-    out: list[tuple[np.ndarray, str]] = [(nodes[[i]], "oversize_building")
-                                         for i in np.flatnonzero(over)]
+    too_big = (local.measures > np.asarray(hard_max) + 1e-9).any(axis=1)
+    out: list[tuple[np.ndarray, str]] = [
+        (nodes[[i]], "oversize_building" if too_big[i] else "") for i in np.flatnonzero(over)
+    ]
     for comp in local.components(np.flatnonzero(~over)):
         total = local.measures[comp].sum(axis=0)
         kmin = max(1, *(math.ceil(t / h - 1e-9) for t, h in zip(total, hi, strict=True)
@@ -751,7 +817,8 @@ def _split_block(g: UnitGraph, nodes: np.ndarray, rule: SizeRule, rng: np.random
             if not any(x.flag for x in regions):
                 break
         for x in regions or []:
-            out.append((nodes[x.nodes], "oversize_unit" if x.flag else ""))
+            flagged = x.flag and (local.measures[x.nodes].sum(axis=0) > hard_max + 1e-9).any()
+            out.append((nodes[x.nodes], "oversize_unit" if flagged else ""))
     return out
 
 
@@ -849,7 +916,7 @@ def _stats(grids: gpd.GeoDataFrame, records: list[dict], rules_by_comm, gmeas: n
         "faces": n_faces,
         "blocks": n_blocks,
         "units": n_units,
-        "oversize_blocks_split": n_oversize,
+        "blocks_split": n_oversize,
         "basic_in_range": int((basic & in_range).sum()),
         "basic_flagged": int((basic & flagged).sum()),
         "basic_unflagged_out_of_range": int((basic & ~flagged & ~in_range).sum()),
@@ -857,5 +924,6 @@ def _stats(grids: gpd.GeoDataFrame, records: list[dict], rules_by_comm, gmeas: n
                                           / max((basic & ~flagged).sum(), 1)),
         "mean_polsby_popper_basic": float(pp[basic].mean()) if nb else float("nan"),
         "single_polygons": bool(np.all(shapely.get_type_id(geoms) == 3)) if len(geoms) else True,
+        "refine_rounds": int(timings.pop("rounds", 1)),
         "seconds": {**{k: round(v, 3) for k, v in timings.items()}, "total": round(total, 3)},
     }

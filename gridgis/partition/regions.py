@@ -161,6 +161,9 @@ class Region:
     nodes: np.ndarray
     flag: str = ""
     reason: str = ""
+    cause: str = ""
+    """Machine-readable reason: ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
+    ``oversize`` (empty when the region is within bounds)."""
 
 
 class _Sub:
@@ -536,7 +539,8 @@ def plan_component(
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
     total = g.measures[nodes].sum(axis=0)
     if k is None and total[0] < rule.lo[0] - _EPS:
-        return [Region(nodes, "below_min_allowed", "total below the minimum of one grid")]
+        return [Region(nodes, "below_min_allowed", "total below the minimum of one grid",
+                       "below_min")]
     if k is not None:
         ks, feasible = [max(1, min(int(k), len(nodes)))], True
     else:
@@ -563,13 +567,15 @@ def plan_component(
         if v > 1e-9:
             kmin, kmax = rule.k_range(total)
             if kmin > kmax:
+                cause = "no_feasible_count"
                 reason = (
                     f"total {total[0]:.0f} admits no grid count: ceil(T/max)={kmin} > "
                     f"floor(T/min)={kmax}"
                 )
             else:
+                cause = "no_contiguous_split"
                 reason = "no contiguous split within bounds found (unit sizes/adjacency)"
-            regions.append(Region(p, "out_of_range", reason))
+            regions.append(Region(p, "out_of_range", reason, cause))
         else:
             regions.append(Region(p))
     return regions
@@ -586,7 +592,10 @@ def plan_regions(
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
     over = np.isfinite(rule.hi) & (g.measures[nodes] > rule.hi + _EPS)
     big = nodes[over.any(axis=1)]
-    out = [Region(np.array([u]), "oversize_unit", "a single unit exceeds the maximum") for u in big]
+    out = [
+        Region(np.array([u]), "oversize_unit", "a single unit exceeds the maximum", "oversize")
+        for u in big
+    ]
     rest = nodes[~over.any(axis=1)]
     for comp in g.components(rest):
         out.extend(plan_component(g, comp, rule, rng, opts))
