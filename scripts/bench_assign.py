@@ -28,7 +28,7 @@ import shapely
 import gridgis.assign as ga
 
 CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E (Xiangtan is near 112.9E)
-CENTRE = (613_000.0, 3_081_000.0)
+CENTRE = (393_000.0, 3_081_000.0)
 
 
 def district_outline(seed: int = 0, radius: float = 6000.0) -> shapely.Polygon:

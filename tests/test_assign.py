@@ -19,7 +19,7 @@ from gridgis.crs import wgs84_to, wgs84_to_bd09, wgs84_to_gcj02
 from gridgis.errors import CRSError, GeometryError, SchemaError
 
 CRS = "EPSG:4547"
-X0, Y0 = 613_000.0, 3_081_000.0  # near Xiangtan (112.9E 27.85N) in CGCS2000 GK CM 114E
+X0, Y0 = 393_000.0, 3_081_000.0  # near Xiangtan (112.9E 27.85N) in CGCS2000 GK CM 114E
 
 _spec = importlib.util.spec_from_file_location(
     "bench_assign", Path(__file__).resolve().parents[1] / "scripts" / "bench_assign.py"

@@ -546,18 +546,23 @@ def find_lonlat(columns: Any) -> tuple[Any, Any] | tuple[None, None]:
 
 
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column as floats; also return where the text was present but not a number."""
+    """Parse a column as floats; also return where text was present but is not a number.
+
+    Blank text counts as missing; surrounding spaces are ignored.
+    """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         arr = values.to_numpy(dtype=float, na_value=np.nan)
         return arr, np.zeros(len(arr), dtype=bool)
-    raw = values
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        stripped = raw.astype("str").str.strip()
-        stripped = stripped.where(raw.notna() & (stripped != ""), None)
-    else:
-        stripped = raw
-    num = pd.to_numeric(stripped, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    text = stripped.notna().to_numpy() & np.isnan(num)
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    missing = values.isna().to_numpy()
+    retry = np.flatnonzero(np.isnan(num) & ~missing)
+    text = np.zeros(len(num), dtype=bool)
+    if len(retry):  # e.g. " 112.9 " or "" : strip, then parse again
+        sub = values.iloc[retry].astype(str).str.strip()
+        blank = (sub == "").to_numpy()
+        again = pd.to_numeric(sub.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        num[retry] = again
+        text[retry] = ~blank & np.isnan(again)
     return num, text
 
 

@@ -61,7 +61,7 @@ def file_encoding(path: Path) -> str:
             fh.seek(0)
             dec = codecs.getincrementaldecoder(enc)()
             try:
-                while block := fh.read(1 << 24):
+                while block := fh.read(1 << 16):
                     dec.decode(block)
                 dec.decode(b"", final=True)
                 return enc
@@ -286,7 +286,9 @@ class _ParquetSink(_Sink):
 
     def _table(self, frame: pd.DataFrame) -> pa.Table:
         if isinstance(frame, gpd.GeoDataFrame):
-            table = pa.table(frame.to_arrow(index=False, geometry_encoding="WKB"))
+            from geopandas.io.arrow import _geopandas_to_arrow  # GeoParquet metadata, as to_parquet
+
+            table = _geopandas_to_arrow(frame, index=False, geometry_encoding="WKB")
             geo = _geo_metadata(table.schema)
             if geo is not None:  # per-chunk bounding boxes would be wrong for the whole file
                 for col in geo.get("columns", {}).values():
