@@ -313,6 +313,26 @@ def test_bundled_file_equals_fresh_generation(layers):
     assert load_sample()["buildings"].loc[0, "households"] != -1
 
 
+def test_load_sample_generates_without_the_file(monkeypatch, tmp_path, small):
+    from gridgis.samples import _api
+
+    calls = []
+
+    def fake(seed=0, scale=1.0):
+        calls.append((seed, scale))
+        return small
+
+    monkeypatch.setattr(_api, "SAMPLE_GPKG", tmp_path / "absent.gpkg")
+    monkeypatch.setattr(_api, "generate_district", fake)
+    monkeypatch.setattr(_api, "_CACHE", {})
+    first = _api.load_sample()
+    second = _api.load_sample()
+    assert calls == [(0, 1.0)], "generated once, then served from memory"
+    assert first["buildings"].equals(small["buildings"]) and second["events"].equals(small["events"])
+    first["buildings"].loc[0, "floors"] = 999
+    assert _api.load_sample()["buildings"].loc[0, "floors"] != 999
+
+
 def test_write_sample_files(tmp_path, small):
     paths = write_sample(tmp_path, layers=small)
     assert set(paths) == {"gpkg", "addresses", "addresses_gbk", "events", "events_gbk"}

@@ -316,7 +316,7 @@ class DistrictBuilder:
             pos = np.asarray(pos)
             # the lines nearest the centre continue into the countryside as county roads
             order = np.argsort(np.abs(pos), kind="stable")
-            n_cont = max(1, int(round(2 * L))) if fam == 0 else max(1, int(round(1.5 * L)))
+            n_cont = max(1, int(round(2 * L))) if fam == 0 else max(1, int(round(1.0 * L)))
             cont = set(order[:n_cont].tolist())
             for i, u in enumerate(pos):
                 span = 3.2 * R if i in cont else 1.1 * R
@@ -371,7 +371,7 @@ class DistrictBuilder:
         n_extra = max(1, int(round(2 * L)))
         Uin = self.U.buffer(-0.5)
         for k in range(n_extra):
-            th = base + (k - (n_extra - 1) / 2) * 1.3 + rng.uniform(-0.25, 0.25)
+            th = base + (k - (n_extra - 1) / 2) * 1.9 + rng.uniform(-0.2, 0.2)
             dvec = np.array([np.cos(th), np.sin(th)])
             far = self.Cu + 4.0 * self.a * dvec
             line = wiggly(self.Cu, far, rng, 250.0 * L, step=20, waves=1.5)
@@ -989,7 +989,7 @@ class DistrictBuilder:
         src_geom = np.array([ln.geom for ln in src], dtype=object)
         prio = np.array([_PRIORITY[ln.kind] for ln in src])
         mids = shapely.line_interpolate_point(edges, 0.5, normalized=True)
-        ei, sj = shapely.STRtree(src_geom).query(mids, predicate="dwithin", distance=1e-6)
+        ei, sj = shapely.STRtree(src_geom).query(mids, predicate="dwithin", distance=2e-3)
         order = np.lexsort((sj, prio[sj], ei))
         ei, sj = ei[order], sj[order]
         first = np.r_[True, ei[1:] != ei[:-1]]

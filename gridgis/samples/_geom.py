@@ -90,9 +90,10 @@ def polygon_parts(geom, min_area: float = 0.0) -> list[Polygon]:
     return [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and g.area > min_area]
 
 
-def node(lines, dangle_max: float = 5.0) -> np.ndarray:
-    """Node a set of lines and drop short dead-end edges (overshoots) up to ``dangle_max`` m."""
-    merged = shapely.union_all(np.asarray(lines, dtype=object))
+def node(lines, dangle_max: float = 5.0, grid: float = 1e-3) -> np.ndarray:
+    """Node a set of lines on a ``grid`` (metres; fixed precision avoids needle faces) and drop
+    short dead-end edges (overshoots) up to ``dangle_max`` m."""
+    merged = shapely.union_all(np.asarray(lines, dtype=object), grid_size=grid)
     edges = shapely.get_parts(merged)
     edges = edges[shapely.get_type_id(edges) == 1]
     for _ in range(4):
@@ -113,6 +114,7 @@ def node(lines, dangle_max: float = 5.0) -> np.ndarray:
 def faces(edges: np.ndarray, inside: Polygon) -> np.ndarray:
     """Polygons formed by noded ``edges`` whose interior point lies in ``inside``."""
     polys = shapely.get_parts(shapely.polygonize(edges))
+    polys = polys[shapely.area(polys) > 1e-6]
     keep = shapely.within(shapely.point_on_surface(polys), inside)
     polys = polys[keep]
     # stable order: north to south, west to east (rounded to metres)
