@@ -750,10 +750,13 @@ class DistrictBuilder:
                 ang = south_facing(oriented(p)[0]) if kind != "park" else rng.uniform(-0.5, 0.5)
                 w, d_ = rng.uniform(*wr), rng.uniform(*dr)
                 px, py = w + rng.uniform(*gx), d_ + rng.uniform(*gy)
-                for shrink in (1.0, 0.7, 0.5):  # small plots get smaller buildings
-                    centres = pack(free, ang, w * shrink, d_ * shrink, px * shrink, py * shrink, rng)
+                own = oriented(free)[0] if not free.is_empty else ang
+                # small or slanted plots get smaller buildings along the plot
+                for shrink, a in ((1.0, ang), (0.7, ang), (0.5, ang), (0.7, own), (0.5, own),
+                                  (0.35, own)):
+                    centres = pack(free, a, w * shrink, d_ * shrink, px * shrink, py * shrink, rng)
                     if len(centres):
-                        w, d_ = w * shrink, d_ * shrink
+                        w, d_, ang = w * shrink, d_ * shrink, a
                         break
                 centres = centres[: cap]
                 if kind == "park" and len(centres):
