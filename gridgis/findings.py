@@ -85,8 +85,9 @@ RULES: dict[str, RuleInfo] = {
            "`gridgis repair` gives the detached pieces to the neighbour with the longest shared "
            "edge.", True),
         _r("sliver", "Sliver grid",
-           "The grid is tiny (below tolerances.sliver_area_m2) or thin (Polsby-Popper "
-           "compactness below tolerances.sliver_thinness): usually a digitising slip.",
+           "The grid is tiny (below tolerances.sliver_area_m2), or thin (Polsby-Popper "
+           "compactness below tolerances.sliver_thinness) and small (below 100 × "
+           "sliver_area_m2): usually a digitising slip.",
            "`gridgis repair` merges it into the neighbour with the longest shared edge.", True),
         _r("size_below_min", "Too small (households/residents)",
            "The grid holds fewer households/residents than its profile's minimum. Special grids "
@@ -118,8 +119,9 @@ RULES: dict[str, RuleInfo] = {
            "An address point lies in two or more grids (an overlap).",
            "Resolve the overlap (`gridgis repair`).", True),
         _r("code_malformed", "Malformed code",
-           "The grid code is missing or is not the community code followed by a serial of the "
-           "expected number of digits (default 15 = 12 + 3, DB11/T 2157-2023).",
+           "The grid code is missing, does not follow the code scheme (default 15 digits = "
+           "12-digit community code + 3-digit serial, DB11/T 2157-2023), or its serial is in "
+           "the wrong range for its kind (default basic 001–899, special 900–999).",
            "Re-code the plan (gridgis.codes).", False),
         _r("code_duplicate", "Duplicate code", "Two or more grids carry the same code.",
            "Re-code the plan (gridgis.codes).", False),

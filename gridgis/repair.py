@@ -40,6 +40,7 @@ from .findings import ValidationReport
 from .rules import Rules, load_rules
 from .validate import (
     AREA_FLOOR_M2,
+    SLIVER_THIN_MAX_FACTOR,
     _closing_envelope,
     _metric_layer,
     _Plan,
@@ -177,6 +178,15 @@ def _triangles(pieces: np.ndarray) -> np.ndarray:
         return np.concatenate(out) if out else np.array([], dtype=object)
 
 
+def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-point segments of linework and the index of the line each comes from."""
+    parts, pidx = shapely.get_parts(lines, return_index=True)  # multi-part boundaries
+    pc, pi = shapely.get_coordinates(parts, return_index=True)
+    start = np.flatnonzero(np.r_[pi[1:] == pi[:-1], False])  # consecutive points of one part
+    seg = shapely.linestrings(np.stack([pc[start], pc[start + 1]], axis=1))
+    return seg, pidx[pi[start]]
+
+
 def _nearest_split(region: BaseGeometry, cand: np.ndarray, step: float) -> list[tuple[BaseGeometry, int]]:
     """Split a narrow ``region`` between candidate grids, each taking the part nearest to it.
 
@@ -190,10 +200,14 @@ def _nearest_split(region: BaseGeometry, cand: np.ndarray, step: float) -> list[
     tri = tri[shapely.area(tri) > 0]
     if not len(tri):
         return []
-    tree = shapely.STRtree(cand)
-    ti, ci = tree.query_nearest(shapely.centroid(tri), all_matches=False)
+    # nearest candidate by its nearest boundary segment (cheap distances, unlike whole polygons)
+    near = shapely.STRtree(cand).query(shapely.box(*region.bounds).buffer(step * 4),
+                                       predicate="intersects")
+    seg, owner = _segments(shapely.boundary(cand[near]))
+    tree = shapely.STRtree(seg)
+    ti, si = tree.query_nearest(shapely.centroid(tri), all_matches=False)
     label = np.full(len(tri), -1)
-    label[ti] = ci
+    label[ti] = near[owner[si]]
     out = []
     for c in np.unique(label[label >= 0]):
         try:
@@ -229,9 +243,8 @@ class _Work:
     def give(self, targets: dict[int, list[BaseGeometry]]) -> None:
         """Union pieces into their target grids."""
         for t, pieces in targets.items():
-            merged = self.geom[t]
-            for piece in pieces:
-                merged = shapely.union(merged, piece)
+            merged = (shapely.union(self.geom[t], pieces[0]) if len(pieces) == 1 else
+                      shapely.union_all(np.array([self.geom[t], *pieces], dtype=object)))
             self.geom[t] = polygonal(np.array([merged], dtype=object))[0]
 
     def best_neighbour(self, piece: BaseGeometry, candidates: np.ndarray) -> tuple[int, float]:
@@ -326,39 +339,56 @@ def _resolve_overlaps(w: _Work) -> None:
     a, b = rows[a[ov]], rows[b[ov]]
     if not len(a):
         return
+    order = np.lexsort((b, a))
+    a, b = a[order], b[order]
     pieces = polygonal(shapely.intersection(w.geom[a], w.geom[b]))
     keep = shapely.area(pieces) > AREA_FLOOR_M2  # smaller ones are overlay residue
     a, b, pieces = a[keep], b[keep], pieces[keep]
-    # remove all contested land from every claimant, then hand each piece back to one claimant
+    if not len(a):
+        return
+    # remove all contested land from every claimant ...
     contested: dict[int, list[BaseGeometry]] = defaultdict(list)
     for i, j, p in zip(a, b, pieces, strict=True):
         contested[i].append(p)
         contested[j].append(p)
     for r, ps in contested.items():
-        w.geom[r] = polygonal(np.array([shapely.difference(
-            w.geom[r], shapely.union_all(np.array(ps, dtype=object)))], dtype=object))[0]
-    given: list[BaseGeometry] = []
+        cut = ps[0] if len(ps) == 1 else shapely.union_all(np.array(ps, dtype=object))
+        w.geom[r] = polygonal(np.array([shapely.difference(w.geom[r], cut)], dtype=object))[0]
+    # ... then hand each piece to the claimant whose remainder shares the longest edge with it
+    share_a = _shared_length(pieces, w.geom[a])
+    share_b = _shared_length(pieces, w.geom[b])
+    empty_a = shapely.is_empty(w.geom[a])
+    win = np.where(share_b > share_a, b, a)
+    win = np.where((share_a == 0) & (share_b == 0) & empty_a & ~shapely.is_empty(w.geom[b]), b,
+                   win)
+    # pieces of three-way overlaps overlap each other: earlier pieces take precedence
+    ptree = shapely.STRtree(pieces)
+    k, earlier = ptree.query(pieces, predicate="intersects")
+    sel = earlier < k
+    k, earlier = k[sel], earlier[sel]
+    if len(k):
+        sel = shapely.relate_pattern(pieces[k], pieces[earlier], "2********")
+        k, earlier = k[sel], earlier[sel]
+    before: dict[int, list[int]] = defaultdict(list)
+    for x, y in zip(k, earlier, strict=True):
+        before[int(x)].append(int(y))
+    final = pieces.copy()
+    for x in sorted(before):
+        final[x] = polygonal(np.array([shapely.difference(
+            pieces[x], shapely.union_all(final[before[x]]))], dtype=object))[0]
     targets: dict[int, list[BaseGeometry]] = defaultdict(list)
-    order = np.lexsort((b, a))
-    for k in order:
-        i, j, piece = int(a[k]), int(b[k]), pieces[k]
-        if given:
-            piece = polygonal(np.array([shapely.difference(
-                piece, shapely.union_all(np.array(given, dtype=object)))], dtype=object))[0]
+    for x in range(len(final)):
+        piece = final[x]
         if piece.is_empty or piece.area <= 1e-9:
             continue
-        win, _ = w.best_neighbour(piece, np.array([i, j]))
-        if win < 0:
-            win = min(i, j) if not w.geom[min(i, j)].is_empty or w.geom[max(i, j)].is_empty \
-                else max(i, j)
-        lose = j if win == i else i
-        targets[win].append(piece)
-        given.append(piece)
-        w.geom[win] = polygonal(np.array([shapely.union(w.geom[win], piece)], dtype=object))[0]
+        i, j, t = int(a[x]), int(b[x]), int(win[x])
+        targets[t].append(piece)
+        lose = j if t == i else i
         if piece.area > AREA_FLOOR_M2:
-            w.add("resolve_overlap", (w.labels[lose], w.labels[win]), float(piece.area),
+            w.add("resolve_overlap", (w.labels[lose], w.labels[t]), float(piece.area),
                   f"overlap of {piece.area:,.1f} m² between {w.labels[i]} and {w.labels[j]} "
-                  f"given to {w.labels[win]}", geometry=piece)
+                  f"given to {w.labels[t]}", geometry=piece)
+    w.give(targets)
 
 
 def _fill_gaps(w: _Work, parents: gpd.GeoDataFrame | None) -> None:
@@ -383,39 +413,42 @@ def _fill_gaps(w: _Work, parents: gpd.GeoDataFrame | None) -> None:
                       f"community {code} has no grid; its {envelope.area:,.0f} m² stay a gap",
                       geometry=envelope)
             continue
-        _fill_group(w, envelope, members, where)
+        gap, placed = _fill_group(w, envelope, members, where)
+        if gap is None or gap.area - sum(p.area for p in placed) <= AREA_FLOOR_M2:
+            continue
         # leftovers (pieces the split could not place): each to its best neighbour
-        for attempt in range(2):
-            union = shapely.union_all(w.geom[members])
-            rest, _ = explode(np.array([shapely.difference(envelope, union)], dtype=object),
-                              AREA_FLOOR_M2)
-            targets: dict[int, list[BaseGeometry]] = defaultdict(list)
-            for piece in rest:
-                t, _ = w.best_neighbour(piece, members)
-                if t < 0 and attempt == 1:
-                    w.add("not_repaired", (), float(piece.area),
-                          f"gap of {piece.area:,.1f} m²{where} touches no grid; left open",
-                          geometry=piece)
-                if t >= 0:
-                    targets[t].append(piece)
-                    w.add("fill_gap", ("", w.labels[t]), float(piece.area),
-                          f"gap of {piece.area:,.2f} m²{where} given to grid {w.labels[t]} "
-                          f"(longest shared edge)", geometry=piece)
-            if not targets:
-                break
-            w.give(targets)
+        done = shapely.union_all(np.array(placed, dtype=object)) if placed else _EMPTY
+        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), AREA_FLOOR_M2)
+        targets: dict[int, list[BaseGeometry]] = defaultdict(list)
+        for piece in rest:
+            t, _ = w.best_neighbour(piece, members)
+            if t < 0:
+                w.add("not_repaired", (), float(piece.area),
+                      f"gap of {piece.area:,.1f} m²{where} touches no grid; left open",
+                      geometry=piece)
+                continue
+            targets[t].append(piece)
+            w.add("fill_gap", ("", w.labels[t]), float(piece.area),
+                  f"gap of {piece.area:,.2f} m²{where} given to grid {w.labels[t]} "
+                  f"(longest shared edge)", geometry=piece)
+        w.give(targets)
 
 
-def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: str) -> None:
-    """Fill the gaps of one community (or of the whole plan without parents)."""
+def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: str
+                ) -> tuple[BaseGeometry | None, list[BaseGeometry]]:
+    """Fill the gaps of one community (or of the whole plan without parents).
+
+    Returns the gap found (``None`` when there is none) and the pieces placed in grids.
+    """
     tol = w.tol
     r = tol.gap_width_m / 2.0
     union = shapely.union_all(w.geom[members])
     parts, _ = explode(np.array([shapely.difference(envelope, union)], dtype=object),
                        AREA_FLOOR_M2)
     if not len(parts):
-        return  # nothing but overlay residue
+        return None, []  # nothing but overlay residue
     gap = shapely.multipolygons(parts)
+    placed: list[BaseGeometry] = []
     core = shapely.intersection(
         shapely.buffer(shapely.buffer(gap, -r, join_style="mitre"), r, join_style="mitre"), gap)
     wide, _ = explode(np.array([core], dtype=object), AREA_FLOOR_M2)
@@ -429,16 +462,17 @@ def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: st
                   geometry=piece)
             continue
         targets[t].append(piece)
+        placed.append(piece)
         w.add("fill_gap", ("", w.labels[t]), float(piece.area),
               f"gap of {piece.area:,.1f} m²{where} given to grid {w.labels[t]} "
               f"(longest shared edge)", geometry=piece)
     w.give(targets)
     if narrow.is_empty or narrow.area <= 1e-9:
-        return
+        return gap, placed
     targets = defaultdict(list)
     width = float(np.clip(np.median(widths(shapely.get_parts(narrow), tol.gap_width_m)),
                           0.05, tol.gap_width_m))
-    step = float(np.clip(10 * width, 1.0, 5.0))
+    step = float(np.clip(50 * width, 5.0, 20.0))
     split = _nearest_split(narrow, w.geom[members], step)
     for zone, c in split:
         t = int(members[c])
@@ -454,6 +488,7 @@ def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: st
             if t2 >= 0:
                 targets[t2].append(piece)
     for t, ps in sorted(targets.items()):
+        placed.extend(ps)
         area = float(sum(p.area for p in ps))
         if area > AREA_FLOOR_M2:
             w.add("close_noise_gaps", ("", w.labels[t]), area,
@@ -461,6 +496,7 @@ def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: st
                   f"{w.labels[t]}", geometry=ps[0] if len(ps) == 1 else
                   shapely.geometrycollections(ps))
     w.give(targets)
+    return gap, placed
 
 
 def _reattach_parts(w: _Work, weights: np.ndarray | None) -> None:
@@ -506,7 +542,8 @@ def _absorb_slivers(w: _Work) -> None:
         area = shapely.area(g)
         perim = shapely.length(g)
         thin = 4 * np.pi * area / np.maximum(perim, 1e-12) ** 2
-        bad = rows[(area < tol.sliver_area_m2) | (thin < tol.sliver_thinness)]
+        bad = rows[(area < tol.sliver_area_m2) | ((thin < tol.sliver_thinness) & (
+            area < SLIVER_THIN_MAX_FACTOR * tol.sliver_area_m2))]
         if not len(bad):
             return
         changed = False
@@ -541,13 +578,13 @@ def repair(
     rules: Rules | dict | str | None = None,
     *,
     addresses: gpd.GeoDataFrame | pd.DataFrame | None = None,
-    serial_digits: int = 3,
+    scheme: Any = None,
 ) -> RepairResult:
     """Fix the geometry of a plan (gaps, overlaps, crossings, pieces, slivers) and log it.
 
     Parameters
     ----------
-    grids, parents, buildings, addresses, rules, serial_digits
+    grids, parents, buildings, addresses, rules, scheme
         As for :func:`gridgis.validate.validate`. Without ``parents`` only gaps between grids
         (holes and narrow notches) can be filled; nothing is clipped.
 
@@ -565,8 +602,8 @@ def repair(
     >>> fixed.plan.to_file("plan_fixed.gpkg")  # doctest: +SKIP
     """
     rules = load_rules(rules)
-    before = validate(grids, parents, buildings, addresses, rules, serial_digits=serial_digits)
-    plan, geom_findings, mcrs = prepare_grids(grids, serial_digits=serial_digits)
+    before = validate(grids, parents, buildings, addresses, rules, scheme=scheme)
+    plan, geom_findings, mcrs = prepare_grids(grids, scheme=scheme)
     w = _Work(plan, rules)
     p = prepare_parents(parents, mcrs) if parents is not None else None
     b = None
@@ -618,7 +655,7 @@ def repair(
     _update_counts(w, out, b, before_loc if b is not None else None, keep, notes)
     out = out[keep].reset_index(drop=True)
     out = to_crs(out, grids.crs)
-    after = validate(out, parents, buildings, addresses, rules, serial_digits=serial_digits)
+    after = validate(out, parents, buildings, addresses, rules, scheme=scheme)
     return RepairResult(plan=out, log=w.log, report=after, before=before, metric_crs=mcrs,
                         notes=notes)
 

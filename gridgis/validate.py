@@ -18,8 +18,10 @@ Every gap, overlap and piece of a grid outside its community larger than 0.01 m�
 (their largest inscribed circle has a diameter below it) are still reported with their area and
 width, but as **warnings** marked ``noise=True``: they are digitising/snapping noise, not planning
 decisions, and :func:`gridgis.repair.repair` removes them. A piece outside the parent smaller than
-``outside_parent_m2`` is noise too. Wider pieces are errors. ``sliver_area_m2`` and
-``sliver_thinness`` (Polsby-Popper 4πA/P²) define sliver grids.
+``outside_parent_m2`` is noise too. Wider pieces are errors. A sliver grid is tiny (below
+``sliver_area_m2``) or thin (Polsby-Popper 4πA/P² below ``sliver_thinness``) *and* small
+(below 100 × ``sliver_area_m2``): a long grid of several hectares along a river is a planning
+choice, not a sliver.
 
 All measures are computed in a metric CRS (:func:`gridgis.crs.metric_crs`).
 """
@@ -37,6 +39,7 @@ import pandas as pd
 import shapely
 
 from . import schema
+from .codes import load_scheme, parse_codes
 from .crs import metric_crs, to_crs
 from .errors import CRSError, GeometryError, SchemaError
 from .findings import ERROR, WARNING, Finding, ValidationReport, sort_findings
@@ -51,6 +54,8 @@ NEIGHBOUR_EPS_M = 0.01
 #: Smaller share of a building footprint that makes it "split" between grids.
 SPLIT_SHARE = 0.10
 SPLIT_MIN_M2 = 1.0
+#: A thin grid is a sliver only below this multiple of ``sliver_area_m2`` (5,000 m² by default).
+SLIVER_THIN_MAX_FACTOR = 100.0
 #: Flags that turn a size violation into a warning.
 FLAG_BELOW_MIN = "below_min_allowed"
 FLAG_ABOVE_MAX = "above_max_allowed"
@@ -242,7 +247,7 @@ def _metric_layer(layer: gpd.GeoDataFrame, mcrs: Any, name: str) -> gpd.GeoDataF
     return to_crs(layer, mcrs)
 
 
-def prepare_grids(grids: gpd.GeoDataFrame, *, serial_digits: int = 3,
+def prepare_grids(grids: gpd.GeoDataFrame, *, scheme: Any = None,
                   metric: Any = None) -> tuple[_Plan, list[Finding], Any]:
     """Normalise a plan, move it to a metric CRS and clean its geometry for the checks.
 
@@ -267,9 +272,11 @@ def prepare_grids(grids: gpd.GeoDataFrame, *, serial_digits: int = 3,
         named = as_codes(gdf[schema.COMMUNITY_CODE])
     else:
         named = np.full(n, "", dtype=object)
-    from_prefix = np.array([(not nm) and len(c) > serial_digits and c.isdigit()
-                            for nm, c in zip(named, codes, strict=True)], dtype=bool)
-    named = np.where(from_prefix, np.array([c[:-serial_digits] for c in codes], dtype=object), named)
+    if not all(named):  # community from the code prefix where community_code is missing
+        parsed = parse_codes(codes, scheme)
+        prefix = parsed[schema.COMMUNITY_CODE].astype(object).to_numpy()
+        prefix = np.array(["" if pd.isna(x) else str(x) for x in prefix], dtype=object)
+        named = np.where(named == "", prefix, named)
 
     geom = np.asarray(gdf.geometry.array, dtype=object)
     findings: list[Finding] = []
@@ -527,12 +534,30 @@ def _check_shape(plan: _Plan, tol: Any) -> list[Finding]:
             f"grid {plan.labels[r]} is in {len(parts)} separate pieces (main piece "
             f"{_fmt(pa[order[0]])} m², detached {sizes} m²)",
             geometry=rest, parent=plan.named[r] or None))
-    # pieces touching at a single point: a polygon whose exterior ring self-touches is valid
-    # (inverted-hole style) only as separate parts, so nothing more to check here.
+    # single polygons whose lobes are joined only by a neck narrower than gap_width_m
+    single = np.flatnonzero(nparts == 1)
+    if len(single) and tol.gap_width_m > 0:
+        r_neck = tol.gap_width_m / 2.0
+        opened = shapely.buffer(g[single], -r_neck, quad_segs=2)
+        lobes, li = shapely.get_parts(opened, return_index=True)
+        big = shapely.area(lobes) > tol.sliver_area_m2
+        counts = np.bincount(li[big], minlength=len(single))
+        for k in np.flatnonzero(counts > 1):
+            r = plan.uidx[single[k]]
+            mine = lobes[(li == k) & big]
+            mine = mine[np.argsort(-shapely.area(mine))]
+            rest = shapely.intersection(
+                shapely.buffer(shapely.union_all(mine[1:]), r_neck * 1.5), g[single[k]])
+            out.append(Finding(
+                "multipart", WARNING, (plan.labels[r],), float(len(mine)), "parts",
+                f"grid {plan.labels[r]} is {len(mine)} pieces joined only by a neck narrower "
+                f"than {tol.gap_width_m:g} m (detached {_fmt(rest.area)} m²)",
+                geometry=rest, parent=plan.named[r] or None))
     perim = shapely.length(g)
     thin = np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-12) ** 2, 1.0)
     tiny = area < tol.sliver_area_m2
-    skinny = thin < tol.sliver_thinness
+    # thin AND small: an elongated grid of several hectares (along a river) is a planning choice
+    skinny = (thin < tol.sliver_thinness) & (area < SLIVER_THIN_MAX_FACTOR * tol.sliver_area_m2)
     for k in np.flatnonzero(tiny | skinny):
         r = plan.uidx[k]
         if tiny[k]:
@@ -684,14 +709,21 @@ def _check_addresses(plan: _Plan, a: gpd.GeoDataFrame) -> list[Finding]:
     return out
 
 
+def grid_kinds(gdf: pd.DataFrame) -> np.ndarray:
+    """Kind of every grid, lower-case; missing → ``"basic"``."""
+    if schema.KIND not in gdf:
+        return np.full(len(gdf), "basic", dtype=object)
+    kinds = pd.Series(gdf[schema.KIND], dtype="object").fillna("").astype(str).str.strip()
+    kinds = kinds.str.lower().to_numpy(dtype=object)
+    return np.where(kinds == "", "basic", kinds).astype(object)
+
+
 def _check_sizes(plan: _Plan, parents: gpd.GeoDataFrame | None, rules: Rules,
                  building_grid: np.ndarray | None, buildings: gpd.GeoDataFrame | None,
                  skipped: dict[str, str]) -> list[Finding]:
     gdf = plan.gdf
     n = len(gdf)
-    kinds = (pd.Series(gdf[schema.KIND], dtype="object").fillna("").astype(str).str.strip()
-             .str.lower().to_numpy() if schema.KIND in gdf else np.full(n, "", dtype=object))
-    kinds = np.where(kinds == "", "basic", kinds)
+    kinds = grid_kinds(gdf)
     special_kinds = {k.lower() for k in rules.special.kinds}
     special = np.isin(kinds, list(special_kinds))
     out: list[Finding] = []
@@ -761,27 +793,43 @@ def _check_sizes(plan: _Plan, parents: gpd.GeoDataFrame | None, rules: Rules,
     return out
 
 
-def _check_codes(plan: _Plan, serial_digits: int, has_community: bool) -> list[Finding]:
+def _check_codes(plan: _Plan, scheme: Any, has_community: bool, kinds: np.ndarray,
+                 known_kinds: set[str]) -> list[Finding]:
+    """Codes against the code scheme (:class:`gridgis.codes.CodeScheme`, default 12 + 3 digits,
+    basic serials 001–899, special 900–999)."""
+    sch = load_scheme(scheme)
     out: list[Finding] = []
     codes, named = plan.codes, plan.named
     n = len(codes)
+    parsed = parse_codes(codes, sch)
+    valid = parsed["valid"].to_numpy(dtype=bool)
+    comm = np.array(["" if pd.isna(x) else str(x) for x in parsed[schema.COMMUNITY_CODE]],
+                    dtype=object)
+    serial = parsed["serial"].to_numpy(dtype=float, na_value=np.nan)
+    rkey = np.array(["" if pd.isna(x) else str(x) for x in parsed["range_key"]], dtype=object)
+    want_key = np.array([sch.range_key(k) for k in kinds], dtype=object)
 
     def geom_of(r: int):
         return plan.geom[r] if plan.usable[r] else None
 
     wellformed = np.zeros(n, dtype=bool)
+    width = sch.parent_length + len(sch.separator) + sch.serial_width
     for r in range(n):
         c = codes[r]
-        prefix_len = len(named[r]) if named[r].isdigit() else 12
-        want = prefix_len + serial_digits
         if not c:
             why = "has no code"
-        elif not c.isdigit():
-            why = f"has code '{c}' with non-digit characters"
-        elif len(c) != want:
-            why = f"has code '{c}' of {len(c)} digits; expected {want} ({prefix_len} + {serial_digits})"
-        elif int(c[-serial_digits:]) == 0:
-            why = f"has code '{c}' with serial {c[-serial_digits:]}; serials start at 1"
+        elif not valid[r]:
+            ranges = ", ".join(f"{k} {v.prefix}{v.start:0{sch.serial_width}d}–"
+                               f"{v.prefix}{v.stop:0{sch.serial_width}d}"
+                               for k, v in sch.ranges.items())
+            why = (f"has code '{c}', which is not a {sch.parent_length}-digit community code "
+                   f"followed by a serial ({width} characters; {ranges})")
+        elif kinds[r] in known_kinds and rkey[r] != want_key[r] \
+                and sch.ranges[rkey[r]] != sch.ranges[want_key[r]]:
+            rng = sch.ranges[want_key[r]]
+            why = (f"has code '{c}' with a serial of the {rkey[r]} range, but its kind "
+                   f"'{kinds[r]}' is numbered {rng.prefix}{rng.start:0{sch.serial_width}d}–"
+                   f"{rng.prefix}{rng.stop:0{sch.serial_width}d}")
         else:
             wellformed[r] = True
             continue
@@ -800,24 +848,25 @@ def _check_codes(plan: _Plan, serial_digits: int, has_community: bool) -> list[F
                            parent=named[rows[0]] or None))
     if has_community:
         for r in np.flatnonzero(wellformed):
-            if named[r] and codes[r][:-serial_digits] != named[r]:
+            if named[r] and comm[r] != named[r]:
                 out.append(Finding(
                     "code_prefix", ERROR, (plan.labels[r],), None, "",
-                    f"grid {plan.labels[r]} has code prefix {codes[r][:-serial_digits]} but "
-                    f"community_code {named[r]}", geometry=geom_of(r), parent=named[r]))
-    # serial order: a grid clearly north-west of another must carry the lower serial
+                    f"grid {plan.labels[r]} has code prefix {comm[r]} but community_code "
+                    f"{named[r]}", geometry=geom_of(r), parent=named[r]))
+    # serial order: inside a community and a serial range, a grid clearly north-west of another
+    # must carry the lower serial (true of any west→east, north→south reading order)
     ok = wellformed & plan.usable & ~s.duplicated(keep=False).to_numpy()
     rows = np.flatnonzero(ok)
     if len(rows) > 1:
         cen = shapely.centroid(plan.geom[rows])
+        pool = [f"{sch.ranges[k].prefix}|{sch.ranges[k].start}" for k in rkey[rows]]
         df = pd.DataFrame({
-            "r": rows, "prefix": [codes[r][:-serial_digits] for r in rows],
-            "serial": [int(codes[r][-serial_digits:]) for r in rows],
+            "r": rows, "prefix": comm[rows], "pool": pool, "serial": serial[rows],
             "x": shapely.get_x(cen), "y": shapely.get_y(cen),
             "size": np.sqrt(shapely.area(plan.geom[rows])),
         })
         df["margin"] = np.maximum(1.0, 0.1 * df.groupby("prefix")["size"].transform("median"))
-        pairs = df.merge(df, on="prefix", suffixes=("_a", "_b"))
+        pairs = df.merge(df, on=["prefix", "pool"], suffixes=("_a", "_b"))
         bad = pairs[(pairs["serial_a"] < pairs["serial_b"])
                     & (pairs["x_b"] < pairs["x_a"] - pairs["margin_a"])
                     & (pairs["y_b"] > pairs["y_a"] + pairs["margin_a"])]
@@ -825,11 +874,12 @@ def _check_codes(plan: _Plan, serial_digits: int, has_community: bool) -> list[F
             involved = sorted({plan.labels[r] for r in np.r_[grp["r_a"], grp["r_b"]]})
             ex = grp.iloc[0]
             la, lb = plan.labels[int(ex["r_a"])], plan.labels[int(ex["r_b"])]
+            rows_involved = sorted(set(grp["r_a"]) | set(grp["r_b"]))
             out.append(Finding(
                 "code_order", WARNING, tuple(involved), float(len(grp)), "pairs",
                 f"community {prefix}: serials are not west→east, north→south — e.g. grid {lb} "
                 f"lies north-west of grid {la} but has the higher serial ({len(grp)} such pairs)",
-                geometry=shapely.union_all([plan.geom[int(r)] for r in set(grp["r_a"]) | set(grp["r_b"])]),
+                geometry=shapely.union_all([plan.geom[int(r)] for r in rows_involved]),
                 parent=prefix))
     return out
 
@@ -844,7 +894,7 @@ def validate(
     addresses: gpd.GeoDataFrame | pd.DataFrame | None = None,
     rules: Rules | dict | str | None = None,
     *,
-    serial_digits: int = 3,
+    scheme: Any = None,
 ) -> ValidationReport:
     """Check a grid plan and explain every problem found.
 
@@ -865,8 +915,9 @@ def validate(
         exactly one grid.
     rules
         Rules file path, mapping or :class:`~gridgis.rules.Rules` (defaults when ``None``).
-    serial_digits
-        Digits of the grid serial after the community code (3 in the 15-digit default scheme).
+    scheme
+        Grid-code scheme (:class:`gridgis.codes.CodeScheme`, mapping or TOML path); default
+        15 digits = 12-digit community code + 3-digit serial, basic 001–899, special 900–999.
 
     Returns
     -------
@@ -887,7 +938,7 @@ def validate(
     """
     rules = load_rules(rules)
     tol = rules.tolerances
-    plan, findings, mcrs = prepare_grids(grids, serial_digits=serial_digits)
+    plan, findings, mcrs = prepare_grids(grids, scheme=scheme)
     skipped: dict[str, str] = {}
     p = prepare_parents(parents, mcrs) if parents is not None else None
     b = None
@@ -920,7 +971,9 @@ def validate(
     else:
         skipped["addresses"] = "no addresses given"
     findings += _check_sizes(plan, p, rules, building_grid, b, skipped)
-    findings += _check_codes(plan, serial_digits, schema.COMMUNITY_CODE in plan.gdf)
+    findings += _check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
+                             grid_kinds(plan.gdf),
+                             {"basic", *(k.lower() for k in rules.special.kinds)})
 
     shown = plan.gdf[[c for c in (schema.GRID_CODE, schema.COMMUNITY_CODE, schema.KIND)
                       if c in plan.gdf]].copy()

@@ -152,10 +152,14 @@ def make_district(seed: int = 0, drawing: gpd.GeoDataFrame | None = None) -> Dis
         cells = _tile(poly, rng)
         order = serial_order(cells)
         special_at = int(np.argmin([c.area for c in cells])) if code == C3 else -1
-        for serial, i in enumerate(order, start=1):
+        serials = {"basic": 0, "special": 899}  # basic 001–899, special 900–999
+        for i in order:
             cell = cells[i]
-            gcode = f"{code}{serial:03d}"
             kind = "school" if i == special_at else "basic"
+            pool = "basic" if kind == "basic" else "special"
+            serials[pool] += 1
+            serial = serials[pool]
+            gcode = f"{code}{serial:03d}"
             hh_total = pop_total = 0
             if kind == "basic":
                 blds = _buildings_in(cell, rng, int(rng.integers(5, 9)))
