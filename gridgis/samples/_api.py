@@ -73,10 +73,11 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
         Seed of the single ``numpy.random.Generator`` that drives every choice; the same seed
         (and scale) always gives identical layers.
     scale
-        Area factor. ``1.0`` gives one district with 4 streets/towns, about 14 urban
-        communities, 7 villages, ~3,000 buildings, ~30,000 households, ~7,000 addresses and
-        ~12,000 events; ``scale=4`` has about four times as much of everything (linear size
-        doubles). Must be in ``[0.1, 25]``.
+        Area factor. ``1.0`` gives one district (~26 km²) with 4 streets/towns, 15 urban
+        communities, 7 villages, ~3,200 buildings, ~32,000 households, ~3,800 addresses and
+        ~10,700 events; ``scale=4`` has about four times as much of everything (linear size
+        doubles, ~10 s). Must be in ``[0.1, 25]``; for million-row point tables use
+        :func:`generate_points`.
 
     Returns
     -------
