@@ -8,7 +8,9 @@ used for distances, and the conversion from the points' CRS to the plan's CRS. A
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -400,7 +402,13 @@ class PlanIndex:
         return pos
 
     def _segments(self) -> _Segments:
-        """Boundary segments of the plan in the metric CRS, bucketed for distance queries."""
+        """Boundary segments of the plan in the metric CRS, bucketed for distance queries.
+
+        For a valid coverage only the segments with a grid on one side are kept: the nearest
+        grid of a point outside every grid is reached through the plan's outer boundary (or the
+        boundary of a gap), and a grid touching that point only at a vertex of a shared edge
+        reaches it through its own outer segment ending there.
+        """
         if self._metric_tree is None:
             gm = self.metric_geoms
             ok = np.flatnonzero(~(shapely.is_missing(gm) | shapely.is_empty(gm)))
@@ -408,9 +416,12 @@ class PlanIndex:
             rings, ridx = shapely.get_rings(parts, return_index=True)
             coords, cidx = shapely.get_coordinates(rings, return_index=True)
             same = np.flatnonzero(cidx[1:] == cidx[:-1])
-            self._metric_tree = _Segments(
-                coords[same], coords[same + 1], ok[pidx[ridx[cidx[same]]]], self.max_distance
-            )
+            a, b = coords[same], coords[same + 1]
+            poly = ok[pidx[ridx[cidx[same]]]]
+            if self.index.is_coverage and len(a):
+                outer = ~_paired(a, b)
+                a, b, poly = a[outer], b[outer], poly[outer]
+            self._metric_tree = _Segments(a, b, poly, self.max_distance)
         return self._metric_tree
 
     def _lands_near(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> np.ndarray:
@@ -436,7 +447,7 @@ class PlanIndex:
         if codes is None:
             codes = self.category_codes(a)
         per = np.bincount(codes + 1, minlength=self.n_grids + 1)[1:]
-        st = np.bincount(a.match, minlength=len(MATCH_VALUES))
+        st = np.array([np.count_nonzero(a.match == k) for k in range(len(MATCH_VALUES))])
         return per.astype(np.int64), st.astype(np.int64)
 
     def category_codes(self, a: Assigned) -> np.ndarray:
@@ -467,6 +478,20 @@ class PlanIndex:
     @property
     def reason_dtype(self) -> pd.CategoricalDtype:
         return pd.CategoricalDtype(pd.Index(self.reasons, dtype=object))
+
+
+def _paired(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Segments (a[i] -> b[i]) that occur more than once, in either direction."""
+    flip = (b[:, 0] < a[:, 0]) | ((b[:, 0] == a[:, 0]) & (b[:, 1] < a[:, 1]))
+    lo = np.where(flip[:, None], b, a)
+    hi = np.where(flip[:, None], a, b)
+    order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
+    key = np.c_[lo, hi][order]
+    dup = np.r_[False, (key[1:] == key[:-1]).all(axis=1)]
+    dup[:-1] |= dup[1:]
+    out = np.zeros(len(a), dtype=bool)
+    out[order] = dup
+    return out
 
 
 class _Segments:
@@ -572,11 +597,13 @@ def extract_xy(
     *,
     lon: Any = None,
     lat: Any = None,
+    pool: ThreadPoolExecutor | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pyproj.CRS | str, np.ndarray]:
     """Coordinates, their CRS and pre-detected reasons from a GeoDataFrame or lon/lat table.
 
     A GeoDataFrame's point geometries are used (in ``crs`` when given, else in its own CRS); a
     plain table needs longitude/latitude columns (any alias; WGS84 unless ``crs`` says otherwise).
+    With a thread ``pool``, x and y are read out of the geometries concurrently.
     """
     n = len(points)
     pre = np.full(n, -1, dtype=np.int16)
@@ -591,8 +618,15 @@ def extract_xy(
             )
         geoms = np.asarray(points.geometry.array, dtype=object)
         try:
-            x = shapely.get_x(geoms)
-            y = shapely.get_y(geoms)
+            if pool is not None:
+                get_y = pool.submit(shapely.get_y, geoms)
+                try:
+                    x = shapely.get_x(geoms)
+                finally:
+                    y = get_y.result()
+            else:
+                x = shapely.get_x(geoms)
+                y = shapely.get_y(geoms)
         except shapely.errors.GEOSException:  # empty points
             empty = shapely.is_empty(geoms)
             ok_geoms = np.where(empty, None, geoms)
@@ -732,9 +766,13 @@ def assign_frame(
     lat: Any = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    coords: tuple | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Assign one in-memory table; return the output table and the per-grid / status counts."""
-    x, y, src, pre = extract_xy(points, crs, lon=lon, lat=lat)
+    """Assign one in-memory table; return the output table and the per-grid / status counts.
+
+    ``coords`` may carry the result of :func:`extract_xy` when it was computed already.
+    """
+    x, y, src, pre = coords if coords is not None else extract_xy(points, crs, lon=lon, lat=lat)
     n = len(points)
     parts: list[Assigned] = []
     bar = None
@@ -852,16 +890,28 @@ def assign(
             )
     else:
         plan = PlanIndex(grids, code_column=code_column, max_distance=max_distance, rules=rules)
-        if not _is_dask(points):
-            # size the raster to the work: a small table does not need a fine index
-            n = len(points)
-            plan.build(int(np.clip(min(1500 * max(plan.n_grids, 1), 4 * max(n, 1)), 2**14, 2**22)))
     if _is_dask(points):
         from .scale import assign_dask
 
         return assign_dask(points, plan, crs=crs, lon=lon, lat=lat)
+    coords = None
+    if plan._index is None:
+        # size the raster to the work (a small table does not need a fine index), and build it
+        # on a second thread while the coordinates are read out of the table
+        n = len(points)
+        cells = plan._cells or int(np.clip(min(500 * max(plan.n_grids, 1), 4 * max(n, 1)), 2**14, 2**22))
+        if n >= 100_000 and (os.cpu_count() or 1) > 1:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                building = pool.submit(plan.build, cells)
+                try:
+                    coords = extract_xy(points, crs, lon=lon, lat=lat, pool=pool)
+                finally:
+                    building.result()
+        else:
+            plan.build(cells)
     table, per, st = assign_frame(
-        points, plan, crs=crs, lon=lon, lat=lat, chunk_size=chunk_size, progress=progress
+        points, plan, crs=crs, lon=lon, lat=lat, chunk_size=chunk_size, progress=progress,
+        coords=coords,
     )
     return AssignResult(
         table=table, _per_grid=_per_grid_series(plan, per), _status_counts=_status_series(st),

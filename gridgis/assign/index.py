@@ -83,7 +83,7 @@ class GridIndex:
         (:func:`gridgis.assign.assign` passes the rank of the grid code). Defaults to position.
     cells
         Approximate number of raster cells. More cells mean fewer exact tests per point but a
-        longer build; the default is about 1,000 per polygon, between 2**14 and 2**22.
+        longer build; the default is about 500 per polygon, between 2**14 and 2**22.
     """
 
     def __init__(self, geoms: np.ndarray, rank: np.ndarray | None = None, *, cells: int | None = None) -> None:
@@ -117,7 +117,7 @@ class GridIndex:
     def _build(self, cells: int | None) -> None:
         minx, miny, maxx, maxy = self.bounds
         if cells is None:
-            cells = int(np.clip(1000 * len(self._pos), 2**14, 2**22))
+            cells = int(np.clip(500 * len(self._pos), 2**14, 2**22))
         w, h = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
         size = float(np.sqrt(w * h / cells))
         size = max(size, w / 8192, h / 8192, 1e-9)
