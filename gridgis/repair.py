@@ -24,6 +24,8 @@ Codes, sizes and wrong community labels are planning decisions and are left to t
 
 from __future__ import annotations
 
+import sys
+import types
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -720,3 +722,14 @@ def _update_counts(w: _Work, out: gpd.GeoDataFrame, b: gpd.GeoDataFrame | None,
     if moved_area:
         notes.append("households/residents of moved land are unknown without buildings: "
                      "grid counts were not changed (pass buildings= to move them)")
+
+
+class _CallableModule(types.ModuleType):
+    """``gridgis.repair`` is both this module and, when called, :func:`repair` (see
+    :mod:`gridgis.validate`)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> RepairResult:
+        return repair(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

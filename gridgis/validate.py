@@ -29,6 +29,8 @@ All measures are computed in a metric CRS (:func:`gridgis.crs.metric_crs`).
 from __future__ import annotations
 
 import re
+import sys
+import types
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -1041,3 +1043,18 @@ def read_inputs(
     out["addresses"] = (gio.read_points(addresses, crs=addresses_crs, layer=addresses_layer)
                         if addresses is not None else None)
     return out
+
+
+class _CallableModule(types.ModuleType):
+    """``gridgis.validate`` is both this module and, when called, :func:`validate`.
+
+    Importing the submodule (as :mod:`gridgis.repair` does) replaces the lazy top-level
+    function ``gridgis.validate`` with the module object; making the module callable keeps
+    ``gridgis.validate(plan, ...)`` working either way.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ValidationReport:
+        return validate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -256,3 +256,12 @@ def test_html_is_offline_and_draws_every_finding(tmp_path, reports):
 
 def _coords(geom: dict) -> list:
     return list(shapely.get_coordinates(shapely.geometry.shape(geom)))
+
+
+def test_top_level_functions_callable_after_submodule_import():
+    import gridgis
+    import gridgis.repair  # noqa: F401  (replaces the lazy attributes with the modules)
+
+    d = make_district(0)
+    assert gridgis.validate(d.grids, d.communities).clean
+    assert gridgis.repair(d.grids, d.communities).report.clean
