@@ -517,3 +517,34 @@ def test_points_within_rounding_of_a_slanted_shared_edge():
     assert plan.index.is_coverage
     res = check_against_reference(grids, px, py)
     assert res.status_counts["inside"] + res.status_counts["boundary"] == len(px)
+
+
+def test_plan_index_survives_pickling(voronoi):
+    """The prepared plan travels to dask workers by pickle; it must answer the same there."""
+    import pickle
+
+    grids, outline = voronoi
+    plan = ga.PlanIndex(grids).build()
+    pts = bench.random_points(outline, 5000, seed=31)
+    before = ga.assign(pts, plan).table
+    clone = pickle.loads(pickle.dumps(plan))
+    pd.testing.assert_frame_equal(ga.assign(pts, clone).table, before)
+
+
+def test_invalid_grid_polygons_and_empty_plans():
+    grids = square_plan(2)
+    bowtie = shapely.Polygon([(X0 + 300, Y0), (X0 + 400, Y0 + 100), (X0 + 400, Y0),
+                              (X0 + 300, Y0 + 100), (X0 + 300, Y0)])
+    bad = pd.concat([grids, gpd.GeoDataFrame({"grid_code": ["bow"]}, geometry=[bowtie], crs=CRS)])
+    plan = ga.PlanIndex(bad)
+    assert not plan.index.is_coverage  # an invalid polygon: the exact STRtree path is used
+    rng = np.random.default_rng(2)
+    x, y = X0 + rng.uniform(-10, 410, 500), Y0 + rng.uniform(-10, 210, 500)
+    check_against_reference(bad, x, y)
+    with pytest.raises(GeometryError, match="no polygons"):
+        ga.assign(points_gdf(x, y), grids.iloc[:0])
+    # a grid without geometry is kept in the counts but never matched
+    holey = grids.copy()
+    holey.loc[holey.index[0], "geometry"] = None
+    res = ga.assign(points_gdf(x, y), holey)
+    assert res.per_grid[holey["grid_code"].iloc[0]] == 0 and len(res.per_grid) == len(grids)

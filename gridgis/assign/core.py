@@ -160,6 +160,11 @@ class PlanIndex:
                 "grid plan has non-polygonal geometries", source="grids", where=f"rows {rows}",
                 fix="grids must be Polygon or MultiPolygon",
             )
+        if not (~(shapely.is_missing(geoms) | shapely.is_empty(geoms))).any():
+            raise GeometryError(
+                "grid plan has no polygons", source="grids",
+                fix="pass a plan with at least one grid geometry",
+            )
         # tie-break rank = position of the code in sorted order; categories are the sorted codes
         order = np.argsort(codes.astype(str), kind="stable")
         rank = np.empty(len(codes), dtype=np.int64)

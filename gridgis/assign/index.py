@@ -50,6 +50,14 @@ _CCW_ERR = (3.0 + 16.0 * _EPS) * _EPS
 _PIECE_EPS = 1e-3  # in cells: far above rounding error, so closed cells are covered
 
 
+def _coverage_is_valid(geoms: np.ndarray) -> bool:
+    """True for a valid coverage of valid polygons (no overlaps, edges matching exactly)."""
+    try:
+        return bool(shapely.is_valid(geoms).all()) and bool(shapely.coverage_is_valid(geoms))
+    except shapely.errors.GEOSException:  # pragma: no cover - GEOS refuses odd input
+        return False
+
+
 @dataclass
 class Located:
     """Result of :meth:`GridIndex.locate` for arrays of coordinates.
@@ -96,7 +104,7 @@ class GridIndex:
         self._pos = np.flatnonzero(usable)  # polygons that take part
         self.tree = shapely.STRtree(np.where(usable, geoms, None))
         self._prepared = False
-        self.is_coverage = bool(len(self._pos)) and bool(shapely.coverage_is_valid(geoms[usable]))
+        self.is_coverage = bool(len(self._pos)) and _coverage_is_valid(geoms[usable])
         self.indptr = np.zeros(1, dtype=np.int64)
         self.indices = np.zeros(0, dtype=np.int32)
         self.cell_seg = np.zeros(0, dtype=np.int64)
