@@ -71,7 +71,13 @@ _EMPTY_POLY = shapely.Polygon()
 
 def as_codes(values: Any) -> np.ndarray:
     """Codes as clean strings: ``None``/NaN → ``""``, ``110101001001.0`` → ``"110101001001"``."""
-    s = pd.Series(values, dtype="object")
+    s = pd.Series(values).reset_index(drop=True)
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind in ("string", "empty"):
+        return s.astype(object).where(s.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.astype(str).to_numpy(dtype=object)
+    s = s.astype("object")
     out = np.empty(len(s), dtype=object)
     for i, v in enumerate(s.to_numpy()):
         if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
