@@ -548,3 +548,15 @@ def test_invalid_grid_polygons_and_empty_plans():
     holey.loc[holey.index[0], "geometry"] = None
     res = ga.assign(points_gdf(x, y), holey)
     assert res.per_grid[holey["grid_code"].iloc[0]] == 0 and len(res.per_grid) == len(grids)
+
+
+def test_threaded_path_equals_serial_path(voronoi):
+    """Large tables use a second thread (index build, coordinates, raster lookup halves)."""
+    grids, outline = voronoi
+    pts = bench.random_points(outline, 210_000, seed=32)
+    threaded = ga.assign(pts, grids)  # >= 200,000 rows: lookup split over two threads
+    serial = ga.assign(pts, grids, chunk_size=70_000)  # chunks below the split threshold
+    pd.testing.assert_frame_equal(threaded.table, serial.table)
+    joined = gpd.sjoin(pts, grids, predicate="within")
+    got = threaded.table["grid_code"].astype(object).to_numpy()
+    assert (got[joined.index.to_numpy()] == joined["grid_code"].to_numpy()).all()

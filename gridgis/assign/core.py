@@ -255,6 +255,7 @@ class PlanIndex:
         y: np.ndarray,
         src: pyproj.CRS | str,
         pre: np.ndarray | None = None,
+        pool: ThreadPoolExecutor | None = None,
     ) -> Assigned:
         """Assign coordinate arrays given in ``src``.
 
@@ -267,6 +268,8 @@ class PlanIndex:
         pre
             Reason codes of rows already known to be invalid (``-1`` elsewhere), e.g. text that
             is not a number or a geometry that is not a point.
+        pool
+            Optional thread pool for the array work of the raster lookup.
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -312,7 +315,7 @@ class PlanIndex:
                 bad_mask |= conv
                 bad = np.flatnonzero(bad_mask)
 
-        loc = self.index.locate(xg, yg)
+        loc = self.index.locate(xg, yg, pool=pool)
         grid = loc.grid
         # status -> match, reason and distance by table lookup; then points held by several grids
         match = _MATCH_OF_STATUS[loc.status]
@@ -772,6 +775,7 @@ def assign_frame(
     chunk_size: int | None = None,
     progress: bool = False,
     coords: tuple | None = None,
+    pool: ThreadPoolExecutor | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Assign one in-memory table; return the output table and the per-grid / status counts.
 
@@ -786,7 +790,7 @@ def assign_frame(
 
         bar = tqdm(total=n, unit="pt", desc="assign")
     for sl in _chunks(n, chunk_size):
-        parts.append(plan.assign_xy(x[sl], y[sl], src, pre[sl]))
+        parts.append(plan.assign_xy(x[sl], y[sl], src, pre[sl], pool=pool))
         if bar is not None:
             bar.update(sl.stop - sl.start)
     if bar is not None:
@@ -800,6 +804,16 @@ def assign_frame(
         out[name] = values
     per, st = plan.counts(a, codes)
     return out, per, st
+
+
+class _NoPool:
+    """Stand-in for a thread pool on small inputs: ``with _NoPool() as pool`` gives ``None``."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _is_dask(obj: Any) -> bool:
@@ -899,25 +913,28 @@ def assign(
         from .scale import assign_dask
 
         return assign_dask(points, plan, crs=crs, lon=lon, lat=lat)
-    coords = None
-    if plan._index is None:
-        # size the raster to the work (a small table does not need a fine index), and build it
-        # on a second thread while the coordinates are read out of the table
-        n = len(points)
-        cells = plan._cells or int(np.clip(min(500 * max(plan.n_grids, 1), 4 * max(n, 1)), 2**14, 2**22))
-        if n >= 100_000 and (os.cpu_count() or 1) > 1:
-            with ThreadPoolExecutor(max_workers=2) as pool:
+    n = len(points)
+    threads = n >= 100_000 and (os.cpu_count() or 1) > 1
+    with ThreadPoolExecutor(max_workers=2) if threads else _NoPool() as pool:
+        coords = None
+        if plan._index is None:
+            # size the raster to the work (a small table does not need a fine index), and build
+            # it on a second thread while the coordinates are read out of the table
+            cells = plan._cells or int(
+                np.clip(min(500 * max(plan.n_grids, 1), 4 * max(n, 1)), 2**14, 2**22)
+            )
+            if pool is not None:
                 building = pool.submit(plan.build, cells)
                 try:
                     coords = extract_xy(points, crs, lon=lon, lat=lat, pool=pool)
                 finally:
                     building.result()
-        else:
-            plan.build(cells)
-    table, per, st = assign_frame(
-        points, plan, crs=crs, lon=lon, lat=lat, chunk_size=chunk_size, progress=progress,
-        coords=coords,
-    )
+            else:
+                plan.build(cells)
+        table, per, st = assign_frame(
+            points, plan, crs=crs, lon=lon, lat=lat, chunk_size=chunk_size, progress=progress,
+            coords=coords, pool=pool,
+        )
     return AssignResult(
         table=table, _per_grid=_per_grid_series(plan, per), _status_counts=_status_series(st),
         plan=plan,

@@ -28,6 +28,7 @@ smallest rank among the grids whose interior holds the point.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -310,41 +311,58 @@ class GridIndex:
         iv += iu
         return np.where(ok, iv, self.nx * self.ny)
 
-    def locate(self, x: np.ndarray, y: np.ndarray) -> Located:
+    def locate(self, x: np.ndarray, y: np.ndarray, pool: Executor | None = None) -> Located:
         """Find the grid of each point (coordinates in the CRS of the polygons).
 
-        NaN coordinates come back as ``ST_OUTSIDE`` with grid ``-1``.
+        NaN coordinates come back as ``ST_OUTSIDE`` with grid ``-1``. With a thread ``pool``,
+        the array work runs on two halves of the points concurrently; the exact GEOS tests for
+        the few points left over always run on the calling thread.
         """
         x = np.ascontiguousarray(x, dtype=float)
         y = np.ascontiguousarray(y, dtype=float)
+        n = len(x)
+        if pool is not None and n >= 200_000:
+            h = n // 2
+            other = pool.submit(self._fast, x[h:], y[h:])
+            first = self._fast(x[:h], y[:h])
+            second = other.result()
+            grid = np.concatenate([first[0], second[0]])
+            status = np.concatenate([first[1], second[1]])
+            multi = [first[2], second[2] + h]
+            n_multi = [first[3], second[3]]
+            todo = np.concatenate([first[4], second[4] + h])
+        else:
+            grid, status, m0, c0, todo = self._fast(x, y)
+            multi, n_multi = [m0], [c0]
+        if len(todo):
+            self._ensure_prepared()
+            if self.is_coverage:
+                ecell = _EDGE_BASE - self.lookup[self.cells_of(x[todo], y[todo])]
+                found = self._exact_cells(x, y, todo, ecell, grid, status)
+            else:
+                found = self._exact_tree(x, y, todo, grid, status)
+            multi.append(found[0])
+            n_multi.append(found[1])
+        return Located(grid=grid, status=status, multi=np.concatenate(multi),
+                       n_multi=np.concatenate(n_multi))
+
+    def _fast(self, x: np.ndarray, y: np.ndarray):
+        """Raster lookup and half-plane tests (arrays only): grid, status, multiply held points
+        and their counts, and the points that still need an exact test."""
         cell = self.cells_of(x, y)
         val = self.lookup[cell]
         grid = np.maximum(val, -1).astype(np.int64)
         status = np.where(val >= 0, ST_INSIDE, ST_OUTSIDE).astype(np.int8)
-        multi: list[np.ndarray] = []
-        n_multi: list[np.ndarray] = []
+        many = np.zeros(0, dtype=np.int64)
+        count = np.zeros(0, dtype=np.int64)
         if self.cover is not None:  # faces held by several overlapping grids
             cov = self.cover[cell]
             many = np.flatnonzero(cov > 1)
-            multi.append(many)
-            n_multi.append(cov[many].astype(np.int64))
+            count = cov[many].astype(np.int64)
         todo = np.flatnonzero(val <= _EDGE_BASE)
-        if len(todo):
-            if self.is_coverage:
-                todo = self._half_plane(x, y, todo, _EDGE_BASE - val[todo], grid, status)
-            if len(todo):
-                self._ensure_prepared()
-                if self.is_coverage:
-                    found = self._exact_cells(x, y, todo, _EDGE_BASE - val[todo], grid, status)
-                else:
-                    found = self._exact_tree(x, y, todo, grid, status)
-                multi.append(found[0])
-                n_multi.append(found[1])
-        if multi:
-            m, c = np.concatenate(multi), np.concatenate(n_multi)
-        else:
-            m, c = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return Located(grid=grid, status=status, multi=m, n_multi=c)
+        if len(todo) and self.is_coverage:
+            todo = self._half_plane(x, y, todo, _EDGE_BASE - val[todo], grid, status)
+        return grid, status, many, count, todo
 
     def _half_plane(self, x, y, todo, ecell, grid, status) -> np.ndarray:
         """Resolve points in cells crossed by a single segment; return the points left over."""
