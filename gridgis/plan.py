@@ -1743,11 +1743,15 @@ class Plan:
         (:meth:`gridgis.findings.ValidationReport.to_html`)."""
         return self.report.to_html(path, title=title or "Grid plan")
 
-    def map_html(self, width: int = 640, height: int = 480) -> str:
+    def map_html(self, width: int = 640, height: int = 480, *,
+                 community: str | None = None) -> str:
         """A small self-contained HTML map (inline SVG, no network) of the plan and its
         findings: grids coloured by their worst finding, hover for code, name, households and
-        findings."""
-        return _svg_map(self, width, height)
+        findings. ``community`` zooms to one community (its neighbours drawn around it).
+
+        In a notebook: ``IPython.display.HTML(plan.map_html(community="430302001002"))``.
+        """
+        return _svg_map(self, width, height, community)
 
     def _repr_html_(self) -> str:
         return self.map_html()
@@ -1756,14 +1760,25 @@ class Plan:
 # ---- small offline map --------------------------------------------------------------------------
 
 
-def _svg_map(plan: Plan, width: int, height: int) -> str:
+def _svg_map(plan: Plan, width: int, height: int, community: str | None = None) -> str:
     g = plan._state.grids
     findings = plan._state.findings
     geoms = np.asarray(g.geometry.array, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not ok.any():
         return "<p>empty plan</p>"
-    x0, y0, x1, y1 = shapely.total_bounds(geoms[ok])
+    focus = ok
+    if community is not None:
+        focus = ok & (g[schema.COMMUNITY_CODE].to_numpy(object) == str(community))
+        if not focus.any():
+            raise SchemaError(f"no grid in community {community!r}", where=str(community))
+    x0, y0, x1, y1 = shapely.total_bounds(geoms[focus])
+    if community is not None:  # a margin, and only what shows
+        m = 0.05 * max(x1 - x0, y1 - y0)
+        x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
+        ok = ok & shapely.intersects(geoms, shapely.box(x0, y0, x1, y1))
+        findings = [f for f in findings if f.geometry is None or
+                    shapely.intersects(f.geometry, shapely.box(x0, y0, x1, y1))]
     pad = 8
     scale = min((width - 2 * pad) / max(x1 - x0, 1e-9), (height - 2 * pad) / max(y1 - y0, 1e-9))
     h = int(math.ceil((y1 - y0) * scale + 2 * pad))
@@ -1806,6 +1821,7 @@ def _svg_map(plan: Plan, width: int, height: int) -> str:
                    f'{html.escape(chr(10).join(tip))}</title></path>')
     if plan._comm is not None:
         cg = np.asarray(plan._comm.geometry.array, dtype=object)
+        cg = cg[shapely.intersects(cg, shapely.box(x0, y0, x1, y1))]
         out.append(f'<path d="{"".join(path(c) for c in cg)}" fill="none" stroke="#222" '
                    f'stroke-width="1.6" pointer-events="none"/>')
     shown = 0
