@@ -284,12 +284,14 @@ def test_each_invalid_coordinate_case_has_its_reason():
     grids = square_plan(4)
     lon, lat = _lonlat_of(X0 + 150, Y0 + 150)
     lon, lat = float(lon[0]), float(lat[0])
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else "．" for c in f"{lon:.7f}")
     rows = [
         ("ok", lon, lat, "inside"),
         ("nan", np.nan, lat, "missing coordinate"),
         ("none", None, None, "missing coordinate"),
         ("blank", "", " ", "missing coordinate"),
         ("text", "东经112度", lat, "not a number"),
+        ("fullwidth", wide, lat, "inside"),  # １１２．９１… typed with a Chinese input method
         ("inf", np.inf, lat, "infinite"),
         ("zero", 0, 0, "0/0"),
         ("range", 190.0, lat, "out of range"),
@@ -560,3 +562,27 @@ def test_threaded_path_equals_serial_path(voronoi):
     joined = gpd.sjoin(pts, grids, predicate="within")
     got = threaded.table["grid_code"].astype(object).to_numpy()
     assert (got[joined.index.to_numpy()] == joined["grid_code"].to_numpy()).all()
+
+
+@pytest.mark.slow
+def test_vertices_and_edges_of_a_built_plan():
+    """The plan the builder draws for the sample district: every vertex, points on every edge."""
+    from gridgis.partition import build_grids
+
+    layers = gridgis.load_sample()
+    grids = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+                        special_sites=layers["special_sites"], rivers=layers["rivers"]).grids
+    geoms = np.asarray(grids.geometry.array)
+    verts = np.unique(shapely.get_coordinates(geoms), axis=0)
+    rings = shapely.get_rings(shapely.get_parts(geoms))
+    coords, idx = shapely.get_coordinates(rings, return_index=True)
+    same = np.flatnonzero(idx[1:] == idx[:-1])
+    a, b = coords[same], coords[same + 1]
+    on_edges = np.vstack([a + t * (b - a) for t in (0.5, 1 / 3)])
+    pts = np.vstack([verts, on_edges])
+    res = check_against_reference(grids, pts[:, 0], pts[:, 1])
+    assert (res.table["match"].astype(str).iloc[: len(verts)] == "boundary").all()
+    # and the addresses of the sample all land in exactly one grid
+    addr = layers["addresses"]
+    out = ga.assign(addr, grids).table
+    assert len(out) == len(addr) and out["grid_code"].notna().all()

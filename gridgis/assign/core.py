@@ -578,10 +578,14 @@ def find_lonlat(columns: Any) -> tuple[Any, Any] | tuple[None, None]:
     return (lon, lat) if lon is not None and lat is not None else (None, None)
 
 
+_FULLWIDTH_NUMBER = str.maketrans("０１２３４５６７８９．－＋　", "0123456789.-+ ")
+
+
 def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column as floats; also return where text was present but is not a number.
 
-    Blank text counts as missing; surrounding spaces are ignored.
+    Blank text counts as missing; surrounding spaces are ignored, and full-width digits
+    (１１２．９, common in spreadsheets typed with a Chinese input method) are read as digits.
     """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         arr = values.to_numpy(dtype=float, na_value=np.nan)
@@ -591,7 +595,7 @@ def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     retry = np.flatnonzero(np.isnan(num) & ~missing)
     text = np.zeros(len(num), dtype=bool)
     if len(retry):  # e.g. " 112.9 " or "" : strip, then parse again
-        sub = values.iloc[retry].astype(str).str.strip()
+        sub = values.iloc[retry].astype(str).str.translate(_FULLWIDTH_NUMBER).str.strip()
         blank = (sub == "").to_numpy()
         again = pd.to_numeric(sub.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         num[retry] = again
