@@ -90,12 +90,14 @@ def basic_pair(plan: Plan, over: float | None = None) -> tuple[str, str]:
     raise AssertionError("no pair of neighbouring basic grids")
 
 
-def line_across(geom: shapely.Geometry, vertical: bool = True) -> list[tuple[float, float]]:
+def line_across(geom: shapely.Geometry, vertical: bool = True, pad: float | None = None
+                ) -> list[tuple[float, float]]:
     x0, y0, x1, y1 = geom.bounds
     cx, cy = geom.representative_point().coords[0]
+    pad = 0.1 * max(x1 - x0, y1 - y0) if pad is None else pad
     if vertical:
-        return [(cx, y0 - 50), (cx, y1 + 50)]
-    return [(x0 - 50, cy), (x1 + 50, cy)]
+        return [(cx, y0 - pad), (cx, y1 + pad)]
+    return [(x0 - pad, cy), (x1 + pad, cy)]
 
 
 # ---- construction ----------------------------------------------------------------------------------
@@ -479,3 +481,28 @@ def test_repair_as_an_edit(district):
     assert not any(f.rule == "gap" and f.severity == "error" for f in p.findings)
     p.undo()
     assert any(f.rule == "gap" for f in p.findings)
+
+
+def test_plan_in_wgs84_edits_in_metres(district):
+    grids = district["grids"].to_crs(4326)
+    p = Plan(grids, district["communities"], district["buildings"])
+    assert p.crs.to_epsg() == 4326 and p.metric_crs.is_projected
+    a, _ = basic_pair(p)
+    geom = p.grids.set_index(schema.GRID_CODE).geometry[a]  # lon/lat
+    r = p.split(a, line=line_across(geom))  # the line is in the plan's CRS
+    assert r.added
+    assert p.grids.crs.to_epsg() == 4326
+    assert shapely.coverage_is_valid(p._state.grids.geometry.to_numpy())
+    assert p._state.grids[schema.HOUSEHOLDS].sum() == district["buildings"][schema.HOUSEHOLDS].sum()
+
+
+def test_plan_build_and_map_zoom(district):
+    p = Plan.build(district["communities"], district["roads"], district["buildings"],
+                   rivers=district["rivers"], special_sites=district["special_sites"])
+    assert p.build_result is not None and p._units is not None
+    assert len(p) == len(district["grids"])
+    comm = p.codes[0][:12]
+    zoom = p.map_html(community=comm)
+    assert "<svg" in zoom and len(zoom) < len(p.map_html())
+    with pytest.raises(SchemaError):
+        p.map_html(community="nope")
