@@ -717,12 +717,23 @@ def _check_addresses(plan: _Plan, a: gpd.GeoDataFrame) -> list[Finding]:
     return out
 
 
+#: Chinese spellings of grid kinds found in office tables.
+KIND_VALUES = {
+    "基础网格": "basic", "基础": "basic", "综合网格": "basic", "普通网格": "basic",
+    "学校": "school", "校园": "school", "医院": "hospital", "市场": "market",
+    "农贸市场": "market", "集贸市场": "market", "产业园": "industrial_park",
+    "产业园区": "industrial_park", "工业园": "industrial_park", "工业园区": "industrial_park",
+    "园区": "industrial_park", "公园": "park", "景区": "park", "商务楼宇": "commercial",
+    "楼宇": "commercial", "商圈": "commercial", "商业": "commercial", "商业综合体": "commercial",
+}
+
+
 def grid_kinds(gdf: pd.DataFrame) -> np.ndarray:
-    """Kind of every grid, lower-case; missing → ``"basic"``."""
+    """Kind of every grid, lower-case, Chinese names mapped (学校 → school); missing → basic."""
     if schema.KIND not in gdf:
         return np.full(len(gdf), "basic", dtype=object)
     kinds = pd.Series(gdf[schema.KIND], dtype="object").fillna("").astype(str).str.strip()
-    kinds = kinds.str.lower().to_numpy(dtype=object)
+    kinds = kinds.map(lambda k: KIND_VALUES.get(k, k)).str.lower().to_numpy(dtype=object)
     return np.where(kinds == "", "basic", kinds).astype(object)
 
 

@@ -189,6 +189,12 @@ def test_chinese_headers_and_geographic_crs():
     assert r2.rules_found() == {"gap"}
 
 
+def test_chinese_kind_names():
+    d = make_district(0)
+    d.grids["kind"] = d.grids["kind"].map({"basic": "基础网格", "school": "学校"})
+    assert validate(d.grids, d.communities, d.buildings).clean
+
+
 def test_bad_inputs_raise_gridgis_errors():
     d = make_district(0)
     with pytest.raises(CRSError):
