@@ -534,11 +534,12 @@ def _svg_page(report: ValidationReport, *, title: str) -> str:
         return f"{px0:.2f},{py0:.2f},{px1 - px0:.2f},{py1 - py0:.2f}"
 
     svg: list[str] = []
+    parent_paths: list[str] = []
     if report.parents is not None:
         for code, g in zip(report.parents["code"].astype(str), report.parents.geometry, strict=False):
             if g is not None and not g.is_empty:
-                svg.append(f'<path class="parent" d="{_path_d(g, tf)}"><title>community '
-                           f'{html.escape(code)}</title></path>')
+                parent_paths.append(f'<path class="parent" d="{_path_d(g, tf)}"><title>'
+                                    f'community {html.escape(code)}</title></path>')
     labels: list[str] = []
     if grids is not None:
         label_col = grids["grid_code"].astype(str) if "grid_code" in grids else grids.index.astype(str)
@@ -548,8 +549,10 @@ def _svg_page(report: ValidationReport, *, title: str) -> str:
             svg.append(f'<path class="grid" d="{_path_d(g, tf)}"><title>grid '
                        f'{html.escape(code)}</title></path>')
             p = tf(np.asarray(g.representative_point().coords))[0]
-            labels.append(f'<text class="lbl" x="{p[0]:.2f}" y="{p[1]:.2f}">'
+            gw = (g.bounds[2] - g.bounds[0]) * scale
+            labels.append(f'<text class="lbl" x="{p[0]:.2f}" y="{p[1]:.2f}" data-w="{gw:.1f}">'
                           f'{html.escape(code[-3:])}</text>')
+    svg.extend(parent_paths)  # community lines over the grid fills
     svg.extend(labels)
     markers: list[str] = []
     rows: list[str] = []
@@ -622,7 +625,7 @@ table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #eee
 tr.error td:first-child{{color:#c62828;font-weight:bold}} tr.warning td:first-child{{color:#b26a00;font-weight:bold}}
 #findings tr{{cursor:pointer}} #findings tr:hover{{background:#eef}} #findings tr.sel{{background:#dde}}
 .grid{{fill:#dfe9f3;stroke:#5b7083;stroke-width:1;vector-effect:non-scaling-stroke}}
-.parent{{fill:none;stroke:#111;stroke-width:2.5;stroke-dasharray:6 3;vector-effect:non-scaling-stroke}}
+.parent{{fill:none;stroke:#111;stroke-width:2.5;stroke-dasharray:6 3;vector-effect:non-scaling-stroke;pointer-events:none}}
 .lbl{{font-size:7px;fill:#456;text-anchor:middle;pointer-events:none}}
 .f.area.error{{fill:#e53935;fill-opacity:.55;stroke:#b71c1c;stroke-width:1.5;vector-effect:non-scaling-stroke}}
 .f.area.warning{{fill:#ffa000;fill-opacity:.5;stroke:#e65100;stroke-width:1.2;vector-effect:non-scaling-stroke}}
@@ -658,7 +661,8 @@ var svg=document.getElementById('map');var full=[0,0,{w},{h}];var vb=full.slice(
 function px(){{var r=svg.getBoundingClientRect();return Math.max(vb[2]/r.width,vb[3]/r.height)||1;}}
 function apply(){{svg.setAttribute('viewBox',vb.join(' '));var k=px();
 var ms=svg.querySelectorAll('circle.m');for(var i=0;i<ms.length;i++)ms[i].setAttribute('r',(ms[i].classList.contains('error')?8:ms[i].classList.contains('noise')?3:5)*k);
-var ls=svg.querySelectorAll('text.lbl');var fs=Math.min(11*k, 7);for(var j=0;j<ls.length;j++)ls[j].style.fontSize=fs+'px';}}
+var ls=svg.querySelectorAll('text.lbl');var fs=Math.min(11*k, 7);for(var j=0;j<ls.length;j++){{ls[j].style.fontSize=fs+'px';
+ls[j].style.display=(ls[j].getAttribute('data-w')/k>40)?'':'none';}}}}
 svg.addEventListener('wheel',function(e){{e.preventDefault();var r=svg.getBoundingClientRect();
 var k=px();var cx=vb[0]+(e.clientX-r.left-(r.width-vb[2]/k)/2)*k;var cy=vb[1]+(e.clientY-r.top-(r.height-vb[3]/k)/2)*k;
 var f=e.deltaY<0?0.8:1.25;vb=[cx-(cx-vb[0])*f,cy-(cy-vb[1])*f,vb[2]*f,vb[3]*f];apply();}},{{passive:false}});
