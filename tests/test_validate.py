@@ -271,3 +271,24 @@ def test_top_level_functions_callable_after_submodule_import():
     d = make_district(0)
     assert gridgis.validate(d.grids, d.communities).clean
     assert gridgis.repair(d.grids, d.communities).report.clean
+
+
+def test_enclave_grid_is_not_a_gap_and_a_hole_is():
+    d = make_district(0)
+    g = d.grids
+    i = int(np.argmax(g.geometry.area))
+    host = g.geometry.iloc[i]
+    inner = host.centroid.buffer(30, quad_segs=4)
+    assert host.contains(inner)
+    g.loc[g.index[i], "geometry"] = host.difference(inner)
+    holed = validate(g, d.communities)
+    assert holed.rules_found() == {"gap"}
+    (f,) = holed.select("gap")
+    assert f.measure == pytest.approx(inner.area) and f.grids == (g["grid_code"].iloc[i],)
+    row = g.iloc[[i]].copy()
+    row["grid_code"] = row["grid_code"].str[:12] + "099"
+    row["geometry"] = [inner]
+    row["households"] = 350
+    enclave = gpd.GeoDataFrame(pd.concat([g, row], ignore_index=True), crs=g.crs)
+    r = validate(enclave, d.communities)
+    assert not r.rules_found() & {"gap", "overlap", "multipart", "sliver"}, r.summary()
