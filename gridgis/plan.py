@@ -258,18 +258,6 @@ def _str_codes(values: Any) -> np.ndarray:
     return as_codes(values)
 
 
-def _scheme_kwargs(func: Any, scheme: CodeScheme) -> dict[str, Any]:
-    """How ``validate``/``repair`` take the code scheme (``scheme=`` or ``serial_digits=``)."""
-    import inspect
-
-    params = inspect.signature(func).parameters
-    if "scheme" in params:
-        return {"scheme": scheme}
-    if "serial_digits" in params:
-        return {"serial_digits": scheme.serial_width}
-    return {}
-
-
 def _first_hit(pi: np.ndarray, gi: np.ndarray, n: int, rank: np.ndarray | None = None
                ) -> np.ndarray:
     """For each of ``n`` query items the hit with the lowest ``rank`` (default: index)."""
@@ -731,7 +719,7 @@ class Plan:
         a = self._addr if amask is None or self._addr is None else self._addr[amask]
         return validate(grids, parents=parents if parents is not None else self._comm,
                         buildings=b, addresses=a, rules=self.rules,
-                        **_scheme_kwargs(validate, self.scheme))
+                        scheme=self.scheme)
 
     def _revalidate(self, old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, touched: set[str],
                     full: bool) -> tuple[list[Finding], list[Finding], list[Finding], tuple]:
@@ -1581,7 +1569,7 @@ class Plan:
         t0 = time.perf_counter()
         old = self._state.grids
         res = repair(old, self._comm, self._bld, self.rules, addresses=self._addr,
-                     **_scheme_kwargs(repair, self.scheme))
+                     scheme=self.scheme)
         new = self._prepare_grids(res.plan)
         self._seen |= set(old[schema.GRID_CODE])
         old_codes, new_codes = set(old[schema.GRID_CODE]), set(new[schema.GRID_CODE])
