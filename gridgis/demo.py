@@ -1,13 +1,20 @@
-"""The main job on the bundled sample district (``gridgis demo`` / ``make demo``)."""
+"""The main job on the bundled sample district (``gridgis demo`` / ``make demo``).
+
+build → code → validate → assign addresses and events → event maps → grid maps → GeoPackage.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import schema
+from .rules import load_rules
 from .samples import load_sample
 
 
@@ -29,6 +36,34 @@ def sample_summary(layers: dict) -> pd.DataFrame:
     return out.astype({"households": int, "population": int, "buildings": int, "addresses": int})
 
 
+def grid_summary(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame:
+    """One row per community: grids (basic/special), households min/median/max of basic grids."""
+    basic = grids[grids[schema.KIND] == "basic"]
+    stats = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
+    stats.columns = ["hh_min", "hh_median", "hh_max"]
+    counts = grids.groupby(schema.COMMUNITY_CODE)[schema.KIND].agg(
+        basic_grids=lambda k: int((k == "basic").sum()),
+        special_grids=lambda k: int((k != "basic").sum()),
+    )
+    names = communities.set_index(schema.CODE)[[schema.NAME, schema.AREA_KIND]]
+    out = names.join(counts).join(stats)
+    out.index.name = schema.COMMUNITY_CODE
+    return out
+
+
+@contextmanager
+def _step(say: Callable[[str], None], progress: bool, n: int, total: int, label: str):
+    start = time.perf_counter()
+    if progress:
+        from rich.console import Console
+
+        with Console(stderr=True).status(f"[{n}/{total}] {label}…"):
+            yield
+    else:
+        yield
+    say(f"[{n}/{total}] {label}: {time.perf_counter() - start:.1f} s")
+
+
 def run_demo(
     out: str | Path = "demo_output",
     *,
@@ -36,21 +71,81 @@ def run_demo(
     say: Callable[[str], None] = _quiet,
     progress: bool = False,
 ) -> dict[str, Path]:
-    """Run the main job on the sample and write its results into ``out``.
+    """Run the main job on the sample district and write every result into ``out``.
 
     Returns a mapping of output name → written path.
     """
+    from .assign import assign
+    from .codes import assign_codes
+    from .partition import build_grids
+    from .render.heatmap_maps import write_event_outputs
+    from .validate import validate
+    from .versions import save_version
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     layers = load_sample()
+    rules = load_rules()
+    written: dict[str, Path] = {}
     summary = sample_summary(layers)
     say(
         f"sample district: {len(layers['streets'])} streets, {len(summary)} communities, "
         f"{int(summary['households'].sum())} households, {len(layers['addresses'])} addresses, "
         f"{len(layers['events'])} events"
     )
-    written: dict[str, Path] = {}
-    path = out / "sample_summary.csv"
-    summary.to_csv(path, encoding="utf-8-sig")
-    written["summary"] = path
+    total = 6
+    comm = layers["communities"]
+    with _step(say, progress, 1, total, "building grids"):
+        built = build_grids(
+            comm, layers["roads"], layers["buildings"], rules=rules,
+            special_sites=layers["special_sites"], rivers=layers["rivers"], seed=seed,
+        )
+    with _step(say, progress, 2, total, "coding and validating"):
+        grids = assign_codes(built.grids, communities=comm)
+        report = validate(grids, parents=comm, buildings=layers["buildings"],
+                          addresses=layers["addresses"], rules=rules)
+        written["validation_html"] = report.to_html(out / "validation.html")
+        written["validation_json"] = out / "validation.json"
+        report.to_json(written["validation_json"])
+    with _step(say, progress, 3, total, "assigning addresses and events"):
+        addresses = assign(layers["addresses"], grids, rules=rules)
+        events = assign(layers["events"], grids, rules=rules)
+    with _step(say, progress, 4, total, "event statistics, heatmap and hot spots"):
+        event_files = write_event_outputs(
+            events.table, grids, out / "events", district=layers["district"],
+            communities=comm, planted=layers["hotspots"], rules=rules, seed=seed,
+        )
+        written.update({f"events_{k}": v for k, v in event_files.items()})
+    with _step(say, progress, 5, total, "grid maps"):
+        written.update(_grid_maps(grids, layers, out))
+    with _step(say, progress, 6, total, "writing the plan GeoPackage"):
+        plan_path = out / "plan.gpkg"
+        if plan_path.exists():
+            plan_path.unlink()
+        save_version(grids, plan_path, author="gridgis demo", note="sample district, first build")
+        from .io import write_gpkg
+
+        context = {k: layers[k] for k in ("communities", "roads", "rivers", "buildings", "special_sites")}
+        context["addresses"] = addresses.table
+        context["findings"] = report.to_geodataframe()
+        write_gpkg(context, plan_path, mode="a")
+        written["plan"] = plan_path
+        table = grid_summary(grids, comm)
+        written["grid_summary"] = out / "grid_summary.csv"
+        table.to_csv(written["grid_summary"], encoding="utf-8-sig")
+    say(_closing(built.stats, grids, report, addresses.status_counts))
     return written
+
+
+def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
+    return {}
+
+
+def _closing(stats: dict, grids: Any, report: Any, status: pd.Series) -> str:
+    basic = grids[grids[schema.KIND] == "basic"]
+    return (
+        f"{len(grids)} grids ({len(basic)} basic, {len(grids) - len(basic)} special); "
+        f"basic households {int(basic[schema.HOUSEHOLDS].min())}–{int(basic[schema.HOUSEHOLDS].max())}; "
+        f"validation: {len(report.errors)} errors, {len(report.warnings)} warnings; "
+        f"addresses: " + ", ".join(f"{k} {int(v)}" for k, v in status.items() if v)
+    )
