@@ -586,3 +586,45 @@ def test_vertices_and_edges_of_a_built_plan():
     addr = layers["addresses"]
     out = ga.assign(addr, grids).table
     assert len(out) == len(addr) and out["grid_code"].notna().all()
+
+
+@pytest.mark.parametrize("case", ["nested", "duplicate", "sliver_overlap", "bent_edge", "gap"])
+def test_plans_that_are_not_valid_coverages_stay_exact(voronoi, case):
+    """Overlaps, nested and duplicated grids, unmatched vertices: brute force agrees everywhere."""
+    grids, outline = voronoi
+    g = grids.copy()
+    geoms = np.asarray(g.geometry.array).copy()
+    if case == "nested":  # a small grid drawn inside another one
+        c = shapely.centroid(geoms[10])
+        extra = [shapely.buffer(c, 30.0, quad_segs=2)]
+    elif case == "duplicate":  # the same polygon twice, under two codes
+        extra = [geoms[20]]
+    elif case == "sliver_overlap":  # one grid spills 0.5 m over its neighbours
+        geoms[30] = shapely.buffer(geoms[30], 0.5, join_style="mitre")
+        extra = []
+    else:  # a vertex added on one side of a shared edge only, 0.3 m into the neighbour or back
+        ring = np.asarray(geoms[40].exterior.coords)
+        others = shapely.union_all(shapely.boundary(np.delete(geoms, 40)))
+        k = next(i for i in range(len(ring) - 1)
+                 if shapely.distance(others, shapely.Point((ring[i] + ring[i + 1]) / 2)) < 1e-6)
+        d = ring[k + 1] - ring[k]
+        out = 0.3 * np.array([d[1], -d[0]]) / np.hypot(*d)
+        if shapely.contains_xy(geoms[40], *((ring[k] + ring[k + 1]) / 2 + out)):
+            out = -out  # "out" points away from grid 40, into its neighbour
+        mid = (ring[k] + ring[k + 1]) / 2 + (out if case == "bent_edge" else -out)
+        geoms[40] = shapely.Polygon(np.vstack([ring[: k + 1], [mid], ring[k + 1:]]))
+        extra = []
+    g = gpd.GeoDataFrame(
+        {"grid_code": [*g["grid_code"], *[f"X{i}" for i in range(len(extra))]]},
+        geometry=[*geoms, *extra], crs=g.crs,
+    )
+    plan = ga.PlanIndex(g, max_distance=0)
+    if case != "gap":  # a gap is allowed in a coverage; overlaps are not
+        assert not plan.index.is_coverage and plan.index.stats["complex_share"] > 0
+    focus = geoms[{"nested": 10, "duplicate": 20, "sliver_overlap": 30}.get(case, 40)]
+    rng = np.random.default_rng(5)
+    minx, miny, maxx, maxy = shapely.bounds(shapely.buffer(focus, 20))
+    x = np.r_[rng.uniform(minx, maxx, 4000), shapely.get_coordinates(focus)[:, 0]]
+    y = np.r_[rng.uniform(miny, maxy, 4000), shapely.get_coordinates(focus)[:, 1]]
+    res = check_against_reference(g, x, y)
+    assert res.status_counts["inside"] > 500

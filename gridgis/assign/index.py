@@ -51,12 +51,19 @@ _CCW_ERR = (3.0 + 16.0 * _EPS) * _EPS
 _PIECE_EPS = 1e-3  # in cells: far above rounding error, so closed cells are covered
 
 
-def _coverage_is_valid(geoms: np.ndarray) -> bool:
-    """True for a valid coverage of valid polygons (no overlaps, edges matching exactly)."""
+def _suspects(geoms: np.ndarray) -> np.ndarray:
+    """Polygons that are invalid or have an edge that is not valid in the coverage.
+
+    GEOS flags an edge as invalid when it lies inside or crosses a neighbouring polygon, or
+    when it does not match the neighbour's edge exactly; so where two grids overlap, every
+    grid whose boundary runs through another grid's interior is flagged.
+    """
+    bad = ~shapely.is_valid(geoms)
     try:
-        return bool(shapely.is_valid(geoms).all()) and bool(shapely.coverage_is_valid(geoms))
+        edges = shapely.coverage_invalid_edges(geoms)
     except shapely.errors.GEOSException:  # pragma: no cover - GEOS refuses odd input
-        return False
+        return np.ones(len(geoms), dtype=bool)
+    return bad | ~(shapely.is_missing(edges) | shapely.is_empty(edges))
 
 
 @dataclass
@@ -105,10 +112,15 @@ class GridIndex:
         self._pos = np.flatnonzero(usable)  # polygons that take part
         self.tree = shapely.STRtree(np.where(usable, geoms, None))
         self._prepared = False
-        self.is_coverage = bool(len(self._pos)) and _coverage_is_valid(geoms[usable])
+        # polygons whose edges do not match their neighbours' (overlaps, T-junctions …) or that
+        # are invalid: cells their boundaries touch get complete candidate lists and full tests
+        self.suspect = np.zeros(n, dtype=bool)
+        self.suspect[self._pos] = _suspects(geoms[usable])
+        self.is_coverage = bool(len(self._pos)) and not self.suspect.any()
         self.indptr = np.zeros(1, dtype=np.int64)
         self.indices = np.zeros(0, dtype=np.int32)
         self.cell_seg = np.zeros(0, dtype=np.int64)
+        self.complex = np.zeros(0, dtype=bool)
         self.face_overlap = np.zeros(0, dtype=np.int32)
         self.any_overlap = False
         if len(self._pos) == 0:
@@ -144,8 +156,7 @@ class GridIndex:
         edge[ncell] = False
         edge_cells = np.flatnonzero(edge[:-1])
 
-        if self.is_coverage:
-            self._coverage_tables(seg, cell, piece_seg, edge_cells)
+        self._edge_tables(seg, cell, piece_seg, edge_cells)
 
         # faces: 4-connected components of non-edge cells, one exact test per component
         labels, nlab = ndimage.label(~edge[:-1].reshape(self.ny, self.nx))
@@ -225,8 +236,8 @@ class GridIndex:
         cell = np.clip(np.concatenate(cells), 0, self.nx * self.ny - 1)
         return cell, np.concatenate(segs)
 
-    def _coverage_tables(self, seg, cell, piece_seg, edge_cells) -> None:
-        """Candidate grids and the single crossing segment of edge cells (valid coverages)."""
+    def _edge_tables(self, seg, cell, piece_seg, edge_cells) -> None:
+        """Per edge cell: candidate grids, its single crossing segment, and whether it is complex."""
         # geometric segments: the two copies of a shared edge (one per grid, opposite
         # directions) become one segment with a grid on its left and one on its right
         x0, y0, x1, y1 = seg["x0"], seg["y0"], seg["x1"], seg["y1"]
@@ -247,27 +258,49 @@ class GridIndex:
         self.g_right = np.full(ngeo, -1, dtype=np.int64)
         self.g_left[gid[left]] = poly[left]
         self.g_right[gid[~left]] = poly[~left]
-        # two grids on one side would be an overlap; a zero-length segment has no side
-        clash = (np.bincount(gid[left], minlength=ngeo) > 1) | (np.bincount(gid[~left], minlength=ngeo) > 1)
-        clash |= (self.gx0 == self.gx1) & (self.gy0 == self.gy1)
+        # two grids on one side of a segment overlap there; a zero-length segment has no side
+        crowded = (np.bincount(gid[left], minlength=ngeo) > 1) | (np.bincount(gid[~left], minlength=ngeo) > 1)
+        point_like = (self.gx0 == self.gx1) & (self.gy0 == self.gy1)
 
-        # distinct geometric segments per edge cell
+        # distinct geometric segments per edge cell (kcell[start] lists the edge cells in
+        # increasing order, like edge_cells)
         key = np.sort(cell * ngeo + gid[piece_seg])
         key = key[np.r_[True, key[1:] != key[:-1]]]
         kcell, kg = np.divmod(key, ngeo)
         start = np.flatnonzero(np.r_[True, kcell[1:] != kcell[:-1]])
         count = np.diff(np.r_[start, len(kcell)])
-        single = count == 1
-        cell_seg = np.full(len(edge_cells), -1, dtype=np.int64)
+
+        # complex cells: touched by a suspect grid or a crowded segment. A grid may hold such a
+        # cell entirely without its boundary touching it (where grids overlap), so these cells
+        # also list the grids that contain their centre, and their points are tested against
+        # every candidate.
+        complex_ = np.zeros(len(edge_cells), dtype=bool)
+        extra_cell = extra_poly = np.zeros(0, dtype=np.int64)
+        flagged = self.suspect[poly[piece_seg]] | crowded[gid[piece_seg]]
+        if flagged.any():
+            ccells = np.unique(cell[flagged])
+            complex_[np.searchsorted(edge_cells, ccells)] = True
+            cy, cx = np.divmod(ccells, self.nx)
+            qi, qp = self.tree.query(
+                shapely.points(self.x0 + (cx + 0.5) * self.size, self.y0 + (cy + 0.5) * self.size),
+                predicate="intersects",
+            )
+            hit = np.flatnonzero(flagged)
+            extra_cell = np.r_[cell[hit], ccells[qi]]
+            extra_poly = np.r_[poly[piece_seg[hit]], qp]
+        self.complex = complex_
+
+        single = (count == 1) & ~complex_
         g = kg[start]
-        ok = single & ~clash[g]
-        # kcell[start] lists the edge cells in increasing order, like edge_cells
+        ok = single & ~crowded[g] & ~point_like[g]
+        cell_seg = np.full(len(edge_cells), -1, dtype=np.int64)
         cell_seg[ok] = g[ok]
         self.cell_seg = cell_seg
 
-        # candidate grids per edge cell (CSR): the grids on either side of its segments
-        cand_cell = np.r_[kcell, kcell]
-        cand_poly = np.r_[self.g_left[kg], self.g_right[kg]]
+        # candidate grids per edge cell (CSR): the grids on either side of its segments, plus
+        # (complex cells) every grid touching or holding the cell
+        cand_cell = np.r_[kcell, kcell, extra_cell]
+        cand_poly = np.r_[self.g_left[kg], self.g_right[kg], extra_poly]
         m = cand_poly >= 0
         npoly = len(self.geoms)
         ckey = np.sort(cand_cell[m] * npoly + cand_poly[m])
@@ -336,11 +369,8 @@ class GridIndex:
             multi, n_multi = [m0], [c0]
         if len(todo):
             self._ensure_prepared()
-            if self.is_coverage:
-                ecell = _EDGE_BASE - self.lookup[self.cells_of(x[todo], y[todo])]
-                found = self._exact_cells(x, y, todo, ecell, grid, status)
-            else:
-                found = self._exact_tree(x, y, todo, grid, status)
+            ecell = _EDGE_BASE - self.lookup[self.cells_of(x[todo], y[todo])]
+            found = self._exact(x, y, todo, ecell, grid, status)
             multi.append(found[0])
             n_multi.append(found[1])
         return Located(grid=grid, status=status, multi=np.concatenate(multi),
@@ -360,7 +390,7 @@ class GridIndex:
             many = np.flatnonzero(cov > 1)
             count = cov[many].astype(np.int64)
         todo = np.flatnonzero(val <= _EDGE_BASE)
-        if len(todo) and self.is_coverage:
+        if len(todo):
             todo = self._half_plane(x, y, todo, _EDGE_BASE - val[todo], grid, status)
         return grid, status, many, count, todo
 
@@ -384,45 +414,28 @@ class GridIndex:
         status[pts] = np.where(poly >= 0, ST_INSIDE, ST_OUTSIDE)
         return np.r_[todo[~has], sel[~sure]]
 
-    def _exact_cells(self, x, y, todo, ecell, grid, status) -> tuple[np.ndarray, np.ndarray]:
-        """Exact tests against the candidate lists of edge cells (valid coverages only)."""
-        start = self.indptr[ecell]
-        count = self.indptr[ecell + 1] - start
-        geoms = self.geoms
-        found = np.zeros(len(todo), dtype=bool)
-        # interiors do not overlap: the first candidate whose interior holds the point is it
-        for k in range(int(count.max(initial=0))):
-            sel = np.flatnonzero(~found & (count > k))
-            if not len(sel):
-                break
-            cand = self.indices[start[sel] + k]
-            pts = todo[sel]
-            ins = shapely.contains_xy(geoms[cand], x[pts], y[pts])
-            hit = sel[ins]
-            found[hit] = True
-            grid[todo[hit]] = cand[ins]
-            status[todo[hit]] = ST_INSIDE
-        # the rest lie on a boundary or outside: closed-polygon test against all candidates
-        rest = np.flatnonzero(~found)
-        grid[todo[rest]] = -1
-        status[todo[rest]] = ST_OUTSIDE
-        c = count[rest]
-        pi = np.repeat(rest, c)
-        ci = self.indices[np.repeat(start[rest], c) + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))]
-        pts = todo[pi]
-        on = shapely.intersects_xy(geoms[ci], x[pts], y[pts])
-        return self._resolve(pts[on], ci[on], ST_BOUNDARY, grid, status)
+    def _exact(self, x, y, todo, ecell, grid, status) -> tuple[np.ndarray, np.ndarray]:
+        """Exact GEOS tests of points against every candidate grid of their edge cell.
 
-    def _exact_tree(self, x, y, todo, grid, status) -> tuple[np.ndarray, np.ndarray]:
-        """Exact tests against every polygon near the point (plans that are not valid coverages)."""
+        Candidates are complete: every grid whose boundary touches the cell, plus (complex
+        cells) every grid holding the cell's centre. All of them are tested, so the rule holds
+        even where grids overlap by less than GEOS's coverage check notices.
+        """
         grid[todo] = -1
         status[todo] = ST_OUTSIDE
-        qi, qp = self.tree.query(shapely.points(x[todo], y[todo]), predicate="intersects")
-        pts = todo[qi]
-        inside = shapely.contains_xy(self.geoms[qp], x[pts], y[pts])
-        m1, c1 = self._resolve(pts[inside], qp[inside], ST_INSIDE, grid, status)
-        left = ~np.isin(pts, pts[inside])
-        m2, c2 = self._resolve(pts[left], qp[left], ST_BOUNDARY, grid, status)
+        start = self.indptr[ecell]
+        c = self.indptr[ecell + 1] - start
+        pi = np.repeat(np.arange(len(todo)), c)
+        ci = self.indices[np.repeat(start, c) + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))]
+        pts = todo[pi]
+        inside = shapely.contains_xy(self.geoms[ci], x[pts], y[pts])
+        m1, c1 = self._resolve(pts[inside], ci[inside], ST_INSIDE, grid, status)
+        held = np.zeros(len(todo), dtype=bool)
+        held[pi[inside]] = True
+        rest = ~held[pi]
+        pts, ci = pts[rest], ci[rest]
+        on = shapely.intersects_xy(self.geoms[ci], x[pts], y[pts])
+        m2, c2 = self._resolve(pts[on], ci[on], ST_BOUNDARY, grid, status)
         return np.r_[m1, m2], np.r_[c1, c2]
 
     def _resolve(self, pts, polys, st, grid, status) -> tuple[np.ndarray, np.ndarray]:
@@ -466,5 +479,6 @@ class GridIndex:
             "cell_size": self.size,
             "edge_share": float(edge.mean()),
             "single_segment_share": float((self.cell_seg >= 0).mean()) if len(self.cell_seg) else 0.0,
+            "complex_share": float(self.complex.mean()) if len(self.complex) else 0.0,
             "coverage": self.is_coverage,
         }
