@@ -424,7 +424,7 @@ def save_hotspots_by_group(
     district: gpd.GeoDataFrame | None = None,
     planted: gpd.GeoDataFrame | None = None,
     title: str = "分类事件聚集热点 (Getis-Ord Gi*)",
-    dpi: int = 170,
+    dpi: int = 130,
     max_panels: int = 12,
 ) -> Path:
     """Small multiples of :func:`gridgis.hotspots.event_hotspots_by`: one panel per group,
