@@ -9,6 +9,7 @@ used for distances, and the conversion from the points' CRS to the plan's CRS. A
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -190,13 +191,19 @@ class PlanIndex:
             r.format(max_d=self.max_distance, far=self.far_outside, n="several") for r in _REASONS
         )
         self._transformers: dict[str, pyproj.Transformer] = {}
+        self._lock = threading.Lock()  # lazy caches, when two threads assign halves of a table
 
-    # -- pickling: transformers and GEOS trees are rebuilt lazily where the object lands --
+    # -- pickling: transformers and segment buckets are rebuilt lazily where the object lands --
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_transformers"] = {}
         state["_metric_tree"] = None
+        state.pop("_lock", None)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def index(self) -> GridIndex:
@@ -205,9 +212,15 @@ class PlanIndex:
             self.build()
         return self._index  # type: ignore[return-value]
 
-    def build(self, cells: int | None = None) -> PlanIndex:
-        """Build the raster lookup index now (optionally with a given number of cells)."""
-        self._index = GridIndex(self.geoms, self.rank, cells=cells or self._cells)
+    def build(self, cells: int | None = None, parallel: bool | None = None) -> PlanIndex:
+        """Build the raster lookup index now (optionally with a given number of cells).
+
+        ``parallel`` runs GEOS's coverage check on a second thread (default: when the machine
+        has more than one core).
+        """
+        if parallel is None:
+            parallel = (os.cpu_count() or 1) > 1
+        self._index = GridIndex(self.geoms, self.rank, cells=cells or self._cells, parallel=parallel)
         return self
 
     @property
@@ -217,10 +230,11 @@ class PlanIndex:
     # -- coordinate conversion --
     def _transformer(self, src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
         key = f"{src.to_wkt()}->{dst.to_wkt()}"
-        tr = self._transformers.get(key)
-        if tr is None:
-            tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
-            self._transformers[key] = tr
+        with self._lock:
+            tr = self._transformers.get(key)
+            if tr is None:
+                tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+                self._transformers[key] = tr
         return tr
 
     def to_plan(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> tuple[np.ndarray, np.ndarray]:
@@ -417,20 +431,24 @@ class PlanIndex:
         boundary of a gap), and a grid touching that point only at a vertex of a shared edge
         reaches it through its own outer segment ending there.
         """
-        if self._metric_tree is None:
-            gm = self.metric_geoms
-            ok = np.flatnonzero(~(shapely.is_missing(gm) | shapely.is_empty(gm)))
-            parts, pidx = shapely.get_parts(gm[ok], return_index=True)
-            rings, ridx = shapely.get_rings(parts, return_index=True)
-            coords, cidx = shapely.get_coordinates(rings, return_index=True)
-            same = np.flatnonzero(cidx[1:] == cidx[:-1])
-            a, b = coords[same], coords[same + 1]
-            poly = ok[pidx[ridx[cidx[same]]]]
-            if self.index.is_coverage and len(a):
-                outer = ~_paired(a, b)
-                a, b, poly = a[outer], b[outer], poly[outer]
-            self._metric_tree = _Segments(a, b, poly, self.max_distance)
+        with self._lock:
+            if self._metric_tree is None:
+                self._metric_tree = self._build_segments()
         return self._metric_tree
+
+    def _build_segments(self) -> _Segments:
+        gm = self.metric_geoms
+        ok = np.flatnonzero(~(shapely.is_missing(gm) | shapely.is_empty(gm)))
+        parts, pidx = shapely.get_parts(gm[ok], return_index=True)
+        rings, ridx = shapely.get_rings(parts, return_index=True)
+        coords, cidx = shapely.get_coordinates(rings, return_index=True)
+        same = np.flatnonzero(cidx[1:] == cidx[:-1])
+        a, b = coords[same], coords[same + 1]
+        poly = ok[pidx[ridx[cidx[same]]]]
+        if self.index.is_coverage and len(a):
+            outer = ~_paired(a, b)
+            a, b, poly = a[outer], b[outer], poly[outer]
+        return _Segments(a, b, poly, self.max_distance)
 
     def _lands_near(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> np.ndarray:
         """Whether points (already swapped) are valid and within the plan's far-outside margin."""
@@ -794,7 +812,15 @@ def assign_frame(
 
         bar = tqdm(total=n, unit="pt", desc="assign")
     for sl in _chunks(n, chunk_size):
-        parts.append(plan.assign_xy(x[sl], y[sl], src, pre[sl], pool=pool))
+        if pool is not None and sl.stop - sl.start >= 200_000:
+            # two halves on two threads (numpy and pyproj release the GIL; the GEOS tests and
+            # lazy caches take a lock)
+            h = (sl.start + sl.stop) // 2
+            other = pool.submit(plan.assign_xy, x[h:sl.stop], y[h:sl.stop], src, pre[h:sl.stop])
+            parts.append(plan.assign_xy(x[sl.start:h], y[sl.start:h], src, pre[sl.start:h]))
+            parts.append(other.result())
+        else:
+            parts.append(plan.assign_xy(x[sl], y[sl], src, pre[sl]))
         if bar is not None:
             bar.update(sl.stop - sl.start)
     if bar is not None:

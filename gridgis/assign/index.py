@@ -28,7 +28,8 @@ smallest rank among the grids whose interior holds the point.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,16 @@ ST_OUTSIDE = 2
 _EPS = 2.0**-53
 _CCW_ERR = (3.0 + 16.0 * _EPS) * _EPS
 _PIECE_EPS = 1e-3  # in cells: far above rounding error, so closed cells are covered
+
+
+def _orient(ax, ay, bx, by, cx, cy) -> tuple[np.ndarray, np.ndarray]:
+    """Orientation determinant of (a, b, c) (> 0: c left of a->b) and its error bound.
+
+    The sign of the determinant is exact wherever its magnitude exceeds the bound.
+    """
+    dl = (ax - cx) * (by - cy)
+    dr = (ay - cy) * (bx - cx)
+    return dl - dr, _CCW_ERR * (np.abs(dl) + np.abs(dr))
 
 
 def _suspects(geoms: np.ndarray) -> np.ndarray:
@@ -100,9 +111,18 @@ class GridIndex:
     cells
         Approximate number of raster cells. More cells mean fewer exact tests per point but a
         longer build; the default is about 500 per polygon, between 2**14 and 2**22.
+    parallel
+        Run GEOS's coverage check on a second thread while the raster is built.
     """
 
-    def __init__(self, geoms: np.ndarray, rank: np.ndarray | None = None, *, cells: int | None = None) -> None:
+    def __init__(
+        self,
+        geoms: np.ndarray,
+        rank: np.ndarray | None = None,
+        *,
+        cells: int | None = None,
+        parallel: bool = False,
+    ) -> None:
         geoms = np.asarray(geoms, dtype=object)
         self.geoms = geoms
         n = len(geoms)
@@ -112,11 +132,9 @@ class GridIndex:
         self._pos = np.flatnonzero(usable)  # polygons that take part
         self.tree = shapely.STRtree(np.where(usable, geoms, None))
         self._prepared = False
-        # polygons whose edges do not match their neighbours' (overlaps, T-junctions …) or that
-        # are invalid: cells their boundaries touch get complete candidate lists and full tests
+        self._lock = threading.Lock()  # GEOS exact tests and lazy tables: one thread at a time
         self.suspect = np.zeros(n, dtype=bool)
-        self.suspect[self._pos] = _suspects(geoms[usable])
-        self.is_coverage = bool(len(self._pos)) and not self.suspect.any()
+        self.is_coverage = False
         self.indptr = np.zeros(1, dtype=np.int64)
         self.indices = np.zeros(0, dtype=np.int32)
         self.cell_seg = np.zeros(0, dtype=np.int64)
@@ -132,10 +150,24 @@ class GridIndex:
             self.cover = np.zeros(2, dtype=np.int8)
             return
         self.bounds = tuple(float(v) for v in shapely.total_bounds(geoms[usable]))
-        self._build(cells)
+        # polygons that are invalid or whose edges do not match their neighbours' (overlaps,
+        # T-junctions …): the cells their boundaries touch get complete candidate lists
+        if parallel:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                checking = pool.submit(_suspects, geoms[usable])
+                try:
+                    tables = self._build(cells)
+                finally:
+                    suspects = checking.result()
+        else:
+            suspects = _suspects(geoms[usable])
+            tables = self._build(cells)
+        self.suspect[self._pos] = suspects
+        self.is_coverage = not suspects.any()
+        self._mark_complex(*tables)
 
     # ---- build ----------------------------------------------------------------------------
-    def _build(self, cells: int | None) -> None:
+    def _build(self, cells: int | None) -> tuple:
         minx, miny, maxx, maxy = self.bounds
         if cells is None:
             cells = int(np.clip(500 * len(self._pos), 2**14, 2**22))
@@ -156,7 +188,7 @@ class GridIndex:
         edge[ncell] = False
         edge_cells = np.flatnonzero(edge[:-1])
 
-        self._edge_tables(seg, cell, piece_seg, edge_cells)
+        tables = self._edge_tables(seg, cell, piece_seg, edge_cells)
 
         # faces: 4-connected components of non-edge cells, one exact test per component
         labels, nlab = ndimage.label(~edge[:-1].reshape(self.ny, self.nx))
@@ -188,6 +220,34 @@ class GridIndex:
             self.cover = np.r_[0, np.minimum(face_overlap, 127), 0].astype(np.int8)[labels]
         else:
             self.cover = None
+        self._references(edge_cells)
+        return tables
+
+    def _references(self, edge_cells: np.ndarray) -> None:
+        """For every edge cell, a side-adjacent non-edge cell whose centre has a known grid.
+
+        A point of the edge cell reaches that centre along a straight line that meets no
+        boundary except the segments listed for its own cell (the neighbour is touched by
+        none), which is what :meth:`_walk` relies on.
+        """
+        ne = len(edge_cells)
+        self.ref_x = np.zeros(ne)
+        self.ref_y = np.zeros(ne)
+        self.ref_face = np.full(ne, -2, dtype=np.int64)  # -2: no reference cell
+        need = np.flatnonzero(self.cell_seg < 0)  # cells with one segment use _half_plane
+        j, i = np.divmod(edge_cells[need], self.nx)
+        for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            ni, nj = i + di, j + dj
+            inside = (ni >= 0) & (ni < self.nx) & (nj >= 0) & (nj < self.ny)
+            nb = np.where(inside, nj * self.nx + ni, self.nx * self.ny)
+            val = self.lookup[nb]
+            ok = inside & (val > _EDGE_BASE) & (self.ref_face[need] == -2)
+            if self.cover is not None:
+                ok &= self.cover[nb] <= 1
+            at = need[ok]
+            self.ref_face[at] = np.maximum(val[ok], -1)
+            self.ref_x[at] = self.x0 + (ni[ok] + 0.5) * self.size
+            self.ref_y[at] = self.y0 + (nj[ok] + 0.5) * self.size
 
     def _segments(self) -> dict[str, np.ndarray]:
         """Every ring segment of every usable polygon, with its polygon and interior side."""
@@ -236,8 +296,11 @@ class GridIndex:
         cell = np.clip(np.concatenate(cells), 0, self.nx * self.ny - 1)
         return cell, np.concatenate(segs)
 
-    def _edge_tables(self, seg, cell, piece_seg, edge_cells) -> None:
-        """Per edge cell: candidate grids, its single crossing segment, and whether it is complex."""
+    def _edge_tables(self, seg, cell, piece_seg, edge_cells) -> tuple:
+        """Per edge cell: candidate grids and its single crossing segment (if only one).
+
+        Returns what :meth:`_mark_complex` needs once the suspect grids are known.
+        """
         # geometric segments: the two copies of a shared edge (one per grid, opposite
         # directions) become one segment with a grid on its left and one on its right
         x0, y0, x1, y1 = seg["x0"], seg["y0"], seg["x1"], seg["y1"]
@@ -270,37 +333,21 @@ class GridIndex:
         start = np.flatnonzero(np.r_[True, kcell[1:] != kcell[:-1]])
         count = np.diff(np.r_[start, len(kcell)])
 
-        # complex cells: touched by a suspect grid or a crowded segment. A grid may hold such a
-        # cell entirely without its boundary touching it (where grids overlap), so these cells
-        # also list the grids that contain their centre, and their points are tested against
-        # every candidate.
-        complex_ = np.zeros(len(edge_cells), dtype=bool)
-        extra_cell = extra_poly = np.zeros(0, dtype=np.int64)
-        flagged = self.suspect[poly[piece_seg]] | crowded[gid[piece_seg]]
-        if flagged.any():
-            ccells = np.unique(cell[flagged])
-            complex_[np.searchsorted(edge_cells, ccells)] = True
-            cy, cx = np.divmod(ccells, self.nx)
-            qi, qp = self.tree.query(
-                shapely.points(self.x0 + (cx + 0.5) * self.size, self.y0 + (cy + 0.5) * self.size),
-                predicate="intersects",
-            )
-            hit = np.flatnonzero(flagged)
-            extra_cell = np.r_[cell[hit], ccells[qi]]
-            extra_poly = np.r_[poly[piece_seg[hit]], qp]
-        self.complex = complex_
-
-        single = (count == 1) & ~complex_
+        # the distinct segments of each edge cell (CSR), for the walk of _walk()
+        self.seg_indptr = np.r_[start, len(kcell)].astype(np.int64)
+        self.seg_indices = kg
+        single = count == 1
         g = kg[start]
         ok = single & ~crowded[g] & ~point_like[g]
         cell_seg = np.full(len(edge_cells), -1, dtype=np.int64)
         cell_seg[ok] = g[ok]
         self.cell_seg = cell_seg
+        self.complex = np.zeros(len(edge_cells), dtype=bool)
+        # candidate grids per edge cell (CSR): the grids on either side of its segments
+        self._set_candidates(edge_cells, np.r_[kcell, kcell], np.r_[self.g_left[kg], self.g_right[kg]])
+        return edge_cells, cell, poly[piece_seg], crowded[gid[piece_seg]]
 
-        # candidate grids per edge cell (CSR): the grids on either side of its segments, plus
-        # (complex cells) every grid touching or holding the cell
-        cand_cell = np.r_[kcell, kcell, extra_cell]
-        cand_poly = np.r_[self.g_left[kg], self.g_right[kg], extra_poly]
+    def _set_candidates(self, edge_cells, cand_cell, cand_poly) -> None:
         m = cand_poly >= 0
         npoly = len(self.geoms)
         ckey = np.sort(cand_cell[m] * npoly + cand_poly[m])
@@ -309,6 +356,33 @@ class GridIndex:
         edge_pos = np.searchsorted(edge_cells, ccell)
         self.indptr = np.searchsorted(edge_pos, np.arange(len(edge_cells) + 1)).astype(np.int64)
         self.indices = cpoly.astype(np.int32)
+
+    def _mark_complex(self, edge_cells, cell, piece_poly, piece_crowded) -> None:
+        """Complex cells: touched by a suspect grid or a segment with two grids on one side.
+
+        A grid may hold such a cell entirely without its boundary touching it (where grids
+        overlap), so these cells also list the grids that contain their centre, and their
+        points are tested against every candidate.
+        """
+        flagged = self.suspect[piece_poly] | piece_crowded
+        if not flagged.any():
+            return
+        ccells = np.unique(cell[flagged])
+        self.complex[np.searchsorted(edge_cells, ccells)] = True
+        self.cell_seg[self.complex] = -1
+        cy, cx = np.divmod(ccells, self.nx)
+        qi, qp = self.tree.query(
+            shapely.points(self.x0 + (cx + 0.5) * self.size, self.y0 + (cy + 0.5) * self.size),
+            predicate="intersects",
+        )
+        hit = np.flatnonzero(flagged)
+        counts = np.diff(self.indptr)
+        old_cell = np.repeat(edge_cells, counts)
+        self._set_candidates(
+            edge_cells,
+            np.r_[old_cell, cell[hit], ccells[qi]],
+            np.r_[self.indices.astype(np.int64), piece_poly[hit], qp],
+        )
 
     # ---- queries ---------------------------------------------------------------------------
     def _ensure_prepared(self) -> None:
@@ -321,7 +395,12 @@ class GridIndex:
         state["_prepared"] = False  # prepared GEOS state does not survive pickling
         state.pop("_near", None)
         state.pop("_near_k", None)
+        state.pop("_lock", None)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def cells_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Raster cell of each point; ``nx * ny`` (the spare last entry) outside or for NaN.
@@ -368,9 +447,10 @@ class GridIndex:
             grid, status, m0, c0, todo = self._fast(x, y)
             multi, n_multi = [m0], [c0]
         if len(todo):
-            self._ensure_prepared()
             ecell = _EDGE_BASE - self.lookup[self.cells_of(x[todo], y[todo])]
-            found = self._exact(x, y, todo, ecell, grid, status)
+            with self._lock:  # prepared GEOS geometries are not safe to share between threads
+                self._ensure_prepared()
+                found = self._exact(x, y, todo, ecell, grid, status)
             multi.append(found[0])
             n_multi.append(found[1])
         return Located(grid=grid, status=status, multi=np.concatenate(multi),
@@ -392,7 +472,71 @@ class GridIndex:
         todo = np.flatnonzero(val <= _EDGE_BASE)
         if len(todo):
             todo = self._half_plane(x, y, todo, _EDGE_BASE - val[todo], grid, status)
+        if len(todo):
+            todo = self._walk(x, y, todo, _EDGE_BASE - self.lookup[cell[todo]], grid, status)
         return grid, status, many, count, todo
+
+    def _walk(self, x, y, todo, ecell, grid, status) -> np.ndarray:
+        """Resolve points of cells crossed by several segments by walking to a reference point.
+
+        From the point p to the centre r of a neighbouring non-edge cell (grid known), the only
+        boundary that can be met is the cell's own segments. If none is crossed, p lies in r's
+        grid; otherwise p lies on its own side of the crossed segment nearest to p, whose grid
+        on that side is known. Orientations are only trusted beyond their error bound, and a
+        walk that passes close to a vertex or along a segment is left to the exact tests.
+        """
+        usable = (self.ref_face[ecell] > -2) & ~self.complex[ecell]
+        sel = todo[usable]
+        e = ecell[usable]
+        if not len(sel):
+            return todo
+        start = self.seg_indptr[e]
+        cnt = self.seg_indptr[e + 1] - start
+        pi = np.repeat(np.arange(len(sel)), cnt)
+        g = self.seg_indices[np.repeat(start, cnt) + (np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt))]
+        px, py = x[sel][pi], y[sel][pi]
+        rx, ry = self.ref_x[e][pi], self.ref_y[e][pi]
+        ax, ay, bx, by = self.gx0[g], self.gy0[g], self.gx1[g], self.gy1[g]
+        o_p, b_p = _orient(ax, ay, bx, by, px, py)
+        o_r, b_r = _orient(ax, ay, bx, by, rx, ry)
+        o_a, b_a = _orient(px, py, rx, ry, ax, ay)
+        o_b, b_b = _orient(px, py, rx, ry, bx, by)
+        sure_p, sure_r = np.abs(o_p) > b_p, np.abs(o_r) > b_r
+        sure_ab = (np.abs(o_a) > b_a) & (np.abs(o_b) > b_b)
+        # a pair is undecided when p or r may lie on the segment's line, or when p and r are
+        # on either side of it and an endpoint may lie on the walk: those points go to the
+        # exact tests
+        sides_differ = (o_p > 0) != (o_r > 0)
+        ends_differ = (o_a > 0) != (o_b > 0)
+        doubt = ~(sure_p & sure_r) | (sides_differ & ~sure_ab)
+        cross = sides_differ & ends_differ & ~doubt
+        # where the walk meets each crossed segment (0 at p, 1 at r), with its error bound
+        with np.errstate(divide="ignore", invalid="ignore"):
+            span = np.abs(o_p) + np.abs(o_r)
+            lam = np.where(cross, np.abs(o_p) / span, np.inf)
+            err = np.where(cross, (b_p + b_r) / span + 4 * _EPS, 0.0)
+        n = len(sel)
+        bad = np.zeros(n, dtype=bool)
+        bad[pi[doubt]] = True
+        first = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+        lmin = np.minimum.reduceat(lam, first)
+        is_min = cross & (lam == lmin[pi])
+        n_min = np.add.reduceat(is_min, first)
+        top = np.full(n, -np.inf)
+        top[pi[is_min]] = (lam + err)[is_min]
+        # the nearest crossing must be nearest beyond doubt (else the walk passes a vertex)
+        clash = cross & ~is_min & (lam - err <= top[pi])
+        bad[pi[clash]] = True
+        bad |= n_min > 1
+        hit = cross & is_min
+        side_poly = np.where(o_p > 0, self.g_left[g], self.g_right[g])
+        result = self.ref_face[e].copy()
+        result[pi[hit]] = side_poly[hit]
+        good = ~bad
+        pts = sel[good]
+        grid[pts] = result[good]
+        status[pts] = np.where(result[good] >= 0, ST_INSIDE, ST_OUTSIDE)
+        return np.r_[todo[~usable], sel[bad]]
 
     def _half_plane(self, x, y, todo, ecell, grid, status) -> np.ndarray:
         """Resolve points in cells crossed by a single segment; return the points left over."""
@@ -461,13 +605,15 @@ class GridIndex:
         grid are near; a point outside the raster is reported as possibly near.
         """
         k = int(np.ceil(distance / self.size)) + 1
-        if getattr(self, "_near_k", None) != k:
-            plan = (self.lookup[:-1] != OUTSIDE).reshape(self.ny, self.nx).view(np.uint8)
-            m = ndimage.maximum_filter1d(plan, size=2 * k + 1, axis=0, mode="constant")
-            m = ndimage.maximum_filter1d(m, size=2 * k + 1, axis=1, mode="constant")
-            self._near = np.r_[m.ravel().astype(bool), True]
-            self._near_k = k
-        return self._near[self.cells_of(np.asarray(x, float), np.asarray(y, float))]
+        with self._lock:
+            if getattr(self, "_near_k", None) != k:
+                plan = (self.lookup[:-1] != OUTSIDE).reshape(self.ny, self.nx).view(np.uint8)
+                m = ndimage.maximum_filter1d(plan, size=2 * k + 1, axis=0, mode="constant")
+                m = ndimage.maximum_filter1d(m, size=2 * k + 1, axis=1, mode="constant")
+                self._near = np.r_[m.ravel().astype(bool), True]
+                self._near_k = k
+            near = self._near
+        return near[self.cells_of(np.asarray(x, float), np.asarray(y, float))]
 
     @property
     def stats(self) -> dict[str, float]:
