@@ -1,6 +1,6 @@
 """The bundled CJK font, so Chinese text renders on machines without any CJK font installed.
 
-gridgis ships ``fonts/gridgis-cjk-sans.otf``: a subset of Noto Sans CJK SC (SIL Open Font
+gridgis ships ``fonts/gridgis-cjk-sans-{regular,bold}.otf``: subsets of Noto Sans CJK SC (SIL Open Font
 License 1.1, see ``fonts/OFL.txt``) holding ASCII, all 6,763 GB2312 hanzi, CJK punctuation and
 full-width forms. :func:`register_cjk_font` adds it to matplotlib and puts it first in the
 sans-serif list; :func:`font_face_css` gives an ``@font-face`` rule with the font inlined, for
@@ -13,7 +13,9 @@ import base64
 from functools import lru_cache
 from pathlib import Path
 
-FONT_PATH = Path(__file__).with_name("fonts") / "gridgis-cjk-sans.otf"
+FONT_DIR = Path(__file__).with_name("fonts")
+FONT_PATH = FONT_DIR / "gridgis-cjk-sans-regular.otf"
+BOLD_PATH = FONT_DIR / "gridgis-cjk-sans-bold.otf"
 FAMILY = "gridgis CJK Sans"
 
 
@@ -26,13 +28,14 @@ def register_cjk_font() -> str:
     import matplotlib as mpl
     from matplotlib import font_manager
 
-    font_manager.fontManager.addfont(str(FONT_PATH))
+    for path in (FONT_PATH, BOLD_PATH):
+        font_manager.fontManager.addfont(str(path))
     families = list(mpl.rcParams["font.sans-serif"])
     mpl.rcParams["font.sans-serif"] = [FAMILY, *[f for f in families if f != FAMILY]]
     mpl.rcParams["font.family"] = "sans-serif"
     mpl.rcParams["axes.unicode_minus"] = False  # the subset's hyphen-minus instead of U+2212
     mpl.rcParams["svg.fonttype"] = "path"  # SVG text as outlines: no font needed to view
-    mpl.rcParams["pdf.fonttype"] = 42 if FONT_PATH.suffix == ".ttf" else 3
+    mpl.rcParams["pdf.fonttype"] = 3  # Type 3 subsets: works with CFF outlines
     return FAMILY
 
 
