@@ -162,7 +162,7 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
     shades = [cm(0.15 + 0.8 * i / max(nb - 1, 1)) for i in range(nb)]
     rgba = _rgba([shades[c] for c in classifier.yb])
     lows = [float(v.min()), *classifier.bins[:-1]]
-    legend = [(f"{lo:,.0f} – {hi:,.0f}", shades[i]) for i, (lo, hi) in enumerate(zip(lows, classifier.bins))]
+    legend = [(f"{lo:,.0f} – {hi:,.0f}", shades[i]) for i, (lo, hi) in enumerate(zip(lows, classifier.bins, strict=True))]
     return rgba, legend, _legend_title(color)
 
 
@@ -355,7 +355,7 @@ def _draw_labels(ax: Any, g: gpd.GeoDataFrame, heights: np.ndarray, labels: str,
     sx, sy = view.project(xr, yr, heights)
     size = float(np.clip(11 - 1.3 * np.log2(max(len(g), 1)), 4, 10))
     effect = [pe.withStroke(linewidth=1.6, foreground="white")]
-    for x, y, t in zip(sx, sy, text):
+    for x, y, t in zip(sx, sy, text, strict=True):
         ax.text(x, y, t, ha="center", va="center", fontsize=size, color="#1a1a1a",
                 path_effects=effect, zorder=5, clip_on=True)
 
