@@ -628,3 +628,27 @@ def test_plans_that_are_not_valid_coverages_stay_exact(voronoi, case):
     y = np.r_[rng.uniform(miny, maxy, 4000), shapely.get_coordinates(focus)[:, 1]]
     res = check_against_reference(g, x, y)
     assert res.status_counts["inside"] > 500
+
+
+def test_walks_through_vertices_are_left_to_exact_tests(communities):
+    """Points whose walk to the reference cell passes (almost) through a vertex."""
+    from gridgis.assign.index import _EDGE_BASE
+
+    plan = ga.PlanIndex(communities, max_distance=0)
+    gi = plan.index
+    verts = np.unique(shapely.get_coordinates(np.asarray(communities.geometry.array)), axis=0)
+    e = _EDGE_BASE - gi.lookup[gi.cells_of(verts[:, 0], verts[:, 1])]
+    ok = (e >= 0) & (gi.lookup[gi.cells_of(verts[:, 0], verts[:, 1])] <= _EDGE_BASE)
+    ok[ok] &= (gi.cell_seg[e[ok]] < 0) & (gi.ref_face[e[ok]] > -2)
+    v, e = verts[ok], e[ok]
+    r = np.c_[gi.ref_x[e], gi.ref_y[e]]
+    pts = []
+    for t in (1e-2, 1e-4, 1e-7, 1e-10):
+        p = v + t * (v - r)  # beyond the vertex, on the line from the reference through it
+        same_cell = gi.cells_of(p[:, 0], p[:, 1]) == gi.cells_of(v[:, 0], v[:, 1])
+        pts.append(p[same_cell])
+        q = p + t * np.c_[-(v - r)[:, 1], (v - r)[:, 0]] * 1e-3  # and just beside that line
+        pts.append(q[gi.cells_of(q[:, 0], q[:, 1]) == gi.cells_of(v[:, 0], v[:, 1])])
+    pts = np.vstack(pts)
+    assert len(pts) > 500
+    check_against_reference(communities, pts[:, 0], pts[:, 1])
