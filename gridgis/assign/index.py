@@ -165,6 +165,7 @@ class GridIndex:
         self.suspect[self._pos] = suspects
         self.is_coverage = not suspects.any()
         self._mark_complex(*tables)
+        self._centre_references(tables[0])
 
     # ---- build ----------------------------------------------------------------------------
     def _build(self, cells: int | None) -> tuple:
@@ -356,6 +357,26 @@ class GridIndex:
         edge_pos = np.searchsorted(edge_cells, ccell)
         self.indptr = np.searchsorted(edge_pos, np.arange(len(edge_cells) + 1)).astype(np.int64)
         self.indices = cpoly.astype(np.int32)
+
+    def _centre_references(self, edge_cells: np.ndarray) -> None:
+        """Cells crossed by several segments without a non-edge neighbour: their own centre,
+        located once with exact tests, is the reference of the walk (it stays in the cell)."""
+        need = np.flatnonzero((self.cell_seg < 0) & (self.ref_face == -2) & ~self.complex)
+        if not len(need):
+            return
+        cy, cx = np.divmod(edge_cells[need], self.nx)
+        px = self.x0 + (cx + 0.5) * self.size
+        py = self.y0 + (cy + 0.5) * self.size
+        grid = np.full(len(need), -1, dtype=np.int64)
+        status = np.full(len(need), ST_OUTSIDE, dtype=np.int8)
+        with self._lock:
+            self._ensure_prepared()
+            self._exact(px, py, np.arange(len(need)), need, grid, status)
+        known = status != ST_BOUNDARY  # a centre on a boundary is no use as a reference
+        at = need[known]
+        self.ref_face[at] = np.where(status[known] == ST_INSIDE, grid[known], -1)
+        self.ref_x[at] = px[known]
+        self.ref_y[at] = py[known]
 
     def _mark_complex(self, edge_cells, cell, piece_poly, piece_crowded) -> None:
         """Complex cells: touched by a suspect grid or a segment with two grids on one side.
