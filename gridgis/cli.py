@@ -208,6 +208,84 @@ def repair_cmd(
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
+@app.command("render")
+def render_cmd(
+    plan: Annotated[str, typer.Argument(help="Grid plan (vector file, plan versions .gpkg, or "
+                                             "postgresql:// URL with --layer).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output: .png, .svg or .pdf (2.5D map).")],
+    layer: _PlanLayer = None,
+    buildings: Annotated[str | None, typer.Option(help="Buildings to extrude on the grids "
+                                                       "(default: the plan file's own layer).")] = None,
+    buildings_layer: _BuildingsLayer = None,
+    height: Annotated[str, typer.Option(help="Column for slab heights, or a number (metres).")] = "households",
+    color: Annotated[str, typer.Option(help="Column to colour by (categories or classes).")] = "kind",
+    labels: Annotated[str, typer.Option(help="code | full_code | name | a column | none.")] = "code",
+    scheme: Annotated[str, typer.Option(help="mapclassify scheme for numeric colours.")] = "NaturalBreaks",
+    azimuth: Annotated[float, typer.Option(help="Viewer direction, degrees from north.")] = 200.0,
+    tilt: Annotated[float, typer.Option(help="Tilt from straight down, degrees.")] = 55.0,
+    title: Annotated[str | None, typer.Option(help="Map title.")] = None,
+    dpi: Annotated[int, typer.Option(help="Resolution of PNG output.")] = 300,
+) -> None:
+    """Draw a 2.5D (oblique, extruded) grid map for reports: the 2.5维立体网格图.
+
+    Example: ``gridgis render plan.gpkg -o 网格图.png --height households --color kind
+    --title "雨湖区 2.5维立体网格图"``
+    """
+    from . import io as gio
+    from .render import grid_map_25d
+    from .versions import plan_context, read_plan
+
+    grids = read_plan(plan, layer)
+    if buildings is not None:
+        bldg = gio.read_vector(buildings, layer=buildings_layer, geometry="polygon")
+    else:
+        bldg = plan_context(plan).get("buildings") if layer is None else None
+    try:
+        h: str | float = float(height)
+    except ValueError:
+        h = height
+    grid_map_25d(grids, buildings=bldg, height=h, color=color, labels=None if labels == "none" else labels,
+                 scheme=scheme, azimuth=azimuth, tilt=tilt, title=title, out=out, dpi=dpi)
+    say(f"wrote {out}")
+
+
+@app.command("report")
+def report_cmd(
+    plan: Annotated[str, typer.Argument(help="Grid plan (vector file or plan versions .gpkg; "
+                                             "communities/buildings/addresses layers beside it are used).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("report"),
+    events: Annotated[str | None, typer.Option(help="Event table (CSV/Excel/Parquet, GBK ok) or layer.")] = None,
+    events_crs: Annotated[str, typer.Option(help="CRS of the event lon/lat: EPSG code, GCJ02, BD09.")] = "EPSG:4326",
+    previous: Annotated[str | None, typer.Option(help="Previous plan: adds the code crosswalk.")] = None,
+    layer: _PlanLayer = None,
+    parents: Annotated[str | None, typer.Option(help="Communities (default: the plan file's own layer).")] = None,
+    parents_layer: _ParentsLayer = None,
+    rules: _Rules = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+) -> None:
+    """Write the report bundle: A4 PDF + HTML with the 2.5D map, per-community tables, validation,
+    event statistics with heatmap and hot spots, and the code crosswalk; every figure as PNG/SVG.
+
+    Example: ``gridgis report demo_output/plan.gpkg --events data/samples/events_gbk.csv -o report/``
+    """
+    from . import io as gio
+    from .events import load as load_events
+    from .report import build_report
+    from .versions import plan_context, read_plan
+
+    grids = read_plan(plan, layer)
+    ctx = plan_context(plan) if layer is None else {}
+    comm = gio.read_vector(parents, layer=parents_layer, geometry="polygon") if parents else ctx.get("communities")
+    ev = load_events(events, crs=events_crs) if events else None
+    prev = read_plan(previous) if previous else None
+    bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
+                          addresses=ctx.get("addresses"), events=ev, previous=prev,
+                          roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
+                          title=title, say=say)
+    say(f"wrote {bundle.pdf} ({bundle.pages} pages), {bundle.html}, "
+        f"{sum(len(v) for v in bundle.figures.values())} figure files, {len(bundle.tables)} tables")
+
+
 @app.command("heatmap")
 def heatmap_cmd(
     events_file: Annotated[Path, typer.Argument(help="Event table (.csv/.xlsx/.parquet, Chinese headers "
@@ -254,13 +332,9 @@ def heatmap_cmd(
 
 def _read_plan(path: Path, layer: str | None):
     """A plan layer; a plan versions GeoPackage gives its latest version (and known codes)."""
-    from . import io as gio
-    from .versions import META_LAYER, known_codes, load_version
+    from .versions import is_versions_file, known_codes, read_plan
 
-    if layer is None and path.suffix.lower() == ".gpkg" and path.exists() \
-            and META_LAYER in gio.list_layers(path):
-        return load_version(path), known_codes(path)
-    return gio.read_vector(path, layer=layer), []
+    return read_plan(path, layer), (known_codes(path) if layer is None and is_versions_file(path) else [])
 
 
 @app.command("recode")

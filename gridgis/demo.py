@@ -125,7 +125,8 @@ def run_demo(
         save_version(grids, plan_path, author="gridgis demo", note="sample district, first build")
         from .io import write_gpkg
 
-        context = {k: layers[k] for k in ("communities", "roads", "rivers", "buildings", "special_sites")}
+        context = {k: layers[k] for k in ("district", "communities", "roads", "rivers", "buildings",
+                                          "special_sites")}
         context["addresses"] = addresses.table
         context["findings"] = report.to_geodataframe()
         write_gpkg(context, plan_path, mode="a")
@@ -138,7 +139,17 @@ def run_demo(
 
 
 def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
-    return {}
+    """The 2.5D report map (PNG at 300 dpi, and SVG) of the built plan."""
+    from .render import grid_map_25d
+
+    name = layers["district"][schema.NAME].iloc[0]
+    written = {}
+    for suffix in ("png", "svg"):
+        path = out / f"grid_map_25d.{suffix}"
+        grid_map_25d(grids, buildings=layers["buildings"], height=schema.HOUSEHOLDS,
+                     color=schema.KIND, labels="code", title=f"{name} 2.5维立体网格图", out=path)
+        written[f"grid_map_25d_{suffix}"] = path
+    return written
 
 
 def _closing(stats: dict, grids: Any, report: Any, status: pd.Series) -> str:

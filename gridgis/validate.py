@@ -46,6 +46,7 @@ from .crs import metric_crs, to_crs
 from .errors import CRSError, GeometryError, SchemaError
 from .findings import ERROR, WARNING, Finding, ValidationReport, sort_findings
 from .rules import Rules, load_rules
+from .versions import plan_context, read_plan
 
 __all__ = ["validate", "AREA_FLOOR_M2"]
 
@@ -1007,32 +1008,6 @@ def validate(
 # ---- file inputs (CLI) ---------------------------------------------------------------------------
 
 
-def read_plan_layer(path: Any, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a plan layer, keeping rows without geometry (they are ``empty_grid`` findings).
-
-    A GeoPackage with several layers may hold the plan in a layer named ``grids``, ``plan`` or
-    ``网格``; it is picked when ``layer`` is not given.
-    """
-    from . import io as gio
-    from .errors import GeometryError as _GeometryError
-
-    if layer is None and str(path).lower().endswith(".gpkg"):
-        try:
-            layers = gio.list_layers(path)
-        except Exception:  # noqa: BLE001 - read_vector reports the real problem below
-            layers = []
-        picks = [n for n in ("grids", "plan", "网格") if n in layers]
-        if len(layers) > 1 and picks:
-            layer = picks[0]
-    try:
-        return gio.read_vector(path, layer=layer)
-    except _GeometryError as exc:
-        if "without geometry" not in exc.message:
-            raise
-    gdf = gpd.read_file(path, layer=layer, engine="pyogrio")  # rows without geometry included
-    return schema.normalize_columns(gdf, source=path)
-
-
 def read_inputs(
     plan: Any,
     *,
@@ -1048,17 +1023,20 @@ def read_inputs(
     """Read the files of a validation/repair run into the keyword arguments of :func:`validate`.
 
     ``addresses`` may be a point layer or a table with lon/lat columns (经度/纬度 …) in
-    ``addresses_crs`` (an EPSG code, ``GCJ02`` or ``BD09``).
+    ``addresses_crs`` (an EPSG code, ``GCJ02`` or ``BD09``). Inputs not given are taken from
+    layers stored beside the plan in its GeoPackage (``communities``, ``buildings``,
+    ``addresses``), when present.
     """
     from . import io as gio
 
-    out: dict[str, Any] = {"grids": read_plan_layer(plan, layer)}
+    out: dict[str, Any] = {"grids": read_plan(plan, layer)}
+    context = plan_context(plan) if layer is None else {}
     out["parents"] = (gio.read_vector(parents, layer=parents_layer, geometry="polygon")
-                      if parents is not None else None)
+                      if parents is not None else context.get("communities"))
     out["buildings"] = (gio.read_vector(buildings, layer=buildings_layer)
-                        if buildings is not None else None)
+                        if buildings is not None else context.get("buildings"))
     out["addresses"] = (gio.read_points(addresses, crs=addresses_crs, layer=addresses_layer)
-                        if addresses is not None else None)
+                        if addresses is not None else context.get("addresses"))
     return out
 
 

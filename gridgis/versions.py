@@ -234,6 +234,63 @@ def load_crosswalk(path: str | Path, version: int | None = None) -> pd.DataFrame
     return cw
 
 
+def is_versions_file(path: Any) -> bool:
+    """True for a GeoPackage written by :func:`save_version` (it has the versions table)."""
+    from .io import is_database_url, list_layers
+
+    if is_database_url(path) or not str(path).lower().endswith(".gpkg") or not Path(path).is_file():
+        return False
+    return META_LAYER in list_layers(path)
+
+
+def read_plan(path: Any, layer: str | None = None, *, version: int | None = None) -> gpd.GeoDataFrame:
+    """Read a plan from any source, as every command does.
+
+    - a plan versions GeoPackage (from :func:`save_version`, ``gridgis demo`` …): its latest
+      version (or ``version``), unless ``layer`` names another layer;
+    - a GeoPackage with several layers: the layer named ``grids``, ``plan`` or ``网格``;
+    - anything else :func:`gridgis.io.read_vector` reads (shapefile, GeoJSON, ``postgresql://``).
+
+    Rows without geometry are kept (validation reports them as empty grids).
+    """
+    from . import io as gio
+    from .errors import GeometryError
+
+    if layer is None and is_versions_file(path):
+        return load_version(path, version)
+    if layer is None and str(path).lower().endswith(".gpkg") and Path(path).is_file():
+        layers = gio.list_layers(path)
+        picks = [n for n in ("grids", "plan", "网格") if n in layers]
+        if len(layers) > 1 and picks:
+            layer = picks[0]
+    try:
+        return gio.read_vector(path, layer=layer)
+    except GeometryError as exc:
+        if "without geometry" not in exc.message:
+            raise
+    gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    return schema.normalize_columns(gdf, source=path)
+
+
+CONTEXT_LAYERS = ("communities", "buildings", "addresses", "roads", "rivers", "special_sites",
+                  "district", "events")
+
+
+def plan_context(path: Any) -> dict[str, gpd.GeoDataFrame]:
+    """Context layers stored beside a plan in the same GeoPackage (communities, buildings …).
+
+    ``gridgis demo`` and :meth:`gridgis.Plan.save` write them, so a plan file carries what
+    validation and reports need. Returns only the layers that are present.
+    """
+    from . import io as gio
+
+    if not str(path).lower().endswith(".gpkg") or not Path(path).is_file():
+        return {}
+    present = set(gio.list_layers(path))
+    return {name: gio.read_vector(path, layer=name, allow_empty=True)
+            for name in CONTEXT_LAYERS if name in present}
+
+
 def known_codes(path: str | Path) -> list[str]:
     """Every grid code held by any version of ``path`` (sorted): pass it as ``retired=`` to
     :func:`gridgis.codes.recode` so that no code is ever given to a second grid."""

@@ -82,3 +82,28 @@ def test_bad_rules_file_is_bad_input(tmp_path):
     res = run("validate", "data/samples/sample_district.gpkg", "--layer", "communities",
               "--rules", str(bad_rules), cwd=Path(__file__).parents[1])
     assert res.returncode == 2 and "min_households" in res.stderr
+
+
+@pytest.mark.slow
+def test_demo_then_validate_render_report(tmp_path):
+    out = tmp_path / "demo"
+    res = run("demo", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "validation: 0 errors" in res.stderr
+    for name in ("plan.gpkg", "validation.html", "grid_map_25d.png", "grid_map_25d.svg",
+                 "grid_summary.csv"):
+        assert (out / name).stat().st_size > 1000, name
+    assert (out / "events" / "events_heatmap.png").exists()
+    # the plan file carries its context layers: validation needs no other input
+    res = run("validate", str(out / "plan.gpkg"))
+    assert res.returncode == 0, res.stderr + res.stdout
+    res = run("render", str(out / "plan.gpkg"), "-o", str(tmp_path / "m.png"), "--dpi", "60",
+              "--color", "households", "--labels", "none")
+    assert res.returncode == 0 and (tmp_path / "m.png").stat().st_size > 10_000, res.stderr
+    res = run("--quiet", "report", str(out / "plan.gpkg"), "--events",
+              str(Path(__file__).parents[1] / "data/samples/events_gbk.csv"), "-o", str(tmp_path / "rep"))
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip() == ""  # --quiet: nothing but errors
+    assert (tmp_path / "rep" / "report.pdf").stat().st_size > 50_000
+    res = run("report", str(out / "plan.gpkg"), "--events", str(tmp_path / "missing.csv"))
+    assert res.returncode == 2 and "missing.csv" in res.stderr

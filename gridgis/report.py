@@ -1,0 +1,440 @@
+"""Report bundle for leaders: one folder with a PDF (A4), an HTML page and every figure.
+
+``gridgis report plan.gpkg --events events.csv -o report/`` writes:
+
+- ``report.pdf``: A4 pages — cover with key figures and the 2.5D grid map, a table per
+  community (grids, household range, findings), the validation summary with its map, event
+  statistics with heatmap and hot spots, and the code crosswalk when a previous plan is given;
+- ``report.html``: the same content as one self-contained page (figures inlined);
+- ``figures/*.png`` and ``figures/*.svg``: every figure on its own;
+- ``tables/*.csv``: the tables (UTF-8 with BOM, opens in Excel).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .errors import GridGISError
+from .rules import Rules, load_rules
+
+A4 = (8.27, 11.69)  # inches, portrait
+_ROWS_PER_PAGE = 32
+
+
+@dataclass
+class ReportBundle:
+    """What :func:`build_report` wrote: paths of the PDF, the HTML, figures and tables."""
+
+    folder: Path
+    pdf: Path
+    html: Path
+    figures: dict[str, list[Path]] = field(default_factory=dict)
+    tables: dict[str, Path] = field(default_factory=dict)
+    pages: int = 0
+
+
+@dataclass
+class _Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def community_table(grids: pd.DataFrame, communities: pd.DataFrame | None,
+                    findings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per community: name, basic/special grids, households min/median/max, findings count."""
+    basic = grids[grids[schema.KIND].astype(str) == "basic"]
+    hh = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
+    hh.columns = ["户数最小", "户数中位", "户数最大"]
+    kinds = grids[schema.KIND].astype(str)
+    counts = pd.DataFrame({
+        "基础网格": (kinds == "basic").groupby(grids[schema.COMMUNITY_CODE]).sum(),
+        "专属网格": (kinds != "basic").groupby(grids[schema.COMMUNITY_CODE]).sum(),
+    })
+    out = counts.join(hh)
+    if communities is not None and schema.NAME in communities:
+        out.insert(0, "名称", communities.set_index(schema.CODE)[schema.NAME].reindex(out.index))
+    if findings is not None:
+        code_to_comm = grids.set_index(schema.GRID_CODE)[schema.COMMUNITY_CODE]
+        per = {}
+        for _, f in findings.iterrows():
+            comms = {code_to_comm.get(c) for c in str(f.get("grids", "")).split("; ") if c}
+            for c in comms - {None}:
+                key = (c, f["severity"])
+                per[key] = per.get(key, 0) + 1
+        out["错误"] = [per.get((c, "error"), 0) for c in out.index]
+        out["警告"] = [per.get((c, "warning"), 0) for c in out.index]
+    out.index.name = "社区编码"
+    return out.reset_index().fillna({"户数最小": 0, "户数中位": 0, "户数最大": 0})
+
+
+def build_report(
+    grids: gpd.GeoDataFrame,
+    out_dir: str | Path,
+    *,
+    communities: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    addresses: gpd.GeoDataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    previous: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    district: gpd.GeoDataFrame | None = None,
+    rules: Rules | str | Path | dict | None = None,
+    title: str | None = None,
+    seed: int = 0,
+    say: Callable[[str], None] = _quiet,
+) -> ReportBundle:
+    """Write the report bundle of a plan into ``out_dir``.
+
+    Parameters
+    ----------
+    grids
+        The coded plan (``grid_code, community_code, kind, households`` …).
+    communities, buildings, addresses
+        Context for validation and the per-community table (optional but recommended).
+    events
+        Event table or points (lon/lat or geometry); enables the event section.
+    previous
+        The previous plan; enables the code crosswalk section (:func:`gridgis.codes.recode`).
+    roads, district
+        Drawn as context on maps.
+    title
+        Report title (default: "<district name>网格化服务管理报告").
+    """
+    from .render.fonts import register_cjk_font
+    from .validate import validate
+
+    register_cjk_font()
+    rules = load_rules(rules)
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    bundle = ReportBundle(folder=out, pdf=out / "report.pdf", html=out / "report.html")
+    grids = schema.normalize_columns(grids, required=[schema.GRID_CODE], source="plan")
+    if grids.crs is None:
+        raise GridGISError("plan has no CRS", source="plan", fix="set the CRS of the grid layer")
+    if title is None:
+        name = district[schema.NAME].iloc[0] if district is not None and schema.NAME in district else ""
+        title = f"{name}网格化服务管理报告"
+    sections: list[_Section] = []
+
+    say("validating the plan")
+    report = validate(grids, parents=communities, buildings=buildings, addresses=addresses, rules=rules)
+    findings = report.to_geodataframe()
+    if schema.COMMUNITY_CODE not in grids:
+        grids = grids.assign(**{schema.COMMUNITY_CODE: grids[schema.GRID_CODE].str[:12]})
+    if schema.KIND not in grids:
+        grids = grids.assign(**{schema.KIND: "basic"})
+    if schema.HOUSEHOLDS not in grids:
+        grids = grids.assign(**{schema.HOUSEHOLDS: 0})
+
+    say("drawing the 2.5D grid map")
+    _figure_25d(grids, buildings, title, bundle)
+    basic = grids[grids[schema.KIND].astype(str) == "basic"]
+    cover = _Section(title, figures=["grid_map_25d"])
+    cover.text = [
+        f"生成日期 {_dt.date.today():%Y-%m-%d}",
+        f"网格 {len(grids)} 个（基础网格 {len(basic)}，专属网格 {len(grids) - len(basic)}）；"
+        f"社区/村 {grids[schema.COMMUNITY_CODE].nunique()} 个；总户数 {int(grids[schema.HOUSEHOLDS].sum())}",
+        f"基础网格户数 {int(basic[schema.HOUSEHOLDS].min()) if len(basic) else 0}"
+        f"–{int(basic[schema.HOUSEHOLDS].max()) if len(basic) else 0}；"
+        f"规则 {rules.urban.min_households}–{rules.urban.max_households} 户（城市）",
+        f"校验：错误 {len(report.errors)} 项，警告 {len(report.warnings)} 项",
+    ]
+    sections.append(cover)
+
+    table = community_table(grids, communities, findings)
+    bundle.tables["communities"] = _write_csv(table, out / "tables" / "communities.csv")
+    sections.append(_Section("各社区网格统计", tables=[("各社区网格", table)]))
+
+    say("validation section")
+    _figure_findings(grids, findings, roads, bundle)
+    counts = report.counts()
+    bundle.tables["findings"] = _write_csv(pd.DataFrame(findings.drop(columns="geometry")),
+                                           out / "tables" / "findings.csv")
+    val = _Section("规则校验", figures=["findings_map"])
+    val.text = [report.summary(max_rows=0).splitlines()[0] if len(report) else "未发现问题：方案符合全部规则。"]
+    if len(counts):
+        val.tables.append(("校验结果汇总", counts.rename(columns={
+            "rule": "规则", "severity": "级别", "count": "数量", "total_measure": "合计量", "unit": "单位"})))
+    sections.append(val)
+
+    if events is not None and len(events):
+        say("event section")
+        sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
+
+    if previous is not None:
+        say("code crosswalk")
+        sections.append(_crosswalk_section(previous, grids, buildings, out, bundle))
+
+    bundle.pages = _write_pdf(sections, bundle)
+    _write_html(sections, bundle, title)
+    return bundle
+
+
+# ---- figures ---------------------------------------------------------------------------------
+
+
+def _save_figure(fig: Any, name: str, bundle: ReportBundle, dpi: int = 200) -> None:
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for suffix in ("png", "svg"):
+        path = bundle.folder / "figures" / f"{name}.{suffix}"
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+        paths.append(path)
+    plt.close(fig)
+    bundle.figures[name] = paths
+
+
+def _figure_25d(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, title: str,
+                bundle: ReportBundle) -> None:
+    from .render import grid_map_25d
+
+    fig = grid_map_25d(grids, buildings=buildings, height=schema.HOUSEHOLDS,
+                       color=schema.COMMUNITY_CODE, labels=None, title=title)
+    _save_figure(getattr(fig, "figure", fig), "grid_map_25d", bundle)
+
+
+def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
+                     roads: gpd.GeoDataFrame | None, bundle: ReportBundle) -> None:
+    import matplotlib.pyplot as plt
+
+    from .crs import to_metric
+
+    g = to_metric(grids)
+    fig, ax = plt.subplots(figsize=(8, 8))
+    if roads is not None:
+        roads.to_crs(g.crs).plot(ax=ax, color="#dddddd", linewidth=0.4, zorder=0)
+    g.plot(ax=ax, facecolor="#f3f6fa", edgecolor="#7f8c9a", linewidth=0.5, zorder=1)
+    colors = {"error": "#d62728", "warning": "#ff9f1c"}
+    if len(findings):
+        f = findings.to_crs(g.crs)
+        f = f[~f.geometry.is_empty & f.geometry.notna()]
+        for sev, color in colors.items():
+            part = f[f["severity"] == sev]
+            if len(part):
+                # points and tiny pieces are invisible at district scale: buffer for display
+                shapes = part.geometry.buffer(np.maximum(1.0, 0.004 * max(np.ptp(g.total_bounds[[0, 2]]), 1)))
+                shapes.plot(ax=ax, color=color, alpha=0.75, zorder=3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()]
+    ax.legend(handles, ["错误", "警告"], loc="lower right", frameon=True)
+    ax.set_title("规则校验问题分布")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    _save_figure(fig, "findings_map", bundle)
+
+
+def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: Any, district: Any,
+                   rules: Rules, seed: int, out: Path, bundle: ReportBundle) -> _Section:
+    import matplotlib.pyplot as plt
+
+    from . import events as ev_mod
+    from .heatmap import kde
+    from .hotspots import getis_ord
+    from .render.heatmap_maps import plot_grid_events, plot_heatmap
+
+    ev = events if "status" in events else ev_mod.clean(events)
+    if schema.GRID_CODE not in ev:
+        ev = ev_mod.attach_grid_codes(ev, grids)
+    valid = ev[ev["status"] != "invalid"] if "status" in ev else ev
+    section = _Section("事件统计")
+    stats = ev_mod.grid_stats(ev, grids, rules=rules)
+    table = pd.DataFrame(stats.drop(columns="geometry"))
+    bundle.tables["events_by_grid"] = _write_csv(table, out / "tables" / "events_by_grid.csv")
+    by_cat = valid[schema.CATEGORY].value_counts().rename_axis("事件类型").rename("件数").reset_index()
+    by_urg = valid[schema.URGENCY].value_counts().rename_axis("紧急程度").rename("件数").reset_index()
+    dl = ev_mod.deadlines(valid, rules=rules)
+    on_time = dl["on_time"].dropna() if "on_time" in dl else pd.Series(dtype=bool)
+    section.text = [
+        f"事件 {len(ev)} 件（有效 {len(valid)} 件）；按期办结率 "
+        f"{(on_time.mean() * 100 if len(on_time) else float('nan')):.1f}%",
+    ]
+    section.tables += [("按事件类型", by_cat), ("按紧急程度", by_urg)]
+    geo = valid if isinstance(valid, gpd.GeoDataFrame) else None
+    if geo is not None and len(geo):
+        clip = district if district is not None else grids
+        raster = kde(geo, bandwidth=300.0, clip=clip)
+        fig, ax = plt.subplots(figsize=(8, 8))
+        plot_heatmap(raster, grids=grids, communities=communities, district=district, ax=ax)
+        _save_figure(fig, "event_heatmap", bundle)
+        section.figures.append("event_heatmap")
+    rated = getis_ord(stats, "rate_per_100hh", seed=seed)
+    fig, ax = plt.subplots(figsize=(8, 8))
+    plot_grid_events(rated, ax=ax)
+    _save_figure(fig, "events_per_grid", bundle)
+    section.figures.append("events_per_grid")
+    hot = rated[rated.get("hotspot", pd.Series("", index=rated.index)).astype(str).str.startswith("hot")]
+    if len(hot):
+        cols = [c for c in (schema.GRID_CODE, "events", "rate_per_100hh", "gi_z", "gi_p", "hotspot") if c in hot]
+        section.tables.append(("热点网格 (Gi*)", pd.DataFrame(hot[cols]).head(_ROWS_PER_PAGE)))
+    return section
+
+
+def _crosswalk_section(previous: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, buildings: Any,
+                       out: Path, bundle: ReportBundle) -> _Section:
+    from .codes import recode
+
+    res = recode(previous, grids, households=buildings)
+    cw = res.crosswalk
+    bundle.tables["crosswalk"] = _write_csv(cw, out / "tables" / "crosswalk.csv")
+    rel = cw["relation"].value_counts().rename_axis("关系").rename("数量").reset_index()
+    changed = cw[cw["relation"] != "same"].head(_ROWS_PER_PAGE * 2)
+    section = _Section("网格编码对照（旧→新）")
+    section.text = [f"对照表 {len(cw)} 行；未变化网格保留原编码 {int((cw['relation'] == 'same').sum())} 个"]
+    section.tables += [("变化类型", rel), ("变化的网格", changed)]
+    return section
+
+
+# ---- outputs ---------------------------------------------------------------------------------
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> Path:
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _fmt_cell(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        return "" if np.isnan(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}")
+    return str(v)
+
+
+class _PdfFlow:
+    """Lays blocks (headings, text, figures, tables) down A4 pages from top to bottom."""
+
+    TOP, BOTTOM, LEFT, WIDTH = 0.95, 0.05, 0.07, 0.86
+    ROW = 0.021  # table row height (fraction of the page)
+
+    def __init__(self, pdf: Any) -> None:
+        self.pdf, self.fig, self.y, self.pages = pdf, None, self.TOP, 0
+
+    def _page(self) -> Any:
+        import matplotlib.pyplot as plt
+
+        if self.fig is None:
+            self.fig = plt.figure(figsize=A4)
+            self.y = self.TOP
+        return self.fig
+
+    def new_page(self) -> None:
+        import matplotlib.pyplot as plt
+
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            plt.close(self.fig)
+            self.pages += 1
+        self.fig = None
+
+    def _need(self, height: float) -> None:
+        if self.fig is not None and self.y - height < self.BOTTOM:
+            self.new_page()
+        self._page()
+
+    def heading(self, text: str, size: float = 15) -> None:
+        self._need(0.08)
+        self.fig.text(self.LEFT, self.y - 0.02, text, fontsize=size, weight="bold", va="top")
+        self.y -= 0.02 + size / 350
+
+    def text(self, line: str) -> None:
+        self._need(0.03)
+        self.fig.text(self.LEFT, self.y, line, fontsize=10, va="top", wrap=True)
+        self.y -= 0.027
+
+    def figure(self, path: Path, height: float) -> None:
+        import matplotlib.image as mpimg
+
+        self._need(height)
+        ax = self.fig.add_axes([self.LEFT, self.y - height, self.WIDTH, height - 0.01])
+        ax.imshow(mpimg.imread(path))
+        ax.set_axis_off()
+        self.y -= height
+
+    def table(self, caption: str, df: pd.DataFrame) -> None:
+        rows = max(int((self.TOP - self.BOTTOM - 0.05) / self.ROW) - 1, 5)
+        for start in range(0, max(len(df), 1), rows):
+            chunk = df.iloc[start:start + rows]
+            height = 0.035 + self.ROW * (len(chunk) + 1)
+            self._need(min(height, 0.2))
+            if self.y - height < self.BOTTOM:  # does not fit the rest of this page
+                self.new_page()
+                self._page()
+            self.fig.text(self.LEFT, self.y, caption + (" (续)" if start else ""), fontsize=11,
+                          weight="bold", va="top")
+            ax = self.fig.add_axes([self.LEFT, self.y - height, self.WIDTH, height - 0.03])
+            ax.set_axis_off()
+            cells = [[_fmt_cell(v) for v in row] for row in chunk.itertuples(index=False)]
+            if cells:
+                tab = ax.table(cellText=cells, colLabels=[str(c) for c in chunk.columns],
+                               loc="upper center", cellLoc="center", bbox=[0, 0, 1, 1])
+                tab.auto_set_font_size(False)
+                tab.set_fontsize(7 if len(chunk.columns) > 6 else 8)
+            else:
+                ax.text(0.5, 0.5, "（无）", ha="center", va="center")
+            self.y -= height + 0.01
+
+
+def _write_pdf(sections: list[_Section], bundle: ReportBundle) -> int:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(bundle.pdf) as pdf:
+        flow = _PdfFlow(pdf)
+        for i, sec in enumerate(sections):
+            if i:
+                flow.new_page()
+            flow.heading(sec.title, size=18 if i == 0 else 15)
+            for line in sec.text:
+                flow.text(line)
+            n = len(sec.figures)
+            for name in sec.figures:
+                flow.figure(bundle.figures[name][0], height=0.7 if n == 1 else 0.42)
+            for caption, df in sec.tables:
+                flow.table(caption, df)
+        flow.new_page()
+        meta = pdf.infodict()
+        meta["Title"] = sections[0].title
+        meta["Creator"] = "gridgis"
+    return flow.pages
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:960px;
+margin:2em auto;color:#222;line-height:1.5}
+h1{border-bottom:3px solid #2b6cb0}h2{color:#2b6cb0;margin-top:2em}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}
+th,td{border:1px solid #ccd;padding:3px 8px;text-align:right}th{background:#eef3fa}
+img{max-width:100%;border:1px solid #eee}
+"""
+
+
+def _write_html(sections: list[_Section], bundle: ReportBundle, title: str) -> None:
+    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"]
+    for i, sec in enumerate(sections):
+        tag = "h1" if i == 0 else "h2"
+        parts.append(f"<{tag}>{html.escape(sec.title)}</{tag}>")
+        parts += [f"<p>{html.escape(t)}</p>" for t in sec.text]
+        for name in sec.figures:
+            data = base64.b64encode(bundle.figures[name][0].read_bytes()).decode()
+            parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
+        for caption, df in sec.tables:
+            parts.append(f"<h3>{html.escape(caption)}</h3>")
+            parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.2f}"))
+    parts.append("</body></html>")
+    bundle.html.write_text("\n".join(parts), encoding="utf-8")

@@ -1,0 +1,80 @@
+"""Report bundle: PDF pages (checked as PNG via pdftoppm), HTML, figures and tables."""
+
+import shutil
+import subprocess
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from gridgis.errors import GridGISError  # noqa: E402
+from gridgis.report import build_report, community_table  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def plan():
+    from gridgis.codes import assign_codes
+    from gridgis.partition import build_grids
+    from gridgis.samples import load_sample
+
+    layers = load_sample()
+    built = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+                        special_sites=layers["special_sites"], rivers=layers["rivers"])
+    return assign_codes(built.grids, communities=layers["communities"]), layers
+
+
+@pytest.mark.slow
+def test_bundle_on_sample(plan, tmp_path):
+    grids, layers = plan
+    previous = grids.copy()
+    # a previous plan in which two grids of one community were one
+    comm = grids[grids["kind"] == "basic"]["community_code"].value_counts().index[0]
+    pair = grids[(grids["community_code"] == comm) & (grids["kind"] == "basic")].index[:2]
+    merged = previous.loc[pair].union_all()
+    previous = previous.drop(index=pair[1])
+    previous.loc[pair[0], "geometry"] = merged
+    bundle = build_report(grids, tmp_path, communities=layers["communities"],
+                          buildings=layers["buildings"], addresses=layers["addresses"],
+                          events=layers["events"], previous=previous, roads=layers["roads"],
+                          district=layers["district"])
+    assert bundle.pdf.stat().st_size > 50_000 and bundle.pages >= 5
+    for name in ("grid_map_25d", "findings_map", "event_heatmap", "events_per_grid"):
+        assert [p.suffix for p in bundle.figures[name]] == [".png", ".svg"]
+        assert all(p.stat().st_size > 5_000 for p in bundle.figures[name])
+    assert set(bundle.tables) >= {"communities", "findings", "events_by_grid", "crosswalk"}
+    cw = (tmp_path / "tables" / "crosswalk.csv").read_text(encoding="utf-8-sig")
+    assert "split" in cw  # the merged grid of the previous plan was split in two
+    html = bundle.html.read_text(encoding="utf-8")
+    assert "雨湖区网格化服务管理报告" in html and html.count("data:image/png;base64,") >= 4
+    assert "http://" not in html and "https://" not in html
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm not installed (apt-get install poppler-utils)")
+    subprocess.run(["pdftoppm", "-png", "-r", "30", str(bundle.pdf), str(tmp_path / "page")],
+                   check=True, timeout=300)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == bundle.pages
+    import matplotlib.image as mpimg
+
+    for page in pages:
+        img = mpimg.imread(page)
+        assert img.shape[0] > img.shape[1]  # A4 portrait
+        assert (img[..., :3] < 0.9).any(axis=2).mean() > 0.01  # something printed on every page
+    first = mpimg.imread(pages[0])[..., :3]
+    colourful = np.ptp(first, axis=2) > 0.15
+    assert colourful.mean() > 0.05  # the coloured 2.5D map is on the cover
+
+
+def test_community_table(plan):
+    grids, layers = plan
+    t = community_table(grids, layers["communities"])
+    assert len(t) == grids["community_code"].nunique()
+    assert t["基础网格"].sum() == (grids["kind"] == "basic").sum()
+    assert (t["户数最大"] <= 500).all()
+
+
+def test_plan_without_crs_is_refused(plan, tmp_path):
+    grids, _ = plan
+    with pytest.raises(GridGISError, match="no CRS"):
+        build_report(grids.set_crs(None, allow_override=True), tmp_path)
