@@ -218,7 +218,7 @@ def render_cmd(
                                                        "(default: the plan file's own layer).")] = None,
     buildings_layer: _BuildingsLayer = None,
     height: Annotated[str, typer.Option(help="Column for slab heights, or a number (metres).")] = "households",
-    color: Annotated[str, typer.Option(help="Column to colour by (categories or classes).")] = "kind",
+    color: Annotated[str, typer.Option(help="Column to colour by (categories or classes).")] = "community_code",
     labels: Annotated[str, typer.Option(help="code | full_code | name | a column | none.")] = "code",
     scheme: Annotated[str, typer.Option(help="mapclassify scheme for numeric colours.")] = "NaturalBreaks",
     azimuth: Annotated[float, typer.Option(help="Viewer direction, degrees from north.")] = 200.0,

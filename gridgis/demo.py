@@ -147,7 +147,7 @@ def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
     for suffix in ("png", "svg"):
         path = out / f"grid_map_25d.{suffix}"
         grid_map_25d(grids, buildings=layers["buildings"], height=schema.HOUSEHOLDS,
-                     color=schema.KIND, labels="code", title=f"{name} 2.5维立体网格图", out=path)
+                     color=schema.COMMUNITY_CODE, labels="code", title=f"{name} 2.5维立体网格图", out=path)
         written[f"grid_map_25d_{suffix}"] = path
     return written
 

@@ -138,6 +138,10 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
     n = len(gdf)
     if color is None:
         return _rgba(["#9ecae1"] * n), [], None
+    if color == schema.COMMUNITY_CODE and color not in gdf.columns:
+        color = schema.KIND if schema.KIND in gdf.columns else None
+    if color is None:
+        return _rgba(["#9ecae1"] * n), [], None
     if isinstance(color, str) and color not in gdf.columns:
         try:
             return _rgba([color] * n), [], None
@@ -191,7 +195,7 @@ def grid_map_25d(
     *,
     buildings: gpd.GeoDataFrame | None = None,
     height: str | float = schema.HOUSEHOLDS,
-    color: str | None = schema.KIND,
+    color: str | None = schema.COMMUNITY_CODE,
     labels: str | None = "code",
     azimuth: float = 200.0,
     tilt: float = 55.0,
@@ -221,7 +225,7 @@ def grid_map_25d(
         Column giving each slab's height (scaled so the tallest is ``height_scale`` of the map
         extent), or a constant in metres.
     color
-        Column to colour by — categorical values get a palette, numbers a mapclassify
+        Column to colour by (default: the community, else the grid kind) — categorical values get a palette, numbers a mapclassify
         classification (``scheme``, ``k`` classes, ``cmap``) — a colour name, or ``None``.
     labels
         ``"code"`` (grid code serial), ``"full_code"``, ``"name"``, any column, or ``None``.
