@@ -1,0 +1,399 @@
+"""Interactive 2.5D grid map (deck.gl extruded polygons) as ONE offline HTML file.
+
+:func:`deck_map_25d` builds a :class:`pydeck.Deck` — grids as a ``PolygonLayer`` extruded by an
+attribute, optional buildings extruded by ``floors × 3 m`` standing on their grid's roof, and
+the plan's roads/rivers as ``PathLayer`` base lines — with no Mapbox/CARTO basemap, and writes
+it into a page that carries its own copy of deck.gl (``gridgis/render/js/deckgl``: the
+``deck.gl`` standalone bundle and ``@deck.gl/json``, version 9.3 as expected by pydeck 0.9).
+The page converts pydeck's JSON with deck.gl's ``JSONConverter`` exactly as pydeck's own
+template does, so the layers behave the same; it just needs no CDN, no token and no network.
+
+Drag to pan, right-drag (or ctrl-drag) to rotate and tilt, scroll to zoom; hover a grid for its
+code, name, households and population.
+"""
+
+from __future__ import annotations
+
+import html as html_mod
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from ..errors import GridGISError, SchemaError
+from .web import (
+    ASSET_DIR,
+    _check_layer,
+    _hex_to_rgb,
+    _js_json,
+    column_colors,
+    community_colors,
+    kind_names,
+    offline_html,
+    to_wgs84,
+)
+
+__all__ = ["deck_map_25d", "deck_html", "FLOOR_HEIGHT_M"]
+
+#: Storey height used to extrude buildings.
+FLOOR_HEIGHT_M = 3.0
+
+_TOOLTIP_FIELDS = (
+    (schema.GRID_CODE, "网格编码"), (schema.GRID_NAME, "网格名称"), (schema.HOUSEHOLDS, "户数"),
+    (schema.POPULATION, "人口"), ("kind_zh", "类型"),
+)
+
+
+def _polygon_rings(geom: Any, z: float | None = None) -> list[list[list[list[float]]]]:
+    """deck.gl polygons (outer ring + holes) of a Polygon/MultiPolygon, optionally with z."""
+    parts = shapely.get_parts(geom)
+    out = []
+    for part in parts:
+        if part.is_empty or part.geom_type != "Polygon":
+            continue
+        rings = [part.exterior, *part.interiors]
+        coords = []
+        for ring in rings:
+            xy = np.asarray(ring.coords)[:, :2]
+            if z is None:
+                coords.append(xy.tolist())
+            else:
+                coords.append(np.column_stack([xy, np.full(len(xy), z)]).tolist())
+        out.append(coords)
+    return out
+
+
+def _heights(gdf: gpd.GeoDataFrame, height: Any, max_height: float, base: float) -> np.ndarray:
+    n = len(gdf)
+    if height is None:
+        return np.full(n, base)
+    if isinstance(height, (int, float)):
+        return np.full(n, float(height))
+    if height not in gdf.columns:
+        raise SchemaError(f"grids: no column {height!r} for the heights",
+                          fix="pass a numeric column (households, population, n_events …) or a number")
+    v = pd.to_numeric(gdf[height], errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(v).any():
+        return np.full(n, base)
+    top = np.nanmax(np.where(np.isfinite(v), v, np.nan))
+    v = np.where(np.isfinite(v), np.maximum(v, 0), 0)
+    return base + (v / top if top > 0 else v) * max_height
+
+
+def _rgba(colors: pd.Series, alpha: int) -> list[list[int]]:
+    return [[*_hex_to_rgb(c), alpha] for c in colors]
+
+
+def _view(bounds: np.ndarray, width: int, height: int, pitch: float, bearing: float) -> dict:
+    west, south, east, north = bounds
+    lat = (south + north) / 2
+    x = lambda lon: (lon + 180) / 360  # noqa: E731
+    y = lambda la: (1 - math.log(math.tan(math.radians(la)) + 1 / math.cos(math.radians(la))) / math.pi) / 2  # noqa: E731
+    span_x = max(x(east) - x(west), 1e-9)
+    span_y = max(y(south) - y(north), 1e-9)
+    zoom = math.log2(min(width / (256 * span_x), height / (256 * span_y))) - 0.3 - 0.7 * pitch / 60
+    return {"latitude": lat, "longitude": (west + east) / 2, "zoom": round(zoom, 2),
+            "pitch": pitch, "bearing": bearing, "maxPitch": 85}
+
+
+def deck_map_25d(
+    grids: gpd.GeoDataFrame,
+    *,
+    height: str | float | None = "households",
+    color: str | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    rivers: gpd.GeoDataFrame | None = None,
+    out: str | Path | None = None,
+    title: str | None = None,
+    max_height: float = 200.0,
+    base_height: float = 20.0,
+    pitch: float = 50.0,
+    bearing: float = -15.0,
+    simplify_m: float = 1.0,
+    gap_m: float = 8.0,
+) -> str | Path:
+    """Interactive 2.5D map of a plan: grids extruded by an attribute, one offline HTML file.
+
+    Parameters
+    ----------
+    grids
+        The plan (any CRS; shown in EPSG:4326).
+    height
+        Column giving each grid's height (scaled so the largest is ``base_height +
+        max_height`` metres), a constant height in metres, or None (``base_height``).
+    color
+        None: by community (neighbours in different hues, as in the folium map). A column name:
+        classes of a numeric column or one color per category.
+    buildings
+        Buildings (``floors`` column; missing → 1) extruded ``floors × 3 m`` on top of the roof
+        of the grid holding their representative point.
+    roads, rivers
+        Drawn as flat lines under the grids (no basemap tiles are used).
+    out
+        Path of the HTML file to write. Without it the HTML text is returned.
+    title
+        Optional title shown in a corner.
+    max_height, base_height
+        Height range of the grid slabs in metres.
+    pitch, bearing
+        Initial camera tilt and rotation (degrees).
+    simplify_m
+        Display simplification tolerance in metres.
+    gap_m
+        Slabs are inset by half of this on every side so streets show between them (0: none).
+
+    Returns
+    -------
+    pathlib.Path or str
+        ``out`` when given, else the page.
+    """
+    import pydeck as pdk
+
+    from ..crs import to_metric
+
+    grids = schema.normalize_columns(_check_layer(grids, "grids"), source="grids")
+    grids = grids[~(grids.geometry.isna() | grids.geometry.is_empty)]
+    if len(grids) == 0:
+        raise SchemaError("grids: the plan has no grid with a geometry",
+                          fix="pass a plan with at least one polygon")
+    grids_m = to_metric(grids)
+    shown = grids_m
+    if gap_m > 0:  # slabs drawn slightly inset: streets show between them
+        inset = shapely.buffer(np.asarray(grids_m.geometry.array), -gap_m / 2, join_style="mitre")
+        keep = ~shapely.is_empty(inset)
+        inset[~keep] = np.asarray(grids_m.geometry.array)[~keep]
+        shown = grids_m.set_geometry(gpd.GeoSeries(inset, index=grids_m.index, crs=grids_m.crs))
+    g = to_wgs84(shown, "grids", simplify_m=simplify_m, coverage=gap_m <= 0)
+    h = _heights(grids_m, height, max_height, base_height)
+    legend: list[tuple[str, str]] = []
+    if color is None:
+        fills = community_colors(grids_m)
+    else:
+        if color not in grids_m.columns:
+            raise SchemaError(f"grids: no column {color!r} to color by",
+                              fix=f"use one of {', '.join(map(str, grids_m.columns[:12]))}")
+        fills, legend = column_colors(grids_m[color])
+    names = kind_names()
+    rows = []
+    rgba = _rgba(fills, 255)
+    for i, (idx, geom) in enumerate(zip(g.index, g.geometry, strict=True)):
+        rec = grids_m.loc[idx]
+        base = {k: _plain(rec.get(k)) for k, _ in _TOOLTIP_FIELDS if k in grids_m.columns}
+        if schema.KIND in grids_m.columns:
+            base["kind_zh"] = names.get(str(rec[schema.KIND]), str(rec[schema.KIND]))
+        for poly in _polygon_rings(geom):
+            rows.append({"polygon": poly, "h": round(float(h[i]), 1), "c": rgba[i], **base})
+    layers = []
+    for layer_name, lines, style in (("rivers", rivers, ([156, 195, 230], 30.0)),
+                                     ("roads", roads, ([190, 186, 178], 8.0))):
+        if lines is None or len(lines) == 0:
+            continue
+        ln = to_wgs84(lines, layer_name, simplify_m=simplify_m)
+        paths = []
+        for geom in ln.geometry:
+            for part in shapely.get_parts(geom):
+                if part.geom_type == "LineString" and not part.is_empty:
+                    paths.append({"p": np.asarray(part.coords)[:, :2].tolist()})
+                elif part.geom_type == "Polygon":
+                    paths.append({"p": np.asarray(part.exterior.coords)[:, :2].tolist()})
+        width = style[1]
+        if layer_name == "rivers" and "width_m" in ln.columns:
+            width = float(pd.to_numeric(ln["width_m"], errors="coerce").median() or width)
+        layers.append(pdk.Layer("PathLayer", data=paths, id=layer_name, get_path="p",
+                                get_color=style[0], get_width=width, width_min_pixels=1,
+                                pickable=False))
+    layers.append(pdk.Layer(
+        "PolygonLayer", data=rows, id="grids", get_polygon="polygon", get_elevation="h",
+        get_fill_color="c", get_line_color=[255, 255, 255, 255], line_width_min_pixels=1,
+        extruded=True, wireframe=True, stroked=True, filled=True, pickable=True,
+        auto_highlight=True, highlight_color=[255, 255, 255, 90],
+        material={"ambient": 0.45, "diffuse": 0.6, "shininess": 16, "specularColor": [40, 40, 40]},
+    ))
+    if buildings is not None and len(buildings):
+        layers.append(_building_layer(pdk, buildings, grids_m, h, simplify_m))
+    view = _view(g.total_bounds, 1200, 800, pitch, bearing)
+    deck = pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(**view), map_style=None,
+                    map_provider=None, views=[pdk.View("MapView", controller=True)])
+    spec = json.loads(deck.to_json())
+    for key in ("mapStyle", "mapProvider", "mapboxKey", "googleMapsKey"):
+        spec.pop(key, None)
+    tooltips = {
+        "grids": [[label, key] for key, label in _TOOLTIP_FIELDS
+                  if key in grids_m.columns or key == "kind_zh"],
+        "buildings": [["楼栋", schema.BUILDING_ID], ["层数", schema.FLOORS], ["户数", schema.HOUSEHOLDS]],
+    }
+    hint = "拖动平移 · 右键拖动旋转/倾斜 · 滚轮缩放"
+    if isinstance(height, str):
+        hint = f"高度：{_label(height)} · " + hint
+    page = deck_html(spec, tooltips=tooltips, title=title, legend=legend,
+                     legend_title=_label(color) if color else None, hint=hint)
+    if out is None:
+        return page
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return round(float(v), 2)
+    if isinstance(v, (int, float, str, bool)):
+        return v
+    return str(v)
+
+
+def _label(col: str | None) -> str:
+    return {schema.HOUSEHOLDS: "户数", schema.POPULATION: "人口", schema.KIND: "类型",
+            "n_events": "事件数"}.get(col or "", str(col))
+
+
+def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame,
+                    grid_heights: np.ndarray, simplify_m: float) -> Any:
+    from ..crs import to_metric
+
+    b = to_metric(schema.normalize_columns(_check_layer(buildings, "buildings"), source="buildings"),
+                  grids_m.crs)
+    b = b[~(b.geometry.isna() | b.geometry.is_empty)]
+    b = b[b.geom_type.isin(["Polygon", "MultiPolygon"])]
+    floors = (pd.to_numeric(b[schema.FLOORS], errors="coerce").fillna(1).clip(lower=1).to_numpy()
+              if schema.FLOORS in b.columns else np.ones(len(b)))
+    # the roof each building stands on: grid holding its representative point
+    tree = shapely.STRtree(np.asarray(grids_m.geometry.array))
+    pts = shapely.point_on_surface(np.asarray(b.geometry.array))
+    src, dst = tree.query(pts, predicate="within")
+    roof = np.zeros(len(b))
+    roof[src] = grid_heights[dst]
+    bw = to_wgs84(b, "buildings", simplify_m=min(simplify_m, 0.5))
+    rows = []
+    for i, geom in enumerate(bw.geometry):
+        rec = {k: _plain(b.iloc[i][k]) for k in (schema.BUILDING_ID, schema.FLOORS, schema.HOUSEHOLDS)
+               if k in b.columns}
+        for poly in _polygon_rings(geom, z=round(float(roof[i]), 1)):
+            rows.append({"polygon": poly, "h": round(float(floors[i]) * FLOOR_HEIGHT_M, 1), **rec})
+    return pdk.Layer(
+        "PolygonLayer", data=rows, id="buildings", get_polygon="polygon", get_elevation="h",
+        get_fill_color=[236, 232, 224, 255], get_line_color=[120, 120, 120, 255],
+        extruded=True, wireframe=False, pickable=True, auto_highlight=True,
+        material={"ambient": 0.5, "diffuse": 0.6, "shininess": 8, "specularColor": [30, 30, 30]},
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+html,body{{margin:0;padding:0;height:100%;overflow:hidden;background:#f3f1ec;
+ font-family:"Helvetica Neue",Arial,Helvetica,sans-serif}}
+#deck-container{{position:absolute;inset:0}}
+.gg-panel{{position:absolute;z-index:10;background:rgba(255,255,255,.9);padding:4px 8px;
+ border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:12px}}
+.gg-title{{top:10px;left:10px;font-size:15px;font-weight:bold}}
+.gg-hint{{bottom:8px;left:10px;color:#555}}
+.gg-legend{{bottom:8px;right:10px;line-height:1.5}}
+.gg-legend i{{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #777}}
+.deck-tooltip{{font-size:12px;line-height:1.4}}
+</style>
+{deck_js}
+</head>
+<body>
+<div id="deck-container"></div>
+{panels}
+<script>
+(function () {{
+  var spec = {spec};
+  var tooltips = {tooltips};
+  var classes = {{}};
+  Object.keys(deck).forEach(function (k) {{
+    if (typeof deck[k] === 'function' && /^[A-Z]/.test(k)) classes[k] = deck[k];
+  }});
+  var converter = new deck.JSONConverter({{configuration: new deck.JSONConfiguration({{classes: classes}})}});
+  var props = converter.convert(spec);
+  function esc(s) {{
+    return String(s).replace(/[&<>"]/g, function (c) {{
+      return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}}[c];
+    }});
+  }}
+  window.gridgisDeck = new deck.Deck(Object.assign({{}}, props, {{
+    parent: document.getElementById('deck-container'),
+    getTooltip: function (info) {{
+      if (!info.object || !info.layer || !tooltips[info.layer.id]) return null;
+      var rows = tooltips[info.layer.id].filter(function (f) {{
+        return info.object[f[1]] !== undefined && info.object[f[1]] !== null && info.object[f[1]] !== '';
+      }}).map(function (f) {{ return '<b>' + esc(f[0]) + '</b> ' + esc(info.object[f[1]]); }});
+      return rows.length ? {{html: rows.join('<br>')}} : null;
+    }}
+  }}));
+}})();
+</script>
+</body>
+</html>
+"""
+
+
+def _deck_js() -> str:
+    parts = []
+    for rel in ("deckgl/deck.gl.min.js", "deckgl/deck.gl-json.min.js"):
+        path = ASSET_DIR / rel
+        if not path.exists():
+            raise GridGISError(f"vendored deck.gl bundle {rel} is missing from {ASSET_DIR}",
+                               fix="reinstall gridgis (package data gridgis/render/js)")
+        parts.append(path.read_text(encoding="utf-8").replace("</script", "<\\/script"))
+    core, json_bundle = parts
+    # the @deck.gl/json bundle reads deck.gl from globalThis.deck, then replaces it with its own
+    # exports: keep both
+    return (f"<script>{core}</script>\n<script>window.__gridgisDeckCore = window.deck;</script>\n"
+            f"<script>{json_bundle}</script>\n"
+            "<script>window.deck = Object.assign({}, window.__gridgisDeckCore, window.deck);</script>")
+
+
+def deck_html(
+    spec: dict[str, Any],
+    *,
+    tooltips: dict[str, list[list[str]]] | None = None,
+    title: str | None = None,
+    legend: list[tuple[str, str]] | None = None,
+    legend_title: str | None = None,
+    hint: str | None = None,
+) -> str:
+    """A self-contained page rendering a pydeck/deck.gl JSON ``spec`` (``Deck.to_json()``).
+
+    ``tooltips`` maps layer ids to ``[[label, field], ...]`` shown on hover. The page inlines
+    the vendored deck.gl bundle and, when it holds Chinese text, the bundled CJK font subset.
+    """
+    esc = html_mod.escape
+    panels = []
+    if title:
+        panels.append(f'<div class="gg-panel gg-title">{esc(title)}</div>')
+    if hint:
+        panels.append(f'<div class="gg-panel gg-hint">{esc(hint)}</div>')
+    if legend:
+        items = "".join(f"<div><i style='background:{c}'></i>{esc(t)}</div>" for c, t in legend)
+        head = f"<b>{esc(legend_title)}</b>" if legend_title else ""
+        panels.append(f'<div class="gg-panel gg-legend">{head}{items}</div>')
+    page = _PAGE.format(title=esc(title or "gridgis 2.5D"), deck_js="",
+                        panels="\n".join(panels), spec=_js_json(spec),
+                        tooltips=_js_json(tooltips or {}))
+    # CJK font subset + the check that nothing loads from outside (on the page without the
+    # library, whose code merely mentions URLs it never loads here)
+    page = offline_html(page)
+    return _insert_before_head_end(page, _deck_js())
+
+
+def _insert_before_head_end(page: str, block: str) -> str:
+    i = page.find("</head>")
+    return page[:i] + block + page[i:] if i >= 0 else block + page
