@@ -15,6 +15,7 @@ a second thread (index build beside the coordinate read-out) when more than one 
 available.
 
     python scripts/bench_assign.py                 # 1,000,000 points, 1,000 grids
+    python scripts/bench_assign.py --plan streets  # grids with ~150 vertices each
     python scripts/bench_assign.py --points 200000 --grids 300 --repeat 2
 """
 
@@ -64,6 +65,31 @@ def voronoi_plan(n_grids: int = 1000, seed: int = 0) -> tuple[gpd.GeoDataFrame, 
     return grids, outline
 
 
+def wiggly_plan(n_grids: int = 1024, seed: int = 0, spacing: float = 10.0) -> tuple[gpd.GeoDataFrame, shapely.Polygon]:
+    """A plan of street-following grids: a lattice of wiggly lines with a vertex every
+    ``spacing`` metres (about 150 vertices per grid), polygonised into a valid coverage."""
+    rng = np.random.default_rng(seed)
+    k = int(round(np.sqrt(n_grids)))
+    side = 12_000.0
+    step = side / k
+    t = np.linspace(0.0, side, int(side / spacing) + 1)
+    x0, y0 = CENTRE[0] - side / 2, CENTRE[1] - side / 2
+    lines = []
+    for i in range(k + 1):
+        border = i in (0, k)
+        wig = np.zeros(len(t)) if border else 25 * np.sin(t / 150 + rng.uniform(0, 6.28)) + rng.normal(0, 3, len(t))
+        lines.append(shapely.LineString(np.c_[x0 + t, y0 + i * step + wig]))
+        wig = np.zeros(len(t)) if border else 25 * np.sin(t / 150 + rng.uniform(0, 6.28)) + rng.normal(0, 3, len(t))
+        lines.append(shapely.LineString(np.c_[x0 + i * step + wig, y0 + t]))
+    cells = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(lines))))
+    cells = cells[shapely.area(cells) > 0.01 * step * step]
+    c = shapely.centroid(cells)
+    cells = cells[np.lexsort((shapely.get_x(c), -shapely.get_y(c)))]
+    codes = [f"430302001{1 + i // 999:03d}{1 + i % 999:03d}" for i in range(len(cells))]
+    grids = gpd.GeoDataFrame({"grid_code": codes}, geometry=cells, crs=CRS)
+    return grids, shapely.box(x0, y0, x0 + side, y0 + side)
+
+
 def random_points(outline: shapely.Polygon, n: int, seed: int = 1, outside_share: float = 0.05,
                   margin: float = 300.0) -> gpd.GeoDataFrame:
     """``n`` points: most uniformly inside the outline, ``outside_share`` in a ring around it."""
@@ -106,9 +132,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--grids", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--plan", choices=["voronoi", "streets"], default="voronoi",
+                    help="voronoi: straight-edged grids (~7 vertices each); streets: grids with "
+                         "wiggly street-like edges (~150 vertices each)")
     args = ap.parse_args(argv)
 
-    grids, outline = voronoi_plan(args.grids, args.seed)
+    make = voronoi_plan if args.plan == "voronoi" else wiggly_plan
+    grids, outline = make(args.grids, args.seed)
     points = random_points(outline, args.points, seed=args.seed + 1)
     print(f"plan: {len(grids)} grids, {shapely.get_num_coordinates(grids.geometry.values).sum():,} "
           f"vertices; points: {len(points):,} ({CRS})")

@@ -652,3 +652,16 @@ def test_walks_through_vertices_are_left_to_exact_tests(communities):
     pts = np.vstack(pts)
     assert len(pts) > 500
     check_against_reference(communities, pts[:, 0], pts[:, 1])
+
+
+def test_overlap_seen_only_where_edges_cross():
+    """Two grids overlapping at a corner; no edge midpoint lies in the other grid."""
+    p = shapely.box(X0, Y0, X0 + 100, Y0 + 100)
+    q = shapely.box(X0 + 95, Y0 - 500, X0 + 200, Y0 + 20)
+    grids = gpd.GeoDataFrame({"grid_code": ["P", "Q"]}, geometry=[p, q], crs=CRS)
+    plan = ga.PlanIndex(grids, max_distance=0)
+    assert not plan.index.is_coverage
+    rng = np.random.default_rng(4)
+    x, y = X0 + rng.uniform(80, 110, 3000), Y0 + rng.uniform(-10, 30, 3000)
+    res = check_against_reference(grids, x, y)
+    assert (codes_of(res)[(x > X0 + 95) & (x < X0 + 100) & (y > Y0) & (y < Y0 + 20)] == "P").all()

@@ -62,6 +62,51 @@ def _orient(ax, ay, bx, by, cx, cy) -> tuple[np.ndarray, np.ndarray]:
     return dl - dr, _CCW_ERR * (np.abs(dl) + np.abs(dr))
 
 
+def _segments_noded(ax, ay, bx, by, cx, cy, dx, dy) -> bool:
+    """True when every pair of segments (a-b, c-d) is disjoint or shares just one endpoint.
+
+    Orientation signs count only beyond their error bound; a doubtful pair answers False.
+    """
+    share_ac = (ax == cx) & (ay == cy)
+    share_ad = (ax == dx) & (ay == dy)
+    share_bc = (bx == cx) & (by == cy)
+    share_bd = (bx == dx) & (by == dy)
+    shared = share_ac | share_ad | share_bc | share_bd
+    # pairs without a shared endpoint: disjoint boxes (exact comparisons), or each segment
+    # strictly on one side of the other's line
+    apart_boxes = (
+        (np.maximum(ax, bx) < np.minimum(cx, dx)) | (np.maximum(cx, dx) < np.minimum(ax, bx))
+        | (np.maximum(ay, by) < np.minimum(cy, dy)) | (np.maximum(cy, dy) < np.minimum(ay, by))
+    )
+    free = ~shared & ~apart_boxes
+    o1, e1 = _orient(ax[free], ay[free], bx[free], by[free], cx[free], cy[free])
+    o2, e2 = _orient(ax[free], ay[free], bx[free], by[free], dx[free], dy[free])
+    o3, e3 = _orient(cx[free], cy[free], dx[free], dy[free], ax[free], ay[free])
+    o4, e4 = _orient(cx[free], cy[free], dx[free], dy[free], bx[free], by[free])
+    c_d_one_side = (np.abs(o1) > e1) & (np.abs(o2) > e2) & ((o1 > 0) == (o2 > 0))
+    a_b_one_side = (np.abs(o3) > e3) & (np.abs(o4) > e4) & ((o3 > 0) == (o4 > 0))
+    if not (c_d_one_side | a_b_one_side).all():
+        return False
+    # pairs sharing an endpoint v: the other endpoints u (of a-b) and w (of c-d) must not lie
+    # on one ray from v (which would make the segments overlap)
+    s = np.flatnonzero(shared)
+    if not len(s):
+        return True
+    a_shared = share_ac[s] | share_ad[s]
+    vx = np.where(a_shared, ax[s], bx[s])
+    vy = np.where(a_shared, ay[s], by[s])
+    ux = np.where(a_shared, bx[s], ax[s])
+    uy = np.where(a_shared, by[s], ay[s])
+    c_shared = share_ac[s] | share_bc[s]
+    wx = np.where(c_shared, dx[s], cx[s])
+    wy = np.where(c_shared, dy[s], cy[s])
+    o, e = _orient(vx, vy, ux, uy, wx, wy)
+    px, py = (ux - vx) * (wx - vx), (uy - vy) * (wy - vy)
+    dot = px + py
+    opposite = dot < -_CCW_ERR * (np.abs(px) + np.abs(py))
+    return bool(((np.abs(o) > e) | opposite).all())
+
+
 def _suspects(geoms: np.ndarray) -> np.ndarray:
     """Polygons that are invalid or have an edge that is not valid in the coverage.
 
@@ -150,18 +195,24 @@ class GridIndex:
             self.cover = np.zeros(2, dtype=np.int8)
             return
         self.bounds = tuple(float(v) for v in shapely.total_bounds(geoms[usable]))
-        # polygons that are invalid or whose edges do not match their neighbours' (overlaps,
-        # T-junctions …): the cells their boundaries touch get complete candidate lists
+        # Do grids overlap? The raster build proves "no" for most plans (see _no_overlap); if
+        # it cannot, GEOS's coverage check names the suspect grids (invalid ones, and those
+        # whose edges lie in or cross a neighbour): the cells their boundaries touch then get
+        # complete candidate lists and full tests.
         if parallel:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                checking = pool.submit(_suspects, geoms[usable])
+                checking = pool.submit(shapely.is_valid, geoms[usable])
                 try:
                     tables = self._build(cells)
                 finally:
-                    suspects = checking.result()
+                    valid = checking.result()
+        else:
+            valid = shapely.is_valid(geoms[usable])
+            tables = self._build(cells)
+        if valid.all() and self._proven:
+            suspects = np.zeros(len(self._pos), dtype=bool)
         else:
             suspects = _suspects(geoms[usable])
-            tables = self._build(cells)
         self.suspect[self._pos] = suspects
         self.is_coverage = not suspects.any()
         self._mark_complex(*tables)
@@ -337,6 +388,7 @@ class GridIndex:
         # the distinct segments of each edge cell (CSR), for the walk of _walk()
         self.seg_indptr = np.r_[start, len(kcell)].astype(np.int64)
         self.seg_indices = kg
+        self._proven = not crowded.any() and not point_like.any() and self._no_overlap(start, count, kg)
         single = count == 1
         g = kg[start]
         ok = single & ~crowded[g] & ~point_like[g]
@@ -347,6 +399,37 @@ class GridIndex:
         # candidate grids per edge cell (CSR): the grids on either side of its segments
         self._set_candidates(edge_cells, np.r_[kcell, kcell], np.r_[self.g_left[kg], self.g_right[kg]])
         return edge_cells, cell, poly[piece_seg], crowded[gid[piece_seg]]
+
+    def _no_overlap(self, start: np.ndarray, count: np.ndarray, kg: np.ndarray) -> bool:
+        """True when the segments prove that no two grids overlap (valid polygons assumed).
+
+        With no segment having two grids on one side, the proof needs: (a) segments meet only
+        at shared endpoints (checked pairwise in every cell they share, with exact
+        orientation signs; anything doubtful fails the proof), and (b) no one-sided segment
+        lies in another grid. Then a face held by k >= 2 grids would have an edge to a face
+        held by fewer, across which exactly one grid ends, on a one-sided segment whose open
+        side is still inside another grid: which (b) rules out.
+        """
+        # (a) every pair of distinct segments listed in the same cell
+        multi = np.flatnonzero(count > 1)
+        if len(multi):
+            c = count[multi]
+            pos = np.repeat(start[multi], c) + (np.arange(c.sum()) - np.repeat(np.cumsum(c) - c, c))
+            end = np.repeat(start[multi] + c, c)
+            later = end - pos - 1  # partners after each position in its cell
+            i = np.repeat(pos, later)
+            j = i + 1 + (np.arange(later.sum()) - np.repeat(np.cumsum(later) - later, later))
+            g1, g2 = kg[i], kg[j]
+            if not _segments_noded(self.gx0[g1], self.gy0[g1], self.gx1[g1], self.gy1[g1],
+                                   self.gx0[g2], self.gy0[g2], self.gx1[g2], self.gy1[g2]):
+                return False
+        # (b) the midpoint of every one-sided segment touches no grid but its own
+        one = np.flatnonzero((self.g_left < 0) | (self.g_right < 0))
+        owner = np.maximum(self.g_left[one], self.g_right[one])
+        mx = (self.gx0[one] + self.gx1[one]) / 2
+        my = (self.gy0[one] + self.gy1[one]) / 2
+        qi, qp = self.tree.query(shapely.points(mx, my), predicate="intersects")
+        return not (qp != owner[qi]).any()
 
     def _set_candidates(self, edge_cells, cand_cell, cand_poly) -> None:
         m = cand_poly >= 0
