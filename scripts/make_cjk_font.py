@@ -48,7 +48,7 @@ def build(style: str, source: str, chars: set[str]) -> Path:
     ttc = TTCollection(source)
     font = next(f for f in ttc.fonts if f["name"].getDebugName(1).endswith(" SC"))
     opts = subset.Options()
-    opts.layout_features = ["*"]
+    opts.layout_features = ["kern", "liga"]  # no vertical or locale forms: half the size
     opts.name_IDs = ["*"]
     opts.notdef_outline = True
     opts.hinting = False
