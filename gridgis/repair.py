@@ -27,8 +27,6 @@ Codes, sizes and wrong community labels are planning decisions and are left to t
 
 from __future__ import annotations
 
-import sys
-import types
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +38,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from . import schema
+from ._callable import make_module_callable
 from .crs import to_crs
 from .findings import ValidationReport
 from .rules import Rules, load_rules
@@ -759,12 +758,4 @@ def _update_counts(w: _Work, out: gpd.GeoDataFrame, b: gpd.GeoDataFrame | None,
                      "grid counts were not changed (pass buildings= to move them)")
 
 
-class _CallableModule(types.ModuleType):
-    """``gridgis.repair`` is both this module and, when called, :func:`repair` (see
-    :mod:`gridgis.validate`)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> RepairResult:
-        return repair(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_module_callable(__name__, repair)

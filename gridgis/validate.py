@@ -29,8 +29,6 @@ All measures are computed in a metric CRS (:func:`gridgis.crs.metric_crs`).
 from __future__ import annotations
 
 import re
-import sys
-import types
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +39,7 @@ import pandas as pd
 import shapely
 
 from . import schema
+from ._callable import make_module_callable
 from .codes import load_scheme, parse_codes
 from .crs import metric_crs, to_crs
 from .errors import CRSError, GeometryError, SchemaError
@@ -1040,16 +1039,4 @@ def read_inputs(
     return out
 
 
-class _CallableModule(types.ModuleType):
-    """``gridgis.validate`` is both this module and, when called, :func:`validate`.
-
-    Importing the submodule (as :mod:`gridgis.repair` does) replaces the lazy top-level
-    function ``gridgis.validate`` with the module object; making the module callable keeps
-    ``gridgis.validate(plan, ...)`` working either way.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ValidationReport:
-        return validate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_module_callable(__name__, validate)

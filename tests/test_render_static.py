@@ -20,15 +20,8 @@ from gridgis.render.static25d import _PALETTE, View  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def sample_plan():
-    from gridgis.codes import assign_codes
-    from gridgis.partition import build_grids
-    from gridgis.samples import load_sample
-
-    layers = load_sample()
-    built = build_grids(layers["communities"], layers["roads"], layers["buildings"],
-                        special_sites=layers["special_sites"], rivers=layers["rivers"])
-    return assign_codes(built.grids, communities=layers["communities"]), layers
+def plan_and_layers(sample_plan, sample_layers):
+    return sample_plan, sample_layers
 
 
 def _pixels(path):
@@ -38,8 +31,8 @@ def _pixels(path):
     return (img[..., :3] * 255).astype(int) if img.dtype != np.uint8 else img[..., :3].astype(int)
 
 
-def test_sample_map_png_has_grids_labels_and_no_font_problems(sample_plan, tmp_path, caplog):
-    grids, layers = sample_plan
+def test_sample_map_png_has_grids_labels_and_no_font_problems(plan_and_layers, tmp_path, caplog):
+    grids, layers = plan_and_layers
     caplog.set_level(logging.WARNING, logger="matplotlib")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -59,15 +52,15 @@ def test_sample_map_png_has_grids_labels_and_no_font_problems(sample_plan, tmp_p
     assert fig.axes[0].get_title() == "雨湖区 2.5维立体网格图"
 
 
-def test_bundled_font_covers_sample_text(sample_plan):
-    _, layers = sample_plan
+def test_bundled_font_covers_sample_text(plan_and_layers):
+    _, layers = plan_and_layers
     text = "".join(layers["communities"]["name"]) + "".join(layers["streets"]["name"])
     text += "".join(layers["addresses"]["address"].head(2000)) + "2.5维立体网格图户数人口北斜视图方位倾角"
     assert missing_glyphs(text) == set()
 
 
-def test_pdf_and_svg_export(sample_plan, tmp_path):
-    grids, _ = sample_plan
+def test_pdf_and_svg_export(plan_and_layers, tmp_path):
+    grids, _ = plan_and_layers
     for suffix in ("pdf", "svg"):
         grid_map_25d(grids, height="population", color="households", labels="name",
                      title="人口", out=tmp_path / f"m.{suffix}", dpi=72)
@@ -124,8 +117,8 @@ def test_walls_are_shaded_by_light():
     assert len(walls) >= 2 and (walls[:, :3] < roof[:3]).all()
 
 
-def test_bad_inputs(sample_plan):
-    grids, _ = sample_plan
+def test_bad_inputs(plan_and_layers):
+    grids, _ = plan_and_layers
     with pytest.raises(GridGISError, match="empty"):
         grid_map_25d(grids.iloc[:0])
     with pytest.raises(SchemaError, match="height"):

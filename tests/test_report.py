@@ -14,15 +14,8 @@ from gridgis.report import build_report, community_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def plan():
-    from gridgis.codes import assign_codes
-    from gridgis.partition import build_grids
-    from gridgis.samples import load_sample
-
-    layers = load_sample()
-    built = build_grids(layers["communities"], layers["roads"], layers["buildings"],
-                        special_sites=layers["special_sites"], rivers=layers["rivers"])
-    return assign_codes(built.grids, communities=layers["communities"]), layers
+def plan(sample_plan, sample_layers):
+    return sample_plan, sample_layers
 
 
 @pytest.mark.slow

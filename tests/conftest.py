@@ -1,0 +1,23 @@
+"""Shared fixtures: the sample district and the coded plan the builder makes of it."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def sample_layers():
+    """The bundled sample district (dict of GeoDataFrames, EPSG:4547). Do not modify: copy."""
+    from gridgis.samples import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_plan(sample_layers):
+    """The builder's plan of the sample district with its codes (seed 0). Do not modify: copy."""
+    from gridgis.codes import assign_codes
+    from gridgis.partition import build_grids
+
+    layers = sample_layers
+    built = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+                        special_sites=layers["special_sites"], rivers=layers["rivers"], seed=0)
+    return assign_codes(built.grids, communities=layers["communities"])
