@@ -437,6 +437,13 @@ class PlanIndex:
         return self._metric_tree
 
     def _build_segments(self) -> _Segments:
+        gi = self.index
+        if self._to_metric is None and gi.is_coverage and hasattr(gi, "g_left"):
+            # the plan is metric: the index already paired the shared segments
+            one = (gi.g_left < 0) | (gi.g_right < 0)
+            a = np.c_[gi.gx0[one], gi.gy0[one]]
+            b = np.c_[gi.gx1[one], gi.gy1[one]]
+            return _Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
         gm = self.metric_geoms
         ok = np.flatnonzero(~(shapely.is_missing(gm) | shapely.is_empty(gm)))
         parts, pidx = shapely.get_parts(gm[ok], return_index=True)

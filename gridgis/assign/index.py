@@ -62,6 +62,17 @@ def _orient(ax, ay, bx, by, cx, cy) -> tuple[np.ndarray, np.ndarray]:
     return dl - dr, _CCW_ERR * (np.abs(dl) + np.abs(dr))
 
 
+def _hash4(a, b, c, d) -> np.ndarray:
+    """A 64-bit hash of four float arrays (equal inputs, equal hashes)."""
+    h = np.zeros(len(a), dtype=np.uint64)
+    for arr, mult in ((a, 0x9E3779B97F4A7C15), (b, 0xC2B2AE3D27D4EB4F),
+                      (c, 0x165667B19E3779F9), (d, 0xD6E8FEB86659FD93)):
+        bits = np.ascontiguousarray(arr, dtype=np.float64).view(np.uint64)
+        h ^= bits * np.uint64(mult)
+        h = (h << np.uint64(13)) | (h >> np.uint64(51))
+    return h
+
+
 def _segments_noded(ax, ay, bx, by, cx, cy, dx, dy) -> bool:
     """True when every pair of segments (a-b, c-d) is disjoint or shares just one endpoint.
 
@@ -359,7 +370,9 @@ class GridIndex:
         flip = (x1 < x0) | ((x1 == x0) & (y1 < y0))
         ax, ay = np.where(flip, x1, x0), np.where(flip, y1, y0)
         bx, by = np.where(flip, x0, x1), np.where(flip, y0, y1)
-        order = np.lexsort((by, bx, ay, ax))
+        # identical segments sort next to each other by a hash of their coordinates (a hash
+        # collision can only split a group, which costs speed, never exactness)
+        order = np.argsort(_hash4(ax, ay, bx, by))
         new = np.r_[True, (np.diff(ax[order]) != 0) | (np.diff(ay[order]) != 0)
                     | (np.diff(bx[order]) != 0) | (np.diff(by[order]) != 0)]
         gid = np.empty(len(order), dtype=np.int64)
