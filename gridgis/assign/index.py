@@ -5,25 +5,32 @@ boundary touches (its closed square, widened by a small margin) is an *edge cell
 cells lie wholly inside one face of the plan (inside one grid, or outside all grids). Non-edge
 cells are grouped into 4-connected components with :func:`scipy.ndimage.label` (two
 side-adjacent cells that no boundary touches lie in the same face), and one exact
-point-in-polygon test per component tells which grid that face belongs to.
+point-in-polygon test per component tells which grid that face belongs to (several where grids
+overlap).
 
-A point is then resolved by one array lookup of its cell. Points in edge cells need more work:
+A point is then resolved by one array lookup of its cell. Points in edge cells:
 
-* when the plan is a valid coverage (no overlaps, matching edges; :func:`shapely.coverage_is_valid`)
-  and only one boundary segment crosses the cell, the segment splits the cell into two parts, each
-  inside one known grid (or outside): the side of the point is decided by the sign of the 2-D
-  orientation determinant, which is exact whenever it exceeds Shewchuk's forward error bound;
-* otherwise (cells with vertices, points within rounding distance of a segment) by exact tests
-  with :func:`shapely.contains_xy` / :func:`shapely.intersects_xy` on prepared polygons, against
-  the grids whose boundary touches the cell (valid coverages) or against every grid an STRtree
-  finds (any other plan).
+* a cell crossed by a single segment is split by it into two parts, each inside a known grid
+  (or outside): the side of the point is the sign of the 2-D orientation determinant;
+* in a cell crossed by several segments the point walks in a straight line to the centre of a
+  side-adjacent non-edge cell (or of its own cell, located once at build time): if the walk
+  crosses no segment the point shares that centre's grid, otherwise it lies on its own side of
+  the crossed segment nearest to it;
+* what remains (points within rounding distance of a segment or vertex, cells touched by grids
+  that may overlap) gets exact GEOS tests (:func:`shapely.contains_xy` /
+  :func:`shapely.intersects_xy` on prepared polygons) against every candidate grid of the cell.
+
+Orientation signs are trusted only beyond Shewchuk's forward error bound, so every answer is the
+exact answer for the coordinates as stored. Grids are known not to overlap either by a proof
+from the segments (noded, no two grids on one side of a segment, no one-sided segment inside
+another grid) or, failing that, by GEOS's coverage check; where they may overlap, cells also
+list the grids that contain their centre, and all candidates are tested.
 
 Everything is vectorised: there is no Python loop over points or over grids. The result does not
 depend on the raster resolution, which only trades build time against query time.
 
-Rules: a point gets the grid whose interior contains it; a point on a boundary gets, among the
-grids whose closed polygon covers it, the one with the smallest rank; where grids overlap, the
-smallest rank among the grids whose interior holds the point.
+Rules: a point gets the grid whose interior contains it (the smallest rank where grids overlap);
+a point on a boundary gets, among the grids whose closed polygon covers it, the smallest rank.
 """
 
 from __future__ import annotations
