@@ -319,7 +319,8 @@ def _drive(cdp: _Pipe, url: str, width: int, height: int, wait: float,
 
 def _exception_text(details: dict[str, Any]) -> str:
     exc = details.get("exception") or {}
-    text = exc.get("description") or details.get("text", "exception")
+    text = exc.get("description") or " ".join(
+        str(x) for x in (details.get("text", "exception"), exc.get("value", "")) if x != "")
     where = details.get("url", "")
     return f"{text} ({where}:{details.get('lineNumber', '?')})" if where else text
 

@@ -97,7 +97,7 @@ def _view(bounds: np.ndarray, width: int, height: int, pitch: float, bearing: fl
     y = lambda la: (1 - math.log(math.tan(math.radians(la)) + 1 / math.cos(math.radians(la))) / math.pi) / 2  # noqa: E731
     span_x = max(x(east) - x(west), 1e-9)
     span_y = max(y(south) - y(north), 1e-9)
-    zoom = math.log2(min(width / (256 * span_x), height / (256 * span_y))) - 0.3 - 0.7 * pitch / 60
+    zoom = math.log2(min(width / (256 * span_x), height / (256 * span_y))) - 0.7 * pitch / 60
     return {"latitude": lat, "longitude": (west + east) / 2, "zoom": round(zoom, 2),
             "pitch": pitch, "bearing": bearing, "maxPitch": 85}
 
@@ -232,8 +232,10 @@ def deck_map_25d(
     hint = "拖动平移 · 右键拖动旋转/倾斜 · 滚轮缩放"
     if isinstance(height, str):
         hint = f"高度：{_label(height)} · " + hint
+    west, south, east, north = (float(v) for v in g.total_bounds)
     page = deck_html(spec, tooltips=tooltips, title=title, legend=legend,
-                     legend_title=_label(color) if color else None, hint=hint)
+                     legend_title=_label(color) if color else None, hint=hint,
+                     fit=(west, south, east, north, 0.3 * pitch / 60))
     if out is None:
         return page
     out = Path(out)
@@ -323,13 +325,21 @@ html,body{{margin:0;padding:0;height:100%;overflow:hidden;background:#f3f1ec;
   }});
   var converter = new deck.JSONConverter({{configuration: new deck.JSONConfiguration({{classes: classes}})}});
   var props = converter.convert(spec);
+  var fit = {fit}, el = document.getElementById('deck-container');
+  if (fit && deck.WebMercatorViewport) {{
+    var vp = new deck.WebMercatorViewport({{width: el.clientWidth || window.innerWidth,
+                                            height: el.clientHeight || window.innerHeight}})
+      .fitBounds(fit, {{padding: 24}});
+    props.initialViewState = Object.assign({{}}, props.initialViewState,
+      {{longitude: vp.longitude, latitude: vp.latitude, zoom: vp.zoom - fit[2]}});
+  }}
   function esc(s) {{
     return String(s).replace(/[&<>"]/g, function (c) {{
       return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}}[c];
     }});
   }}
   window.gridgisDeck = new deck.Deck(Object.assign({{}}, props, {{
-    parent: document.getElementById('deck-container'),
+    parent: el,
     getTooltip: function (info) {{
       if (!info.object || !info.layer || !tooltips[info.layer.id]) return null;
       var rows = tooltips[info.layer.id].filter(function (f) {{
@@ -369,10 +379,14 @@ def deck_html(
     legend: list[tuple[str, str]] | None = None,
     legend_title: str | None = None,
     hint: str | None = None,
+    fit: tuple[float, float, float, float, float] | None = None,
 ) -> str:
     """A self-contained page rendering a pydeck/deck.gl JSON ``spec`` (``Deck.to_json()``).
 
-    ``tooltips`` maps layer ids to ``[[label, field], ...]`` shown on hover. The page inlines
+    ``tooltips`` maps layer ids to ``[[label, field], ...]`` shown on hover. ``fit``
+    ``(west, south, east, north, zoom_out)`` fits the initial view to those bounds in whatever
+    window the page is opened, then zooms out by ``zoom_out`` (room for a tilted view). The page
+    inlines
     the vendored deck.gl bundle and, when it holds Chinese text, the bundled CJK font subset.
     """
     esc = html_mod.escape
@@ -387,7 +401,8 @@ def deck_html(
         panels.append(f'<div class="gg-panel gg-legend">{head}{items}</div>')
     page = _PAGE.format(title=esc(title or "gridgis 2.5D"), deck_js="",
                         panels="\n".join(panels), spec=_js_json(spec),
-                        tooltips=_js_json(tooltips or {}))
+                        tooltips=_js_json(tooltips or {}),
+                        fit=_js_json([[fit[0], fit[1]], [fit[2], fit[3]], fit[4]] if fit else None))
     # CJK font subset + the check that nothing loads from outside (on the page without the
     # library, whose code merely mentions URLs it never loads here)
     page = offline_html(page)

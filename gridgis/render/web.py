@@ -918,6 +918,7 @@ def interactive_map(
     lat0 = (south + north) / 2
     m = folium.Map(location=[lat0, (west + east) / 2], zoom_start=14, tiles=None,
                    control_scale=True, zoom_control=True)
+    m.options["maxZoom"] = 20  # no tile layer sets it (marker clusters need one)
     css = _MAP_CSS
     if tiles is None:
         css += ".leaflet-container{background:#f3f1ec !important}"
