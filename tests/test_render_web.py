@@ -300,4 +300,4 @@ def test_deck_map_in_browser(deck_page, tmp_path):
     assert r.values["picked"]  # something was drawn under the centre of the view
     img = r.image()
     assert img.shape == (600, 900, 3)
-    assert colored_fraction(img[120:520, 80:820]) > 0.4
+    assert colored_fraction(img[200:460, 220:700]) > 0.5
