@@ -29,10 +29,7 @@ partition, see ``docs/dask.md``), :func:`assign_file` (files larger than memory,
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
+from .._callable import make_module_callable
 from .core import MATCH_VALUES, AssignResult, PlanIndex, assign, find_lonlat
 from .files import assign_file
 from .index import GridIndex
@@ -40,12 +37,4 @@ from .index import GridIndex
 __all__ = ["MATCH_VALUES", "AssignResult", "GridIndex", "PlanIndex", "assign", "assign_file", "find_lonlat"]
 
 
-class _CallableModule(types.ModuleType):
-    """``gridgis.assign`` is both this package and the function: ``gridgis.assign(points, grids)``
-    keeps working after ``import gridgis.assign`` has bound the package to that name."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> AssignResult:
-        return assign(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_module_callable(__name__, assign)
