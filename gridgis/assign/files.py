@@ -94,13 +94,13 @@ class _CsvSource(_Source):
 
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
         with open(self.path, "rb") as fh:
-            reader = pd.read_csv(
-                fh, sep=self.sep, encoding=self.encoding, dtype=str, chunksize=self.chunk_size,
-                skipinitialspace=True,
-            )
             done = 0
             rows = 0
-            try:
+            try:  # the reader parses the header at once: keep it inside the error handling
+                reader = pd.read_csv(
+                    fh, sep=self.sep, encoding=self.encoding, dtype=str, chunksize=self.chunk_size,
+                    skipinitialspace=True,
+                )
                 for chunk in reader:
                     pos = fh.tell()
                     yield chunk.set_axis(pd.RangeIndex(rows, rows + len(chunk))), pos - done
