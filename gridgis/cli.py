@@ -212,7 +212,8 @@ def repair_cmd(
 def render_cmd(
     plan: Annotated[str, typer.Argument(help="Grid plan (vector file, plan versions .gpkg, or "
                                              "postgresql:// URL with --layer).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output: .png, .svg or .pdf (2.5D map).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output: .png, .svg or .pdf (2.5D map), "
+                                                          "or .html (offline interactive map).")],
     layer: _PlanLayer = None,
     buildings: Annotated[str | None, typer.Option(help="Buildings to extrude on the grids "
                                                        "(default: the plan file's own layer).")] = None,
@@ -225,11 +226,14 @@ def render_cmd(
     tilt: Annotated[float, typer.Option(help="Tilt from straight down, degrees.")] = 55.0,
     title: Annotated[str | None, typer.Option(help="Map title.")] = None,
     dpi: Annotated[int, typer.Option(help="Resolution of PNG output.")] = 300,
+    deck: Annotated[bool, typer.Option("--deck", help="With .html: the interactive 2.5D (deck.gl) "
+                                                      "map instead of the 2D map.")] = False,
 ) -> None:
-    """Draw a 2.5D (oblique, extruded) grid map for reports: the 2.5维立体网格图.
+    """Draw a 2.5D (oblique, extruded) grid map for reports (the 2.5维立体网格图), or an
+    offline interactive HTML map (2D with tooltips and layers, or 2.5D with --deck).
 
     Example: ``gridgis render plan.gpkg -o 网格图.png --height households --color kind
-    --title "雨湖区 2.5维立体网格图"``
+    --title "雨湖区 2.5维立体网格图"``; ``gridgis render plan.gpkg -o 网格.html``
     """
     from . import io as gio
     from .render import grid_map_25d
@@ -244,6 +248,21 @@ def render_cmd(
         h: str | float = float(height)
     except ValueError:
         h = height
+    if out.suffix.lower() in {".html", ".htm"}:
+        ctx = plan_context(plan) if layer is None else {}
+        if deck:
+            from .render.deck import deck_map_25d
+
+            deck_map_25d(grids, height=h, buildings=bldg, roads=ctx.get("roads"),
+                         rivers=ctx.get("rivers"), title=title, out=out)
+        else:
+            from .render.web import interactive_map
+
+            interactive_map(grids, roads=ctx.get("roads"), rivers=ctx.get("rivers"),
+                            communities=ctx.get("communities"), title=title, out=out,
+                            color=None if color == "community_code" else color)
+        say(f"wrote {out}")
+        return
     grid_map_25d(grids, buildings=bldg, height=h, color=color, labels=None if labels == "none" else labels,
                  scheme=scheme, azimuth=azimuth, tilt=tilt, title=title, out=out, dpi=dpi)
     say(f"wrote {out}")

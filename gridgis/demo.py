@@ -118,6 +118,7 @@ def run_demo(
         written.update({f"events_{k}": v for k, v in event_files.items()})
     with _step(say, progress, 5, total, "grid maps"):
         written.update(_grid_maps(grids, layers, out))
+        written.update(_web_maps(grids, layers, report, events.table, out))
     with _step(say, progress, 6, total, "writing the plan GeoPackage"):
         plan_path = out / "plan.gpkg"
         if plan_path.exists():
@@ -150,6 +151,22 @@ def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
                      color=schema.COMMUNITY_CODE, labels="code", title=f"{name} 2.5维立体网格图", out=path)
         written[f"grid_map_25d_{suffix}"] = path
     return written
+
+
+def _web_maps(grids: Any, layers: dict, report: Any, events: Any, out: Path) -> dict[str, Path]:
+    """Offline interactive maps: the plan with findings and events, and the deck.gl 2.5D view."""
+    from .render.deck import deck_map_25d
+    from .render.web import interactive_map
+
+    name = layers["district"][schema.NAME].iloc[0]
+    path = out / "map.html"
+    interactive_map(grids, roads=layers["roads"], rivers=layers["rivers"],
+                    communities=layers["communities"], findings=report,
+                    points={"事件": events}, title=f"{name}网格划分", out=path)
+    path_25d = out / "map_25d.html"
+    deck_map_25d(grids, buildings=layers["buildings"], roads=layers["roads"], rivers=layers["rivers"],
+                 title=f"{name} 2.5维立体网格图", out=path_25d)
+    return {"map_html": path, "map_25d_html": path_25d}
 
 
 def _closing(stats: dict, grids: Any, report: Any, status: pd.Series) -> str:
