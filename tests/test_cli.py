@@ -91,7 +91,7 @@ def test_demo_then_validate_render_report(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "validation: 0 errors" in res.stderr
     for name in ("plan.gpkg", "validation.html", "grid_map_25d.png", "grid_map_25d.svg",
-                 "grid_summary.csv"):
+                 "grid_summary.csv", "map.html", "map_25d.html"):
         assert (out / name).stat().st_size > 1000, name
     assert (out / "events" / "events_heatmap.png").exists()
     # the plan file carries its context layers: validation needs no other input
