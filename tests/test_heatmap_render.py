@@ -5,7 +5,6 @@ from __future__ import annotations
 import html as html_mod
 import json
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -16,6 +15,7 @@ from gridgis import events
 from gridgis.heatmap import kde
 from gridgis.render import heatmap_maps as hm
 
+from .browser import chromium_path as _chromium
 from .events_fixtures import make_communities, make_district, make_events, make_grids
 
 
@@ -85,11 +85,6 @@ def test_animated_html_is_self_contained(tmp_path, district_data):
     assert len(data["outlines"]["grids"]) == len(grids)
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
 
 
 @pytest.mark.browser

@@ -9,7 +9,9 @@ drawn with the font the page brings.
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import folium
 import folium.plugins
@@ -27,6 +29,14 @@ from gridgis.samples import load_sample
 from .browser import blank_page, colored_fraction, needs_chromium, open_page
 
 FIND_MAP = "Object.values(window).find(v => v instanceof L.Map)"
+
+
+def _keep_screenshot(result, name: str) -> None:
+    """Set GRIDGIS_SCREENSHOT_DIR to keep the browser screenshots for a look."""
+    folder = os.environ.get("GRIDGIS_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        result.save(Path(folder) / name)
 
 
 @pytest.fixture(scope="module")
@@ -185,12 +195,18 @@ def test_interactive_map_of_the_sample(map_page, plan):
     assert 27.7 < bounds[0][0] < bounds[1][0] < 28.0 and 112.8 < bounds[0][1] < bounds[1][1] < 113.1
 
 
-def test_interactive_map_any_crs_and_column_colors(plan, tmp_path):
+def test_interactive_map_any_crs_and_column_colors(plan, sample, tmp_path):
     wgs = plan.to_crs(4326)
-    m = web.interactive_map(wgs, color="kind", labels="code", tiles=None)
+    m = web.interactive_map(wgs, color="kind", labels="code", tiles=None,
+                            points=sample["addresses"], max_points=500)
     page = web.offline_html(m)
     assert _has("基础网格", page) and "gg-legend" in page
     assert plan["grid_code"].iloc[0] in page
+    assert _has(f"点位（显示 500 / {len(sample['addresses']):,}）", page)
+    # online tiles stay available: scripts still inline, only the tiles come from the internet
+    out = tmp_path / "online.html"
+    web.interactive_map(plan, tiles="OpenStreetMap", out=out)
+    assert [k for k, _ in web.external_references(out.read_text(encoding="utf-8"))] == ["tiles"]
     m2 = web.interactive_map(plan, color="households", labels=False)
     assert "gg-label" not in m2.get_root().render().split("</style>", 1)[1]
 
@@ -260,9 +276,16 @@ def test_offline_map_in_browser(map_page, plan, tmp_path):
            " m.eachLayer(l => { if (!gj && l.feature && l.feature.properties.grid_code) gj = l; });"
            " gj.fire('mouseover', {latlng: gj.getBounds().getCenter()}, true);"
            " const t = document.querySelector('.leaflet-tooltip'); return t ? t.innerText : null; })()")
-    zoom = (f"(() => {{ const m = {FIND_MAP}; m.setZoom(18, {{animate: false}});"
+    name = sorted(plan.loc[plan["kind"] == "basic", "grid_name"])[0]
+    # zoom to that grid's label: names drawn inside the window
+    zoom = (f"(() => {{ const m = {FIND_MAP}; let at = null;"
+            " m.eachLayer(l => { const h = l.options && l.options.icon && l.options.icon.options.html;"
+            f" if (!at && h && h.indexOf({json.dumps(name)}) >= 0) at = l.getLatLng(); }});"
+            " m.setView(at, 17, {animate: false});"
             " return new Promise(res => setTimeout(() => res(Array.from("
-            "document.querySelectorAll('.gg-label .gg-l')).filter(e => e.offsetWidth > 0).length), 300)); })()")
+            "document.querySelectorAll('.gg-label .gg-l')).filter(e => { const b = e.getBoundingClientRect();"
+            " return b.width > 0 && b.right > 0 && b.bottom > 0 && b.left < innerWidth && b.top < innerHeight; })"
+            ".map(e => e.textContent)), 300)); })()")
     r = open_page(path, system_cjk_fonts=False, wait=1.0, evaluate={
         "font": "document.fonts.ready.then(() => document.fonts.check(\"12px 'gridgis CJK Sans'\", '网格'))",
         "names": "Array.from(document.querySelectorAll('.gg-label .gg-l')).map(e => e.textContent)",
@@ -274,11 +297,13 @@ def test_offline_map_in_browser(map_page, plan, tmp_path):
     assert r.values["font"] is True
     assert set(plan["grid_name"]) <= set(r.values["names"])
     # names are hidden at the overview zoom and drawn once zoomed in
-    assert r.values["hidden"] == 0 and r.values["visible"] > 0
+    assert r.values["hidden"] == 0 and name in r.values["visible"]
     assert "网格编码" in r.values["tooltip"] and re.search(r"\d{15}", r.values["tooltip"])
+    _keep_screenshot(r, "plan_zoomed.png")
     img = r.image()
     assert img.shape == (800, 1200, 3)
     blank = open_page(blank_page(tmp_path / "blank.html"))
+    _keep_screenshot(blank, "blank.png")
     assert colored_fraction(blank.image()) < 0.01
     assert colored_fraction(img[100:700, 250:950]) > 0.5
 
@@ -298,6 +323,7 @@ def test_deck_map_in_browser(deck_page, tmp_path):
     assert r.values["webgl"] is True and r.values["font"] is True
     assert r.values["layers"] == ["rivers", "roads", "grids", "buildings"]
     assert r.values["picked"]  # something was drawn under the centre of the view
+    _keep_screenshot(r, "plan25d.png")
     img = r.image()
     assert img.shape == (600, 900, 3)
     assert colored_fraction(img[200:460, 220:700]) > 0.5

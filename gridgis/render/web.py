@@ -971,10 +971,11 @@ def interactive_map(
                           "kind_zh", color) if c is not None and c in gd.columns]
     fields = list(dict.fromkeys(fields))
     data = _geojson(gd, fields + ["_fill"])
+    fill_opacity = 0.62 if heatmap is None else 0.3  # let a heatmap show through
     folium.GeoJson(
         data, name="网格",
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#ffffff",
-                                  "weight": 1.2, "fillOpacity": 0.62, "opacity": 0.95},
+                                  "weight": 1.2, "fillOpacity": fill_opacity, "opacity": 0.95},
         highlight_function=lambda f: {"weight": 3, "color": "#333333", "fillOpacity": 0.75},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[_ALIASES.get(f, f) for f in fields],
                                       sticky=True),
