@@ -50,23 +50,25 @@ _TOOLTIP_FIELDS = (
 )
 
 
-def _polygon_rings(geom: Any, z: float | None = None) -> list[list[list[list[float]]]]:
-    """deck.gl polygons (outer ring + holes) of a Polygon/MultiPolygon, optionally with z."""
-    parts = shapely.get_parts(geom)
-    out = []
-    for part in parts:
-        if part.is_empty or part.geom_type != "Polygon":
-            continue
-        rings = [part.exterior, *part.interiors]
-        coords = []
-        for ring in rings:
-            xy = np.asarray(ring.coords)[:, :2]
-            if z is None:
-                coords.append(xy.tolist())
-            else:
-                coords.append(np.column_stack([xy, np.full(len(xy), z)]).tolist())
-        out.append(coords)
-    return out
+def _polygons(geoms: np.ndarray, z: np.ndarray | None = None) -> tuple[np.ndarray, list[list]]:
+    """deck.gl polygons of (multi)polygons: for each polygon part, its rings without the closing
+    vertex (outer ring first, then holes), optionally with a per-geometry z as third coordinate.
+
+    Returns the index of the source geometry of each part and the list of parts.
+    """
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    keep = shapely.get_type_id(parts) == 3  # polygons only
+    parts, owner = parts[keep], owner[keep]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    if z is not None:
+        coords = np.column_stack([coords, np.round(z[owner][ring_part][coord_ring], 1)])
+    bounds = np.flatnonzero(np.diff(coord_ring)) + 1
+    per_ring = np.split(coords, bounds)
+    out: list[list] = [[] for _ in range(len(parts))]
+    for r, xy in zip(ring_part.tolist(), per_ring, strict=True):
+        out[r].append(xy[:-1].tolist())  # deck.gl closes rings itself
+    return owner, out
 
 
 def _heights(gdf: gpd.GeoDataFrame, height: Any, max_height: float, base: float) -> np.ndarray:
@@ -181,16 +183,17 @@ def deck_map_25d(
                               fix=f"use one of {', '.join(map(str, grids_m.columns[:12]))}")
         fills, legend = column_colors(grids_m[color])
     names = kind_names()
-    rows = []
     rgba = _rgba(fills, 255)
-    for i, (idx, geom) in enumerate(zip(g.index, g.geometry, strict=True)):
-        rec = grids_m.loc[idx]
-        base = {k: _plain(rec.get(k)) for k, _ in _TOOLTIP_FIELDS if k in grids_m.columns}
-        if schema.KIND in grids_m.columns:
-            base["kind_zh"] = names.get(str(rec[schema.KIND]), str(rec[schema.KIND]))
-        for poly in _polygon_rings(geom):
-            rows.append({"polygon": poly, "h": round(float(h[i]), 1), "c": rgba[i], **base})
-    layers = []
+    pos = grids_m.index.get_indexer(g.index)
+    attrs = _records(grids_m, [k for k, _ in _TOOLTIP_FIELDS])
+    if schema.KIND in grids_m.columns:
+        for rec, k in zip(attrs, grids_m[schema.KIND].astype(str), strict=True):
+            rec["kind_zh"] = names.get(k, k)
+    owner, polys = _polygons(np.asarray(g.geometry.array))
+    rows = [{"p": poly, "h": round(float(h[pos[i]]), 1), "c": rgba[pos[i]], **attrs[pos[i]]}
+            for i, poly in zip(owner.tolist(), polys, strict=True)]
+    layers: list[Any] = []
+    data: dict[str, list] = {}
     for layer_name, lines, style in (("rivers", rivers, ([156, 195, 230], 30.0)),
                                      ("roads", roads, ([190, 186, 178], 8.0))):
         if lines is None or len(lines) == 0:
@@ -206,22 +209,27 @@ def deck_map_25d(
         width = style[1]
         if layer_name == "rivers" and "width_m" in ln.columns:
             width = float(pd.to_numeric(ln["width_m"], errors="coerce").median() or width)
-        layers.append(pdk.Layer("PathLayer", data=paths, id=layer_name, get_path="p",
+        data[layer_name] = paths
+        layers.append(pdk.Layer("PathLayer", data=[], id=layer_name, get_path="p",
                                 get_color=style[0], get_width=width, width_min_pixels=1,
                                 pickable=False))
+    data["grids"] = rows
     layers.append(pdk.Layer(
-        "PolygonLayer", data=rows, id="grids", get_polygon="polygon", get_elevation="h",
+        "PolygonLayer", data=[], id="grids", get_polygon="p", get_elevation="h",
         get_fill_color="c", get_line_color=[255, 255, 255, 255], line_width_min_pixels=1,
         extruded=True, wireframe=True, stroked=True, filled=True, pickable=True,
         auto_highlight=True, highlight_color=[255, 255, 255, 90],
         material={"ambient": 0.45, "diffuse": 0.6, "shininess": 16, "specularColor": [40, 40, 40]},
     ))
     if buildings is not None and len(buildings):
-        layers.append(_building_layer(pdk, buildings, grids_m, h, simplify_m))
+        layer, data["buildings"] = _building_layer(pdk, buildings, grids_m, h, simplify_m)
+        layers.append(layer)
     view = _view(g.total_bounds, 1200, 800, pitch, bearing)
     deck = pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(**view), map_style=None,
                     map_provider=None, views=[pdk.View("MapView", controller=True)])
     spec = json.loads(deck.to_json())
+    for layer in spec["layers"]:  # data added after pydeck's (pure-Python, indented) encoder
+        layer["data"] = data[layer["id"]]
     for key in ("mapStyle", "mapProvider", "mapboxKey", "googleMapsKey"):
         spec.pop(key, None)
     tooltips = {
@@ -256,13 +264,21 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
+def _records(df: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Row dicts of the given columns (those present), as plain JSON values."""
+    cols = [c for c in columns if c in df.columns]
+    values = [[_plain(v) for v in df[c].tolist()] for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)] if cols \
+        else [{} for _ in range(len(df))]
+
+
 def _label(col: str | None) -> str:
     return {schema.HOUSEHOLDS: "户数", schema.POPULATION: "人口", schema.KIND: "类型",
             "n_events": "事件数"}.get(col or "", str(col))
 
 
 def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame,
-                    grid_heights: np.ndarray, simplify_m: float) -> Any:
+                    grid_heights: np.ndarray, simplify_m: float) -> tuple[Any, list[dict]]:
     from ..crs import to_metric
 
     b = to_metric(schema.normalize_columns(_check_layer(buildings, "buildings"), source="buildings"),
@@ -278,18 +294,18 @@ def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataF
     roof = np.zeros(len(b))
     roof[src] = grid_heights[dst]
     bw = to_wgs84(b, "buildings", simplify_m=min(simplify_m, 0.5))
-    rows = []
-    for i, geom in enumerate(bw.geometry):
-        rec = {k: _plain(b.iloc[i][k]) for k in (schema.BUILDING_ID, schema.FLOORS, schema.HOUSEHOLDS)
-               if k in b.columns}
-        for poly in _polygon_rings(geom, z=round(float(roof[i]), 1)):
-            rows.append({"polygon": poly, "h": round(float(floors[i]) * FLOOR_HEIGHT_M, 1), **rec})
+    pos = b.index.get_indexer(bw.index)
+    attrs = _records(b, [schema.BUILDING_ID, schema.FLOORS, schema.HOUSEHOLDS])
+    height = np.round(floors * FLOOR_HEIGHT_M, 1)
+    owner, polys = _polygons(np.asarray(bw.geometry.array), z=roof[pos])
+    rows = [{"p": poly, "h": float(height[pos[i]]), **attrs[pos[i]]}
+            for i, poly in zip(owner.tolist(), polys, strict=True)]
     return pdk.Layer(
-        "PolygonLayer", data=rows, id="buildings", get_polygon="polygon", get_elevation="h",
+        "PolygonLayer", data=[], id="buildings", get_polygon="p", get_elevation="h",
         get_fill_color=[236, 232, 224, 255], get_line_color=[120, 120, 120, 255],
         extruded=True, wireframe=False, pickable=True, auto_highlight=True,
         material={"ambient": 0.5, "diffuse": 0.6, "shininess": 8, "specularColor": [30, 30, 30]},
-    )
+    ), rows
 
 
 _PAGE = """<!DOCTYPE html>

@@ -645,34 +645,38 @@ def _label_layer_class() -> Any:
             {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.layerGroup();
             (function () {
-                var rows = {{ this.rows_json }};
+                // row: [lat, lon, class, html, [short from, short until, long from]]
+                var rows = {{ this.rows_json }}, items = [], layer = {{ this.get_name() }};
                 for (var i = 0; i < rows.length; i++) {
                     var r = rows[i];
-                    L.marker([r[0], r[1]], {
+                    items.push([L.marker([r[0], r[1]], {
                         icon: L.divIcon({className: 'gg-label ' + r[2], html: r[3], iconSize: null}),
                         interactive: false, keyboard: false
-                    }).addTo({{ this.get_name() }});
+                    }).addTo(layer), r[4]]);
                 }
                 var map = {{ this._parent.get_name() }};
+                function show(el, on) { if (el) el.style.display = on ? 'inline' : 'none'; }
                 function levels() {
-                    var z = map.getZoom(), c = map.getContainer();
-                    c.classList.toggle('gg-zs', z >= {{ this.short_zoom }});
-                    c.classList.toggle('gg-zl', z >= {{ this.long_zoom }});
+                    var z = map.getZoom();
+                    for (var i = 0; i < items.length; i++) {
+                        var el = items[i][0].getElement(), t = items[i][1];
+                        if (!el) continue;
+                        show(el.querySelector('.gg-s'), z >= t[0] && z < t[1]);
+                        show(el.querySelector('.gg-l'), z >= t[2]);
+                    }
                 }
                 map.on('zoomend', levels);
+                layer.on('add', levels);
                 levels();
             })();
             {% endmacro %}
             """
         )
 
-        def __init__(self, rows: list[list[Any]], *, short_zoom: int, long_zoom: int,
-                     name: str = "标签", show: bool = True):
+        def __init__(self, rows: list[list[Any]], *, name: str = "标签", show: bool = True):
             super().__init__(name=name, overlay=True, control=True, show=show)
             self._name = "GridLabels"
             self.rows_json = _js_json(rows)
-            self.short_zoom = int(short_zoom)
-            self.long_zoom = int(long_zoom)
 
     return GridLabels
 
@@ -688,11 +692,7 @@ _MAP_CSS = """
 .gg-label .gg-in{position:absolute;transform:translate(-50%,-50%);text-align:center;line-height:1.15;
  color:#222;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;font-size:11px}
 .gg-label .gg-s,.gg-label .gg-l{display:none}
-.gg-zs .gg-label .gg-s{display:inline}
-.gg-zl .gg-label .gg-s{display:none}
-.gg-zl .gg-label .gg-l{display:inline}
 .gg-label.gg-c .gg-in{font-size:13px;font-weight:bold;color:#333}
-.gg-zs .gg-label.gg-c{display:none}
 .gg-panel{position:absolute;z-index:1000;background:rgba(255,255,255,.9);padding:4px 8px;
  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:12px}
 .gg-title{top:10px;left:50%;transform:translateX(-50%);font-size:15px;font-weight:bold}
@@ -701,31 +701,37 @@ _MAP_CSS = """
 """
 
 
-def _label_zooms(grids_m: gpd.GeoDataFrame, names: pd.Series, lat: float) -> tuple[int, int]:
-    """Zoom levels at which grid serials (about 45 px wide) and full names fit the median grid."""
-    area = shapely.area(np.asarray(grids_m.geometry.array))
-    side = float(np.sqrt(np.median(area))) if len(area) else 300.0
-    n_chars = float(names.astype(str).str.len().median()) if len(names) else 8.0
-    base = 156543.03392 * max(math.cos(math.radians(lat)), 0.05)
-
-    def zoom_for(px: float) -> int:
-        return int(min(max(math.ceil(math.log2(base * px / max(side, 1.0))), 10), 20))
-
-    short = zoom_for(45.0)
-    return short, max(zoom_for(12.0 * n_chars + 16.0), short + 1)
+_NO_ZOOM = 99  # "never" as a zoom level
 
 
-def _label_points(grids_m: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = np.asarray(grids_m.geometry.array)
+def _fit_zoom(room_m: np.ndarray, width_px: np.ndarray, lat: float) -> np.ndarray:
+    """Smallest zoom at which a label ``width_px`` wide fits into ``room_m`` metres."""
+    base = 156543.03392 * max(math.cos(math.radians(lat)), 0.05)  # metres per pixel at zoom 0
+    z = np.ceil(np.log2(base * np.asarray(width_px, float) / np.maximum(room_m, 0.5)))
+    return np.clip(z, 0, 22).astype(int)
+
+
+def _label_room(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label points (centres of the largest inscribed circles) and the room there (diameter, m)."""
     try:
         lines = shapely.maximum_inscribed_circle(geoms, 1.0)
         pts = shapely.get_point(lines, 0)
+        room = 2.0 * shapely.length(lines)
     except (AttributeError, shapely.errors.GEOSException):
         pts = shapely.point_on_surface(geoms)
+        room = np.sqrt(shapely.area(geoms))
     bad = shapely.is_missing(pts) | shapely.is_empty(pts)
     if bad.any():
         pts[bad] = shapely.point_on_surface(geoms[bad])
-    return pts
+        room[bad] = np.sqrt(shapely.area(geoms[bad]))
+    return pts, np.nan_to_num(room, nan=0.0)
+
+
+def _text_px(texts: pd.Series, size: float) -> np.ndarray:
+    """Approximate rendered width of labels: CJK characters one em, others 0.6 em."""
+    s = texts.astype(str)
+    wide = s.str.count(_CJK.pattern).to_numpy()
+    return (wide + 0.6 * (s.str.len().to_numpy() - wide)) * size + 8
 
 
 def _to_latlon(points: np.ndarray, crs: Any) -> np.ndarray:
@@ -895,8 +901,9 @@ def interactive_map(
     simplify_m
         Display simplification tolerance in metres (grids keep shared edges).
     label_zoom
-        Zoom from which grid serials show (default: from the median grid size); names show
-        two levels closer.
+        Zoom from which grid labels show (default: where the serials fit the median grid);
+        before it, community names show where they fit. Every label shows only once it fits
+        inside its grid (names at least two levels after ``label_zoom`` when given).
 
     Returns
     -------
@@ -1035,20 +1042,19 @@ def interactive_map(
             if pts is not None and len(pts):
                 _add_points(m, str(name), pts, max_points, seed + i)
 
-    # labels
+    # labels: each shows only in the zoom range where it fits its grid (community)
     if labels:
-        rows = _label_rows(grids_m, labels)
+        rows, detail = _label_rows(grids_m, labels, lat0, label_zoom)
         if communities is not None and len(communities) and "name" in communities.columns:
-            c_pts = _label_points(cm_m)
+            c_pts, c_room = _label_room(np.asarray(cm_m.geometry.array))
+            c_names = cm_m["name"].astype(str)
+            c_from = _fit_zoom(1.5 * c_room, _text_px(c_names, 13.0), lat0)  # may overhang a bit
             latlon = _to_latlon(c_pts, cm_m.crs)
             rows += [[float(a), float(b), "gg-c",
-                      f'<div class="gg-in">{html_mod.escape(str(n))}</div>']
-                     for (a, b), n in zip(latlon, cm_m["name"], strict=True)]
-        text = grids_m[schema.GRID_NAME] if schema.GRID_NAME in grids_m.columns else grids_m.iloc[:, 0]
-        short, long_ = _label_zooms(grids_m, text, lat0)
-        if label_zoom is not None:
-            short, long_ = int(label_zoom), int(label_zoom) + 2
-        _label_layer_class()(rows, short_zoom=short, long_zoom=long_, name="标签").add_to(m)
+                      f'<div class="gg-in"><span class="gg-s">{html_mod.escape(n)}</span></div>',
+                      [int(z0), int(detail), _NO_ZOOM]]
+                     for (a, b), n, z0 in zip(latlon, c_names, c_from, strict=True)]
+        _label_layer_class()(rows, name="标签").add_to(m)
 
     if legend:
         items = "".join(f"<div><i style='background:{c}'></i>{html_mod.escape(t)}</div>"
@@ -1070,8 +1076,11 @@ def _panel(inner: str, cls: str) -> Any:
     return Element(f'<div class="gg-panel {cls}">{inner}</div>')
 
 
-def _label_rows(grids_m: gpd.GeoDataFrame, labels: bool | str) -> list[list[Any]]:
-    pts = _label_points(grids_m)
+def _label_rows(grids_m: gpd.GeoDataFrame, labels: bool | str, lat: float,
+                label_zoom: int | None) -> tuple[list[list[Any]], int]:
+    """Label rows for the grids and the zoom from which grid detail starts (community labels
+    give way there): the zoom at which the short labels fit the median grid, or ``label_zoom``."""
+    pts, room = _label_room(np.asarray(grids_m.geometry.array))
     latlon = _to_latlon(pts, grids_m.crs)
     n = len(grids_m)
     code = (grids_m[schema.GRID_CODE].astype(str) if schema.GRID_CODE in grids_m.columns
@@ -1087,7 +1096,16 @@ def _label_rows(grids_m: gpd.GeoDataFrame, labels: bool | str) -> list[list[Any]
         raise SchemaError(f"labels={labels!r}: not True/False, 'name', 'code' or a column of grids",
                           fix="use labels='name', labels='code' or an existing column name")
     short_text = code.str[-3:] if labels is True or labels == "name" else long_text
+    short_fit = _fit_zoom(room, _text_px(short_text, 11.0), lat)
+    long_fit = _fit_zoom(room, _text_px(long_text, 11.0), lat)
+    detail = int(np.median(short_fit)) if label_zoom is None else int(label_zoom)
+    short_from = np.maximum(short_fit, detail)
+    long_from = np.maximum(long_fit, detail + 1) if label_zoom is None else \
+        np.maximum(long_fit, detail + 2)
     esc = html_mod.escape
-    return [[float(a), float(b), "",
-             f'<div class="gg-in"><span class="gg-s">{esc(s)}</span><span class="gg-l">{esc(t)}</span></div>']
-            for (a, b), s, t in zip(latlon, short_text, long_text, strict=True)]
+    rows = [[float(a), float(b), "",
+             f'<div class="gg-in"><span class="gg-s">{esc(s)}</span><span class="gg-l">{esc(t)}</span></div>',
+             [int(z0), int(z1), int(z1)]]
+            for (a, b), s, t, z0, z1 in zip(latlon, short_text, long_text, short_from, long_from,
+                                            strict=True)]
+    return rows, detail
