@@ -120,6 +120,9 @@ def test_assets_inlined_when_used():
     assert not re.search(r"Bootstrap +v5", page)
     assert "@font-face{font-family:'gridgis CJK Sans'" in page  # 弹窗 is CJK
     assert re.search(r"Bootstrap +v5", web.offline_html(_small_map(), keep=["bootstrap_css"]))
+    assert web.offline_html(page) == page  # idempotent: an offline page stays as it is
+    with pytest.raises(GridGISError, match="cannot make an offline page of a int"):
+        web.offline_html(3)
 
 
 def test_unknown_plugin_and_online_tiles_are_refused():

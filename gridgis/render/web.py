@@ -315,11 +315,8 @@ def _render(m: Any) -> str:
         return m
     if hasattr(m, "get_root"):
         return m.get_root().render()
-    if hasattr(m, "_repr_html_") and not hasattr(m, "get_root"):
-        raise GridGISError(f"cannot make an offline page of a {type(m).__name__}",
-                           fix="pass a folium.Map (or any folium element) or an HTML string")
     raise GridGISError(f"cannot make an offline page of a {type(m).__name__}",
-                       fix="pass a folium.Map or an HTML string")
+                       fix="pass a folium.Map (or any folium element) or an HTML string")
 
 
 def offline_html(
@@ -403,7 +400,7 @@ def offline_html(
             fix="remove the plugin that needs it, or vendor the file under gridgis/render/js "
                 "and register it in gridgis.render.web._ASSETS",
         )
-    if cjk_font is not False:
+    if cjk_font is not False and 'id="gridgis-cjk-font"' not in page:
         block = _cjk_font_block(content) if cjk_font is None else _cjk_font_block(content + "网")
         if block:
             page = _insert_head(page, block)
