@@ -7,6 +7,7 @@ Every verb's ``--help`` shows an example. Library functions stay quiet; the CLI 
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext as _nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -69,6 +70,96 @@ def demo(
     from .demo import run_demo
 
     run_demo(out, seed=seed, say=say, progress=progress_enabled())
+
+
+@app.command("build")
+def build_cmd(
+    district: Annotated[str, typer.Argument(help="GeoPackage with the input layers (communities, "
+                                                 "roads, buildings; optional rivers, special_sites).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output plan GeoPackage (versioned).")],
+    communities_layer: Annotated[str, typer.Option(help="Layer of community/village polygons.")] = "communities",
+    roads: Annotated[str | None, typer.Option(help="Roads file (default: DISTRICT).")] = None,
+    roads_layer: Annotated[str, typer.Option(help="Layer of road centre lines.")] = "roads",
+    buildings: Annotated[str | None, typer.Option(help="Buildings file (default: DISTRICT).")] = None,
+    buildings_layer: Annotated[str, typer.Option(help="Layer of buildings with households.")] = "buildings",
+    rivers_layer: Annotated[str, typer.Option(help="Layer of rivers (used when present).")] = "rivers",
+    sites_layer: Annotated[str, typer.Option(help="Layer of special sites (used when present).")] = "special_sites",
+    community: Annotated[list[str] | None, typer.Option(help="Rebuild only this community (repeat); "
+                                                            "needs --locked.")] = None,
+    locked: Annotated[str | None, typer.Option(help="Existing plan: with --community, its grids outside "
+                                                    "those communities are kept and codes of unchanged "
+                                                    "grids stay; alone, its grids are locked.")] = None,
+    rules: _Rules = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same input + seed = same plan).")] = 0,
+    author: Annotated[str, typer.Option(help="Author saved with the plan version.")] = "",
+    note: Annotated[str, typer.Option(help="Note saved with the plan version.")] = "gridgis build",
+) -> int:
+    """Build a seamless grid plan within the size rules, code it, and save it as a plan version.
+
+    Writes OUT (plan version + the input layers beside it) and OUT's ``.report.csv`` (exceptions
+    and anything that could not be placed). Exit 1 when a community admits no plan within the
+    rules (its best plan is kept and explained in the report).
+
+    Example: ``gridgis build data/samples/sample_district.gpkg -o plan.gpkg --rules rules.toml``
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from . import io as gio
+    from .codes import assign_codes
+    from .partition import build_grids
+    from .versions import read_plan, save_version
+
+    present = set(gio.list_layers(district)) if not gio.is_database_url(district) else set()
+
+    def optional(layer: str):
+        return gio.read_vector(district, layer=layer) if layer in present else None
+
+    comm = gio.read_vector(district, layer=communities_layer, geometry="polygon",
+                           required=["code"], allow_invalid=False)
+    road = gio.read_vector(roads or district, layer=roads_layer, geometry="line")
+    bldg = gio.read_vector(buildings or district, layer=buildings_layer)
+    keep = read_plan(locked) if locked else None
+    sites, rivers = optional(sites_layer), optional(rivers_layer)
+    if community and keep is None:
+        raise GridGISError("--community needs --locked (the plan whose other grids are kept)")
+    if community:
+        # rebuild only these communities; every other grid of the locked plan stays as it is
+        missing = sorted(set(community) - set(comm["code"].astype(str)))
+        if missing:
+            raise GridGISError(f"no community {missing} in layer {communities_layer}", source=district)
+        comm_sel = comm[comm["code"].astype(str).isin(community)]
+        area = comm_sel.union_all()
+        bsel = bldg[bldg.to_crs(comm.crs).representative_point().within(area)]
+        ssel = None if sites is None else sites[sites.to_crs(comm.crs).intersects(area)]
+        with console.status("building grids…") if progress_enabled() else _nullcontext():
+            built = build_grids(comm_sel, road, bsel, rules=rules, special_sites=ssel, seed=seed,
+                                rivers=rivers)
+        from .codes import recode
+
+        others = keep[~keep["community_code"].astype(str).isin(community)]
+        merged = pd.concat([others, built.grids.to_crs(keep.crs)], ignore_index=True)
+        grids = recode(keep, gpd.GeoDataFrame(merged, crs=keep.crs), households=bldg).plan
+    else:
+        with console.status("building grids…") if progress_enabled() else _nullcontext():
+            built = build_grids(comm, road, bldg, rules=rules, special_sites=sites, locked=keep,
+                                seed=seed, rivers=rivers)
+        grids = assign_codes(built.grids, communities=comm)
+    if out.exists():
+        out.unlink()
+    save_version(grids, out, author=author, note=note)
+    context = {"communities": comm, "roads": road, "buildings": bldg}
+    context.update({k: v for k, v in (("rivers", rivers), ("special_sites", sites),
+                                      ("district", optional("district"))) if v is not None})
+    gio.write_gpkg(context, out, mode="a")
+    report_path = out.with_suffix(".report.csv")
+    gio.write_table(built.report, report_path)
+    basic = grids[grids["kind"] == "basic"]
+    say(f"{len(grids)} grids ({len(basic)} basic) in {grids['community_code'].nunique()} communities; "
+        f"households per basic grid {int(basic['households'].min())}–{int(basic['households'].max())}")
+    say(f"wrote {out} and {report_path} ({len(built.report)} report rows)")
+    bad = grids["flag"].astype(str).str.contains("out_of_range").any()
+    return EXIT_VIOLATIONS if bad else EXIT_OK
 
 
 @app.command("assign")

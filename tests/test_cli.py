@@ -107,3 +107,30 @@ def test_demo_then_validate_render_report(tmp_path):
     assert (tmp_path / "rep" / "report.pdf").stat().st_size > 50_000
     res = run("report", str(out / "plan.gpkg"), "--events", str(tmp_path / "missing.csv"))
     assert res.returncode == 2 and "missing.csv" in res.stderr
+
+
+def test_build_verb_and_local_rebuild(tmp_path):
+    import geopandas as gpd
+
+    from gridgis.versions import read_plan
+
+    sample = str(Path(__file__).parents[1] / "data/samples/sample_district.gpkg")
+    plan = tmp_path / "plan.gpkg"
+    res = run("build", sample, "-o", str(plan))
+    assert res.returncode == 0, res.stderr
+    first = read_plan(plan)
+    assert first["grid_code"].str.len().eq(15).all() and first["grid_code"].is_unique
+    assert (tmp_path / "plan.report.csv").exists()
+    res = run("build", sample, "-o", str(tmp_path / "x.gpkg"), "--community", "430302002002")
+    assert res.returncode == 2 and "--locked" in res.stderr
+    again = tmp_path / "again.gpkg"
+    res = run("build", sample, "-o", str(again), "--locked", str(plan), "--community", "430302002002",
+              "--seed", "3")
+    assert res.returncode == 0, res.stderr
+    second = read_plan(again)
+    outside = first[first["community_code"] != "430302002002"].set_index("grid_code")
+    kept = second.set_index("grid_code").reindex(outside.index)
+    assert kept.geometry.notna().all()
+    assert gpd.GeoSeries(kept.geometry).geom_equals_exact(outside.geometry, tolerance=0.01).all()
+    res = run("build", str(tmp_path / "nope.gpkg"), "-o", str(plan))
+    assert res.returncode == 2 and "not found" in res.stderr
