@@ -14,6 +14,7 @@ per-grid counts are held. Rows keep their order; headers and values are written 
 
 from __future__ import annotations
 
+import abc
 import codecs
 import csv
 import json
@@ -44,12 +45,13 @@ _CODE_LIKE = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PAREN
 
 
 # ---- readers: each yields (chunk, progress units done since last yield) -------------------------
-class _Source:
+class _Source(abc.ABC):
     total: int | None = None
     unit: str = "row"
 
-    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
+        """Yield ``(chunk, progress units done since the last chunk)``."""
 
 
 def file_encoding(path: Path) -> str:
@@ -233,7 +235,7 @@ def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = 
 
 
 # ---- writers ----------------------------------------------------------------------------------------
-class _Sink:
+class _Sink(abc.ABC):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.first = True
@@ -248,8 +250,9 @@ class _Sink:
         self._write(frame)
         self.close()
 
-    def _write(self, frame: pd.DataFrame) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _write(self, frame: pd.DataFrame) -> None:
+        """Write one chunk of output."""
 
     def close(self) -> None:
         pass
