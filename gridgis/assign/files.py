@@ -254,8 +254,8 @@ class _Sink(abc.ABC):
     def _write(self, frame: pd.DataFrame) -> None:
         """Write one chunk of output."""
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - optional hook: most sinks have nothing to close
+        """Finish the output (writers that keep a file open override this)."""
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
