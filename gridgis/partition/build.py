@@ -19,6 +19,7 @@ Pipeline (all metric work in :func:`gridgis.crs.metric_crs` of the communities):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import time
@@ -45,7 +46,7 @@ from .blocks import (
     merge_slivers,
 )
 from .geom import near_lines, polsby_popper
-from .regions import RegionOptions, SizeRule, UnitGraph, plan_component, plan_regions
+from .regions import RegionOptions, SizeRule, UnitGraph, plan_regions, split_below
 from .special import community_of, owner_labels, prepare_polygons
 from .units import split_lines
 
@@ -53,6 +54,8 @@ BASIC = "basic"
 #: road classes whose shared boundaries count as barriers (grids prefer not to straddle them)
 BARRIER_CLASSES = ("arterial", "river")
 _MEASURES = (schema.HOUSEHOLDS, schema.POPULATION)
+#: spanning trees per community in early refinement rounds (a failure there is cheap)
+EARLY_BUDGET = 60
 #: lines closer than this to a locked grid's outline are snapped onto it (metres)
 LOCK_SNAP_M = 0.01
 
@@ -463,82 +466,87 @@ def build_grids(
     plan_cache: dict[bytes, list] = {}
     t_units = t_regions = 0.0
     rounds = 0
-    for rnd in range(opts.refine_rounds + 1):
-        rounds = rnd + 1
-        t = time.perf_counter()
-        for b in sorted(piece_cap):
-            if b not in cut_cache:
-                geom = shapely.coverage_union_all(arr1.faces[block1 == b])
-                cut_cache[b] = snap_to_locked(split_lines(geom, bgeoms[bblock == b]))
-        cut_lines = [cut_cache[b] for b in sorted(piece_cap) if len(cut_cache[b])]
-        if cut_lines:
-            arr = arrangement(np.concatenate([base_lines, *cut_lines]))
-            face_comm, f_lock, f_site, basic = label(arr)
-            parent = first_container(arr.rep, arr1.faces, predicate="intersects")
-            fblock = np.where(basic & (parent >= 0), block1[np.maximum(parent, 0)], -1)
-            # a tiny face may touch a block of another community: never cross communities
-            fblock[(fblock >= 0) & (block_comm[np.maximum(fblock, 0)] != face_comm)] = -1
-            # basic faces left without a block (numerical corner cases) join a neighbouring block
-            fblock = _attach_orphans(arr, fblock, basic, face_comm)
-            cell = slivers(arr, fblock)
-            bface = place_buildings(arr)
-        else:
-            arr, bface = arr1, bface1
-            face_comm, f_lock, f_site, basic = lab1
-            fblock = block1
-            cell = np.where(block1 >= 0, np.arange(len(block1)), -1)
-        n_cells = int(cell.max()) + 1 if (cell >= 0).any() else 0
-        bcell = np.where(bface >= 0, cell[np.maximum(bface, 0)], -1)
-        cell_meas = np.zeros((n_cells, 2))
-        inc = bcell >= 0
-        if inc.any():
-            for c in range(2):
-                cell_meas[:, c] = np.bincount(bcell[inc], weights=bmeas[inc, c], minlength=n_cells)
-        cell_block = np.full(n_cells, -1, dtype=np.int64)
-        cell_block[cell[cell >= 0]] = fblock[cell >= 0]
-
-        # barrier length of every shared face pair
-        seg_bar = near_lines((arr.edges.seg_a + arr.edges.seg_b) / 2.0, barrier_lines, tol=1e-2)
-        seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
-        pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
-
-        # units: whole blocks, or groups of cells of a block that is split
-        unit_of_cell = np.full(n_cells, -1, dtype=np.int64)
-        unit_flag: dict[int, str] = {}
-        normal = np.array([b >= 0 and b not in piece_cap for b in cell_block.tolist()], dtype=bool)
-        n_units = 0
-        if normal.any():
-            _, inv = np.unique(cell_block[normal], return_inverse=True)
-            unit_of_cell[normal] = inv
-            n_units = int(inv.max()) + 1
-        if piece_cap:
-            cg = _group_graph(arr, cell, n_cells, cell_meas, pair_barrier, fblock)
+    early = dataclasses.replace(opts.regions, budget=min(opts.regions.budget, EARLY_BUDGET),
+                                fallback=False)
+    rebuild, final, rnd = True, False, 0
+    while True:
+        final = final or rnd >= opts.refine_rounds
+        if rebuild:
+            rounds += 1
+            t = time.perf_counter()
             for b in sorted(piece_cap):
-                nodes = np.flatnonzero(cell_block == b)
-                if len(nodes) == 0:
-                    continue
-                rule, cols = rules_by_comm[block_comm[b]]
-                sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev,
-                                cg.length, cg.barrier)
-                groups = _split_block(sub, nodes, piece_cap[b][cols], rule.hi,
-                                      _rng_for(seed, f"block:{b}"), opts.regions)
-                for nodes_g, flag in groups:
-                    unit_of_cell[nodes_g] = n_units
-                    if flag:
-                        unit_flag[n_units] = flag
-                    n_units += 1
-        face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
-        unit_meas = np.zeros((n_units, 2))
-        unit_block = np.full(n_units, -1, dtype=np.int64)
-        valid_c = unit_of_cell >= 0
-        for c in range(2):
-            unit_meas[:, c] = np.bincount(unit_of_cell[valid_c], weights=cell_meas[valid_c, c],
-                                          minlength=n_units)
-        unit_block[unit_of_cell[valid_c]] = cell_block[valid_c]
-        unit_comm = np.full(n_units, -1, dtype=np.int64)
-        fu = face_unit >= 0
-        unit_comm[face_unit[fu]] = face_comm[fu]
-        t_units += time.perf_counter() - t
+                if b not in cut_cache:
+                    geom = shapely.coverage_union_all(arr1.faces[block1 == b])
+                    cut_cache[b] = snap_to_locked(split_lines(geom, bgeoms[bblock == b]))
+            cut_lines = [cut_cache[b] for b in sorted(piece_cap) if len(cut_cache[b])]
+            if cut_lines:
+                arr = arrangement(np.concatenate([base_lines, *cut_lines]))
+                face_comm, f_lock, f_site, basic = label(arr)
+                parent = first_container(arr.rep, arr1.faces, predicate="intersects")
+                fblock = np.where(basic & (parent >= 0), block1[np.maximum(parent, 0)], -1)
+                # a tiny face may touch a block of another community: never cross communities
+                fblock[(fblock >= 0) & (block_comm[np.maximum(fblock, 0)] != face_comm)] = -1
+                # basic faces left without a block (numerical corner cases) join a neighbouring block
+                fblock = _attach_orphans(arr, fblock, basic, face_comm)
+                cell = slivers(arr, fblock)
+                bface = place_buildings(arr)
+            else:
+                arr, bface = arr1, bface1
+                face_comm, f_lock, f_site, basic = lab1
+                fblock = block1
+                cell = np.where(block1 >= 0, np.arange(len(block1)), -1)
+            n_cells = int(cell.max()) + 1 if (cell >= 0).any() else 0
+            bcell = np.where(bface >= 0, cell[np.maximum(bface, 0)], -1)
+            cell_meas = np.zeros((n_cells, 2))
+            inc = bcell >= 0
+            if inc.any():
+                for c in range(2):
+                    cell_meas[:, c] = np.bincount(bcell[inc], weights=bmeas[inc, c], minlength=n_cells)
+            cell_block = np.full(n_cells, -1, dtype=np.int64)
+            cell_block[cell[cell >= 0]] = fblock[cell >= 0]
+
+            # barrier length of every shared face pair
+            seg_bar = near_lines((arr.edges.seg_a + arr.edges.seg_b) / 2.0, barrier_lines, tol=1e-2)
+            seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
+            pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
+
+            # units: whole blocks, or groups of cells of a block that is split
+            unit_of_cell = np.full(n_cells, -1, dtype=np.int64)
+            unit_flag: dict[int, str] = {}
+            normal = np.array([b >= 0 and b not in piece_cap for b in cell_block.tolist()], dtype=bool)
+            n_units = 0
+            if normal.any():
+                _, inv = np.unique(cell_block[normal], return_inverse=True)
+                unit_of_cell[normal] = inv
+                n_units = int(inv.max()) + 1
+            if piece_cap:
+                cg = _group_graph(arr, cell, n_cells, cell_meas, pair_barrier, fblock)
+                for b in sorted(piece_cap):
+                    nodes = np.flatnonzero(cell_block == b)
+                    if len(nodes) == 0:
+                        continue
+                    rule, cols = rules_by_comm[block_comm[b]]
+                    sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev,
+                                    cg.length, cg.barrier)
+                    groups = _split_block(sub, nodes, piece_cap[b][cols], rule.hi,
+                                          _rng_for(seed, f"block:{b}"), opts.regions)
+                    for nodes_g, flag in groups:
+                        unit_of_cell[nodes_g] = n_units
+                        if flag:
+                            unit_flag[n_units] = flag
+                        n_units += 1
+            face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
+            unit_meas = np.zeros((n_units, 2))
+            unit_block = np.full(n_units, -1, dtype=np.int64)
+            valid_c = unit_of_cell >= 0
+            for c in range(2):
+                unit_meas[:, c] = np.bincount(unit_of_cell[valid_c], weights=cell_meas[valid_c, c],
+                                              minlength=n_units)
+            unit_block[unit_of_cell[valid_c]] = cell_block[valid_c]
+            unit_comm = np.full(n_units, -1, dtype=np.int64)
+            fu = face_unit >= 0
+            unit_comm[face_unit[fu]] = face_comm[fu]
+            t_units += time.perf_counter() - t
 
         # grids per community (plans of communities whose units did not change are reused)
         t = time.perf_counter()
@@ -553,10 +561,11 @@ def build_grids(
             g = UnitGraph(unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
                           ug.barrier)
             local = _local_graph(g, nodes)
-            key = _graph_key(ci, local)
+            key = _graph_key(ci, local) + (b"final" if final else b"early")
             if key not in plan_cache:
                 plan_cache[key] = plan_regions(local, np.arange(len(nodes)), rule,
-                                               _rng_for(seed, codes[ci]), opts.regions)
+                                               _rng_for(seed, codes[ci]),
+                                               opts.regions if final else early)
             regions = plan_cache[key]
             if any(r.cause == "no_contiguous_split" for r in regions):
                 failing.append(ci)
@@ -568,7 +577,7 @@ def build_grids(
                     reason = "one building (or an unsplittable block) exceeds the maximum"
                 grid_units.append((ci, units, flag, reason, cause))
         t_regions += time.perf_counter() - t
-        if rnd == opts.refine_rounds or not failing:
+        if final or not failing:
             break
         # refine: cut the blocks of failing communities into smaller units and try again
         added = False
@@ -585,8 +594,9 @@ def build_grids(
                 if b not in piece_cap or piece_cap[b][cols[0]] > p:
                     piece_cap[b] = cap_b
                     added = True
-        if not added:
-            break
+        # with nothing left to refine, plan once more with the full search (same units)
+        rebuild, final = added, final or not added
+        rnd += 1
     timings["rounds"] = rounds
     timings["units"] = t_units
     timings["regions"] = t_regions
@@ -797,28 +807,14 @@ def _split_block(g: UnitGraph, nodes: np.ndarray, hi: np.ndarray, hard_max: np.n
     """
     local = _local_graph(g, nodes)
     hi = np.asarray(hi, dtype=float)
-    zero = SizeRule(lo=np.zeros_like(hi), hi=hi, target=1.0)
     over = (local.measures > hi + 1e-9).any(axis=1)
     too_big = (local.measures > np.asarray(hard_max) + 1e-9).any(axis=1)
     out: list[tuple[np.ndarray, str]] = [
         (nodes[[i]], "oversize_building" if too_big[i] else "") for i in np.flatnonzero(over)
     ]
     for comp in local.components(np.flatnonzero(~over)):
-        total = local.measures[comp].sum(axis=0)
-        kmin = max(1, *(math.ceil(t / h - 1e-9) for t, h in zip(total, hi, strict=True)
-                        if np.isfinite(h) and h > 0))
-        if kmin <= 1:
-            out.append((nodes[comp], ""))
-            continue
-        regions = None
-        for k in range(kmin, min(kmin + 3, len(comp)) + 1):
-            r = SizeRule(lo=zero.lo, hi=hi, target=float(total[0] / k))
-            regions = plan_component(local, comp, r, rng, opts, k=k)
-            if not any(x.flag for x in regions):
-                break
-        for x in regions or []:
-            flagged = x.flag and (local.measures[x.nodes].sum(axis=0) > hard_max + 1e-9).any()
-            out.append((nodes[x.nodes], "oversize_unit" if flagged else ""))
+        for part in split_below(local, comp, hi, rng, opts):
+            out.append((nodes[part], ""))
     return out
 
 

@@ -121,7 +121,13 @@ def near_lines(points: np.ndarray, lines: np.ndarray, tol: float) -> np.ndarray:
     out = np.zeros(len(points), dtype=bool)
     if len(points) == 0 or len(lines) == 0:
         return out
-    tree = shapely.STRtree(lines)
+    # one small segment per tree entry keeps the exact distance tests cheap
+    coords, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    same = idx[:-1] == idx[1:]
+    if not same.any():
+        return out
+    seg = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
+    tree = shapely.STRtree(shapely.linestrings(seg))
     pts = shapely.points(points)
     hit = tree.query(pts, predicate="dwithin", distance=tol)
     out[np.unique(hit[0])] = True

@@ -139,11 +139,11 @@ class RegionOptions:
 
     trees: int = 4
     """Spanning trees drawn per bisection before picking the best cut."""
-    max_trees: int = 30
+    max_trees: int = 20
     """Trees drawn per bisection before giving up on finding a feasible cut."""
     backtrack: int = 4
     """Alternative cuts tried when a side cannot be split further."""
-    budget: int = 800
+    budget: int = 300
     """Total spanning trees per component (bounds the search time)."""
     barrier_weight: float = 1.0
     """α in the score 4πA/(P + α·B)²; B = barrier length inside a region."""
@@ -152,6 +152,9 @@ class RegionOptions:
     max_passes: int = 40
     """Local-search passes over all units."""
     local_search: bool = True
+    fallback: bool = True
+    """When no feasible plan is found: build the least-violating plan (else return the
+    component as one flagged region, which is cheaper when the caller will retry)."""
 
 
 @dataclass
@@ -369,6 +372,66 @@ class _Bisector:
         return None
 
 
+def split_below(
+    g: UnitGraph,
+    nodes: np.ndarray,
+    cap: np.ndarray,
+    rng: np.random.Generator,
+    opts: RegionOptions = RegionOptions(),
+) -> list[np.ndarray]:
+    """Halve connected ``nodes`` recursively until every part is at most ``cap``.
+
+    Used to cut big blocks into units: each step takes, over a few random spanning trees, the
+    tree cut that needs the fewest parts below ``cap`` on both sides (then the most balanced
+    one). A single node above ``cap`` stays a part of its own. Always succeeds.
+    """
+    cap = np.asarray(cap, dtype=float)
+    scale = np.where(np.isfinite(cap) & (cap > 0), cap, np.inf)
+    out: list[np.ndarray] = []
+    stack = [np.sort(np.asarray(nodes, dtype=np.int64))]
+    while stack:
+        nd = stack.pop()
+        total = g.measures[nd].sum(axis=0)
+        if len(nd) == 1 or (total <= cap + _EPS).all():
+            out.append(nd)
+            continue
+        sub = _Sub(g, nd)
+        best = None
+        for _ in range(max(opts.trees, 1)):
+            order_l, pred_l = _random_tree(sub.n, sub.eu_l, sub.ev_l, rng)
+            if len(order_l) != sub.n:
+                break
+            order = np.asarray(order_l, dtype=np.int64)
+            pos = np.empty(sub.n, dtype=np.int64)
+            pos[order] = np.arange(sub.n)
+            size_l = [1] * sub.n
+            for x in reversed(order_l[1:]):
+                size_l[pred_l[x]] += size_l[x]
+            size = np.asarray(size_l, dtype=np.int64)
+            m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
+            cand = order[1:]
+            s_i = pos[cand]
+            e_i = s_i + size[cand]
+            S = m_pre[e_i] - m_pre[s_i]
+            r1 = np.max(S / scale, axis=1)
+            r2 = np.max((total - S) / scale, axis=1)
+            parts = np.maximum(np.ceil(r1 - _EPS), 1) + np.maximum(np.ceil(r2 - _EPS), 1)
+            imbalance = np.abs(r1 - r2)
+            i = int(np.lexsort((imbalance, parts))[0])
+            key = (float(parts[i]), float(imbalance[i]))
+            if best is None or key < best[0]:
+                best = (key, order[s_i[i] : e_i[i]])
+        if best is None:  # not connected: keep as is
+            out.append(nd)
+            continue
+        mask = np.zeros(sub.n, dtype=bool)
+        mask[best[1]] = True
+        stack.append(nd[~mask])
+        stack.append(nd[mask])
+    out.sort(key=lambda a: int(a[0]))
+    return out
+
+
 def _region_state(g: UnitGraph, labels: np.ndarray, regions: list[np.ndarray]):
     K = len(regions)
     m = g.measures.shape[1]
@@ -554,6 +617,10 @@ def plan_component(
                 break
             if bis.trees_used >= opts.budget:
                 break
+    if parts is None and feasible and not opts.fallback:
+        return [Region(nodes, "out_of_range",
+                       "no contiguous split within bounds found (unit sizes/adjacency)",
+                       "no_contiguous_split")]
     if parts is None:
         relaxed = _Bisector(g, rule, rng, opts, relaxed=True)
         parts = relaxed.split(nodes, ks[0])
