@@ -54,6 +54,13 @@ def progress_enabled() -> bool:
     return not State.quiet
 
 
+def read_plan(source: object, layer: str | None = None):
+    """The plan of a file as every verb reads it (see :func:`gridgis.versions.read_plan`)."""
+    from .versions import read_plan as _read_plan
+
+    return _read_plan(source, layer)
+
+
 # ---- verbs -------------------------------------------------------------------------------------
 # Each verb is a thin wrapper over a library function; keep logic in the library.
 
@@ -175,7 +182,7 @@ def assign_cmd(
     code_column: Annotated[str, typer.Option(help="Grid-code column of the plan.")] = "grid_code",
     max_distance: Annotated[float | None, typer.Option(help="Metres for the nearest-grid rule "
                                                             "(default from the rules file; 0 = off).")] = None,
-    rules: Annotated[Path | None, typer.Option(help="Rules TOML ([assign] max_distance_m).")] = None,
+    rules: Annotated[Path | None, typer.Option(help="Rules TOML (\\[assign] max_distance_m).")] = None,
     chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).")] = 250_000,
     per_grid: Annotated[Path | None, typer.Option(help="Also write the count per grid (CSV).")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any row is invalid or unmatched.")] = False,
@@ -191,7 +198,7 @@ def assign_cmd(
     from .assign import assign_file
 
     sheet = layer if points.suffix.lower() in {".xlsx", ".xlsm", ".xls"} else 0
-    plan = gio.read_vector(grids, layer=grids_layer, geometry="polygon")
+    plan = read_plan(grids, grids_layer)
     res = assign_file(points, plan, out, crs=crs, code_column=code_column, max_distance=max_distance,
                       rules=rules, chunk_size=chunk_size, progress=progress_enabled(),
                       layer=None if sheet != 0 else layer, sheet=sheet)
@@ -210,7 +217,7 @@ _Buildings = Annotated[Path | None, typer.Option(help="Buildings (households, po
 _BuildingsLayer = Annotated[str | None, typer.Option(help="Layer of --buildings.")]
 _Addresses = Annotated[Path | None, typer.Option(help="Address points, or a table with lon/lat.")]
 _AddressesLayer = Annotated[str | None, typer.Option(help="Layer of --addresses.")]
-_Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, [tolerances]).")]
+_Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, \\[tolerances]).")]
 
 
 @app.command("validate")
@@ -411,7 +418,7 @@ def heatmap_cmd(
     bandwidth: Annotated[float, typer.Option(help="Kernel radius in metres.")] = 300.0,
     cell: Annotated[float | None, typer.Option(help="Raster cell in metres (default bandwidth/10).")] = None,
     freq: Annotated[str, typer.Option(help="Initial period of the animation: D, W or M.")] = "W",
-    rules: Annotated[Path | None, typer.Option(help="Rules TOML ([events.deadline_days]).")] = None,
+    rules: Annotated[Path | None, typer.Option(help="Rules TOML (\\[events.deadline_days]).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the hot-spot permutations.")] = 0,
 ) -> None:
     """Event heatmap, per-grid event rates, hot spots and an offline time animation.
@@ -428,7 +435,7 @@ def heatmap_cmd(
     sheet = events_layer if events_file.suffix.lower() in {".xlsx", ".xlsm", ".xls"} else None
     ev = ev_mod.load(events_file, crs=crs, sheet=sheet if sheet is not None else 0,
                      layer=None if sheet is not None else events_layer)
-    plan = gio.read_vector(grids, layer=grids_layer, geometry="polygon")
+    plan = read_plan(grids, grids_layer)
     dist = gio.read_vector(district, layer=district_layer, geometry="polygon") if district else None
     written = write_event_outputs(ev, plan, out, district=dist, rules=rules, bandwidth=bandwidth,
                                   cell_size=cell, freq=freq, seed=seed)
@@ -479,7 +486,7 @@ def recode_cmd(
     from .codes import recode
 
     old_plan, known = _read_plan(old, old_layer)
-    new_plan = gio.read_vector(new, layer=new_layer)
+    new_plan = read_plan(new, new_layer)
     hh = gio.read_vector(households, layer=households_layer) if households else None
     earlier = list(known)
     if retired is not None:
@@ -530,7 +537,7 @@ def recode_table_cmd(
     from . import io as gio
     from .codes import recode_table
 
-    plan_gdf = gio.read_vector(plan, layer=plan_layer) if plan is not None else None
+    plan_gdf = read_plan(plan, plan_layer) if plan is not None else None
     target = out or table.with_name(f"{table.stem}_recoded{table.suffix}")
     res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
                        lat=lat, coords_crs=coords_crs, locate=locate,
