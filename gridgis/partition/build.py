@@ -69,6 +69,9 @@ class BuildOptions:
     sliver_max_width_m: float = 4.0
     """Thin faces (Polsby–Popper below ``tolerances.sliver_thinness``) narrower than this on
     average are slivers and merged into a neighbour."""
+    min_contact_m: float = 1.0
+    """Units touching along less than this do not count as neighbours (a grid joined only by
+    such a neck would look like two pieces), unless a piece would be too small on its own."""
     refine_rounds: int = 2
     """Rounds of cutting blocks into smaller units in communities that admit no plan."""
     regions: RegionOptions = field(default_factory=RegionOptions)
@@ -560,7 +563,7 @@ def build_grids(
             rule, cols = rules_by_comm[ci]
             g = UnitGraph(unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
                           ug.barrier)
-            local = _local_graph(g, nodes)
+            local = _strong_graph(_local_graph(g, nodes), opts.min_contact_m, rule.lo[0])
             key = _graph_key(ci, local) + (b"final" if final else b"early")
             if key not in plan_cache:
                 plan_cache[key] = plan_regions(local, np.arange(len(nodes)), rule,
@@ -783,6 +786,24 @@ def _attach_orphans(arr: Arrangement, lab: np.ndarray, need: np.ndarray, same: n
     return lab
 
 
+def _strong_graph(g: UnitGraph, min_contact: float, lo: float) -> UnitGraph:
+    """Drop contacts shorter than ``min_contact`` (grids joined by a neck), except where that
+    would leave a piece too small for a grid of its own (its short contacts are kept)."""
+    weak = g.length < min_contact
+    if not weak.any():
+        return g
+    keep = ~weak
+    strong = UnitGraph(g.measures, g.area, g.perimeter, g.eu[keep], g.ev[keep], g.length[keep],
+                       g.barrier[keep])
+    small = np.zeros(g.n, dtype=bool)
+    for comp in strong.components(np.arange(g.n)):
+        if g.measures[comp, 0].sum() < lo:
+            small[comp] = True
+    keep |= weak & (small[g.eu] | small[g.ev])
+    return UnitGraph(g.measures, g.area, g.perimeter, g.eu[keep], g.ev[keep], g.length[keep],
+                     g.barrier[keep])
+
+
 def _local_graph(g: UnitGraph, nodes: np.ndarray) -> UnitGraph:
     local = np.full(g.n, -1, dtype=np.int64)
     local[nodes] = np.arange(len(nodes))
@@ -799,13 +820,14 @@ def _graph_key(ci: int, g: UnitGraph) -> bytes:
 
 
 def _split_block(g: UnitGraph, nodes: np.ndarray, hi: np.ndarray, hard_max: np.ndarray,
-                 rng: np.random.Generator, opts: RegionOptions) -> list[tuple[np.ndarray, str]]:
+                 rng: np.random.Generator, opts: RegionOptions, min_contact: float = 0.0
+                 ) -> list[tuple[np.ndarray, str]]:
     """Group the cells of a block into connected units of at most ``hi`` (per measure).
 
     Cells above ``hi`` stay alone; those above ``hard_max`` (one building over the grid
     maximum) are flagged ``oversize_building``.
     """
-    local = _local_graph(g, nodes)
+    local = _strong_graph(_local_graph(g, nodes), min_contact, math.inf)
     hi = np.asarray(hi, dtype=float)
     over = (local.measures > hi + 1e-9).any(axis=1)
     too_big = (local.measures > np.asarray(hard_max) + 1e-9).any(axis=1)
