@@ -54,8 +54,8 @@ BASIC = "basic"
 #: road classes whose shared boundaries count as barriers (grids prefer not to straddle them)
 BARRIER_CLASSES = ("arterial", "river")
 _MEASURES = (schema.HOUSEHOLDS, schema.POPULATION)
-#: spanning trees per community in early refinement rounds (a failure there is cheap)
-EARLY_BUDGET = 60
+#: spanning trees per grid in early refinement rounds (a failure there is cheap)
+EARLY_BUDGET = 12
 #: lines closer than this to a locked grid's outline are snapped onto it (metres)
 LOCK_SNAP_M = 0.01
 

@@ -143,8 +143,9 @@ class RegionOptions:
     """Trees drawn per bisection before giving up on finding a feasible cut."""
     backtrack: int = 4
     """Alternative cuts tried when a side cannot be split further."""
-    budget: int = 300
-    """Total spanning trees per component (bounds the search time)."""
+    budget: int = 40
+    """Spanning trees per region to build (a component of ``k`` regions may draw
+    ``budget * k + 100`` trees; bounds the search time)."""
     barrier_weight: float = 1.0
     """α in the score 4πA/(P + α·B)²; B = barrier length inside a region."""
     balance_weight: float = 1.0
@@ -249,6 +250,11 @@ class _Bisector:
         self.g, self.rule, self.rng, self.opts = g, rule, rng, opts
         self.relaxed = relaxed
         self.trees_used = 0
+        self.limit = opts.budget * 100 + 100
+
+    def set_limit(self, k: int) -> None:
+        """Tree budget for a component of ``k`` regions."""
+        self.limit = self.trees_used + self.opts.budget * k + 100
 
     # -- one spanning tree -> candidate cuts -----------------------------------------------
     def _cuts(self, sub: _Sub, k: int) -> list[tuple[float, float, int, tuple]]:
@@ -289,12 +295,18 @@ class _Bisector:
             + np.maximum(lo2 - s2, 0) / scale_lo
             + np.where(np.isfinite(hi2), np.maximum(s2 - hi2, 0), 0) / scale_hi
         ).sum(axis=2)  # (C, k-1)
-        # slack: how far each side's mean region size is from the preferred size, relative
-        # to the half-width of the bounds (sides that will be split again need slack)
-        target = self.rule.target
-        half = (hi[0] - lo[0]) / 2 if np.isfinite(hi[0]) and hi[0] > lo[0] else max(target, 1.0)
-        dev1 = np.abs(s1[:, :, 0] / k1[None, :] - target) / half
-        dev2 = np.abs(s2[:, :, 0] / k2[None, :] - target) / half
+        # slack: how far each side's mean region size is from the preferred size (basis) or
+        # the balanced size T/k (other measures), relative
+        # to the room the bounds leave (sides that will be split again need slack); every
+        # measure with an upper bound counts, so secondary caps are kept in balance too
+        mean = T / k
+        mean[0] = self.rule.target  # the basis aims at the preferred size
+        room = np.where(lo > 0, np.minimum(mean - lo, hi - mean), hi - mean)
+        room = np.where(np.isfinite(room) & (room > 0), room, np.where(np.isfinite(hi), 1e-6,
+                                                                       np.inf))
+        room = np.maximum(room, 1e-6 * np.maximum(mean, 1.0))
+        dev1 = (np.abs(s1 / k1[None, :, None] - mean) / room).max(axis=2)
+        dev2 = (np.abs(s2 / k2[None, :, None] - mean) / room).max(axis=2)
         slack = np.where(k1[None, :] > 1, dev1, 0.0) + np.where(k2[None, :] > 1, dev2, 0.0)
         best_k1 = np.argmin(viol * 1e3 + slack, axis=1)
         rows = np.arange(len(cand))
@@ -343,7 +355,7 @@ class _Bisector:
         sub = _Sub(self.g, nodes)
         cands: list[tuple[float, float, int, tuple]] = []
         drawn = 0
-        while drawn < self.opts.max_trees and self.trees_used < self.opts.budget:
+        while drawn < self.opts.max_trees and self.trees_used < self.limit:
             cands.extend(self._cuts(sub, k))
             drawn += 1
             if drawn >= self.opts.trees and cands:
@@ -367,7 +379,7 @@ class _Bisector:
                 if right is not None:
                     return left + right
             tried += 1
-            if tried >= self.opts.backtrack or self.trees_used >= self.opts.budget:
+            if tried >= self.opts.backtrack or self.trees_used >= self.limit:
                 break
         return None
 
@@ -609,13 +621,14 @@ def plan_component(
     else:
         ks, feasible = choose_k(total, rule, len(nodes))
     bis = _Bisector(g, rule, rng, opts)
+    bis.set_limit(ks[0])
     parts = None
     if feasible:
         for kk in ks[:3]:
             parts = bis.split(nodes, kk)
             if parts is not None:
                 break
-            if bis.trees_used >= opts.budget:
+            if bis.trees_used >= bis.limit:
                 break
     if parts is None and feasible and not opts.fallback:
         return [Region(nodes, "out_of_range",
@@ -623,6 +636,7 @@ def plan_component(
                        "no_contiguous_split")]
     if parts is None:
         relaxed = _Bisector(g, rule, rng, opts, relaxed=True)
+        relaxed.set_limit(ks[0])
         parts = relaxed.split(nodes, ks[0])
         if parts is None:  # cannot even form k connected parts
             parts = [nodes]
