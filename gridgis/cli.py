@@ -173,7 +173,7 @@ def build_cmd(
 def assign_cmd(
     points: Annotated[Path, typer.Argument(help="Addresses/events: CSV (UTF-8 or GBK), Excel, Parquet "
                                                 "(file or folder), GeoPackage; lon/lat under any alias.")],
-    grids: Annotated[Path, typer.Option("--grids", "-g", help="Grid plan (vector file with grid codes).")],
+    grids: Annotated[str, typer.Option("--grids", "-g", help="Grid plan (vector file with grid codes).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output: .parquet, .csv or .gpkg.")],
     grids_layer: Annotated[str | None, typer.Option(help="Layer of --grids.")] = None,
     layer: Annotated[str | None, typer.Option(help="Layer (vector file) or sheet (Excel) of POINTS.")] = None,
@@ -211,18 +211,18 @@ def assign_cmd(
 
 
 _PlanLayer = Annotated[str | None, typer.Option("--layer", help="Layer of PLAN (default: 'grids' if present).")]
-_Parents = Annotated[Path | None, typer.Option(help="Communities (code, area_kind, polygons).")]
+_Parents = Annotated[str | None, typer.Option(help="Communities (code, area_kind, polygons).")]
 _ParentsLayer = Annotated[str | None, typer.Option(help="Layer of --parents.")]
-_Buildings = Annotated[Path | None, typer.Option(help="Buildings (households, population).")]
+_Buildings = Annotated[str | None, typer.Option(help="Buildings (households, population).")]
 _BuildingsLayer = Annotated[str | None, typer.Option(help="Layer of --buildings.")]
-_Addresses = Annotated[Path | None, typer.Option(help="Address points, or a table with lon/lat.")]
+_Addresses = Annotated[str | None, typer.Option(help="Address points, or a table with lon/lat.")]
 _AddressesLayer = Annotated[str | None, typer.Option(help="Layer of --addresses.")]
 _Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, \\[tolerances]).")]
 
 
 @app.command("validate")
 def validate_cmd(
-    plan: Annotated[Path, typer.Argument(help="Grid plan (GeoPackage, shapefile …).")],
+    plan: Annotated[str, typer.Argument(help="Grid plan (GeoPackage, shapefile …).")],
     layer: _PlanLayer = None,
     parents: _Parents = None,
     parents_layer: _ParentsLayer = None,
@@ -270,10 +270,10 @@ def validate_cmd(
 
 @app.command("repair")
 def repair_cmd(
-    plan: Annotated[Path, typer.Argument(help="Grid plan (GeoPackage, shapefile …).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Repaired plan (.gpkg, layers "
-                                                          "'grids' and 'changes').")]
-    = Path("plan_repaired.gpkg"),
+    plan: Annotated[str, typer.Argument(help="Grid plan (GeoPackage, shapefile …).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Repaired plan (.gpkg, or a postgresql:// "
+                                                         "URL; layers 'grids' and 'changes').")]
+    = "plan_repaired.gpkg",
     layer: _PlanLayer = None,
     parents: _Parents = None,
     parents_layer: _ParentsLayer = None,
@@ -290,14 +290,14 @@ def repair_cmd(
     Example: ``gridgis repair plan.gpkg --parents district.gpkg --parents-layer communities
     --buildings district.gpkg --buildings-layer buildings -o plan_fixed.gpkg``
     """
-    from . import io as gio
+    from .postgis import write_layers
     from .repair import repair
     from .validate import read_inputs
 
     layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
                          buildings=buildings, buildings_layer=buildings_layer)
     res = repair(layers["grids"], layers["parents"], layers["buildings"], rules=rules)
-    gio.write_gpkg({"grids": res.plan, "changes": res.log_frame()}, out)
+    write_layers({"grids": res.plan, "changes": res.log_frame()}, out)
     say(res.summary())
     say(f"wrote {out}")
     if html:
@@ -407,10 +407,10 @@ def report_cmd(
 def heatmap_cmd(
     events_file: Annotated[Path, typer.Argument(help="Event table (.csv/.xlsx/.parquet, Chinese headers "
                                                      "and GBK accepted) or point layer.")],
-    grids: Annotated[Path, typer.Option(help="Grid plan (vector file with grid_code, households).")],
+    grids: Annotated[str, typer.Option(help="Grid plan (vector file with grid_code, households).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("event_maps"),
     grids_layer: Annotated[str | None, typer.Option(help="Layer of --grids.")] = None,
-    district: Annotated[Path | None, typer.Option(help="District boundary (clips the heatmap).")] = None,
+    district: Annotated[str | None, typer.Option(help="District boundary (clips the heatmap).")] = None,
     district_layer: Annotated[str | None, typer.Option(help="Layer of --district.")] = None,
     events_layer: Annotated[str | None, typer.Option(help="Layer or Excel sheet of EVENTS_FILE.")] = None,
     crs: Annotated[str, typer.Option(help="CRS of the event coordinates: EPSG code, GCJ02 or BD09.")]
@@ -456,15 +456,15 @@ def _read_plan(path: Path, layer: str | None):
 
 @app.command("recode")
 def recode_cmd(
-    old: Annotated[Path, typer.Argument(help="Previous coded plan (vector file, or a plan "
+    old: Annotated[str, typer.Argument(help="Previous coded plan (vector file, or a plan "
                                              "versions .gpkg: its latest version).")],
-    new: Annotated[Path, typer.Argument(help="Redrawn plan (vector file).")],
+    new: Annotated[str, typer.Argument(help="Redrawn plan (vector file).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Coded new plan (.gpkg, layers "
                                                           "'grids' and 'crosswalk').")]
     = Path("recoded.gpkg"),
     crosswalk: Annotated[Path | None, typer.Option(
         help="Crosswalk table (.csv/.xlsx/.parquet); default <out>_crosswalk.csv.")] = None,
-    households: Annotated[Path | None, typer.Option(
+    households: Annotated[str | None, typer.Option(
         help="Buildings or addresses (with households) that weigh the overlaps.")] = None,
     scheme: Annotated[Path | None, typer.Option(help="Code scheme TOML (keys at top level or under codes).")] = None,
     retired: Annotated[Path | None, typer.Option(
@@ -513,7 +513,7 @@ def recode_table_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Rewritten table; default <table>_recoded.<ext>.")] = None,
     column: Annotated[str, typer.Option(help="Code column, e.g. 网格编码.")] = "grid_code",
-    plan: Annotated[Path | None, typer.Option(
+    plan: Annotated[str | None, typer.Option(
         help="New plan, to place rows of split grids by their coordinates.")] = None,
     plan_layer: Annotated[str | None, typer.Option(help="Layer of --plan.")] = None,
     lon: Annotated[str | None, typer.Option(help="Longitude column (detected if omitted).")]

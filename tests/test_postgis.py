@@ -72,3 +72,28 @@ def test_write_layers_to_url_and_errors(pg_url, tmp_path):
         io.read_vector(bad_url, layer="grids")
     write_layers({"grids": _plan(3)}, tmp_path / "p.gpkg")
     assert len(io.read_vector(tmp_path / "p.gpkg")) == 3
+
+
+def test_cli_reads_and_writes_postgis(pg_url, sample_plan, sample_layers, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = shutil.which("gridgis", path=os.path.dirname(sys.executable)) or "gridgis"
+    write_postgis({"plan": sample_plan, "communities": sample_layers["communities"]}, pg_url)
+
+    def run(*args):
+        return subprocess.run([script, *args], capture_output=True, text=True, timeout=300)
+
+    res = run("validate", pg_url, "--layer", "plan", "--parents", pg_url, "--parents-layer", "communities")
+    assert res.returncode == 0, res.stderr
+    res = run("repair", pg_url, "--layer", "plan", "--parents", pg_url, "--parents-layer", "communities",
+              "-o", pg_url)
+    assert res.returncode == 0, res.stderr
+    fixed = io.read_vector(pg_url, layer="grids")
+    assert len(fixed) == len(sample_plan)
+    res = run("render", pg_url, "--layer", "plan", "-o", str(tmp_path / "m.png"), "--dpi", "40")
+    assert res.returncode == 0 and (tmp_path / "m.png").exists(), res.stderr
+    res = run("validate", pg_url, "--layer", "nope")
+    assert res.returncode == 2 and "no spatial table" in res.stderr
