@@ -209,7 +209,7 @@ def _figure_25d(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, tit
 
     fig = grid_map_25d(grids, buildings=buildings, height=schema.HOUSEHOLDS,
                        color=schema.COMMUNITY_CODE, labels=None, title=title)
-    _save_figure(getattr(fig, "figure", fig), "grid_map_25d", bundle)
+    _save_figure(fig, "grid_map_25d", bundle)
 
 
 def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
