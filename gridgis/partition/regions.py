@@ -444,6 +444,86 @@ def split_below(
     return out
 
 
+def recombine(
+    g: UnitGraph,
+    parts: list[np.ndarray],
+    rule: SizeRule,
+    rng: np.random.Generator,
+    opts: RegionOptions = RegionOptions(),
+    *,
+    max_steps: int | None = None,
+) -> list[np.ndarray]:
+    """Repair out-of-bounds regions by recombination (ReCom moves).
+
+    The worst region is merged with one or two neighbouring regions and the union is split
+    again, by spanning-tree bisection, into as many regions (or the nearest count its total
+    admits) within bounds. Repeats until every region is within bounds or no merge helps.
+    """
+    parts = [np.sort(p) for p in parts]
+    stuck: set[bytes] = set()
+    steps = max_steps if max_steps is not None else 10 * len(parts) + 10
+    for _ in range(steps):
+        sums = np.array([g.measures[p].sum(axis=0) for p in parts])
+        viol = rule.violation(sums)
+        bad = [i for i in np.argsort(-viol, kind="stable").tolist()
+               if viol[i] > 1e-9 and parts[i].tobytes() not in stuck]
+        if not bad:
+            break
+        r = bad[0]
+        lab = np.full(g.n, -1, dtype=np.int64)
+        for i, p in enumerate(parts):
+            lab[p] = i
+        lu, lv = lab[g.eu], lab[g.ev]
+        cross = (lu >= 0) & (lv >= 0) & (lu != lv)
+        a, b, ln = lu[cross], lv[cross], g.length[cross]
+        nbrs: dict[int, dict[int, float]] = {}
+        for x, y, w in zip(a.tolist(), b.tolist(), ln.tolist(), strict=True):
+            nbrs.setdefault(x, {})[y] = nbrs.setdefault(x, {}).get(y, 0.0) + w
+            nbrs.setdefault(y, {})[x] = nbrs.setdefault(y, {}).get(x, 0.0) + w
+        ranked = {i: [j for j, _ in sorted(d.items(), key=lambda t: (-t[1], t[0]))]
+                  for i, d in nbrs.items()}
+
+        groups: list[tuple[int, ...]] = []
+        seen: set[tuple[int, ...]] = set()
+        near = ranked.get(r, [])
+        for x in near:
+            key = tuple(sorted((r, x)))
+            if key not in seen:
+                seen.add(key)
+                groups.append(key)
+        for x in near[:4]:
+            for y in near[:4] + ranked.get(x, [])[:4]:
+                if y in (r, x):
+                    continue
+                key = tuple(sorted((r, x, y)))
+                if key not in seen:
+                    seen.add(key)
+                    groups.append(key)
+        done = False
+        for grp in groups[:16]:
+            merged = np.sort(np.concatenate([parts[i] for i in grp]))
+            total = g.measures[merged].sum(axis=0)
+            kmin, kmax = rule.k_range(total)
+            kmax = min(kmax, len(merged))
+            if kmin > kmax:
+                continue
+            for m in sorted(range(kmin, int(kmax) + 1), key=lambda m: (abs(m - len(grp)), m))[:2]:
+                bis = _Bisector(g, rule, rng, opts)
+                bis.set_limit(m)
+                res = bis.split(merged, m)
+                if res is not None:
+                    keep = [p for i, p in enumerate(parts) if i not in grp]
+                    parts = keep + [np.sort(p) for p in res]
+                    parts.sort(key=lambda p: int(p[0]))
+                    done = True
+                    break
+            if done:
+                break
+        if not done:
+            stuck.add(parts[r].tobytes())
+    return parts
+
+
 def _region_state(g: UnitGraph, labels: np.ndarray, regions: list[np.ndarray]):
     K = len(regions)
     m = g.measures.shape[1]
@@ -630,16 +710,19 @@ def plan_component(
                 break
             if bis.trees_used >= bis.limit:
                 break
-    if parts is None and feasible and not opts.fallback:
-        return [Region(nodes, "out_of_range",
-                       "no contiguous split within bounds found (unit sizes/adjacency)",
-                       "no_contiguous_split")]
     if parts is None:
+        # least-violating plan, then recombination of the regions out of bounds
         relaxed = _Bisector(g, rule, rng, opts, relaxed=True)
         relaxed.set_limit(ks[0])
         parts = relaxed.split(nodes, ks[0])
         if parts is None:  # cannot even form k connected parts
             parts = [nodes]
+        parts = recombine(g, parts, rule, rng, opts)
+        sums = np.array([g.measures[p].sum(axis=0) for p in parts])
+        if feasible and not opts.fallback and (rule.violation(sums) > 1e-9).any():
+            return [Region(nodes, "out_of_range",
+                           "no contiguous split within bounds found (unit sizes/adjacency)",
+                           "no_contiguous_split")]
     if opts.local_search:
         parts = local_search(g, parts, rule, rng, opts)
     regions = []
