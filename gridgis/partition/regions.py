@@ -694,8 +694,10 @@ def plan_component(
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
     total = g.measures[nodes].sum(axis=0)
     if k is None and total[0] < rule.lo[0] - _EPS:
-        return [Region(nodes, "below_min_allowed", "total below the minimum of one grid",
-                       "below_min")]
+        return [Region(nodes, "below_min_allowed",
+                       f"total {total[0]:.0f} below the minimum {rule.lo[0]:.0f} of one grid "
+                       "(the whole community, or a piece of it cut off by special or locked "
+                       "grids)", "below_min")]
     if k is not None:
         ks, feasible = [max(1, min(int(k), len(nodes)))], True
     else:
@@ -710,6 +712,10 @@ def plan_component(
                 break
             if bis.trees_used >= bis.limit:
                 break
+    if parts is None and feasible and not opts.fallback:
+        return [Region(nodes, "out_of_range",
+                       "no contiguous split within bounds found (unit sizes/adjacency)",
+                       "no_contiguous_split")]
     if parts is None:
         # least-violating plan, then recombination of the regions out of bounds
         relaxed = _Bisector(g, rule, rng, opts, relaxed=True)
@@ -718,31 +724,50 @@ def plan_component(
         if parts is None:  # cannot even form k connected parts
             parts = [nodes]
         parts = recombine(g, parts, rule, rng, opts)
-        sums = np.array([g.measures[p].sum(axis=0) for p in parts])
-        if feasible and not opts.fallback and (rule.violation(sums) > 1e-9).any():
-            return [Region(nodes, "out_of_range",
-                           "no contiguous split within bounds found (unit sizes/adjacency)",
-                           "no_contiguous_split")]
     if opts.local_search:
         parts = local_search(g, parts, rule, rng, opts)
     regions = []
-    for p in parts:
+    for i, p in enumerate(parts):
         v = float(rule.violation(g.measures[p].sum(axis=0)[None, :])[0])
         if v > 1e-9:
             kmin, kmax = rule.k_range(total)
             if kmin > kmax:
                 cause = "no_feasible_count"
                 reason = (
-                    f"total {total[0]:.0f} admits no grid count: ceil(T/max)={kmin} > "
-                    f"floor(T/min)={kmax}"
+                    f"community total {total[0]:.0f} admits no grid count: "
+                    f"ceil(T/max)={kmin} > floor(T/min)={kmax}"
                 )
             else:
                 cause = "no_contiguous_split"
-                reason = "no contiguous split within bounds found (unit sizes/adjacency)"
+                reason = _explain(g, parts, i, rule)
             regions.append(Region(p, "out_of_range", reason, cause))
         else:
             regions.append(Region(p))
     return regions
+
+
+def _explain(g: UnitGraph, parts: list[np.ndarray], i: int, rule: SizeRule) -> str:
+    """Why region ``i`` is out of bounds, in words (for the report)."""
+    p = parts[i]
+    total = g.measures[p].sum(axis=0)
+    lo, hi = rule.lo[0], rule.hi[0]
+    sizes = sorted(g.measures[p, 0].round().astype(int).tolist(), reverse=True)
+    shown = ", ".join(map(str, sizes[:6])) + (" …" if len(sizes) > 6 else "")
+    lab = np.full(g.n, -1, dtype=np.int64)
+    for j, q in enumerate(parts):
+        lab[q] = j
+    nb = set(lab[g.ev[lab[g.eu] == i]].tolist()) | set(lab[g.eu[lab[g.ev] == i]].tolist())
+    nb = sorted(j for j in nb if j not in (i, -1))
+    if total[0] < lo:
+        sums = [float(g.measures[parts[j], 0].sum()) for j in nb]
+        if sums and min(sums) + total[0] > hi:
+            return (f"{total[0]:.0f} below the minimum {lo:.0f}, and joining any neighbouring "
+                    f"grid ({', '.join(f'{x:.0f}' for x in sums)}) would pass the maximum "
+                    f"{hi:.0f}; units: {shown}")
+        return (f"{total[0]:.0f} below the minimum {lo:.0f}; no contiguous regrouping with "
+                f"its neighbours was found; units: {shown}")
+    return (f"{total[0]:.0f} above the maximum {hi:.0f}; its units ({shown}) cannot be "
+            "regrouped with their neighbours into contiguous grids within bounds")
 
 
 def plan_regions(
