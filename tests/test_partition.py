@@ -314,3 +314,34 @@ def test_chinese_headers_and_errors():
     dup = pd.concat([layers["communities"]] * 2)
     with pytest.raises(SchemaError):
         build_grids(dup, layers["roads"], layers["buildings"])
+
+
+def test_holes_multipart_communities_and_no_roads():
+    rng = np.random.default_rng(0)
+    outer = shapely.box(0, 0, 1000, 1000)
+    inner = shapely.box(300, 300, 700, 700)
+    ring = outer.difference(inner)  # community with a hole (the inner community)
+    two = shapely.MultiPolygon([shapely.box(1100, 0, 1600, 500), shapely.box(1100, 600, 1200, 700)])
+    comm = gpd.GeoDataFrame(
+        {schema.CODE: ["430302001001", "430302001002", "430302001003"]},
+        geometry=[ring, inner, two], crs="EPSG:4547",
+    )
+    # buildings on a lattice, 30 households each (population 80)
+    xs, ys = np.meshgrid(np.arange(20, 1600, 40.0), np.arange(20, 1000, 40.0))
+    pts = shapely.points(xs.ravel() + rng.uniform(-3, 3, xs.size), ys.ravel())
+    inside = shapely.intersects(shapely.union_all(comm.geometry.to_numpy()), pts)
+    pts = pts[inside]
+    b = gpd.GeoDataFrame({schema.HOUSEHOLDS: np.full(len(pts), 30),
+                          schema.POPULATION: np.full(len(pts), 80)},
+                         geometry=shapely.buffer(pts, 6, quad_segs=1), crs="EPSG:4547")
+    res = build_grids(comm, None, b, seed=0)  # no roads: blocks are whole communities
+    layers = {"communities": comm, "buildings": b}
+    check_plan(layers, res)
+    # the small detached part of the multipart community is its own flagged grid
+    part_b = res.grids[res.grids.intersects(shapely.box(1100, 600, 1200, 700).buffer(-1))]
+    assert len(part_b) == 1 and part_b[schema.FLAG].iloc[0] == "below_min_allowed"
+    # no buildings at all: one flagged grid per community
+    empty = b.iloc[:0]
+    res0 = build_grids(comm, None, empty)
+    assert (res0.grids[schema.FLAG] == "below_min_allowed").all()
+    check_plan({"communities": comm, "buildings": empty}, res0)

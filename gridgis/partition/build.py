@@ -280,12 +280,13 @@ def _face_components(arr: Arrangement, lab: np.ndarray) -> np.ndarray:
     return comp
 
 
-def _band_order(cx: np.ndarray, cy: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """Numbering order west→east, north→south: bands of typical grid height, read like text."""
+def _band_order(cx: np.ndarray, cy: np.ndarray, top: float, h: float) -> np.ndarray:
+    """Numbering order west→east, north→south: bands of height ``h`` from the community's top
+    (the ``gridgis.codes`` default rule), west to east inside a band, north first on ties."""
     if len(cx) == 0:
         return np.zeros(0, dtype=np.int64)
-    h = math.sqrt(float(np.median(area))) or 1.0
-    band = np.floor((cy.max() - cy) / h)
+    h = h if np.isfinite(h) and h > 0 else 1.0
+    band = np.floor((top - cy) / h + 1e-9)
     return np.lexsort((np.arange(len(cx)), -cy, cx, band))
 
 
@@ -862,6 +863,7 @@ def _assemble(records: list[dict], gmeas: np.ndarray, codes: np.ndarray, comm_m:
     cent = shapely.centroid(geoms) if n else np.empty(0, dtype=object)
     cx, cy = (shapely.get_x(cent), shapely.get_y(cent)) if n else (np.zeros(0), np.zeros(0))
     area = shapely.area(geoms) if n else np.zeros(0)
+    ymax = shapely.bounds(geoms)[:, 3] if n else np.zeros(0)
     names = comm_m[schema.NAME].to_numpy().astype(str)
     ci_arr = np.array([r["ci"] for r in records], dtype=np.int64)
     gcode = np.empty(n, dtype=object)
@@ -879,11 +881,12 @@ def _assemble(records: list[dict], gmeas: np.ndarray, codes: np.ndarray, comm_m:
                     used.add(int(c[len(codes[ci]):]))
         basic = [i for i in idx if "locked" not in records[i] and records[i]["kind"] == BASIC]
         special = [i for i in idx if "locked" not in records[i] and records[i]["kind"] != BASIC]
+        top, h = float(ymax[idx].max()), math.sqrt(float(np.median(area[idx])))
         for group, start in ((basic, 1), (special, 900)):
             if not group:
                 continue
             g = np.array(group)
-            order = g[_band_order(cx[g], cy[g], area[g])]
+            order = g[_band_order(cx[g], cy[g], top, h)]
             serial = start
             for i in order.tolist():
                 while serial in used:
