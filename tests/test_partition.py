@@ -345,3 +345,27 @@ def test_holes_multipart_communities_and_no_roads():
     res0 = build_grids(comm, None, empty)
     assert (res0.grids[schema.FLAG] == "below_min_allowed").all()
     check_plan({"communities": comm, "buildings": empty}, res0)
+
+
+def test_no_grid_is_two_lobes_joined_by_a_neck():
+    from gridgis.partition.blocks import neck_cuts
+
+    # a dumbbell community: two squares joined by a 0.3 m wide, 6 m long strip
+    west, east = shapely.box(0, 0, 200, 200), shapely.box(206, 0, 406, 200)
+    strip = shapely.box(200, 100, 206, 100.3)
+    dumbbell = shapely.union_all([west, east, strip])
+    cuts = neck_cuts(np.array([dumbbell]), 1.0)
+    assert len(cuts) >= 1
+    assert all(c.length < 1.1 for c in cuts)
+    comm = gpd.GeoDataFrame({schema.CODE: ["430302001001"]}, geometry=[dumbbell], crs="EPSG:4547")
+    xs, ys = np.meshgrid(np.arange(10, 400, 25.0), np.arange(10, 200, 25.0))
+    pts = shapely.points(xs.ravel(), ys.ravel())
+    pts = pts[shapely.contains(dumbbell, pts)]
+    b = gpd.GeoDataFrame({schema.HOUSEHOLDS: np.full(len(pts), 9)},
+                         geometry=shapely.buffer(pts, 4, quad_segs=1), crs="EPSG:4547")
+    res = build_grids(comm, None, b, seed=0)
+    check_plan({"communities": comm, "buildings": b}, res)
+    opened = shapely.buffer(res.grids.geometry.to_numpy(), -0.25, quad_segs=2)
+    lobes, idx = shapely.get_parts(opened, return_index=True)
+    big = shapely.area(lobes) > 50
+    assert np.bincount(idx[big], minlength=len(res.grids)).max() == 1

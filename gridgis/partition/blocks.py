@@ -185,3 +185,60 @@ def merge_slivers(
     out = np.full(n, -1, dtype=np.int64)
     out[valid] = inv
     return out
+
+
+def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
+              extend: float = 0.01) -> np.ndarray:
+    """Short lines that cut faces at necks narrower than ``width``.
+
+    A neck is a vertex of a face's boundary that lies within ``width`` of another part of the
+    same boundary that is far away along the boundary (more than ``along_factor * width``, so
+    sharp corners are not necks; any distance between different rings). The cut runs from the
+    vertex to the nearest point of that part, extended by ``extend`` at both ends so that it
+    nodes cleanly with the boundary. Cutting there keeps a grid from being two lobes joined by
+    a hair-thin strip.
+    """
+    faces = np.asarray(faces, dtype=object)
+    if len(faces) == 0 or width <= 0:
+        return np.empty(0, dtype=object)
+    rings, ridx = shapely.get_rings(faces, return_index=True)
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    same = cidx[:-1] == cidx[1:]
+    seg_a, seg_b, seg_ring = coords[:-1][same], coords[1:][same], cidx[:-1][same]
+    seg_len = np.hypot(*(seg_b - seg_a).T)
+    # arc position of each segment start along its ring
+    ring_start = np.searchsorted(seg_ring, np.arange(len(rings)))
+    cum = np.cumsum(seg_len) - seg_len
+    seg_pos = cum - cum[ring_start[seg_ring]]
+    ring_len = np.bincount(seg_ring, weights=seg_len, minlength=len(rings))
+    # vertices = segment starts
+    vx, v_ring, v_pos = seg_a, seg_ring, seg_pos
+    tree = shapely.STRtree(shapely.linestrings(np.stack([seg_a, seg_b], axis=1)))
+    vi, si = tree.query(shapely.points(vx), predicate="dwithin", distance=width)
+    if len(vi) == 0:
+        return np.empty(0, dtype=object)
+    same_face = ridx[v_ring[vi]] == ridx[seg_ring[si]]
+    vi, si = vi[same_face], si[same_face]
+    # nearest point of the segment to the vertex, and its arc position
+    p, a, b = vx[vi], seg_a[si], seg_b[si]
+    d = b - a
+    dd = np.maximum((d * d).sum(axis=1), 1e-300)
+    t = np.clip(((p - a) * d).sum(axis=1) / dd, 0.0, 1.0)
+    q = a + t[:, None] * d
+    dist = np.hypot(*(q - p).T)
+    same_ring = v_ring[vi] == seg_ring[si]
+    along = np.abs(v_pos[vi] - (seg_pos[si] + t * seg_len[si]))
+    along = np.minimum(along, ring_len[v_ring[vi]] - along)
+    neck = (dist > 1e-9) & (dist < width) & (~same_ring | (along > along_factor * width))
+    if not neck.any():
+        return np.empty(0, dtype=object)
+    vi, p, q, dist = vi[neck], p[neck], q[neck], dist[neck]
+    # one cut per vertex: the nearest
+    order = np.lexsort((dist, vi))
+    vi, p, q, dist = vi[order], p[order], q[order], dist[order]
+    first = np.concatenate([[True], vi[1:] != vi[:-1]])
+    p, q, dist = p[first], q[first], dist[first]
+    u = (q - p) / dist[:, None]
+    start = p - u * extend
+    end = q + u * extend
+    return shapely.linestrings(np.stack([start, end], axis=1))

@@ -44,6 +44,7 @@ from .blocks import (
     first_container,
     group_perimeter,
     merge_slivers,
+    neck_cuts,
 )
 from .geom import near_lines, polsby_popper
 from .regions import RegionOptions, SizeRule, UnitGraph, plan_regions, split_below
@@ -442,6 +443,11 @@ def build_grids(
     # -- pass 1: blocks ------------------------------------------------------------------------
     arr = arrangement(base_lines)
     face_comm, f_lock, f_site, basic = label(arr)
+    necks = neck_cuts(arr.faces[basic], opts.min_contact_m) if opts.min_contact_m > 0 else []
+    if len(necks):  # cut faces at hair-thin necks, so no grid is two lobes joined by one
+        base_lines = np.concatenate([base_lines, snap_to_locked(necks)])
+        arr = arrangement(base_lines)
+        face_comm, f_lock, f_site, basic = label(arr)
     block = slivers(arr, np.where(basic, face_comm, -1))
     n_blocks = int(block.max()) + 1 if (block >= 0).any() else 0
     bface = place_buildings(arr)
@@ -533,7 +539,8 @@ def build_grids(
                     sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev,
                                     cg.length, cg.barrier)
                     groups = _split_block(sub, nodes, piece_cap[b][cols], rule.hi,
-                                          _rng_for(seed, f"block:{b}"), opts.regions)
+                                          _rng_for(seed, f"block:{b}"), opts.regions,
+                                          opts.min_contact_m)
                     for nodes_g, flag in groups:
                         unit_of_cell[nodes_g] = n_units
                         if flag:
@@ -821,14 +828,14 @@ def _graph_key(ci: int, g: UnitGraph) -> bytes:
 
 
 def _split_block(g: UnitGraph, nodes: np.ndarray, hi: np.ndarray, hard_max: np.ndarray,
-                 rng: np.random.Generator, opts: RegionOptions, min_contact: float = 0.0
+                 rng: np.random.Generator, opts: RegionOptions, min_contact: float
                  ) -> list[tuple[np.ndarray, str]]:
     """Group the cells of a block into connected units of at most ``hi`` (per measure).
 
     Cells above ``hi`` stay alone; those above ``hard_max`` (one building over the grid
     maximum) are flagged ``oversize_building``.
     """
-    local = _strong_graph(_local_graph(g, nodes), min_contact, math.inf)
+    local = _strong_graph(_local_graph(g, nodes), min_contact, 0.0)
     hi = np.asarray(hi, dtype=float)
     over = (local.measures > hi + 1e-9).any(axis=1)
     too_big = (local.measures > np.asarray(hard_max) + 1e-9).any(axis=1)
