@@ -55,6 +55,8 @@ BASIC = "basic"
 #: road classes whose shared boundaries count as barriers (grids prefer not to straddle them)
 BARRIER_CLASSES = ("arterial", "river")
 _MEASURES = (schema.HOUSEHOLDS, schema.POPULATION)
+#: faces smaller than this (square metres) are noding noise and join a neighbour
+MICRO_FACE_M2 = 1e-3
 #: spanning trees per grid in early refinement rounds (a failure there is cheap)
 EARLY_BUDGET = 12
 #: lines closer than this to a locked grid's outline are snapped onto it (metres)
@@ -425,6 +427,14 @@ def build_grids(
         f_lock = owner_labels(arr.rep, face_comm, lock_geoms, lock_comm)
         f_site = owner_labels(arr.rep, face_comm, site_geoms, site_comm)
         f_site[f_lock >= 0] = -1
+        # micro faces (noding noise) take the labels of the neighbour they share most with
+        micro = arr.area < MICRO_FACE_M2
+        if micro.any():
+            src = _best_neighbour(arr, micro, face_comm)
+            has = src >= 0
+            for a in (f_lock, f_site):
+                a[micro] = np.where(has[micro], a[np.maximum(src[micro], 0)], -1)
+            face_comm[micro & ~has] = -1  # isolated noise (< MICRO_FACE_M2) is left out
         basic = (face_comm >= 0) & (f_lock < 0) & (f_site < 0)
         return face_comm, f_lock, f_site, basic
 
@@ -621,7 +631,7 @@ def build_grids(
     def add_grid(faces_idx: np.ndarray, ci: int, kind: str, flag: str, extra: dict) -> int:
         gi = len(records)
         face_grid[faces_idx] = gi
-        geom = shapely.coverage_union_all(arr.faces[faces_idx])
+        geom = _union_faces(arr.faces[faces_idx])
         records.append({"ci": ci, "kind": kind, "flag": flag, "geometry": geom, **extra})
         return gi
 
@@ -730,7 +740,7 @@ def build_grids(
     # units table
     unit_geoms = np.empty(n_units, dtype=object)
     for u in range(n_units):
-        unit_geoms[u] = shapely.coverage_union_all(arr.faces[unit_of_face_sorted[starts[u]:ends[u]]])
+        unit_geoms[u] = _union_faces(arr.faces[unit_of_face_sorted[starts[u]:ends[u]]])
     gcode = grids[schema.GRID_CODE].to_numpy()
     units = gpd.GeoDataFrame(
         {
@@ -767,6 +777,45 @@ def _caps(rule_cols: tuple[SizeRule, list[int]]) -> list[float]:
     out = [np.inf, np.inf]
     for j, c in enumerate(cols):
         out[c] = float(rule.hi[j])
+    return out
+
+
+def _union_faces(faces: np.ndarray) -> shapely.Geometry:
+    """Union of faces of one arrangement (coverage union; overlay union as a fallback)."""
+    try:
+        return shapely.coverage_union_all(faces)
+    except shapely.errors.GEOSException:  # pragma: no cover - degenerate faces
+        return shapely.union_all(faces)
+
+
+def _best_neighbour(arr: Arrangement, which: np.ndarray, same: np.ndarray) -> np.ndarray:
+    """For faces in ``which``: the neighbour (not in ``which``, equal ``same`` key) sharing the
+    longest boundary, following chains of ``which`` faces; -1 when there is none."""
+    e = arr.edges
+    src = np.concatenate([e.i, e.j])
+    dst = np.concatenate([e.j, e.i])
+    ln = np.concatenate([e.length, e.length])
+    keep = (same[src] == same[dst]) & (same[src] >= 0)
+    src, dst, ln = src[keep], dst[keep], ln[keep]
+    ok = which[src] & ~which[dst]
+    out = np.full(len(which), -1, dtype=np.int64)
+    if ok.any():
+        s_, d_, l_ = src[ok], dst[ok], ln[ok]
+        order = np.lexsort((d_, -l_, s_))
+        s_, d_ = s_[order], d_[order]
+        first = np.concatenate([[True], s_[1:] != s_[:-1]])
+        out[s_[first]] = d_[first]
+    # micro faces touching only other micro faces: follow them
+    for _ in range(10):
+        miss = which & (out < 0)
+        ok = miss[src] & (out[dst] >= 0)
+        if not ok.any():
+            break
+        s_, d_, l_ = src[ok], dst[ok], ln[ok]
+        order = np.lexsort((d_, -l_, s_))
+        s_, d_ = s_[order], d_[order]
+        first = np.concatenate([[True], s_[1:] != s_[:-1]])
+        out[s_[first]] = out[d_[first]]
     return out
 
 
