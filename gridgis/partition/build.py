@@ -35,6 +35,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .. import schema
+from ..crs import metric_crs
 from ..errors import CRSError, GeometryError, SchemaError
 from ..rules import Profile, Rules, load_rules
 from .blocks import (
@@ -366,8 +367,6 @@ def build_grids(
     # -- inputs --------------------------------------------------------------------------------
     comm = _prep_communities(communities, rep)
     in_crs = comm.crs
-    from ..crs import metric_crs
-
     mcrs = metric_crs(comm)
     comm_m = comm.to_crs(mcrs)
     codes = comm_m[schema.CODE].to_numpy().astype(str)
@@ -686,10 +685,10 @@ def build_grids(
                         "the grid covers no land of its community (or another locked grid does)")
                 continue
             ci = int(face_comm[fidx[0]])
-            kind = str(row.get(schema.KIND, BASIC) or BASIC)
-            add_grid(fidx, ci, kind if kind != "nan" else BASIC,
-                     str(row.get(schema.FLAG, "") or "").replace("nan", ""),
-                     {"locked": li, "grid_code": code, "grid_name": row.get(schema.GRID_NAME)})
+            kind, flag, name = (row.get(c) for c in (schema.KIND, schema.FLAG, schema.GRID_NAME))
+            add_grid(fidx, ci, BASIC if _blank(kind) else str(kind),
+                     "" if _blank(flag) else str(flag),
+                     {"locked": li, "grid_code": code, "grid_name": None if _blank(name) else name})
             area_in = float(np.sum(arr.area[fidx]))
             area_all = float(shapely.area(lock_geoms[li]))
             if area_all - area_in > max(tol.outside_parent_m2, 1e-6 * area_all):
@@ -778,6 +777,11 @@ def _caps(rule_cols: tuple[SizeRule, list[int]]) -> list[float]:
     for j, c in enumerate(cols):
         out[c] = float(rule.hi[j])
     return out
+
+
+def _blank(value: Any) -> bool:
+    """Missing or empty cell."""
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value))) or value == ""
 
 
 def _union_faces(faces: np.ndarray) -> shapely.Geometry:
@@ -931,7 +935,7 @@ def _assemble(records: list[dict], gmeas: np.ndarray, codes: np.ndarray, comm_m:
             if "locked" in records[i]:
                 gcode[i] = records[i]["grid_code"]
                 nm = records[i].get("grid_name")
-                gname[i] = str(nm) if nm is not None and str(nm) != "nan" else gcode[i]
+                gname[i] = gcode[i] if _blank(nm) else str(nm)
                 c = str(gcode[i])
                 if c.startswith(codes[ci]) and c[len(codes[ci]):].isdigit():
                     used.add(int(c[len(codes[ci]):]))
@@ -954,8 +958,7 @@ def _assemble(records: list[dict], gmeas: np.ndarray, codes: np.ndarray, comm_m:
                     gname[i] = f"{names[ci]}第{serial}网格"
                 else:
                     site_name = rec.get("site_name")
-                    label = str(site_name) if site_name is not None and str(site_name) not in (
-                        "", "nan", "None") else f"{names[ci]}{rec['kind']}"
+                    label = f"{names[ci]}{rec['kind']}" if _blank(site_name) else str(site_name)
                     gname[i] = f"{label}专属网格"
     return gpd.GeoDataFrame(
         {
