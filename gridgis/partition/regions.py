@@ -8,13 +8,18 @@ Feasibility first. With every unit below ``hi``, a total ``T`` admits ``k`` regi
 ``ceil(T/hi) <= k <= floor(T/lo)``; ``k`` is chosen inside that range near ``T/target``.
 
 Bisection (ReCom-style, as in GerryChain). A random spanning tree of the unit graph is drawn
-(minimum spanning tree of random edge weights); cutting one tree edge splits the units into two
+(Kruskal on a random edge order); cutting one tree edge splits the units into two
 connected sides. A cut is *feasible* when the sides can hold ``k1`` and ``k - k1`` regions, i.e.
 each side's total lies in ``[k1·lo, k1·hi]`` (for every measure). Among the feasible cuts of a
-few trees the one with the most compact sides (barrier-penalised Polsby–Popper, below) is taken
-and both sides are split recursively, backtracking to the next best cut when a side cannot be
+few trees the best is taken — most compact sides (barrier-penalised Polsby–Popper, below) minus
+a penalty on sides whose mean region size is far from the preferred size (they would have little
+slack left for their own splits) — and both sides are split recursively, backtracking to the next best cut when a side cannot be
 split. Subtree totals, and the exact area/perimeter of both sides of every candidate cut, are
 computed in one vectorised pass over the tree's depth-first order.
+
+Repair. When no feasible plan is found within the tree budget, the least-violating plan is
+built and its out-of-bounds regions are repaired by recombination (ReCom moves): a bad region
+is merged with one or two neighbours and the union re-split by the same bisection.
 
 Local search. Units on region boundaries are moved to a neighbouring region when the move keeps
 both regions connected and within bounds and raises the total score
