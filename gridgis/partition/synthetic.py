@@ -167,6 +167,8 @@ def synthetic_district(
         for _ in range(20):
             minx, miny, maxx, maxy = poly.bounds
             w, h = rng.uniform(60, 140), rng.uniform(60, 140)
+            if maxx - w <= minx or maxy - h <= miny:
+                continue
             px, py = rng.uniform(minx, maxx - w), rng.uniform(miny, maxy - h)
             box = shapely.box(px, py, px + w, py + h)
             if poly.contains(box) and not any(box.intersects(g) for g in site_geoms):
