@@ -369,3 +369,21 @@ def test_no_grid_is_two_lobes_joined_by_a_neck():
     lobes, idx = shapely.get_parts(opened, return_index=True)
     big = shapely.area(lobes) > 50
     assert np.bincount(idx[big], minlength=len(res.grids)).max() == 1
+
+
+def test_big_block_is_cut_between_compounds():
+    # one block (no roads) with two interlocking compounds of 440 households each
+    comm = gpd.GeoDataFrame({schema.CODE: ["430302001001"]},
+                            geometry=[shapely.box(0, 0, 400, 200)], crs="EPSG:4547")
+    xs, ys = np.meshgrid(np.arange(20, 400, 40.0), np.arange(20, 200, 40.0))
+    x, y = xs.ravel(), ys.ravel()
+    compound = np.where(x + 0.6 * (y - 100) < 200, "A", "B")
+    hh = np.where(compound == "A", 440 / (compound == "A").sum(), 440 / (compound == "B").sum())
+    b = gpd.GeoDataFrame({schema.COMPOUND_ID: compound, schema.HOUSEHOLDS: hh},
+                         geometry=shapely.buffer(shapely.points(x, y), 6, quad_segs=1),
+                         crs="EPSG:4547")
+    res = build_grids(comm, None, b, seed=0)
+    check_plan({"communities": comm, "buildings": b}, res)
+    per = pd.Series(res.building_grid.to_numpy()).groupby(compound).nunique()
+    assert (per == 1).all()
+    assert res.building_grid[compound == "A"].iloc[0] != res.building_grid[compound == "B"].iloc[0]

@@ -481,7 +481,16 @@ def build_grids(
     lab1 = (face_comm, f_lock, f_site, basic)
     nbld_block = np.bincount(bblock[inb], minlength=n_blocks) if n_blocks else np.zeros(0, int)
     piece_cap: dict[int, np.ndarray] = {int(b): caps[b] for b in oversize}
-    cut_cache: dict[int, np.ndarray] = {}
+    cut_cache: dict[tuple[int, bytes], np.ndarray] = {}
+    # compounds / village groups stay whole when a block is cut, unless one is above the cap
+    if schema.COMPOUND_ID in bld.columns:
+        comp_s = bld[schema.COMPOUND_ID].astype("string").fillna("").str.strip()
+        comp_codes, comp_idx = np.unique(comp_s.to_numpy(dtype=object).astype(str),
+                                         return_inverse=True)
+        group_of = np.where(comp_s.to_numpy(dtype=object) == "", -1 - np.arange(len(bld)),
+                            comp_idx.reshape(-1))
+    else:
+        group_of = -1 - np.arange(len(bld))
     plan_cache: dict[bytes, list] = {}
     t_units = t_regions = 0.0
     rounds = 0
@@ -493,11 +502,16 @@ def build_grids(
         if rebuild:
             rounds += 1
             t = time.perf_counter()
+            cut_lines = []
             for b in sorted(piece_cap):
-                if b not in cut_cache:
-                    geom = shapely.coverage_union_all(arr1.faces[block1 == b])
-                    cut_cache[b] = snap_to_locked(split_lines(geom, bgeoms[bblock == b]))
-            cut_lines = [cut_cache[b] for b in sorted(piece_cap) if len(cut_cache[b])]
+                inside = np.flatnonzero(bblock == b)
+                labels = _cut_groups(group_of[inside], bmeas[inside], piece_cap[b])
+                key = (b, labels.tobytes())
+                if key not in cut_cache:
+                    geom = _union_faces(arr1.faces[block1 == b])
+                    cut_cache[key] = snap_to_locked(split_lines(geom, bgeoms[inside], labels))
+                if len(cut_cache[key]):
+                    cut_lines.append(cut_cache[key])
             if cut_lines:
                 arr = arrangement(np.concatenate([base_lines, *cut_lines]))
                 face_comm, f_lock, f_site, basic = label(arr)
@@ -782,6 +796,20 @@ def _caps(rule_cols: tuple[SizeRule, list[int]]) -> list[float]:
 def _blank(value: Any) -> bool:
     """Missing or empty cell."""
     return value is None or (not isinstance(value, str) and bool(pd.isna(value))) or value == ""
+
+
+def _cut_groups(groups: np.ndarray, meas: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Group label of each building of a block for cutting: its compound when the compound is
+    within ``cap`` (every measure), else the building itself."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    uniq, inv = np.unique(groups, return_inverse=True)
+    inv = inv.reshape(-1)
+    tot = np.stack([np.bincount(inv, weights=meas[:, c], minlength=len(uniq))
+                    for c in range(meas.shape[1])], axis=1)
+    big = (tot > np.asarray(cap, dtype=float) + 1e-9).any(axis=1)
+    own = np.arange(len(groups)) + len(uniq)
+    return np.where(big[inv], own, inv).astype(np.int64)
 
 
 def _union_faces(faces: np.ndarray) -> shapely.Geometry:

@@ -1,7 +1,9 @@
 """Units: blocks, with oversize blocks split along building clusters.
 
 A block whose households (or population) exceed the maximum — a big residential compound — is
-cut along the Voronoi edges that separate its buildings: points are sampled along every
+cut along the Voronoi edges that separate its buildings (or, when buildings carry a
+``compound_id``, its compounds / village groups first; only a group above the cap is cut
+between its own buildings): points are sampled along every
 building outline, their Voronoi cells are labelled by building, and the cell edges between
 *different* buildings form the cut lines (an approximate building tessellation, as in
 ``momepy.morphological_tessellation``). The lines are added to the global arrangement, so the
@@ -22,15 +24,24 @@ OUTLINE_STEP_M = 8.0
 EXTEND_M = 0.05
 
 
-def split_lines(block: shapely.Geometry, buildings: np.ndarray) -> np.ndarray:
+def split_lines(block: shapely.Geometry, buildings: np.ndarray,
+                labels: np.ndarray | None = None) -> np.ndarray:
     """Cut lines separating the ``buildings`` (geometries) inside ``block``.
 
+    ``labels`` groups buildings that must stay together (e.g. the compounds or village groups
+    of a block): lines are drawn only between buildings with different labels. By default every
+    building is its own group.
+
     Returns LineStrings clipped to the block (slightly extended beyond it); empty when the
-    block holds fewer than two buildings.
+    block holds fewer than two groups.
     """
     buildings = np.asarray(buildings, dtype=object)
     if len(buildings) < 2:
         return np.empty(0, dtype=object)
+    if labels is None:
+        labels = np.arange(len(buildings))
+    _, labels = np.unique(np.asarray(labels), return_inverse=True)
+    labels = labels.reshape(-1)
     outline = shapely.segmentize(shapely.boundary(buildings), OUTLINE_STEP_M)
     coords, idx = shapely.get_coordinates(outline, return_index=True)
     point_like = shapely.get_type_id(buildings) == 0
@@ -38,13 +49,13 @@ def split_lines(block: shapely.Geometry, buildings: np.ndarray) -> np.ndarray:
         pc, pidx = shapely.get_coordinates(buildings[point_like], return_index=True)
         coords = np.vstack([coords, pc])
         idx = np.concatenate([idx, np.flatnonzero(point_like)[pidx]])
-    if len(coords) == 0 or len(np.unique(idx)) < 2:
+    if len(coords) == 0 or len(np.unique(labels[idx])) < 2:
         return np.empty(0, dtype=object)
     # distinct points only (shared walls): keep the first building's point
     rounded = np.round(coords, 3)
     _, first = np.unique(rounded, axis=0, return_index=True)
     first = np.sort(first)
-    coords, idx = coords[first], idx[first]
+    coords, idx = coords[first], labels[idx[first]]
     if len(np.unique(idx)) < 2 or len(coords) < 3:
         return np.empty(0, dtype=object)
     env = shapely.envelope(block).buffer(50.0)
