@@ -109,9 +109,6 @@ def build_cmd(
 
     Example: ``gridgis build data/samples/sample_district.gpkg -o plan.gpkg --rules rules.toml``
     """
-    import geopandas as gpd
-    import pandas as pd
-
     from . import io as gio
     from .codes import assign_codes
     from .partition import build_grids
@@ -131,26 +128,19 @@ def build_cmd(
     if community and keep is None:
         raise GridGISError("--community needs --locked (the plan whose other grids are kept)")
     if community:
-        # rebuild only these communities; every other grid of the locked plan stays as it is
         missing = sorted(set(community) - set(comm["code"].astype(str)))
         if missing:
             raise GridGISError(f"no community {missing} in layer {communities_layer}", source=district)
-        comm_sel = comm[comm["code"].astype(str).isin(community)]
-        area = comm_sel.union_all()
-        bsel = bldg[bldg.to_crs(comm.crs).representative_point().within(area)]
-        ssel = None if sites is None else sites[sites.to_crs(comm.crs).intersects(area)]
-        with console.status("building grids…") if progress_enabled() else _nullcontext():
-            built = build_grids(comm_sel, road, bsel, rules=rules, special_sites=ssel, seed=seed,
-                                rivers=rivers)
+        # every grid outside these communities is locked; codes of unchanged grids are kept
+        previous, keep = keep, keep[~keep["community_code"].astype(str).isin(community)]
+    with console.status("building grids…") if progress_enabled() else _nullcontext():
+        built = build_grids(comm, road, bldg, rules=rules, special_sites=sites, locked=keep,
+                            seed=seed, rivers=rivers)
+    if community:
         from .codes import recode
 
-        others = keep[~keep["community_code"].astype(str).isin(community)]
-        merged = pd.concat([others, built.grids.to_crs(keep.crs)], ignore_index=True)
-        grids = recode(keep, gpd.GeoDataFrame(merged, crs=keep.crs), households=bldg).plan
+        grids = recode(previous, built.grids, households=bldg).plan
     else:
-        with console.status("building grids…") if progress_enabled() else _nullcontext():
-            built = build_grids(comm, road, bldg, rules=rules, special_sites=sites, locked=keep,
-                                seed=seed, rivers=rivers)
         grids = assign_codes(built.grids, communities=comm)
     if out.exists():
         out.unlink()

@@ -131,6 +131,7 @@ def test_build_verb_and_local_rebuild(tmp_path):
     outside = first[first["community_code"] != "430302002002"].set_index("grid_code")
     kept = second.set_index("grid_code").reindex(outside.index)
     assert kept.geometry.notna().all()
-    assert gpd.GeoSeries(kept.geometry).geom_equals_exact(outside.geometry, tolerance=0.01).all()
+    moved = gpd.GeoSeries(kept.geometry).symmetric_difference(outside.geometry, align=True).area
+    assert (moved < 0.01).all()  # grids outside the rebuilt community are kept (codes and shapes)
     res = run("build", str(tmp_path / "nope.gpkg"), "-o", str(plan))
     assert res.returncode == 2 and "not found" in res.stderr
