@@ -91,12 +91,21 @@ class BuildResult:
     grids
         One row per grid: ``grid_code, grid_name, community_code, kind, households, population,
         flag, geometry`` (input CRS). ``flag`` is ``""`` for a grid within the rules, else
-        ``below_min_allowed``, ``out_of_range`` or ``oversize_building``.
+        ``below_min_allowed``, ``out_of_range`` or ``oversize_building`` (locked grids keep
+        theirs). Codes are provisional: community code + 3-digit serial, basic grids from 001
+        and special grids from 900, numbered west→east, north→south as
+        :func:`gridgis.codes.assign_codes` does by default; locked grids keep their codes.
     units
         Building blocks of the basic grids: ``unit_id, block_id, community_code, grid_code,
         households, population, flag, geometry``.
     report
         Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``.
+        ``reason`` codes: grids ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
+        ``oversize_building``, ``not_single_polygon``, ``special_over_cap``; buildings
+        ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
+        ``bad_population``; sites ``unknown_kind``, ``site_in_several_parts``,
+        ``site_not_placed``, ``crosses_community``, ``outside_communities``; locked grids
+        ``locked_not_placed``, ``locked_clipped``; communities ``geometry_repaired``.
     stats
         Counts, shares, compactness and timings of the run.
     building_grid
@@ -607,7 +616,7 @@ def build_grids(
                 units = nodes[r.nodes]
                 flag, reason, cause = r.flag, r.reason, r.cause
                 if flag == "oversize_unit":
-                    flag = unit_flag.get(int(units[0]), "oversize_building")
+                    flag = cause = unit_flag.get(int(units[0]), "oversize_building")
                     reason = "one building (or an unsplittable block) exceeds the maximum"
                 grid_units.append((ci, units, flag, reason, cause))
         t_regions += time.perf_counter() - t
