@@ -387,3 +387,13 @@ def test_big_block_is_cut_between_compounds():
     per = pd.Series(res.building_grid.to_numpy()).groupby(compound).nunique()
     assert (per == 1).all()
     assert res.building_grid[compound == "A"].iloc[0] != res.building_grid[compound == "B"].iloc[0]
+
+
+def test_noding_noise_never_makes_a_multipart_grid():
+    # found by fuzzing: a 1e-10 m² face from noding once ended up alone in another grid
+    layers = synthetic_district(seed=31681, nx=2, ny=2, cell=636.0062046881409,
+                                density=1.3297139210295879, sites=3, river=False)
+    rules = load_rules({"urban": {"min_households": 148, "max_households": 271}})
+    res = build_grids(layers["communities"], layers["roads"], layers["buildings"], rules=rules,
+                      special_sites=layers["special_sites"], seed=31681)
+    check_plan(layers, res, rules=rules)

@@ -528,6 +528,12 @@ def build_grids(
                 fblock = np.where(basic & (parent >= 0), block1[np.maximum(parent, 0)], -1)
                 # a tiny face may touch a block of another community: never cross communities
                 fblock[(fblock >= 0) & (block_comm[np.maximum(fblock, 0)] != face_comm)] = -1
+                # micro faces join the block of the neighbour they share most boundary with
+                micro = basic & (arr.area < MICRO_FACE_M2)
+                if micro.any():
+                    nb = _best_neighbour(arr, micro, face_comm)
+                    ok = micro & (nb >= 0)
+                    fblock[ok] = fblock[nb[ok]]
                 # basic faces left without a block (numerical corner cases) join a neighbouring block
                 fblock = _attach_orphans(arr, fblock, basic, face_comm)
                 cell = slivers(arr, fblock)
@@ -579,6 +585,11 @@ def build_grids(
                             unit_flag[n_units] = flag
                         n_units += 1
             face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
+            # tiny empty pieces cut off from their unit (noding noise) join a touching unit
+            has_bld = np.zeros(len(arr.faces), dtype=bool)
+            has_bld[bface[bface >= 0]] = True
+            face_unit = _absorb_detached(arr, face_unit, face_comm, has_bld,
+                                         tol.sliver_area_m2)
             unit_meas = np.zeros((n_units, 2))
             unit_block = np.full(n_units, -1, dtype=np.int64)
             valid_c = unit_of_cell >= 0
@@ -827,6 +838,53 @@ def _union_faces(faces: np.ndarray) -> shapely.Geometry:
         return shapely.coverage_union_all(faces)
     except shapely.errors.GEOSException:  # pragma: no cover - degenerate faces
         return shapely.union_all(faces)
+
+
+def _absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: np.ndarray,
+                     max_area: float) -> np.ndarray:
+    """Move small pieces of a label (faces not connected to the label's largest piece, without
+    buildings, below ``max_area``) to the touching label (equal ``same``) they share most
+    boundary with."""
+    comp = _face_components(arr, lab)
+    valid = comp >= 0
+    if not valid.any():
+        return lab
+    n_comp = int(comp.max()) + 1
+    c_area = np.bincount(comp[valid], weights=arr.area[valid], minlength=n_comp)
+    c_lab = np.full(n_comp, -1, dtype=np.int64)
+    c_lab[comp[valid]] = lab[valid]
+    c_keep = np.zeros(n_comp, dtype=bool)
+    c_keep[comp[valid & keep]] = True
+    # largest piece of every label stays
+    order = np.lexsort((-c_area, c_lab))
+    first = np.concatenate([[True], c_lab[order][1:] != c_lab[order][:-1]])
+    main = np.zeros(n_comp, dtype=bool)
+    main[order[first]] = True
+    move = ~main & ~c_keep & (c_area < max_area) & (c_lab >= 0)
+    if not move.any():
+        return lab
+    lab = lab.copy()
+    e = arr.edges
+    src = np.concatenate([e.i, e.j])
+    dst = np.concatenate([e.j, e.i])
+    ln = np.concatenate([e.length, e.length])
+    ok = valid[src] & move[np.maximum(comp[src], 0)] & (lab[dst] >= 0) & \
+        (lab[dst] != lab[src]) & (same[src] == same[dst])
+    if not ok.any():
+        return lab
+    c_src, l_dst, ln = comp[src[ok]], lab[dst[ok]], ln[ok]
+    key = c_src * (int(lab.max()) + 1) + l_dst
+    uk, inv = np.unique(key, return_inverse=True)
+    tot = np.bincount(inv.reshape(-1), weights=ln)
+    kc, kl = uk // (int(lab.max()) + 1), uk % (int(lab.max()) + 1)
+    order = np.lexsort((kl, -tot, kc))
+    kc, kl = kc[order], kl[order]
+    first = np.concatenate([[True], kc[1:] != kc[:-1]])
+    target = np.full(n_comp, -1, dtype=np.int64)
+    target[kc[first]] = kl[first]
+    moved = valid & (target[np.maximum(comp, 0)] >= 0)
+    lab[moved] = target[comp[moved]]
+    return lab
 
 
 def _best_neighbour(arr: Arrangement, which: np.ndarray, same: np.ndarray) -> np.ndarray:
