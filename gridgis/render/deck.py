@@ -32,8 +32,7 @@ from .web import (
     _check_layer,
     _hex_to_rgb,
     _js_json,
-    column_colors,
-    community_colors,
+    grid_fills,
     kind_names,
     offline_html,
     to_wgs84,
@@ -174,14 +173,7 @@ def deck_map_25d(
         shown = grids_m.set_geometry(gpd.GeoSeries(inset, index=grids_m.index, crs=grids_m.crs))
     g = to_wgs84(shown, "grids", simplify_m=simplify_m, coverage=gap_m <= 0)
     h = _heights(grids_m, height, max_height, base_height)
-    legend: list[tuple[str, str]] = []
-    if color is None:
-        fills = community_colors(grids_m)
-    else:
-        if color not in grids_m.columns:
-            raise SchemaError(f"grids: no column {color!r} to color by",
-                              fix=f"use one of {', '.join(map(str, grids_m.columns[:12]))}")
-        fills, legend = column_colors(grids_m[color])
+    fills, legend = grid_fills(grids_m, color)
     names = kind_names()
     rgba = _rgba(fills, 255)
     pos = grids_m.index.get_indexer(g.index)

@@ -840,6 +840,16 @@ _ALIASES = {
 }
 
 
+def grid_fills(grids: gpd.GeoDataFrame, color: str | None) -> tuple[pd.Series, list[tuple[str, str]]]:
+    """Fill colour of every grid and legend entries: by community (``None``) or by a column."""
+    if color is None:
+        return community_colors(grids), []
+    if color not in grids.columns:
+        raise SchemaError(f"grids: no column {color!r} to color by",
+                          fix=f"use one of {', '.join(map(str, grids.columns[:12]))}")
+    return column_colors(grids[color])
+
+
 def interactive_map(
     grids: gpd.GeoDataFrame,
     *,
@@ -959,14 +969,7 @@ def interactive_map(
         ).add_to(m)
 
     # grids
-    legend: list[tuple[str, str]] = []
-    if color is None:
-        fills = community_colors(grids_m)
-    else:
-        if color not in grids_m.columns:
-            raise SchemaError(f"grids: no column {color!r} to color by",
-                              fix=f"use one of {', '.join(map(str, grids_m.columns[:12]))}")
-        fills, legend = column_colors(grids_m[color])
+    fills, legend = grid_fills(grids_m, color)
     names = kind_names()
     gd = g.assign(_fill=fills.reindex(g.index).to_numpy())
     if schema.KIND in gd.columns:
