@@ -27,6 +27,7 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
+from .static25d import FLOOR_HEIGHT_M
 from .web import (
     ASSET_DIR,
     _check_layer,
@@ -40,8 +41,6 @@ from .web import (
 
 __all__ = ["deck_map_25d", "deck_html", "FLOOR_HEIGHT_M"]
 
-#: Storey height used to extrude buildings.
-FLOOR_HEIGHT_M = 3.0
 
 _TOOLTIP_FIELDS = (
     (schema.GRID_CODE, "网格编码"), (schema.GRID_NAME, "网格名称"), (schema.HOUSEHOLDS, "户数"),
