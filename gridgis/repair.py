@@ -423,19 +423,31 @@ def _fill_gaps(w: _Work, parents: gpd.GeoDataFrame | None) -> None:
         # leftovers (pieces the split could not place): each to its best neighbour
         done = shapely.union_all(np.array(placed, dtype=object)) if placed else _EMPTY
         rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), AREA_FLOOR_M2)
-        targets: dict[int, list[BaseGeometry]] = defaultdict(list)
-        for piece in rest:
-            t, _ = w.best_neighbour(piece, members)
-            if t < 0:
-                w.add("not_repaired", (), float(piece.area),
-                      f"gap of {piece.area:,.1f} m²{where} touches no grid; left open",
-                      geometry=piece)
-                continue
-            targets[t].append(piece)
-            w.add("fill_gap", ("", w.labels[t]), float(piece.area),
-                  f"gap of {piece.area:,.2f} m²{where} given to grid {w.labels[t]} "
-                  f"(longest shared edge)", geometry=piece)
-        w.give(targets)
+        w.give(_to_best_neighbours(w, rest, members, where, digits=2)[0])
+
+
+def _to_best_neighbours(w: _Work, pieces: Any, members: np.ndarray, where: str, *, digits: int
+                        ) -> tuple[dict[int, list[BaseGeometry]], list[BaseGeometry]]:
+    """Give each gap piece to the member grid with the longest shared edge, logging each move.
+
+    Returns the pieces per receiving grid and the pieces placed; a piece touching no grid is
+    logged as not repaired.
+    """
+    targets: dict[int, list[BaseGeometry]] = defaultdict(list)
+    placed: list[BaseGeometry] = []
+    for piece in pieces:
+        t, _ = w.best_neighbour(piece, members)
+        if t < 0:
+            w.add("not_repaired", (), float(piece.area),
+                  f"gap of {piece.area:,.1f} m²{where} touches no grid; left open",
+                  geometry=piece)
+            continue
+        targets[t].append(piece)
+        placed.append(piece)
+        w.add("fill_gap", ("", w.labels[t]), float(piece.area),
+              f"gap of {piece.area:,.{digits}f} m²{where} given to grid {w.labels[t]} "
+              f"(longest shared edge)", geometry=piece)
+    return targets, placed
 
 
 def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: str
@@ -452,24 +464,11 @@ def _fill_group(w: _Work, envelope: BaseGeometry, members: np.ndarray, where: st
     if not len(parts):
         return None, []  # nothing but overlay residue
     gap = shapely.multipolygons(parts)
-    placed: list[BaseGeometry] = []
     core = shapely.intersection(
         shapely.buffer(shapely.buffer(gap, -r, join_style="mitre"), r, join_style="mitre"), gap)
     wide, _ = explode(np.array([core], dtype=object), AREA_FLOOR_M2)
     narrow = polygonal(np.array([shapely.difference(gap, core)], dtype=object))[0]
-    targets: dict[int, list[BaseGeometry]] = defaultdict(list)
-    for piece in wide:
-        t, _ = w.best_neighbour(piece, members)
-        if t < 0:
-            w.add("not_repaired", (), float(piece.area),
-                  f"gap of {piece.area:,.1f} m²{where} touches no grid; left open",
-                  geometry=piece)
-            continue
-        targets[t].append(piece)
-        placed.append(piece)
-        w.add("fill_gap", ("", w.labels[t]), float(piece.area),
-              f"gap of {piece.area:,.1f} m²{where} given to grid {w.labels[t]} "
-              f"(longest shared edge)", geometry=piece)
+    targets, placed = _to_best_neighbours(w, wide, members, where, digits=1)
     w.give(targets)
     if narrow.is_empty or narrow.area <= 1e-9:
         return gap, placed

@@ -629,6 +629,16 @@ def _item_ids(df: pd.DataFrame, col: str) -> np.ndarray:
     return np.array([f"#{i}" for i in range(len(df))], dtype=object)
 
 
+
+def _grids_holding(plan: Any, pts: np.ndarray) -> dict[int, tuple[str, ...]]:
+    """Sorted labels of the grids whose interior holds each point (keyed by point position)."""
+    pi, gi = plan.tree.query(pts, predicate="within")
+    per: dict[int, list[str]] = defaultdict(list)
+    for p, g in zip(pi, gi, strict=True):
+        per[p].append(plan.labels[plan.uidx[g]])
+    return {k: tuple(sorted(v)) for k, v in per.items()}
+
+
 def _check_buildings(plan: _Plan, b: gpd.GeoDataFrame) -> tuple[list[Finding], np.ndarray]:
     geoms = np.asarray(b.geometry.array, dtype=object)
     pts = representative_points(geoms)
@@ -648,12 +658,9 @@ def _check_buildings(plan: _Plan, b: gpd.GeoDataFrame) -> tuple[list[Finding], n
                            item=ids[i]))
     multi = np.flatnonzero(items.hits > 1)
     if len(multi):
-        pi, gi = plan.tree.query(pts[multi], predicate="within")
-        per: dict[int, list[str]] = defaultdict(list)
-        for p, g in zip(pi, gi, strict=True):
-            per[p].append(plan.labels[plan.uidx[g]])
+        per = _grids_holding(plan, pts[multi])
         for k, i in enumerate(multi):
-            gl = tuple(sorted(per[k]))
+            gl = per[k]
             out.append(Finding("building_in_two", ERROR, gl, float(hh[i]), "households",
                                f"building {ids[i]} ({int(hh[i])} households) lies in "
                                f"{len(gl)} grids: {_names(gl)}", geometry=geoms[i],
@@ -703,12 +710,9 @@ def _check_addresses(plan: _Plan, a: gpd.GeoDataFrame) -> list[Finding]:
                            item=ids[i]))
     multi = np.flatnonzero(items.hits > 1)
     if len(multi):
-        pi, gi = plan.tree.query(pts[multi], predicate="within")
-        per: dict[int, list[str]] = defaultdict(list)
-        for p, g in zip(pi, gi, strict=True):
-            per[p].append(plan.labels[plan.uidx[g]])
+        per = _grids_holding(plan, pts[multi])
         for k, i in enumerate(multi):
-            gl = tuple(sorted(per[k]))
+            gl = per[k]
             name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
             out.append(Finding("address_in_two", ERROR, gl, float(len(gl)), "grids",
                                f"{name} lies in {len(gl)} grids: {_names(gl)}",
