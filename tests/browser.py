@@ -11,8 +11,9 @@ the values of JavaScript expressions evaluated in the page.
 ``/usr/share/fonts/truetype`` (DejaVu, Liberation), as on a machine with no CJK font installed:
 Chinese text then renders only through a font the page brings itself.
 
-Tests that need chromium skip with a clear message when it is not installed
-(``make sysdeps`` installs Debian's ``chromium``).
+Tests that need chromium use :data:`needs_chromium` (or the ``chromium_exe`` fixture of
+conftest.py, or :func:`require_chromium`): when it is not installed they fail under ``CI=true``
+and skip with a clear message elsewhere (``make sysdeps`` installs Debian's ``chromium``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .sysdeps import require_system
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -71,10 +74,17 @@ def chromium_path() -> str | None:
     return None
 
 
-needs_chromium = pytest.mark.skipif(
-    chromium_path() is None,
-    reason="headless chromium not installed (run `make sysdeps` as root: Debian package chromium)",
-)
+def require_chromium() -> str:
+    """Path of chromium; fails the test under ``CI=true`` when there is none, else skips it."""
+    exe = chromium_path()
+    require_system("headless chromium", exe is not None,
+                   "Debian package chromium (`make sysdeps` as root), or set GRIDGIS_CHROMIUM")
+    assert exe is not None
+    return exe
+
+
+#: Marks a test that needs chromium (through the ``chromium_exe`` fixture of conftest.py).
+needs_chromium = pytest.mark.usefixtures("chromium_exe")
 
 
 class BrowserError(RuntimeError):
@@ -226,9 +236,7 @@ def open_page(
     system_cjk_fonts
         False hides every CJK font of the system from chromium (only DejaVu/Liberation remain).
     """
-    exe = chromium_path()
-    if exe is None:
-        pytest.skip("headless chromium not installed (make sysdeps)")
+    exe = require_chromium()
     url = page if isinstance(page, str) and "://" in page else Path(page).resolve().as_uri()
     tmp = Path(tempfile.mkdtemp(prefix="gridgis-chromium-"))
     env = dict(os.environ)

@@ -21,3 +21,11 @@ def sample_plan(sample_layers):
     built = build_grids(layers["communities"], layers["roads"], layers["buildings"],
                         special_sites=layers["special_sites"], rivers=layers["rivers"], seed=0)
     return assign_codes(built.grids, communities=layers["communities"])
+
+
+@pytest.fixture
+def chromium_exe():
+    """Path of headless chromium; the test fails under CI=true when it is missing, else skips."""
+    from .browser import require_chromium
+
+    return require_chromium()

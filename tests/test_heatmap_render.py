@@ -15,7 +15,6 @@ from gridgis import events
 from gridgis.heatmap import kde
 from gridgis.render import heatmap_maps as hm
 
-from .browser import chromium_path as _chromium
 from .events_fixtures import make_communities, make_district, make_events, make_grids
 
 
@@ -88,9 +87,8 @@ def test_animated_html_is_self_contained(tmp_path, district_data):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(_chromium() is None, reason="needs headless chromium (make sysdeps)")
 @pytest.mark.parametrize(("freq", "query"), [("W", ""), ("M", "&urgs=重要紧急&cats=环境卫生,治安隐患")])
-def test_animated_html_in_browser_matches_python(tmp_path, district_data, freq, query):
+def test_animated_html_in_browser_matches_python(chromium_exe, tmp_path, district_data, freq, query):
     """The page's in-browser KDE gives the same per-period counts and density peaks as Python."""
     grids, district, _, ev = district_data
     ev = events.clean(ev)
@@ -99,7 +97,7 @@ def test_animated_html_in_browser_matches_python(tmp_path, district_data, freq, 
                                     bandwidth=200, cell_size=cell)
     url = path.resolve().as_uri() + f"#freq={freq}{query}"
     res = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+        [chromium_exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
          "--dump-dom", url],
         capture_output=True, text=True, timeout=120,
     )

@@ -10,6 +10,7 @@ from gridgis.errors import DatabaseError, GridGISError
 from gridgis.postgis import list_tables, write_layers, write_postgis
 
 from .pg_server import postgis_server, unavailable_reason
+from .sysdeps import require_system
 
 pytestmark = pytest.mark.postgis
 
@@ -17,8 +18,9 @@ pytestmark = pytest.mark.postgis
 @pytest.fixture(scope="module")
 def pg_url():
     reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"PostGIS tests skipped: {reason}")
+    require_system(f"PostgreSQL + PostGIS server ({reason})", reason is None,
+                   "Debian packages postgresql and postgresql-<major>-postgis-3, e.g. "
+                   "postgresql-15-postgis-3 on Debian 12 (`make sysdeps` as root)")
     with postgis_server() as url:
         yield url
 

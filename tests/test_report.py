@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 from gridgis.errors import GridGISError  # noqa: E402
 from gridgis.report import build_report, community_table  # noqa: E402
 
+from .sysdeps import require_system  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def plan(sample_plan, sample_layers):
@@ -42,8 +44,8 @@ def test_bundle_on_sample(plan, tmp_path):
     html = bundle.html.read_text(encoding="utf-8")
     assert "雨湖区网格化服务管理报告" in html and html.count("data:image/png;base64,") >= 4
     assert "http://" not in html and "https://" not in html
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm not installed (apt-get install poppler-utils)")
+    require_system("pdftoppm", shutil.which("pdftoppm") is not None,
+                   "Debian package poppler-utils (`make sysdeps` as root)")
     subprocess.run(["pdftoppm", "-png", "-r", "30", str(bundle.pdf), str(tmp_path / "page")],
                    check=True, timeout=300)
     pages = sorted(tmp_path.glob("page-*.png"))
