@@ -77,6 +77,7 @@ def run_demo(
     """
     from .assign import assign
     from .codes import assign_codes
+    from .io import write_table
     from .partition import build_grids
     from .render.heatmap_maps import write_event_outputs
     from .validate import validate
@@ -121,20 +122,16 @@ def run_demo(
         written.update(_web_maps(grids, layers, report, events.table, out))
     with _step(say, progress, 6, total, "writing the plan GeoPackage"):
         plan_path = out / "plan.gpkg"
-        if plan_path.exists():
-            plan_path.unlink()
-        save_version(grids, plan_path, author="gridgis demo", note="sample district, first build")
-        from .io import write_gpkg
-
         context = {k: layers[k] for k in ("district", "communities", "roads", "rivers", "buildings",
                                           "special_sites")}
         context["addresses"] = addresses.table
         context["findings"] = report.to_geodataframe()
-        write_gpkg(context, plan_path, mode="a")
+        save_version(grids, plan_path, author="gridgis demo", note="sample district, first build",
+                     context=context, replace_context=True)
         written["plan"] = plan_path
         table = grid_summary(grids, comm)
         written["grid_summary"] = out / "grid_summary.csv"
-        table.to_csv(written["grid_summary"], encoding="utf-8-sig")
+        write_table(table.reset_index(), written["grid_summary"])
     say(_closing(built.stats, grids, report, addresses.status_counts))
     return written
 

@@ -7,6 +7,10 @@ The CLI maps :class:`GridGISError` to exit code 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 
 class GridGISError(Exception):
     """Base class of every error raised by gridgis on bad input or impossible requests.
@@ -80,3 +84,53 @@ class PartitionError(GridGISError):
 
 class DatabaseError(GridGISError):
     """A PostGIS read or write failed."""
+
+
+class OutputError(GridGISError):
+    """An output cannot be written where asked, or would overwrite one of the inputs."""
+
+
+# ---- fixes that name what exists in the interface in use ----------------------------------------
+# The CLI sets, around each input it reads, how that input's Python keywords are spelled as its
+# options (``layer`` → ``--grids-layer``); a fix then suggests ``--grids-layer NAME`` on the CLI
+# and ``layer='NAME'`` in Python, and nothing the user cannot type.
+_CLI_OPTIONS: ContextVar[Mapping[str, str] | None] = ContextVar("gridgis_cli_options", default=None)
+
+
+@contextmanager
+def cli_options(**options: str) -> Iterator[None]:
+    """Spell Python keywords as CLI options in the fixes of errors raised inside the block.
+
+    >>> with cli_options(layer="--grids-layer"):
+    ...     option("layer", "NAME"), option("crs")
+    ('--grids-layer NAME', None)
+    >>> option("layer", "NAME")
+    "layer='NAME'"
+    """
+    token = _CLI_OPTIONS.set(options)
+    try:
+        yield
+    finally:
+        _CLI_OPTIONS.reset(token)
+
+
+def option(keyword: str, value: str = "…") -> str | None:
+    """How to set ``keyword`` in the interface in use, or ``None`` when it has no such setting."""
+    spelled = _CLI_OPTIONS.get()
+    if spelled is None:
+        return f"{keyword}={value!r}"
+    flag = spelled.get(keyword)
+    return f"{flag} {value}" if flag else None
+
+
+def with_options(text: str | None, *settings: tuple[str, str]) -> str | None:
+    """``text`` followed by ", or pass <settings>" for the settings that exist in the interface.
+
+    >>> with_options("name them 经度/纬度", ("lon", "COLUMN"), ("lat", "COLUMN"))
+    "name them 经度/纬度, or pass lon='COLUMN' lat='COLUMN'"
+    """
+    spelled = [s for s in (option(k, v) for k, v in settings) if s]
+    if not spelled:
+        return text
+    joined = " ".join(spelled)
+    return f"{text}, or pass {joined}" if text else f"pass {joined}"

@@ -27,6 +27,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .rules import Rules
+from .writing import write_text
 
 ERROR, WARNING = "error", "warning"
 SEVERITIES = (ERROR, WARNING)
@@ -354,7 +355,7 @@ class ValidationReport:
         }
         text = json.dumps(payload, ensure_ascii=False, indent=indent, default=_json_default)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
     def summary(self, max_rows: int = 20) -> str:
@@ -423,7 +424,7 @@ class ValidationReport:
         """
         path = Path(path)
         text = _offline_map(self, title=title or "Grid plan validation")
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
         return path
 
 

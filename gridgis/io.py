@@ -22,6 +22,7 @@ import shapely
 from . import schema
 from .crs import points_to_wgs84, resolve_crs
 from .errors import CRSError, GeometryError, InputFileError, SchemaError
+from .writing import replacing
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip"}
@@ -379,24 +380,30 @@ def read_points(
 
 
 def write_gpkg(layers: Mapping[str, pd.DataFrame], path: str | Path, *, mode: str = "w") -> Path:
-    """Write several layers into one GeoPackage.
+    """Write several layers into one GeoPackage, atomically.
 
     GeoDataFrames become spatial layers; plain DataFrames attribute-only tables. ``mode="w"``
-    replaces the file, ``"a"`` adds/replaces the named layers in an existing file.
+    replaces the file, ``"a"`` adds or replaces only the named layers of an existing file and
+    keeps every other layer. Either way the layers are written into a file beside ``path`` that
+    is renamed into place at the end, so a crash leaves the old file or the complete new one.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd, shapely
+    >>> g = gpd.GeoDataFrame({"grid_code": ["1"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4547)
+    >>> p = write_gpkg({"grids": g}, Path(tempfile.mkdtemp()) / "plan.gpkg")
+    >>> p = write_gpkg({"notes": pd.DataFrame({"n": [1]})}, p, mode="a")
+    >>> list_layers(p)
+    ['grids', 'notes']
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if mode == "w" and path.exists():
-        path.unlink()
-    for name, df in layers.items():
-        frame = df
-        if not isinstance(df, gpd.GeoDataFrame):
-            frame = pd.DataFrame(df)
-        frame = _stringify_objects(frame)
-        try:
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-        except Exception as exc:
-            raise InputFileError(f"cannot write layer {name!r} ({exc})", source=path) from None
+    with replacing(path, keep=mode == "a") as tmp:
+        for name, df in layers.items():
+            frame = df if isinstance(df, gpd.GeoDataFrame) else pd.DataFrame(df)
+            try:
+                pyogrio.write_dataframe(_stringify_objects(frame), tmp, layer=name, driver="GPKG")
+            except Exception as exc:
+                raise InputFileError(f"cannot write layer {name!r} ({exc})", source=path) from None
     return path
 
 
@@ -437,22 +444,36 @@ def _write_csv(frame: pd.DataFrame, path: Path, encoding: str) -> None:
     frame.to_csv(path, index=False, encoding=encoding)
 
 
+def _without_geometry(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8-sig") -> Path:
-    """Write a table by suffix: ``.csv`` (UTF-8 with BOM by default, opens in Excel), ``.xlsx``,
-    ``.parquet``; GeoDataFrames to ``.gpkg``/``.geojson``/``.parquet`` keep their geometry."""
+    """Write a table by suffix, atomically: ``.csv`` (UTF-8 with BOM by default, opens in Excel),
+    ``.xlsx``, ``.parquet``; GeoDataFrames to ``.gpkg``/``.geojson``/``.parquet`` keep their
+    geometry. The file is written beside ``path`` and renamed into place when complete.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = write_table(pd.DataFrame({"grid_code": ["001"]}), Path(tempfile.mkdtemp()) / "t.csv")
+    >>> p.read_bytes()[:3].hex()  # the BOM that makes Excel read UTF-8
+    'efbbbf'
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame = pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
-        _write_csv(frame, path, encoding)
-    elif suffix in {".xlsx", ".xlsm"}:
-        frame = pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
-        frame.to_excel(path, index=False)
-    elif suffix in {".parquet", ".pq"}:
-        df.to_parquet(path, index=False)
-    elif suffix in VECTOR_SUFFIXES and isinstance(df, gpd.GeoDataFrame):
-        df.to_file(path, engine="pyogrio")
-    else:
-        raise InputFileError(f"unsupported output format {suffix!r}", source=path)
+    geo = isinstance(df, gpd.GeoDataFrame)
+    if suffix not in {".csv", ".xlsx", ".xlsm", ".parquet", ".pq"} and not (
+            suffix in VECTOR_SUFFIXES and geo):
+        raise InputFileError(f"unsupported output format {suffix!r}", source=path,
+                             fix="write .csv, .xlsx or .parquet (.gpkg for map layers)")
+    with replacing(path) as tmp:
+        if suffix == ".csv":
+            _write_csv(_without_geometry(df), tmp, encoding)
+        elif suffix in {".xlsx", ".xlsm"}:
+            _without_geometry(df).to_excel(tmp, index=False)
+        elif suffix in {".parquet", ".pq"}:
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_file(tmp, engine="pyogrio")
     return path

@@ -1704,19 +1704,15 @@ class Plan:
         int
             The new version number.
         """
-        from .io import list_layers, write_gpkg
         from .versions import known_codes, save_version
 
         target = Path(path) if path is not None else self.path
         if target is None:
             raise InputFileError("no file to save to", fix="pass a path: plan.save('plans.gpkg')")
         cw = crosswalk if crosswalk is not None else self._state.crosswalk
-        version = save_version(self.grids, target, author=author, note=note, crosswalk=cw)
-        present = set(list_layers(target))
-        extra = {k: v for k, v in self._inputs.items()
-                 if k in _CONTEXT_LAYERS and k not in present}
-        if extra:
-            write_gpkg(extra, target, mode="a")
+        context = {k: v for k, v in self._inputs.items() if k in _CONTEXT_LAYERS}
+        version = save_version(self.grids, target, author=author, note=note, crosswalk=cw,
+                               context=context)
         self.path = target
         self.version = version
         self._baseline = self._state.grids

@@ -26,7 +26,9 @@ import pandas as pd
 
 from . import schema
 from .errors import GridGISError
+from .io import write_table
 from .rules import Rules, load_rules
+from .writing import save_figure, write_text
 
 A4 = (8.27, 11.69)  # inches, portrait
 _ROWS_PER_PAGE = 32
@@ -197,7 +199,7 @@ def _save_figure(fig: Any, name: str, bundle: ReportBundle, dpi: int = 200) -> N
     paths = []
     for suffix in ("png", "svg"):
         path = bundle.folder / "figures" / f"{name}.{suffix}"
-        fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+        save_figure(fig, path, dpi=dpi, bbox_inches="tight", facecolor="white")
         paths.append(path)
     plt.close(fig)
     bundle.figures[name] = paths
@@ -306,7 +308,7 @@ def _crosswalk_section(previous: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, buil
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    df.to_csv(path, index=False, encoding="utf-8-sig")
+    write_table(df, path)
     return path
 
 
@@ -437,4 +439,4 @@ def _write_html(sections: list[_Section], bundle: ReportBundle, title: str) -> N
             parts.append(f"<h3>{html.escape(caption)}</h3>")
             parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.2f}"))
     parts.append("</body></html>")
-    bundle.html.write_text("\n".join(parts), encoding="utf-8")
+    write_text(bundle.html, "\n".join(parts))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from .errors import SchemaError
+from .errors import SchemaError, with_options
 
 # --- canonical column names -------------------------------------------------------------------
 CODE = "code"  # admin unit code (district 6, street 9, community 12 digits)
@@ -20,6 +20,7 @@ NAME = "name"
 PARENT_CODE = "parent_code"
 AREA_KIND = "area_kind"  # communities: "urban" | "rural"
 
+HEADERS_ATTR = "gridgis_headers"  # DataFrame.attrs key: {canonical name: user's header}
 GRID_CODE = "grid_code"
 GRID_NAME = "grid_name"
 COMMUNITY_CODE = "community_code"
@@ -173,15 +174,29 @@ def normalize_columns(
         rename[col] = target
         taken.add(target)
     out = df.rename(columns=rename) if rename else df.copy()
+    if rename:  # remember the user's own headers, for messages (survives repeated calls)
+        before = df.attrs.get(HEADERS_ATTR, {})
+        out.attrs[HEADERS_ATTR] = {**before, **{new: before.get(old, old) for old, new in rename.items()}}
     missing = [c for c in required if c not in out.columns]
     if missing:
         wanted = ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" for m in missing)
         raise SchemaError(
-            f"missing required column(s) {wanted}; found columns {list(map(str, df.columns))}",
+            f"missing required column(s) {wanted}; found columns {original_headers(df)}",
             source=source,
-            fix="rename the header(s) or pass extra_aliases={'your header': 'canonical'}",
+            fix=with_options("rename the header(s)", ("extra_aliases", "{'your header': 'canonical'}")),
         )
     return out
+
+
+def original_headers(df: pd.DataFrame) -> list[str]:
+    """The column headers as the user's file had them (before :func:`normalize_columns`).
+
+    >>> t = normalize_columns(pd.DataFrame({"经度": [1.0], "备注": ["x"]}))
+    >>> list(t.columns), original_headers(t)
+    (['lon', '备注'], ['经度', '备注'])
+    """
+    names = df.attrs.get(HEADERS_ATTR, {})
+    return [str(names.get(c, c)) for c in df.columns if c != getattr(df, "_geometry_column_name", None)]
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object | None = None) -> None:
@@ -189,7 +204,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object 
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SchemaError(
-            f"missing required column(s) {missing}; found columns {list(map(str, df.columns))}",
+            f"missing required column(s) {missing}; found columns {original_headers(df)}",
             source=source,
             fix="pass the table through gridgis.schema.normalize_columns or rename the headers",
         )

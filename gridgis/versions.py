@@ -22,6 +22,7 @@ file has held, which is what :func:`gridgis.codes.recode` needs to never reuse a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -108,9 +109,14 @@ def _total(plan: pd.DataFrame, column: str) -> float:
 
 
 def save_version(plan: gpd.GeoDataFrame, path: str | Path, *, author: str = "", note: str = "",
-                 crosswalk: pd.DataFrame | None = None, saved_at: datetime | str | None = None
+                 crosswalk: pd.DataFrame | None = None, saved_at: datetime | str | None = None,
+                 context: Mapping[str, pd.DataFrame] | None = None, replace_context: bool = False,
                  ) -> int:
     """Append ``plan`` as a new version to the GeoPackage ``path`` (created when missing).
+
+    Earlier versions are never touched: the file gains ``plan_vNNNN`` and one row of
+    ``plan_versions``. The whole append (version, metadata, crosswalk and context layers) is
+    one atomic replacement of the file: a crash leaves the file as it was before.
 
     Parameters
     ----------
@@ -124,6 +130,11 @@ def save_version(plan: gpd.GeoDataFrame, path: str | Path, *, author: str = "", 
         The crosswalk of the re-coding that produced this plan (stored beside it).
     saved_at
         Time stamp (default: now, UTC).
+    context
+        Layers to keep beside the plan (communities, buildings, roads …, see
+        :data:`CONTEXT_LAYERS`), written in the same step.
+    replace_context
+        Replace context layers the file already has (default: only add missing ones).
 
     Returns
     -------
@@ -169,6 +180,10 @@ def save_version(plan: gpd.GeoDataFrame, path: str | Path, *, author: str = "", 
     }])
     frames = [f for f in (meta, row) if len(f)]
     layers[META_LAYER] = pd.concat(frames, ignore_index=True)
+    present = set(pyogrio.list_layers(path)[:, 0]) if path.exists() else set()
+    for name, layer in (context or {}).items():
+        if replace_context or name not in present:
+            layers[name] = layer
     write_gpkg(layers, path, mode="a")
     return version
 

@@ -34,6 +34,7 @@ from .. import schema
 from ..errors import InputFileError
 from ..io import detect_encoding
 from ..rules import Rules
+from ..writing import check_output, replacing
 from .core import AssignResult, PlanIndex, _per_grid_series, _status_series, assign_frame
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -335,14 +336,11 @@ class _GpkgSink(_Sink):
         for c in out.columns:
             if isinstance(out[c].dtype, pd.CategoricalDtype):
                 out[c] = out[c].astype(object)
-        if self.first and self.path.exists():
-            self.path.unlink()
         pyogrio.write_dataframe(out, self.path, layer=self.layer, driver="GPKG", append=not self.first)
 
 
 def open_sink(path: Path) -> _Sink:
     """The chunk writer for an output path (by suffix)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq", ".geoparquet"}:
         return _ParquetSink(path)
@@ -386,7 +384,8 @@ def assign_file(
     grids
         The plan, or a :class:`~gridgis.assign.PlanIndex`.
     out_path
-        ``.parquet``, ``.csv`` or ``.gpkg`` (layer ``assigned``); replaced if it exists.
+        ``.parquet``, ``.csv`` or ``.gpkg`` (layer ``assigned``); replaced if it exists, atomically
+        (written beside it and renamed into place when complete). Never one of the inputs.
     crs, code_column, max_distance, rules, lon, lat
         As for :func:`gridgis.assign.assign` (``crs`` is the CRS of lon/lat columns, or overrides
         the CRS of a geometry column, e.g. ``"GCJ02"``).
@@ -419,32 +418,33 @@ def assign_file(
     if plan._index is None:
         plan.build()
     source = open_source(path, chunk_size, layer=layer, sheet=sheet, encoding=encoding)
-    if out_path.resolve() == path.resolve():
-        raise InputFileError("output would overwrite the input", source=out_path)
+    check_output(out_path, inputs=[path], option="out_path")
     per_total, st_total = plan.empty_counts()
-    sink = open_sink(out_path)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=source.total, unit=source.unit, unit_scale=source.unit == "B",
                    desc=f"assign {path.name}")
-    try:
-        for chunk, units in source:
-            table, per, st = assign_frame(chunk, plan, crs=crs, lon=lon, lat=lat)
-            per_total += per
-            st_total += st
-            sink.write(table)
+    # a GeoPackage keeps its other layers; the 'assigned' layer is replaced
+    with replacing(out_path, keep=out_path.suffix.lower() == ".gpkg") as tmp:
+        sink = open_sink(tmp)
+        try:
+            for chunk, units in source:
+                table, per, st = assign_frame(chunk, plan, crs=crs, lon=lon, lat=lat)
+                per_total += per
+                st_total += st
+                sink.write(table)
+                if bar is not None:
+                    bar.update(units)
+        finally:
+            sink.close()
             if bar is not None:
-                bar.update(units)
-    finally:
-        sink.close()
-        if bar is not None:
-            bar.close()
-    if not sink.rows:
-        # no data rows at all: still write an output with the expected columns
-        cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
-        sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+                bar.close()
+        if not sink.rows:
+            # no data rows at all: still write an output with the expected columns
+            cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
+            sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
     return AssignResult(
         table=None, _per_grid=_per_grid_series(plan, per_total), _status_counts=_status_series(st_total),
         path=out_path, plan=plan,

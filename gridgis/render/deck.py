@@ -27,6 +27,7 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
+from ..writing import write_text
 from .static25d import FLOOR_HEIGHT_M
 from .web import (
     ASSET_DIR,
@@ -239,7 +240,7 @@ def deck_map_25d(
         return page
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    write_text(out, page)
     return out
 
 

@@ -31,6 +31,8 @@ import shapely
 from .. import schema
 from ..errors import GridGISError, SchemaError
 from ..heatmap import Raster, kde, kernel_constant, kernel_profile
+from ..io import write_table
+from ..writing import save_figure, write_text
 
 __all__ = [
     "use_cjk_font",
@@ -192,7 +194,7 @@ def _save(fig: Any, path: str | Path, dpi: int) -> Path:
     if suffix not in {".png", ".pdf", ".svg", ".jpg", ".jpeg"}:
         plt.close(fig)
         raise GridGISError(f"unsupported map format {suffix!r}", source=path, fix="use .png, .pdf or .svg")
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    save_figure(fig, path, dpi=dpi, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return path
 
@@ -588,7 +590,7 @@ def _adapt_writer(fn: Any) -> Any:
     def write(m: Any, path: Path) -> None:
         res = fn(m, path)
         if isinstance(res, str) and not path.exists():
-            path.write_text(res, encoding="utf-8")
+            write_text(path, res)
 
     return write
 
@@ -767,7 +769,7 @@ def animated_heatmap_html(
     page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", payload).replace("__KERNEL_JS__", _KERNEL_JS[kernel])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    write_text(path, page)
     return path
 
 
@@ -1120,7 +1122,7 @@ def write_event_outputs(
             table, out / f"{prefix}_grid_hotspots.png", communities=communities, district=district,
         )
     csv_path = out / f"{prefix}_by_grid.csv"
-    pd.DataFrame(table.drop(columns=table.geometry.name)).to_csv(csv_path, index=False, encoding="utf-8-sig")
+    write_table(pd.DataFrame(table.drop(columns=table.geometry.name)), csv_path)
     written["by_grid_csv"] = csv_path
     layers = {"cells": cells, "grids": table}
     if by_cat is not None:
@@ -1133,7 +1135,7 @@ def write_event_outputs(
         t.index = t.index.astype(str)
         trends.append(t)
     trend_path = out / f"{prefix}_trend.csv"
-    pd.concat(trends).fillna(0).to_csv(trend_path, encoding="utf-8-sig")
+    write_table(pd.concat(trends).fillna(0).reset_index(), trend_path)
     written["trend_csv"] = trend_path
     if html_outputs:
         written["animated_html"] = animated_heatmap_html(

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import schema
+from .. import schema, writing
 from ..crs import to_metric
 from ..errors import GridGISError, SchemaError
 from .fonts import register_cjk_font
@@ -385,7 +385,6 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 300) -> Path:
     if path.suffix.lower() not in {".png", ".svg", ".pdf"}:
         raise GridGISError(f"unsupported image format {path.suffix!r}", source=path,
                            fix="use .png, .svg or .pdf")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    writing.save_figure(fig, path, dpi=dpi, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return path

@@ -54,6 +54,7 @@ import shapely
 
 from .. import schema
 from ..errors import CRSError, GridGISError, SchemaError
+from ..writing import write_text
 from .fonts import FAMILY, FONT_PATH, font_face_css
 
 __all__ = [
@@ -430,10 +431,7 @@ def save_offline(m: Any, path: str | Path, **kwargs: Any) -> Path:
     Keyword arguments go to :func:`offline_html`.
     """
     path = Path(path)
-    text = offline_html(m, **kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text(path, offline_html(m, **kwargs))
 
 
 # ---- geometry helpers -----------------------------------------------------------------------------
