@@ -1,22 +1,39 @@
 """The ``gridgis`` command line: ``gridgis <verb> [inputs] --options``.
 
-Exit codes (scripts can act on them): 0 ok, 1 rule violations found, 2 bad input.
-Every verb's ``--help`` shows an example. Library functions stay quiet; the CLI shows progress.
+Exit codes (scripts can act on them):
+
+* 0 — done, nothing to report;
+* 1 — done, and rule violations were found (validate, repair, build, assign --strict …);
+* 2 — bad input, bad usage, or an output that cannot be written (the message names the file,
+  where in it, and the option that fixes it);
+* 3 — an internal error: one line on the terminal, the traceback in a log file whose path is
+  printed (``--debug`` prints it instead).
+
+Messages are printed as they are (no markup, no wrapping), so paths and 15-digit codes can be
+copied from them. Outputs never overwrite inputs and are written atomically
+(:mod:`gridgis.writing`). Every verb's ``--help`` shows an example.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from contextlib import nullcontext as _nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from typer._click import exceptions as click_exc
 
-from .errors import GridGISError
+from .errors import GridGISError, cli_options
+from .writing import check_output
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+log = logging.getLogger("gridgis")
 
 app = typer.Typer(
     name="gridgis",
@@ -25,7 +42,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
 
 
 class State:
@@ -33,20 +49,37 @@ class State:
 
     quiet: bool = False
     verbose: bool = False
+    debug: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"gridgis {version('gridgis')}")
+        raise typer.Exit(EXIT_OK)
 
 
 @app.callback()
 def _main(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Print the traceback of an internal "
+                                                        "error (exit 3) instead of logging it.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
-    State.quiet, State.verbose = quiet, verbose
+    State.quiet, State.verbose, State.debug = quiet, verbose, debug
 
 
 def say(message: str) -> None:
-    """Print a status line to stderr unless ``--quiet``."""
+    """Print a status line to stderr, as it is (no markup, no wrapping), unless ``--quiet``."""
     if not State.quiet:
-        console.print(message)
+        print(message, file=sys.stderr, flush=True)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
 
 
 def progress_enabled() -> bool:
@@ -54,11 +87,67 @@ def progress_enabled() -> bool:
     return not State.quiet
 
 
-def read_plan(source: object, layer: str | None = None):
+def _status(text: str) -> Any:
+    """A spinner on a terminal; nothing when stderr is a file or a pipe."""
+    if State.quiet or not sys.stderr.isatty():
+        return _nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(text)
+
+
+def read_plan(source: object, layer: str | None = None, *, layer_option: str = "--layer"):
     """The plan of a file as every verb reads it (see :func:`gridgis.versions.read_plan`)."""
     from .versions import read_plan as _read_plan
 
-    return _read_plan(source, layer)
+    with cli_options(layer=layer_option):
+        return _read_plan(source, layer)
+
+
+def _print_findings(report: Any) -> None:
+    """The findings as a table on a terminal; as plain lines (never wrapped) in files and pipes."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        Console(stderr=True).print(report.rich_table(max_rows=50 if State.verbose else 20))
+        for rule, why in report.skipped.items():
+            say(f"not checked: {rule} ({why})")
+    else:  # the summary lists the rules not checked too
+        say(report.summary(max_rows=50 if State.verbose else 20))
+
+
+def _outputs(*outputs: tuple[Any, str], inputs: tuple[Any, ...], folder: bool = False) -> None:
+    """Check every ``(path, option)`` output against the inputs before any work is done."""
+    for path, option in outputs:
+        if path is not None and "://" not in str(path):
+            check_output(path, inputs=inputs, folder=folder, option=option)
+
+
+# ---- options shared by several verbs -----------------------------------------------------------
+_PointsLayer = Annotated[str | None, typer.Option(
+    "--layer", help="Layer (vector file) or sheet (Excel) of the points; default: the only point "
+                    "layer, or the sheet with coordinates.")]
+_Lon = Annotated[str | None, typer.Option(help="Longitude (or x) column, when its header is not "
+                                               "recognised (经度, lon, lng, x …).")]
+_Lat = Annotated[str | None, typer.Option(help="Latitude (or y) column (纬度, lat, y …).")]
+_HeaderRow = Annotated[int | None, typer.Option(min=1, help="Row number (1 = first) of the header in "
+                                                            "a CSV or Excel sheet; default: found under "
+                                                            "any title rows.")]
+# how the plan readers' Python keywords are spelled on validate and repair
+_INPUT_OPTIONS = {"layer": "--layer", "parents_layer": "--parents-layer",
+                  "buildings_layer": "--buildings-layer", "addresses_layer": "--addresses-layer"}
+# how the point readers' Python keywords are spelled on the verbs that read points
+_POINT_OPTIONS = {"layer": "--layer", "sheet": "--layer", "lon": "--lon", "lat": "--lat",
+                  "crs": "--crs", "header_row": "--header-row"}
+
+_PlanLayer = Annotated[str | None, typer.Option("--layer", help="Layer of PLAN (default: 'grids' if present).")]
+_Parents = Annotated[str | None, typer.Option(help="Communities (code, area_kind, polygons).")]
+_ParentsLayer = Annotated[str | None, typer.Option(help="Layer of --parents.")]
+_Buildings = Annotated[str | None, typer.Option(help="Buildings (households, population).")]
+_BuildingsLayer = Annotated[str | None, typer.Option(help="Layer of --buildings.")]
+_Addresses = Annotated[str | None, typer.Option(help="Address points, or a table with lon/lat.")]
+_AddressesLayer = Annotated[str | None, typer.Option(help="Layer of --addresses.")]
+_Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, \\[tolerances]).")]
 
 
 # ---- verbs -------------------------------------------------------------------------------------
@@ -83,7 +172,9 @@ def demo(
 def build_cmd(
     district: Annotated[str, typer.Argument(help="GeoPackage with the input layers (communities, "
                                                  "roads, buildings; optional rivers, special_sites).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output plan GeoPackage (versioned).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output plan GeoPackage (versioned): a new "
+                                                          "file, or an existing plan versions file, "
+                                                          "which gains a version.")],
     communities_layer: Annotated[str, typer.Option(help="Layer of community/village polygons.")] = "communities",
     roads: Annotated[str | None, typer.Option(help="Roads file (default: DISTRICT).")] = None,
     roads_layer: Annotated[str, typer.Option(help="Layer of road centre lines.")] = "roads",
@@ -112,18 +203,23 @@ def build_cmd(
     from . import io as gio
     from .codes import assign_codes
     from .partition import build_grids
-    from .versions import read_plan, save_version
+    from .versions import save_version
 
+    report_path = out.with_suffix(".report.csv")
+    _outputs((out, "--out"), (report_path, "--out"), inputs=(district, roads, buildings, locked))
     present = set(gio.list_layers(district)) if not gio.is_database_url(district) else set()
 
     def optional(layer: str):
         return gio.read_vector(district, layer=layer) if layer in present else None
 
-    comm = gio.read_vector(district, layer=communities_layer, geometry="polygon",
-                           required=["code"], allow_invalid=False)
-    road = gio.read_vector(roads or district, layer=roads_layer, geometry="line")
-    bldg = gio.read_vector(buildings or district, layer=buildings_layer)
-    keep = read_plan(locked) if locked else None
+    with cli_options(layer="--communities-layer"):
+        comm = gio.read_vector(district, layer=communities_layer, geometry="polygon",
+                               required=["code"], allow_invalid=False)
+    with cli_options(layer="--roads-layer"):
+        road = gio.read_vector(roads or district, layer=roads_layer, geometry="line")
+    with cli_options(layer="--buildings-layer"):
+        bldg = gio.read_vector(buildings or district, layer=buildings_layer)
+    keep = read_plan(locked, layer_option="") if locked else None
     sites, rivers = optional(sites_layer), optional(rivers_layer)
     if community and keep is None:
         raise GridGISError("--community needs --locked (the plan whose other grids are kept)")
@@ -133,7 +229,7 @@ def build_cmd(
             raise GridGISError(f"no community {missing} in layer {communities_layer}", source=district)
         # every grid outside these communities is locked; codes of unchanged grids are kept
         previous, keep = keep, keep[~keep["community_code"].astype(str).isin(community)]
-    with console.status("building grids…") if progress_enabled() else _nullcontext():
+    with _status("building grids…"):
         built = build_grids(comm, road, bldg, rules=rules, special_sites=sites, locked=keep,
                             seed=seed, rivers=rivers)
     if community:
@@ -142,19 +238,17 @@ def build_cmd(
         grids = recode(previous, built.grids, households=bldg).plan
     else:
         grids = assign_codes(built.grids, communities=comm)
-    if out.exists():
-        out.unlink()
-    save_version(grids, out, author=author, note=note)
     context = {"communities": comm, "roads": road, "buildings": bldg}
     context.update({k: v for k, v in (("rivers", rivers), ("special_sites", sites),
                                       ("district", optional("district"))) if v is not None})
-    gio.write_gpkg(context, out, mode="a")
-    report_path = out.with_suffix(".report.csv")
+    # an existing versions file gains a version; the inputs it was built from are kept beside it
+    version = save_version(grids, out, author=author, note=note, context=context,
+                           replace_context=True)
     gio.write_table(built.report, report_path)
     basic = grids[grids["kind"] == "basic"]
     say(f"{len(grids)} grids ({len(basic)} basic) in {grids['community_code'].nunique()} communities; "
         f"households per basic grid {int(basic['households'].min())}–{int(basic['households'].max())}")
-    say(f"wrote {out} and {report_path} ({len(built.report)} report rows)")
+    say(f"wrote {out} (version {version}) and {report_path} ({len(built.report)} report rows)")
     bad = grids["flag"].astype(str).str.contains("out_of_range").any()
     return EXIT_VIOLATIONS if bad else EXIT_OK
 
@@ -166,7 +260,10 @@ def assign_cmd(
     grids: Annotated[str, typer.Option("--grids", "-g", help="Grid plan (vector file with grid codes).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output: .parquet, .csv or .gpkg.")],
     grids_layer: Annotated[str | None, typer.Option(help="Layer of --grids.")] = None,
-    layer: Annotated[str | None, typer.Option(help="Layer (vector file) or sheet (Excel) of POINTS.")] = None,
+    layer: _PointsLayer = None,
+    lon: _Lon = None,
+    lat: _Lat = None,
+    header_row: _HeaderRow = None,
     crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG code, GCJ02 or BD09 "
                                                  "(default WGS84, or the layer's own CRS).")] = None,
     code_column: Annotated[str, typer.Option(help="Grid-code column of the plan.")] = "grid_code",
@@ -187,11 +284,14 @@ def assign_cmd(
     from . import io as gio
     from .assign import assign_file
 
-    sheet = layer if points.suffix.lower() in {".xlsx", ".xlsm", ".xls"} else 0
-    plan = read_plan(grids, grids_layer)
-    res = assign_file(points, plan, out, crs=crs, code_column=code_column, max_distance=max_distance,
-                      rules=rules, chunk_size=chunk_size, progress=progress_enabled(),
-                      layer=None if sheet != 0 else layer, sheet=sheet)
+    _outputs((out, "--out"), (per_grid, "--per-grid"), inputs=(points, grids, rules))
+    excel = points.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
+    plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
+    with cli_options(**_POINT_OPTIONS):
+        res = assign_file(points, plan, out, crs=crs, code_column=code_column,
+                          max_distance=max_distance, rules=rules, chunk_size=chunk_size,
+                          progress=progress_enabled(), layer=None if excel else layer,
+                          sheet=layer if excel else None, lon=lon, lat=lat, header_row=header_row)
     if per_grid is not None:
         gio.write_table(res.per_grid.rename_axis(code_column).reset_index(), per_grid)
     say(res.summary())
@@ -200,14 +300,6 @@ def assign_cmd(
     return EXIT_VIOLATIONS if strict and bad else EXIT_OK
 
 
-_PlanLayer = Annotated[str | None, typer.Option("--layer", help="Layer of PLAN (default: 'grids' if present).")]
-_Parents = Annotated[str | None, typer.Option(help="Communities (code, area_kind, polygons).")]
-_ParentsLayer = Annotated[str | None, typer.Option(help="Layer of --parents.")]
-_Buildings = Annotated[str | None, typer.Option(help="Buildings (households, population).")]
-_BuildingsLayer = Annotated[str | None, typer.Option(help="Layer of --buildings.")]
-_Addresses = Annotated[str | None, typer.Option(help="Address points, or a table with lon/lat.")]
-_AddressesLayer = Annotated[str | None, typer.Option(help="Layer of --addresses.")]
-_Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, \\[tolerances]).")]
 
 
 @app.command("validate")
@@ -236,14 +328,15 @@ def validate_cmd(
     """
     from .validate import read_inputs, validate
 
-    layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
-                         buildings=buildings, buildings_layer=buildings_layer,
-                         addresses=addresses, addresses_layer=addresses_layer)
+    _outputs((html, "--html"), (json_out, "--json"), (gpkg, "--gpkg"),
+             inputs=(plan, parents, buildings, addresses, rules))
+    with cli_options(**_INPUT_OPTIONS):
+        layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
+                             buildings=buildings, buildings_layer=buildings_layer,
+                             addresses=addresses, addresses_layer=addresses_layer)
     report = validate(**layers, rules=rules)
     if not State.quiet:
-        console.print(report.rich_table(max_rows=50 if State.verbose else 20))
-        for rule, why in report.skipped.items():
-            say(f"[dim]not checked: {rule} ({why})[/]")
+        _print_findings(report)
     if html:
         say(f"wrote {report.to_html(html)}")
     if json_out:
@@ -252,8 +345,9 @@ def validate_cmd(
     if gpkg:
         from . import io as gio
 
-        gio.write_gpkg({"findings": report.to_geodataframe()}, gpkg)
-        say(f"wrote {gpkg}")
+        # an existing GeoPackage keeps its other layers; only 'findings' is replaced
+        gio.write_gpkg({"findings": report.to_geodataframe()}, gpkg, mode="a")
+        say(f"wrote layer 'findings' of {gpkg}")
     if report.has_errors or (strict and report.findings):
         raise typer.Exit(EXIT_VIOLATIONS)
 
@@ -261,8 +355,10 @@ def validate_cmd(
 @app.command("repair")
 def repair_cmd(
     plan: Annotated[str, typer.Argument(help="Grid plan (GeoPackage, shapefile …).")],
-    out: Annotated[str, typer.Option("--out", "-o", help="Repaired plan (.gpkg, or a postgresql:// "
-                                                         "URL; layers 'grids' and 'changes').")]
+    out: Annotated[str, typer.Option("--out", "-o", help="Repaired plan: a new .gpkg or one whose "
+                                                         "layers 'grids' and 'changes' are replaced "
+                                                         "(others kept), a plan versions file (gains "
+                                                         "a version), or a postgresql:// URL.")]
     = "plan_repaired.gpkg",
     layer: _PlanLayer = None,
     parents: _Parents = None,
@@ -271,6 +367,12 @@ def repair_cmd(
     buildings_layer: _BuildingsLayer = None,
     rules: _Rules = None,
     html: Annotated[Path | None, typer.Option(help="Offline HTML report of the repaired plan.")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="Save the repaired plan as a new "
+                                                              "version of PLAN (a plan versions "
+                                                              "file); earlier versions are kept.")]
+    = False,
+    author: Annotated[str, typer.Option(help="Author of the version (versions files).")] = "",
+    note: Annotated[str, typer.Option(help="Note of the version (versions files).")] = "gridgis repair",
 ) -> None:
     """Fix gaps, overlaps, crossings, detached pieces and slivers; log every change.
 
@@ -283,13 +385,29 @@ def repair_cmd(
     from .postgis import write_layers
     from .repair import repair
     from .validate import read_inputs
+    from .versions import is_versions_file, save_version
 
-    layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
-                         buildings=buildings, buildings_layer=buildings_layer)
+    if in_place:
+        if not is_versions_file(plan):
+            raise GridGISError("--in-place needs a plan versions GeoPackage (it gains a version)",
+                               source=plan, fix="give --out a new file instead")
+        out = plan
+    else:
+        _outputs((out, "--out"), inputs=(plan, parents, buildings, rules))
+    _outputs((html, "--html"), inputs=(plan, parents, buildings, rules))
+    with cli_options(**_INPUT_OPTIONS):
+        layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
+                             buildings=buildings, buildings_layer=buildings_layer)
     res = repair(layers["grids"], layers["parents"], layers["buildings"], rules=rules)
-    write_layers({"grids": res.plan, "changes": res.log_frame()}, out)
-    say(res.summary())
-    say(f"wrote {out}")
+    if is_versions_file(out):
+        version = save_version(res.plan, out, author=author, note=note,
+                               context={"changes": res.log_frame()}, replace_context=True)
+        say(res.summary())
+        say(f"wrote {out} (version {version})")
+    else:
+        write_layers({"grids": res.plan, "changes": res.log_frame()}, out)
+        say(res.summary())
+        say(f"wrote layers 'grids' and 'changes' of {out}")
     if html:
         say(f"wrote {res.report.to_html(html)}")
     if res.report.has_errors:
@@ -311,9 +429,10 @@ def render_cmd(
     labels: Annotated[str, typer.Option(help="code | full_code | name | a column | none.")] = "code",
     scheme: Annotated[str, typer.Option(help="mapclassify scheme for numeric colours.")] = "NaturalBreaks",
     azimuth: Annotated[float, typer.Option(help="Viewer direction, degrees from north.")] = 200.0,
-    tilt: Annotated[float, typer.Option(help="Tilt from straight down, degrees.")] = 55.0,
+    tilt: Annotated[float, typer.Option(min=0, max=85, help="Tilt from straight down, degrees "
+                                                            "(0–85).")] = 55.0,
     title: Annotated[str | None, typer.Option(help="Map title.")] = None,
-    dpi: Annotated[int, typer.Option(help="Resolution of PNG output.")] = 300,
+    dpi: Annotated[int, typer.Option(min=1, max=2400, help="Resolution of PNG output (1–2400).")] = 300,
     deck: Annotated[bool, typer.Option("--deck", help="With .html: the interactive 2.5D (deck.gl) "
                                                       "map instead of the 2D map.")] = False,
 ) -> None:
@@ -325,11 +444,19 @@ def render_cmd(
     """
     from . import io as gio
     from .render import grid_map_25d
-    from .versions import plan_context, read_plan
+    from .render.static25d import _check_view
+    from .versions import plan_context
 
+    _outputs((out, "--out"), inputs=(plan, buildings))
+    if out.suffix.lower() not in {".png", ".svg", ".pdf", ".html", ".htm"}:
+        raise GridGISError(f"unsupported map format {out.suffix!r}", source=out,
+                           fix="give --out a .png, .svg, .pdf or .html file")
+    with cli_options(tilt="--tilt", dpi="--dpi"):
+        _check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=5)
     grids = read_plan(plan, layer)
     if buildings is not None:
-        bldg = gio.read_vector(buildings, layer=buildings_layer, geometry="polygon")
+        with cli_options(layer="--buildings-layer"):
+            bldg = gio.read_vector(buildings, layer=buildings_layer, geometry="polygon")
     else:
         bldg = plan_context(plan).get("buildings") if layer is None else None
     try:
@@ -369,6 +496,9 @@ def report_cmd(
     parents_layer: _ParentsLayer = None,
     rules: _Rules = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    lon: _Lon = None,
+    lat: _Lat = None,
+    header_row: _HeaderRow = None,
 ) -> None:
     """Write the report bundle: A4 PDF + HTML with the 2.5D map, per-community tables, validation,
     event statistics with heatmap and hot spots, and the code crosswalk; every figure as PNG/SVG.
@@ -376,15 +506,18 @@ def report_cmd(
     Example: ``gridgis report demo_output/plan.gpkg --events data/samples/events_gbk.csv -o report/``
     """
     from . import io as gio
-    from .events import load as load_events
     from .report import build_report
-    from .versions import plan_context, read_plan
+    from .versions import plan_context
 
+    _outputs((out, "--out"), inputs=(plan, events, previous, parents, rules), folder=True)
     grids = read_plan(plan, layer)
     ctx = plan_context(plan) if layer is None else {}
-    comm = gio.read_vector(parents, layer=parents_layer, geometry="polygon") if parents else ctx.get("communities")
-    ev = load_events(events, crs=events_crs) if events else None
-    prev = read_plan(previous) if previous else None
+    with cli_options(layer="--parents-layer"):
+        comm = (gio.read_vector(parents, layer=parents_layer, geometry="polygon") if parents
+                else ctx.get("communities"))
+    ev = _read_events(events, crs=events_crs, layer=None, lon=lon, lat=lat,
+                      header_row=header_row, crs_option="--events-crs") if events else None
+    prev = read_plan(previous, layer_option="") if previous else None
     bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
                           addresses=ctx.get("addresses"), events=ev, previous=prev,
                           roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
@@ -410,6 +543,9 @@ def heatmap_cmd(
     freq: Annotated[str, typer.Option(help="Initial period of the animation: D, W or M.")] = "W",
     rules: Annotated[Path | None, typer.Option(help="Rules TOML (\\[events.deadline_days]).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the hot-spot permutations.")] = 0,
+    lon: _Lon = None,
+    lat: _Lat = None,
+    header_row: _HeaderRow = None,
 ) -> None:
     """Event heatmap, per-grid event rates, hot spots and an offline time animation.
 
@@ -418,15 +554,15 @@ def heatmap_cmd(
 
     Example: ``gridgis heatmap 事件台账.xlsx --grids plan.gpkg --district district.gpkg -o maps``
     """
-    from . import events as ev_mod
     from . import io as gio
     from .render.heatmap_maps import write_event_outputs
 
-    sheet = events_layer if events_file.suffix.lower() in {".xlsx", ".xlsm", ".xls"} else None
-    ev = ev_mod.load(events_file, crs=crs, sheet=sheet if sheet is not None else 0,
-                     layer=None if sheet is not None else events_layer)
-    plan = read_plan(grids, grids_layer)
-    dist = gio.read_vector(district, layer=district_layer, geometry="polygon") if district else None
+    _outputs((out, "--out"), inputs=(events_file, grids, district, rules), folder=True)
+    ev = _read_events(events_file, crs=crs, layer=events_layer, lon=lon, lat=lat,
+                      header_row=header_row, crs_option="--crs")
+    plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
+    with cli_options(layer="--district-layer"):
+        dist = gio.read_vector(district, layer=district_layer, geometry="polygon") if district else None
     written = write_event_outputs(ev, plan, out, district=dist, rules=rules, bandwidth=bandwidth,
                                   cell_size=cell, freq=freq, seed=seed)
     bad = ev[ev["status"] != "ok"]
@@ -437,11 +573,36 @@ def heatmap_cmd(
     say("wrote " + ", ".join(str(p) for p in written.values()))
 
 
+def _read_events(source: Any, *, crs: str, layer: str | None, lon: str | None, lat: str | None,
+                 header_row: int | None, crs_option: str) -> Any:
+    """Events as ``heatmap`` and ``report`` read them (sheet or layer, columns, header row)."""
+    from .events import load
+
+    excel = str(source).lower().endswith((".xlsx", ".xlsm", ".xls"))
+    with cli_options(**{**_POINT_OPTIONS, "crs": crs_option}):
+        return load(source, crs=crs, sheet=layer if excel else None, layer=None if excel else layer,
+                    lon=lon, lat=lat, header_row=header_row)
+
+
 def _read_plan(path: Path, layer: str | None):
     """A plan layer; a plan versions GeoPackage gives its latest version (and known codes)."""
-    from .versions import is_versions_file, known_codes, read_plan
+    from .versions import is_versions_file, known_codes
 
-    return read_plan(path, layer), (known_codes(path) if layer is None and is_versions_file(path) else [])
+    return (read_plan(path, layer, layer_option="--old-layer"),
+            known_codes(path) if layer is None and is_versions_file(path) else [])
+
+
+def _write_recoded(res: Any, out: Path) -> None:
+    """A versions file gains the coded plan as a version (with its crosswalk); another
+    GeoPackage gets layers 'grids' and 'crosswalk' replaced and keeps the rest."""
+    from . import io as gio
+    from .versions import is_versions_file, save_version
+
+    if is_versions_file(out):
+        version = save_version(res.plan, out, note="gridgis recode", crosswalk=res.crosswalk)
+        say(f"added version {version} to {out}")
+    else:
+        gio.write_gpkg({"grids": res.plan, "crosswalk": res.crosswalk}, out, mode="a")
 
 
 @app.command("recode")
@@ -475,9 +636,13 @@ def recode_cmd(
     from . import io as gio
     from .codes import recode
 
+    cw_path = crosswalk or out.with_name(f"{out.stem}_crosswalk.csv")
+    _outputs((out, "--out"), (cw_path, "--crosswalk"),
+             inputs=(old, new, households, scheme, retired))
     old_plan, known = _read_plan(old, old_layer)
-    new_plan = read_plan(new, new_layer)
-    hh = gio.read_vector(households, layer=households_layer) if households else None
+    new_plan = read_plan(new, new_layer, layer_option="--new-layer")
+    with cli_options(layer="--households-layer"):
+        hh = gio.read_vector(households, layer=households_layer) if households else None
     earlier = list(known)
     if retired is not None:
         try:
@@ -487,8 +652,7 @@ def recode_cmd(
         earlier += [line.strip() for line in text.splitlines() if line.strip()]
     res = recode(old_plan, new_plan, households=hh, scheme=scheme, retired=earlier or None,
                  same_threshold=same_threshold)
-    gio.write_gpkg({"grids": res.plan, "crosswalk": res.crosswalk}, out)
-    cw_path = crosswalk or out.with_name(f"{out.stem}_crosswalk.csv")
+    _write_recoded(res, out)
     gio.write_table(res.crosswalk, cw_path)
     counts = ", ".join(f"{k} {v}" for k, v in res.summary().items() if v)
     say(f"{len(res.plan)} grids coded, {len(res.kept)} codes kept, {len(res.retired)} retired "
@@ -527,40 +691,67 @@ def recode_table_cmd(
     from . import io as gio
     from .codes import recode_table
 
-    plan_gdf = read_plan(plan, plan_layer) if plan is not None else None
     target = out or table.with_name(f"{table.stem}_recoded{table.suffix}")
-    res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
-                       lat=lat, coords_crs=coords_crs, locate=locate,
-                       fallback="largest" if largest else None)
     rep_path = report or target.with_name(f"{target.stem}_report.csv")
+    _outputs((target, "--out"), (rep_path, "--report"), inputs=(table, crosswalk, plan))
+    plan_gdf = read_plan(plan, plan_layer, layer_option="--plan-layer") if plan is not None else None
+    with cli_options(lon="--lon", lat="--lat", column="--column", coords_crs="--coords-crs"):
+        res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
+                           lat=lat, coords_crs=coords_crs, locate=locate,
+                           fallback="largest" if largest else None)
     gio.write_table(res.report, rep_path)
     say(", ".join(f"{k} {v}" for k, v in res.counts.items()) + f" rows; wrote {target}")
     if not res.ok:
-        say(f"[yellow]some rows have no new code: see {rep_path}[/]")
+        say(f"some rows have no new code: see {rep_path}")
         raise typer.Exit(EXIT_VIOLATIONS)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: runs the app and maps errors to exit codes."""
+def _log_path() -> Path:
+    base = os.environ.get("GRIDGIS_LOG_DIR") or os.path.join(tempfile.gettempdir(), "gridgis-logs")
+    folder = Path(base)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"gridgis-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+
+
+def _internal_error(exc: BaseException) -> int:
+    """Exit 3: one line on the terminal, the traceback in a log file (or on stderr with --debug)."""
+    text = "".join(traceback.format_exception(exc))
+    if State.debug:
+        print(text, file=sys.stderr)
+        _error(f"internal error ({type(exc).__name__}); please report it with the traceback above")
+        return EXIT_INTERNAL
     try:
-        rv = app(args=argv, standalone_mode=False)
+        path = _log_path()
+        path.write_text(f"gridgis {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
+        where = f"details in {path}"
+    except OSError:
+        where = "run again with --debug for details"
+    _error(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
+           "Please report it with that file.")
+    return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: runs the app and maps every outcome to an exit code."""
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="gridgis")
     except GridGISError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        _error(str(exc))
         return EXIT_BAD_INPUT
-    except SystemExit as exc:  # typer/click exits (e.g. --help, usage errors)
-        code = exc.code if isinstance(exc.code, int) else 0
-        return code
+    except click_exc.ClickException as exc:  # usage errors, bad option values
+        exc.show()
+        return EXIT_BAD_INPUT
+    except (typer.Exit, click_exc.Exit) as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (typer.Abort, KeyboardInterrupt):
+        _error("interrupted; outputs not finished were left untouched")
+        return 130
+    except OSError as exc:  # disk full, permission lost mid-run …: an output cannot be written
+        name = exc.filename or ""
+        _error(f"{name}: {exc.strerror or exc}" if name else f"{exc.strerror or exc}")
+        return EXIT_BAD_INPUT
     except Exception as exc:
-        # click's (typer-vendored) usage errors and exits, matched by shape not by class
-        code = getattr(exc, "exit_code", None)
-        if type(exc).__name__ == "Abort":
-            return EXIT_BAD_INPUT
-        if not isinstance(code, int):
-            raise
-        if callable(getattr(exc, "show", None)):
-            exc.show()
-            return EXIT_BAD_INPUT
-        return code
+        return _internal_error(exc)
     return rv if isinstance(rv, int) else EXIT_OK
 
 

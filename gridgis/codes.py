@@ -351,19 +351,12 @@ def load_scheme(scheme: CodeScheme | Mapping[str, Any] | str | Path | None = Non
 
 
 def _as_text(value: object) -> object:
-    """One code value as text (ints/integral floats without '.0'); NA stays NA."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return pd.NA
-    if isinstance(value, (bool, np.bool_)):
-        return str(value)
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return pd.NA
-        return str(int(value)) if float(value).is_integer() else str(value)
-    text = str(value).strip()
-    return text if text else pd.NA
+    """One code value as text (see :func:`gridgis.schema.code_text`); inexact numbers refused."""
+    text = schema.code_text(value)
+    if text is None:
+        raise SchemaError(f"code {value!r} is not exact: its digits were lost when it was stored "
+                          "as a number", fix="store the codes as text and export the file again")
+    return text
 
 
 def _codes_factorized(values: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -114,8 +114,28 @@ def cli_options(**options: str) -> Iterator[None]:
         _CLI_OPTIONS.reset(token)
 
 
+_ROLE: ContextVar[str | None] = ContextVar("gridgis_input_role", default=None)
+
+
+@contextmanager
+def input_role(role: str) -> Iterator[None]:
+    """Inside the block, a reader's ``layer`` is the caller's ``<role>_layer`` (and so on).
+
+    >>> with input_role("parents"):
+    ...     option("layer", "NAME")
+    "parents_layer='NAME'"
+    """
+    token = _ROLE.set(role)
+    try:
+        yield
+    finally:
+        _ROLE.reset(token)
+
+
 def option(keyword: str, value: str = "…") -> str | None:
     """How to set ``keyword`` in the interface in use, or ``None`` when it has no such setting."""
+    role = _ROLE.get()
+    keyword = f"{role}_{keyword}" if role else keyword
     spelled = _CLI_OPTIONS.get()
     if spelled is None:
         return f"{keyword}={value!r}"

@@ -324,11 +324,12 @@ def load(
     source: str | Path | pd.DataFrame,
     *,
     crs: Any = "EPSG:4326",
-    sheet: str | int | None = 0,
+    sheet: str | int | None = None,
     layer: str | None = None,
     encoding: str | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
     category_aliases: Mapping[str, str] | None = None,
     urgency_aliases: Mapping[str, str] | None = None,
     stage_aliases: Mapping[str, str] | None = None,
@@ -347,7 +348,10 @@ def load(
         CRS of the lon/lat columns: ``"EPSG:4326"`` (default), ``"EPSG:4490"``, ``"GCJ02"``
         (Amap/Tencent), ``"BD09"`` (Baidu), or a projected CRS whose x/y sit in lon/lat.
     sheet, layer, encoding
-        Excel sheet, vector layer and CSV encoding (detected when ``None``).
+        Excel sheet (default: the one with coordinates), vector layer and CSV encoding
+        (detected when ``None``).
+    header_row
+        Row number (1 = first) of the header in a CSV or sheet (default: found under titles).
     lon, lat
         Column names of the coordinates when the headers are not recognised.
     category_aliases
@@ -381,7 +385,8 @@ def load(
         not isinstance(source, pd.DataFrame)
         and Path(source).suffix.lower() in {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
     ):
-        table = read_table(source, sheet=sheet, encoding=encoding, extra_aliases=extra_aliases)
+        table = read_table(source, sheet=sheet, encoding=encoding, extra_aliases=extra_aliases,
+                           header_row=header_row)
         pts = read_points(table, crs=crs, lon=lon, lat=lat)
     elif isinstance(source, pd.DataFrame):
         table = schema.normalize_columns(source, extra_aliases=extra_aliases, source=label)

@@ -387,17 +387,20 @@ class ValidationReport:
     def rich_table(self, max_rows: int = 30):
         """A :class:`rich.table.Table` of the findings, for terminals."""
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=self._status_line(), show_lines=False, expand=False)
-        table.add_column("severity")
-        table.add_column("rule")
-        table.add_column("grids", overflow="fold", max_width=34)
-        table.add_column("measure", justify="right")
-        table.add_column("message", overflow="fold")
+        # cells are Text, never markup (messages quote "[urban]"); codes are never folded
+        table = Table(title=Text(self._status_line()), show_lines=False, expand=False)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("rule", no_wrap=True)
+        table.add_column("grids", no_wrap=True)
+        table.add_column("measure", justify="right", no_wrap=True)
+        table.add_column("message")
         for f in self.findings[:max_rows]:
             colour = "red" if f.severity == ERROR else "yellow"
-            table.add_row(f"[{colour}]{f.severity}[/]", f.rule, _grid_list(f.grids, 3),
-                          f"{_fmt(f.measure)} {f.unit}".strip(), f.message)
+            table.add_row(Text(f.severity, style=colour), Text(f.rule),
+                          Text(_grid_list(f.grids, 3).replace(", ", "\n")),
+                          Text(f"{_fmt(f.measure)} {f.unit}".strip()), Text(f.message))
         if len(self.findings) > max_rows:
             table.caption = f"… {len(self.findings) - max_rows} more findings"
         return table

@@ -21,7 +21,7 @@ import shapely
 
 from . import schema
 from .crs import points_to_wgs84, resolve_crs
-from .errors import CRSError, GeometryError, InputFileError, SchemaError
+from .errors import CRSError, GeometryError, InputFileError, SchemaError, with_options
 from .writing import replacing
 
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
@@ -55,37 +55,149 @@ def _existing(path: str | Path) -> Path:
 # ---- encodings ---------------------------------------------------------------------------------
 
 
-def detect_encoding(data: bytes | str | Path) -> str:
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def check_single_encoding(lines: Iterable[bytes], *, source: object = None) -> None:
+    """Refuse a text whose lines mix UTF-8 and GBK (files pasted together from two systems).
+
+    Raises
+    ------
+    InputFileError
+        Naming the first line of each encoding.
+    """
+    utf8 = gbk = None
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 = utf8 or number
+        except UnicodeDecodeError:
+            gbk = gbk or number
+        if utf8 and gbk:
+            raise InputFileError(
+                f"the file mixes text encodings: line {utf8} is UTF-8, line {gbk} is not",
+                source=source, fix="save the whole file in one encoding (UTF-8, or GBK)",
+            )
+
+
+def detect_encoding(data: bytes | str | Path, *, source: object = None) -> str:
     """Detect the text encoding of a file or byte string used in Chinese offices.
 
-    Tries, in order: UTF-8 with BOM, UTF-8, GB18030 (a superset of GBK/GB2312), then
-    charset-normalizer's best guess. Returns a Python codec name (``"utf-8-sig"``, ``"utf-8"``,
-    ``"gb18030"`` …).
+    Tries, in order: a byte-order mark (UTF-8 or UTF-16), UTF-8, GB18030 (a superset of
+    GBK/GB2312; refused when some lines are UTF-8), then charset-normalizer's best guess.
+    Returns a Python codec name (``"utf-8-sig"``, ``"utf-16"``, ``"utf-8"``, ``"gb18030"`` …).
+
+    >>> detect_encoding("经度".encode("gbk")), detect_encoding("经度".encode("utf-16"))
+    ('gb18030', 'utf-16')
     """
     raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+    source = source if source is not None or isinstance(data, bytes) else data
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    for enc in ("utf-8", "gb18030"):
-        try:
-            raw.decode(enc)
-            return enc
-        except UnicodeDecodeError:
-            continue
+    if raw.startswith(_UTF16_BOMS):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    check_single_encoding(raw.splitlines(), source=source)
+    try:
+        raw.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw).best()
     if best is None:
-        raise InputFileError("cannot detect the text encoding", fix="save the file as UTF-8")
+        raise InputFileError("cannot detect the text encoding", source=source,
+                             fix="save the file as UTF-8")
     return best.encoding
 
 
 # ---- tables ------------------------------------------------------------------------------------
 
 
+#: How many rows at the top of a sheet are searched for the header (title rows above it).
+HEADER_SEARCH_ROWS = 30
+
+
+def find_header_row(rows: Iterable[Iterable[Any]]) -> int:
+    """The 0-based row of the header among the first rows of a sheet or CSV.
+
+    Office sheets often carry a title (and a date line) above the header. The header is the
+    first row naming a known column (经度, 网格编码, lon …); without one, the first row that is
+    as wide as the widest of these rows.
+
+    >>> find_header_row([["2024年 雨湖区地址库"], [], ["地址", "经度", "纬度"], ["a", 112.9, 27.8]])
+    2
+    >>> find_header_row([["name", "x"], ["a", "1"]])
+    0
+    """
+    rows = [[c for c in r if c is not None and str(c).strip() and str(c) != "nan"] for r in rows]
+    for i, row in enumerate(rows):
+        if sum(schema.canonical_name(c) is not None for c in row) >= 1 and len(row) >= 2:
+            return i
+    widest = max((len(r) for r in rows), default=0)
+    return next((i for i, r in enumerate(rows) if len(r) == widest), 0)
+
+
+def _has_coordinates(header: Iterable[Any]) -> bool:
+    names = {schema.canonical_name(c) for c in header}
+    return schema.LON in names and schema.LAT in names
+
+
+def read_excel(path: str | Path, *, sheet: str | int | None = None, header_row: int | None = None,
+               dtype: Any = None) -> pd.DataFrame:
+    """Read an Excel sheet the way offices fill them in.
+
+    ``sheet=None`` takes the first sheet whose header has longitude and latitude columns, else
+    the first sheet; ``header_row`` (1 = first row) defaults to the row found by
+    :func:`find_header_row` under any title rows. Code columns are read as text.
+
+    Raises
+    ------
+    InputFileError
+        Not a workbook, no such sheet (naming the sheets), or a sheet without rows.
+    """
+    path = _existing(path)
+    try:
+        book = pd.ExcelFile(path)
+    except Exception as exc:  # zipfile.BadZipFile, xlrd errors, a text file named .xlsx …
+        raise InputFileError(f"not a readable Excel workbook ({exc})", source=path) from None
+    with book:
+        names = list(book.sheet_names)
+        if isinstance(sheet, str) and sheet not in names:
+            raise InputFileError(f"no sheet {sheet!r}; sheets are {names}", source=path,
+                                 fix=with_options("use one of the sheet names", ("sheet", "NAME")))
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise InputFileError(f"no sheet number {sheet}; sheets are {names}", source=path)
+        tops = {}
+        for name in ([names[sheet]] if isinstance(sheet, int) else [sheet] if sheet else names):
+            top = pd.read_excel(book, sheet_name=name, header=None, nrows=HEADER_SEARCH_ROWS,
+                                dtype=object)
+            rows = top.astype(object).where(top.notna(), None).values.tolist()
+            hdr = header_row - 1 if header_row else find_header_row(rows)
+            tops[name] = (hdr, rows[hdr] if hdr < len(rows) else [])
+        chosen = next((n for n, (_, h) in tops.items() if _has_coordinates(h)), next(iter(tops)))
+        hdr, header = tops[chosen]
+        codes = dtype if dtype is not None else _code_columns(header)
+        try:
+            df = pd.read_excel(book, sheet_name=chosen, header=hdr, dtype=codes)
+        except ValueError as exc:
+            raise InputFileError(f"cannot read sheet {chosen!r}: {exc}", source=path) from None
+    df.attrs["sheet"] = chosen
+    return df
+
+
 def read_table(
     source: str | Path | pd.DataFrame,
     *,
-    sheet: str | int | None = 0,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
     encoding: str | None = None,
     required: Iterable[str] = (),
     extra_aliases: Mapping[str, str] | None = None,
@@ -98,7 +210,10 @@ def read_table(
     source
         Path of the table (``.csv .txt .tsv .xlsx .xls .parquet``), or a DataFrame to normalise.
     sheet
-        Excel sheet name or index.
+        Excel sheet name or index (default: the sheet with coordinates, else the first).
+    header_row
+        Row number (1 = first) of the header in a CSV or Excel sheet; default: found under any
+        title rows (:func:`find_header_row`).
     encoding
         Text encoding of CSV files; detected (UTF-8, UTF-8 BOM, GBK/GB18030) when ``None``.
     required
@@ -119,17 +234,9 @@ def read_table(
     path = _existing(source)
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt", ".tsv"}:
-        df = _read_csv(path, encoding=encoding, dtype=dtype)
+        df = _read_csv(path, encoding=encoding, dtype=dtype, header_row=header_row)
     elif suffix in {".xlsx", ".xlsm", ".xls"}:
-        try:
-            if dtype is None:
-                header = pd.read_excel(path, sheet_name=sheet, nrows=0).columns
-                dtype = _code_columns(header)
-            df = pd.read_excel(path, sheet_name=sheet, dtype=dtype)
-        except ValueError as exc:
-            raise InputFileError(f"cannot read sheet {sheet!r}: {exc}", source=path) from None
-        except Exception as exc:  # zipfile.BadZipFile, xlrd errors, …
-            raise InputFileError(f"not a readable Excel workbook ({exc})", source=path) from None
+        df = read_excel(path, sheet=sheet, header_row=header_row, dtype=dtype)
     elif suffix in {".parquet", ".pq"}:
         try:
             df = pd.read_parquet(path)
@@ -156,22 +263,34 @@ def _code_columns(columns: Iterable[Any]) -> dict[Any, type]:
     return {c: str for c in columns if schema.canonical_name(c) in codes}
 
 
-def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
+def csv_header_row(text: str, sep: str) -> int:
+    """The 0-based header line of a CSV text (title lines above it are skipped)."""
+    import csv
+
+    head = text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS]
+    return find_header_row(csv.reader(head, delimiter=sep))
+
+
+def _read_csv(path: Path, *, encoding: str | None, dtype: Any,
+              header_row: int | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
-    enc = encoding or detect_encoding(raw)
+    enc = encoding or detect_encoding(raw, source=path)
     try:
         text = raw.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
-            f"cannot decode as {enc}: {exc}", source=path, fix="pass the right encoding="
+            f"cannot decode as {enc}: {exc}", source=path,
+            fix=with_options("save the file as UTF-8", ("encoding", "gb18030"))
         ) from None
     if not text.strip():
         raise InputFileError("file has no rows or header", source=path)
-    sep = "\t" if path.suffix.lower() == ".tsv" else _sniff_separator(text)
+    sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(text)
+    skip = header_row - 1 if header_row else csv_header_row(text, sep)
+    body = text.lstrip("\ufeff").split("\n", skip)[-1] if skip else text
     try:
-        header = pd.read_csv(_io.StringIO(text), sep=sep, nrows=0).columns
+        header = pd.read_csv(_io.StringIO(body), sep=sep, nrows=0).columns
         dtypes = _code_columns(header) if dtype is None else dtype
-        return pd.read_csv(_io.StringIO(text), sep=sep, dtype=dtypes, skipinitialspace=True)
+        return pd.read_csv(_io.StringIO(body), sep=sep, dtype=dtypes, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise InputFileError(
             f"malformed CSV: {exc}", source=path,
@@ -181,10 +300,15 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any) -> pd.DataFrame:
         raise InputFileError("file has no rows or header", source=path) from None
 
 
-def _sniff_separator(text: str) -> str:
-    """The field separator of a delimited text: the candidate most frequent in the header line."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    counts = {sep: first.count(sep) for sep in (",", "\t", ";", "|")}
+def sniff_separator(text: str) -> str:
+    """The field separator of a delimited text: the candidate most frequent in its first lines
+    (title lines above the header have few separators, data lines many).
+
+    >>> sniff_separator("地址库\n地址;经度;纬度\na;1;2\n")
+    ';'
+    """
+    head = "\n".join(text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS])
+    counts = {sep: head.count(sep) for sep in (",", "\t", ";", "|")}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
@@ -210,6 +334,7 @@ def read_vector(
     required: Iterable[str] = (),
     allow_invalid: bool = True,
     allow_empty: bool = False,
+    allow_missing: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer (any format GDAL reads, through pyogrio) with canonical column names.
 
@@ -230,6 +355,12 @@ def read_vector(
         When ``False``, invalid geometries raise :class:`GeometryError` naming the features.
     allow_empty
         When ``False``, a layer without features raises :class:`InputFileError`.
+    allow_missing
+        Keep features without geometry (validation reports them) instead of refusing the layer.
+
+    Code columns (grid_code, community_code …) stored as numbers come back as exact text, or the
+    layer is refused (:func:`gridgis.schema.codes_as_text`). A file with several layers needs
+    ``layer`` unless exactly one layer has the ``geometry`` family.
     """
     if is_database_url(source):
         from .postgis import read_postgis_layer
@@ -238,15 +369,8 @@ def read_vector(
         label = f"{source} table {layer}"
     else:
         path = _existing(source)
-        layers = list_layers(path)
-        if layer is None and len(layers) > 1:
-            raise InputFileError(
-                f"file has {len(layers)} layers {layers}; say which one", source=path,
-                fix="pass layer=NAME (CLI: --layer NAME)",
-            )
-        if isinstance(layer, str) and layer not in layers:
-            raise InputFileError(f"no layer {layer!r}; layers are {layers}", source=path)
-        label = f"{path} layer {layer if layer is not None else layers[0]}"
+        layer = pick_layer(path, layer, geometry)
+        label = f"{path} layer {layer}"
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -259,11 +383,55 @@ def read_vector(
         raise InputFileError("layer has no features", source=label)
     if gdf.crs is None:
         if crs is None:
-            raise CRSError("layer has no CRS", source=label, fix="pass crs='EPSG:…' (CLI: --crs)")
+            raise CRSError("layer has no CRS", source=label, fix=with_options(
+                "save the layer with its coordinate system (a shapefile needs its .prj)",
+                ("crs", "EPSG:…")))
         gdf = gdf.set_crs(resolve_crs(crs) if not _pseudo(crs) else 4326)
     gdf = schema.normalize_columns(gdf, required=required, source=label)
-    check_geometries(gdf, source=label, family=geometry, allow_invalid=allow_invalid)
+    gdf = schema.restore_code_columns(gdf, source=label)
+    check_geometries(gdf, source=label, family=geometry, allow_invalid=allow_invalid,
+                     allow_missing=allow_missing)
     return gdf
+
+
+def pick_layer(path: str | Path, layer: str | int | None, geometry: str | None = None) -> str:
+    """The layer of a vector file to read: ``layer`` when given (checked), else the only layer,
+    else the only layer of the ``geometry`` family (``"point"`` …); otherwise the file is refused
+    with the list of its layers.
+
+    >>> import tempfile, geopandas as gpd, shapely
+    >>> p = Path(tempfile.mkdtemp()) / "two.gpkg"
+    >>> gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs=4326).to_file(p, layer="pts")
+    >>> gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs=4326).to_file(p, layer="area")
+    >>> pick_layer(p, None, "point")
+    'pts'
+    """
+    try:
+        info = pyogrio.list_layers(path)
+    except Exception as exc:
+        raise InputFileError(f"not a readable vector file ({exc})", source=path) from None
+    names = [str(n) for n in info[:, 0]]
+    if not names:
+        raise InputFileError("file holds no layer", source=path)
+    if isinstance(layer, int):
+        if not 0 <= layer < len(names):
+            raise InputFileError(f"no layer number {layer}; layers are {names}", source=path)
+        return names[layer]
+    if layer is not None:
+        if layer not in names:
+            raise InputFileError(f"no layer {layer!r}; layers are {names}", source=path,
+                                 fix=with_options("use one of the names listed", ("layer", "NAME")))
+        return str(layer)
+    if len(names) == 1:
+        return names[0]
+    if geometry is not None:
+        wanted = {t.upper() for t in _GEOM_FAMILIES[geometry]}
+        fits = [n for n, t in zip(names, info[:, 1], strict=True)
+                if str(t).upper().replace(" Z", "").replace(" M", "") in wanted]
+        if len(fits) == 1:
+            return fits[0]
+    raise InputFileError(f"file has {len(names)} layers {names}; say which one", source=path,
+                         fix=with_options(None, ("layer", "NAME")) or "keep one layer per file")
 
 
 def _pseudo(crs: Any) -> bool:
@@ -327,6 +495,7 @@ def read_points(
     lat: str | None = None,
     layer: str | None = None,
     encoding: str | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a point table (CSV/Excel/Parquet with lon/lat, or a point layer) as WGS84 points.
 
@@ -355,14 +524,14 @@ def read_points(
         extra[lon] = schema.LON
     if lat:
         extra[lat] = schema.LAT
-    df = read_table(source, encoding=encoding, extra_aliases=extra)
+    df = read_table(source, encoding=encoding, extra_aliases=extra, header_row=header_row)
     label = source if not isinstance(source, pd.DataFrame) else "<table>"
     if isinstance(df, gpd.GeoDataFrame) and (schema.LON not in df or schema.LAT not in df):
         return df.to_crs(4326)
     if schema.LON not in df.columns or schema.LAT not in df.columns:
         raise SchemaError(
-            f"no longitude/latitude columns; found {list(map(str, df.columns))}", source=label,
-            fix="name them 经度/纬度 or lon/lat, or pass lon=/lat=",
+            f"no longitude/latitude columns; found {schema.original_headers(df)}", source=label,
+            fix=with_options("name them 经度/纬度 or lon/lat", ("lon", "COLUMN"), ("lat", "COLUMN")),
         )
     x = pd.to_numeric(df[schema.LON], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[schema.LAT], errors="coerce").to_numpy(dtype=float)

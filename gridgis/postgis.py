@@ -148,10 +148,13 @@ def write_postgis(
 
 
 def write_layers(layers: Mapping[str, Any], target: str, **kwargs: Any) -> list[str]:
-    """Write layers to a GeoPackage path or a ``postgresql://`` URL."""
+    """Write layers to a GeoPackage path or a ``postgresql://`` URL, in one step.
+
+    A GeoPackage that exists keeps its other layers; the named ones are replaced (atomically).
+    """
     from .io import is_database_url, write_gpkg
 
     if is_database_url(target):
         return write_postgis(layers, target, **kwargs)
-    write_gpkg(layers, target)
+    write_gpkg(layers, target, mode="a")
     return list(layers)

@@ -277,10 +277,16 @@ def load_rules(rules: str | Path | dict | Rules | None = None) -> Rules:
     if isinstance(rules, dict):
         return rules_from_dict(rules)
     path = Path(rules)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if path.is_dir():
+        raise RulesError("is a folder, not a rules file", source=path,
+                         fix="give the path of a .toml file")
+    try:  # utf-8-sig: Notepad saves UTF-8 with a byte-order mark
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise RulesError("rules file not found", source=path) from None
+        raise RulesError("rules file not found", source=path,
+                         fix="check the path and the working folder") from None
+    except OSError as exc:
+        raise RulesError(f"cannot read the rules file ({exc.strerror})", source=path) from None
     except UnicodeDecodeError as exc:
         raise RulesError(f"rules file is not UTF-8 ({exc.reason})", source=path) from None
     except tomllib.TOMLDecodeError as exc:

@@ -7,9 +7,11 @@ arrive with Chinese headers (网格编码, 户数, 经度 …) or other English 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .errors import SchemaError, with_options
@@ -208,3 +210,81 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object 
             source=source,
             fix="pass the table through gridgis.schema.normalize_columns or rename the headers",
         )
+
+
+# ---- codes as text ---------------------------------------------------------------------------------
+_SCI = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?[eE]([+-]?\d+)$")
+_EXACT_FLOAT = 2**53  # integers below this are held exactly by a float (REAL) column
+CODE_COLUMNS = (GRID_CODE, COMMUNITY_CODE, CODE, PARENT_CODE)
+
+
+def code_text(value: object) -> object:
+    """One code value as text, or ``pd.NA`` when missing; ``None`` when it cannot be exact.
+
+    Numbers are restored to their digits (``430302001001001.0`` → ``'430302001001001'``); text in
+    scientific notation is restored when its digits are all there (``'4.30302001001001E+14'``)
+    and refused when Excel cut them (``'4.30302E+14'``).
+
+    >>> code_text(430302001001001.0), code_text("4.30302001001001E+14"), code_text("4.30302E+14")
+    ('430302001001001', '430302001001001', None)
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return pd.NA
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return pd.NA
+        ok = float(value).is_integer() and abs(value) < _EXACT_FLOAT
+        return str(int(value)) if ok else None
+    text = str(value).strip()
+    m = _SCI.match(text)
+    if m:
+        sign, whole, frac, exp = m.group(1), m.group(2), m.group(3) or "", int(m.group(4))
+        # exact only when the mantissa holds every digit: no zeros padded by the exponent
+        return sign + (whole + frac).lstrip("0") if len(whole + frac) == exp + 1 else None
+    return text if text else pd.NA
+
+
+def codes_as_text(values: pd.Series, *, source: object = None, column: object = None) -> pd.Series:
+    """A code column as text, every value restored exactly or the whole column refused.
+
+    Only the distinct values are converted, so this is fast on millions of rows.
+
+    Raises
+    ------
+    SchemaError
+        Naming the rows whose codes lost digits (numbers in scientific notation, fractions).
+
+    >>> codes_as_text(pd.Series([430302001001001.0, None, "430302001001002"])).tolist()
+    ['430302001001001', <NA>, '430302001001002']
+    """
+    idx, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([code_text(u) for u in np.asarray(uniques, dtype=object)] + [pd.NA], dtype=object)
+    out = texts[np.asarray(idx)]
+    bad = np.array([t is None for t in out], dtype=bool)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise SchemaError(
+            f"{len(rows)} code(s) are not exact (e.g. {values.iloc[rows[0]]!r}): the digits were "
+            "lost when the column was stored as a number", source=source,
+            where=f"column {column or values.name}, row(s) {', '.join(map(str, rows[:10]))}",
+            fix="store the codes as text (in Excel: format the column as Text and enter the codes "
+                "again), then export the file again",
+        )
+    return pd.Series(out, index=values.index, dtype=object, name=values.name)
+
+
+def restore_code_columns(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame:
+    """``df`` with every canonical code column (grid_code, community_code …) as exact text."""
+    cols = [c for c in CODE_COLUMNS if c in df.columns and df[c].dtype != object]
+    cols += [c for c in CODE_COLUMNS if c in df.columns and df[c].dtype == object
+             and df[c].map(lambda v: not isinstance(v, str) or "e" in v.lower()).any()]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in dict.fromkeys(cols):
+        out[c] = codes_as_text(df[c], source=source, column=c)
+    return out

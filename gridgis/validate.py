@@ -1031,15 +1031,19 @@ def read_inputs(
     ``addresses``), when present.
     """
     from . import io as gio
+    from .errors import input_role
 
     out: dict[str, Any] = {"grids": read_plan(plan, layer)}
     context = plan_context(plan) if layer is None else {}
-    out["parents"] = (gio.read_vector(parents, layer=parents_layer, geometry="polygon")
-                      if parents is not None else context.get("communities"))
-    out["buildings"] = (gio.read_vector(buildings, layer=buildings_layer)
-                        if buildings is not None else context.get("buildings"))
-    out["addresses"] = (gio.read_points(addresses, crs=addresses_crs, layer=addresses_layer)
-                        if addresses is not None else context.get("addresses"))
+    with input_role("parents"):
+        out["parents"] = (gio.read_vector(parents, layer=parents_layer, geometry="polygon")
+                          if parents is not None else context.get("communities"))
+    with input_role("buildings"):
+        out["buildings"] = (gio.read_vector(buildings, layer=buildings_layer)
+                            if buildings is not None else context.get("buildings"))
+    with input_role("addresses"):
+        out["addresses"] = (gio.read_points(addresses, crs=addresses_crs, layer=addresses_layer)
+                            if addresses is not None else context.get("addresses"))
     return out
 
 

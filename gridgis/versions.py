@@ -266,10 +266,10 @@ def read_plan(path: Any, layer: str | None = None, *, version: int | None = None
     - a GeoPackage with several layers: the layer named ``grids``, ``plan`` or ``网格``;
     - anything else :func:`gridgis.io.read_vector` reads (shapefile, GeoJSON, ``postgresql://``).
 
-    Rows without geometry are kept (validation reports them as empty grids).
+    Rows without geometry are kept (validation reports them as empty grids); a layer of points
+    or lines is refused, and so are codes stored as numbers that lost digits.
     """
     from . import io as gio
-    from .errors import GeometryError
 
     if layer is None and is_versions_file(path):
         return load_version(path, version)
@@ -278,13 +278,7 @@ def read_plan(path: Any, layer: str | None = None, *, version: int | None = None
         picks = [n for n in ("grids", "plan", "网格") if n in layers]
         if len(layers) > 1 and picks:
             layer = picks[0]
-    try:
-        return gio.read_vector(path, layer=layer)
-    except GeometryError as exc:
-        if "without geometry" not in exc.message:
-            raise
-    gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
-    return schema.normalize_columns(gdf, source=path)
+    return gio.read_vector(path, layer=layer, geometry="polygon", allow_missing=True)
 
 
 CONTEXT_LAYERS = ("communities", "buildings", "addresses", "roads", "rivers", "special_sites",

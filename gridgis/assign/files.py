@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import abc
 import codecs
-import csv
 import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +32,13 @@ import shapely
 
 from .. import schema
 from ..errors import InputFileError
-from ..io import detect_encoding
+from ..io import (
+    check_single_encoding,
+    csv_header_row,
+    detect_encoding,
+    read_excel,
+    sniff_separator,
+)
 from ..rules import Rules
 from ..writing import check_output, replacing
 from .core import AssignResult, PlanIndex, _per_grid_series, _status_series, assign_frame
@@ -41,6 +47,7 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq", ".geoparquet"}
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip"}
+logger = logging.getLogger(__name__)
 _CODE_LIKE = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PARENT_CODE,
               schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID}
 
@@ -58,10 +65,16 @@ class _Source(abc.ABC):
 def file_encoding(path: Path) -> str:
     """Encoding of a text file, checked over the whole file in one streaming pass."""
     with open(path, "rb") as fh:
-        if fh.read(3) == b"\xef\xbb\xbf":
+        head = fh.read(3)
+        if head.startswith(b"\xef\xbb\xbf"):
             return "utf-8-sig"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
         for enc in ("utf-8", "gb18030"):
             fh.seek(0)
+            if enc == "gb18030":
+                check_single_encoding(fh, source=path)
+                fh.seek(0)
             dec = codecs.getincrementaldecoder(enc)()
             try:
                 while block := fh.read(1 << 16):
@@ -72,28 +85,27 @@ def file_encoding(path: Path) -> str:
                 continue
         fh.seek(0)
         sample = fh.read(1 << 20)
-    return detect_encoding(sample[: sample.rfind(b"\n") + 1] or sample)
+    return detect_encoding(sample[: sample.rfind(b"\n") + 1] or sample, source=path)
 
 
 class _CsvSource(_Source):
     unit = "B"
 
-    def __init__(self, path: Path, chunk_size: int, encoding: str | None) -> None:
+    def __init__(self, path: Path, chunk_size: int, encoding: str | None,
+                 header_row: int | None = None) -> None:
         self.path, self.chunk_size = path, chunk_size
         self.encoding = encoding or file_encoding(path)
         self.total = path.stat().st_size
-        with open(path, encoding=self.encoding, newline="") as fh:
-            head = fh.read(1 << 16)
+        try:
+            with open(path, encoding=self.encoding, newline="") as fh:
+                head = fh.read(1 << 16)
+        except UnicodeError as exc:
+            raise InputFileError(f"cannot decode as {self.encoding} ({exc.reason})", source=path,
+                                 fix="save the file as UTF-8") from None
         if not head.strip():
             raise InputFileError("file has no rows or header", source=path)
-        first = head.splitlines()[0] if head.splitlines() else head
-        if path.suffix.lower() == ".tsv":
-            self.sep = "\t"
-        else:
-            try:
-                self.sep = csv.Sniffer().sniff(first, delimiters=",\t;|").delimiter
-            except csv.Error:
-                self.sep = ","
+        self.sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
+        self.skip = header_row - 1 if header_row else csv_header_row(head, self.sep)
 
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
         with open(self.path, "rb") as fh:
@@ -102,7 +114,7 @@ class _CsvSource(_Source):
             try:  # the reader parses the header at once: keep it inside the error handling
                 reader = pd.read_csv(
                     fh, sep=self.sep, encoding=self.encoding, dtype=str, chunksize=self.chunk_size,
-                    skipinitialspace=True,
+                    skipinitialspace=True, skiprows=self.skip or None,
                 )
                 for chunk in reader:
                     pos = fh.tell()
@@ -171,11 +183,15 @@ class _VectorSource(_Source):
     def __init__(self, path: Path, chunk_size: int, layer: Any) -> None:
         import pyogrio
 
-        self.path, self.chunk_size, self.layer = path, chunk_size, layer
+        from ..io import pick_layer
+
+        self.path, self.chunk_size = path, chunk_size
+        self.layer = pick_layer(path, layer, "point")
         try:
-            self.total = int(pyogrio.read_info(path, layer=layer)["features"])
+            info = pyogrio.read_info(path, layer=self.layer)
         except Exception as exc:
             raise InputFileError(f"not a readable vector file ({exc})", source=path) from None
+        self.total, self.crs = int(info["features"]), info.get("crs")
 
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
         import pyogrio
@@ -197,14 +213,9 @@ class _VectorSource(_Source):
 
 
 class _ExcelSource(_Source):
-    def __init__(self, path: Path, chunk_size: int, sheet: Any) -> None:
+    def __init__(self, path: Path, chunk_size: int, sheet: Any, header_row: int | None) -> None:
         self.path, self.chunk_size = path, chunk_size
-        try:
-            header = pd.read_excel(path, sheet_name=sheet, nrows=0).columns
-            dtype = {c: str for c in header if schema.canonical_name(c) in _CODE_LIKE}
-            self.frame = pd.read_excel(path, sheet_name=sheet, dtype=dtype)
-        except Exception as exc:
-            raise InputFileError(f"not a readable Excel sheet {sheet!r} ({exc})", source=path) from None
+        self.frame = read_excel(path, sheet=sheet, header_row=header_row)
         self.total = len(self.frame)
 
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
@@ -213,8 +224,36 @@ class _ExcelSource(_Source):
             yield part, len(part)
 
 
-def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = 0,
-                encoding: str | None = None) -> _Source:
+def _checked_crs(source: _Source, crs: Any) -> Any:
+    """``crs`` for the points of ``source``: a layer's own CRS is never overridden silently.
+
+    A geographic layer (WGS84/CGCS2000) may be declared GCJ-02 or BD-09 (web-map coordinates
+    saved with a WGS84 label are common), with a log line; any other disagreement is refused.
+    """
+    own = getattr(source, "crs", None)
+    if crs is None or own is None:
+        return crs
+    from pyproj import CRS
+
+    from ..crs import resolve_crs
+    from ..errors import CRSError, option
+
+    wanted, layer_crs = resolve_crs(crs), CRS.from_user_input(own)
+    if isinstance(wanted, str) and layer_crs.is_geographic:
+        logger.warning("%s: layer says %s; its coordinates are read as %s as asked",
+                       source.path, layer_crs.to_string(), wanted)
+        return crs
+    if not isinstance(wanted, str) and CRS.from_user_input(wanted).equals(layer_crs):
+        return crs
+    flag = option("crs")
+    raise CRSError(f"the layer has its own CRS ({layer_crs.to_string()}); {crs} disagrees",
+                   source=source.path,
+                   fix=f"leave out {flag.split()[0]} (the layer's CRS is used)" if flag
+                   else "reproject the layer if its CRS is wrong")
+
+
+def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = None,
+                encoding: str | None = None, header_row: int | None = None) -> _Source:
     """The chunk reader for a file (by suffix)."""
     if not path.exists():
         raise InputFileError("file not found", source=path, fix="check the path and the working folder")
@@ -224,9 +263,9 @@ def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = 
     if path.stat().st_size == 0:
         raise InputFileError("file is empty (0 bytes)", source=path)
     if suffix in CSV_SUFFIXES:
-        return _CsvSource(path, chunk_size, encoding)
+        return _CsvSource(path, chunk_size, encoding, header_row)
     if suffix in EXCEL_SUFFIXES:
-        return _ExcelSource(path, chunk_size, sheet)
+        return _ExcelSource(path, chunk_size, sheet, header_row)
     if suffix in VECTOR_SUFFIXES:
         return _VectorSource(path, chunk_size, layer)
     raise InputFileError(
@@ -368,8 +407,9 @@ def assign_file(
     lon: Any = None,
     lat: Any = None,
     layer: Any = None,
-    sheet: Any = 0,
+    sheet: Any = None,
     encoding: str | None = None,
+    header_row: int | None = None,
 ) -> AssignResult:
     """Assign a points file of any size in chunks, writing the rows with their grids to ``out_path``.
 
@@ -394,7 +434,10 @@ def assign_file(
     progress
         Show a progress bar (bytes for CSV, rows otherwise).
     layer, sheet, encoding
-        Layer of a vector file, sheet of a workbook, text encoding of a CSV (detected if None).
+        Layer of a vector file (default: the only point layer), sheet of a workbook (default:
+        the sheet with coordinates), text encoding of a CSV (detected if None).
+    header_row
+        Row number (1 = first) of the header of a CSV or sheet (default: found under titles).
 
     Returns
     -------
@@ -417,7 +460,9 @@ def assign_file(
     )
     if plan._index is None:
         plan.build()
-    source = open_source(path, chunk_size, layer=layer, sheet=sheet, encoding=encoding)
+    source = open_source(path, chunk_size, layer=layer, sheet=sheet, encoding=encoding,
+                         header_row=header_row)
+    crs = _checked_crs(source, crs)
     check_output(out_path, inputs=[path], option="out_path")
     per_total, st_total = plan.empty_counts()
     bar = None

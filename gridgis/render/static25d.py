@@ -28,7 +28,7 @@ import shapely
 
 from .. import schema, writing
 from ..crs import to_metric
-from ..errors import GridGISError, SchemaError
+from ..errors import GridGISError, SchemaError, with_options
 from .fonts import register_cjk_font
 
 _PALETTE = [
@@ -248,6 +248,7 @@ def grid_map_25d(
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch
 
+    _check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=k)
     register_cjk_font()
     if not isinstance(grids, gpd.GeoDataFrame) or len(grids) == 0:
         raise GridGISError("nothing to draw: the grid layer is empty", source="grids")
@@ -375,6 +376,28 @@ def _north_arrow(ax: Any, view: View) -> None:
                 arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.8, mutation_scale=16))
     ax.text(cx + 0.075 * d[0], cy + 0.075 * d[1], "北", transform=ax.transAxes, ha="center",
             va="center", fontsize=11, fontweight="bold")
+
+
+MAX_TILT = 85.0  # degrees from straight down; at 90 the slabs lie in the horizon line
+
+
+def _check_view(*, tilt: float, dpi: int, scheme: str, k: int) -> None:
+    """Refuse settings that cannot make a map, naming the setting and its range."""
+    import mapclassify
+
+    if not 0.0 <= float(tilt) <= MAX_TILT:
+        raise GridGISError(f"tilt {tilt} is out of range", where="tilt",
+                           fix=with_options(f"use 0 (straight down) to {MAX_TILT:.0f} degrees",
+                                            ("tilt", "55")))
+    if int(dpi) < 1 or int(dpi) > 2400:
+        raise GridGISError(f"dpi {dpi} is out of range", where="dpi",
+                           fix=with_options("use 1 to 2400 (300 for print)", ("dpi", "300")))
+    try:
+        mapclassify.classify(np.arange(12, dtype=float), scheme=scheme, k=max(2, min(int(k), 5)))
+    except Exception:
+        raise GridGISError(f"unknown classification scheme {scheme!r}", where="scheme",
+                           fix="use NaturalBreaks, Quantiles, EqualInterval, FisherJenks, "
+                               "HeadTailBreaks, BoxPlot or StdMean") from None
 
 
 def save_figure(fig: Any, path: str | Path, *, dpi: int = 300) -> Path:
