@@ -64,6 +64,9 @@ HOTSPOT_LABELS = {
 }
 
 
+#: Fewest events a group (category …) needs for a hot-spot map of its own.
+MIN_GROUP_EVENTS = 30
+
 def spatial_weights(
     gdf: gpd.GeoDataFrame, kind: str = "queen", *, k: int = 6, distance: float | None = None
 ) -> Any:
@@ -385,7 +388,7 @@ def event_hotspots_by(
     area: Any,
     by: str = "category",
     *,
-    min_events: int = 30,
+    min_events: int = MIN_GROUP_EVENTS,
     **kwargs: Any,
 ) -> gpd.GeoDataFrame:
     """:func:`event_hotspots` for each group of events (e.g. each category), stacked.

@@ -658,12 +658,12 @@ def repair(
     _update_counts(w, out, b, before_loc if b is not None else None, keep, notes)
     out = out[keep].reset_index(drop=True)
     matched = _match_edges(np.asarray(out.geometry.array, dtype=object))
-    final = to_crs(out, grids.crs)
+    final = _in_crs(out, grids.crs)
     after = validate(final, parents, buildings, addresses, rules, scheme=scheme)
     if matched is not None:
         # edge-matched coverage (shared edges with identical vertices), kept when it validates
         # at least as well as the plan before matching
-        alt = to_crs(out.set_geometry(gpd.GeoSeries(matched, crs=mcrs)), grids.crs)
+        alt = _in_crs(out.set_geometry(gpd.GeoSeries(matched, crs=mcrs)), grids.crs)
         alt_report = validate(alt, parents, buildings, addresses, rules, scheme=scheme)
         if (len(alt_report.errors), len(alt_report.warnings)) <= (len(after.errors),
                                                                   len(after.warnings)):
@@ -676,6 +676,19 @@ def repair(
     out = final
     return RepairResult(plan=out, log=w.log, report=after, before=before, metric_crs=mcrs,
                         notes=notes)
+
+
+def _in_crs(plan: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    """``plan`` in ``crs``, every geometry valid there too: reprojection (to degrees above all)
+    can fold a narrow neck onto itself, so such grids are made valid again in ``crs``."""
+    out = to_crs(plan, crs)
+    geoms = np.asarray(out.geometry.array, dtype=object)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if not bad.any():
+        return out
+    fixed = geoms.copy()
+    fixed[bad] = polygonal(shapely.make_valid(geoms[bad], method="structure"))
+    return out.set_geometry(gpd.GeoSeries(fixed, index=out.index, crs=out.crs))
 
 
 def _match_edges(geoms: np.ndarray) -> np.ndarray | None:

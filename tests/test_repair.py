@@ -181,3 +181,19 @@ def test_random_digitising_noise_is_repaired(seed, amount):
     d.grids["geometry"] = [_jitter(g, rng, amount) for g in d.grids.geometry]
     res = repair(d.grids, d.communities, d.buildings)
     assert res.report.clean, res.report.summary()
+
+
+def test_output_in_the_plan_crs_is_always_valid():
+    """Reprojection back to the plan's CRS (degrees) can fold a narrow neck; such grids are
+    made valid again in that CRS, so repair never hands back an invalid geometry."""
+    import geopandas as gpd
+    import shapely
+
+    from gridgis.repair import _in_crs
+
+    bow = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    plan = gpd.GeoDataFrame({"grid_code": ["a", "b"]}, geometry=[bow, shapely.box(2, 2, 3, 3)],
+                            crs=4326)
+    out = _in_crs(plan, 4326)
+    assert out.is_valid.all() and out.area.sum() > 0
+    assert out.geometry.iloc[1].equals(plan.geometry.iloc[1])

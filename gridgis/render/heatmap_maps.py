@@ -1079,7 +1079,13 @@ def write_event_outputs(
         Output name → path.
     """
     from .. import events as ev_mod
-    from ..hotspots import event_hotspots, event_hotspots_by, getis_ord, hotspots_by_grid
+    from ..hotspots import (
+        MIN_GROUP_EVENTS,
+        event_hotspots,
+        event_hotspots_by,
+        getis_ord,
+        hotspots_by_grid,
+    )
     from ..io import write_gpkg
 
     out = Path(out_dir)
@@ -1108,7 +1114,9 @@ def write_event_outputs(
         planted=planted,
     )
     by_cat = None
-    if valid[schema.CATEGORY].nunique() > 1:
+    sizes = valid[schema.CATEGORY].value_counts()
+    # a map per category only for categories large enough; the all-events outputs are always made
+    if len(sizes) > 1 and (sizes >= MIN_GROUP_EVENTS).any():
         by_cat = event_hotspots_by(valid, clip, schema.CATEGORY, cell_size=hotspot_cell,
                                    permutations=permutations, seed=seed)
         written["hotspots_by_category_png"] = save_hotspots_by_group(
