@@ -287,7 +287,7 @@ def assign_cmd(
     _outputs((out, "--out"), (per_grid, "--per-grid"), inputs=(points, grids, rules))
     excel = points.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
     plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
-    with cli_options(**_POINT_OPTIONS):
+    with cli_options(**_POINT_OPTIONS, code_column="--code-column"):
         res = assign_file(points, plan, out, crs=crs, code_column=code_column,
                           max_distance=max_distance, rules=rules, chunk_size=chunk_size,
                           progress=progress_enabled(), layer=None if excel else layer,
@@ -741,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     except click_exc.ClickException as exc:  # usage errors, bad option values
         exc.show()
         return EXIT_BAD_INPUT
-    except (typer.Exit, click_exc.Exit) as exc:
+    except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except (typer.Abort, KeyboardInterrupt):
         _error("interrupted; outputs not finished were left untouched")

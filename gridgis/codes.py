@@ -864,23 +864,24 @@ def recode(old_plan: gpd.GeoDataFrame, new_plan: gpd.GeoDataFrame,
     if not 0.0 <= min_share < 0.5:
         raise CodeSchemeError(f"min_share must be in [0, 0.5), got {min_share}",
                               where="min_share")
-    old = _check_plan(old_plan, "old_plan")
-    new = _check_plan(new_plan, "new_plan")
-    for plan, what in ((old, "old_plan"), (new, "new_plan")):
+    old_label, new_label = schema.label(old_plan, "old_plan"), schema.label(new_plan, "new_plan")
+    old = _check_plan(old_plan, old_label)
+    new = _check_plan(new_plan, new_label)
+    for plan, what in ((old, old_label), (new, new_label)):
         if len(plan) == 0:
             raise SchemaError("plan has no grids", source=what)
     if schema.GRID_CODE not in old.columns:
-        raise SchemaError("old plan has no grid_code column", source="old_plan",
+        raise SchemaError("old plan has no grid_code column", source=old_label,
                           fix="code it first with gridgis.codes.assign_codes")
     old_codes = _code_series(old[schema.GRID_CODE], old.index).to_numpy(dtype=object)
     if pd.isna(old_codes).any():
         rows = list(old.index[pd.isna(old_codes)][:10])
-        raise SchemaError("old plan has grids without a code", source="old_plan",
+        raise SchemaError("old plan has grids without a code", source=old_label,
                           where=f"rows {rows}")
     dup = pd.Series(old_codes).duplicated(keep=False).to_numpy()
     if dup.any():
         raise SchemaError(f"old plan has duplicate codes {sorted(set(old_codes[dup]))[:5]}",
-                          source="old_plan", where=f"rows {list(old.index[dup][:10])}",
+                          source=old_label, where=f"rows {list(old.index[dup][:10])}",
                           fix="every grid needs its own code")
     if schema.COMMUNITY_CODE in old.columns:
         old_comm = _code_series(old[schema.COMMUNITY_CODE]).to_numpy(dtype=object)
@@ -1206,7 +1207,7 @@ def recode_table(table: pd.DataFrame | str | Path,
     if isinstance(crosswalk, RecodeResult) and plan is None:
         plan = crosswalk.plan
     cw = read_crosswalk(crosswalk)
-    df = gio.read_table(table) if source_path is not None else table
+    df = gio.read_table(table, dtype={column: str}) if source_path is not None else table
     col = column
     if col not in df.columns:
         canon = schema.canonical_name(column)
@@ -1350,7 +1351,7 @@ def _locate_in_plan(x: np.ndarray, y: np.ndarray, plan: gpd.GeoDataFrame | str |
 
         plan = read_vector(plan)
     plan = _check_plan(plan, "plan")
-    schema.require_columns(plan, [schema.GRID_CODE], source="plan")
+    schema.require_columns(plan, [schema.GRID_CODE], source=schema.label(plan, "plan"))
     lon, lat = points_to_wgs84(x, y, coords_crs)
     pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(plan.crs)
     hit = _locate(np.asarray(pts.array), np.asarray(plan.geometry.array))

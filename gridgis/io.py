@@ -184,7 +184,7 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, header_row: 
             tops[name] = (hdr, rows[hdr] if hdr < len(rows) else [])
         chosen = next((n for n, (_, h) in tops.items() if _has_coordinates(h)), next(iter(tops)))
         hdr, header = tops[chosen]
-        codes = dtype if dtype is not None else _code_columns(header)
+        codes = {**_code_columns(header), **(dtype or {})}
         try:
             df = pd.read_excel(book, sheet_name=chosen, header=hdr, dtype=codes)
         except ValueError as exc:
@@ -254,6 +254,9 @@ def read_table(
         )
     if len(df.columns) == 0:
         raise InputFileError("table has no columns", source=path)
+    if len(df) == 0 and suffix not in VECTOR_SUFFIXES:
+        raise InputFileError("the table has a header but no data rows", source=path,
+                             fix="check that the right file (or sheet) was given")
     return schema.normalize_columns(df, required=required, extra_aliases=extra_aliases, source=path)
 
 
@@ -289,7 +292,7 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any,
     body = text.lstrip("\ufeff").split("\n", skip)[-1] if skip else text
     try:
         header = pd.read_csv(_io.StringIO(body), sep=sep, nrows=0).columns
-        dtypes = _code_columns(header) if dtype is None else dtype
+        dtypes = {**_code_columns(header), **(dtype or {})}
         return pd.read_csv(_io.StringIO(body), sep=sep, dtype=dtypes, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise InputFileError(
@@ -374,7 +377,8 @@ def read_vector(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+                gdf = gpd.read_file(path, layer=layer, engine="pyogrio",
+                                    encoding=shapefile_encoding(path))
         except Exception as exc:
             raise InputFileError(f"cannot read layer ({exc})", source=label) from None
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -391,7 +395,26 @@ def read_vector(
     gdf = schema.restore_code_columns(gdf, source=label)
     check_geometries(gdf, source=label, family=geometry, allow_invalid=allow_invalid,
                      allow_missing=allow_missing)
+    gdf.attrs[schema.SOURCE_ATTR] = str(source)
     return gdf
+
+
+def shapefile_encoding(path: str | Path) -> str | None:
+    """The text encoding of a shapefile's attributes when it has no ``.cpg`` saying so.
+
+    Desktop GIS in Chinese offices writes GBK attributes without a ``.cpg``; GDAL would then
+    read them as UTF-8 and fail. ``None`` when the file says its encoding (or is not a
+    shapefile), else ``"UTF-8"`` or ``"GB18030"`` as the ``.dbf`` bytes decode.
+    """
+    path = Path(path)
+    dbf = path.with_suffix(".dbf")
+    if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists() or not dbf.exists():
+        return None
+    try:
+        dbf.read_bytes().decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        return "GB18030"
 
 
 def pick_layer(path: str | Path, layer: str | int | None, geometry: str | None = None) -> str:

@@ -190,6 +190,18 @@ def normalize_columns(
     return out
 
 
+SOURCE_ATTR = "gridgis_source"  # DataFrame.attrs key: the file (and layer) a frame was read from
+
+
+def label(df: object, default: str) -> str:
+    """The user's file a frame was read from (for messages), else ``default``.
+
+    >>> label(pd.DataFrame(), "plan")
+    'plan'
+    """
+    return str(getattr(df, "attrs", {}).get(SOURCE_ATTR) or default)
+
+
 def original_headers(df: pd.DataFrame) -> list[str]:
     """The column headers as the user's file had them (before :func:`normalize_columns`).
 

@@ -231,6 +231,7 @@ def load_version(path: str | Path, version: int | None = None) -> gpd.GeoDataFra
         plan = plan.set_geometry(gpd.GeoSeries(geoms, index=plan.index, crs=plan.crs))
     if schema.GRID_CODE in plan.columns:
         plan[schema.GRID_CODE] = plan[schema.GRID_CODE].astype(object)
+    plan.attrs[schema.SOURCE_ATTR] = str(path)
     plan.attrs["version"] = {k: (v.item() if hasattr(v, "item") else v)
                              for k, v in row.to_dict().items()}
     return plan

@@ -112,6 +112,13 @@ def check_output(
     'result.csv'
     """
     target = Path(path)
+    limit = _name_max(_existing_ancestor(target.parent))
+    for part in target.parts:
+        if len(os.fsencode(part)) > limit:
+            raise OutputError(
+                f"file name is {len(os.fsencode(part))} bytes long; the file system allows {limit}",
+                source=target, fix=f"give {option} a shorter name",
+            )
     for src in inputs:
         if src is None or not isinstance(src, str | os.PathLike) or "://" in str(src):
             continue
@@ -127,13 +134,6 @@ def check_output(
         raise OutputError("is a folder, but a file is expected here", source=target,
                           fix=f"give {option} a file name inside that folder")
     base = _existing_ancestor(target.parent if not folder else target)
-    limit = _name_max(base if base.is_dir() else base.parent)
-    for part in target.parts:
-        if len(os.fsencode(part)) > limit:
-            raise OutputError(
-                f"file name is {len(os.fsencode(part))} bytes long; the file system allows {limit}",
-                source=target, fix=f"give {option} a shorter name",
-            )
     if not base.is_dir():
         raise OutputError(f"cannot create a folder under {base}: it is a file", source=target,
                           fix=f"give {option} a path in an existing folder")

@@ -23,7 +23,7 @@ import shapely
 
 from .. import schema
 from ..crs import metric_crs, points_to_wgs84, resolve_crs
-from ..errors import CRSError, GeometryError, SchemaError
+from ..errors import CRSError, GeometryError, SchemaError, with_options
 from ..rules import Rules, load_rules
 from .index import ST_BOUNDARY, ST_INSIDE, ST_OUTSIDE, GridIndex
 
@@ -123,9 +123,9 @@ class PlanIndex:
             grids = schema.normalize_columns(grids, extra_aliases=None)
             if code_column not in grids.columns:
                 raise SchemaError(
-                    f"grid plan has no {code_column!r} column; found {list(map(str, grids.columns))}",
-                    source="grids",
-                    fix="pass code_column='<the column with the grid codes>'",
+                    f"grid plan has no {code_column!r} column; found {schema.original_headers(grids)}",
+                    source=schema.label(grids, "grids"),
+                    fix=with_options(None, ("code_column", "COLUMN")) or "code the plan first",
                 )
         if grids.crs is None:
             raise CRSError(
@@ -149,7 +149,7 @@ class PlanIndex:
         dup = pd.Series(codes).duplicated(keep=False).to_numpy()
         if dup.any():
             raise SchemaError(
-                f"duplicate grid codes {sorted(set(codes[dup]))[:10]}", source="grids",
+                f"duplicate grid codes {sorted(set(codes[dup]))[:10]}", source=schema.label(grids, "grids"),
                 fix="grid codes must be unique; re-code the plan",
             )
         geoms = np.asarray(grids.geometry.array, dtype=object)

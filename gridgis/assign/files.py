@@ -37,6 +37,7 @@ from ..io import (
     csv_header_row,
     detect_encoding,
     read_excel,
+    shapefile_encoding,
     sniff_separator,
 )
 from ..rules import Rules
@@ -198,7 +199,8 @@ class _VectorSource(_Source):
 
         rows = 0
         with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=self.chunk_size,
-                                use_pyarrow=True) as (meta, reader):
+                                use_pyarrow=True, encoding=shapefile_encoding(self.path)
+                                ) as (meta, reader):
             geom_col = meta.get("geometry_name") or "wkb_geometry"
             crs = meta.get("crs")
             for batch in reader:
@@ -486,8 +488,11 @@ def assign_file(
             sink.close()
             if bar is not None:
                 bar.close()
+        if not sink.rows and not isinstance(source, _VectorSource | _ParquetSource):
+            raise InputFileError("the table has a header but no data rows", source=path,
+                                 fix="check that the right file (or sheet) was given")
         if not sink.rows:
-            # no data rows at all: still write an output with the expected columns
+            # an empty layer or Parquet file: still write an output with the expected columns
             cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
             sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
     return AssignResult(
