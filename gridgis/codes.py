@@ -1219,7 +1219,8 @@ def recode_table(table: pd.DataFrame | str | Path,
                               fix="name the code column with column=")
 
     # -- per distinct value ------------------------------------------------------------------
-    idx, uniq = _codes_factorized(df[col])
+    codes = schema.codes_as_text(df[col], source=source_path or "table", column=column)
+    idx, uniq = _codes_factorized(codes)
     olds, n_succ, cands = _successors(cw)
     new_codes = set(cw["new_code"].dropna())
     pos = olds.get_indexer(pd.Index(uniq, dtype=object)) if len(uniq) else np.zeros(0, int)

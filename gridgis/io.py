@@ -257,6 +257,7 @@ def read_table(
     if len(df) == 0 and suffix not in VECTOR_SUFFIXES:
         raise InputFileError("the table has a header but no data rows", source=path,
                              fix="check that the right file (or sheet) was given")
+    df.attrs[schema.SOURCE_ATTR] = str(path)
     return schema.normalize_columns(df, required=required, extra_aliases=extra_aliases, source=path)
 
 
@@ -548,7 +549,7 @@ def read_points(
     if lat:
         extra[lat] = schema.LAT
     df = read_table(source, encoding=encoding, extra_aliases=extra, header_row=header_row)
-    label = source if not isinstance(source, pd.DataFrame) else "<table>"
+    label = source if not isinstance(source, pd.DataFrame) else schema.label(df, "<table>")
     if isinstance(df, gpd.GeoDataFrame) and (schema.LON not in df or schema.LAT not in df):
         return df.to_crs(4326)
     if schema.LON not in df.columns or schema.LAT not in df.columns:

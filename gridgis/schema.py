@@ -226,6 +226,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object 
 
 # ---- codes as text ---------------------------------------------------------------------------------
 _SCI = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?[eE]([+-]?\d+)$")
+_FLOAT_TEXT = re.compile(r"^\d+\.0+$")
 _EXACT_FLOAT = 2**53  # integers below this are held exactly by a float (REAL) column
 CODE_COLUMNS = (GRID_CODE, COMMUNITY_CODE, CODE, PARENT_CODE)
 
@@ -239,6 +240,8 @@ def code_text(value: object) -> object:
 
     >>> code_text(430302001001001.0), code_text("4.30302001001001E+14"), code_text("4.30302E+14")
     ('430302001001001', '430302001001001', None)
+    >>> code_text("430302001001001.0")
+    '430302001001001'
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return pd.NA
@@ -252,6 +255,8 @@ def code_text(value: object) -> object:
         ok = float(value).is_integer() and abs(value) < _EXACT_FLOAT
         return str(int(value)) if ok else None
     text = str(value).strip()
+    if _FLOAT_TEXT.match(text):  # a number written out by a tool that read the codes as REAL
+        return text.split(".", 1)[0]
     m = _SCI.match(text)
     if m:
         sign, whole, frac, exp = m.group(1), m.group(2), m.group(3) or "", int(m.group(4))
