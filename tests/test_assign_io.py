@@ -145,14 +145,18 @@ def test_bad_files_raise_named_errors(tmp_path, plan):
         ga.assign_file(broken, grids, tmp_path / "o.parquet", chunk_size=2, progress=False)
 
 
-def test_header_only_csv_gives_an_empty_output(tmp_path, plan):
+def test_header_only_csv_is_refused_naming_it(tmp_path, plan):
+    """A table with a header and no rows is almost always the wrong file or sheet: refused,
+    naming it, and no output is left behind."""
+    from gridgis.errors import InputFileError
+
     grids, _ = plan
     src = tmp_path / "h.csv"
     src.write_text("经度,纬度\n", encoding="utf-8")
     out = tmp_path / "h.parquet"
-    res = ga.assign_file(src, grids, out, progress=False)
-    assert res.status_counts.sum() == 0 and (res.per_grid == 0).all()
-    assert len(pd.read_parquet(out)) == 0
+    with pytest.raises(InputFileError, match="h.csv.*no data rows"):
+        ga.assign_file(src, grids, out, progress=False)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["h.csv"]
 
 
 @pytest.mark.slow
