@@ -116,6 +116,14 @@ def _print_findings(report: Any) -> None:
         say(report.summary(max_rows=50 if State.verbose else 20))
 
 
+def read_layer(source: Any, layer: str | None, layer_option: str, **kwargs: Any):
+    """A vector layer of a file named on the command line; fixes name ``layer_option``."""
+    from . import io as gio
+
+    with cli_options(layer=layer_option):
+        return gio.read_vector(source, layer=layer, **kwargs)
+
+
 def _outputs(*outputs: tuple[Any, str], inputs: tuple[Any, ...], folder: bool = False) -> None:
     """Check every ``(path, option)`` output against the inputs before any work is done."""
     for path, option in outputs:
@@ -212,13 +220,10 @@ def build_cmd(
     def optional(layer: str):
         return gio.read_vector(district, layer=layer) if layer in present else None
 
-    with cli_options(layer="--communities-layer"):
-        comm = gio.read_vector(district, layer=communities_layer, geometry="polygon",
-                               required=["code"], allow_invalid=False)
-    with cli_options(layer="--roads-layer"):
-        road = gio.read_vector(roads or district, layer=roads_layer, geometry="line")
-    with cli_options(layer="--buildings-layer"):
-        bldg = gio.read_vector(buildings or district, layer=buildings_layer)
+    comm = read_layer(district, communities_layer, "--communities-layer", geometry="polygon",
+                      required=["code"], allow_invalid=False)
+    road = read_layer(roads or district, roads_layer, "--roads-layer", geometry="line")
+    bldg = read_layer(buildings or district, buildings_layer, "--buildings-layer")
     keep = read_plan(locked, layer_option="") if locked else None
     sites, rivers = optional(sites_layer), optional(rivers_layer)
     if community and keep is None:
@@ -442,7 +447,6 @@ def render_cmd(
     Example: ``gridgis render plan.gpkg -o 网格图.png --height households --color kind
     --title "雨湖区 2.5维立体网格图"``; ``gridgis render plan.gpkg -o 网格.html``
     """
-    from . import io as gio
     from .render import grid_map_25d
     from .render.static25d import _check_view
     from .versions import plan_context
@@ -455,8 +459,7 @@ def render_cmd(
         _check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=5)
     grids = read_plan(plan, layer)
     if buildings is not None:
-        with cli_options(layer="--buildings-layer"):
-            bldg = gio.read_vector(buildings, layer=buildings_layer, geometry="polygon")
+        bldg = read_layer(buildings, buildings_layer, "--buildings-layer", geometry="polygon")
     else:
         bldg = plan_context(plan).get("buildings") if layer is None else None
     try:
@@ -505,16 +508,14 @@ def report_cmd(
 
     Example: ``gridgis report demo_output/plan.gpkg --events data/samples/events_gbk.csv -o report/``
     """
-    from . import io as gio
     from .report import build_report
     from .versions import plan_context
 
     _outputs((out, "--out"), inputs=(plan, events, previous, parents, rules), folder=True)
     grids = read_plan(plan, layer)
     ctx = plan_context(plan) if layer is None else {}
-    with cli_options(layer="--parents-layer"):
-        comm = (gio.read_vector(parents, layer=parents_layer, geometry="polygon") if parents
-                else ctx.get("communities"))
+    comm = (read_layer(parents, parents_layer, "--parents-layer", geometry="polygon") if parents
+            else ctx.get("communities"))
     ev = _read_events(events, crs=events_crs, layer=None, lon=lon, lat=lat,
                       header_row=header_row, crs_option="--events-crs") if events else None
     prev = read_plan(previous, layer_option="") if previous else None
@@ -561,8 +562,8 @@ def heatmap_cmd(
     ev = _read_events(events_file, crs=crs, layer=events_layer, lon=lon, lat=lat,
                       header_row=header_row, crs_option="--crs")
     plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
-    with cli_options(layer="--district-layer"):
-        dist = gio.read_vector(district, layer=district_layer, geometry="polygon") if district else None
+    dist = (read_layer(district, district_layer, "--district-layer", geometry="polygon")
+            if district else None)
     written = write_event_outputs(ev, plan, out, district=dist, rules=rules, bandwidth=bandwidth,
                                   cell_size=cell, freq=freq, seed=seed)
     bad = ev[ev["status"] != "ok"]
@@ -641,8 +642,7 @@ def recode_cmd(
              inputs=(old, new, households, scheme, retired))
     old_plan, known = _read_plan(old, old_layer)
     new_plan = read_plan(new, new_layer, layer_option="--new-layer")
-    with cli_options(layer="--households-layer"):
-        hh = gio.read_vector(households, layer=households_layer) if households else None
+    hh = read_layer(households, households_layer, "--households-layer") if households else None
     earlier = list(known)
     if retired is not None:
         try:

@@ -55,7 +55,17 @@ def _existing(path: str | Path) -> Path:
 # ---- encodings ---------------------------------------------------------------------------------
 
 
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+def bom_encoding(head: bytes) -> str | None:
+    r"""The encoding a byte-order mark at the start of ``head`` announces, if any.
+
+    >>> bom_encoding(b"\xef\xbb\xbfa"), bom_encoding(b"\xff\xfea"), bom_encoding(b"a")
+    ('utf-8-sig', 'utf-16', None)
+    """
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
 
 
 def check_single_encoding(lines: Iterable[bytes], *, source: object = None) -> None:
@@ -94,10 +104,8 @@ def detect_encoding(data: bytes | str | Path, *, source: object = None) -> str:
     """
     raw = data if isinstance(data, bytes) else Path(data).read_bytes()
     source = source if source is not None or isinstance(data, bytes) else data
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if raw.startswith(_UTF16_BOMS):
-        return "utf-16"
+    if bom := bom_encoding(raw[:3]):
+        return bom
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -305,7 +313,7 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any,
 
 
 def sniff_separator(text: str) -> str:
-    """The field separator of a delimited text: the candidate most frequent in its first lines
+    r"""The field separator of a delimited text: the candidate most frequent in its first lines
     (title lines above the header have few separators, data lines many).
 
     >>> sniff_separator("地址库\n地址;经度;纬度\na;1;2\n")

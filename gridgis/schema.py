@@ -296,12 +296,14 @@ def codes_as_text(values: pd.Series, *, source: object = None, column: object = 
 
 def restore_code_columns(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame:
     """``df`` with every canonical code column (grid_code, community_code …) as exact text."""
-    cols = [c for c in CODE_COLUMNS if c in df.columns and df[c].dtype != object]
-    cols += [c for c in CODE_COLUMNS if c in df.columns and df[c].dtype == object
-             and df[c].map(lambda v: not isinstance(v, str) or "e" in v.lower()).any()]
+    def needs_text(values: pd.Series) -> bool:  # looks at the distinct values only
+        return values.dtype != object or any(
+            not isinstance(v, str) or code_text(v) != v.strip() for v in pd.unique(values.dropna()))
+
+    cols = [c for c in CODE_COLUMNS if c in df.columns and needs_text(df[c])]
     if not cols:
         return df
     out = df.copy()
-    for c in dict.fromkeys(cols):
+    for c in cols:
         out[c] = codes_as_text(df[c], source=source, column=c)
     return out

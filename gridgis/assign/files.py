@@ -31,11 +31,13 @@ import pyarrow.parquet as pq
 import shapely
 
 from .. import schema
-from ..errors import InputFileError
+from ..errors import CRSError, InputFileError, option
 from ..io import (
+    bom_encoding,
     check_single_encoding,
     csv_header_row,
     detect_encoding,
+    pick_layer,
     read_excel,
     shapefile_encoding,
     sniff_separator,
@@ -49,8 +51,6 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq", ".geoparquet"}
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip"}
 logger = logging.getLogger(__name__)
-_CODE_LIKE = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PARENT_CODE,
-              schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID}
 
 
 # ---- readers: each yields (chunk, progress units done since last yield) -------------------------
@@ -66,11 +66,8 @@ class _Source(abc.ABC):
 def file_encoding(path: Path) -> str:
     """Encoding of a text file, checked over the whole file in one streaming pass."""
     with open(path, "rb") as fh:
-        head = fh.read(3)
-        if head.startswith(b"\xef\xbb\xbf"):
-            return "utf-8-sig"
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return "utf-16"
+        if bom := bom_encoding(fh.read(3)):
+            return bom
         for enc in ("utf-8", "gb18030"):
             fh.seek(0)
             if enc == "gb18030":
@@ -184,8 +181,6 @@ class _VectorSource(_Source):
     def __init__(self, path: Path, chunk_size: int, layer: Any) -> None:
         import pyogrio
 
-        from ..io import pick_layer
-
         self.path, self.chunk_size = path, chunk_size
         self.layer = pick_layer(path, layer, "point")
         try:
@@ -238,7 +233,6 @@ def _checked_crs(source: _Source, crs: Any) -> Any:
     from pyproj import CRS
 
     from ..crs import resolve_crs
-    from ..errors import CRSError, option
 
     wanted, layer_crs = resolve_crs(crs), CRS.from_user_input(own)
     if isinstance(wanted, str) and layer_crs.is_geographic:
