@@ -25,7 +25,6 @@ import os
 import select
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from .sysdeps import require_system
+from .sysdeps import require_system, short_tmpdir
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -238,8 +237,8 @@ def open_page(
     """
     exe = require_chromium()
     url = page if isinstance(page, str) and "://" in page else Path(page).resolve().as_uri()
-    tmp = Path(tempfile.mkdtemp(prefix="gridgis-chromium-"))
-    env = dict(os.environ)
+    tmp = Path(short_tmpdir("gridgis-chromium-"))
+    env = {**os.environ, "TMPDIR": str(tmp)}  # chromium's singleton socket goes under TMPDIR
     if not system_cjk_fonts:
         env["FONTCONFIG_FILE"] = str(_fontconfig(tmp))
     args = [exe, *BASE_FLAGS, *NETWORK_OFF, *(WEBGL_FLAGS if webgl else ()),

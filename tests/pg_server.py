@@ -11,10 +11,11 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from .sysdeps import short_tmpdir
 
 
 def _bindir() -> str | None:
@@ -46,7 +47,7 @@ def postgis_server() -> Iterator[str]:
     bindir = _bindir()
     assert bindir is not None
     root = os.geteuid() == 0
-    tmp = tempfile.mkdtemp(prefix="gridgis-pg-")
+    tmp = short_tmpdir("gridgis-pg-")  # the server's socket path must stay under 107 bytes
     data, sock = os.path.join(tmp, "data"), os.path.join(tmp, "sock")
     os.makedirs(sock)
     user = "postgres" if root else os.environ.get("USER", "postgres")

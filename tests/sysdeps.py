@@ -29,3 +29,16 @@ def require_system(what: str, available: bool, how_to_install: str) -> None:
         pytest.fail(f"{message}. CI=true: tests needing a system component must not be skipped "
                     "(`make sysdeps` as root installs them)", pytrace=False)
     pytest.skip(message)
+
+
+def short_tmpdir(prefix: str) -> str:
+    """A new folder with a short path, for servers and browsers that put sockets in it.
+
+    Unix socket paths are limited to 107 bytes: under a long ``TMPDIR`` (CI clones into deep
+    folders) PostgreSQL's and chromium's sockets would not fit, so ``/tmp`` is used when it can
+    be written, the usual temporary folder otherwise.
+    """
+    import tempfile
+
+    base = "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else None
+    return tempfile.mkdtemp(prefix=prefix, dir=base)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_mod
 import json
+import os
 import re
 import subprocess
 
@@ -16,6 +17,7 @@ from gridgis.heatmap import kde
 from gridgis.render import heatmap_maps as hm
 
 from .events_fixtures import make_communities, make_district, make_events, make_grids
+from .sysdeps import short_tmpdir
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +98,12 @@ def test_animated_html_in_browser_matches_python(chromium_exe, tmp_path, distric
     path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, district=district,
                                     bandwidth=200, cell_size=cell)
     url = path.resolve().as_uri() + f"#freq={freq}{query}"
+    profile = short_tmpdir("gridgis-chromium-")  # sockets must fit under a long TMPDIR
     res = subprocess.run(
         [chromium_exe, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
-         "--dump-dom", url],
-        capture_output=True, text=True, timeout=120,
+         "--disable-background-networking", "--disable-component-update", "--no-first-run",
+         f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "TMPDIR": profile},
     )
     m = re.search(r'data-selftest="([^"]+)"', res.stdout)
     assert m, res.stderr[-2000:]
