@@ -4,17 +4,17 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridgis import io
+from gridgis import encodings, io
 from gridgis.errors import CRSError, GeometryError, GridGISError, InputFileError, SchemaError
 
 CSV_CN = "网格编码,网格名称,户数,经度,纬度\n430302001001001,韶山路一网格,420,112.90,27.85\n430302001001002,韶山路二网格,380,112.91,27.86\n"
 
 
 def test_detect_encoding_on_real_bytes():
-    assert io.detect_encoding(CSV_CN.encode("gbk")) == "gb18030"
-    assert io.detect_encoding(CSV_CN.encode("utf-8")) == "utf-8"
-    assert io.detect_encoding(b"\xef\xbb\xbf" + CSV_CN.encode("utf-8")) == "utf-8-sig"
-    assert io.detect_encoding(CSV_CN.encode("gb18030")) == "gb18030"
+    assert encodings.detect_encoding(CSV_CN.encode("gbk")) == "gb18030"
+    assert encodings.detect_encoding(CSV_CN.encode("utf-8")) == "utf-8"
+    assert encodings.detect_encoding(b"\xef\xbb\xbf" + CSV_CN.encode("utf-8")) == "utf-8-sig"
+    assert encodings.detect_encoding(CSV_CN.encode("gb18030")) == "gb18030"
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "utf-8", "utf-8-sig", "gb18030"])
@@ -48,7 +48,7 @@ def test_excel_and_parquet(tmp_path):
     [
         (b"", InputFileError, ["empty"]),
         (b"   \n\n", InputFileError, ["no rows"]),
-        ('a,b\n1,2,3,4\n"x,5\n'.encode(), InputFileError, ["malformed CSV"]),
+        (b'a,b\n1,2,3,4\n"x,5\n', InputFileError, ["malformed CSV"]),
     ],
 )
 def test_bad_csv(tmp_path, content, exc, words):

@@ -31,17 +31,15 @@ import pyarrow.parquet as pq
 import shapely
 
 from .. import schema
-from ..errors import CRSError, InputFileError, option
-from ..io import (
+from ..encodings import (
     bom_encoding,
     check_single_encoding,
-    csv_header_row,
     detect_encoding,
-    pick_layer,
-    read_excel,
     shapefile_encoding,
     sniff_separator,
 )
+from ..errors import CRSError, InputFileError, option
+from ..io import csv_header_row, pick_layer, read_excel
 from ..rules import Rules
 from ..writing import check_output, replacing
 from .core import AssignResult, PlanIndex, _per_grid_series, _status_series, assign_frame
