@@ -25,7 +25,15 @@ from __future__ import annotations
 
 from .numbering import allocate_codes, assign_codes, numbering_order, order_keys
 from .recode import CROSSWALK_COLUMNS, RELATIONS, RecodeResult, recode
-from .scheme import DEFAULT_SCHEME, CodeScheme, SchemeLike, SerialRange, load_scheme, parse_codes
+from .scheme import (
+    DEFAULT_SCHEME,
+    CodeScheme,
+    RulesLike,
+    SchemeLike,
+    SerialRange,
+    load_scheme,
+    parse_codes,
+)
 from .tables import (
     PROBLEM_STATUSES,
     TABLE_STATUSES,
@@ -35,23 +43,24 @@ from .tables import (
 )
 
 __all__ = [
-    "SerialRange",
-    "CodeScheme",
-    "DEFAULT_SCHEME",
-    "SchemeLike",
-    "load_scheme",
-    "parse_codes",
-    "numbering_order",
-    "order_keys",
     "allocate_codes",
     "assign_codes",
-    "RecodeResult",
-    "recode",
-    "RELATIONS",
+    "CodeScheme",
     "CROSSWALK_COLUMNS",
-    "RecodeTableResult",
-    "recode_table",
-    "read_crosswalk",
-    "TABLE_STATUSES",
+    "DEFAULT_SCHEME",
+    "load_scheme",
+    "numbering_order",
+    "order_keys",
+    "parse_codes",
     "PROBLEM_STATUSES",
+    "read_crosswalk",
+    "recode",
+    "recode_table",
+    "RecodeResult",
+    "RecodeTableResult",
+    "RELATIONS",
+    "RulesLike",
+    "SchemeLike",
+    "SerialRange",
+    "TABLE_STATUSES",
 ]

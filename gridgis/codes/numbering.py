@@ -25,8 +25,6 @@ unused gaps filled (never a known code). A range that cannot hold its grids rais
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +33,7 @@ import shapely
 
 from .. import schema
 from ..errors import CodeSchemeError
-from ..rules import CodeScheme, Rules, SerialRange, load_rules
+from ..rules import CodeScheme, SerialRange, load_rules
 from ._plans import (
     check_plan,
     clean_kinds,
@@ -46,11 +44,9 @@ from ._plans import (
     pools_of,
     with_codes,
 )
-from .scheme import SchemeLike, load_scheme, parse_codes
+from .scheme import RulesLike, SchemeLike, load_scheme, parse_codes
 
 __all__ = ["numbering_order", "order_keys", "allocate_codes", "assign_codes"]
-
-RulesLike = Rules | Mapping[str, Any] | str | Path | None
 
 
 def order_keys(metric_geoms: np.ndarray, community: np.ndarray, scheme: CodeScheme,

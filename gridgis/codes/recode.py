@@ -49,8 +49,8 @@ from ._plans import (
     pools_of,
     with_codes,
 )
-from .numbering import RulesLike, allocate_codes, order_keys
-from .scheme import SchemeLike, load_scheme, parse_codes
+from .numbering import allocate_codes, order_keys
+from .scheme import RulesLike, SchemeLike, load_scheme, parse_codes
 
 __all__ = ["RELATIONS", "CROSSWALK_COLUMNS", "RecodeResult", "recode"]
 

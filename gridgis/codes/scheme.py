@@ -32,16 +32,17 @@ __all__ = [
     "CodeScheme",
     "DEFAULT_SCHEME",
     "SchemeLike",
+    "RulesLike",
     "load_scheme",
     "parse_codes",
 ]
 
 DEFAULT_SCHEME: CodeScheme = DEFAULT_RULES.codes
 SchemeLike = CodeScheme | Rules | Mapping[str, Any] | str | Path | None
+RulesLike = Rules | Mapping[str, Any] | str | Path | None
 
 
-def load_scheme(scheme: SchemeLike = None, *,
-                rules: Rules | Mapping[str, Any] | str | Path | None = None) -> CodeScheme:
+def load_scheme(scheme: SchemeLike = None, *, rules: RulesLike = None) -> CodeScheme:
     """The :class:`CodeScheme` to use: ``scheme`` when given, else the ``[codes]`` of ``rules``.
 
     Parameters

@@ -22,9 +22,8 @@ from .. import schema
 from ..errors import CodeSchemeError, SchemaError
 from ._overlay import locate as locate_points
 from ._plans import check_plan, code_series
-from .numbering import RulesLike
 from .recode import RecodeResult
-from .scheme import SchemeLike, load_scheme, parse_codes
+from .scheme import RulesLike, SchemeLike, load_scheme, parse_codes
 
 __all__ = ["TABLE_STATUSES", "PROBLEM_STATUSES", "RecodeTableResult", "read_crosswalk", "recode_table"]
 
