@@ -28,12 +28,8 @@ rules file can override::
     parent_length = 12
     serial_width = 3
     order = "rows"          # serials west->east, bands north->south ("columns": the reverse)
-    [codes.ranges.basic]
-    start = 1
+    [codes.ranges.basic]    # serial range per kind (special: 900..999); see CodeScheme
     stop = 899
-    [codes.ranges.special]
-    start = 900
-    stop = 999
 
     [assign]
     max_distance_m = 100.0
@@ -473,6 +469,12 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
     ------
     RulesError
         Naming the section and key, the value found, and the expected type or range.
+
+    Examples
+    --------
+    >>> r = rules_from_dict({"urban": {"max_households": 600}, "codes": {"serial_width": 4}})
+    >>> r.urban.bounds, r.codes.format("430302001001", 12)
+    ((300.0, 600.0), '4303020010010012')
     """
     kwargs: dict[str, Any] = {}
     for section, value in data.items():
@@ -558,6 +560,12 @@ def load_rules(rules: str | Path | dict | Rules | None = None) -> Rules:
     ------
     RulesError
         If the file cannot be read or parsed, or a key has the wrong type or range.
+
+    Examples
+    --------
+    >>> load_rules().codes.serial_width, load_rules({"tolerances": {"snap_m": 0.2}}).tolerances.snap_m
+    (3, 0.2)
+    >>> rules = load_rules("rules.toml")                             # doctest: +SKIP
     """
     if rules is None:
         return DEFAULT_RULES

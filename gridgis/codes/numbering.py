@@ -15,10 +15,11 @@ in that same order.
 
 Serials
 -------
-:func:`allocate_codes` is the one allocator of new serials (used by :func:`assign_codes`,
-:func:`gridgis.codes.recode` and plan editing): per community and serial range, new grids take
-the serials *after* the highest serial ever known there; only when the range is exhausted are
-unused gaps filled (never a known code). A range that cannot hold its grids raises
+:func:`allocate_codes` is the one allocator of new serials (:func:`assign_codes` and
+:func:`gridgis.codes.recode` use it; an editor gives one new grid its code with
+``allocate_codes([community], [kind], used=codes_in_use)``): per community and serial range,
+new grids take the serials *after* the highest serial ever known there; only when the range is
+exhausted are unused gaps filled (never a known code). A range that cannot hold its grids raises
 :class:`~gridgis.errors.CodeSchemeError` naming the community.
 """
 
