@@ -28,8 +28,7 @@ rules file can override::
     parent_length = 12
     serial_width = 3
     order = "rows"          # serials west->east, bands north->south ("columns": the reverse)
-    [codes.ranges.basic]    # serial range per kind (special: 900..999); see CodeScheme
-    stop = 899
+                            # [codes.ranges.<kind>]: serial ranges, see CodeScheme
 
     [assign]
     max_distance_m = 100.0
