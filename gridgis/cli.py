@@ -155,7 +155,7 @@ _Buildings = Annotated[str | None, typer.Option(help="Buildings (households, pop
 _BuildingsLayer = Annotated[str | None, typer.Option(help="Layer of --buildings.")]
 _Addresses = Annotated[str | None, typer.Option(help="Address points, or a table with lon/lat.")]
 _AddressesLayer = Annotated[str | None, typer.Option(help="Layer of --addresses.")]
-_Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, \\[tolerances]).")]
+_Rules = Annotated[Path | None, typer.Option(help="Rules TOML (profiles, \\[tolerances], \\[codes]).")]
 
 
 # ---- verbs -------------------------------------------------------------------------------------
@@ -240,9 +240,9 @@ def build_cmd(
     if community:
         from .codes import recode
 
-        grids = recode(previous, built.grids, households=bldg).plan
+        grids = recode(previous, built.grids, households=bldg, rules=rules).plan
     else:
-        grids = assign_codes(built.grids, communities=comm)
+        grids = assign_codes(built.grids, communities=comm, rules=rules)
     context = {"communities": comm, "roads": road, "buildings": bldg}
     context.update({k: v for k, v in (("rivers", rivers), ("special_sites", sites),
                                       ("district", optional("district"))) if v is not None})
@@ -339,7 +339,10 @@ def validate_cmd(
         layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
                              buildings=buildings, buildings_layer=buildings_layer,
                              addresses=addresses, addresses_layer=addresses_layer)
-    report = validate(**layers, rules=rules)
+    from .rules import load_rules
+
+    rules_used = load_rules(rules)
+    report = validate(**layers, rules=rules_used, scheme=rules_used.codes)
     if not State.quiet:
         _print_findings(report)
     if html:
@@ -618,15 +621,18 @@ def recode_cmd(
         help="Crosswalk table (.csv/.xlsx/.parquet); default <out>_crosswalk.csv.")] = None,
     households: Annotated[str | None, typer.Option(
         help="Buildings or addresses (with households) that weigh the overlaps.")] = None,
-    scheme: Annotated[Path | None, typer.Option(help="Code scheme TOML (keys at top level or under codes).")] = None,
+    scheme: Annotated[Path | None, typer.Option(help="Code scheme TOML (keys at top level or under codes); "
+                                                     "default: --rules [codes].")] = None,
+    rules: _Rules = None,
     retired: Annotated[Path | None, typer.Option(
         help="Text file of earlier retired codes, one per line (never reused).")] = None,
     old_layer: Annotated[str | None, typer.Option(help="Layer of OLD.")] = None,
     new_layer: Annotated[str | None, typer.Option(help="Layer of NEW.")] = None,
     households_layer: Annotated[str | None, typer.Option(help="Layer of --households.")] = None,
-    same_threshold: Annotated[float, typer.Option(
-        help="Share of households (or area) both ways above which a grid keeps its code.")]
-    = 0.9,
+    same_threshold: Annotated[float | None, typer.Option(
+        help="Share of households (or area) both ways above which a grid keeps its code "
+             "(default: --rules [tolerances] recode_same_share, 0.9).")]
+    = None,
 ) -> None:
     """Code a redrawn plan, keeping the code of every essentially unchanged grid.
 
@@ -639,7 +645,7 @@ def recode_cmd(
 
     cw_path = crosswalk or out.with_name(f"{out.stem}_crosswalk.csv")
     _outputs((out, "--out"), (cw_path, "--crosswalk"),
-             inputs=(old, new, households, scheme, retired))
+             inputs=(old, new, households, scheme, retired, rules))
     old_plan, known = _read_plan(old, old_layer)
     new_plan = read_plan(new, new_layer, layer_option="--new-layer")
     hh = read_layer(households, households_layer, "--households-layer") if households else None
@@ -651,7 +657,7 @@ def recode_cmd(
             raise GridGISError(f"cannot read retired codes ({exc})", source=retired) from None
         earlier += [line.strip() for line in text.splitlines() if line.strip()]
     res = recode(old_plan, new_plan, households=hh, scheme=scheme, retired=earlier or None,
-                 same_threshold=same_threshold)
+                 same_threshold=same_threshold, rules=rules)
     _write_recoded(res, out)
     gio.write_table(res.crosswalk, cw_path)
     counts = ", ".join(f"{k} {v}" for k, v in res.summary().items() if v)
@@ -681,6 +687,8 @@ def recode_table_cmd(
         "--largest", help="Give rows that stay ambiguous the largest successor.")] = False,
     report: Annotated[Path | None, typer.Option(
         help="Problem rows per code (CSV); default <out>_report.csv.")] = None,
+    rules: Annotated[Path | None, typer.Option(
+        help="Rules TOML: the crosswalk's new codes must fit its \\[codes] scheme.")] = None,
 ) -> None:
     """Rewrite a table's grid codes from old to new with a crosswalk.
 
@@ -693,12 +701,12 @@ def recode_table_cmd(
 
     target = out or table.with_name(f"{table.stem}_recoded{table.suffix}")
     rep_path = report or target.with_name(f"{target.stem}_report.csv")
-    _outputs((target, "--out"), (rep_path, "--report"), inputs=(table, crosswalk, plan))
+    _outputs((target, "--out"), (rep_path, "--report"), inputs=(table, crosswalk, plan, rules))
     plan_gdf = read_plan(plan, plan_layer, layer_option="--plan-layer") if plan is not None else None
     with cli_options(lon="--lon", lat="--lat", column="--column", coords_crs="--coords-crs"):
         res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
                            lat=lat, coords_crs=coords_crs, locate=locate,
-                           fallback="largest" if largest else None)
+                           fallback="largest" if largest else None, rules=rules)
     gio.write_table(res.report, rep_path)
     say(", ".join(f"{k} {v}" for k, v in res.counts.items()) + f" rows; wrote {target}")
     if not res.ok:

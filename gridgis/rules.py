@@ -22,6 +22,13 @@ rules file can override::
     [tolerances]
     gap_width_m = 0.5       # gaps/overlaps narrower than this are snapping noise
     sliver_area_m2 = 50.0
+    recode_same_share = 0.9 # a redrawn grid keeps its code above this share (both ways)
+
+    [codes]                 # grid codes: community code + serial (DB11/T 2157-2023 default)
+    parent_length = 12
+    serial_width = 3
+    order = "rows"          # serials west->east, bands north->south ("columns": the reverse)
+                            # [codes.ranges.<kind>]: serial ranges, see CodeScheme
 
     [assign]
     max_distance_m = 100.0
@@ -33,19 +40,39 @@ rules file can override::
 from __future__ import annotations
 
 import dataclasses
+import math
+import string
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import schema
-from .errors import RulesError
+from .errors import CodeSchemeError, RulesError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
+__all__ = [
+    "Profile",
+    "SpecialRules",
+    "Tolerances",
+    "AssignRules",
+    "EventRules",
+    "SerialRange",
+    "CodeScheme",
+    "ORDERS",
+    "Rules",
+    "DEFAULT_RULES",
+    "rules_from_dict",
+    "load_rules",
+]
+
+ORDERS = ("rows", "columns")
+_ALNUM = set(string.ascii_letters + string.digits)
 
 @dataclass(frozen=True)
 class Profile:
@@ -108,7 +135,14 @@ class SpecialRules:
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Geometric tolerances in metres / square metres used by validation and repair."""
+    """Numeric tolerances: geometry (metres / square metres) and grid-code matching.
+
+    ``recode_same_share`` (in (0.5, 1]): a redrawn grid keeps an old grid's code when they
+    share at least this part of each other's households (or area); ``recode_min_share`` (in
+    [0, 0.5)): overlaps without households below this area share of either grid are noise;
+    ``band_rel_eps``: relative slack when a grid centroid is put in a numbering band, so a
+    centroid on a band edge is not pushed into the next band by rounding.
+    """
 
     gap_width_m: float = 0.5
     sliver_area_m2: float = 50.0
@@ -116,6 +150,221 @@ class Tolerances:
     snap_m: float = 0.5
     coverage_rel: float = 1e-6
     outside_parent_m2: float = 1.0
+    recode_same_share: float = 0.9
+    recode_min_share: float = 0.01
+    band_rel_eps: float = 1e-9
+
+
+@dataclass(frozen=True)
+class SerialRange:
+    """A block of serials: ``prefix`` + serial in ``start..stop`` (inclusive), zero-padded.
+
+    Kinds that share an equal :class:`SerialRange` are numbered in one sequence.
+    """
+
+    start: int = 1
+    stop: int = 999
+    prefix: str = ""
+
+    @property
+    def size(self) -> int:
+        """How many serials the range holds."""
+        return self.stop - self.start + 1
+
+
+DEFAULT_RANGES: dict[str, SerialRange] = {
+    "basic": SerialRange(1, 899),
+    "special": SerialRange(900, 999),
+}
+
+
+@dataclass(frozen=True)
+class CodeScheme:
+    """How grid codes are built: ``community code + separator + prefix + serial``.
+
+    Parameters
+    ----------
+    parent_length
+        Length of the community (社区/村) code that starts every grid code (12 by default).
+    serial_width
+        Digits of the zero-padded serial (3 by default).
+    separator
+        Text between the community code and the serial ("" by default, e.g. "-").
+    ranges
+        Serial range per grid kind. Keys are ``"basic"``, ``"special"`` (every special kind
+        without a key of its own) or a kind name (``"school"``, ``"market"`` …). A kind is
+        looked up as itself, then as ``"special"`` (non-basic kinds), then ``"basic"``.
+        Default: basic 001–899, special 900–999.
+    band_height_m
+        Height (width for ``order="columns"``) of the bands of the numbering order in metres;
+        ``None`` uses the typical grid width of each community (see :mod:`gridgis.codes`).
+    digits_only
+        Community codes must be all digits (statistical division codes are).
+    order
+        Numbering order inside a community: ``"rows"`` (default: west→east inside bands taken
+        north→south, read like text) or ``"columns"`` (north→south inside bands taken
+        west→east).
+
+    Raises
+    ------
+    CodeSchemeError
+        On a bad length, width, separator, prefix, or on ranges that overlap or do not fit
+        ``serial_width`` digits.
+
+    Examples
+    --------
+    >>> CodeScheme().format("430302001001", 7)
+    '430302001001007'
+    >>> CodeScheme(separator="-", ranges={"basic": SerialRange(1, 99),
+    ...            "special": SerialRange(1, 99, prefix="Z")}, serial_width=2
+    ...            ).format("430302001001", 3, kind="school")
+    '430302001001-Z03'
+    """
+
+    parent_length: int = 12
+    serial_width: int = 3
+    separator: str = ""
+    ranges: Mapping[str, SerialRange] = field(default_factory=lambda: dict(DEFAULT_RANGES))
+    band_height_m: float | None = None
+    digits_only: bool = True
+    order: str = "rows"
+
+    def __post_init__(self) -> None:
+        def bad(msg: str, where: str, fix: str | None = None) -> CodeSchemeError:
+            return CodeSchemeError(msg, where=where, fix=fix)
+
+        if not isinstance(self.parent_length, int) or isinstance(self.parent_length, bool) \
+                or self.parent_length < 1:
+            raise bad(f"parent_length must be a positive integer, got {self.parent_length!r}",
+                      "parent_length")
+        if not isinstance(self.serial_width, int) or isinstance(self.serial_width, bool) \
+                or not 1 <= self.serial_width <= 9:
+            raise bad(f"serial_width must be an integer 1..9, got {self.serial_width!r}",
+                      "serial_width")
+        if not isinstance(self.separator, str) or any(c in _ALNUM for c in self.separator):
+            raise bad(f"separator must be text without letters or digits, got {self.separator!r}",
+                      "separator", "use '', '-', '_' or '.'")
+        if self.band_height_m is not None and not (
+            isinstance(self.band_height_m, (int, float)) and self.band_height_m > 0
+            and math.isfinite(self.band_height_m)
+        ):
+            raise bad(f"band_height_m must be a positive number, got {self.band_height_m!r}",
+                      "band_height_m")
+        if self.order not in ORDERS:
+            raise bad(f"order must be one of {list(ORDERS)}, got {self.order!r}", "order")
+        if not isinstance(self.digits_only, bool):
+            raise bad(f"digits_only must be true or false, got {self.digits_only!r}",
+                      "digits_only")
+        if not isinstance(self.ranges, Mapping) or "basic" not in self.ranges:
+            raise bad("ranges must be a mapping with at least a 'basic' entry", "ranges")
+        limit = 10 ** self.serial_width - 1
+        for key, rng in self.ranges.items():
+            if not isinstance(rng, SerialRange):
+                raise bad(f"range {key!r} must be a SerialRange, got {type(rng).__name__}",
+                          f"ranges.{key}")
+            for name in ("start", "stop"):
+                value = getattr(rng, name)
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise bad(f"{name} must be an integer, got {value!r}", f"ranges.{key}")
+            if not 0 <= rng.start <= rng.stop <= limit:
+                raise bad(
+                    f"range {rng.start}..{rng.stop} does not fit 0 <= start <= stop <= {limit} "
+                    f"({self.serial_width}-digit serials)", f"ranges.{key}",
+                    "narrow the range or widen serial_width",
+                )
+            if not isinstance(rng.prefix, str) or any(c not in _ALNUM for c in rng.prefix):
+                raise bad(f"prefix must be ASCII letters/digits, got {rng.prefix!r}",
+                          f"ranges.{key}")
+        pools = list(dict.fromkeys(self.ranges.values()))
+        for a_i, a in enumerate(pools):
+            for b in pools[a_i + 1:]:
+                if a.prefix == b.prefix and a.start <= b.stop and b.start <= a.stop:
+                    keys = [k for k, v in self.ranges.items() if v in (a, b)]
+                    raise bad(
+                        f"ranges {keys} overlap ({a.start}..{a.stop} and {b.start}..{b.stop} "
+                        f"with prefix {a.prefix!r}) and would give two grids one code",
+                        "ranges", "make them disjoint, give one a prefix, or make them equal "
+                        "to share one sequence",
+                    )
+
+    # -- lookups --------------------------------------------------------------------------------
+    def range_key(self, kind: object = "basic") -> str:
+        """Key of :attr:`ranges` that numbers grids of ``kind``."""
+        k = "basic" if kind is None or (isinstance(kind, float) and math.isnan(kind)) else str(kind)
+        if k in self.ranges:
+            return k
+        if k != "basic" and "special" in self.ranges:
+            return "special"
+        return "basic"
+
+    def range_for(self, kind: object = "basic") -> SerialRange:
+        """The :class:`SerialRange` that numbers grids of ``kind``."""
+        return self.ranges[self.range_key(kind)]
+
+    def format(self, community: str, serial: int, kind: object = "basic") -> str:
+        """Code of serial ``serial`` of ``kind`` in community ``community``."""
+        rng = self.range_for(kind)
+        if not rng.start <= serial <= rng.stop:
+            raise CodeSchemeError(f"serial {serial} outside {rng.start}..{rng.stop}",
+                                  where=f"kind {kind!r}")
+        return f"{community}{self.separator}{rng.prefix}{serial:0{self.serial_width}d}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (TOML-compatible, ``band_height_m`` left out when ``None``)."""
+        out: dict[str, Any] = {
+            "parent_length": self.parent_length,
+            "serial_width": self.serial_width,
+            "separator": self.separator,
+            "digits_only": self.digits_only,
+            "order": self.order,
+            "ranges": {k: dataclasses.asdict(v) for k, v in self.ranges.items()},
+        }
+        if self.band_height_m is not None:
+            out["band_height_m"] = self.band_height_m
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: object | None = None) -> CodeScheme:
+        """Build a scheme from a mapping (optionally wrapped in a ``codes`` key).
+
+        Raises
+        ------
+        CodeSchemeError
+            On unknown keys or values of the wrong type, naming the key.
+        """
+        if set(data) == {"codes"} and isinstance(data["codes"], Mapping):
+            data = data["codes"]
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise CodeSchemeError(
+                f"unknown key(s) {unknown}; expected some of {sorted(known)}",
+                source=source, where="codes",
+            )
+        kwargs = dict(data)
+        if "ranges" in kwargs:
+            raw = kwargs["ranges"]
+            if not isinstance(raw, Mapping):
+                raise CodeSchemeError("ranges must be a table of {kind: {start, stop, prefix}}",
+                                      source=source, where="codes.ranges")
+            ranges: dict[str, SerialRange] = {}
+            rfields = {f.name for f in dataclasses.fields(SerialRange)}
+            for key, spec in raw.items():
+                if isinstance(spec, SerialRange):
+                    ranges[str(key)] = spec
+                    continue
+                if not isinstance(spec, Mapping) or set(spec) - rfields:
+                    raise CodeSchemeError(
+                        f"range must be a table with keys {sorted(rfields)}, got {spec!r}",
+                        source=source, where=f"codes.ranges.{key}",
+                    )
+                ranges[str(key)] = SerialRange(**spec)
+            kwargs["ranges"] = ranges
+        try:
+            return cls(**kwargs)
+        except CodeSchemeError as exc:
+            raise CodeSchemeError(exc.message, source=source, where=f"codes.{exc.where}",
+                                  fix=exc.fix) from None
 
 
 @dataclass(frozen=True)
@@ -153,6 +402,7 @@ class Rules:
     tolerances: Tolerances = Tolerances()
     assign: AssignRules = AssignRules()
     events: EventRules = EventRules()
+    codes: CodeScheme = field(default_factory=lambda: CodeScheme())
 
     def profile_for(self, area_kind: str | None) -> Profile:
         """Profile of a community by its ``area_kind`` ("urban" or "rural"; default urban)."""
@@ -168,6 +418,7 @@ _SECTIONS: dict[str, type] = {
     "tolerances": Tolerances,
     "assign": AssignRules,
     "events": EventRules,
+    "codes": CodeScheme,
 }
 
 
@@ -217,6 +468,12 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
     ------
     RulesError
         Naming the section and key, the value found, and the expected type or range.
+
+    Examples
+    --------
+    >>> r = rules_from_dict({"urban": {"max_households": 600}, "codes": {"serial_width": 4}})
+    >>> r.urban.bounds, r.codes.format("430302001001", 12)
+    ((300.0, 600.0), '4303020010010012')
     """
     kwargs: dict[str, Any] = {}
     for section, value in data.items():
@@ -226,6 +483,9 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
             )
         if not isinstance(value, dict):
             raise RulesError(f"[{section}] must be a table", source=source)
+        if section == "codes":
+            kwargs[section] = _code_scheme(value, source)
+            continue
         base = getattr(DEFAULT_RULES, section)
         known = {f.name for f in dataclasses.fields(base)}
         updates = {}
@@ -236,6 +496,8 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
                     source=source,
                 )
             updates[key] = _check_value(section, key, v, getattr(base, key), source)
+        if section == "tolerances":
+            _check_shares(updates, source)
         if isinstance(base, Profile) and updates.get("basis") == "population":
             # a population profile drops inherited household bounds unless given explicitly
             updates.setdefault("min_households", None)
@@ -245,6 +507,34 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
             _check_profile(section, merged, source)
         kwargs[section] = merged
     return Rules(**kwargs)
+
+
+def _code_scheme(value: Mapping[str, Any], source: str) -> CodeScheme:
+    """The ``[codes]`` section as a :class:`CodeScheme`; errors name the file and the key."""
+    try:
+        return CodeScheme.from_dict(value)
+    except CodeSchemeError as exc:
+        where = str(exc.where or "codes")
+        section, _, key = where.partition(".")
+        label = f"[{section}] {key}" if key else f"[{section}]"
+        raise RulesError(f"{label}: {exc.message}", source=source, fix=exc.fix) from None
+
+
+_SHARE_RANGES = {"recode_same_share": (0.5, False, 1.0), "recode_min_share": (0.0, True, 0.5)}
+
+
+def _check_shares(updates: Mapping[str, Any], source: str) -> None:
+    """Shares of ``[tolerances]`` inside their ranges (``recode_same_share`` must stay > 0.5 so
+    that a kept code is a one-to-one match)."""
+    for key, (lo, lo_in, hi) in _SHARE_RANGES.items():
+        if key not in updates:
+            continue
+        v = updates[key]
+        ok = (v >= lo if lo_in else v > lo) and (v < hi if lo_in else v <= hi)
+        if not ok:
+            span = f"[{lo}, {hi})" if lo_in else f"({lo}, {hi}]"
+            raise RulesError(f"[tolerances] {key} = {v!r}; expected a share in {span}",
+                             source=source)
 
 
 def _check_profile(section: str, p: Profile, source: str) -> None:
@@ -269,6 +559,12 @@ def load_rules(rules: str | Path | dict | Rules | None = None) -> Rules:
     ------
     RulesError
         If the file cannot be read or parsed, or a key has the wrong type or range.
+
+    Examples
+    --------
+    >>> load_rules().codes.serial_width, load_rules({"tolerances": {"snap_m": 0.2}}).tolerances.snap_m
+    (3, 0.2)
+    >>> rules = load_rules("rules.toml")                             # doctest: +SKIP
     """
     if rules is None:
         return DEFAULT_RULES

@@ -265,10 +265,48 @@ def code_text(value: object) -> object:
     return text if text else pd.NA
 
 
+def code_factors(values: Iterable[object], *, source: object = None, column: object = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A code column factorised as text: ``(row -> index of its text or -1 when missing, texts)``.
+
+    The one code-to-text normaliser (:func:`code_text` on the distinct values only, so this is
+    fast on millions of rows); ``430302001001001.0`` and ``'430302001001001'`` share one text.
+
+    Raises
+    ------
+    SchemaError
+        Naming the rows whose codes lost digits (numbers in scientific notation, fractions).
+
+    >>> idx, texts = code_factors([430302001001001.0, None, "430302001001001"])
+    >>> idx.tolist(), texts.tolist()
+    ([0, -1, 0], ['430302001001001'])
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(
+        values if isinstance(values, np.ndarray) else list(values), dtype=object)
+    idx, uniques = pd.factorize(series, use_na_sentinel=True)
+    idx = np.asarray(idx, dtype=np.int64)
+    texts = pd.Series([code_text(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    lost = np.array([t is None for t in texts], dtype=bool)
+    if lost.any():
+        rows = np.flatnonzero(np.isin(idx, np.flatnonzero(lost)))
+        raise SchemaError(
+            f"{len(rows)} code(s) are not exact (e.g. {series.iloc[rows[0]]!r}): the digits were "
+            "lost when the column was stored as a number", source=source,
+            where=f"column {column or series.name}, row(s) {', '.join(map(str, rows[:10]))}",
+            fix="store the codes as text (in Excel: format the column as Text and enter the codes "
+                "again), then export the file again",
+        )
+    t_idx, t_uniq = pd.factorize(texts, use_na_sentinel=True)
+    if len(t_idx):
+        idx = np.where(idx >= 0, np.asarray(t_idx, dtype=np.int64)[np.clip(idx, 0, None)], -1)
+    return idx, np.asarray(t_uniq, dtype=object)
+
+
 def codes_as_text(values: pd.Series, *, source: object = None, column: object = None) -> pd.Series:
     """A code column as text, every value restored exactly or the whole column refused.
 
-    Only the distinct values are converted, so this is fast on millions of rows.
+    Only the distinct values are converted (:func:`code_factors`), so this is fast on millions
+    of rows.
 
     Raises
     ------
@@ -278,19 +316,8 @@ def codes_as_text(values: pd.Series, *, source: object = None, column: object = 
     >>> codes_as_text(pd.Series([430302001001001.0, None, "430302001001002"])).tolist()
     ['430302001001001', <NA>, '430302001001002']
     """
-    idx, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = np.array([code_text(u) for u in np.asarray(uniques, dtype=object)] + [pd.NA], dtype=object)
-    out = texts[np.asarray(idx)]
-    bad = np.array([t is None for t in out], dtype=bool)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise SchemaError(
-            f"{len(rows)} code(s) are not exact (e.g. {values.iloc[rows[0]]!r}): the digits were "
-            "lost when the column was stored as a number", source=source,
-            where=f"column {column or values.name}, row(s) {', '.join(map(str, rows[:10]))}",
-            fix="store the codes as text (in Excel: format the column as Text and enter the codes "
-                "again), then export the file again",
-        )
+    idx, texts = code_factors(values, source=source, column=column)
+    out = np.r_[texts, np.array([pd.NA], dtype=object)][idx]
     return pd.Series(out, index=values.index, dtype=object, name=values.name)
 
 

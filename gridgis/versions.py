@@ -62,7 +62,7 @@ def _crosswalk_layer(version: int) -> str:
 
 
 def _codes(plan: gpd.GeoDataFrame, what: str) -> pd.Series:
-    from .codes import _code_series
+    from .codes._plans import code_series as _code_series
 
     if not isinstance(plan, gpd.GeoDataFrame):
         raise SchemaError(f"{what} must be a GeoDataFrame, got {type(plan).__name__}", source=what)
@@ -318,7 +318,8 @@ def known_codes(path: str | Path) -> list[str]:
 
 
 def _recount(plan: gpd.GeoDataFrame, households: gpd.GeoDataFrame) -> np.ndarray:
-    from .codes import _locate, _weights_points
+    from .codes._overlay import locate as _locate
+    from .codes._overlay import weights_points as _weights_points
 
     pts, w = _weights_points(households, plan.crs)
     hit = _locate(pts, np.asarray(plan.geometry.array))

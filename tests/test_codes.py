@@ -14,6 +14,7 @@ from gridgis.codes import (
     DEFAULT_SCHEME,
     CodeScheme,
     SerialRange,
+    allocate_codes,
     assign_codes,
     load_scheme,
     numbering_order,
@@ -587,3 +588,62 @@ def test_recode_table_locates_a_layer_by_its_geometry(recoded, hh, old_plan):
     assert isinstance(out.table, gpd.GeoDataFrame) and out.ok
     assert (out.table["grid_code"].to_numpy() == spatial_codes(layer, recoded.plan).to_numpy()).all()
     assert out.counts.get("located", 0) > 0
+
+
+# ---- the one serial allocator, numbering order and rules-driven schemes --------------------------
+
+
+def test_allocate_codes_after_highest_then_gaps_never_a_known_code():
+    c = STREET + "001"
+    assert allocate_codes([c, c], used=[c + "004", c + "002"]).tolist() == [c + "005", c + "006"]
+    # per community and range; kinds without a range of their own use "special"
+    got = allocate_codes([c, STREET + "002", c], ["basic", "basic", "school"],
+                         used=[c + "010", c + "905"])
+    assert got.tolist() == [c + "011", STREET + "002001", c + "906"]
+    # the order decides who gets which serial
+    assert allocate_codes([c, c], order=[1, 0]).tolist() == [c + "002", c + "001"]
+    # a full range: the gaps below the highest known serial, never a known code
+    small = CodeScheme(ranges={"basic": SerialRange(1, 4), "special": SerialRange(900, 999)})
+    assert allocate_codes([c, c], used=[c + "004", c + "002"], scheme=small).tolist() \
+        == [c + "001", c + "003"]
+    with pytest.raises(CodeSchemeError, match=c):
+        allocate_codes([c] * 4, used=[c + "004"], scheme=small)
+    assert allocate_codes([], []).tolist() == []
+
+
+def _two_by_two() -> gpd.GeoDataFrame:
+    cells = [shapely.box(X0 + i * 100, Y0 + j * 100, X0 + (i + 1) * 100, Y0 + (j + 1) * 100)
+             for j in (0, 1) for i in (0, 1)]  # SW, SE, NW, NE
+    return gpd.GeoDataFrame({"community_code": [STREET + "001"] * 4}, geometry=cells, crs=CRS)
+
+
+def test_numbering_order_rows_and_columns():
+    plan = _two_by_two()
+    assert numbering_order(plan).tolist() == [2, 3, 0, 1]  # NW, NE, SW, SE
+    columns = {"codes": {"order": "columns"}}
+    assert numbering_order(plan, rules=columns).tolist() == [1, 3, 0, 2]  # NW, SW, NE, SE
+    coded = assign_codes(plan, rules=columns)
+    assert coded["grid_code"].str[-3:].tolist() == ["002", "004", "001", "003"]
+    with pytest.raises(CodeSchemeError, match="order"):
+        CodeScheme(order="spiral")
+
+
+def test_recode_takes_scheme_and_thresholds_from_rules(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[codes]\nseparator = "-"\n[tolerances]\nrecode_same_share = 0.75\n',
+                     encoding="utf-8")
+    cells = [shapely.box(X0 + i * 200, Y0, X0 + (i + 1) * 200, Y0 + 300) for i in range(3)]
+    old = assign_codes(gpd.GeoDataFrame({"community_code": [STREET + "001"] * 3},
+                                        geometry=cells, crs=CRS), rules=rules)
+    assert old["grid_code"].tolist() == [f"{STREET}001-00{i}" for i in (1, 2, 3)]
+    # the border between the first two grids moves 40 m: shares 0.8 and 200/240 = 0.83
+    moved = [shapely.box(X0, Y0, X0 + 160, Y0 + 300), shapely.box(X0 + 160, Y0, X0 + 400, Y0 + 300),
+             cells[2], shapely.box(X0 + 600, Y0, X0 + 800, Y0 + 300)]
+    new = gpd.GeoDataFrame({"community_code": [STREET + "001"] * 4}, geometry=moved, crs=CRS)
+    by_rules = recode(old, new, rules=rules)
+    assert by_rules.plan["grid_code"].tolist() == [f"{STREET}001-00{i}" for i in (1, 2, 3, 4)]
+    default = recode(old, new, scheme={"separator": "-"})
+    assert default.plan["grid_code"].tolist()[2] == f"{STREET}001-003"
+    assert set(default.plan["grid_code"].tolist()[:2]) == {f"{STREET}001-004", f"{STREET}001-005"}
+    assert recode(old, new, scheme={"separator": "-"}, same_threshold=0.75).plan["grid_code"] \
+        .tolist() == by_rules.plan["grid_code"].tolist()

@@ -69,3 +69,57 @@ def test_recode_and_recode_table_commands(tmp_path):
                  str(tmp_path / "coded_crosswalk.csv")]) == 2
     assert main(["-q", "recode-table", str(src), "--crosswalk",
                  str(tmp_path / "coded_crosswalk.csv"), "--column", "编号"]) == 2
+
+
+RULES = (
+    '[codes]\nseparator = "-"\nserial_width = 4\n'
+    "[codes.ranges.basic]\nstart = 1\nstop = 8999\n"
+    "[codes.ranges.special]\nstart = 9000\nstop = 9999\n"
+)
+
+
+def test_verbs_take_the_code_scheme_from_rules(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    old = assign_codes(plan(), rules=rules)
+    assert old["grid_code"].tolist() == [f"{C1}-000{i}" for i in range(1, 5)]
+    versions = tmp_path / "plans.gpkg"
+    save_version(old, versions, note="v1")
+    new_path = tmp_path / "new.gpkg"
+    plan(splits=1).to_file(new_path)
+    out = tmp_path / "coded.gpkg"
+    assert main(["-q", "recode", str(versions), str(new_path), "-o", str(out),
+                 "--rules", str(rules)]) == 0
+    coded = gpd.read_file(out, layer="grids")
+    assert sorted(coded["grid_code"]) == [f"{C1}-000{i}" for i in (2, 3, 4, 5, 6)]
+
+    # validate: the plan fits the rules' scheme, not the default one
+    assert main(["-q", "validate", str(out), "--layer", "grids", "--rules", str(rules)]) == 0
+    assert main(["-q", "validate", str(out), "--layer", "grids"]) == 1
+
+    # recode-table: the crosswalk's new codes must fit the rules' scheme
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"grid_code": [f"{C1}-0002"]}).to_csv(table, index=False)
+    cw = str(tmp_path / "coded_crosswalk.csv")
+    assert main(["-q", "recode-table", str(table), "--crosswalk", cw, "--rules", str(rules),
+                 "-o", str(tmp_path / "t2.csv")]) == 0
+    default = tmp_path / "default.toml"
+    default.write_text("[urban]\nmin_households = 300\n", encoding="utf-8")
+    assert main(["-q", "recode-table", str(table), "--crosswalk", cw, "--rules", str(default),
+                 "-o", str(tmp_path / "t3.csv")]) == 2
+
+
+def test_build_numbers_with_the_rules_scheme(tmp_path):
+    from pathlib import Path
+
+    from gridgis.versions import read_plan
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES + '[tolerances]\nrecode_same_share = 0.8\n', encoding="utf-8")
+    sample = Path(__file__).parents[1] / "data/samples/sample_district.gpkg"
+    out = tmp_path / "plan.gpkg"
+    assert main(["-q", "build", str(sample), "-o", str(out), "--rules", str(rules)]) in (0, 1)
+    grids = read_plan(out)
+    assert grids["grid_code"].str.fullmatch(r"\d{12}-\d{4}").all()
+    assert grids["grid_code"].is_unique
+    assert (grids["grid_code"].str[:12] == grids["community_code"]).all()

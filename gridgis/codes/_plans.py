@@ -1,0 +1,183 @@
+"""Plan checks and per-grid columns shared by the numbering, re-coding and table modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from ..errors import CodeSchemeError, CRSError, GeometryError, SchemaError
+from ..rules import CodeScheme
+
+__all__ = [
+    "code_series",
+    "check_plan",
+    "check_communities",
+    "community_codes",
+    "community_names",
+    "first_hit",
+    "kinds_of",
+    "clean_kinds",
+    "pools_of",
+    "with_codes",
+    "metric",
+]
+
+
+def code_series(values: Any, index: pd.Index | None = None, *, source: object = None,
+                column: object = None) -> pd.Series:
+    """Codes as text (:func:`gridgis.schema.code_factors`), missing values as ``None``."""
+    idx, texts = schema.code_factors(values, source=source, column=column)
+    out = np.r_[texts, np.array([None], dtype=object)][idx]
+    return pd.Series(out, index=index, dtype=object)
+
+
+def metric(gdf: gpd.GeoDataFrame, crs: Any = None) -> gpd.GeoDataFrame:
+    """``gdf`` in a metric CRS (:func:`gridgis.crs.to_metric`)."""
+    from ..crs import to_metric
+
+    return to_metric(gdf, crs)
+
+
+def check_plan(grids: object, what: str) -> gpd.GeoDataFrame:
+    """``grids`` if it is a GeoDataFrame of polygons with a CRS, else an error naming ``what``."""
+    if not isinstance(grids, gpd.GeoDataFrame):
+        raise SchemaError(f"{what} must be a GeoDataFrame, got {type(grids).__name__}",
+                          source=what, fix="read it with gridgis.io.read_vector")
+    if grids.crs is None:
+        raise CRSError("layer has no CRS", source=what,
+                       fix="set it, e.g. grids.set_crs('EPSG:4547')")
+    geom = np.asarray(grids.geometry.array)
+    bad = shapely.is_missing(geom) | shapely.is_empty(geom)
+    bad |= ~np.isin(shapely.get_type_id(geom), (3, 6))  # Polygon, MultiPolygon
+    if bad.any():
+        rows = list(grids.index[bad][:10])
+        raise GeometryError(f"{int(bad.sum())} grid(s) without a polygon geometry",
+                            source=what, where=f"rows {rows}",
+                            fix="drop or repair these grids (gridgis.repair)")
+    return grids
+
+
+def check_communities(communities: Any) -> gpd.GeoDataFrame:
+    """Community polygons with canonical columns (``code`` required) and a CRS."""
+    if not isinstance(communities, gpd.GeoDataFrame):
+        raise SchemaError("communities must be a GeoDataFrame", source="communities")
+    comm = schema.normalize_columns(communities, required=[schema.CODE], source="communities")
+    if comm.crs is None:
+        raise CRSError("layer has no CRS", source="communities")
+    return comm
+
+
+def first_hit(point_idx: np.ndarray, geom_idx: np.ndarray, n: int) -> np.ndarray:
+    """For STRtree query results, the smallest geometry index per point (``-1`` when none)."""
+    out = np.full(n, -1, dtype=np.int64)
+    if len(point_idx):
+        order = np.lexsort((geom_idx, point_idx))
+        p, g = point_idx[order], geom_idx[order]
+        first = np.ones(len(p), dtype=bool)
+        first[1:] = p[1:] != p[:-1]
+        out[p[first]] = g[first]
+    return out
+
+
+def _locate_communities(plan: gpd.GeoDataFrame, need: np.ndarray, communities: Any,
+                        what: str) -> np.ndarray:
+    """Community code of the grids in ``need``, found by their points in ``communities``."""
+    if communities is None:
+        rows = list(plan.index[need][:10])
+        raise SchemaError(
+            f"{int(need.sum())} grid(s) have no community_code", source=what,
+            where=f"rows {rows}",
+            fix="add a community_code column or pass communities= to locate the grids",
+        )
+    comm = check_communities(communities)
+    pts = plan.geometry[need].to_crs(comm.crs).representative_point()
+    tree = shapely.STRtree(np.asarray(comm.geometry.array))
+    pi, ci = tree.query(np.asarray(pts.array), predicate="intersects")
+    first = first_hit(pi, ci, int(need.sum()))
+    comm_codes = code_series(comm[schema.CODE]).to_numpy()
+    found = first >= 0
+    if (~found).any():
+        rows = list(plan.index[need][~found][:10])
+        raise GeometryError(f"{int((~found).sum())} grid(s) lie in no community",
+                            source=what, where=f"rows {rows}",
+                            fix="check the CRS of grids and communities")
+    return comm_codes[first]
+
+
+def community_codes(plan: gpd.GeoDataFrame, scheme: CodeScheme, communities: Any,
+                    what: str) -> np.ndarray:
+    """Community code of every grid as text (taken from the column or by location)."""
+    if schema.COMMUNITY_CODE in plan.columns:
+        codes = code_series(plan[schema.COMMUNITY_CODE], plan.index)
+    else:
+        codes = pd.Series(None, index=plan.index, dtype=object)
+    need = codes.isna().to_numpy()
+    if need.any():
+        codes = codes.copy()
+        codes[need] = _locate_communities(plan, need, communities, what)
+    values = codes.to_numpy(dtype=object)
+    bad = np.array([len(v) for v in values]) != scheme.parent_length
+    if scheme.digits_only:
+        bad |= ~np.array([v.isdigit() and v.isascii() for v in values], dtype=bool)
+    if bad.any():
+        sample = sorted(set(values[bad]))[:5]
+        raise CodeSchemeError(
+            f"community code(s) {sample} do not have {scheme.parent_length} "
+            f"{'digits' if scheme.digits_only else 'characters'}",
+            source=what, where=f"rows {list(plan.index[bad][:10])}",
+            fix="use the 12-digit statistical division codes or set parent_length in the scheme",
+        )
+    return values
+
+
+def community_names(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """``{community code: name}`` of a communities layer (empty without one or its names)."""
+    if communities is None:
+        return {}
+    comm = check_communities(communities)
+    if schema.NAME not in comm.columns:
+        return {}
+    codes = code_series(comm[schema.CODE]).to_numpy()
+    return {c: str(n) for c, n in zip(codes, comm[schema.NAME], strict=True) if c is not None}
+
+
+def kinds_of(plan: gpd.GeoDataFrame) -> np.ndarray:
+    """Kind of every grid as text (missing or blank → ``"basic"``)."""
+    if schema.KIND not in plan.columns:
+        return np.full(len(plan), "basic", dtype=object)
+    return clean_kinds(plan[schema.KIND].astype(object).to_numpy())
+
+
+def clean_kinds(kinds: Any) -> np.ndarray:
+    """Kinds as stripped text; missing or blank → ``"basic"``."""
+    kinds = np.asarray(kinds, dtype=object)
+    kinds = np.where(pd.isna(kinds), "basic", kinds).astype(object)
+    return np.array([str(k).strip() or "basic" for k in kinds], dtype=object)
+
+
+def pools_of(kinds: np.ndarray, scheme: CodeScheme) -> np.ndarray:
+    """Serial range (the numbering pool) of every grid, by its kind."""
+    if len(kinds) == 0:
+        return np.array([], dtype=object)
+    uniq, inv = np.unique(np.asarray(kinds).astype(str), return_inverse=True)
+    pools = np.array([scheme.range_for(k) for k in uniq], dtype=object)
+    return pools[inv.reshape(-1)]
+
+
+def with_codes(plan: gpd.GeoDataFrame, community: np.ndarray, codes: np.ndarray
+               ) -> gpd.GeoDataFrame:
+    """Copy of ``plan`` with ``community_code`` and ``grid_code`` set (new columns go first)."""
+    out = plan.copy()
+    for name, values in ((schema.COMMUNITY_CODE, community), (schema.GRID_CODE, codes)):
+        series = pd.Series(values, index=out.index, dtype=object)
+        if name in out.columns:
+            out[name] = series
+        else:
+            out.insert(0, name, series)
+    return out
+
