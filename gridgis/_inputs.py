@@ -71,6 +71,8 @@ def _check_types(gdf: gpd.GeoDataFrame, name: str, types: tuple[str, ...], has: 
 
 def _fix_invalid(gdf: gpd.GeoDataFrame, name: str, invalid: str, has: np.ndarray
                  ) -> gpd.GeoDataFrame:
+    if invalid == "keep":
+        return gdf
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     bad = has & ~shapely.is_valid(geoms)
     if not bad.any():

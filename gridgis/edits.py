@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from .errors import PartitionError
-from .findings import Finding
+from .validation import Finding
 from .partition.blocks import Arrangement, arrangement, as_lines
 from .partition.geom import shared_edges
 

@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridgis.errors import CRSError, SchemaError
-from gridgis.findings import RULES, ValidationReport
 from gridgis.rules import load_rules
-from gridgis.validate import validate
+from gridgis.validation import RULES, ValidationReport, validate
 from tests.corpus.plans import C1, C3, corpus, make_district
 
 CORPUS = corpus()
@@ -249,15 +248,26 @@ def test_clean_summary(reports):
     assert reports["clean"].summary().startswith("OK:")
 
 
-def test_html_is_offline_and_draws_every_finding(tmp_path, reports):
+def test_html_is_offline_and_lists_every_finding(tmp_path, reports):
+    from gridgis.render import external_references
+    from gridgis.render.validation_page import write_validation_page
+
     r = reports["realistic_mix"]
-    path = r.to_html(tmp_path / "v.html")
+    path = write_validation_page(r, tmp_path / "v.html")
     html = path.read_text(encoding="utf-8")
-    assert "http://" not in html and "https://" not in html and "//cdn" not in html
-    assert html.count('class="grid"') == len(r.grids)
-    assert html.count('<circle class="m') == len(r.findings)
+    assert external_references(html) == [] and "//cdn" not in html
     assert html.count('<tr id="f') == len(r.findings)
+    placed = sum(f.geometry is not None and not f.geometry.is_empty for f in r.findings)
+    assert html.count("data-b=") == placed
     assert "What the rules mean" in html and RULES["crosses_parent"].title in html
+    assert r.status_line() in html
+    for rule in r.rules_found():
+        assert f"<code>{rule}</code>" in html
+
+
+def test_validation_report_has_no_html_writer():
+    """The page is an output (gridgis.render.validation_page), not a method of the report."""
+    assert not hasattr(ValidationReport, "to_html")
 
 
 def _coords(geom: dict) -> list:
@@ -266,11 +276,28 @@ def _coords(geom: dict) -> list:
 
 def test_top_level_functions_callable_after_submodule_import():
     import gridgis
-    import gridgis.repair  # noqa: F401  (replaces the lazy attributes with the modules)
+    import gridgis.repairs  # noqa: F401
+    import gridgis.validation  # noqa: F401
 
+    assert callable(gridgis.validate) and callable(gridgis.repair)
+    assert gridgis.validate.__module__ == "gridgis.validation.core"
+    assert gridgis.repair.__module__ == "gridgis.repairs"
     d = make_district(0)
     assert gridgis.validate(d.grids, d.communities).clean
     assert gridgis.repair(d.grids, d.communities).report.clean
+
+
+@pytest.mark.parametrize("first", ["gridgis.validation", "gridgis.repairs", "gridgis"])
+def test_validate_is_a_function_whatever_is_imported_first(first):
+    import subprocess
+    import sys
+
+    code = (f"import {first}, gridgis, gridgis.validation, gridgis.repairs, types\n"
+            "assert isinstance(gridgis.validate, types.FunctionType), gridgis.validate\n"
+            "assert isinstance(gridgis.repair, types.FunctionType), gridgis.repair\n"
+            "from gridgis.validation import validate\n"
+            "assert gridgis.validate is validate\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_enclave_grid_is_not_a_gap_and_a_hole_is():
