@@ -66,8 +66,8 @@ from .errors import (
     PartitionError,
     SchemaError,
 )
-from .validation import ERROR, WARNING, Finding, ValidationReport, sort_findings
 from .rules import Rules, load_rules
+from .validation import ERROR, WARNING, Finding, ValidationReport, sort_findings
 from .versions import diff
 
 __all__ = ["Plan", "Edit", "EditResult", "diff"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from gridgis.errors import CRSError, SchemaError
 from gridgis.rules import load_rules
 from gridgis.validation import RULES, ValidationReport, validate
+from tests.browser import needs_chromium, open_page
 from tests.corpus.plans import C1, C3, corpus, make_district
 
 CORPUS = corpus()
@@ -319,3 +320,32 @@ def test_enclave_grid_is_not_a_gap_and_a_hole_is():
     enclave = gpd.GeoDataFrame(pd.concat([g, row], ignore_index=True), crs=g.crs)
     r = validate(enclave, d.communities)
     assert not r.rules_found() & {"gap", "overlap", "multipart", "sliver"}, r.summary()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_validation_page_in_browser(tmp_path, reports):
+    """Offline page: Leaflet draws every finding, nothing leaves the machine, a click zooms."""
+    import os
+    from pathlib import Path
+
+    from gridgis.render.validation_page import write_validation_page
+
+    r = reports["realistic_mix"]
+    path = write_validation_page(r, tmp_path / "v.html")
+    find = "Object.values(window).find(v => v instanceof L.Map)"
+    res = open_page(path, wait=1.0, evaluate={
+        "drawn": f"(() => {{ let n = 0; {find}.eachLayer(l => {{ if (l.feature && "
+                 "l.feature.properties.rule) n++; }); return n; })()",
+        "rows": "document.querySelectorAll('#gv-findings tr[data-i]').length",
+        "zoom0": f"{find}.getZoom()",
+        "click": f"(() => {{ document.getElementById('f0').click(); return new Promise(res => "
+                 f"setTimeout(() => res([{find}.getZoom(), location.hash]), 500)); }})()",
+    })
+    assert res.problems == []
+    placed = sum(f.geometry is not None and not f.geometry.is_empty for f in r.findings)
+    assert res.values["drawn"] == placed and res.values["rows"] == len(r.findings)
+    zoom, anchor = res.values["click"]
+    assert zoom > res.values["zoom0"] and anchor == "#f0"
+    if os.environ.get("GRIDGIS_SCREENSHOT_DIR"):
+        res.save(Path(os.environ["GRIDGIS_SCREENSHOT_DIR"]) / "validation_page.png")

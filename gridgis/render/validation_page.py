@@ -41,15 +41,17 @@ _CSS = """
 
 _JS = """
 (function(){
-var map=%(map)s;var rows=document.querySelectorAll('#gv-findings tr[data-i]');
+var rows=document.querySelectorAll('#gv-findings tr[data-i]');
 function zoomTo(row){
+ var map=window['%(map)s'];
  var sel=document.querySelectorAll('#gv-findings tr.sel');
  for(var j=0;j<sel.length;j++)sel[j].classList.remove('sel');
  row.classList.add('sel');var b=row.getAttribute('data-b');if(!b)return;b=b.split(',').map(Number);
  map.fitBounds([[b[0],b[1]],[b[2],b[3]]],{maxZoom:19,padding:[40,40]});}
 for(var i=0;i<rows.length;i++)rows[i].onclick=function(){
  zoomTo(this);history.replaceState(null,'','#'+this.id);};
-if(location.hash){var r0=document.getElementById(location.hash.slice(1));if(r0)zoomTo(r0);}
+window.addEventListener('load',function(){if(location.hash){
+ var r0=document.getElementById(location.hash.slice(1));if(r0)zoomTo(r0);}});
 window.gvZoomTo=zoomTo;
 })();
 """
