@@ -213,7 +213,13 @@ class Segments:
 
 
 def ring_segments(polys: np.ndarray) -> Segments:
-    """All ring segments (exteriors and holes) of an array of polygons."""
+    """All ring segments (exteriors and holes) of an array of polygons.
+
+    Examples
+    --------
+    >>> ring_segments(np.array([shapely.box(0, 0, 1, 1)])).length.tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
     polys = np.asarray(polys, dtype=object)
     rings, ridx = shapely.get_rings(polys, return_index=True)
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
@@ -245,7 +251,13 @@ class SharedEdges:
 
 
 def shared_edges(polys: np.ndarray) -> SharedEdges:
-    """Shared boundaries of polygons taken from one noded arrangement (exact segment matching)."""
+    """Shared boundaries of polygons taken from one noded arrangement (exact segment matching).
+
+    Examples
+    --------
+    >>> shared_edges(np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])).length.tolist()
+    [1.0]
+    """
     polys = np.asarray(polys, dtype=object)
     seg = ring_segments(polys)
     a, b = seg.a, seg.b

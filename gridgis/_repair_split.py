@@ -15,7 +15,15 @@ TOUCH_EPS_M = 0.01
 
 
 def shared_length(pieces: np.ndarray, grids: np.ndarray) -> np.ndarray:
-    """Length of the boundary of each piece that runs along the paired grid."""
+    """Length of the boundary of each piece that runs along the paired grid.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> a, b = np.array([shapely.box(0, 0, 1, 1)]), np.array([shapely.box(1, 0, 2, 1)])
+    >>> round(float(shared_length(a, b)[0]), 1)
+    1.0
+    """
     if not len(pieces):
         return np.zeros(0)
     return shapely.length(shapely.intersection(shapely.boundary(pieces),
@@ -72,6 +80,10 @@ def nearest_split(region: BaseGeometry, cand: np.ndarray, step: float) -> list[t
     (constrained Delaunay); each triangle goes to the candidate nearest its centroid and the
     triangles of one candidate are merged. In a strip between two grids the cut runs along the
     middle of the strip.
+
+    Examples
+    --------
+    >>> zones = nearest_split(strip, grids, 5.0)  # doctest: +SKIP
     """
     pieces = shapely.segmentize(_tiles(region, 50.0), step)
     tri = _triangles(pieces)

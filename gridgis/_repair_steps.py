@@ -102,6 +102,13 @@ class RepairWork:
 
 
 def assign_homes(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
+    """Give every living grid the community it is repaired in (``w.home``), logging grids
+    that lie outside every community or mostly in another one.
+
+    Examples
+    --------
+    >>> assign_homes(work, parents)  # doctest: +SKIP
+    """
     if parents is None:
         w.home[:] = 0
         return
@@ -142,6 +149,12 @@ def assign_homes(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
 
 
 def clip_to_parents(w: RepairWork, parents: gpd.GeoDataFrame) -> None:
+    """Clip every grid to its home community, logging the area cut off.
+
+    Examples
+    --------
+    >>> clip_to_parents(work, parents)  # doctest: +SKIP
+    """
     codes = parents[schema.CODE].to_numpy()
     pgeom = np.asarray(parents.geometry.array, dtype=object)
     shapely.prepare(pgeom)
@@ -163,6 +176,12 @@ def clip_to_parents(w: RepairWork, parents: gpd.GeoDataFrame) -> None:
 
 
 def resolve_overlaps(w: RepairWork) -> None:
+    """Give each overlapping piece to the claimant with the longest shared edge.
+
+    Examples
+    --------
+    >>> resolve_overlaps(work)  # doctest: +SKIP
+    """
     rows = w.living()
     g = w.geom[rows]
     tree = shapely.STRtree(g)
@@ -228,6 +247,12 @@ def resolve_overlaps(w: RepairWork) -> None:
 
 
 def fill_gaps(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
+    """Fill the gaps of every community (or of the whole plan without communities).
+
+    Examples
+    --------
+    >>> fill_gaps(work, parents)  # doctest: +SKIP
+    """
     tol = w.tol
     groups: list[tuple[BaseGeometry, np.ndarray, str | None]] = []
     if parents is not None:
@@ -335,6 +360,12 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
 
 
 def reattach_parts(w: RepairWork, weights: np.ndarray | None) -> None:
+    """Give detached pieces of multipart grids to the neighbour with the longest shared edge.
+
+    Examples
+    --------
+    >>> reattach_parts(work, None)  # doctest: +SKIP
+    """
     rows = w.living()
     multi = rows[shapely.get_num_geometries(w.geom[rows]) > 1]
     for r in multi:
@@ -370,6 +401,12 @@ def reattach_parts(w: RepairWork, weights: np.ndarray | None) -> None:
 
 
 def absorb_slivers(w: RepairWork) -> None:
+    """Merge tiny or thin grids into the neighbour with the longest shared edge.
+
+    Examples
+    --------
+    >>> absorb_slivers(work)  # doctest: +SKIP
+    """
     tol = w.tol
     for _ in range(3):  # slivers next to slivers: a few rounds
         rows = w.living()

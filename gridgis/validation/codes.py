@@ -19,7 +19,12 @@ __all__ = ['check_codes']
 def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.ndarray,
                  known_kinds: set[str]) -> list[Finding]:
     """Codes against the code scheme (:class:`gridgis.codes.CodeScheme`, default 12 + 3 digits,
-    basic serials 001–899, special 900–999)."""
+    basic serials 001–899, special 900–999).
+
+    Examples
+    --------
+    >>> check_codes(plan, None, True, grid_kinds(plan.gdf), {'basic'})  # doctest: +SKIP
+    """
     sch = load_scheme(scheme)
     out: list[Finding] = []
     codes, named = plan.codes, plan.named

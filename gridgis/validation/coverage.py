@@ -43,6 +43,14 @@ def _parent_of(parents: gpd.GeoDataFrame | None, pieces: np.ndarray) -> list[str
 
 
 def check_overlaps(plan: PreparedPlan, tol: Any) -> list[Finding]:
+    """Overlap findings: land claimed by two grids (noise when narrower than gap_width_m).
+
+    Examples
+    --------
+    >>> from gridgis.rules import load_rules
+    >>> plan, _, _ = prepare_grids(grids)  # doctest: +SKIP
+    >>> check_overlaps(plan, load_rules().tolerances)  # doctest: +SKIP
+    """
     ug = plan.geom[plan.uidx]
     a, b = plan.tree.query(ug, predicate="intersects")
     keep = a < b
@@ -81,7 +89,14 @@ def check_overlaps(plan: PreparedPlan, tol: Any) -> list[Finding]:
 
 
 def closing_envelope(union: shapely.Geometry, radius: float) -> shapely.Geometry:
-    """Union with its holes filled and notches narrower than 2·radius closed (no parents)."""
+    """Union with its holes filled and notches narrower than 2·radius closed (no parents).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> closing_envelope(shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6)), 1.0).area
+    100.0
+    """
     closed = shapely.buffer(shapely.buffer(union, radius, join_style="mitre", mitre_limit=10.0),
                             -radius, join_style="mitre", mitre_limit=10.0)
     closed = shapely.union(closed, union)
@@ -90,6 +105,12 @@ def closing_envelope(union: shapely.Geometry, radius: float) -> shapely.Geometry
 
 
 def check_gaps(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, tol: Any) -> list[Finding]:
+    """Gap findings: land of the envelope (communities, else the closed plan) in no grid.
+
+    Examples
+    --------
+    >>> check_gaps(plan, parents, load_rules().tolerances)  # doctest: +SKIP
+    """
     union = fast_union(plan.geom[plan.uidx])
     if parents is not None:
         envelope = fast_union(np.asarray(parents.geometry.array))

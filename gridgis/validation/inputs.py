@@ -27,6 +27,12 @@ def read_inputs(
     ``addresses_crs`` (an EPSG code, ``GCJ02`` or ``BD09``). Inputs not given are taken from
     layers stored beside the plan in its GeoPackage (``communities``, ``buildings``,
     ``addresses``), when present.
+
+    Examples
+    --------
+    >>> layers = read_inputs('plan.gpkg', parents='district.gpkg',  # doctest: +SKIP
+    ...                      parents_layer='communities')
+    >>> report = validate(**layers)  # doctest: +SKIP
     """
     from .. import io as gio
     from ..errors import input_role

@@ -32,6 +32,11 @@ def locate_points(plan: PreparedPlan, points: np.ndarray) -> ItemHits:
 
     A point on the shared edge of two grids is in one of them (the first in plan order); a point
     in the interior of two grids (an overlap) counts as in both (``hits == 2``).
+
+    Examples
+    --------
+    >>> hits = locate_points(plan, representative_points(buildings_geoms))  # doctest: +SKIP
+    >>> hits.grid_of[:5]  # doctest: +SKIP
     """
     n = len(points)
     grid_of = np.full(n, -1, dtype=int)
@@ -72,6 +77,12 @@ def _grids_holding(plan: Any, pts: np.ndarray) -> dict[int, tuple[str, ...]]:
 
 
 def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Finding], np.ndarray]:
+    """Building findings (in no grid, in two, split by a grid line) and each building's grid.
+
+    Examples
+    --------
+    >>> findings, grid_of = check_buildings(plan, buildings_metric)  # doctest: +SKIP
+    """
     geoms = np.asarray(b.geometry.array, dtype=object)
     pts = representative_points(geoms)
     items = locate_points(plan, pts)
@@ -126,6 +137,12 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
 
 
 def check_addresses(plan: PreparedPlan, a: gpd.GeoDataFrame) -> list[Finding]:
+    """Address findings: address points in no grid or in two.
+
+    Examples
+    --------
+    >>> check_addresses(plan, addresses_metric)  # doctest: +SKIP
+    """
     geoms = np.asarray(a.geometry.array, dtype=object)
     pts = representative_points(geoms)
     items = locate_points(plan, pts)

@@ -20,6 +20,12 @@ __all__ = ['check_nesting']
 
 
 def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> list[Finding]:
+    """Nesting findings: unknown, wrong or crossed community, parts outside every one.
+
+    Examples
+    --------
+    >>> check_nesting(plan, prepare_parents(communities, mcrs), tol)  # doctest: +SKIP
+    """
     codes = parents[schema.CODE].to_numpy()
     pgeom = np.asarray(parents.geometry.array, dtype=object)
     pos = {c: i for i, c in reversed(list(enumerate(codes)))}

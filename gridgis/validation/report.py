@@ -100,7 +100,14 @@ _COLUMNS = ["rule", "severity", "grids", "n_grids", "measure", "unit", "message"
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Errors first, then rule order, then grid codes and measure (largest first)."""
+    """Errors first, then rule order, then grid codes and measure (largest first).
+
+    Examples
+    --------
+    >>> f = [Finding('gap', WARNING, ('a',), 1.0, 'm²', 'x'), Finding('gap', ERROR, ('b',), 2.0, 'm²', 'y')]
+    >>> [x.severity for x in sort_findings(f)]
+    ['error', 'warning']
+    """
     return sorted(
         findings,
         key=lambda f: (

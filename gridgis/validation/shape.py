@@ -16,6 +16,12 @@ __all__ = ['check_shape']
 
 
 def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
+    """Shape findings: grids in pieces (or joined by a narrow neck) and sliver grids.
+
+    Examples
+    --------
+    >>> check_shape(plan, load_rules().tolerances)  # doctest: +SKIP
+    """
     out = []
     g = plan.geom[plan.uidx]
     nparts = shapely.get_num_geometries(g)

@@ -35,6 +35,15 @@ def _flags(values: Any, n: int) -> list[set[str]]:
 def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rules,
                  building_grid: np.ndarray | None, buildings: gpd.GeoDataFrame | None,
                  skipped: dict[str, str]) -> list[Finding]:
+    """Size findings: households/residents against the profile of each grid's area kind.
+
+    Values come from the grid columns, else are counted from the buildings located in each
+    grid; ``skipped`` gains a reason when nothing can be measured.
+
+    Examples
+    --------
+    >>> check_sizes(plan, parents, load_rules(), None, None, {})  # doctest: +SKIP
+    """
     gdf = plan.gdf
     n = len(gdf)
     kinds = grid_kinds(gdf)
