@@ -37,7 +37,14 @@ import pandas as pd
 import shapely
 
 from . import schema
-from ._geometry import AREA_FLOOR_M2, EMPTY_POLYGON, polygonal, representative_points, single_parts
+from ._geometry import (
+    AREA_FLOOR_M2,
+    EMPTY_POLYGON,
+    polygonal,
+    present,
+    representative_points,
+    single_parts,
+)
 from ._repair_steps import (
     Change,
     RepairWork,
@@ -152,7 +159,7 @@ def repair(
         before_loc = locate_points(plan, bpts).grid_of
         hh = (pd.to_numeric(b[schema.HOUSEHOLDS], errors="coerce").fillna(0).to_numpy()
               if schema.HOUSEHOLDS in b else np.zeros(len(b)))
-        ok = ~(shapely.is_missing(bpts) | shapely.is_empty(bpts))
+        ok = present(bpts)
         weights = (shapely.get_coordinates(bpts[ok]), hh[ok])
 
     assign_homes(w, p)

@@ -23,7 +23,7 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
 
     Examples
     --------
-    >>> check_codes(plan, None, True, grid_kinds(plan.gdf), {'basic'})  # doctest: +SKIP
+    >>> check_codes(plan, None, True, grid_kinds(plan.gdf), {BASIC})  # doctest: +SKIP
     """
     sch = load_scheme(scheme)
     out: list[Finding] = []

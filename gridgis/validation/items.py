@@ -12,7 +12,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from .._geometry import POLYGONAL_TYPES, representative_points
+from .._geometry import POLYGONAL_TYPES, first_hit, present, representative_points
 from ._text import names
 from .limits import SPLIT_MIN_M2, SPLIT_SHARE
 from .prepare import PreparedPlan, as_codes
@@ -41,14 +41,13 @@ def locate_points(plan: PreparedPlan, points: np.ndarray) -> ItemHits:
     n = len(points)
     grid_of = np.full(n, -1, dtype=int)
     hits = np.zeros(n, dtype=int)
-    ok = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    ok = present(points)
     idx = np.flatnonzero(ok)
     if len(idx):
         pi, gi = plan.tree.query(points[idx], predicate="intersects")
-        order = np.lexsort((gi, pi))
-        pi, gi = pi[order], gi[order]
-        first = np.r_[True, pi[1:] != pi[:-1]]
-        grid_of[idx[pi[first]]] = plan.uidx[gi[first]]
+        first = first_hit(pi, gi, len(idx))
+        found = first >= 0
+        grid_of[idx[found]] = plan.uidx[first[found]]
         hits[idx] = np.minimum(np.bincount(pi, minlength=len(idx)), 1)
         multi = np.bincount(pi, minlength=len(idx))[pi] > 1
         if multi.any():
@@ -84,6 +83,7 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
     >>> findings, grid_of = check_buildings(plan, buildings_metric)  # doctest: +SKIP
     """
     geoms = np.asarray(b.geometry.array, dtype=object)
+    has = present(geoms)
     pts = representative_points(geoms)
     items = locate_points(plan, pts)
     ids = _item_ids(b, schema.BUILDING_ID)
@@ -92,7 +92,7 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
     comm = as_codes(b[schema.COMMUNITY_CODE]) if schema.COMMUNITY_CODE in b else None
     out = []
     for i in np.flatnonzero(items.hits == 0):
-        if shapely.is_missing(geoms[i]) or shapely.is_empty(geoms[i]):
+        if not has[i]:
             msg = f"building {ids[i]} has no geometry and so lies in no grid"
         else:
             msg = f"building {ids[i]} ({int(hh[i])} households) lies in no grid"
@@ -144,6 +144,7 @@ def check_addresses(plan: PreparedPlan, a: gpd.GeoDataFrame) -> list[Finding]:
     >>> check_addresses(plan, addresses_metric)  # doctest: +SKIP
     """
     geoms = np.asarray(a.geometry.array, dtype=object)
+    has = present(geoms)
     pts = representative_points(geoms)
     items = locate_points(plan, pts)
     ids = _item_ids(a, schema.ADDRESS_ID)
@@ -152,7 +153,7 @@ def check_addresses(plan: PreparedPlan, a: gpd.GeoDataFrame) -> list[Finding]:
     out = []
     for i in np.flatnonzero(items.hits == 0):
         name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
-        why = "has no coordinates" if shapely.is_missing(geoms[i]) or shapely.is_empty(geoms[i]) \
+        why = "has no coordinates" if not has[i] \
             else "lies in no grid"
         out.append(Finding("address_unassigned", ERROR, (), None, "", f"{name} {why}",
                            geometry=geoms[i], parent=(comm[i] or None) if comm is not None else None,
