@@ -75,6 +75,23 @@ def _grids_holding(plan: Any, pts: np.ndarray) -> dict[int, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in per.items()}
 
 
+def _in_several(plan: PreparedPlan, items: ItemHits, pts: np.ndarray
+                ) -> list[tuple[int, tuple[str, ...]]]:
+    """Items in the interior of two or more grids, with the labels of those grids."""
+    multi = np.flatnonzero(items.hits > 1)
+    if not len(multi):
+        return []
+    per = _grids_holding(plan, pts[multi])
+    return [(int(i), per[k]) for k, i in enumerate(multi)]
+
+
+def _communities(df: pd.DataFrame) -> list[str | None]:
+    """The community code each item names (``None`` when it names none)."""
+    if schema.COMMUNITY_CODE not in df:
+        return [None] * len(df)
+    return [c or None for c in as_codes(df[schema.COMMUNITY_CODE])]
+
+
 def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Finding], np.ndarray]:
     """Building findings (in no grid, in two, split by a grid line) and each building's grid.
 
@@ -89,7 +106,7 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
     ids = _item_ids(b, schema.BUILDING_ID)
     hh = (pd.to_numeric(b[schema.HOUSEHOLDS], errors="coerce").fillna(0).to_numpy()
           if schema.HOUSEHOLDS in b else np.zeros(len(b)))
-    comm = as_codes(b[schema.COMMUNITY_CODE]) if schema.COMMUNITY_CODE in b else None
+    comm = _communities(b)
     out = []
     for i in np.flatnonzero(items.hits == 0):
         if not has[i]:
@@ -97,17 +114,13 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
         else:
             msg = f"building {ids[i]} ({int(hh[i])} households) lies in no grid"
         out.append(Finding("building_unassigned", ERROR, (), float(hh[i]), "households", msg,
-                           geometry=geoms[i], parent=(comm[i] or None) if comm is not None else None,
+                           geometry=geoms[i], parent=comm[i],
                            item=ids[i]))
-    multi = np.flatnonzero(items.hits > 1)
-    if len(multi):
-        per = _grids_holding(plan, pts[multi])
-        for k, i in enumerate(multi):
-            gl = per[k]
-            out.append(Finding("building_in_two", ERROR, gl, float(hh[i]), "households",
-                               f"building {ids[i]} ({int(hh[i])} households) lies in "
-                               f"{len(gl)} grids: {names(gl)}", geometry=geoms[i],
-                               parent=plan.named[items.grid_of[i]] or None, item=ids[i]))
+    for i, gl in _in_several(plan, items, pts):
+        out.append(Finding("building_in_two", ERROR, gl, float(hh[i]), "households",
+                           f"building {ids[i]} ({int(hh[i])} households) lies in "
+                           f"{len(gl)} grids: {names(gl)}", geometry=geoms[i],
+                           parent=plan.named[items.grid_of[i]] or None, item=ids[i]))
     # footprints shared by two grids
     poly = np.flatnonzero(np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES) & (items.hits == 1))
     if len(poly):
@@ -149,23 +162,19 @@ def check_addresses(plan: PreparedPlan, a: gpd.GeoDataFrame) -> list[Finding]:
     items = locate_points(plan, pts)
     ids = _item_ids(a, schema.ADDRESS_ID)
     text = a[schema.ADDRESS].astype(str).to_numpy() if schema.ADDRESS in a else None
-    comm = as_codes(a[schema.COMMUNITY_CODE]) if schema.COMMUNITY_CODE in a else None
+    comm = _communities(a)
     out = []
     for i in np.flatnonzero(items.hits == 0):
         name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
         why = "has no coordinates" if not has[i] \
             else "lies in no grid"
         out.append(Finding("address_unassigned", ERROR, (), None, "", f"{name} {why}",
-                           geometry=geoms[i], parent=(comm[i] or None) if comm is not None else None,
+                           geometry=geoms[i], parent=comm[i],
                            item=ids[i]))
-    multi = np.flatnonzero(items.hits > 1)
-    if len(multi):
-        per = _grids_holding(plan, pts[multi])
-        for k, i in enumerate(multi):
-            gl = per[k]
-            name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
-            out.append(Finding("address_in_two", ERROR, gl, float(len(gl)), "grids",
-                               f"{name} lies in {len(gl)} grids: {names(gl)}",
-                               geometry=geoms[i], parent=plan.named[items.grid_of[i]] or None,
-                               item=ids[i]))
+    for i, gl in _in_several(plan, items, pts):
+        name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
+        out.append(Finding("address_in_two", ERROR, gl, float(len(gl)), "grids",
+                           f"{name} lies in {len(gl)} grids: {names(gl)}",
+                           geometry=geoms[i], parent=plan.named[items.grid_of[i]] or None,
+                           item=ids[i]))
     return out
