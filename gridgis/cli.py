@@ -331,7 +331,8 @@ def validate_cmd(
     Example: ``gridgis validate plan.gpkg --parents district.gpkg --parents-layer communities
     --buildings district.gpkg --buildings-layer buildings --html validation.html``
     """
-    from .validate import read_inputs, validate
+    from .render.validation_page import write_validation_page
+    from .validation import read_inputs, validate
 
     _outputs((html, "--html"), (json_out, "--json"), (gpkg, "--gpkg"),
              inputs=(plan, parents, buildings, addresses, rules))
@@ -346,7 +347,7 @@ def validate_cmd(
     if not State.quiet:
         _print_findings(report)
     if html:
-        say(f"wrote {report.to_html(html)}")
+        say(f"wrote {write_validation_page(report, html)}")
     if json_out:
         report.to_json(json_out)
         say(f"wrote {json_out}")
@@ -391,8 +392,9 @@ def repair_cmd(
     --buildings district.gpkg --buildings-layer buildings -o plan_fixed.gpkg``
     """
     from .postgis import write_layers
-    from .repair import repair
-    from .validate import read_inputs
+    from .render.validation_page import write_validation_page
+    from .repairs import repair
+    from .validation import read_inputs
     from .versions import is_versions_file, save_version
 
     if in_place:
@@ -417,7 +419,7 @@ def repair_cmd(
         say(res.summary())
         say(f"wrote layers 'grids' and 'changes' of {out}")
     if html:
-        say(f"wrote {res.report.to_html(html)}")
+        say(f"wrote {write_validation_page(res.report, html)}")
     if res.report.has_errors:
         raise typer.Exit(EXIT_VIOLATIONS)
 

@@ -16,7 +16,14 @@ import numpy as np
 import pyproj
 import shapely
 
+from ._geometry import polygonal
 from .errors import CRSError
+
+__all__ = [
+    "GCJ02", "BD09", "CHINA_LON", "CHINA_LAT", "resolve_crs", "in_china", "wgs84_to_gcj02",
+    "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84",
+    "points_to_wgs84", "wgs84_to", "to_crs", "to_crs_valid", "metric_crs", "to_metric",
+]
 
 GCJ02 = "GCJ02"
 BD09 = "BD09"
@@ -184,6 +191,30 @@ def to_crs(gdf: gpd.GeoDataFrame, crs: Any, *, from_crs: Any = None) -> gpd.GeoD
     return out.to_crs(dst)
 
 
+def to_crs_valid(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    """:func:`to_crs`, with every polygon valid in ``crs`` too.
+
+    Reprojection (to degrees above all) can fold a narrow neck of a polygon onto itself; such
+    geometries are made valid again in ``crs`` (``shapely.make_valid``, polygons kept).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> gdf = gpd.GeoDataFrame(geometry=[shapely.box(500000, 3000000, 500100, 3000100)],
+    ...                        crs="EPSG:4547")
+    >>> bool(to_crs_valid(gdf, 4326).is_valid.all())
+    True
+    """
+    out = to_crs(gdf, crs)
+    geoms = np.asarray(out.geometry.array, dtype=object)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if not bad.any():
+        return out
+    fixed = geoms.copy()
+    fixed[bad] = polygonal(shapely.make_valid(geoms[bad], method="structure"))
+    return out.set_geometry(gpd.GeoSeries(fixed, index=out.index, crs=out.crs))
+
+
 def _apply(gdf: gpd.GeoDataFrame, func) -> gpd.GeoDataFrame:
     def tf(coords: np.ndarray) -> np.ndarray:
         x, y = func(coords[:, 0], coords[:, 1])
@@ -240,6 +271,16 @@ def _is_metre(crs: pyproj.CRS) -> bool:
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: Any = None) -> gpd.GeoDataFrame:
-    """Return ``gdf`` in :func:`metric_crs` (a no-op when it is already metric)."""
+    """Return ``gdf`` in :func:`metric_crs` (a no-op when it is already metric).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> gdf = gpd.GeoDataFrame(geometry=[shapely.Point(112.9, 27.9)], crs="EPSG:4326")
+    >>> to_metric(gdf).crs.to_epsg()
+    4547
+    """
     target = metric_crs(gdf) if crs is None else resolve_crs(crs)
-    return gdf if gdf.crs is not None and gdf.crs.equals(target) else gdf.to_crs(target)
+    if gdf.crs is not None and not isinstance(target, str) and gdf.crs.equals(target):
+        return gdf
+    return to_crs(gdf, target)

@@ -80,7 +80,8 @@ def run_demo(
     from .io import write_table
     from .partition import build_grids
     from .render.heatmap_maps import write_event_outputs
-    from .validate import validate
+    from .render.validation_page import write_validation_page
+    from .validation import validate
     from .versions import save_version
 
     out = Path(out)
@@ -105,7 +106,7 @@ def run_demo(
         grids = assign_codes(built.grids, communities=comm)
         report = validate(grids, parents=comm, buildings=layers["buildings"],
                           addresses=layers["addresses"], rules=rules)
-        written["validation_html"] = report.to_html(out / "validation.html")
+        written["validation_html"] = write_validation_page(report, out / "validation.html")
         written["validation_json"] = out / "validation.json"
         report.to_json(written["validation_json"])
     with _step(say, progress, 3, total, "assigning addresses and events"):

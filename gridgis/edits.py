@@ -27,9 +27,9 @@ import numpy as np
 import shapely
 
 from .errors import PartitionError
-from .findings import Finding
 from .partition.blocks import Arrangement, arrangement, as_lines
 from .partition.geom import shared_edges
+from .validation import Finding
 
 __all__ = [
     "EXTEND_M",

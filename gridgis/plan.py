@@ -66,8 +66,8 @@ from .errors import (
     PartitionError,
     SchemaError,
 )
-from .findings import ERROR, WARNING, Finding, ValidationReport, sort_findings
 from .rules import Rules, load_rules
+from .validation import ERROR, WARNING, Finding, ValidationReport, sort_findings
 from .versions import diff
 
 __all__ = ["Plan", "Edit", "EditResult", "diff"]
@@ -253,7 +253,7 @@ def _metric(gdf: gpd.GeoDataFrame, mcrs: Any) -> gpd.GeoDataFrame:
 
 
 def _str_codes(values: Any) -> np.ndarray:
-    from .validate import as_codes
+    from .validation import as_codes
 
     return as_codes(values)
 
@@ -389,7 +389,7 @@ class Plan:
             self._inputs["buildings"] = buildings
             b = schema.normalize_columns(_as_gdf(buildings, "buildings"), source="buildings")
             b = _metric(b, self._mcrs).reset_index(drop=True)
-            from .validate import representative_points
+            from ._geometry import representative_points
 
             self._bld = b
             self._bpts = representative_points(np.asarray(b.geometry.array, dtype=object))
@@ -563,7 +563,7 @@ class Plan:
             comm[missing_comm] = pc.fillna("").to_numpy(object)
         still = comm == ""
         if still.any() and self._comm is not None:
-            from .validate import representative_points
+            from ._geometry import representative_points
 
             ok = still & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
             comm[ok] = self._locate_community(representative_points(geoms[ok]))
@@ -713,7 +713,7 @@ class Plan:
     def _run_validate(self, grids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame | None = None,
                       bmask: np.ndarray | None = None, amask: np.ndarray | None = None
                       ) -> ValidationReport:
-        from .validate import validate
+        from .validation import validate
 
         b = self._bld if bmask is None or self._bld is None else self._bld[bmask]
         a = self._addr if amask is None or self._addr is None else self._addr[amask]
@@ -1053,7 +1053,7 @@ class Plan:
             raise PartitionError(
                 f"grids {codes} lie in different communities {sorted(comms)}",
                 fix="a grid never crosses its community line: merge grids of one community")
-        from .validate import fast_union
+        from ._geometry import fast_union
 
         geoms = np.asarray(g.geometry.array, dtype=object)
         merged = fast_union(geoms[rows])
@@ -1564,7 +1564,7 @@ class Plan:
         Gaps, overlaps, crossings, detached pieces and slivers are fixed; the change log is in
         ``result.details["repair_log"]``.
         """
-        from .repair import repair
+        from .repairs import repair
 
         t0 = time.perf_counter()
         old = self._state.grids
@@ -1822,7 +1822,7 @@ def _svg_map(plan: Plan, width: int, height: int, community: str | None = None) 
                 out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{colour}">'
                            f'<title>{tip}</title></circle>')
         else:
-            from .validate import polygonal
+            from ._geometry import polygonal
 
             poly = polygonal(np.array([geom], dtype=object))[0]
             if poly.is_empty:

@@ -120,7 +120,7 @@ def build_report(
         Report title (default: "<district name>网格化服务管理报告").
     """
     from .render.fonts import register_cjk_font
-    from .validate import validate
+    from .validation import validate
 
     register_cjk_font()
     rules = load_rules(rules)

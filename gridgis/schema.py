@@ -59,6 +59,8 @@ DISTANCE_M = "distance_m"
 
 URGENCY_LEVELS = ("一般", "重要", "重要紧急")
 STAGES = ("上报", "分拨", "处置", "反馈", "考核")
+#: Kind of an ordinary (basic) grid; every other kind is a special grid.
+BASIC = "basic"
 SPECIAL_KINDS = ("school", "hospital", "market", "industrial_park", "park", "commercial")
 
 # --- alias table --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 
-from gridgis.validate import validate  # noqa: E402
+from gridgis.validation import validate  # noqa: E402
 
 CRS = "EPSG:4547"
 X0, Y0 = 391_000.0, 3_082_000.0
@@ -137,12 +137,13 @@ def main() -> None:
     print(geo.counts().to_string(index=False))
     # like for like with the anchor: only the gap and overlap checks
     from gridgis.rules import load_rules
-    from gridgis.validate import _check_gaps, _check_overlaps, prepare_grids, prepare_parents
+    from gridgis.validation.coverage import check_gaps, check_overlaps
+    from gridgis.validation.prepare import prepare_grids, prepare_parents
 
     t = time.perf_counter()
     prepared, _, mcrs = prepare_grids(plan)
     tol = load_rules(None).tolerances
-    cov = _check_overlaps(prepared, tol) + _check_gaps(prepared, prepare_parents(comm, mcrs), tol)
+    cov = check_overlaps(prepared, tol) + check_gaps(prepared, prepare_parents(comm, mcrs), tol)
     t_cov = time.perf_counter() - t
     print(f"gridgis gap + overlap checks only .. {t_cov:7.2f} s  ({len(cov):,} findings)")
     if not args.skip_anchor:
@@ -154,7 +155,7 @@ def main() -> None:
         print(f"ratio overlay / gridgis: gap+overlap only {t_anchor / t_cov:.1f}x, "
               f"grids + parents {t_anchor / t_geo:.1f}x, all rules {t_anchor / t_full:.1f}x")
     if args.repair:
-        from gridgis.repair import repair
+        from gridgis.repairs import repair
 
         t = time.perf_counter()
         res = repair(plan, comm, buildings)

@@ -54,7 +54,7 @@ def plan(sample):
 
 @pytest.fixture(scope="module")
 def findings(plan, sample):
-    from gridgis.validate import validate
+    from gridgis.validation import validate
 
     return validate(plan, sample["communities"], buildings=sample["buildings"])
 

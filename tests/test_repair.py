@@ -10,9 +10,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridgis.findings import RULES
-from gridgis.repair import Change, repair
-from gridgis.validate import validate
+from gridgis.repairs import Change, repair
+from gridgis.validation import RULES, validate
 from tests.corpus.plans import C1, C3, _jitter, corpus, make_district
 
 CORPUS = corpus()
@@ -189,11 +188,11 @@ def test_output_in_the_plan_crs_is_always_valid():
     import geopandas as gpd
     import shapely
 
-    from gridgis.repair import _in_crs
+    from gridgis.crs import to_crs_valid
 
     bow = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
     plan = gpd.GeoDataFrame({"grid_code": ["a", "b"]}, geometry=[bow, shapely.box(2, 2, 3, 3)],
                             crs=4326)
-    out = _in_crs(plan, 4326)
+    out = to_crs_valid(plan, 4326)
     assert out.is_valid.all() and out.area.sum() > 0
     assert out.geometry.iloc[1].equals(plan.geometry.iloc[1])

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridgis.errors import CRSError, SchemaError
-from gridgis.findings import RULES, ValidationReport
 from gridgis.rules import load_rules
-from gridgis.validate import validate
+from gridgis.validation import RULES, ValidationReport, validate
+from tests.browser import needs_chromium, open_page
 from tests.corpus.plans import C1, C3, corpus, make_district
 
 CORPUS = corpus()
@@ -249,15 +249,26 @@ def test_clean_summary(reports):
     assert reports["clean"].summary().startswith("OK:")
 
 
-def test_html_is_offline_and_draws_every_finding(tmp_path, reports):
+def test_html_is_offline_and_lists_every_finding(tmp_path, reports):
+    from gridgis.render import external_references
+    from gridgis.render.validation_page import write_validation_page
+
     r = reports["realistic_mix"]
-    path = r.to_html(tmp_path / "v.html")
+    path = write_validation_page(r, tmp_path / "v.html")
     html = path.read_text(encoding="utf-8")
-    assert "http://" not in html and "https://" not in html and "//cdn" not in html
-    assert html.count('class="grid"') == len(r.grids)
-    assert html.count('<circle class="m') == len(r.findings)
+    assert external_references(html) == [] and "//cdn" not in html
     assert html.count('<tr id="f') == len(r.findings)
+    placed = sum(f.geometry is not None and not f.geometry.is_empty for f in r.findings)
+    assert html.count("data-b=") == placed
     assert "What the rules mean" in html and RULES["crosses_parent"].title in html
+    assert r.status_line() in html
+    for rule in r.rules_found():
+        assert f"<code>{rule}</code>" in html
+
+
+def test_validation_report_has_no_html_writer():
+    """The page is an output (gridgis.render.validation_page), not a method of the report."""
+    assert not hasattr(ValidationReport, "to_html")
 
 
 def _coords(geom: dict) -> list:
@@ -266,11 +277,28 @@ def _coords(geom: dict) -> list:
 
 def test_top_level_functions_callable_after_submodule_import():
     import gridgis
-    import gridgis.repair  # noqa: F401  (replaces the lazy attributes with the modules)
+    import gridgis.repairs  # noqa: F401
+    import gridgis.validation  # noqa: F401
 
+    assert callable(gridgis.validate) and callable(gridgis.repair)
+    assert gridgis.validate.__module__ == "gridgis.validation.core"
+    assert gridgis.repair.__module__ == "gridgis.repairs"
     d = make_district(0)
     assert gridgis.validate(d.grids, d.communities).clean
     assert gridgis.repair(d.grids, d.communities).report.clean
+
+
+@pytest.mark.parametrize("first", ["gridgis.validation", "gridgis.repairs", "gridgis"])
+def test_validate_is_a_function_whatever_is_imported_first(first):
+    import subprocess
+    import sys
+
+    code = (f"import {first}, gridgis, gridgis.validation, gridgis.repairs, types\n"
+            "assert isinstance(gridgis.validate, types.FunctionType), gridgis.validate\n"
+            "assert isinstance(gridgis.repair, types.FunctionType), gridgis.repair\n"
+            "from gridgis.validation import validate\n"
+            "assert gridgis.validate is validate\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_enclave_grid_is_not_a_gap_and_a_hole_is():
@@ -292,3 +320,32 @@ def test_enclave_grid_is_not_a_gap_and_a_hole_is():
     enclave = gpd.GeoDataFrame(pd.concat([g, row], ignore_index=True), crs=g.crs)
     r = validate(enclave, d.communities)
     assert not r.rules_found() & {"gap", "overlap", "multipart", "sliver"}, r.summary()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_validation_page_in_browser(tmp_path, reports):
+    """Offline page: Leaflet draws every finding, nothing leaves the machine, a click zooms."""
+    import os
+    from pathlib import Path
+
+    from gridgis.render.validation_page import write_validation_page
+
+    r = reports["realistic_mix"]
+    path = write_validation_page(r, tmp_path / "v.html")
+    find = "Object.values(window).find(v => v instanceof L.Map)"
+    res = open_page(path, wait=1.0, evaluate={
+        "drawn": f"(() => {{ let n = 0; {find}.eachLayer(l => {{ if (l.feature && "
+                 "l.feature.properties.rule) n++; }); return n; })()",
+        "rows": "document.querySelectorAll('#gv-findings tr[data-i]').length",
+        "zoom0": f"{find}.getZoom()",
+        "click": f"(() => {{ document.getElementById('f0').click(); return new Promise(res => "
+                 f"setTimeout(() => res([{find}.getZoom(), location.hash]), 500)); }})()",
+    })
+    assert res.problems == []
+    placed = sum(f.geometry is not None and not f.geometry.is_empty for f in r.findings)
+    assert res.values["drawn"] == placed and res.values["rows"] == len(r.findings)
+    zoom, anchor = res.values["click"]
+    assert zoom > res.values["zoom0"] and anchor == "#f0"
+    if os.environ.get("GRIDGIS_SCREENSHOT_DIR"):
+        res.save(Path(os.environ["GRIDGIS_SCREENSHOT_DIR"]) / "validation_page.png")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from gridgis.repair import repair
+from gridgis.repairs import repair
 from gridgis.samples import load_sample
-from gridgis.validate import validate
+from gridgis.validation import validate
 from tests.corpus.plans import _jitter
 
 WIDE = {"urban": {"min_households": 0, "max_households": 1_000_000},

@@ -29,12 +29,9 @@ partition, see ``docs/dask.md``), :func:`assign_file` (files larger than memory,
 
 from __future__ import annotations
 
-from .._callable import make_module_callable
 from .core import MATCH_VALUES, AssignResult, PlanIndex, assign, find_lonlat
 from .files import assign_file
 from .index import GridIndex
 
 __all__ = ["MATCH_VALUES", "AssignResult", "GridIndex", "PlanIndex", "assign", "assign_file", "find_lonlat"]
 
-
-make_module_callable(__name__, assign)

@@ -8,7 +8,7 @@ Everything is generated deterministically from a seed (no data files needed):
 - :func:`corpus` returns broken copies of the clean plan, one or more per validation rule, plus
   realistic ones (hand-digitised with 0.3 m gaps, vertex jitter, a plan drawn against an old
   community line). Each :class:`Case` says which rules must be found, which others may appear
-  as side effects, and whether :func:`gridgis.repair.repair` must make it clean.
+  as side effects, and whether :func:`gridgis.repairs.repair` must make it clean.
 
 ``python -m tests.corpus.plans OUTDIR`` writes every case as a GeoPackage for desktop GIS.
 """

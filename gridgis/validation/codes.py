@@ -1,0 +1,112 @@
+"""Codes: form, duplicates, community prefix and west→east, north→south serial order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from ..codes import load_scheme, parse_codes
+from .prepare import PreparedPlan
+from .report import ERROR, WARNING, Finding
+
+__all__ = ['check_codes']
+
+
+def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.ndarray,
+                 known_kinds: set[str]) -> list[Finding]:
+    """Codes against the code scheme (:class:`gridgis.codes.CodeScheme`, default 12 + 3 digits,
+    basic serials 001–899, special 900–999).
+
+    Examples
+    --------
+    >>> check_codes(plan, None, True, grid_kinds(plan.gdf), {BASIC})  # doctest: +SKIP
+    """
+    sch = load_scheme(scheme)
+    out: list[Finding] = []
+    codes, named = plan.codes, plan.named
+    n = len(codes)
+    parsed = parse_codes(codes, sch)
+    valid = parsed["valid"].to_numpy(dtype=bool)
+    comm = np.array(["" if pd.isna(x) else str(x) for x in parsed[schema.COMMUNITY_CODE]],
+                    dtype=object)
+    serial = parsed["serial"].to_numpy(dtype=float, na_value=np.nan)
+    rkey = np.array(["" if pd.isna(x) else str(x) for x in parsed["range_key"]], dtype=object)
+    want_key = np.array([sch.range_key(k) for k in kinds], dtype=object)
+
+    def geom_of(r: int):
+        return plan.geom[r] if plan.usable[r] else None
+
+    wellformed = np.zeros(n, dtype=bool)
+    width = sch.parent_length + len(sch.separator) + sch.serial_width
+    for r in range(n):
+        c = codes[r]
+        if not c:
+            why = "has no code"
+        elif not valid[r]:
+            ranges = ", ".join(f"{k} {v.prefix}{v.start:0{sch.serial_width}d}–"
+                               f"{v.prefix}{v.stop:0{sch.serial_width}d}"
+                               for k, v in sch.ranges.items())
+            why = (f"has code '{c}', which is not a {sch.parent_length}-digit community code "
+                   f"followed by a serial ({width} characters; {ranges})")
+        elif kinds[r] in known_kinds and rkey[r] != want_key[r] \
+                and sch.ranges[rkey[r]] != sch.ranges[want_key[r]]:
+            rng = sch.ranges[want_key[r]]
+            why = (f"has code '{c}' with a serial of the {rkey[r]} range, but its kind "
+                   f"'{kinds[r]}' is numbered {rng.prefix}{rng.start:0{sch.serial_width}d}–"
+                   f"{rng.prefix}{rng.stop:0{sch.serial_width}d}")
+        else:
+            wellformed[r] = True
+            continue
+        out.append(Finding("code_malformed", ERROR, (plan.labels[r],), None, "",
+                           f"grid {plan.labels[r]} {why}", geometry=geom_of(r),
+                           parent=named[r] or None))
+    s = pd.Series(codes)
+    dup = s[(s != "") & s.duplicated(keep=False)]
+    for code, grp in dup.groupby(dup, sort=True):
+        rows = grp.index.to_numpy()
+        geoms = [plan.geom[r] for r in rows if plan.usable[r]]
+        out.append(Finding("code_duplicate", ERROR, (str(code),), float(len(rows)), "grids",
+                           f"code {code} is used by {len(rows)} grids (rows "
+                           f"{', '.join(map(str, rows[:6]))})",
+                           geometry=shapely.union_all(geoms) if geoms else None,
+                           parent=named[rows[0]] or None))
+    if has_community:
+        for r in np.flatnonzero(wellformed):
+            if named[r] and comm[r] != named[r]:
+                out.append(Finding(
+                    "code_prefix", ERROR, (plan.labels[r],), None, "",
+                    f"grid {plan.labels[r]} has code prefix {comm[r]} but community_code "
+                    f"{named[r]}", geometry=geom_of(r), parent=named[r]))
+    # serial order: inside a community and a serial range, a grid clearly north-west of another
+    # must carry the lower serial (true of any west→east, north→south reading order)
+    ok = wellformed & plan.usable & ~s.duplicated(keep=False).to_numpy()
+    rows = np.flatnonzero(ok)
+    if len(rows) > 1:
+        cen = shapely.centroid(plan.geom[rows])
+        pool = [f"{sch.ranges[k].prefix}|{sch.ranges[k].start}" for k in rkey[rows]]
+        df = pd.DataFrame({
+            "r": rows, "prefix": comm[rows], "pool": pool, "serial": serial[rows],
+            "x": shapely.get_x(cen), "y": shapely.get_y(cen),
+            "size": np.sqrt(shapely.area(plan.geom[rows])),
+        })
+        df["margin"] = np.maximum(1.0, 0.1 * df.groupby("prefix")["size"].transform("median"))
+        pairs = df.merge(df, on=["prefix", "pool"], suffixes=("_a", "_b"))
+        bad = pairs[(pairs["serial_a"] < pairs["serial_b"])
+                    & (pairs["x_b"] < pairs["x_a"] - pairs["margin_a"])
+                    & (pairs["y_b"] > pairs["y_a"] + pairs["margin_a"])]
+        for prefix, grp in bad.groupby("prefix", sort=True):
+            involved = sorted({plan.labels[r] for r in np.r_[grp["r_a"], grp["r_b"]]})
+            ex = grp.iloc[0]
+            la, lb = plan.labels[int(ex["r_a"])], plan.labels[int(ex["r_b"])]
+            rows_involved = sorted(set(grp["r_a"]) | set(grp["r_b"]))
+            out.append(Finding(
+                "code_order", WARNING, tuple(involved), float(len(grp)), "pairs",
+                f"community {prefix}: serials are not west→east, north→south — e.g. grid {lb} "
+                f"lies north-west of grid {la} but has the higher serial ({len(grp)} such pairs)",
+                geometry=shapely.union_all([plan.geom[int(r)] for r in rows_involved]),
+                parent=prefix))
+    return out

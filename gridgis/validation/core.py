@@ -1,0 +1,131 @@
+"""The validator's entry point: :func:`validate` runs every check on a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import schema
+from .._inputs import as_layer
+from .._inputs import metric as metric_layer
+from ..rules import Rules, load_rules
+from ..schema import BASIC
+from .codes import check_codes
+from .coverage import check_gaps, check_overlaps
+from .items import check_addresses, check_buildings
+from .nesting import check_nesting
+from .prepare import grid_kinds, prepare_grids, prepare_parents
+from .report import ValidationReport, sort_findings
+from .shape import check_shape
+from .sizes import check_sizes
+
+__all__ = ["validate", "item_layer"]
+
+
+def item_layer(layer: Any, name: str, mcrs: Any) -> gpd.GeoDataFrame | None:
+    """Buildings or addresses checked, with canonical columns, in the metric CRS ``mcrs``.
+
+    ``addresses`` may also be a table with WGS84 lon/lat columns. ``None`` gives ``None``.
+
+    >>> b = item_layer(buildings, "buildings", plan_crs)  # doctest: +SKIP
+    """
+    if layer is None:
+        return None
+    gdf = as_layer(layer, name, geometry=None, missing="keep", allow_empty=True,
+                   lonlat=name == "addresses")
+    return metric_layer(gdf, mcrs).reset_index(drop=True)
+
+
+def validate(
+    grids: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame | None = None,
+    buildings: gpd.GeoDataFrame | None = None,
+    addresses: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    rules: Rules | dict | str | None = None,
+    *,
+    scheme: Any = None,
+) -> ValidationReport:
+    """Check a grid plan and explain every problem found.
+
+    Parameters
+    ----------
+    grids
+        The plan: ``grid_code``, ``community_code`` (else taken from the code prefix), ``kind``,
+        ``households``, ``population``, ``flag`` and polygon geometry, with a CRS. Chinese or
+        other known headers are accepted (:func:`gridgis.schema.normalize_columns`).
+    parents
+        Communities (``code``, ``area_kind``, polygons). Enables the gap-against-boundary,
+        crossing and nesting checks and picks the size profile of each grid (urban/rural).
+    buildings
+        Buildings (``building_id``, ``households``, ``population``, polygons or points): each
+        must fall in exactly one grid; used to count households when a grid has no value.
+    addresses
+        Address points (GeoDataFrame, or a table with WGS84 ``lon``/``lat``): each must fall in
+        exactly one grid.
+    rules
+        Rules file path, mapping or :class:`~gridgis.rules.Rules` (defaults when ``None``).
+    scheme
+        Grid-code scheme (:class:`gridgis.codes.CodeScheme`, mapping or TOML path); default
+        15 digits = 12-digit community code + 3-digit serial, basic 001–899, special 900–999.
+
+    Returns
+    -------
+    ValidationReport
+        ``report.ok`` is False when any error was found; see
+        :mod:`gridgis.validation.report`.
+
+    Raises
+    ------
+    SchemaError, CRSError, GeometryError
+        When a layer is not a GeoDataFrame, has no CRS, lacks required columns, or the plan has
+        no geometry at all.
+
+    Examples
+    --------
+    >>> report = validate(plan, parents=communities, buildings=buildings)  # doctest: +SKIP
+    >>> print(report.summary())  # doctest: +SKIP
+    >>> from gridgis.render.validation_page import write_validation_page  # doctest: +SKIP
+    >>> write_validation_page(report, "validation.html")  # doctest: +SKIP
+    """
+    rules = load_rules(rules)
+    tol = rules.tolerances
+    plan, findings, mcrs = prepare_grids(grids, scheme=scheme)
+    skipped: dict[str, str] = {}
+    p = prepare_parents(parents, mcrs) if parents is not None else None
+    b = item_layer(buildings, "buildings", mcrs)
+    a = item_layer(addresses, "addresses", mcrs)
+
+    if len(plan.uidx):
+        findings += check_overlaps(plan, tol)
+        findings += check_gaps(plan, p, tol)
+        findings += check_shape(plan, tol)
+        if p is not None:
+            findings += check_nesting(plan, p, tol)
+    if p is None:
+        skipped["parents"] = ("no parent layer: gaps against the community boundary, crossings "
+                              "and nesting not checked")
+    building_grid = None
+    if b is not None:
+        bf, building_grid = check_buildings(plan, b)
+        findings += bf
+    else:
+        skipped["buildings"] = "no buildings given"
+    if a is not None:
+        findings += check_addresses(plan, a)
+    else:
+        skipped["addresses"] = "no addresses given"
+    findings += check_sizes(plan, p, rules, building_grid, b, skipped)
+    findings += check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
+                             grid_kinds(plan.gdf),
+                             {BASIC, *(k.lower() for k in rules.special.kinds)})
+
+    shown = plan.gdf[[c for c in (schema.GRID_CODE, schema.COMMUNITY_CODE, schema.KIND)
+                      if c in plan.gdf]].copy()
+    shown[schema.GRID_CODE] = plan.labels
+    shown = gpd.GeoDataFrame(shown, geometry=gpd.GeoSeries(plan.geom, crs=mcrs))
+    return ValidationReport(
+        findings=sort_findings(findings), crs=grids.crs, metric_crs=mcrs, grids=shown,
+        parents=p, rules=rules, n_grids=len(plan.gdf), skipped=skipped,
+    )

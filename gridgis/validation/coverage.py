@@ -1,0 +1,147 @@
+"""Seamless coverage: overlaps between grids and gaps (between grids, against the boundary)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from .. import schema
+from .._geometry import explode, fast_union, polygonal, widths
+from ._text import names, short_number, wide
+from .limits import AREA_FLOOR_M2, NEIGHBOUR_EPS_M
+from .prepare import PreparedPlan
+from .report import ERROR, WARNING, Finding
+
+__all__ = ['check_overlaps', 'check_gaps', 'closing_envelope']
+
+
+def _neighbours(plan: PreparedPlan, pieces: np.ndarray) -> list[list[str]]:
+    out: list[list[str]] = [[] for _ in range(len(pieces))]
+    if not len(pieces):
+        return out
+    pi, gi = plan.tree.query(pieces, predicate="dwithin", distance=NEIGHBOUR_EPS_M)
+    for p, g in zip(pi, gi, strict=True):
+        out[p].append(plan.labels[plan.uidx[g]])
+    return [sorted(set(x)) for x in out]
+
+
+def _parent_of(parents: gpd.GeoDataFrame | None, pieces: np.ndarray) -> list[str | None]:
+    if parents is None or not len(pieces):
+        return [None] * len(pieces)
+    pts = shapely.point_on_surface(pieces)
+    tree = shapely.STRtree(np.asarray(parents.geometry.array))
+    pi, qi = tree.query(pts, predicate="intersects")
+    out: list[str | None] = [None] * len(pieces)
+    codes = parents[schema.CODE].to_numpy()
+    for p, q in zip(pi, qi, strict=True):
+        if out[p] is None:
+            out[p] = codes[q]
+    return out
+
+
+def check_overlaps(plan: PreparedPlan, tol: Any) -> list[Finding]:
+    """Overlap findings: land claimed by two grids (noise when narrower than gap_width_m).
+
+    Examples
+    --------
+    >>> from gridgis.rules import load_rules
+    >>> plan, _, _ = prepare_grids(grids)  # doctest: +SKIP
+    >>> check_overlaps(plan, load_rules().tolerances)  # doctest: +SKIP
+    """
+    ug = plan.geom[plan.uidx]
+    a, b = plan.tree.query(ug, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if not len(a):
+        return []
+    ov = shapely.relate_pattern(ug[a], ug[b], "2********")
+    a, b = a[ov], b[ov]
+    if not len(a):
+        return []
+    inter = polygonal(shapely.intersection(ug[a], ug[b]))
+    area = shapely.area(inter)
+    keep = area > AREA_FLOOR_M2
+    a, b, inter, area = a[keep], b[keep], inter[keep], area[keep]
+    width = widths(inter, tol.gap_width_m)
+    full_a = shapely.area(ug[a])
+    full_b = shapely.area(ug[b])
+    out = []
+    for k in range(len(a)):
+        ga, gb = plan.labels[plan.uidx[a[k]]], plan.labels[plan.uidx[b[k]]]
+        noise = bool(width[k] < tol.gap_width_m)
+        same = abs(area[k] - full_a[k]) < 1e-6 * full_a[k] + AREA_FLOOR_M2 and \
+            abs(area[k] - full_b[k]) < 1e-6 * full_b[k] + AREA_FLOOR_M2
+        if same:
+            msg = f"grids {ga} and {gb} have the same boundary (duplicate, {short_number(area[k])} m²)"
+        else:
+            msg = (f"grids {ga} and {gb} overlap by {short_number(area[k])} m² "
+                   f"({wide(width[k], noise)})")
+        if noise:
+            msg += f"; narrower than {tol.gap_width_m:g} m: digitising noise"
+        pa = plan.named[plan.uidx[a[k]]] or None
+        out.append(Finding("overlap", WARNING if noise else ERROR, tuple(sorted((ga, gb))),
+                           float(area[k]), "m²", msg, geometry=inter[k], parent=pa, noise=noise,
+                           width_m=float(width[k])))
+    return out
+
+
+def closing_envelope(union: shapely.Geometry, radius: float) -> shapely.Geometry:
+    """Union with its holes filled and notches narrower than 2·radius closed (no parents).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> closing_envelope(shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6)), 1.0).area
+    100.0
+    """
+    closed = shapely.buffer(shapely.buffer(union, radius, join_style="mitre", mitre_limit=10.0),
+                            -radius, join_style="mitre", mitre_limit=10.0)
+    closed = shapely.union(closed, union)
+    parts = shapely.get_parts(closed)
+    return shapely.union_all(shapely.polygons(shapely.get_exterior_ring(parts)))
+
+
+def check_gaps(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, tol: Any) -> list[Finding]:
+    """Gap findings: land of the envelope (communities, else the closed plan) in no grid.
+
+    Examples
+    --------
+    >>> check_gaps(plan, parents, load_rules().tolerances)  # doctest: +SKIP
+    """
+    union = fast_union(plan.geom[plan.uidx])
+    if parents is not None:
+        envelope = fast_union(np.asarray(parents.geometry.array))
+    else:
+        envelope = closing_envelope(union, max(tol.gap_width_m, tol.snap_m))
+    gaps, _ = explode(shapely.difference(envelope, union))
+    if parents is not None and len(gaps):
+        # one finding per community: cut gaps at community lines
+        pg = np.asarray(parents.geometry.array, dtype=object)
+        gi, pi = shapely.STRtree(pg).query(gaps, predicate="intersects")
+        gaps, _ = explode(shapely.intersection(gaps[gi], pg[pi]))
+    if not len(gaps):
+        return []
+    width = widths(gaps, tol.gap_width_m)
+    area = shapely.area(gaps)
+    neigh = _neighbours(plan, gaps)
+    owner = _parent_of(parents, gaps)
+    out = []
+    for k in range(len(gaps)):
+        if parents is None and len(neigh[k]) < 2:
+            continue  # a notch of one grid's outline, not a gap between grids
+        noise = bool(width[k] < tol.gap_width_m)
+        where = f" in community {owner[k]}" if owner[k] else ""
+        if neigh[k]:
+            msg = (f"gap of {short_number(area[k])} m² ({wide(width[k], noise)}){where} "
+                   f"next to grid{'s' if len(neigh[k]) > 1 else ''} {names(neigh[k])}")
+        else:
+            msg = f"gap of {short_number(area[k])} m²{where} with no grid at all"
+        if noise:
+            msg += f"; narrower than {tol.gap_width_m:g} m: digitising noise"
+        out.append(Finding("gap", WARNING if noise else ERROR, tuple(neigh[k]), float(area[k]),
+                           "m²", msg, geometry=gaps[k], parent=owner[k], noise=noise,
+                           width_m=float(width[k])))
+    return out

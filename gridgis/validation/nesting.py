@@ -1,0 +1,102 @@
+"""Nesting: every grid inside the community it names (crossings, outside parts, wrong parent)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from .. import schema
+from .._geometry import polygonal, widths
+from ._text import short_number, wide
+from .limits import AREA_FLOOR_M2
+from .prepare import PreparedPlan
+from .report import ERROR, WARNING, Finding
+
+__all__ = ['check_nesting']
+
+
+def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> list[Finding]:
+    """Nesting findings: unknown, wrong or crossed community, parts outside every one.
+
+    Examples
+    --------
+    >>> check_nesting(plan, prepare_parents(communities, mcrs), tol)  # doctest: +SKIP
+    """
+    codes = parents[schema.CODE].to_numpy()
+    pgeom = np.asarray(parents.geometry.array, dtype=object)
+    pos = {c: i for i, c in reversed(list(enumerate(codes)))}
+    ptree = shapely.STRtree(pgeom)
+    out: list[Finding] = []
+    rows = plan.uidx
+    named = plan.named[rows]
+    pidx = np.array([pos.get(c, -1) for c in named], dtype=int)
+    for r in rows[pidx < 0]:
+        what = (f"names community {plan.named[r]}, which is not in the parent layer"
+                if plan.named[r] else "names no community (no community_code, no code prefix)")
+        out.append(Finding("unknown_parent", ERROR, (plan.labels[r],), None, "",
+                           f"grid {plan.labels[r]} {what}", geometry=plan.geom[r],
+                           parent=plan.named[r] or None))
+    known = pidx >= 0
+    rows, pidx = rows[known], pidx[known]
+    g = plan.geom[rows]
+    shapely.prepare(pgeom)
+    inside = shapely.covered_by(g, pgeom[pidx])
+    rows, pidx, g = rows[~inside], pidx[~inside], g[~inside]
+    if not len(rows):
+        return out
+    area = shapely.area(g)
+    outside = polygonal(shapely.difference(g, pgeom[pidx]))
+    out_area = shapely.area(outside)
+    sel = out_area > AREA_FLOOR_M2
+    rows, pidx, g, area, outside, out_area = (x[sel] for x in (rows, pidx, g, area, outside, out_area))
+    # which other parents the outside parts fall in
+    oi, oq = ptree.query(outside, predicate="intersects")
+    cand: dict[int, list[int]] = defaultdict(list)
+    for i, q in zip(oi, oq, strict=True):
+        if q != pidx[i]:
+            cand[i].append(q)
+    for k, r in enumerate(rows):
+        label, home = plan.labels[r], codes[pidx[k]]
+        others = cand.get(k, [])
+        pieces_in = [polygonal(np.array([shapely.intersection(outside[k], pgeom[q])]))[0]
+                     for q in others]
+        in_area = np.array([p.area for p in pieces_in]) if pieces_in else np.zeros(0)
+        share_home = 1.0 - out_area[k] / area[k]
+        if len(in_area) and in_area.max() > area[k] * share_home:
+            best = others[int(np.argmax(in_area))]
+            pct = 100.0 * in_area.max() / area[k]
+            out.append(Finding(
+                "wrong_parent", ERROR, (label,), round(100 * share_home, 1), "% in named community",
+                f"grid {label} is under community {home} but {pct:.0f}% of it lies in community "
+                f"{codes[best]}", geometry=g[k], parent=home))
+            continue
+        for q, piece, a in zip(others, pieces_in, in_area, strict=True):
+            if a <= AREA_FLOOR_M2:
+                continue
+            w = float(widths(np.array([piece]), tol.gap_width_m)[0])
+            noise = bool(w < tol.gap_width_m or a < tol.outside_parent_m2)
+            msg = (f"grid {label} (community {home}) reaches {short_number(a)} m² into community "
+                   f"{codes[q]} ({wide(w, w < tol.gap_width_m)})")
+            if noise:
+                msg += "; below tolerance: digitising noise"
+            out.append(Finding("crosses_parent", WARNING if noise else ERROR, (label,), float(a),
+                               "m²", msg, geometry=piece, parent=home, noise=noise, width_m=w))
+        beyond = outside[k]
+        if others:
+            beyond = shapely.difference(beyond, shapely.union_all(pgeom[others]))
+        beyond = polygonal(np.array([beyond]))[0]
+        ba = beyond.area
+        if ba > AREA_FLOOR_M2:
+            w = float(widths(np.array([beyond]), tol.gap_width_m)[0])
+            noise = bool(w < tol.gap_width_m or ba < tol.outside_parent_m2)
+            msg = (f"grid {label} has {short_number(ba)} m² outside every community "
+                   f"({wide(w, w < tol.gap_width_m)})")
+            if noise:
+                msg += "; below tolerance: digitising noise"
+            out.append(Finding("outside_parent", WARNING if noise else ERROR, (label,), float(ba),
+                               "m²", msg, geometry=beyond, parent=home, noise=noise, width_m=w))
+    return out

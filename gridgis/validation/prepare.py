@@ -1,0 +1,173 @@
+"""Preparation of the layers for the checks: the plan, its communities, codes and kinds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from .._geometry import EMPTY_POLYGON, POLYGONAL_TYPES, polygonal, present
+from .._inputs import as_layer
+from .._inputs import metric as metric_layer
+from ..codes import parse_codes
+from ..schema import BASIC
+from .report import ERROR, Finding
+
+__all__ = ["PreparedPlan", "prepare_grids", "prepare_parents", "as_codes", "grid_kinds",
+           "KIND_VALUES"]
+
+
+def as_codes(values: Any) -> np.ndarray:
+    """Codes as clean strings: ``None``/NaN → ``""``, ``110101001001.0`` → ``"110101001001"``.
+
+    >>> as_codes([110101001001.0, None, " 7 "]).tolist()
+    ['110101001001', '', '7']
+    """
+    s = pd.Series(values).reset_index(drop=True)
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    if kind in ("string", "empty"):
+        return s.astype(object).where(s.notna(), "").astype(str).str.strip().to_numpy(dtype=object)
+    if pd.api.types.is_integer_dtype(s.dtype):
+        return s.astype(str).to_numpy(dtype=object)
+    s = s.astype("object")
+    out = np.empty(len(s), dtype=object)
+    for i, v in enumerate(s.to_numpy()):
+        if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
+            out[i] = ""
+        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out[i] = str(int(v))
+        elif isinstance(v, (int, np.integer)):
+            out[i] = str(int(v))
+        else:
+            out[i] = str(v).strip()
+    return out
+
+
+
+
+
+@dataclass
+class PreparedPlan:
+    """A plan ready for the checks: metric CRS, canonical columns, clean polygons, a tree."""
+
+    gdf: gpd.GeoDataFrame  # metric, canonical columns
+    labels: np.ndarray  # grid code or "#row"
+    codes: np.ndarray  # code strings ("" when missing)
+    named: np.ndarray  # community each grid names ("" when none)
+    geom: np.ndarray  # polygonal, valid, metric (empty when unusable)
+    usable: np.ndarray  # bool
+    uidx: np.ndarray  # positions of usable rows
+    tree: shapely.STRtree  # over geom[uidx]
+
+
+
+def prepare_grids(grids: gpd.GeoDataFrame, *, scheme: Any = None,
+                  metric: Any = None) -> tuple[PreparedPlan, list[Finding], Any]:
+    """Normalise a plan, move it to a metric CRS and clean its geometry for the checks.
+
+    Returns the prepared plan, the geometry findings (empty/invalid) and the metric CRS
+    (``metric`` when given, else :func:`gridgis.crs.metric_crs` of the plan).
+
+    Examples
+    --------
+    >>> plan, findings, mcrs = prepare_grids(grids)  # doctest: +SKIP
+    >>> plan.labels[:3], [f.rule for f in findings]  # doctest: +SKIP
+    """
+    gdf = as_layer(grids, "grids", geometry=None, missing="keep")
+    has = present(np.asarray(gdf.geometry.array, dtype=object))
+    gdf = metric_layer(gdf, metric).reset_index(drop=True)
+    mcrs = gdf.crs
+    n = len(gdf)
+    codes = (as_codes(gdf[schema.GRID_CODE]) if schema.GRID_CODE in gdf
+             else np.full(n, "", dtype=object))
+    labels = np.array([c if c else f"#{i}" for i, c in enumerate(codes)], dtype=object)
+    if schema.COMMUNITY_CODE in gdf:
+        named = as_codes(gdf[schema.COMMUNITY_CODE])
+    else:
+        named = np.full(n, "", dtype=object)
+    if not all(named):  # community from the code prefix where community_code is missing
+        parsed = parse_codes(codes, scheme)
+        prefix = parsed[schema.COMMUNITY_CODE].astype(object).to_numpy()
+        prefix = np.array(["" if pd.isna(x) else str(x) for x in prefix], dtype=object)
+        named = np.where(named == "", prefix, named)
+
+    geom = np.asarray(gdf.geometry.array, dtype=object)
+    findings: list[Finding] = []
+    types = shapely.get_type_id(geom)
+    valid = shapely.is_valid(geom)
+    bad_type = has & ~np.isin(types, POLYGONAL_TYPES)
+    invalid = has & ~bad_type & ~valid
+    clean = geom.copy()
+    clean[~has] = EMPTY_POLYGON
+    for i in np.flatnonzero(invalid | bad_type):
+        g = geom[i]
+        if bad_type[i]:
+            msg = f"grid {labels[i]} is a {g.geom_type}, not a polygon"
+        else:
+            msg = f"grid {labels[i]} has an invalid polygon: {shapely.is_valid_reason(g)}"
+        fixed = g if valid[i] else shapely.make_valid(g, method="structure", keep_collapsed=False)
+        clean[i] = polygonal(np.array([fixed], dtype=object))[0]
+        findings.append(Finding("invalid_geometry", ERROR, (labels[i],), None, "", msg,
+                                geometry=g, parent=named[i] or None))
+    clean = polygonal(clean)
+    area = shapely.area(clean)
+    empty = area <= 0
+    for i in np.flatnonzero(empty):
+        why = "has no geometry" if not has[i] else "has zero area"
+        findings.append(Finding("empty_grid", ERROR, (labels[i],), 0.0, "m²",
+                                f"grid {labels[i]} {why}", geometry=None, parent=named[i] or None))
+    clean[empty] = EMPTY_POLYGON
+    usable = ~empty
+    uidx = np.flatnonzero(usable)
+    plan = PreparedPlan(gdf=gdf, labels=labels, codes=codes, named=named, geom=clean, usable=usable,
+                 uidx=uidx, tree=shapely.STRtree(clean[uidx]))
+    return plan, findings, mcrs
+
+
+def prepare_parents(parents: gpd.GeoDataFrame, mcrs: Any) -> gpd.GeoDataFrame:
+    """Parent (community) layer in the metric CRS with ``code`` strings and valid polygons.
+
+    >>> parents = prepare_parents(communities, plan_crs)  # doctest: +SKIP
+    """
+    p = as_layer(parents, "parents", geometry=None, required=[schema.CODE], missing="keep",
+                 allow_empty=True)
+    p = metric_layer(p, mcrs).reset_index(drop=True)
+    p[schema.CODE] = as_codes(p[schema.CODE])
+    g = np.asarray(p.geometry.array, dtype=object)
+    g = np.where(shapely.is_missing(g), EMPTY_POLYGON, g)
+    bad = ~shapely.is_valid(g)
+    if bad.any():
+        g[bad] = shapely.make_valid(g[bad], method="structure", keep_collapsed=False)
+    p = p.set_geometry(gpd.GeoSeries(polygonal(g), crs=p.crs))
+    return p
+
+
+
+#: Chinese spellings of grid kinds found in office tables.
+KIND_VALUES = {
+    "基础网格": BASIC, "基础": BASIC, "综合网格": BASIC, "普通网格": BASIC,
+    "学校": "school", "校园": "school", "医院": "hospital", "市场": "market",
+    "农贸市场": "market", "集贸市场": "market", "产业园": "industrial_park",
+    "产业园区": "industrial_park", "工业园": "industrial_park", "工业园区": "industrial_park",
+    "园区": "industrial_park", "公园": "park", "景区": "park", "商务楼宇": "commercial",
+    "楼宇": "commercial", "商圈": "commercial", "商业": "commercial", "商业综合体": "commercial",
+}
+
+
+def grid_kinds(gdf: pd.DataFrame) -> np.ndarray:
+    """Kind of every grid, lower-case, Chinese names mapped (学校 → school); missing → basic.
+
+    >>> import pandas as pd
+    >>> grid_kinds(pd.DataFrame({"kind": ["学校", None, "Park"]})).tolist()
+    ['school', 'basic', 'park']
+    """
+    if schema.KIND not in gdf:
+        return np.full(len(gdf), BASIC, dtype=object)
+    kinds = pd.Series(gdf[schema.KIND], dtype="object").fillna("").astype(str).str.strip()
+    kinds = kinds.map(lambda k: KIND_VALUES.get(k, k)).str.lower().to_numpy(dtype=object)
+    return np.where(kinds == "", BASIC, kinds).astype(object)

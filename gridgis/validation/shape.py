@@ -1,0 +1,80 @@
+"""Shape of each grid: detached pieces, pieces joined by a narrow neck, slivers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+
+from ._text import short_number
+from .limits import AREA_FLOOR_M2, SLIVER_THIN_MAX_FACTOR
+from .prepare import PreparedPlan
+from .report import ERROR, WARNING, Finding
+
+__all__ = ['check_shape']
+
+
+def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
+    """Shape findings: grids in pieces (or joined by a narrow neck) and sliver grids.
+
+    Examples
+    --------
+    >>> check_shape(plan, load_rules().tolerances)  # doctest: +SKIP
+    """
+    out = []
+    g = plan.geom[plan.uidx]
+    nparts = shapely.get_num_geometries(g)
+    area = shapely.area(g)
+    for k in np.flatnonzero(nparts > 1):
+        r = plan.uidx[k]
+        parts = shapely.get_parts(g[k])
+        parts = parts[shapely.area(parts) > AREA_FLOOR_M2]  # overlay residue is no piece
+        if len(parts) < 2:
+            continue
+        pa = shapely.area(parts)
+        order = np.argsort(-pa)
+        rest = shapely.multipolygons(parts[order[1:]])
+        sizes = ", ".join(short_number(x) for x in pa[order[1:]][:5])
+        out.append(Finding(
+            "multipart", ERROR, (plan.labels[r],), float(len(parts)), "parts",
+            f"grid {plan.labels[r]} is in {len(parts)} separate pieces (main piece "
+            f"{short_number(pa[order[0]])} m², detached {sizes} m²)",
+            geometry=rest, parent=plan.named[r] or None))
+    # single polygons whose lobes are joined only by a neck narrower than gap_width_m
+    single = np.flatnonzero(nparts == 1)
+    if len(single) and tol.gap_width_m > 0:
+        r_neck = tol.gap_width_m / 2.0
+        opened = shapely.buffer(g[single], -r_neck, quad_segs=2)
+        lobes, li = shapely.get_parts(opened, return_index=True)
+        big = shapely.area(lobes) > tol.sliver_area_m2
+        counts = np.bincount(li[big], minlength=len(single))
+        for k in np.flatnonzero(counts > 1):
+            r = plan.uidx[single[k]]
+            mine = lobes[(li == k) & big]
+            mine = mine[np.argsort(-shapely.area(mine))]
+            rest = shapely.intersection(
+                shapely.buffer(shapely.union_all(mine[1:]), r_neck * 1.5), g[single[k]])
+            out.append(Finding(
+                "multipart", WARNING, (plan.labels[r],), float(len(mine)), "parts",
+                f"grid {plan.labels[r]} is {len(mine)} pieces joined only by a neck narrower "
+                f"than {tol.gap_width_m:g} m (detached {short_number(rest.area)} m²)",
+                geometry=rest, parent=plan.named[r] or None))
+    perim = shapely.length(g)
+    thin = np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-12) ** 2, 1.0)
+    tiny = area < tol.sliver_area_m2
+    # thin AND small: an elongated grid of several hectares (along a river) is a planning choice
+    skinny = (thin < tol.sliver_thinness) & (area < SLIVER_THIN_MAX_FACTOR * tol.sliver_area_m2)
+    for k in np.flatnonzero(tiny | skinny):
+        r = plan.uidx[k]
+        if tiny[k]:
+            msg = (f"grid {plan.labels[r]} is tiny: {short_number(area[k])} m² "
+                   f"(< {tol.sliver_area_m2:g} m²)")
+            measure, unit = float(area[k]), "m²"
+        else:
+            msg = (f"grid {plan.labels[r]} is a thin sliver: compactness {thin[k]:.3f} "
+                   f"(< {tol.sliver_thinness:g}), {short_number(area[k])} m²")
+            measure, unit = float(thin[k]), "compactness"
+        out.append(Finding("sliver", ERROR, (plan.labels[r],), measure, unit, msg,
+                           geometry=g[k], parent=plan.named[r] or None))
+    return out
