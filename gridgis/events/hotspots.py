@@ -22,11 +22,11 @@ Two levels:
 
 Example
 -------
->>> from gridgis import events, hotspots
->>> stats = events.grid_stats(assigned, grids)                  # doctest: +SKIP
->>> hs = hotspots.getis_ord(stats, "rate_per_100hh", seed=0)    # doctest: +SKIP
->>> cells = hotspots.event_hotspots(assigned, district)         # doctest: +SKIP
->>> per_grid = hotspots.hotspots_by_grid(grids, cells)          # doctest: +SKIP
+>>> from gridgis.events import event_hotspots, getis_ord, grid_stats, hotspots_by_grid
+>>> stats = grid_stats(assigned, grids)                         # doctest: +SKIP
+>>> hs = getis_ord(stats, "rate_per_100hh", seed=0)             # doctest: +SKIP
+>>> cells = event_hotspots(assigned, district)                  # doctest: +SKIP
+>>> per_grid = hotspots_by_grid(grids, cells)                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.stats import false_discovery_control
 
-from .errors import GridGISError, SchemaError
+from ..errors import GridGISError, SchemaError
+from .points import clip_geometry, to_metric_points
 
 __all__ = [
     "HOTSPOT_LABELS",
-    "benjamini_hochberg",
+    "MIN_GROUP_EVENTS",
     "event_hotspots",
     "event_hotspots_by",
     "getis_ord",
@@ -66,6 +68,7 @@ HOTSPOT_LABELS = {
 
 #: Fewest events a group (category …) needs for a hot-spot map of its own.
 MIN_GROUP_EVENTS = 30
+
 
 def spatial_weights(
     gdf: gpd.GeoDataFrame, kind: str = "queen", *, k: int = 6, distance: float | None = None
@@ -114,7 +117,7 @@ def spatial_weights(
 def _centroids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     metric = frame
     if frame.crs is not None and not frame.crs.is_projected:
-        from .crs import to_metric
+        from ..crs import to_metric
 
         metric = to_metric(frame)
     return gpd.GeoDataFrame(geometry=metric.geometry.centroid, crs=metric.crs)
@@ -213,13 +216,15 @@ def getis_ord(
     return out
 
 
-def benjamini_hochberg(pvalues: np.ndarray, alpha: float) -> float:
-    """Largest p-value rejected by the Benjamini–Hochberg procedure at FDR ``alpha`` (0 if none)."""
-    p = np.sort(np.asarray(pvalues, dtype=float)[np.isfinite(pvalues)])
-    if p.size == 0:
-        return 0.0
-    ok = p <= alpha * np.arange(1, p.size + 1) / p.size
-    return float(p[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
+def _significant(p: np.ndarray, ok: np.ndarray, alpha: float, fdr: bool) -> np.ndarray:
+    """Units significant at ``alpha``: raw p-values, or Benjamini–Hochberg adjusted ones."""
+    if not fdr:
+        return ok & (p <= alpha)
+    use = ok & np.isfinite(p)
+    out = np.zeros(len(p), dtype=bool)
+    if use.any():
+        out[use] = false_discovery_control(p[use], method="bh") <= alpha
+    return out
 
 
 def _classify(
@@ -231,10 +236,8 @@ def _classify(
     sign = np.sign(np.nan_to_num(z)).astype(int)
     gi_bin = np.zeros(n, dtype=int)
     for level, a in ((1, 0.10), (2, 0.05), (3, 0.01)):
-        cut = benjamini_hochberg(p[ok], a) if fdr else a
-        gi_bin = np.where(ok & (p <= cut), level * sign, gi_bin)
-    cut = benjamini_hochberg(p[ok], alpha) if fdr else alpha
-    significant = ok & (p <= cut)
+        gi_bin = np.where(_significant(p, ok, a, fdr), level * sign, gi_bin)
+    significant = _significant(p, ok, alpha, fdr)
     out["gi_z"] = z
     out["gi_p"] = p
     out["gi_p_norm"] = pn
@@ -324,8 +327,6 @@ def event_hotspots(
     """
     from esda.getisord import G_Local
 
-    from .heatmap import _clip_geometry, to_metric_points
-
     if cell_size <= 0:
         raise GridGISError(f"cell_size must be positive, got {cell_size}")
     ev = events
@@ -335,7 +336,7 @@ def event_hotspots(
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries) and area.crs is not None and area.crs.is_projected:
         crs = area.crs
     x, y, w, mcrs = to_metric_points(ev, crs=crs, weights=weights)
-    geom = _clip_geometry(area, mcrs)
+    geom = clip_geometry(area, mcrs)
     if geom is None:
         raise GridGISError("event_hotspots needs an area (district or grids)")
     xmin, ymin, xmax, ymax = geom.bounds
