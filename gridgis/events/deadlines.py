@@ -49,6 +49,16 @@ def deadlines(
         (bool), ``due`` (closed, or open past the deadline at ``as_of``), ``on_time``
         (closed by the deadline), ``overdue`` (closed late or open past the deadline),
         ``close_days`` (days from report to close).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gridgis.events import deadlines
+    >>> ev = pd.DataFrame({"urgency": ["一般", "重要紧急"],
+    ...                    "reported_at": pd.to_datetime(["2025-03-01 09:00"] * 2),
+    ...                    "closed_at": pd.to_datetime(["2025-03-05 09:00", "2025-03-03 09:00"])})
+    >>> deadlines(ev)[["deadline_days", "on_time", "overdue"]].to_dict("list")
+    {'deadline_days': [7.0, 1.0], 'on_time': [True, False], 'overdue': [False, True]}
     """
     schema.require_columns(events, [schema.URGENCY, schema.REPORTED_AT, schema.CLOSED_AT])
     days_map = dict(load_rules(rules).events.deadline_days)

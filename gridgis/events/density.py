@@ -235,16 +235,20 @@ def _exact_sum(
     return out.reshape(rows, cols)
 
 
-def _fft_sum(
-    col: np.ndarray,
-    row: np.ndarray,
-    w: np.ndarray | None,
-    rows: int,
-    cols: int,
-    cell: float,
-    bandwidth: float,
-    kernel: str,
-) -> np.ndarray:
+def _bounds(extent: Sequence[float] | None, geom: shapely.Geometry | None, x: np.ndarray,
+            y: np.ndarray, bandwidth: float) -> tuple[float, ...]:
+    """Raster extent: ``extent``, else the clip bounds, else the points grown by ``bandwidth``."""
+    if extent is not None:
+        return tuple(extent)
+    if geom is not None:
+        return geom.bounds
+    if len(x):
+        return (x.min() - bandwidth, y.min() - bandwidth, x.max() + bandwidth, y.max() + bandwidth)
+    raise GeometryError("no points and no clip/extent: cannot size the raster")
+
+
+def _fft_sum(col: np.ndarray, row: np.ndarray, w: np.ndarray | None, rows: int, cols: int,
+             cell: float, bandwidth: float, kernel: str) -> np.ndarray:
     """Kernel sum by linear binning and FFT convolution with the sampled kernel."""
     pad = int(math.floor(bandwidth / cell)) + 1
     binned = _linear_bin(col, row, w, rows, cols, pad)
@@ -337,14 +341,7 @@ def kde(
     n_in = len(points[0]) if isinstance(points, tuple) else len(points)
     x, y, w, mcrs = to_metric_points(points, crs=crs, weights=weights)
     geom = clip_geometry(clip, mcrs)
-    if extent is not None:
-        bounds = tuple(extent)
-    elif geom is not None:
-        bounds = geom.bounds
-    elif len(x):
-        bounds = (x.min() - bandwidth, y.min() - bandwidth, x.max() + bandwidth, y.max() + bandwidth)
-    else:
-        raise GeometryError("no points and no clip/extent: cannot size the raster")
+    bounds = _bounds(extent, geom, x, y, bandwidth)
     cell, xmin, ymax, rows, cols = _grid(bounds, bandwidth, cell_size, shape, max_cells)
     # fractional cell-centre coordinates, row counted from the southern edge
     ymin = ymax - rows * cell

@@ -82,6 +82,15 @@ def spatial_weights(
         nearest centroids) or ``"distance"`` (centroids within ``distance`` metres).
         Contiguity weights attach every island (a grid with no neighbour) to its nearest
         grid, so no grid is left out of the statistic.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from gridgis.events import spatial_weights
+    >>> row = gpd.GeoDataFrame(geometry=[shapely.box(i, 0, i + 1, 1) for i in range(4)],
+    ...                        crs="EPSG:4547")
+    >>> spatial_weights(row, "rook").cardinalities
+    {0: 1, 1: 2, 2: 2, 3: 1}
     """
     from libpysal import weights as lw
 
@@ -169,6 +178,12 @@ def getis_ord(
         ``hotspot`` (``"hot"``, ``"cold"``, ``"not significant"``, ``"no data"`` at
         ``alpha``) and ``hotspot_label`` (Chinese legend text). ``attrs`` holds the
         parameters.
+
+    Examples
+    --------
+    >>> from gridgis.events import getis_ord, grid_stats
+    >>> hs = getis_ord(grid_stats(events, grids), "rate_per_100hh", seed=0)   # doctest: +SKIP
+    >>> hs["hotspot"].value_counts()                                          # doctest: +SKIP
     """
     from esda.getisord import G_Local
 
@@ -324,6 +339,12 @@ def event_hotspots(
         One row per analysed cell (metric CRS): ``cell_id``, ``col``, ``row`` (from the
         south-west), ``n_events`` (weighted count), ``gi_z``, ``gi_p``, ``gi_p_norm``,
         ``gi_bin``, ``hotspot``, ``hotspot_label`` and the cell square as geometry.
+
+    Examples
+    --------
+    >>> from gridgis.events import event_hotspots
+    >>> cells = event_hotspots(events, district, cell_size=150, seed=0)      # doctest: +SKIP
+    >>> cells.loc[cells["hotspot"] == "hot", ["cell_id", "n_events", "gi_z"]]  # doctest: +SKIP
     """
     from esda.getisord import G_Local
 
@@ -412,6 +433,12 @@ def event_hotspots_by(
     geopandas.GeoDataFrame
         The lattice rows of every group with a ``group`` column; ``attrs["groups"]`` gives
         each group's number of events and hot cells.
+
+    Examples
+    --------
+    >>> from gridgis.events import event_hotspots_by
+    >>> by_cat = event_hotspots_by(events, district, "category", seed=0)     # doctest: +SKIP
+    >>> by_cat.attrs["groups"]                                               # doctest: +SKIP
     """
     if by not in events.columns:
         raise SchemaError(f"events have no column {by!r}")
@@ -447,6 +474,12 @@ def hotspots_by_grid(grids: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> gpd.Ge
         (share of the grid's area covered by hot cells), ``hot_events`` (events in the hot
         cells counted in ``hot_cells``) and ``hot_level`` (highest ``gi_bin`` of those cells:
         3 = 99 %, 2 = 95 %, 1 = 90 %, 0 none).
+
+    Examples
+    --------
+    >>> from gridgis.events import event_hotspots, hotspots_by_grid
+    >>> per_grid = hotspots_by_grid(grids, event_hotspots(events, district))  # doctest: +SKIP
+    >>> per_grid.sort_values("hot_share", ascending=False).head()             # doctest: +SKIP
     """
     if grids.crs is None or cells.crs is None:
         raise SchemaError("grids and cells need a CRS")

@@ -101,7 +101,7 @@ def normalize_urgency(values: Any, extra: Mapping[str, str] | None = None) -> pd
     --------
     >>> from gridgis.events import normalize_urgency
     >>> normalize_urgency(["紧急", "Important & Urgent", "普通", "?"]).tolist()
-    ['重要紧急', '重要紧急', '一般', None]
+    ['重要紧急', '重要紧急', '一般', nan]
     >>> normalize_urgency(["3"], extra={"3": "重要紧急"}).tolist()
     ['重要紧急']
     """
@@ -115,7 +115,7 @@ def normalize_stage(values: Any, extra: Mapping[str, str] | None = None) -> pd.S
     --------
     >>> from gridgis.events import normalize_stage
     >>> normalize_stage(["已派遣", "办结", "closed", ""]).tolist()
-    ['分拨', '考核', '考核', None]
+    ['分拨', '考核', '考核', nan]
     """
     return map_aliases(pd.Series(values), _table(_STAGE, extra))[0]
 

@@ -71,6 +71,13 @@ def grid_stats(
         ``n_on_time``, ``n_overdue``, ``on_time_share`` (on time / due; NaN when none due) and
         ``median_close_days``. ``attrs`` holds ``unassigned`` (count), ``as_of`` and
         ``deadline_days``.
+
+    Examples
+    --------
+    >>> from gridgis.events import attach_grid_codes, clean, grid_stats
+    >>> ev = attach_grid_codes(clean(layers["events"]), grids)               # doctest: +SKIP
+    >>> stats = grid_stats(ev, grids)                                        # doctest: +SKIP
+    >>> stats[["grid_code", "n_events", "rate_per_100hh", "on_time_share"]]  # doctest: +SKIP
     """
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     if schema.GRID_CODE not in events.columns:
@@ -148,7 +155,14 @@ _FREQ = {"D": "D", "W": "W-SUN", "M": "M"}
 
 
 def period_index(times: Any, freq: str = "W") -> pd.Series:
-    """Periods (day ``"D"``, ISO week Monday–Sunday ``"W"``, month ``"M"``) of a time column."""
+    """Periods (day ``"D"``, ISO week Monday–Sunday ``"W"``, month ``"M"``) of a time column.
+
+    Examples
+    --------
+    >>> from gridgis.events import period_index
+    >>> period_index(["2025-03-04", "2025-03-10"], "W").astype(str).tolist()
+    ['2025-03-03/2025-03-09', '2025-03-10/2025-03-16']
+    """
     key = str(freq).upper()[:1]
     if key not in _FREQ:
         raise GridGISError(f"unknown freq {freq!r}", fix="use 'D' (day), 'W' (week) or 'M' (month)")
@@ -181,6 +195,17 @@ def trend(
         Index: ``period`` (every period from the first to the last event, zeros included);
         columns: one per group (or a single ``events`` column); values: counts. The index
         name is ``period`` and ``attrs["period_start"]`` lists each period's start date.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gridgis.events import trend
+    >>> ev = pd.DataFrame({"reported_at": pd.to_datetime(["2025-03-04", "2025-03-20"]),
+    ...                    "category": ["环境卫生", "治安隐患"]})
+    >>> trend(ev, freq="W")["events"].tolist()
+    [1, 0, 1]
+    >>> list(trend(ev, freq="M", by="category").columns)
+    ['治安隐患', '环境卫生']
     """
     schema.require_columns(events, [time_col], source="events")
     per = period_index(events[time_col], freq)
@@ -209,6 +234,12 @@ def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.
     Uses :func:`gridgis.assign.assign` (its ``match``/``match_reason``/``distance_m`` columns
     are added and explain unassigned rows; boundary points go to one grid only); without it, a
     plain point-in-polygon test. Events outside every grid get an empty ``grid_code``.
+
+    Examples
+    --------
+    >>> from gridgis.events import attach_grid_codes, clean
+    >>> ev = attach_grid_codes(clean(layers["events"]), grids)               # doctest: +SKIP
+    >>> (ev["grid_code"] == "").sum()                                        # doctest: +SKIP
     """
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     try:

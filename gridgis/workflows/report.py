@@ -36,7 +36,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ReportBundle:
-    """What :func:`build_report` wrote: paths of the PDF, the HTML, figures and tables."""
+    """What :func:`build_report` wrote: paths of the PDF, the HTML, figures and tables.
+
+    Examples
+    --------
+    >>> from gridgis.workflows import build_report
+    >>> bundle = build_report(grids, "report")                       # doctest: +SKIP
+    >>> bundle.pdf, bundle.pages, sorted(bundle.figures)             # doctest: +SKIP
+    """
 
     folder: Path
     pdf: Path
