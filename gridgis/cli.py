@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextlib import nullcontext as _nullcontext
 from pathlib import Path
 from typing import Annotated, Any
@@ -76,6 +78,20 @@ def say(message: str) -> None:
     """Print a status line to stderr, as it is (no markup, no wrapping), unless ``--quiet``."""
     if not State.quiet:
         print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _library_messages() -> Iterator[None]:
+    """Show the library's INFO messages (``gridgis.*`` loggers) as status lines, unless ``--quiet``."""
+    handler = logging.StreamHandler(sys.stderr)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING if State.quiet else logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
 
 
 def _error(message: str) -> None:
@@ -171,9 +187,10 @@ def demo(
 
     Example: ``gridgis demo -o demo_output``
     """
-    from .demo import run_demo
+    from .workflows import run_demo
 
-    run_demo(out, seed=seed, say=say, progress=progress_enabled())
+    with _library_messages():
+        run_demo(out, seed=seed, progress=progress_enabled())
 
 
 @app.command("build")
@@ -513,8 +530,8 @@ def report_cmd(
 
     Example: ``gridgis report demo_output/plan.gpkg --events data/samples/events_gbk.csv -o report/``
     """
-    from .report import build_report
     from .versions import plan_context
+    from .workflows import build_report
 
     _outputs((out, "--out"), inputs=(plan, events, previous, parents, rules), folder=True)
     grids = read_plan(plan, layer)
@@ -524,10 +541,11 @@ def report_cmd(
     ev = _read_events(events, crs=events_crs, layer=None, lon=lon, lat=lat,
                       header_row=header_row, crs_option="--events-crs") if events else None
     prev = read_plan(previous, layer_option="") if previous else None
-    bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
-                          addresses=ctx.get("addresses"), events=ev, previous=prev,
-                          roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
-                          title=title, say=say)
+    with _library_messages():
+        bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
+                              addresses=ctx.get("addresses"), events=ev, previous=prev,
+                              roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
+                              title=title)
     say(f"wrote {bundle.pdf} ({bundle.pages} pages), {bundle.html}, "
         f"{sum(len(v) for v in bundle.figures.values())} figure files, {len(bundle.tables)} tables")
 
@@ -561,7 +579,7 @@ def heatmap_cmd(
     Example: ``gridgis heatmap 事件台账.xlsx --grids plan.gpkg --district district.gpkg -o maps``
     """
     from . import io as gio
-    from .render.heatmap_maps import write_event_outputs
+    from .workflows import write_event_outputs
 
     _outputs((out, "--out"), inputs=(events_file, grids, district, rules), folder=True)
     ev = _read_events(events_file, crs=crs, layer=events_layer, lon=lon, lat=lat,

@@ -1,6 +1,6 @@
 """Benchmark: event heatmap (kernel density) of 1,000,000 events onto a 1,000 × 1,000 raster.
 
-Bar: gridgis.heatmap.kde (quartic kernel, linear binning + FFT, clipped to the district)
+Bar: gridgis.events.kde (quartic kernel, linear binning + FFT, clipped to the district)
 in at most 5 s. Anchor, printed beside it in the same run: scipy.stats.gaussian_kde on a
 10,000-event subset evaluated at 100 × 100 cell centres (a direct O(events × cells) sum), with
 its time extrapolated linearly to the full problem (× 100 events × 100 cells). The gridgis exact
@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from scipy.stats import gaussian_kde
 
-from gridgis.heatmap import kde
+from gridgis.events import kde
 
 CRS = "EPSG:4547"
 N_EVENTS = 1_000_000

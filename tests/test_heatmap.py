@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridgis.errors import CRSError, GridGISError
-from gridgis.heatmap import KERNELS, kde, kde_frames, kernel_constant
+from gridgis.events import KERNELS, kde, kde_frames, kernel_constant
 
 CRS = "EPSG:4547"
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from gridgis import events
-from gridgis.heatmap import kde
+from gridgis.events import kde
 from gridgis.render import heatmap_maps as hm
 
 from .events_fixtures import make_communities, make_district, make_events, make_grids
@@ -28,24 +28,6 @@ def district_data():
 
 def _is_png(path):
     return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_write_event_outputs(tmp_path, district_data):
-    grids, district, communities, ev = district_data
-    out = hm.write_event_outputs(ev, grids, tmp_path, district=district, communities=communities,
-                                 bandwidth=200, permutations=199)
-    for key in ("heatmap_png", "by_grid_png", "hotspots_png", "grid_hotspots_png", "hotspots_by_category_png"):
-        assert _is_png(out[key]) and out[key].stat().st_size > 20_000, key
-    table = pd.read_csv(out["by_grid_csv"], dtype={"grid_code": str})
-    assert len(table) == len(grids) and table["n_events"].sum() == len(ev)
-    assert {"rate_per_100hh", "on_time_share", "gi_z", "hotspot", "hot_level"} <= set(table.columns)
-    trend = pd.read_csv(out["trend_csv"])
-    weekly = trend[trend["freq"] == "W"].drop(columns=["period", "freq"]).to_numpy().sum()
-    assert weekly == len(ev)
-    import pyogrio
-
-    assert set(pyogrio.list_layers(out["hotspots_gpkg"])[:, 0]) == {"cells", "cells_by_category", "grids"}
-    assert out["animated_html"].exists()
 
 
 def test_static_maps_pdf_and_svg(tmp_path, district_data):

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import shapely
 
-from gridgis import events, hotspots
+from gridgis import events
 from gridgis.errors import GridGISError, SchemaError
+from gridgis.events import hotspots
 
 from .events_fixtures import HOT, make_district, make_events, make_grids
 
@@ -56,8 +57,39 @@ def test_weights_options_and_fdr(fixture_stats):
     plain = hotspots.getis_ord(stats, permutations=199)
     fdr = hotspots.getis_ord(stats, permutations=199, fdr=True)
     assert (fdr["hotspot"] == "hot").sum() <= (plain["hotspot"] == "hot").sum()
-    assert hotspots.benjamini_hochberg(np.array([0.001, 0.2, 0.5]), 0.05) == 0.001
-    assert hotspots.benjamini_hochberg(np.array([0.3, 0.5]), 0.05) == 0.0
+    # FDR classes are the Benjamini–Hochberg step-up procedure on the same permutation p-values
+    p, z = plain["gi_p"].to_numpy(), plain["gi_z"].to_numpy()
+    assert np.array_equal(p, fdr["gi_p"].to_numpy())
+    expected = np.zeros(len(p), dtype=int)
+    for level, alpha in ((1, 0.10), (2, 0.05), (3, 0.01)):
+        expected = np.where(p <= _bh_cut(p, alpha), level * np.sign(z).astype(int), expected)
+    assert np.array_equal(fdr["gi_bin"].to_numpy(), expected)
+    assert ((fdr["hotspot"] == "hot").to_numpy() == ((p <= _bh_cut(p, 0.05)) & (z > 0))).all()
+    assert _bh_cut(np.array([0.001, 0.2, 0.5]), 0.05) == 0.001
+    assert _bh_cut(np.array([0.3, 0.5]), 0.05) == 0.0
+
+
+def _bh_cut(pvalues: np.ndarray, alpha: float) -> float:
+    """Largest p-value rejected by the Benjamini–Hochberg procedure at FDR ``alpha`` (0 if none)."""
+    p = np.sort(pvalues)
+    ok = p <= alpha * np.arange(1, p.size + 1) / p.size
+    return float(p[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
+
+
+def test_fdr_keeps_only_cells_that_survive_the_correction():
+    """Lattice hot spots with ``fdr=True`` (the default) are those whose Benjamini–Hochberg
+    adjusted p-value is within ``alpha``; without the correction more cells pass."""
+    grids = make_grids()
+    ev = events.clean(make_events(grids))
+    area = make_district(grids)
+    raw = hotspots.event_hotspots(ev, area, cell_size=125, permutations=199, seed=1, fdr=False)
+    bh = hotspots.event_hotspots(ev, area, cell_size=125, permutations=199, seed=1)
+    p, z = raw["gi_p"].to_numpy(), raw["gi_z"].to_numpy()
+    cut = _bh_cut(p, 0.05)
+    assert 0 < cut < 0.05
+    assert ((bh["hotspot"] == "hot").to_numpy() == ((p <= cut) & (z > 0))).all()
+    assert ((bh["hotspot"] == "cold").to_numpy() == ((p <= cut) & (z < 0))).all()
+    assert (raw["hotspot"] != "not significant").sum() > (bh["hotspot"] != "not significant").sum()
 
 
 def test_islands_are_attached():

@@ -10,7 +10,7 @@ import pytest
 matplotlib.use("Agg")
 
 from gridgis.errors import GridGISError  # noqa: E402
-from gridgis.report import build_report, community_table  # noqa: E402
+from gridgis.workflows import build_report, community_table  # noqa: E402
 
 from .sysdeps import require_system  # noqa: E402
 

@@ -8,7 +8,7 @@ self-contained HTML page (no external scripts, styles, fonts or tiles) that reco
 kernel density in the browser for any day/week/month and any choice of categories and
 urgency classes.
 
-:func:`write_event_outputs` writes the whole set for a district (used by ``gridgis demo``).
+:func:`gridgis.workflows.write_event_outputs` writes the whole set for a district.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
-from ..heatmap import Raster, kde, kernel_constant, kernel_profile
-from ..io import write_table
+from ..events import Raster, kernel_constant, kernel_profile
 from ..writing import save_figure, write_text
 
 __all__ = [
@@ -46,7 +45,6 @@ __all__ = [
     "heatmap_overlay",
     "heatmap_map",
     "animated_heatmap_html",
-    "write_event_outputs",
 ]
 
 HEAT_CMAP = "YlOrRd"
@@ -343,8 +341,8 @@ def plot_hotspots(
 ) -> Any:
     """Map of Gi* classes; returns the Axes.
 
-    ``hotspots`` is either per-grid output of :func:`gridgis.hotspots.getis_ord` (every grid
-    coloured by class) or lattice output of :func:`gridgis.hotspots.event_hotspots` (only
+    ``hotspots`` is either per-grid output of :func:`gridgis.events.getis_ord` (every grid
+    coloured by class) or lattice output of :func:`gridgis.events.event_hotspots` (only
     significant cells coloured, over the ``grids`` outlines). ``planted`` (optional known
     problem areas: polygons, or points with ``radius_m``) is drawn as dashed outlines.
     ``show_cold`` (default: yes for grids, no for lattice cells, where cold spots of counts just
@@ -353,11 +351,11 @@ def plot_hotspots(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from ..hotspots import HOTSPOT_LABELS
+    from ..events import HOTSPOT_LABELS
 
     use_cjk_font()
     if "gi_bin" not in hotspots.columns:
-        raise SchemaError("no gi_bin column", fix="compute it with gridgis.hotspots.getis_ord")
+        raise SchemaError("no gi_bin column", fix="compute it with gridgis.events.getis_ord")
     lattice = "cell_id" in hotspots.columns
     crs = _target_crs(hotspots)
     g = _metric(hotspots, crs)
@@ -429,16 +427,16 @@ def save_hotspots_by_group(
     dpi: int = 130,
     max_panels: int = 12,
 ) -> Path:
-    """Small multiples of :func:`gridgis.hotspots.event_hotspots_by`: one panel per group,
+    """Small multiples of :func:`gridgis.events.event_hotspots_by`: one panel per group,
     hot cells coloured by confidence (groups with most hot cells first)."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from ..hotspots import HOTSPOT_LABELS
+    from ..events import HOTSPOT_LABELS
 
     use_cjk_font()
     if "group" not in cells.columns:
-        raise SchemaError("no group column", fix="compute it with gridgis.hotspots.event_hotspots_by")
+        raise SchemaError("no group column", fix="compute it with gridgis.events.event_hotspots_by")
     crs = _target_crs(cells)
     info = cells.attrs.get("groups", {})
     names = sorted(cells["group"].unique(), key=lambda g: (-info.get(g, {}).get("hot_cells", 0), g))[:max_panels]
@@ -642,7 +640,7 @@ def animated_heatmap_html(
     """Write a self-contained, offline HTML page animating the event heatmap over time.
 
     The page recomputes the kernel density (same kernel, bandwidth and cell grid as
-    :func:`gridgis.heatmap.kde` with ``scale="density"``) in the browser, so the user can switch
+    :func:`gridgis.events.kde` with ``scale="density"``) in the browser, so the user can switch
     between days, weeks and months, tick any categories and urgency classes, play/step
     through periods, and read per-period counts from a bar chart. Grid outlines (with their
     names as tooltips), community and district boundaries are drawn as SVG; no file, script,
@@ -1029,128 +1027,3 @@ init();
 </script>
 </body></html>
 """
-
-
-# ---- the demo bundle -------------------------------------------------------------------------------
-
-
-def write_event_outputs(
-    events: gpd.GeoDataFrame,
-    grids: gpd.GeoDataFrame,
-    out_dir: str | Path,
-    *,
-    district: gpd.GeoDataFrame | None = None,
-    communities: gpd.GeoDataFrame | None = None,
-    planted: gpd.GeoDataFrame | None = None,
-    rules: Any = None,
-    bandwidth: float = 300.0,
-    cell_size: float | None = None,
-    hotspot_cell: float = 150.0,
-    freq: str = "W",
-    seed: int = 0,
-    permutations: int = 999,
-    html_outputs: bool = True,
-    prefix: str = "events",
-) -> dict[str, Path]:
-    """Write the event outputs of a district into ``out_dir``.
-
-    Files (``<prefix>`` defaults to ``events``):
-
-    - ``_heatmap.png``: kernel density over grid, community and district outlines;
-    - ``_by_grid.png``: events per 100 households of every grid;
-    - ``_hotspots.png``: Gi* event clusters on a ``hotspot_cell`` m lattice (FDR-corrected),
-      with ``planted``/known problem areas dashed;
-    - ``_hotspots_by_category.png``: the same per event category (small multiples);
-    - ``_grid_hotspots.png``: Gi* of the per-grid rates;
-    - ``_by_grid.csv``: per-grid statistics, rate Gi* and lattice hot-spot columns;
-    - ``_hotspots.gpkg``: layers ``cells`` (lattice Gi*), ``cells_by_category`` and ``grids``
-      (per-grid table);
-    - ``_trend.csv``: weekly and monthly counts by category;
-    - ``_heatmap_animated.html``: offline time animation (day/week/month, filters);
-    - ``_heatmap.html``: offline interactive map, when the render package's offline writer
-      is available.
-
-    Events without a ``grid_code`` are assigned to ``grids`` first; events that are not yet
-    cleaned (no ``status`` column) go through :func:`gridgis.events.clean`.
-
-    Returns
-    -------
-    dict
-        Output name → path.
-    """
-    from .. import events as ev_mod
-    from ..hotspots import (
-        MIN_GROUP_EVENTS,
-        event_hotspots,
-        event_hotspots_by,
-        getis_ord,
-        hotspots_by_grid,
-    )
-    from ..io import write_gpkg
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    ev = events if "status" in events.columns else ev_mod.clean(events)
-    if schema.GRID_CODE not in ev.columns:
-        ev = ev_mod.attach_grid_codes(ev, grids)
-    clip = district if district is not None else grids
-    written: dict[str, Path] = {}
-    valid = ev.loc[(ev["status"] != "invalid").to_numpy()]
-    raster = kde(valid, bandwidth=bandwidth, cell_size=cell_size, clip=clip)
-    period = pd.to_datetime(valid[schema.REPORTED_AT], errors="coerce")
-    span = f"{period.min():%Y-%m-%d} 至 {period.max():%Y-%m-%d}" if period.notna().any() else ""
-    written["heatmap_png"] = save_heatmap(
-        raster, out / f"{prefix}_heatmap.png", grids=grids, communities=communities, district=district,
-        title=f"事件热力图 {span}".strip(),
-    )
-    stats = ev_mod.grid_stats(ev, grids, rules=rules)
-    written["by_grid_png"] = save_grid_event_map(
-        stats, out / f"{prefix}_by_grid.png", communities=communities, district=district,
-        title=f"各网格事件率 (件/百户) {span}".strip(),
-    )
-    cells = event_hotspots(valid, clip, cell_size=hotspot_cell, permutations=permutations, seed=seed)
-    written["hotspots_png"] = save_hotspot_map(
-        cells, out / f"{prefix}_hotspots.png", grids=grids, communities=communities, district=district,
-        planted=planted,
-    )
-    by_cat = None
-    sizes = valid[schema.CATEGORY].value_counts()
-    # a map per category only for categories large enough; the all-events outputs are always made
-    if len(sizes) > 1 and (sizes >= MIN_GROUP_EVENTS).any():
-        by_cat = event_hotspots_by(valid, clip, schema.CATEGORY, cell_size=hotspot_cell,
-                                   permutations=permutations, seed=seed)
-        written["hotspots_by_category_png"] = save_hotspots_by_group(
-            by_cat, out / f"{prefix}_hotspots_by_category.png", grids=grids, district=district,
-            planted=planted,
-        )
-    table = hotspots_by_grid(stats, cells)
-    if pd.to_numeric(stats["rate_per_100hh"], errors="coerce").notna().sum() >= 3:
-        table = getis_ord(table, "rate_per_100hh", permutations=permutations, seed=seed)
-        written["grid_hotspots_png"] = save_hotspot_map(
-            table, out / f"{prefix}_grid_hotspots.png", communities=communities, district=district,
-        )
-    csv_path = out / f"{prefix}_by_grid.csv"
-    write_table(pd.DataFrame(table.drop(columns=table.geometry.name)), csv_path)
-    written["by_grid_csv"] = csv_path
-    layers = {"cells": cells, "grids": table}
-    if by_cat is not None:
-        layers["cells_by_category"] = by_cat
-    written["hotspots_gpkg"] = write_gpkg(layers, out / f"{prefix}_hotspots.gpkg")
-    trends = []
-    for f in ("W", "M"):
-        t = ev_mod.trend(valid, freq=f, by=schema.CATEGORY)
-        t.insert(0, "freq", f)
-        t.index = t.index.astype(str)
-        trends.append(t)
-    trend_path = out / f"{prefix}_trend.csv"
-    write_table(pd.concat(trends).fillna(0).reset_index(), trend_path)
-    written["trend_csv"] = trend_path
-    if html_outputs:
-        written["animated_html"] = animated_heatmap_html(
-            ev, out / f"{prefix}_heatmap_animated.html", grids=grids, communities=communities,
-            district=district, bandwidth=bandwidth, freq=freq,
-        )
-        if _offline_writer() is not None:
-            heatmap_map(raster, grids=table, district=district, path=out / f"{prefix}_heatmap.html")
-            written["heatmap_html"] = out / f"{prefix}_heatmap.html"
-    return written

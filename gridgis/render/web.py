@@ -884,7 +884,7 @@ def interactive_map(
         with ``severity``, ``rule``, ``message``; errors red, warnings orange.
     heatmap
         A folium layer (e.g. :func:`gridgis.render.heatmap_maps.heatmap_overlay`) or a
-        :class:`gridgis.heatmap.Raster`.
+        :class:`gridgis.events.Raster`.
     points
         Address or event points (GeoDataFrame, or ``{layer name: GeoDataFrame}``) as circle
         markers (events colored by urgency). At most ``max_points`` per layer are drawn (a

@@ -22,11 +22,11 @@ Two levels:
 
 Example
 -------
->>> from gridgis import events, hotspots
->>> stats = events.grid_stats(assigned, grids)                  # doctest: +SKIP
->>> hs = hotspots.getis_ord(stats, "rate_per_100hh", seed=0)    # doctest: +SKIP
->>> cells = hotspots.event_hotspots(assigned, district)         # doctest: +SKIP
->>> per_grid = hotspots.hotspots_by_grid(grids, cells)          # doctest: +SKIP
+>>> from gridgis.events import event_hotspots, getis_ord, grid_stats, hotspots_by_grid
+>>> stats = grid_stats(assigned, grids)                         # doctest: +SKIP
+>>> hs = getis_ord(stats, "rate_per_100hh", seed=0)             # doctest: +SKIP
+>>> cells = event_hotspots(assigned, district)                  # doctest: +SKIP
+>>> per_grid = hotspots_by_grid(grids, cells)                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.stats import false_discovery_control
 
-from .errors import GridGISError, SchemaError
+from ..errors import GridGISError, SchemaError
+from .points import clip_geometry, to_metric_points
 
 __all__ = [
     "HOTSPOT_LABELS",
-    "benjamini_hochberg",
+    "MIN_GROUP_EVENTS",
     "event_hotspots",
     "event_hotspots_by",
     "getis_ord",
@@ -67,6 +69,7 @@ HOTSPOT_LABELS = {
 #: Fewest events a group (category …) needs for a hot-spot map of its own.
 MIN_GROUP_EVENTS = 30
 
+
 def spatial_weights(
     gdf: gpd.GeoDataFrame, kind: str = "queen", *, k: int = 6, distance: float | None = None
 ) -> Any:
@@ -79,6 +82,15 @@ def spatial_weights(
         nearest centroids) or ``"distance"`` (centroids within ``distance`` metres).
         Contiguity weights attach every island (a grid with no neighbour) to its nearest
         grid, so no grid is left out of the statistic.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from gridgis.events import spatial_weights
+    >>> row = gpd.GeoDataFrame(geometry=[shapely.box(i, 0, i + 1, 1) for i in range(4)],
+    ...                        crs="EPSG:4547")
+    >>> spatial_weights(row, "rook").cardinalities
+    {0: 1, 1: 2, 2: 2, 3: 1}
     """
     from libpysal import weights as lw
 
@@ -114,7 +126,7 @@ def spatial_weights(
 def _centroids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     metric = frame
     if frame.crs is not None and not frame.crs.is_projected:
-        from .crs import to_metric
+        from ..crs import to_metric
 
         metric = to_metric(frame)
     return gpd.GeoDataFrame(geometry=metric.geometry.centroid, crs=metric.crs)
@@ -166,6 +178,12 @@ def getis_ord(
         ``hotspot`` (``"hot"``, ``"cold"``, ``"not significant"``, ``"no data"`` at
         ``alpha``) and ``hotspot_label`` (Chinese legend text). ``attrs`` holds the
         parameters.
+
+    Examples
+    --------
+    >>> from gridgis.events import getis_ord, grid_stats
+    >>> hs = getis_ord(grid_stats(events, grids), "rate_per_100hh", seed=0)   # doctest: +SKIP
+    >>> hs["hotspot"].value_counts()                                          # doctest: +SKIP
     """
     from esda.getisord import G_Local
 
@@ -213,13 +231,15 @@ def getis_ord(
     return out
 
 
-def benjamini_hochberg(pvalues: np.ndarray, alpha: float) -> float:
-    """Largest p-value rejected by the Benjamini–Hochberg procedure at FDR ``alpha`` (0 if none)."""
-    p = np.sort(np.asarray(pvalues, dtype=float)[np.isfinite(pvalues)])
-    if p.size == 0:
-        return 0.0
-    ok = p <= alpha * np.arange(1, p.size + 1) / p.size
-    return float(p[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
+def _significant(p: np.ndarray, ok: np.ndarray, alpha: float, fdr: bool) -> np.ndarray:
+    """Units significant at ``alpha``: raw p-values, or Benjamini–Hochberg adjusted ones."""
+    if not fdr:
+        return ok & (p <= alpha)
+    use = ok & np.isfinite(p)
+    out = np.zeros(len(p), dtype=bool)
+    if use.any():
+        out[use] = false_discovery_control(p[use], method="bh") <= alpha
+    return out
 
 
 def _classify(
@@ -231,10 +251,8 @@ def _classify(
     sign = np.sign(np.nan_to_num(z)).astype(int)
     gi_bin = np.zeros(n, dtype=int)
     for level, a in ((1, 0.10), (2, 0.05), (3, 0.01)):
-        cut = benjamini_hochberg(p[ok], a) if fdr else a
-        gi_bin = np.where(ok & (p <= cut), level * sign, gi_bin)
-    cut = benjamini_hochberg(p[ok], alpha) if fdr else alpha
-    significant = ok & (p <= cut)
+        gi_bin = np.where(_significant(p, ok, a, fdr), level * sign, gi_bin)
+    significant = _significant(p, ok, alpha, fdr)
     out["gi_z"] = z
     out["gi_p"] = p
     out["gi_p_norm"] = pn
@@ -321,10 +339,14 @@ def event_hotspots(
         One row per analysed cell (metric CRS): ``cell_id``, ``col``, ``row`` (from the
         south-west), ``n_events`` (weighted count), ``gi_z``, ``gi_p``, ``gi_p_norm``,
         ``gi_bin``, ``hotspot``, ``hotspot_label`` and the cell square as geometry.
+
+    Examples
+    --------
+    >>> from gridgis.events import event_hotspots
+    >>> cells = event_hotspots(events, district, cell_size=150, seed=0)      # doctest: +SKIP
+    >>> cells.loc[cells["hotspot"] == "hot", ["cell_id", "n_events", "gi_z"]]  # doctest: +SKIP
     """
     from esda.getisord import G_Local
-
-    from .heatmap import _clip_geometry, to_metric_points
 
     if cell_size <= 0:
         raise GridGISError(f"cell_size must be positive, got {cell_size}")
@@ -335,7 +357,7 @@ def event_hotspots(
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries) and area.crs is not None and area.crs.is_projected:
         crs = area.crs
     x, y, w, mcrs = to_metric_points(ev, crs=crs, weights=weights)
-    geom = _clip_geometry(area, mcrs)
+    geom = clip_geometry(area, mcrs)
     if geom is None:
         raise GridGISError("event_hotspots needs an area (district or grids)")
     xmin, ymin, xmax, ymax = geom.bounds
@@ -411,6 +433,12 @@ def event_hotspots_by(
     geopandas.GeoDataFrame
         The lattice rows of every group with a ``group`` column; ``attrs["groups"]`` gives
         each group's number of events and hot cells.
+
+    Examples
+    --------
+    >>> from gridgis.events import event_hotspots_by
+    >>> by_cat = event_hotspots_by(events, district, "category", seed=0)     # doctest: +SKIP
+    >>> by_cat.attrs["groups"]                                               # doctest: +SKIP
     """
     if by not in events.columns:
         raise SchemaError(f"events have no column {by!r}")
@@ -446,6 +474,12 @@ def hotspots_by_grid(grids: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> gpd.Ge
         (share of the grid's area covered by hot cells), ``hot_events`` (events in the hot
         cells counted in ``hot_cells``) and ``hot_level`` (highest ``gi_bin`` of those cells:
         3 = 99 %, 2 = 95 %, 1 = 90 %, 0 none).
+
+    Examples
+    --------
+    >>> from gridgis.events import event_hotspots, hotspots_by_grid
+    >>> per_grid = hotspots_by_grid(grids, event_hotspots(events, district))  # doctest: +SKIP
+    >>> per_grid.sort_values("hot_share", ascending=False).head()             # doctest: +SKIP
     """
     if grids.crs is None or cells.crs is None:
         raise SchemaError("grids and cells need a CRS")

@@ -23,7 +23,7 @@ cell centre within the bandwidth instead (used automatically for small inputs).
 
 Example
 -------
->>> from gridgis.heatmap import kde
+>>> from gridgis.events import kde
 >>> r = kde(events, bandwidth=300, cell_size=25, clip=district)   # doctest: +SKIP
 >>> r.values.shape, r.crs, r.units                                # doctest: +SKIP
 """
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -42,16 +41,16 @@ import pyproj
 import shapely
 from scipy.signal import fftconvolve
 
-from .errors import CRSError, GeometryError, GridGISError, SchemaError
+from ..errors import GeometryError, GridGISError, SchemaError
+from .points import clip_geometry, to_metric_points
+from .raster import M2_PER_KM2, Raster
 
 __all__ = [
     "KERNELS",
-    "Raster",
     "kde",
     "kde_frames",
     "kernel_profile",
     "kernel_constant",
-    "to_metric_points",
 ]
 
 #: Kernel profiles ``f(u)`` for ``u = d / h`` in [0, 1] and their 2-D unit-integral constants
@@ -74,11 +73,17 @@ _QGIS_SCALED = {
 }
 
 _SCALES = ("density", "raw", "qgis")
-_M2_PER_KM2 = 1.0e6
 
 
 def kernel_profile(kernel: str) -> Any:
-    """Return the profile function ``f(u)`` (``u = d/h``) of a kernel name."""
+    """Return the profile function ``f(u)`` (``u = d/h``) of a kernel name.
+
+    Examples
+    --------
+    >>> from gridgis.events import kernel_profile
+    >>> float(kernel_profile("quartic")(0.5))
+    0.5625
+    """
     try:
         return KERNELS[kernel][0]
     except KeyError:
@@ -92,10 +97,16 @@ def kernel_constant(kernel: str, bandwidth: float, scale: str = "density") -> fl
 
     ``"density"`` gives events per km² (unit-integral kernel times 10^6 m²/km²), ``"raw"`` 1,
     ``"qgis"`` QGIS' scaled constant per m².
+
+    Examples
+    --------
+    >>> from gridgis.events import kernel_constant
+    >>> round(kernel_constant("quartic", 1000.0), 4)   # 3 / (pi h²) per km²
+    0.9549
     """
     kernel_profile(kernel)
     if scale == "density":
-        return KERNELS[kernel][1] / bandwidth**2 * _M2_PER_KM2
+        return KERNELS[kernel][1] / bandwidth**2 * M2_PER_KM2
     if scale == "raw":
         return 1.0
     if scale == "qgis":
@@ -105,282 +116,6 @@ def kernel_constant(kernel: str, bandwidth: float, scale: str = "density") -> fl
 
 def _units(scale: str) -> str:
     return {"density": "events/km²", "raw": "kernel sum", "qgis": "QGIS scaled (per m²)"}[scale]
-
-
-@dataclass
-class Raster:
-    """A single-band raster on a north-up grid of square cells.
-
-    Attributes
-    ----------
-    values
-        2-D float array, row 0 is the northern edge; ``NaN`` outside the clip polygon.
-    transform
-        Affine coefficients ``(a, b, c, d, e, f)`` as in rasterio/affine:
-        ``x = a*col + b*row + c`` and ``y = d*col + e*row + f`` for the cell *corner*
-        ``(col, row)``; here ``(cell, 0, xmin, 0, -cell, ymax)``.
-    crs
-        Coordinate reference system of ``transform`` (metric).
-    units
-        What one cell value means (e.g. ``"events/km²"``).
-    meta
-        Free-form parameters (bandwidth, kernel, number of events …).
-    """
-
-    values: np.ndarray
-    transform: tuple[float, float, float, float, float, float]
-    crs: pyproj.CRS
-    units: str = "events/km²"
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """``(rows, cols)`` of :attr:`values`."""
-        return self.values.shape  # type: ignore[return-value]
-
-    @property
-    def cell_size(self) -> float:
-        """Cell edge length in CRS units (metres)."""
-        return float(self.transform[0])
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        """``(xmin, ymin, xmax, ymax)`` of the raster's outer edges."""
-        a, _, c, _, e, f = self.transform
-        rows, cols = self.shape
-        return (c, f + e * rows, c + a * cols, f)
-
-    @property
-    def extent(self) -> tuple[float, float, float, float]:
-        """``(xmin, xmax, ymin, ymax)``: the ``extent=`` argument of ``matplotlib.imshow``."""
-        xmin, ymin, xmax, ymax = self.bounds
-        return (xmin, xmax, ymin, ymax)
-
-    def xy(self) -> tuple[np.ndarray, np.ndarray]:
-        """1-D arrays of cell-centre x (west→east) and y (north→south) coordinates."""
-        a, _, c, _, e, f = self.transform
-        rows, cols = self.shape
-        return c + a * (np.arange(cols) + 0.5), f + e * (np.arange(rows) + 0.5)
-
-    @property
-    def max(self) -> float:
-        """Largest finite value (0 for an empty raster)."""
-        finite = self.values[np.isfinite(self.values)]
-        return float(finite.max()) if finite.size else 0.0
-
-    def sample(self, x: Any, y: Any) -> np.ndarray:
-        """Values of the cells containing points ``(x, y)`` (``NaN`` outside the raster)."""
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        a, _, c, _, e, f = self.transform
-        col = np.floor((x - c) / a).astype(np.int64)
-        row = np.floor((y - f) / e).astype(np.int64)
-        rows, cols = self.shape
-        ok = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
-        out = np.full(x.shape, np.nan)
-        out[ok] = self.values[row[ok], col[ok]]
-        return out
-
-    def total(self) -> float:
-        """Integral of the raster (sum of values × cell area, in km² for ``events/km²``)."""
-        area = self.cell_size**2 / (_M2_PER_KM2 if self.units == "events/km²" else 1.0)
-        return float(np.nansum(self.values) * area)
-
-    def to_web_mercator(self, max_size: int = 2048) -> Raster:
-        """Resample onto an EPSG:3857 grid (bilinear), for web-map image overlays.
-
-        Leaflet stretches an image overlay linearly in Web Mercator between its corner
-        coordinates, so a metric raster must be warped first to sit exactly on the map.
-        """
-        from scipy.ndimage import map_coordinates
-
-        web = pyproj.CRS.from_epsg(3857)
-        to_web = pyproj.Transformer.from_crs(self.crs, web, always_xy=True)
-        xmin, ymin, xmax, ymax = self.bounds
-        xs = np.array([xmin, xmax, xmax, xmin, (xmin + xmax) / 2, (xmin + xmax) / 2, xmin, xmax])
-        ys = np.array([ymin, ymin, ymax, ymax, ymin, ymax, (ymin + ymax) / 2, (ymin + ymax) / 2])
-        wx, wy = to_web.transform(xs, ys)
-        wxmin, wxmax, wymin, wymax = wx.min(), wx.max(), wy.min(), wy.max()
-        rows, cols = self.shape
-        scale = (wxmax - wxmin) / max(xmax - xmin, 1e-9)
-        cell = self.cell_size * scale
-        ncol = max(1, int(math.ceil((wxmax - wxmin) / cell)))
-        nrow = max(1, int(math.ceil((wymax - wymin) / cell)))
-        if max(ncol, nrow) > max_size:
-            factor = max(ncol, nrow) / max_size
-            cell *= factor
-            ncol = max(1, int(math.ceil((wxmax - wxmin) / cell)))
-            nrow = max(1, int(math.ceil((wymax - wymin) / cell)))
-        cx = wxmin + cell * (np.arange(ncol) + 0.5)
-        cy = wymax - cell * (np.arange(nrow) + 0.5)
-        gx, gy = np.meshgrid(cx, cy)
-        back = pyproj.Transformer.from_crs(web, self.crs, always_xy=True)
-        sx, sy = back.transform(gx.ravel(), gy.ravel())
-        a, _, c, _, e, f = self.transform
-        colf = (np.asarray(sx) - c) / a - 0.5
-        rowf = (np.asarray(sy) - f) / e - 0.5
-        vals = np.where(np.isfinite(self.values), self.values, 0.0)
-        mask = np.isfinite(self.values).astype(float)
-        out = map_coordinates(vals, [rowf, colf], order=1, mode="constant", cval=0.0)
-        inside = map_coordinates(mask, [rowf, colf], order=0, mode="constant", cval=0.0)
-        out = np.where(inside > 0.5, out, np.nan).reshape(nrow, ncol)
-        return Raster(
-            out,
-            (cell, 0.0, wxmin, 0.0, -cell, wymax),
-            web,
-            units=self.units,
-            meta=dict(self.meta),
-        )
-
-    def wgs84_bounds(self) -> tuple[float, float, float, float]:
-        """``(west, south, east, north)`` in degrees of the raster's outer edges."""
-        tr = pyproj.Transformer.from_crs(self.crs, 4326, always_xy=True)
-        return tuple(float(v) for v in tr.transform_bounds(*self.bounds))  # type: ignore[return-value]
-
-    def to_rgba(
-        self, cmap: str = "YlOrRd", vmax: float | None = None, min_alpha: float = 0.0
-    ) -> np.ndarray:
-        """Colour the raster: ``uint8`` RGBA array, transparent where zero or ``NaN``.
-
-        Alpha ramps up from ``min_alpha`` over the lowest fifth of the colour range so that
-        faint density fades into the map below.
-        """
-        import matplotlib
-
-        cm = matplotlib.colormaps[cmap]
-        v = np.where(np.isfinite(self.values), self.values, 0.0)
-        top = float(vmax) if vmax else (self.max or 1.0)
-        t = np.clip(v / top, 0.0, 1.0)
-        rgba = cm(t)
-        alpha = np.clip(min_alpha + (1 - min_alpha) * t / 0.2, 0.0, 1.0)
-        alpha[(v <= 0) | ~np.isfinite(self.values)] = 0.0
-        rgba[..., 3] = alpha * 0.9
-        return (rgba * 255).round().astype(np.uint8)
-
-    def to_png_bytes(self, cmap: str = "YlOrRd", vmax: float | None = None) -> bytes:
-        """PNG bytes of :meth:`to_rgba` (one pixel per cell)."""
-        import io
-
-        import matplotlib.image
-
-        buf = io.BytesIO()
-        matplotlib.image.imsave(buf, self.to_rgba(cmap, vmax), format="png")
-        return buf.getvalue()
-
-    def to_data_uri(self, cmap: str = "YlOrRd", vmax: float | None = None) -> str:
-        """``data:image/png;base64,…`` URI of :meth:`to_png_bytes` (for offline HTML)."""
-        import base64
-
-        return "data:image/png;base64," + base64.b64encode(self.to_png_bytes(cmap, vmax)).decode()
-
-
-# ---- inputs ---------------------------------------------------------------------------------------
-
-
-def _metric_crs_for(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
-    if gdf.crs is None:
-        raise CRSError(
-            "layer has no CRS", fix="set one, e.g. gdf.set_crs(4326) for longitude/latitude"
-        )
-    crs = pyproj.CRS.from_user_input(gdf.crs)
-    if crs.is_projected:
-        return crs
-    try:
-        from .crs import metric_crs
-
-        return pyproj.CRS.from_user_input(metric_crs(gdf))
-    except ImportError:  # pragma: no cover - crs module is part of the package
-        return gdf.estimate_utm_crs()
-
-
-def _as_geoseries(obj: Any, name: str) -> gpd.GeoSeries:
-    if isinstance(obj, gpd.GeoDataFrame):
-        return obj.geometry
-    if isinstance(obj, gpd.GeoSeries):
-        return obj
-    raise GeometryError(f"{name} must be a GeoDataFrame or GeoSeries, got {type(obj).__name__}")
-
-
-def to_metric_points(
-    points: Any, crs: Any = None, weights: Any = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, pyproj.CRS]:
-    """Coordinates (metres), weights and metric CRS of a point layer.
-
-    Parameters
-    ----------
-    points
-        GeoDataFrame/GeoSeries of points (rows with missing or empty geometry are skipped and
-        counted in the result's ``meta``), or a tuple ``(x, y)`` of arrays in ``crs``.
-    crs
-        Target metric CRS; default: the layer's own CRS when projected, otherwise the
-        CGCS2000 Gauss–Krüger zone (China) or UTM zone of the data.
-    weights
-        Column name or array of per-point weights (same length as ``points``).
-
-    Returns
-    -------
-    x, y, w, crs
-        ``w`` is ``None`` when no weights were given; rows without a usable point are removed
-        from all three arrays.
-    """
-    if isinstance(points, tuple) and len(points) == 2:
-        if crs is None:
-            raise CRSError("coordinates given as (x, y) arrays need crs=", fix="pass crs='EPSG:4547'")
-        x = np.asarray(points[0], dtype=float).ravel()
-        y = np.asarray(points[1], dtype=float).ravel()
-        target = pyproj.CRS.from_user_input(crs)
-        if not target.is_projected:
-            raise CRSError(f"crs {target.name!r} is not metric", fix="project the coordinates first")
-        w = None if weights is None else np.asarray(weights, dtype=float).ravel()
-    else:
-        geoms = _as_geoseries(points, "points")
-        target = pyproj.CRS.from_user_input(crs) if crs is not None else _metric_crs_for(geoms)
-        if geoms.crs is None:
-            raise CRSError("points have no CRS", fix="set one, e.g. gdf.set_crs(4326)")
-        if not pyproj.CRS.from_user_input(geoms.crs).equals(target):
-            geoms = geoms.to_crs(target)
-        if isinstance(weights, str):
-            if not isinstance(points, gpd.GeoDataFrame) or weights not in points.columns:
-                raise SchemaError(f"weights column {weights!r} not found")
-            w = pd.to_numeric(points[weights], errors="coerce").to_numpy(dtype=float)
-        else:
-            w = None if weights is None else np.asarray(weights, dtype=float).ravel()
-        arr = geoms.values
-        x = shapely.get_x(arr) if len(arr) else np.zeros(0)
-        y = shapely.get_y(arr) if len(arr) else np.zeros(0)
-        kinds = shapely.get_type_id(arr)
-        bad = (kinds >= 0) & (kinds != 0)
-        if bad.any():
-            raise GeometryError(
-                f"{int(bad.sum())} geometries are not points",
-                where=f"row {int(np.flatnonzero(bad)[0])}",
-                fix="use centroids (gdf.centroid) or representative points",
-            )
-    if w is not None and len(w) != len(x):
-        raise SchemaError(f"weights has {len(w)} values for {len(x)} points")
-    ok = np.isfinite(x) & np.isfinite(y)
-    if w is not None:
-        ok &= np.isfinite(w)
-        w = w[ok]
-    return x[ok], y[ok], w, target
-
-
-def _clip_geometry(clip: Any, crs: pyproj.CRS) -> shapely.Geometry | None:
-    if clip is None:
-        return None
-    if isinstance(clip, gpd.GeoDataFrame | gpd.GeoSeries):
-        if clip.crs is None:
-            raise CRSError("clip layer has no CRS", fix="set its CRS")
-        geoms = clip.to_crs(crs) if not pyproj.CRS.from_user_input(clip.crs).equals(crs) else clip
-        geoms = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
-        geom = shapely.union_all(shapely.make_valid(geoms.values))
-    elif isinstance(clip, shapely.Geometry):
-        geom = clip  # assumed to be in ``crs``
-    else:
-        raise GeometryError(f"clip must be a GeoDataFrame, GeoSeries or geometry, not {type(clip)}")
-    if geom.is_empty:
-        raise GeometryError("clip geometry is empty")
-    return geom
 
 
 # ---- the estimate ---------------------------------------------------------------------------------
@@ -500,6 +235,31 @@ def _exact_sum(
     return out.reshape(rows, cols)
 
 
+def _bounds(extent: Sequence[float] | None, geom: shapely.Geometry | None, x: np.ndarray,
+            y: np.ndarray, bandwidth: float) -> tuple[float, ...]:
+    """Raster extent: ``extent``, else the clip bounds, else the points grown by ``bandwidth``."""
+    if extent is not None:
+        return tuple(extent)
+    if geom is not None:
+        return geom.bounds
+    if len(x):
+        return (x.min() - bandwidth, y.min() - bandwidth, x.max() + bandwidth, y.max() + bandwidth)
+    raise GeometryError("no points and no clip/extent: cannot size the raster")
+
+
+def _fft_sum(col: np.ndarray, row: np.ndarray, w: np.ndarray | None, rows: int, cols: int,
+             cell: float, bandwidth: float, kernel: str) -> np.ndarray:
+    """Kernel sum by linear binning and FFT convolution with the sampled kernel."""
+    pad = int(math.floor(bandwidth / cell)) + 1
+    binned = _linear_bin(col, row, w, rows, cols, pad)
+    stamp = _kernel_stamp(kernel, bandwidth, cell)
+    full = fftconvolve(binned, stamp, mode="same")
+    dens = full[pad : pad + rows, pad : pad + cols]
+    # FFT round-off leaves ±1e-16-scale noise where the true sum is zero
+    peak = np.abs(dens).max() if dens.size else 0.0
+    return np.where(np.abs(dens) <= peak * 1e-10, 0.0, dens)
+
+
 def kde(
     points: Any,
     *,
@@ -559,6 +319,14 @@ def kde(
     Raster
         North-up raster in the metric CRS with ``meta`` holding the parameters, the number of
         events used and skipped.
+
+    Examples
+    --------
+    >>> import gridgis
+    >>> from gridgis.events import kde
+    >>> layers = gridgis.load_sample()                                        # doctest: +SKIP
+    >>> r = kde(layers["events"], bandwidth=300, cell_size=25, clip=layers["district"])  # doctest: +SKIP
+    >>> r.values.shape, r.units                                               # doctest: +SKIP
     """
     if not bandwidth or bandwidth <= 0:
         raise GridGISError(f"bandwidth must be a positive number of metres, got {bandwidth}")
@@ -572,15 +340,8 @@ def kde(
             crs = ccrs
     n_in = len(points[0]) if isinstance(points, tuple) else len(points)
     x, y, w, mcrs = to_metric_points(points, crs=crs, weights=weights)
-    geom = _clip_geometry(clip, mcrs)
-    if extent is not None:
-        bounds = tuple(extent)
-    elif geom is not None:
-        bounds = geom.bounds
-    elif len(x):
-        bounds = (x.min() - bandwidth, y.min() - bandwidth, x.max() + bandwidth, y.max() + bandwidth)
-    else:
-        raise GeometryError("no points and no clip/extent: cannot size the raster")
+    geom = clip_geometry(clip, mcrs)
+    bounds = _bounds(extent, geom, x, y, bandwidth)
     cell, xmin, ymax, rows, cols = _grid(bounds, bandwidth, cell_size, shape, max_cells)
     # fractional cell-centre coordinates, row counted from the southern edge
     ymin = ymax - rows * cell
@@ -595,14 +356,7 @@ def kde(
     elif use_exact:
         dens = _exact_sum(col, row, w, rows, cols, cell, bandwidth, kernel)
     else:
-        pad = stamp_r + 1
-        binned = _linear_bin(col, row, w, rows, cols, pad)
-        stamp = _kernel_stamp(kernel, bandwidth, cell)
-        full = fftconvolve(binned, stamp, mode="same")
-        dens = full[pad : pad + rows, pad : pad + cols]
-        # FFT round-off leaves ±1e-16-scale noise where the true sum is zero
-        peak = np.abs(dens).max() if dens.size else 0.0
-        dens = np.where(np.abs(dens) <= peak * 1e-10, 0.0, dens)
+        dens = _fft_sum(col, row, w, rows, cols, cell, bandwidth, kernel)
     values = np.ascontiguousarray(dens[::-1] * factor)  # north-up
     transform = (cell, 0.0, xmin, 0.0, -cell, ymax)
     if geom is not None:
@@ -640,6 +394,12 @@ def kde_frames(
     -------
     list of (pandas.Period, Raster)
         In time order, including empty periods between the first and last event.
+
+    Examples
+    --------
+    >>> from gridgis.events import kde_frames
+    >>> frames = kde_frames(events, freq="M", bandwidth=300, clip=district)   # doctest: +SKIP
+    >>> [(str(p), r.meta["n_events"]) for p, r in frames]                   # doctest: +SKIP
     """
     if time_col not in events.columns:
         raise SchemaError(f"events have no {time_col!r} column", fix="load them with gridgis.events.load")

@@ -1,29 +1,38 @@
 """The main job on the bundled sample district (``gridgis demo`` / ``make demo``).
 
 build → code → validate → assign addresses and events → event maps → grid maps → GeoPackage.
+Progress is reported as ``logging`` messages of this module's logger (INFO).
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import schema
-from .rules import load_rules
-from .samples import load_sample
+from .. import schema
+from ..rules import load_rules
+from ..samples import load_sample
 
+__all__ = ["grid_summary", "run_demo", "sample_summary"]
 
-def _quiet(_: str) -> None:
-    return None
+logger = logging.getLogger(__name__)
 
 
 def sample_summary(layers: dict) -> pd.DataFrame:
-    """One row per community: name, kind, households, population, buildings, addresses."""
+    """One row per community: name, kind, households, population, buildings, addresses.
+
+    Examples
+    --------
+    >>> import gridgis
+    >>> from gridgis.workflows import sample_summary
+    >>> sample_summary(gridgis.load_sample())["households"].sum()     # doctest: +SKIP
+    """
     comm = layers["communities"]
     b = layers["buildings"].groupby(schema.COMMUNITY_CODE).agg(
         households=(schema.HOUSEHOLDS, "sum"),
@@ -37,7 +46,13 @@ def sample_summary(layers: dict) -> pd.DataFrame:
 
 
 def grid_summary(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame:
-    """One row per community: grids (basic/special), households min/median/max of basic grids."""
+    """One row per community: grids (basic/special), households min/median/max of basic grids.
+
+    Examples
+    --------
+    >>> from gridgis.workflows import grid_summary
+    >>> grid_summary(grids, layers["communities"])[["basic_grids", "hh_max"]]   # doctest: +SKIP
+    """
     basic = grids[grids[schema.KIND] == "basic"]
     stats = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
     stats.columns = ["hh_min", "hh_median", "hh_max"]
@@ -52,7 +67,7 @@ def grid_summary(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame
 
 
 @contextmanager
-def _step(say: Callable[[str], None], progress: bool, n: int, total: int, label: str):
+def _step(progress: bool, n: int, total: int, label: str) -> Iterator[None]:
     start = time.perf_counter()
     if progress:
         from rich.console import Console
@@ -61,28 +76,49 @@ def _step(say: Callable[[str], None], progress: bool, n: int, total: int, label:
             yield
     else:
         yield
-    say(f"[{n}/{total}] {label}: {time.perf_counter() - start:.1f} s")
+    logger.info("[%d/%d] %s: %.1f s", n, total, label, time.perf_counter() - start)
 
 
 def run_demo(
     out: str | Path = "demo_output",
     *,
     seed: int = 0,
-    say: Callable[[str], None] = _quiet,
     progress: bool = False,
 ) -> dict[str, Path]:
     """Run the main job on the sample district and write every result into ``out``.
 
-    Returns a mapping of output name → written path.
+    Parameters
+    ----------
+    out
+        Output folder (created if needed).
+    seed
+        Random seed of the grid builder and of the hot-spot permutations.
+    progress
+        Show a spinner per step on stderr (the library default is quiet; step timings and a
+        closing summary go to this module's logger at INFO level either way).
+
+    Returns
+    -------
+    dict
+        Output name → written path: ``plan``, ``validation_html``, ``validation_json``,
+        ``grid_summary``, ``grid_map_25d_png``/``_svg``, ``map_html``, ``map_25d_html`` and
+        ``events_<name>`` for the files of :func:`gridgis.workflows.write_event_outputs`.
+
+    Examples
+    --------
+    >>> from gridgis.workflows import run_demo
+    >>> written = run_demo("demo_output")                          # doctest: +SKIP
+    >>> written["plan"]                                             # doctest: +SKIP
+    PosixPath('demo_output/plan.gpkg')
     """
-    from .assign import assign
-    from .codes import assign_codes
-    from .io import write_table
-    from .partition import build_grids
-    from .render.heatmap_maps import write_event_outputs
-    from .render.validation_page import write_validation_page
-    from .validation import validate
-    from .versions import save_version
+    from ..assign import assign
+    from ..codes import assign_codes
+    from ..io import write_table
+    from ..partition import build_grids
+    from ..render.validation_page import write_validation_page
+    from ..validation import validate
+    from ..versions import save_version
+    from .event_outputs import write_event_outputs
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,38 +126,38 @@ def run_demo(
     rules = load_rules()
     written: dict[str, Path] = {}
     summary = sample_summary(layers)
-    say(
-        f"sample district: {len(layers['streets'])} streets, {len(summary)} communities, "
-        f"{int(summary['households'].sum())} households, {len(layers['addresses'])} addresses, "
-        f"{len(layers['events'])} events"
+    logger.info(
+        "sample district: %d streets, %d communities, %d households, %d addresses, %d events",
+        len(layers["streets"]), len(summary), int(summary["households"].sum()),
+        len(layers["addresses"]), len(layers["events"]),
     )
     total = 6
     comm = layers["communities"]
-    with _step(say, progress, 1, total, "building grids"):
+    with _step(progress, 1, total, "building grids"):
         built = build_grids(
             comm, layers["roads"], layers["buildings"], rules=rules,
             special_sites=layers["special_sites"], rivers=layers["rivers"], seed=seed,
         )
-    with _step(say, progress, 2, total, "coding and validating"):
+    with _step(progress, 2, total, "coding and validating"):
         grids = assign_codes(built.grids, communities=comm)
         report = validate(grids, parents=comm, buildings=layers["buildings"],
                           addresses=layers["addresses"], rules=rules)
         written["validation_html"] = write_validation_page(report, out / "validation.html")
         written["validation_json"] = out / "validation.json"
         report.to_json(written["validation_json"])
-    with _step(say, progress, 3, total, "assigning addresses and events"):
+    with _step(progress, 3, total, "assigning addresses and events"):
         addresses = assign(layers["addresses"], grids, rules=rules)
         events = assign(layers["events"], grids, rules=rules)
-    with _step(say, progress, 4, total, "event statistics, heatmap and hot spots"):
+    with _step(progress, 4, total, "event statistics, heatmap and hot spots"):
         event_files = write_event_outputs(
             events.table, grids, out / "events", district=layers["district"],
             communities=comm, planted=layers["hotspots"], rules=rules, seed=seed,
         )
         written.update({f"events_{k}": v for k, v in event_files.items()})
-    with _step(say, progress, 5, total, "grid maps"):
+    with _step(progress, 5, total, "grid maps"):
         written.update(_grid_maps(grids, layers, out))
         written.update(_web_maps(grids, layers, report, events.table, out))
-    with _step(say, progress, 6, total, "writing the plan GeoPackage"):
+    with _step(progress, 6, total, "writing the plan GeoPackage"):
         plan_path = out / "plan.gpkg"
         context = {k: layers[k] for k in ("district", "communities", "roads", "rivers", "buildings",
                                           "special_sites")}
@@ -133,13 +169,13 @@ def run_demo(
         table = grid_summary(grids, comm)
         written["grid_summary"] = out / "grid_summary.csv"
         write_table(table.reset_index(), written["grid_summary"])
-    say(_closing(built.stats, grids, report, addresses.status_counts))
+    logger.info("%s", _closing(built.stats, grids, report, addresses.status_counts))
     return written
 
 
 def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
     """The 2.5D report map (PNG at 300 dpi, and SVG) of the built plan."""
-    from .render import grid_map_25d
+    from ..render import grid_map_25d
 
     name = layers["district"][schema.NAME].iloc[0]
     written = {}
@@ -153,8 +189,8 @@ def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
 
 def _web_maps(grids: Any, layers: dict, report: Any, events: Any, out: Path) -> dict[str, Path]:
     """Offline interactive maps: the plan with findings and events, and the deck.gl 2.5D view."""
-    from .render.deck import deck_map_25d
-    from .render.web import interactive_map
+    from ..render.deck import deck_map_25d
+    from ..render.web import interactive_map
 
     name = layers["district"][schema.NAME].iloc[0]
     path = out / "map.html"

@@ -12,10 +12,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import html
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,19 +22,28 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .errors import GridGISError
-from .io import write_table
-from .rules import Rules, load_rules
-from .writing import save_figure, write_text
+from .. import schema
+from ..errors import GridGISError
+from ..io import write_table
+from ..rules import Rules, load_rules
+from ..writing import save_figure
+from ._pages import ROWS_PER_PAGE, Section, write_html, write_pdf
 
-A4 = (8.27, 11.69)  # inches, portrait
-_ROWS_PER_PAGE = 32
+__all__ = ["ReportBundle", "build_report", "community_table"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class ReportBundle:
-    """What :func:`build_report` wrote: paths of the PDF, the HTML, figures and tables."""
+    """What :func:`build_report` wrote: paths of the PDF, the HTML, figures and tables.
+
+    Examples
+    --------
+    >>> from gridgis.workflows import build_report
+    >>> bundle = build_report(grids, "report")                       # doctest: +SKIP
+    >>> bundle.pdf, bundle.pages, sorted(bundle.figures)             # doctest: +SKIP
+    """
 
     folder: Path
     pdf: Path
@@ -46,21 +53,15 @@ class ReportBundle:
     pages: int = 0
 
 
-@dataclass
-class _Section:
-    title: str
-    text: list[str] = field(default_factory=list)
-    figures: list[str] = field(default_factory=list)
-    tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
-
-
-def _quiet(_: str) -> None:
-    return None
-
-
 def community_table(grids: pd.DataFrame, communities: pd.DataFrame | None,
                     findings: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per community: name, basic/special grids, households min/median/max, findings count."""
+    """Per community: name, basic/special grids, households min/median/max, findings count.
+
+    Examples
+    --------
+    >>> from gridgis.workflows import community_table
+    >>> community_table(grids, layers["communities"])[["基础网格", "户数最大"]]   # doctest: +SKIP
+    """
     basic = grids[grids[schema.KIND].astype(str) == "basic"]
     hh = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
     hh.columns = ["户数最小", "户数中位", "户数最大"]
@@ -100,7 +101,6 @@ def build_report(
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
     seed: int = 0,
-    say: Callable[[str], None] = _quiet,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -118,9 +118,26 @@ def build_report(
         Drawn as context on maps.
     title
         Report title (default: "<district name>网格化服务管理报告").
+    seed
+        Seed of the hot-spot permutations.
+
+    Returns
+    -------
+    ReportBundle
+        Paths of ``report.pdf``, ``report.html``, ``figures/*`` and ``tables/*``; progress
+        goes to this module's logger at INFO level.
+
+    Examples
+    --------
+    >>> import gridgis
+    >>> from gridgis.workflows import build_report
+    >>> layers = gridgis.load_sample()                                       # doctest: +SKIP
+    >>> bundle = build_report(grids, "report", communities=layers["communities"],
+    ...                       events=layers["events"], district=layers["district"])  # doctest: +SKIP
+    >>> bundle.pdf, bundle.pages                                             # doctest: +SKIP
     """
-    from .render.fonts import register_cjk_font
-    from .validation import validate
+    from ..render.fonts import register_cjk_font
+    from ..validation import validate
 
     register_cjk_font()
     rules = load_rules(rules)
@@ -134,9 +151,9 @@ def build_report(
     if title is None:
         name = district[schema.NAME].iloc[0] if district is not None and schema.NAME in district else ""
         title = f"{name}网格化服务管理报告"
-    sections: list[_Section] = []
+    sections: list[Section] = []
 
-    say("validating the plan")
+    logger.info("validating the plan")
     report = validate(grids, parents=communities, buildings=buildings, addresses=addresses, rules=rules)
     findings = report.to_geodataframe()
     if schema.COMMUNITY_CODE not in grids:
@@ -146,10 +163,10 @@ def build_report(
     if schema.HOUSEHOLDS not in grids:
         grids = grids.assign(**{schema.HOUSEHOLDS: 0})
 
-    say("drawing the 2.5D grid map")
+    logger.info("drawing the 2.5D grid map")
     _figure_25d(grids, buildings, title, bundle)
     basic = grids[grids[schema.KIND].astype(str) == "basic"]
-    cover = _Section(title, figures=["grid_map_25d"])
+    cover = Section(title, figures=["grid_map_25d"])
     cover.text = [
         f"生成日期 {_dt.date.today():%Y-%m-%d}",
         f"网格 {len(grids)} 个（基础网格 {len(basic)}，专属网格 {len(grids) - len(basic)}）；"
@@ -163,14 +180,14 @@ def build_report(
 
     table = community_table(grids, communities, findings)
     bundle.tables["communities"] = _write_csv(table, out / "tables" / "communities.csv")
-    sections.append(_Section("各社区网格统计", tables=[("各社区网格", table)]))
+    sections.append(Section("各社区网格统计", tables=[("各社区网格", table)]))
 
-    say("validation section")
+    logger.info("validation section")
     _figure_findings(grids, findings, roads, bundle)
     counts = report.counts()
     bundle.tables["findings"] = _write_csv(pd.DataFrame(findings.drop(columns="geometry")),
                                            out / "tables" / "findings.csv")
-    val = _Section("规则校验", figures=["findings_map"])
+    val = Section("规则校验", figures=["findings_map"])
     val.text = [report.summary(max_rows=0).splitlines()[0] if len(report) else "未发现问题：方案符合全部规则。"]
     if len(counts):
         val.tables.append(("校验结果汇总", counts.rename(columns={
@@ -178,15 +195,15 @@ def build_report(
     sections.append(val)
 
     if events is not None and len(events):
-        say("event section")
+        logger.info("event section")
         sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
 
     if previous is not None:
-        say("code crosswalk")
+        logger.info("code crosswalk")
         sections.append(_crosswalk_section(previous, grids, buildings, out, bundle))
 
-    bundle.pages = _write_pdf(sections, bundle)
-    _write_html(sections, bundle, title)
+    bundle.pages = write_pdf(sections, bundle.pdf, bundle.figures)
+    write_html(sections, bundle.html, bundle.figures, title)
     return bundle
 
 
@@ -207,7 +224,7 @@ def _save_figure(fig: Any, name: str, bundle: ReportBundle, dpi: int = 200) -> N
 
 def _figure_25d(grids: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame | None, title: str,
                 bundle: ReportBundle) -> None:
-    from .render import grid_map_25d
+    from ..render import grid_map_25d
 
     fig = grid_map_25d(grids, buildings=buildings, height=schema.HOUSEHOLDS,
                        color=schema.COMMUNITY_CODE, labels=None, title=title)
@@ -218,7 +235,7 @@ def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
                      roads: gpd.GeoDataFrame | None, bundle: ReportBundle) -> None:
     import matplotlib.pyplot as plt
 
-    from .crs import to_metric
+    from ..crs import to_metric
 
     g = to_metric(grids)
     fig, ax = plt.subplots(figsize=(8, 8))
@@ -244,19 +261,17 @@ def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
 
 
 def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: Any, district: Any,
-                   rules: Rules, seed: int, out: Path, bundle: ReportBundle) -> _Section:
+                   rules: Rules, seed: int, out: Path, bundle: ReportBundle) -> Section:
     import matplotlib.pyplot as plt
 
-    from . import events as ev_mod
-    from .heatmap import kde
-    from .hotspots import getis_ord
-    from .render.heatmap_maps import plot_grid_events, plot_heatmap
+    from .. import events as ev_mod
+    from ..render.heatmap_maps import plot_grid_events, plot_heatmap
 
     ev = events if "status" in events else ev_mod.clean(events)
     if schema.GRID_CODE not in ev:
         ev = ev_mod.attach_grid_codes(ev, grids)
     valid = ev[ev["status"] != "invalid"] if "status" in ev else ev
-    section = _Section("事件统计")
+    section = Section("事件统计")
     stats = ev_mod.grid_stats(ev, grids, rules=rules)
     table = pd.DataFrame(stats.drop(columns="geometry"))
     bundle.tables["events_by_grid"] = _write_csv(table, out / "tables" / "events_by_grid.csv")
@@ -272,12 +287,12 @@ def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: A
     geo = valid if isinstance(valid, gpd.GeoDataFrame) else None
     if geo is not None and len(geo):
         clip = district if district is not None else grids
-        raster = kde(geo, bandwidth=300.0, clip=clip)
+        raster = ev_mod.kde(geo, bandwidth=300.0, clip=clip)
         fig, ax = plt.subplots(figsize=(8, 8))
         plot_heatmap(raster, grids=grids, communities=communities, district=district, ax=ax)
         _save_figure(fig, "event_heatmap", bundle)
         section.figures.append("event_heatmap")
-    rated = getis_ord(stats, "rate_per_100hh", seed=seed)
+    rated = ev_mod.getis_ord(stats, "rate_per_100hh", seed=seed)
     fig, ax = plt.subplots(figsize=(8, 8))
     plot_grid_events(rated, ax=ax)
     _save_figure(fig, "events_per_grid", bundle)
@@ -285,20 +300,20 @@ def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: A
     hot = rated[rated.get("hotspot", pd.Series("", index=rated.index)).astype(str).str.startswith("hot")]
     if len(hot):
         cols = [c for c in (schema.GRID_CODE, "events", "rate_per_100hh", "gi_z", "gi_p", "hotspot") if c in hot]
-        section.tables.append(("热点网格 (Gi*)", pd.DataFrame(hot[cols]).head(_ROWS_PER_PAGE)))
+        section.tables.append(("热点网格 (Gi*)", pd.DataFrame(hot[cols]).head(ROWS_PER_PAGE)))
     return section
 
 
 def _crosswalk_section(previous: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, buildings: Any,
-                       out: Path, bundle: ReportBundle) -> _Section:
-    from .codes import recode
+                       out: Path, bundle: ReportBundle) -> Section:
+    from ..codes import recode
 
     res = recode(previous, grids, households=buildings)
     cw = res.crosswalk
     bundle.tables["crosswalk"] = _write_csv(cw, out / "tables" / "crosswalk.csv")
     rel = cw["relation"].value_counts().rename_axis("关系").rename("数量").reset_index()
-    changed = cw[cw["relation"] != "same"].head(_ROWS_PER_PAGE * 2)
-    section = _Section("网格编码对照（旧→新）")
+    changed = cw[cw["relation"] != "same"].head(ROWS_PER_PAGE * 2)
+    section = Section("网格编码对照（旧→新）")
     section.text = [f"对照表 {len(cw)} 行；未变化网格保留原编码 {int((cw['relation'] == 'same').sum())} 个"]
     section.tables += [("变化类型", rel), ("变化的网格", changed)]
     return section
@@ -310,133 +325,3 @@ def _crosswalk_section(previous: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, buil
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
     write_table(df, path)
     return path
-
-
-def _fmt_cell(v: Any) -> str:
-    if isinstance(v, float | np.floating):
-        return "" if np.isnan(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}")
-    return str(v)
-
-
-class _PdfFlow:
-    """Lays blocks (headings, text, figures, tables) down A4 pages from top to bottom."""
-
-    TOP, BOTTOM, LEFT, WIDTH = 0.95, 0.05, 0.07, 0.86
-    ROW = 0.021  # table row height (fraction of the page)
-
-    def __init__(self, pdf: Any) -> None:
-        self.pdf, self.fig, self.y, self.pages = pdf, None, self.TOP, 0
-
-    def _page(self) -> Any:
-        import matplotlib.pyplot as plt
-
-        if self.fig is None:
-            self.fig = plt.figure(figsize=A4)
-            self.y = self.TOP
-        return self.fig
-
-    def new_page(self) -> None:
-        import matplotlib.pyplot as plt
-
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            plt.close(self.fig)
-            self.pages += 1
-        self.fig = None
-
-    def _need(self, height: float) -> None:
-        if self.fig is not None and self.y - height < self.BOTTOM:
-            self.new_page()
-        self._page()
-
-    def heading(self, text: str, size: float = 15) -> None:
-        self._need(0.08)
-        self.fig.text(self.LEFT, self.y - 0.02, text, fontsize=size, weight="bold", va="top")
-        self.y -= 0.02 + size / 350
-
-    def text(self, line: str) -> None:
-        self._need(0.03)
-        self.fig.text(self.LEFT, self.y, line, fontsize=10, va="top", wrap=True)
-        self.y -= 0.027
-
-    def figure(self, path: Path, height: float) -> None:
-        import matplotlib.image as mpimg
-
-        self._need(height)
-        ax = self.fig.add_axes([self.LEFT, self.y - height, self.WIDTH, height - 0.01])
-        ax.imshow(mpimg.imread(path))
-        ax.set_axis_off()
-        self.y -= height
-
-    def table(self, caption: str, df: pd.DataFrame) -> None:
-        rows = max(int((self.TOP - self.BOTTOM - 0.05) / self.ROW) - 1, 5)
-        for start in range(0, max(len(df), 1), rows):
-            chunk = df.iloc[start:start + rows]
-            height = 0.035 + self.ROW * (len(chunk) + 1)
-            self._need(min(height, 0.2))
-            if self.y - height < self.BOTTOM:  # does not fit the rest of this page
-                self.new_page()
-                self._page()
-            self.fig.text(self.LEFT, self.y, caption + (" (续)" if start else ""), fontsize=11,
-                          weight="bold", va="top")
-            ax = self.fig.add_axes([self.LEFT, self.y - height, self.WIDTH, height - 0.03])
-            ax.set_axis_off()
-            cells = [[_fmt_cell(v) for v in row] for row in chunk.itertuples(index=False)]
-            if cells:
-                tab = ax.table(cellText=cells, colLabels=[str(c) for c in chunk.columns],
-                               loc="upper center", cellLoc="center", bbox=[0, 0, 1, 1])
-                tab.auto_set_font_size(False)
-                tab.set_fontsize(7 if len(chunk.columns) > 6 else 8)
-            else:
-                ax.text(0.5, 0.5, "（无）", ha="center", va="center")
-            self.y -= height + 0.01
-
-
-def _write_pdf(sections: list[_Section], bundle: ReportBundle) -> int:
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    with PdfPages(bundle.pdf) as pdf:
-        flow = _PdfFlow(pdf)
-        for i, sec in enumerate(sections):
-            if i:
-                flow.new_page()
-            flow.heading(sec.title, size=18 if i == 0 else 15)
-            for line in sec.text:
-                flow.text(line)
-            n = len(sec.figures)
-            for name in sec.figures:
-                flow.figure(bundle.figures[name][0], height=0.7 if n == 1 else 0.42)
-            for caption, df in sec.tables:
-                flow.table(caption, df)
-        flow.new_page()
-        meta = pdf.infodict()
-        meta["Title"] = sections[0].title
-        meta["Creator"] = "gridgis"
-    return flow.pages
-
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:960px;
-margin:2em auto;color:#222;line-height:1.5}
-h1{border-bottom:3px solid #2b6cb0}h2{color:#2b6cb0;margin-top:2em}
-table{border-collapse:collapse;font-size:13px;margin:1em 0}
-th,td{border:1px solid #ccd;padding:3px 8px;text-align:right}th{background:#eef3fa}
-img{max-width:100%;border:1px solid #eee}
-"""
-
-
-def _write_html(sections: list[_Section], bundle: ReportBundle, title: str) -> None:
-    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
-             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"]
-    for i, sec in enumerate(sections):
-        tag = "h1" if i == 0 else "h2"
-        parts.append(f"<{tag}>{html.escape(sec.title)}</{tag}>")
-        parts += [f"<p>{html.escape(t)}</p>" for t in sec.text]
-        for name in sec.figures:
-            data = base64.b64encode(bundle.figures[name][0].read_bytes()).decode()
-            parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
-        for caption, df in sec.tables:
-            parts.append(f"<h3>{html.escape(caption)}</h3>")
-            parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.2f}"))
-    parts.append("</body></html>")
-    write_text(bundle.html, "\n".join(parts))

@@ -1,0 +1,90 @@
+"""Events reported by grid workers: records, deadlines, statistics, density and hot spots.
+
+- :mod:`~gridgis.events.records`: :func:`load` and :func:`clean` office event tables
+  (every row kept, with ``status`` and ``problem``), label normalisation;
+- :mod:`~gridgis.events.times`: :func:`parse_times` for the date-time formats of exports;
+- :mod:`~gridgis.events.deadlines`: :func:`deadlines` by urgency class;
+- :mod:`~gridgis.events.stats`: :func:`grid_stats`, :func:`trend`, :func:`period_index`,
+  :func:`attach_grid_codes`;
+- :mod:`~gridgis.events.density`: kernel density :func:`kde` / :func:`kde_frames` giving a
+  :class:`Raster` (:mod:`~gridgis.events.raster`);
+- :mod:`~gridgis.events.hotspots`: Getis–Ord Gi* hot and cold spots.
+
+Example
+-------
+>>> from gridgis import events
+>>> ev = events.load("事件台账.xlsx")                       # doctest: +SKIP
+>>> ev["status"].value_counts()                           # doctest: +SKIP
+>>> stats = events.grid_stats(events.attach_grid_codes(ev, grids), grids)   # doctest: +SKIP
+>>> raster = events.kde(ev, bandwidth=300, clip=district)                   # doctest: +SKIP
+"""
+
+from .deadlines import deadlines
+from .density import KERNELS, kde, kde_frames, kernel_constant, kernel_profile
+from .hotspots import (
+    HOTSPOT_LABELS,
+    MIN_GROUP_EVENTS,
+    event_hotspots,
+    event_hotspots_by,
+    getis_ord,
+    hotspots_by_grid,
+    spatial_weights,
+)
+from .points import clip_geometry, to_metric_points
+from .raster import Raster
+from .records import (
+    INVALID,
+    OK,
+    PROBLEM,
+    SOURCE_ROW,
+    STAGE_ALIASES,
+    STATUS,
+    UNCATEGORISED,
+    URGENCY_ALIASES,
+    WARNING,
+    clean,
+    load,
+    normalize_category,
+    normalize_stage,
+    normalize_urgency,
+)
+from .stats import attach_grid_codes, grid_stats, period_index, trend
+from .times import parse_times
+
+__all__ = [
+    "HOTSPOT_LABELS",
+    "INVALID",
+    "KERNELS",
+    "MIN_GROUP_EVENTS",
+    "OK",
+    "PROBLEM",
+    "Raster",
+    "SOURCE_ROW",
+    "STAGE_ALIASES",
+    "STATUS",
+    "UNCATEGORISED",
+    "URGENCY_ALIASES",
+    "WARNING",
+    "attach_grid_codes",
+    "clean",
+    "clip_geometry",
+    "deadlines",
+    "event_hotspots",
+    "event_hotspots_by",
+    "getis_ord",
+    "grid_stats",
+    "hotspots_by_grid",
+    "kde",
+    "kde_frames",
+    "kernel_constant",
+    "kernel_profile",
+    "load",
+    "normalize_category",
+    "normalize_stage",
+    "normalize_urgency",
+    "parse_times",
+    "period_index",
+    "spatial_weights",
+    "to_metric_points",
+    "trend",
+]
