@@ -14,7 +14,14 @@ import pytest
 
 from gridgis import events
 from gridgis.heatmap import kde
-from gridgis.render import heatmap_maps as hm
+from gridgis.render import (
+    animated_heatmap_html,
+    external_references,
+    heatmap_overlay,
+    register_cjk_font,
+    save_heatmap,
+)
+from gridgis.render.heatmap_maps import write_event_outputs
 
 from .events_fixtures import make_communities, make_district, make_events, make_grids
 from .sysdeps import short_tmpdir
@@ -32,8 +39,8 @@ def _is_png(path):
 
 def test_write_event_outputs(tmp_path, district_data):
     grids, district, communities, ev = district_data
-    out = hm.write_event_outputs(ev, grids, tmp_path, district=district, communities=communities,
-                                 bandwidth=200, permutations=199)
+    out = write_event_outputs(ev, grids, tmp_path, district=district, communities=communities,
+                              bandwidth=200, permutations=199)
     for key in ("heatmap_png", "by_grid_png", "hotspots_png", "grid_hotspots_png", "hotspots_by_category_png"):
         assert _is_png(out[key]) and out[key].stat().st_size > 20_000, key
     table = pd.read_csv(out["by_grid_csv"], dtype={"grid_code": str})
@@ -46,24 +53,30 @@ def test_write_event_outputs(tmp_path, district_data):
 
     assert set(pyogrio.list_layers(out["hotspots_gpkg"])[:, 0]) == {"cells", "cells_by_category", "grids"}
     assert out["animated_html"].exists()
+    # the offline interactive heatmap is always written, and needs nothing outside the file
+    assert out["heatmap_html"] == tmp_path / "events_heatmap.html"
+    page = out["heatmap_html"].read_text(encoding="utf-8")
+    assert "L.imageOverlay" in page and "data:image/png;base64," in page
+    assert external_references(page) == []
+    assert set(grids["grid_code"]) <= set(re.findall(r'"grid_code": ?"(\d+)"', page))
 
 
 def test_static_maps_pdf_and_svg(tmp_path, district_data):
     grids, district, _, ev = district_data
     r = kde(ev, bandwidth=200, clip=district)
-    pdf = hm.save_heatmap(r, tmp_path / "h.pdf", grids=grids, district=district)
+    pdf = save_heatmap(r, tmp_path / "h.pdf", grids=grids, district=district)
     assert pdf.read_bytes()[:4] == b"%PDF"
-    svg = hm.save_heatmap(r, tmp_path / "h.svg", grids=grids)
+    svg = save_heatmap(r, tmp_path / "h.svg", grids=grids)
     assert b"<svg" in svg.read_bytes()[:2000]
-    with pytest.raises(Exception, match="unsupported map format"):
-        hm.save_heatmap(r, tmp_path / "h.bmp")
-    assert hm.use_cjk_font() is not None  # Chinese titles need a CJK font
+    with pytest.raises(Exception, match="unsupported image format"):
+        save_heatmap(r, tmp_path / "h.bmp")
+    assert register_cjk_font()  # Chinese titles need a CJK font
 
 
 def test_folium_overlay_is_inline_and_placed(district_data):
     grids, district, _, ev = district_data
     r = kde(ev, bandwidth=200, clip=district)
-    layer = hm.heatmap_overlay(r)
+    layer = heatmap_overlay(r)
     assert layer.url.startswith("data:image/png;base64,")
     (south, west), (north, east) = layer.bounds
     lon, lat = ev["lon"], ev["lat"]
@@ -75,8 +88,8 @@ def test_animated_html_is_self_contained(tmp_path, district_data):
     grids, district, communities, ev = district_data
     ev = events.clean(ev)
     ev.loc[0, "reported_at"] = pd.NaT
-    path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, communities=communities,
-                                    district=district, bandwidth=200)
+    path = animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, communities=communities,
+                                 district=district, bandwidth=200)
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['\"]?http", text)
     assert not re.search(r"src=\"https?:", text)
@@ -95,8 +108,8 @@ def test_animated_html_in_browser_matches_python(chromium_exe, tmp_path, distric
     grids, district, _, ev = district_data
     ev = events.clean(ev)
     cell = 25.0
-    path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, district=district,
-                                    bandwidth=200, cell_size=cell)
+    path = animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, district=district,
+                                 bandwidth=200, cell_size=cell)
     url = path.resolve().as_uri() + f"#freq={freq}{query}"
     profile = short_tmpdir("gridgis-chromium-")  # sockets must fit under a long TMPDIR
     res = subprocess.run(

@@ -13,6 +13,9 @@ import base64
 from functools import lru_cache
 from pathlib import Path
 
+__all__ = ["BOLD_PATH", "FAMILY", "FONT_DIR", "FONT_PATH", "font_face_css", "missing_glyphs",
+           "register_cjk_font"]
+
 FONT_DIR = Path(__file__).with_name("fonts")
 FONT_PATH = FONT_DIR / "gridgis-cjk-sans-regular.otf"
 BOLD_PATH = FONT_DIR / "gridgis-cjk-sans-bold.otf"
@@ -37,10 +40,6 @@ def register_cjk_font() -> str:
     mpl.rcParams["svg.fonttype"] = "path"  # SVG text as outlines: no font needed to view
     mpl.rcParams["pdf.fonttype"] = 3  # Type 3 subsets: works with CFF outlines
     return FAMILY
-
-
-# alias used by modules that were written against this name
-use_cjk_font = register_cjk_font
 
 
 def missing_glyphs(text: str) -> set[str]:
