@@ -134,7 +134,13 @@ _ENTITY = re.compile(r"&#(?:x([0-9a-fA-F]+)|(\d+));")
 
 
 def read_asset(rel: str) -> str:
-    """Text of a vendored file under :data:`ASSET_DIR` (e.g. ``"leaflet/leaflet.js"``)."""
+    """Text of a vendored file under :data:`ASSET_DIR`.
+
+    Examples
+    --------
+    >>> read_asset("leaflet/leaflet.css").startswith("/*")            # doctest: +SKIP
+    True
+    """
     path = ASSET_DIR / rel
     if not path.exists():
         raise GridGISError(f"vendored asset {rel} is missing from {ASSET_DIR}",
@@ -423,7 +429,13 @@ def offline_html(
 
 
 def insert_head(page: str, block: str) -> str:
-    """``page`` with ``block`` inserted just before ``</head>`` (at the start without one)."""
+    """``page`` with ``block`` inserted just before ``</head>`` (at the start without one).
+
+    Examples
+    --------
+    >>> insert_head("<html><head></head></html>", "<style></style>")
+    '<html><head><style></style></head></html>'
+    """
     m = re.search(r"</head\s*>", page, re.I)
     if m:
         return page[: m.start()] + block + page[m.start():]

@@ -148,58 +148,20 @@ def deck_map_25d(
     -------
     pathlib.Path or str
         ``out`` when given, else the page.
+
+    Examples
+    --------
+    >>> deck_map_25d(grids, height="population", buildings=buildings, out="plan25d.html")  # doctest: +SKIP
+    PosixPath('plan25d.html')
     """
     import pydeck as pdk
 
-    from ..crs import to_metric
-
-    grids = schema.normalize_columns(check_layer(grids, "grids"), source="grids")
-    grids = grids[~(grids.geometry.isna() | grids.geometry.is_empty)]
-    if len(grids) == 0:
-        raise SchemaError("grids: the plan has no grid with a geometry",
-                          fix="pass a plan with at least one polygon")
-    grids_m = to_metric(grids)
-    shown = grids_m
-    if gap_m > 0:  # slabs drawn slightly inset: streets show between them
-        inset = shapely.buffer(np.asarray(grids_m.geometry.array), -gap_m / 2, join_style="mitre")
-        keep = ~shapely.is_empty(inset)
-        inset[~keep] = np.asarray(grids_m.geometry.array)[~keep]
-        shown = grids_m.set_geometry(gpd.GeoSeries(inset, index=grids_m.index, crs=grids_m.crs))
-    g = to_wgs84(shown, "grids", simplify_m=simplify_m, coverage=gap_m <= 0)
+    grids_m = _metric_grids(grids)
+    g = to_wgs84(_inset(grids_m, gap_m), "grids", simplify_m=simplify_m, coverage=gap_m <= 0)
     h = _heights(grids_m, height, max_height, base_height)
     fills, legend = grid_fills(grids_m, color)
-    names = kind_names()
-    rgba = _rgba(fills, 255)
-    pos = grids_m.index.get_indexer(g.index)
-    attrs = _records(grids_m, [k for k, _ in _TOOLTIP_FIELDS])
-    if schema.KIND in grids_m.columns:
-        for rec, k in zip(attrs, grids_m[schema.KIND].astype(str), strict=True):
-            rec["kind_zh"] = names.get(k, k)
-    owner, polys = _polygons(np.asarray(g.geometry.array))
-    rows = [{"p": poly, "h": round(float(h[pos[i]]), 1), "c": rgba[pos[i]], **attrs[pos[i]]}
-            for i, poly in zip(owner.tolist(), polys, strict=True)]
-    layers: list[Any] = []
-    data: dict[str, list] = {}
-    for layer_name, lines, style in (("rivers", rivers, ([156, 195, 230], 30.0)),
-                                     ("roads", roads, ([190, 186, 178], 8.0))):
-        if lines is None or len(lines) == 0:
-            continue
-        ln = to_wgs84(lines, layer_name, simplify_m=simplify_m)
-        paths = []
-        for geom in ln.geometry:
-            for part in shapely.get_parts(geom):
-                if part.geom_type == "LineString" and not part.is_empty:
-                    paths.append({"p": np.asarray(part.coords)[:, :2].tolist()})
-                elif part.geom_type == "Polygon":
-                    paths.append({"p": np.asarray(part.exterior.coords)[:, :2].tolist()})
-        width = style[1]
-        if layer_name == "rivers" and "width_m" in ln.columns:
-            width = float(pd.to_numeric(ln["width_m"], errors="coerce").median() or width)
-        data[layer_name] = paths
-        layers.append(pdk.Layer("PathLayer", data=[], id=layer_name, get_path="p",
-                                get_color=style[0], get_width=width, width_min_pixels=1,
-                                pickable=False))
-    data["grids"] = rows
+    layers, data = _line_layers(pdk, roads, rivers, simplify_m)
+    data["grids"] = _grid_rows(grids_m, g, h, fills)
     layers.append(pdk.Layer(
         "PolygonLayer", data=[], id="grids", get_polygon="p", get_elevation="h",
         get_fill_color="c", get_line_color=[255, 255, 255, 255], line_width_min_pixels=1,
@@ -236,6 +198,71 @@ def deck_map_25d(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, page)
     return out
+
+
+def _metric_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The plan checked, with normalised columns, rows with a geometry only, in a metric CRS."""
+    from ..crs import to_metric
+
+    grids = schema.normalize_columns(check_layer(grids, "grids"), source="grids")
+    grids = grids[~(grids.geometry.isna() | grids.geometry.is_empty)]
+    if len(grids) == 0:
+        raise SchemaError("grids: the plan has no grid with a geometry",
+                          fix="pass a plan with at least one polygon")
+    return to_metric(grids)
+
+
+def _inset(grids_m: gpd.GeoDataFrame, gap_m: float) -> gpd.GeoDataFrame:
+    """Slabs drawn slightly inset so streets show between them (grids too thin stay whole)."""
+    if gap_m <= 0:
+        return grids_m
+    whole = np.asarray(grids_m.geometry.array)
+    inset = shapely.buffer(whole, -gap_m / 2, join_style="mitre")
+    keep = ~shapely.is_empty(inset)
+    inset[~keep] = whole[~keep]
+    return grids_m.set_geometry(gpd.GeoSeries(inset, index=grids_m.index, crs=grids_m.crs))
+
+
+def _grid_rows(grids_m: gpd.GeoDataFrame, g: gpd.GeoDataFrame, h: np.ndarray,
+               fills: pd.Series) -> list[dict[str, Any]]:
+    """One row per polygon part: ring coordinates, height, colour and tooltip attributes."""
+    names = kind_names()
+    rgba = _rgba(fills, 255)
+    pos = grids_m.index.get_indexer(g.index)
+    attrs = _records(grids_m, [k for k, _ in _TOOLTIP_FIELDS])
+    if schema.KIND in grids_m.columns:
+        for rec, k in zip(attrs, grids_m[schema.KIND].astype(str), strict=True):
+            rec["kind_zh"] = names.get(k, k)
+    owner, polys = _polygons(np.asarray(g.geometry.array))
+    return [{"p": poly, "h": round(float(h[pos[i]]), 1), "c": rgba[pos[i]], **attrs[pos[i]]}
+            for i, poly in zip(owner.tolist(), polys, strict=True)]
+
+
+def _line_layers(pdk: Any, roads: gpd.GeoDataFrame | None, rivers: gpd.GeoDataFrame | None,
+                 simplify_m: float) -> tuple[list[Any], dict[str, list]]:
+    """Flat ``PathLayer``s of rivers and roads, and their data by layer id."""
+    layers: list[Any] = []
+    data: dict[str, list] = {}
+    for layer_name, lines, style in (("rivers", rivers, ([156, 195, 230], 30.0)),
+                                     ("roads", roads, ([190, 186, 178], 8.0))):
+        if lines is None or len(lines) == 0:
+            continue
+        ln = to_wgs84(lines, layer_name, simplify_m=simplify_m)
+        paths = []
+        for geom in ln.geometry:
+            for part in shapely.get_parts(geom):
+                if part.geom_type == "LineString" and not part.is_empty:
+                    paths.append({"p": np.asarray(part.coords)[:, :2].tolist()})
+                elif part.geom_type == "Polygon":
+                    paths.append({"p": np.asarray(part.exterior.coords)[:, :2].tolist()})
+        width = style[1]
+        if layer_name == "rivers" and "width_m" in ln.columns:
+            width = float(pd.to_numeric(ln["width_m"], errors="coerce").median() or width)
+        data[layer_name] = paths
+        layers.append(pdk.Layer("PathLayer", data=[], id=layer_name, get_path="p",
+                                get_color=style[0], get_width=width, width_min_pixels=1,
+                                pickable=False))
+    return layers, data
 
 
 def _plain(v: Any) -> Any:
@@ -327,6 +354,10 @@ def deck_html(
     window the page is opened, then zooms out by ``zoom_out`` (room for a tilted view). The page
     inlines
     the vendored deck.gl bundle and, when it holds Chinese text, the bundled CJK font subset.
+
+    Examples
+    --------
+    >>> page = deck_html(json.loads(pydeck_deck.to_json()), title="网格")  # doctest: +SKIP
     """
     esc = html_mod.escape
     panels = []

@@ -27,6 +27,11 @@ def register_cjk_font() -> str:
     """Register the bundled CJK font with matplotlib and make it the default sans-serif.
 
     Safe to call many times. Returns the family name.
+
+    Examples
+    --------
+    >>> register_cjk_font()
+    'gridgis CJK Sans'
     """
     import matplotlib as mpl
     from matplotlib import font_manager
@@ -43,7 +48,13 @@ def register_cjk_font() -> str:
 
 
 def missing_glyphs(text: str) -> set[str]:
-    """Characters of ``text`` the bundled font cannot draw (whitespace ignored)."""
+    """Characters of ``text`` the bundled font cannot draw (whitespace ignored).
+
+    Examples
+    --------
+    >>> missing_glyphs("网格 A1")
+    set()
+    """
     cmap = _cmap()
     return {c for c in text if not c.isspace() and ord(c) not in cmap}
 
@@ -58,7 +69,13 @@ def _cmap() -> frozenset[int]:
 
 @lru_cache(maxsize=1)
 def font_face_css() -> str:
-    """An ``@font-face`` rule with the bundled font inlined (base64), family ``gridgis CJK Sans``."""
+    """An ``@font-face`` rule with the bundled font inlined (base64), family ``gridgis CJK Sans``.
+
+    Examples
+    --------
+    >>> font_face_css().startswith("@font-face{font-family:'gridgis CJK Sans'")
+    True
+    """
     data = base64.b64encode(FONT_PATH.read_bytes()).decode("ascii")
     return (
         f"@font-face{{font-family:'{FAMILY}';"

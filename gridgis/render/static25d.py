@@ -244,6 +244,10 @@ def grid_map_25d(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = grid_map_25d(grids, height="households", out="plan25d.png")  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
