@@ -93,6 +93,7 @@ def test_animated_html_is_self_contained(tmp_path, district_data):
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['\"]?http", text)
     assert not re.search(r"src=\"https?:", text)
+    assert "@font-face{font-family:'gridgis CJK Sans'" in text  # Chinese labels without system fonts
     data = json.loads(re.search(r"const D = (\{.*?\});\n", text, re.S).group(1).replace("<\\/", "</"))
     assert len(data["ex"]) == len(ev) - 1 and data["skipped"] == {"no_location": 0, "no_time": 1, "total": len(ev)}
     assert data["cats"] == sorted(ev["category"].unique()) and data["urgs"] == ["一般", "重要", "重要紧急"]

@@ -32,6 +32,7 @@ from ..errors import GridGISError, SchemaError
 from ..heatmap import kernel_constant, kernel_profile
 from ..writing import write_text
 from ._common import HEAT_CMAP, metric, target_crs, template
+from .assets import offline_html
 
 __all__ = ["animated_heatmap_html"]
 
@@ -182,8 +183,8 @@ def animated_heatmap_html(
     :func:`gridgis.heatmap.kde` with ``scale="density"``) in the browser, so the user can switch
     between days, weeks and months, tick any categories and urgency classes, play/step
     through periods, and read per-period counts from a bar chart. Grid outlines (with their
-    names as tooltips), community and district boundaries are drawn over the density; no file,
-    script, font or tile is fetched from anywhere.
+    names as tooltips), community and district boundaries are drawn over the density; the
+    bundled CJK font is inlined, and no file, script, font or tile is fetched from anywhere.
 
     Parameters
     ----------
@@ -244,6 +245,7 @@ def animated_heatmap_html(
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     page = (template("animated_heatmap.html").replace("__TITLE__", html.escape(title))
             .replace("__DATA__", payload).replace("__KERNEL_JS__", _KERNEL_JS[kernel]))
+    page = offline_html(page)  # the bundled CJK font, cut to the page's characters
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_text(path, page)
