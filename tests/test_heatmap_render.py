@@ -17,12 +17,14 @@ from gridgis.heatmap import kde
 from gridgis.render import (
     animated_heatmap_html,
     external_references,
+    heatmap_map,
     heatmap_overlay,
     register_cjk_font,
     save_heatmap,
 )
 from gridgis.render.heatmap_maps import write_event_outputs
 
+from .browser import colored_fraction, needs_chromium, open_page
 from .events_fixtures import make_communities, make_district, make_events, make_grids
 from .sysdeps import short_tmpdir
 
@@ -82,6 +84,24 @@ def test_folium_overlay_is_inline_and_placed(district_data):
     lon, lat = ev["lon"], ev["lat"]
     assert west <= lon.min() and east >= lon.max() and south <= lat.min() and north >= lat.max()
     assert north - south < 0.05 and east - west < 0.05
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_heatmap_page_in_browser(tmp_path, district_data):
+    """The offline heatmap page draws its overlay and Chinese title with the network cut and no
+    CJK system font."""
+    grids, district, _, ev = district_data
+    m = heatmap_map(kde(ev, bandwidth=200, clip=district), grids=grids, district=district,
+                    path=tmp_path / "h.html")
+    assert m.get_name().startswith("map_")
+    r = open_page(tmp_path / "h.html", system_cjk_fonts=False, wait=1.0, evaluate={
+        "font": "document.fonts.ready.then(() => document.fonts.check(\"12px 'gridgis CJK Sans'\", '事件热力图'))",
+        "overlay": "document.querySelectorAll('img.leaflet-image-layer').length",
+    })
+    assert r.problems == []
+    assert r.values == {"font": True, "overlay": 1}
+    assert colored_fraction(r.image()[100:700, 250:950]) > 0.5
 
 
 def test_animated_html_is_self_contained(tmp_path, district_data):

@@ -157,7 +157,7 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] =
         fig, ax = plt.subplots(figsize=figsize)
     else:
         fig, ax = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
-    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    fig.canvas.draw_idle = lambda *_args, **_kwargs: None
     return fig, ax
 
 

@@ -116,7 +116,7 @@ def _add_grids(m: Any, g: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame, color: st
         geojson(gd, fields + ["_fill"]), name="网格",
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#ffffff",
                                   "weight": 1.2, "fillOpacity": fill_opacity, "opacity": 0.95},
-        highlight_function=lambda f: {"weight": 3, "color": "#333333", "fillOpacity": 0.75},
+        highlight_function=lambda _: {"weight": 3, "color": "#333333", "fillOpacity": 0.75},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[ALIASES.get(f, f) for f in fields],
                                       sticky=True),
     ).add_to(m)
@@ -143,7 +143,7 @@ def _add_outlines(m: Any, cm_m: gpd.GeoDataFrame, simplify_m: float) -> None:
     cm = to_wgs84(cm_m, "communities", simplify_m=simplify_m, coverage=True)
     folium.GeoJson(
         geojson(cm, []), name="社区界线",
-        style_function=lambda f: {"color": "#444444", "weight": 2.0, "fill": False, "opacity": 0.9},
+        style_function=lambda _: {"color": "#444444", "weight": 2.0, "fill": False, "opacity": 0.9},
         pane="gg-outline", interactive=False,
     ).add_to(m)
     outer = shapely.union_all(shapely.buffer(np.asarray(cm_m.geometry.array), 0.5))
@@ -151,7 +151,7 @@ def _add_outlines(m: Any, cm_m: gpd.GeoDataFrame, simplify_m: float) -> None:
                         simplify_m=max(simplify_m, 1.0))
     folium.GeoJson(
         geojson(district, []), name="外边界", control=False,
-        style_function=lambda f: {"color": "#222222", "weight": 3.2, "fill": False, "opacity": 1.0},
+        style_function=lambda _: {"color": "#222222", "weight": 3.2, "fill": False, "opacity": 1.0},
         pane="gg-outline", interactive=False,
     ).add_to(m)
 
