@@ -29,7 +29,6 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
-from ..heatmap import kernel_constant, kernel_profile
 from ..writing import write_text
 from ._common import HEAT_CMAP, metric, target_crs, template
 from .assets import offline_html
@@ -210,6 +209,8 @@ def animated_heatmap_html(
     >>> animated_heatmap_html(events, "animated.html", district=district, freq="M")  # doctest: +SKIP
     PosixPath('animated.html')
     """
+    from ..heatmap import kernel_constant, kernel_profile
+
     kernel_profile(kernel)
     if freq.upper()[:1] not in ("D", "W", "M"):
         raise GridGISError(f"unknown freq {freq!r}", fix="use 'D', 'W' or 'M'")

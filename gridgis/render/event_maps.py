@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..errors import SchemaError
-from ..heatmap import Raster
 from ._common import HEAT_CMAP, decorate, draw_outlines, metric, new_figure, save_figure, target_crs
 from .fonts import register_cjk_font
 
 __all__ = ["plot_grid_events", "plot_heatmap", "save_grid_event_map", "save_heatmap"]
+
+if TYPE_CHECKING:  # the heatmap module (scipy) loads only when a map is drawn
+    from ..heatmap import Raster
 
 
 def plot_heatmap(

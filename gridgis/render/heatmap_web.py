@@ -12,17 +12,19 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from .. import schema
-from ..heatmap import Raster
 from ._common import HEAT_CMAP
 from .assets import save_offline
 
 __all__ = ["heatmap_map", "heatmap_overlay"]
+
+if TYPE_CHECKING:  # the heatmap module (scipy) loads only when a map is drawn
+    from ..heatmap import Raster
 
 
 def heatmap_overlay(

@@ -86,8 +86,7 @@ def _prism_faces(
     order, -depth, face rank) so that lexsort yields the painter's order.
     """
     parts, owner = shapely.get_parts(geoms, return_index=True)
-    parts = shapely.orient_polygons(parts) if hasattr(shapely, "orient_polygons") else np.array(
-        [shapely.geometry.polygon.orient(p, 1.0) for p in parts], dtype=object)
+    parts = shapely.orient_polygons(parts)
     rings = shapely.get_exterior_ring(parts)
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     xr, yr = view.rotate(xy[:, 0], xy[:, 1])
