@@ -21,6 +21,7 @@ from gridgis.render import (
     heatmap_overlay,
     register_cjk_font,
     save_heatmap,
+    save_hotspots_by_group,
 )
 from gridgis.render.heatmap_maps import write_event_outputs
 
@@ -73,6 +74,18 @@ def test_static_maps_pdf_and_svg(tmp_path, district_data):
     with pytest.raises(Exception, match="unsupported image format"):
         save_heatmap(r, tmp_path / "h.bmp")
     assert register_cjk_font()  # Chinese titles need a CJK font
+
+
+def test_hotspots_by_group_with_one_group(tmp_path, district_data):
+    from gridgis.hotspots import event_hotspots_by
+
+    grids, district, _, ev = district_data
+    ev = events.clean(ev)
+    one = ev[(ev["category"] == ev["category"].iloc[0]).to_numpy()]
+    cells = event_hotspots_by(one, district, "category", cell_size=150, permutations=99, seed=0)
+    assert cells["group"].nunique() == 1
+    path = save_hotspots_by_group(cells, tmp_path / "one.png", grids=grids, district=district)
+    assert _is_png(path) and path.stat().st_size > 5_000
 
 
 def test_folium_overlay_is_inline_and_placed(district_data):

@@ -145,18 +145,19 @@ def hex_to_rgb(color: str) -> tuple[int, int, int]:
 # ---- matplotlib figures -----------------------------------------------------------------------------
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (10, 10)) -> tuple[Any, Any]:
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (10, 10),
+               squeeze: bool = True) -> tuple[Any, Any]:
     """A new figure whose canvas does not redraw after every layer is added
-    (geopandas asks for a redraw per ``plot`` call; on Agg that is a full render each time)."""
+    (geopandas asks for a redraw per ``plot`` call; on Agg that is a full render each time).
+
+    The axes come as in :func:`matplotlib.pyplot.subplots`: one Axes for 1 × 1 unless
+    ``squeeze=False``, which always gives a 2-D array."""
     import matplotlib.pyplot as plt
 
     from .fonts import register_cjk_font
 
     register_cjk_font()
-    if nrows == 1 and ncols == 1:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig, ax = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+    fig, ax = plt.subplots(nrows, ncols, figsize=figsize, squeeze=squeeze)
     fig.canvas.draw_idle = lambda *_args, **_kwargs: None
     return fig, ax
 

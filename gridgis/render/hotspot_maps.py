@@ -187,7 +187,7 @@ def save_hotspots_by_group(
     names = sorted(cells["group"].unique(), key=lambda g: (-info.get(g, {}).get("hot_cells", 0), g))[:max_panels]
     ncol = min(4, len(names))
     nrow = int(math.ceil(len(names) / ncol))
-    fig, axes = new_figure(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow + 0.8))
+    fig, axes = new_figure(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow + 0.8), squeeze=False)
     dist = metric(district, crs)
     gm = metric(grids, crs)
     known = known_areas(planted, crs)
