@@ -470,7 +470,7 @@ def render_cmd(
     --title "雨湖区 2.5维立体网格图"``; ``gridgis render plan.gpkg -o 网格.html``
     """
     from .render import grid_map_25d
-    from .render.static25d import _check_view
+    from .render.static25d import check_view as _check_view
     from .versions import plan_context
 
     _outputs((out, "--out"), inputs=(plan, buildings))

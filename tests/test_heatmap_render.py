@@ -14,8 +14,16 @@ import pytest
 
 from gridgis import events
 from gridgis.events import kde
-from gridgis.render import heatmap_maps as hm
+from gridgis.render import (
+    animated_heatmap_html,
+    heatmap_map,
+    heatmap_overlay,
+    register_cjk_font,
+    save_heatmap,
+    save_hotspots_by_group,
+)
 
+from .browser import colored_fraction, needs_chromium, open_page
 from .events_fixtures import make_communities, make_district, make_events, make_grids
 from .sysdeps import short_tmpdir
 
@@ -33,19 +41,31 @@ def _is_png(path):
 def test_static_maps_pdf_and_svg(tmp_path, district_data):
     grids, district, _, ev = district_data
     r = kde(ev, bandwidth=200, clip=district)
-    pdf = hm.save_heatmap(r, tmp_path / "h.pdf", grids=grids, district=district)
+    pdf = save_heatmap(r, tmp_path / "h.pdf", grids=grids, district=district)
     assert pdf.read_bytes()[:4] == b"%PDF"
-    svg = hm.save_heatmap(r, tmp_path / "h.svg", grids=grids)
+    svg = save_heatmap(r, tmp_path / "h.svg", grids=grids)
     assert b"<svg" in svg.read_bytes()[:2000]
-    with pytest.raises(Exception, match="unsupported map format"):
-        hm.save_heatmap(r, tmp_path / "h.bmp")
-    assert hm.use_cjk_font() is not None  # Chinese titles need a CJK font
+    with pytest.raises(Exception, match="unsupported image format"):
+        save_heatmap(r, tmp_path / "h.bmp")
+    assert register_cjk_font()  # Chinese titles need a CJK font
+
+
+def test_hotspots_by_group_with_one_group(tmp_path, district_data):
+    from gridgis.hotspots import event_hotspots_by
+
+    grids, district, _, ev = district_data
+    ev = events.clean(ev)
+    one = ev[(ev["category"] == ev["category"].iloc[0]).to_numpy()]
+    cells = event_hotspots_by(one, district, "category", cell_size=150, permutations=99, seed=0)
+    assert cells["group"].nunique() == 1
+    path = save_hotspots_by_group(cells, tmp_path / "one.png", grids=grids, district=district)
+    assert _is_png(path) and path.stat().st_size > 5_000
 
 
 def test_folium_overlay_is_inline_and_placed(district_data):
     grids, district, _, ev = district_data
     r = kde(ev, bandwidth=200, clip=district)
-    layer = hm.heatmap_overlay(r)
+    layer = heatmap_overlay(r)
     assert layer.url.startswith("data:image/png;base64,")
     (south, west), (north, east) = layer.bounds
     lon, lat = ev["lon"], ev["lat"]
@@ -53,15 +73,34 @@ def test_folium_overlay_is_inline_and_placed(district_data):
     assert north - south < 0.05 and east - west < 0.05
 
 
+@pytest.mark.browser
+@needs_chromium
+def test_heatmap_page_in_browser(tmp_path, district_data):
+    """The offline heatmap page draws its overlay and Chinese title with the network cut and no
+    CJK system font."""
+    grids, district, _, ev = district_data
+    m = heatmap_map(kde(ev, bandwidth=200, clip=district), grids=grids, district=district,
+                    path=tmp_path / "h.html")
+    assert m.get_name().startswith("map_")
+    r = open_page(tmp_path / "h.html", system_cjk_fonts=False, wait=1.0, evaluate={
+        "font": "document.fonts.ready.then(() => document.fonts.check(\"12px 'gridgis CJK Sans'\", '事件热力图'))",
+        "overlay": "document.querySelectorAll('img.leaflet-image-layer').length",
+    })
+    assert r.problems == []
+    assert r.values == {"font": True, "overlay": 1}
+    assert colored_fraction(r.image()[100:700, 250:950]) > 0.5
+
+
 def test_animated_html_is_self_contained(tmp_path, district_data):
     grids, district, communities, ev = district_data
     ev = events.clean(ev)
     ev.loc[0, "reported_at"] = pd.NaT
-    path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, communities=communities,
-                                    district=district, bandwidth=200)
+    path = animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, communities=communities,
+                                 district=district, bandwidth=200)
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=|@import|url\(\s*['\"]?http", text)
     assert not re.search(r"src=\"https?:", text)
+    assert "@font-face{font-family:'gridgis CJK Sans'" in text  # Chinese labels without system fonts
     data = json.loads(re.search(r"const D = (\{.*?\});\n", text, re.S).group(1).replace("<\\/", "</"))
     assert len(data["ex"]) == len(ev) - 1 and data["skipped"] == {"no_location": 0, "no_time": 1, "total": len(ev)}
     assert data["cats"] == sorted(ev["category"].unique()) and data["urgs"] == ["一般", "重要", "重要紧急"]
@@ -77,8 +116,8 @@ def test_animated_html_in_browser_matches_python(chromium_exe, tmp_path, distric
     grids, district, _, ev = district_data
     ev = events.clean(ev)
     cell = 25.0
-    path = hm.animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, district=district,
-                                    bandwidth=200, cell_size=cell)
+    path = animated_heatmap_html(ev, tmp_path / "a.html", grids=grids, district=district,
+                                 bandwidth=200, cell_size=cell)
     url = path.resolve().as_uri() + f"#freq={freq}{query}"
     profile = short_tmpdir("gridgis-chromium-")  # sockets must fit under a long TMPDIR
     res = subprocess.run(

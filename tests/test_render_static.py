@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 from gridgis.errors import GridGISError, SchemaError  # noqa: E402
 from gridgis.render import grid_map_25d, register_cjk_font  # noqa: E402
 from gridgis.render.fonts import missing_glyphs  # noqa: E402
-from gridgis.render.static25d import _PALETTE, View  # noqa: E402
+from gridgis.render.static25d import PALETTE, View  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +98,13 @@ def test_near_tall_slab_hides_far_roof():
     xr, yr = view.rotate(np.array([50.0]), np.array([180.0]))
     sx, sy = view.project(xr, yr, 100 * 0.08 + (100 - 100 * 0.08) * 5 / 100)
     got = _pixel_at(fig, sx[0], sy[0])
-    near = (np.array(matplotlib.colors.to_rgb(_PALETTE[0])) * 255).astype(int)
+    near = (np.array(matplotlib.colors.to_rgb(PALETTE[0])) * 255).astype(int)
     assert np.abs(got - near).max() <= 3, (got, near)
     # and with the heights swapped, the far roof is visible at the same world point
     fig2 = grid_map_25d(_two_slabs(100, 5), height="h", color="cat", labels=None, azimuth=180, tilt=60,
                         height_scale=100 / np.hypot(100, 200))
     sx, sy = view.project(xr, yr, 100.0)
-    far = (np.array(matplotlib.colors.to_rgb(_PALETTE[1])) * 255).astype(int)
+    far = (np.array(matplotlib.colors.to_rgb(PALETTE[1])) * 255).astype(int)
     assert np.abs(_pixel_at(fig2, sx[0], sy[0]) - far).max() <= 3
 
 

@@ -22,7 +22,7 @@ import shapely
 
 from gridgis import codes, partition
 from gridgis.errors import CRSError, GridGISError, SchemaError
-from gridgis.render import web
+from gridgis.render import assets, to_wgs84, web
 from gridgis.render.deck import deck_map_25d
 from gridgis.samples import load_sample
 
@@ -94,8 +94,8 @@ def test_folium_default_page_becomes_self_contained():
     folium.Marker([27.85, 112.92], tooltip="tip").add_to(m)
     raw = m.get_root().render()
     assert re.search(r"<script[^>]+src=\"https://cdn", raw)  # what folium writes by itself
-    page = web.offline_html(m)
-    assert web.external_references(page) == []
+    page = assets.offline_html(m)
+    assert assets.external_references(page) == []
     assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", page)
     assert "L.Icon.Default.imagePath=''" in page and "data:image/png;base64," in page
     # nothing on the page uses jQuery, Bootstrap, icon fonts or awesome-markers: all dropped
@@ -112,29 +112,29 @@ def test_assets_inlined_when_used():
     folium.Marker([27.852, 112.922], icon=folium.Icon(prefix="fa", icon="house", angle=30)).add_to(m)
     folium.plugins.MarkerCluster(locations=[[27.84, 112.91], [27.841, 112.911]]).add_to(m)
     folium.plugins.HeatMap([[27.85, 112.93, 1.0]]).add_to(m)
-    page = web.offline_html(m)
-    assert web.external_references(page) == []
+    page = assets.offline_html(m)
+    assert assets.external_references(page) == []
     for marker in ("jQuery v3", "Glyphicons Halflings", "Font Awesome", "AwesomeMarkers",
                    "L.MarkerClusterGroup", "simpleheat", ".awesome-marker i.fa-rotate-30"):
         assert marker in page, marker
     assert not re.search(r"Bootstrap +v5", page)
     assert "@font-face{font-family:'gridgis CJK Sans'" in page  # 弹窗 is CJK
-    assert re.search(r"Bootstrap +v5", web.offline_html(_small_map(), keep=["bootstrap_css"]))
-    assert web.offline_html(page) == page  # idempotent: an offline page stays as it is
+    assert re.search(r"Bootstrap +v5", assets.offline_html(_small_map(), keep=["bootstrap_css"]))
+    assert assets.offline_html(page) == page  # idempotent: an offline page stays as it is
     with pytest.raises(GridGISError, match="cannot make an offline page of a int"):
-        web.offline_html(3)
+        assets.offline_html(3)
 
 
 def test_unknown_plugin_and_online_tiles_are_refused():
     m = _small_map()
     folium.plugins.Fullscreen().add_to(m)
     with pytest.raises(GridGISError, match=r"no local copy of https://cdn.jsdelivr.net/npm/leaflet.fullscreen"):
-        web.offline_html(m)
+        assets.offline_html(m)
     online = folium.Map(location=[27.85, 112.92], tiles="OpenStreetMap")
     with pytest.raises(GridGISError, match=r"tiles https://tile.openstreetmap.org"):
-        web.offline_html(online)
-    page = web.offline_html(online, allow_online_tiles=True)
-    assert [k for k, _ in web.external_references(page)] == ["tiles"]
+        assets.offline_html(online)
+    page = assets.offline_html(online, allow_online_tiles=True)
+    assert [k for k, _ in assets.external_references(page)] == ["tiles"]
 
 
 @pytest.mark.parametrize("snippet,kind", [
@@ -148,21 +148,21 @@ def test_unknown_plugin_and_online_tiles_are_refused():
 ])
 def test_external_references_found(snippet, kind):
     page = f"<html><head></head><body>{snippet}</body></html>"
-    assert [k for k, _ in web.external_references(page)] == [kind]
+    assert [k for k, _ in assets.external_references(page)] == [kind]
     with pytest.raises(GridGISError, match="outside the file|no local copy"):
-        web.offline_html(page)
+        assets.offline_html(page)
 
 
 def test_links_and_namespaces_are_not_references():
     page = ('<html><head></head><body><a href="https://leafletjs.com">Leaflet</a>'
             '<svg xmlns="http://www.w3.org/2000/svg"></svg>'
             "<style>.y{background:url(data:image/png;base64,AAAA)}</style></body></html>")
-    assert web.external_references(page) == []
-    assert web.offline_html(page) == page
+    assert assets.external_references(page) == []
+    assert assets.offline_html(page) == page
 
 
 def test_cjk_font_is_a_subset_of_the_page_text():
-    page = web.offline_html('<html><head></head><body><script>var s = "\\u7f51\\u683c";</script>'
+    page = assets.offline_html('<html><head></head><body><script>var s = "\\u7f51\\u683c";</script>'
                             "<p>&#x793e;&#21306;</p></body></html>")
     face = re.search(r"src:url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", page)
     assert face, "no inline font"
@@ -183,7 +183,7 @@ def test_cjk_font_is_a_subset_of_the_page_text():
 def test_interactive_map_of_the_sample(map_page, plan):
     m, path = map_page
     text = path.read_text(encoding="utf-8")
-    assert web.external_references(text) == []
+    assert assets.external_references(text) == []
     assert 200_000 < path.stat().st_size < 2_500_000
     assert "风车路社区第1网格" in text  # labels are written as UTF-8
     assert _has("事件（显示 5,000 / 10,710）", text)  # capped point layer says so
@@ -202,14 +202,14 @@ def test_interactive_map_any_crs_and_column_colors(plan, sample, tmp_path):
     wgs = plan.to_crs(4326)
     m = web.interactive_map(wgs, color="kind", labels="code", tiles=None,
                             points=sample["addresses"], max_points=500)
-    page = web.offline_html(m)
+    page = assets.offline_html(m)
     assert _has("基础网格", page) and "gg-legend" in page
     assert plan["grid_code"].iloc[0] in page
     assert _has(f"点位（显示 500 / {len(sample['addresses']):,}）", page)
     # online tiles stay available: scripts still inline, only the tiles come from the internet
     out = tmp_path / "online.html"
     web.interactive_map(plan, tiles="OpenStreetMap", out=out)
-    assert [k for k, _ in web.external_references(out.read_text(encoding="utf-8"))] == ["tiles"]
+    assert [k for k, _ in assets.external_references(out.read_text(encoding="utf-8"))] == ["tiles"]
     m2 = web.interactive_map(plan, color="households", labels=False)
     assert "gg-label" not in m2.get_root().render().split("</style>", 1)[1]
 
@@ -227,7 +227,7 @@ def test_interactive_map_errors(plan):
 
 
 def test_coverage_simplification_keeps_shared_edges(plan):
-    g = web.to_wgs84(plan, "grids", simplify_m=5.0, coverage=True)
+    g = to_wgs84(plan, "grids", simplify_m=5.0, coverage=True)
     geoms = np.asarray(g.to_crs(plan.crs).geometry.array)
     assert shapely.coverage_is_valid(geoms, gap_width=0.0)
     n_before = shapely.get_num_coordinates(np.asarray(plan.geometry.array)).sum()
@@ -247,7 +247,7 @@ def test_deck_page_is_self_contained(deck_page, plan):
     assert len(text) - len(page) > 1_600_000  # deck.gl is inline
     assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", page)
     assert "mapbox" not in page.lower() and "carto" not in page.lower()
-    assert web.external_references(page) == []
+    assert assets.external_references(page) == []
     assert "@font-face{font-family:'gridgis CJK Sans'" in text
     assert '"@@type":"PolygonLayer"' in text and '"id":"buildings"' in text
     assert 1_700_000 < deck_page.stat().st_size < 4_000_000

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gridgis.render import external_references
 from gridgis.workflows import run_demo, write_event_outputs
 
 from .events_fixtures import make_communities, make_district, make_events, make_grids
@@ -71,7 +72,12 @@ def test_write_event_outputs(tmp_path, district_data):
 
     assert set(pyogrio.list_layers(out["hotspots_gpkg"])[:, 0]) == {"cells", "cells_by_category", "grids"}
     assert out["animated_html"].exists()
-    assert "<html" in out["heatmap_html"].read_text(encoding="utf-8")[:2000].lower()
+    # the offline interactive heatmap is always written, and needs nothing outside the file
+    assert out["heatmap_html"] == tmp_path / "events_heatmap.html"
+    page = out["heatmap_html"].read_text(encoding="utf-8")
+    assert "L.imageOverlay" in page and "data:image/png;base64," in page
+    assert external_references(page) == []
+    assert set(grids["grid_code"]) <= set(re.findall(r'"grid_code": ?"(\d+)"', page))
 
 
 def test_readme_lists_the_demo_outputs():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html as html_mod
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +29,10 @@ import shapely
 from .. import schema
 from ..errors import GridGISError, SchemaError
 from ..writing import write_text
+from ._common import check_layer, hex_to_rgb, js_json, template, to_wgs84
+from .assets import ASSET_DIR, insert_head, offline_html
+from .colors import grid_fills, kind_names
 from .static25d import FLOOR_HEIGHT_M
-from .web import (
-    ASSET_DIR,
-    _check_layer,
-    _hex_to_rgb,
-    _js_json,
-    grid_fills,
-    kind_names,
-    offline_html,
-    to_wgs84,
-)
 
 __all__ = ["deck_map_25d", "deck_html", "FLOOR_HEIGHT_M"]
 
@@ -88,7 +82,7 @@ def _heights(gdf: gpd.GeoDataFrame, height: Any, max_height: float, base: float)
 
 
 def _rgba(colors: pd.Series, alpha: int) -> list[list[int]]:
-    return [[*_hex_to_rgb(c), alpha] for c in colors]
+    return [[*hex_to_rgb(c), alpha] for c in colors]
 
 
 def _view(bounds: np.ndarray, width: int, height: int, pitch: float, bearing: float) -> dict:
@@ -154,58 +148,20 @@ def deck_map_25d(
     -------
     pathlib.Path or str
         ``out`` when given, else the page.
+
+    Examples
+    --------
+    >>> deck_map_25d(grids, height="population", buildings=buildings, out="plan25d.html")  # doctest: +SKIP
+    PosixPath('plan25d.html')
     """
     import pydeck as pdk
 
-    from ..crs import to_metric
-
-    grids = schema.normalize_columns(_check_layer(grids, "grids"), source="grids")
-    grids = grids[~(grids.geometry.isna() | grids.geometry.is_empty)]
-    if len(grids) == 0:
-        raise SchemaError("grids: the plan has no grid with a geometry",
-                          fix="pass a plan with at least one polygon")
-    grids_m = to_metric(grids)
-    shown = grids_m
-    if gap_m > 0:  # slabs drawn slightly inset: streets show between them
-        inset = shapely.buffer(np.asarray(grids_m.geometry.array), -gap_m / 2, join_style="mitre")
-        keep = ~shapely.is_empty(inset)
-        inset[~keep] = np.asarray(grids_m.geometry.array)[~keep]
-        shown = grids_m.set_geometry(gpd.GeoSeries(inset, index=grids_m.index, crs=grids_m.crs))
-    g = to_wgs84(shown, "grids", simplify_m=simplify_m, coverage=gap_m <= 0)
+    grids_m = _metric_grids(grids)
+    g = to_wgs84(_inset(grids_m, gap_m), "grids", simplify_m=simplify_m, coverage=gap_m <= 0)
     h = _heights(grids_m, height, max_height, base_height)
     fills, legend = grid_fills(grids_m, color)
-    names = kind_names()
-    rgba = _rgba(fills, 255)
-    pos = grids_m.index.get_indexer(g.index)
-    attrs = _records(grids_m, [k for k, _ in _TOOLTIP_FIELDS])
-    if schema.KIND in grids_m.columns:
-        for rec, k in zip(attrs, grids_m[schema.KIND].astype(str), strict=True):
-            rec["kind_zh"] = names.get(k, k)
-    owner, polys = _polygons(np.asarray(g.geometry.array))
-    rows = [{"p": poly, "h": round(float(h[pos[i]]), 1), "c": rgba[pos[i]], **attrs[pos[i]]}
-            for i, poly in zip(owner.tolist(), polys, strict=True)]
-    layers: list[Any] = []
-    data: dict[str, list] = {}
-    for layer_name, lines, style in (("rivers", rivers, ([156, 195, 230], 30.0)),
-                                     ("roads", roads, ([190, 186, 178], 8.0))):
-        if lines is None or len(lines) == 0:
-            continue
-        ln = to_wgs84(lines, layer_name, simplify_m=simplify_m)
-        paths = []
-        for geom in ln.geometry:
-            for part in shapely.get_parts(geom):
-                if part.geom_type == "LineString" and not part.is_empty:
-                    paths.append({"p": np.asarray(part.coords)[:, :2].tolist()})
-                elif part.geom_type == "Polygon":
-                    paths.append({"p": np.asarray(part.exterior.coords)[:, :2].tolist()})
-        width = style[1]
-        if layer_name == "rivers" and "width_m" in ln.columns:
-            width = float(pd.to_numeric(ln["width_m"], errors="coerce").median() or width)
-        data[layer_name] = paths
-        layers.append(pdk.Layer("PathLayer", data=[], id=layer_name, get_path="p",
-                                get_color=style[0], get_width=width, width_min_pixels=1,
-                                pickable=False))
-    data["grids"] = rows
+    layers, data = _line_layers(pdk, roads, rivers, simplify_m)
+    data["grids"] = _grid_rows(grids_m, g, h, fills)
     layers.append(pdk.Layer(
         "PolygonLayer", data=[], id="grids", get_polygon="p", get_elevation="h",
         get_fill_color="c", get_line_color=[255, 255, 255, 255], line_width_min_pixels=1,
@@ -244,6 +200,71 @@ def deck_map_25d(
     return out
 
 
+def _metric_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The plan checked, with normalised columns, rows with a geometry only, in a metric CRS."""
+    from ..crs import to_metric
+
+    grids = schema.normalize_columns(check_layer(grids, "grids"), source="grids")
+    grids = grids[~(grids.geometry.isna() | grids.geometry.is_empty)]
+    if len(grids) == 0:
+        raise SchemaError("grids: the plan has no grid with a geometry",
+                          fix="pass a plan with at least one polygon")
+    return to_metric(grids)
+
+
+def _inset(grids_m: gpd.GeoDataFrame, gap_m: float) -> gpd.GeoDataFrame:
+    """Slabs drawn slightly inset so streets show between them (grids too thin stay whole)."""
+    if gap_m <= 0:
+        return grids_m
+    whole = np.asarray(grids_m.geometry.array)
+    inset = shapely.buffer(whole, -gap_m / 2, join_style="mitre")
+    keep = ~shapely.is_empty(inset)
+    inset[~keep] = whole[~keep]
+    return grids_m.set_geometry(gpd.GeoSeries(inset, index=grids_m.index, crs=grids_m.crs))
+
+
+def _grid_rows(grids_m: gpd.GeoDataFrame, g: gpd.GeoDataFrame, h: np.ndarray,
+               fills: pd.Series) -> list[dict[str, Any]]:
+    """One row per polygon part: ring coordinates, height, colour and tooltip attributes."""
+    names = kind_names()
+    rgba = _rgba(fills, 255)
+    pos = grids_m.index.get_indexer(g.index)
+    attrs = _records(grids_m, [k for k, _ in _TOOLTIP_FIELDS])
+    if schema.KIND in grids_m.columns:
+        for rec, k in zip(attrs, grids_m[schema.KIND].astype(str), strict=True):
+            rec["kind_zh"] = names.get(k, k)
+    owner, polys = _polygons(np.asarray(g.geometry.array))
+    return [{"p": poly, "h": round(float(h[pos[i]]), 1), "c": rgba[pos[i]], **attrs[pos[i]]}
+            for i, poly in zip(owner.tolist(), polys, strict=True)]
+
+
+def _line_layers(pdk: Any, roads: gpd.GeoDataFrame | None, rivers: gpd.GeoDataFrame | None,
+                 simplify_m: float) -> tuple[list[Any], dict[str, list]]:
+    """Flat ``PathLayer``s of rivers and roads, and their data by layer id."""
+    layers: list[Any] = []
+    data: dict[str, list] = {}
+    for layer_name, lines, style in (("rivers", rivers, ([156, 195, 230], 30.0)),
+                                     ("roads", roads, ([190, 186, 178], 8.0))):
+        if lines is None or len(lines) == 0:
+            continue
+        ln = to_wgs84(lines, layer_name, simplify_m=simplify_m)
+        paths = []
+        for geom in ln.geometry:
+            for part in shapely.get_parts(geom):
+                if part.geom_type == "LineString" and not part.is_empty:
+                    paths.append({"p": np.asarray(part.coords)[:, :2].tolist()})
+                elif part.geom_type == "Polygon":
+                    paths.append({"p": np.asarray(part.exterior.coords)[:, :2].tolist()})
+        width = style[1]
+        if layer_name == "rivers" and "width_m" in ln.columns:
+            width = float(pd.to_numeric(ln["width_m"], errors="coerce").median() or width)
+        data[layer_name] = paths
+        layers.append(pdk.Layer("PathLayer", data=[], id=layer_name, get_path="p",
+                                get_color=style[0], get_width=width, width_min_pixels=1,
+                                pickable=False))
+    return layers, data
+
+
 def _plain(v: Any) -> Any:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -273,7 +294,7 @@ def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataF
                     grid_heights: np.ndarray, simplify_m: float) -> tuple[Any, list[dict]]:
     from ..crs import to_metric
 
-    b = to_metric(schema.normalize_columns(_check_layer(buildings, "buildings"), source="buildings"),
+    b = to_metric(schema.normalize_columns(check_layer(buildings, "buildings"), source="buildings"),
                   grids_m.crs)
     b = b[~(b.geometry.isna() | b.geometry.is_empty)]
     b = b[b.geom_type.isin(["Polygon", "MultiPolygon"])]
@@ -298,69 +319,6 @@ def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataF
         extruded=True, wireframe=False, pickable=True, auto_highlight=True,
         material={"ambient": 0.5, "diffuse": 0.6, "shininess": 8, "specularColor": [30, 30, 30]},
     ), rows
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-html,body{{margin:0;padding:0;height:100%;overflow:hidden;background:#f3f1ec;
- font-family:"Helvetica Neue",Arial,Helvetica,sans-serif}}
-#deck-container{{position:absolute;inset:0}}
-.gg-panel{{position:absolute;z-index:10;background:rgba(255,255,255,.9);padding:4px 8px;
- border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font-size:12px}}
-.gg-title{{top:10px;left:10px;font-size:15px;font-weight:bold}}
-.gg-hint{{bottom:8px;left:10px;color:#555}}
-.gg-legend{{bottom:8px;right:10px;line-height:1.5}}
-.gg-legend i{{display:inline-block;width:14px;height:10px;margin-right:5px;border:1px solid #777}}
-.deck-tooltip{{font-size:12px;line-height:1.4}}
-</style>
-{deck_js}
-</head>
-<body>
-<div id="deck-container"></div>
-{panels}
-<script>
-(function () {{
-  var spec = {spec};
-  var tooltips = {tooltips};
-  var classes = {{}};
-  Object.keys(deck).forEach(function (k) {{
-    if (typeof deck[k] === 'function' && /^[A-Z]/.test(k)) classes[k] = deck[k];
-  }});
-  var converter = new deck.JSONConverter({{configuration: new deck.JSONConfiguration({{classes: classes}})}});
-  var props = converter.convert(spec);
-  var fit = {fit}, el = document.getElementById('deck-container');
-  if (fit && deck.WebMercatorViewport) {{
-    var vp = new deck.WebMercatorViewport({{width: el.clientWidth || window.innerWidth,
-                                            height: el.clientHeight || window.innerHeight}})
-      .fitBounds(fit, {{padding: 24}});
-    props.initialViewState = Object.assign({{}}, props.initialViewState,
-      {{longitude: vp.longitude, latitude: vp.latitude, zoom: vp.zoom - fit[2]}});
-  }}
-  function esc(s) {{
-    return String(s).replace(/[&<>"]/g, function (c) {{
-      return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}}[c];
-    }});
-  }}
-  window.gridgisDeck = new deck.Deck(Object.assign({{}}, props, {{
-    parent: el,
-    getTooltip: function (info) {{
-      if (!info.object || !info.layer || !tooltips[info.layer.id]) return null;
-      var rows = tooltips[info.layer.id].filter(function (f) {{
-        return info.object[f[1]] !== undefined && info.object[f[1]] !== null && info.object[f[1]] !== '';
-      }}).map(function (f) {{ return '<b>' + esc(f[0]) + '</b> ' + esc(info.object[f[1]]); }});
-      return rows.length ? {{html: rows.join('<br>')}} : null;
-    }}
-  }}));
-}})();
-</script>
-</body>
-</html>
-"""
 
 
 def _deck_js() -> str:
@@ -396,6 +354,10 @@ def deck_html(
     window the page is opened, then zooms out by ``zoom_out`` (room for a tilted view). The page
     inlines
     the vendored deck.gl bundle and, when it holds Chinese text, the bundled CJK font subset.
+
+    Examples
+    --------
+    >>> page = deck_html(json.loads(pydeck_deck.to_json()), title="网格")  # doctest: +SKIP
     """
     esc = html_mod.escape
     panels = []
@@ -407,16 +369,15 @@ def deck_html(
         items = "".join(f"<div><i style='background:{c}'></i>{esc(t)}</div>" for c, t in legend)
         head = f"<b>{esc(legend_title)}</b>" if legend_title else ""
         panels.append(f'<div class="gg-panel gg-legend">{head}{items}</div>')
-    page = _PAGE.format(title=esc(title or "gridgis 2.5D"), deck_js="",
-                        panels="\n".join(panels), spec=_js_json(spec),
-                        tooltips=_js_json(tooltips or {}),
-                        fit=_js_json([[fit[0], fit[1]], [fit[2], fit[3]], fit[4]] if fit else None))
+    fills = {
+        "__TITLE__": esc(title or "gridgis 2.5D"),
+        "__PANELS__": "\n".join(panels),
+        "__SPEC__": js_json(spec),
+        "__TOOLTIPS__": js_json(tooltips or {}),
+        "__FIT__": js_json([[fit[0], fit[1]], [fit[2], fit[3]], fit[4]] if fit else None),
+    }
+    page = re.sub("|".join(fills), lambda m: fills[m.group(0)], template("deck.html"))
     # CJK font subset + the check that nothing loads from outside (on the page without the
     # library, whose code merely mentions URLs it never loads here)
     page = offline_html(page)
-    return _insert_before_head_end(page, _deck_js())
-
-
-def _insert_before_head_end(page: str, block: str) -> str:
-    i = page.find("</head>")
-    return page[:i] + block + page[i:] if i >= 0 else block + page
+    return insert_head(page, _deck_js())

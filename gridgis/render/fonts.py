@@ -13,6 +13,9 @@ import base64
 from functools import lru_cache
 from pathlib import Path
 
+__all__ = ["BOLD_PATH", "FAMILY", "FONT_DIR", "FONT_PATH", "font_face_css", "missing_glyphs",
+           "register_cjk_font"]
+
 FONT_DIR = Path(__file__).with_name("fonts")
 FONT_PATH = FONT_DIR / "gridgis-cjk-sans-regular.otf"
 BOLD_PATH = FONT_DIR / "gridgis-cjk-sans-bold.otf"
@@ -24,6 +27,11 @@ def register_cjk_font() -> str:
     """Register the bundled CJK font with matplotlib and make it the default sans-serif.
 
     Safe to call many times. Returns the family name.
+
+    Examples
+    --------
+    >>> register_cjk_font()
+    'gridgis CJK Sans'
     """
     import matplotlib as mpl
     from matplotlib import font_manager
@@ -39,12 +47,14 @@ def register_cjk_font() -> str:
     return FAMILY
 
 
-# alias used by modules that were written against this name
-use_cjk_font = register_cjk_font
-
-
 def missing_glyphs(text: str) -> set[str]:
-    """Characters of ``text`` the bundled font cannot draw (whitespace ignored)."""
+    """Characters of ``text`` the bundled font cannot draw (whitespace ignored).
+
+    Examples
+    --------
+    >>> missing_glyphs("网格 A1")
+    set()
+    """
     cmap = _cmap()
     return {c for c in text if not c.isspace() and ord(c) not in cmap}
 
@@ -59,7 +69,13 @@ def _cmap() -> frozenset[int]:
 
 @lru_cache(maxsize=1)
 def font_face_css() -> str:
-    """An ``@font-face`` rule with the bundled font inlined (base64), family ``gridgis CJK Sans``."""
+    """An ``@font-face`` rule with the bundled font inlined (base64), family ``gridgis CJK Sans``.
+
+    Examples
+    --------
+    >>> font_face_css().startswith("@font-face{font-family:'gridgis CJK Sans'")
+    True
+    """
     data = base64.b64encode(FONT_PATH.read_bytes()).decode("ascii")
     return (
         f"@font-face{{font-family:'{FAMILY}';"

@@ -26,19 +26,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import schema, writing
+from .. import schema
 from ..crs import to_metric
 from ..errors import GridGISError, SchemaError, with_options
+from ._common import save_figure
+from .colors import KIND_NAMES
 from .fonts import register_cjk_font
 
-_PALETTE = [
+__all__ = ["FLOOR_HEIGHT_M", "MAX_TILT", "PALETTE", "View", "check_view", "grid_map_25d"]
+
+#: Fill colours of the 2.5D map (one per community or category).
+PALETTE = [
     "#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5",
     "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#e5c494",
 ]
-KIND_NAMES = {
-    "basic": "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
-    "industrial_park": "工业园区", "park": "公园", "commercial": "商务楼宇",
-}
 FLOOR_HEIGHT_M = 3.0
 
 
@@ -85,8 +86,7 @@ def _prism_faces(
     order, -depth, face rank) so that lexsort yields the painter's order.
     """
     parts, owner = shapely.get_parts(geoms, return_index=True)
-    parts = shapely.orient_polygons(parts) if hasattr(shapely, "orient_polygons") else np.array(
-        [shapely.geometry.polygon.orient(p, 1.0) for p in parts], dtype=object)
+    parts = shapely.orient_polygons(parts)
     rings = shapely.get_exterior_ring(parts)
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     xr, yr = view.rotate(xy[:, 0], xy[:, 1])
@@ -151,7 +151,7 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
     categorical = not pd.api.types.is_numeric_dtype(values) or values.nunique() <= min(12, max(n // 3, 2))
     if categorical:
         cats = sorted(values.astype(str).unique())
-        lut = {c: _PALETTE[i % len(_PALETTE)] for i, c in enumerate(cats)}
+        lut = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
         if color == schema.KIND:
             legend = [(KIND_NAMES.get(c, c), lut[c]) for c in cats]
         else:
@@ -243,12 +243,16 @@ def grid_map_25d(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = grid_map_25d(grids, height="households", out="plan25d.png")  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch
 
-    _check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=k)
+    check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=k)
     register_cjk_font()
     if not isinstance(grids, gpd.GeoDataFrame) or len(grids) == 0:
         raise GridGISError("nothing to draw: the grid layer is empty", source="grids")
@@ -381,8 +385,15 @@ def _north_arrow(ax: Any, view: View) -> None:
 MAX_TILT = 85.0  # degrees from straight down; at 90 the slabs lie in the horizon line
 
 
-def _check_view(*, tilt: float, dpi: int, scheme: str, k: int) -> None:
-    """Refuse settings that cannot make a map, naming the setting and its range."""
+def check_view(*, tilt: float, dpi: int, scheme: str, k: int) -> None:
+    """Refuse settings that cannot make a map, naming the setting and its range.
+
+    Examples
+    --------
+    >>> check_view(tilt=55, dpi=300, scheme="Quantiles", k=5)
+    >>> check_view(tilt=95, dpi=300, scheme="Quantiles", k=5)       # doctest: +SKIP
+    GridGISError: tilt 95 is out of range
+    """
     import mapclassify
 
     if not 0.0 <= float(tilt) <= MAX_TILT:
@@ -398,16 +409,3 @@ def _check_view(*, tilt: float, dpi: int, scheme: str, k: int) -> None:
         raise GridGISError(f"unknown classification scheme {scheme!r}", where="scheme",
                            fix="use NaturalBreaks, Quantiles, EqualInterval, FisherJenks, "
                                "HeadTailBreaks, BoxPlot or StdMean") from None
-
-
-def save_figure(fig: Any, path: str | Path, *, dpi: int = 300) -> Path:
-    """Save a figure as PNG, SVG or PDF (by suffix) on a white background."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    if path.suffix.lower() not in {".png", ".svg", ".pdf"}:
-        raise GridGISError(f"unsupported image format {path.suffix!r}", source=path,
-                           fix="use .png, .svg or .pdf")
-    writing.save_figure(fig, path, dpi=dpi, bbox_inches="tight", facecolor="white")
-    plt.close(fig)
-    return path

@@ -18,7 +18,8 @@ from branca.element import Element
 from ..validation import RULE_ORDER, RULES, ValidationReport
 from ..validation._text import format_measure, grid_list
 from ..writing import write_text
-from .web import interactive_map, offline_html
+from .assets import offline_html
+from .web import interactive_map
 
 __all__ = ["validation_map", "validation_page", "write_validation_page"]
 

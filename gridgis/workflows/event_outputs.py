@@ -25,7 +25,7 @@ from ..events import (
     trend,
 )
 from ..io import write_gpkg, write_table
-from ..render.heatmap_maps import (
+from ..render import (
     animated_heatmap_html,
     heatmap_map,
     save_grid_event_map,

@@ -265,7 +265,7 @@ def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: A
     import matplotlib.pyplot as plt
 
     from .. import events as ev_mod
-    from ..render.heatmap_maps import plot_grid_events, plot_heatmap
+    from ..render.event_maps import plot_grid_events, plot_heatmap
 
     ev = events if "status" in events else ev_mod.clean(events)
     if schema.GRID_CODE not in ev:

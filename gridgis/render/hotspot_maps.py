@@ -1,0 +1,210 @@
+"""Static hot-spot maps (matplotlib): Getis-Ord Gi* classes per grid or per lattice cell, and
+small multiples per event category.
+
+Example
+-------
+>>> from gridgis.hotspots import event_hotspots
+>>> from gridgis.render.hotspot_maps import save_hotspot_map
+>>> save_hotspot_map(event_hotspots(events, district), "hotspots.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from ..errors import SchemaError
+from ._common import (
+    HOTSPOT_COLORS,
+    decorate,
+    draw_outlines,
+    known_areas,
+    metric,
+    new_figure,
+    save_figure,
+    target_crs,
+)
+from .fonts import register_cjk_font
+
+__all__ = ["plot_hotspots", "save_hotspot_map", "save_hotspots_by_group"]
+
+
+def _fill_classes(ax: Any, g: gpd.GeoDataFrame, nodata: np.ndarray, lattice: bool, crs: Any,
+                  grids: gpd.GeoDataFrame | None, communities: gpd.GeoDataFrame | None,
+                  district: gpd.GeoDataFrame | None) -> None:
+    """Lattice: significant cells over the outlines; grids: every grid coloured by class."""
+    if lattice:
+        if district is not None:
+            metric(district, crs).plot(ax=ax, color="#f7f7f7", edgecolor="none", zorder=0)
+        sig = (g["gi_bin"] != 0).to_numpy()
+        if sig.any():
+            g.loc[sig].plot(ax=ax, color=list(g.loc[sig, "gi_bin"].map(HOTSPOT_COLORS)), edgecolor="none",
+                            alpha=0.9, zorder=1)
+        draw_outlines(ax, crs, grids, communities, district, grid_color="#555555")
+    else:
+        colors = g["gi_bin"].map(HOTSPOT_COLORS).to_numpy(dtype=object)
+        colors[nodata] = "#ffffff"
+        g.plot(ax=ax, color=list(colors), edgecolor="none", zorder=1)
+        draw_outlines(ax, crs, g, communities, district, grid_color="#777777")
+
+
+def _hotspot_note(g: gpd.GeoDataFrame, attrs: dict[str, Any], lattice: bool, show_cold: bool) -> str:
+    a = attrs
+    n_hot, n_cold = int((g["hotspot"] == "hot").sum()), int((g["hotspot"] == "cold").sum())
+    fdr = "; FDR 校正" if a.get("fdr") else ""
+    if lattice:
+        return (f"格网 {a.get('cell_size', 0):g} m, 邻域半径 {a.get('distance', 0):g} m, 事件数 Gi*; "
+                f"置换 {a.get('permutations', '')} 次 (种子 {a.get('seed', '')}){fdr}; "
+                f"热点格 {n_hot} 个, 冷点格 {n_cold} 个{'' if show_cold else ' (未显示)'} "
+                f"(α = {a.get('alpha', 0.05)}); 未着色 = 不显著")
+    return (f"变量 {a.get('value', '')}; 邻接 {a.get('weights', '')}; 置换 {a.get('permutations', '')} 次"
+            f" (种子 {a.get('seed', '')}){fdr}; 热点 {n_hot} 个, 冷点 {n_cold} 个 (α = {a.get('alpha', 0.05)})")
+
+
+def plot_hotspots(
+    hotspots: gpd.GeoDataFrame,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    district: gpd.GeoDataFrame | None = None,
+    planted: gpd.GeoDataFrame | None = None,
+    ax: Any = None,
+    title: str | None = None,
+    note: str | None = None,
+    show_cold: bool | None = None,
+) -> Any:
+    """Map of Gi* classes; returns the Axes.
+
+    ``hotspots`` is either per-grid output of :func:`gridgis.hotspots.getis_ord` (every grid
+    coloured by class) or lattice output of :func:`gridgis.hotspots.event_hotspots` (only
+    significant cells coloured, over the ``grids`` outlines). ``planted`` (optional known
+    problem areas: polygons, or points with ``radius_m``) is drawn as dashed outlines.
+    ``show_cold`` (default: yes for grids, no for lattice cells, where cold spots of counts just
+    mark thinly settled land) draws cold spots.
+
+    Examples
+    --------
+    >>> ax = plot_hotspots(getis_ord(stats, "rate_per_100hh"))       # doctest: +SKIP
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from ..events import HOTSPOT_LABELS
+
+    register_cjk_font()
+    if "gi_bin" not in hotspots.columns:
+        raise SchemaError("no gi_bin column", fix="compute it with gridgis.hotspots.getis_ord")
+    lattice = "cell_id" in hotspots.columns
+    crs = target_crs(hotspots)
+    g = metric(hotspots, crs)
+    if ax is None:
+        _, ax = new_figure()
+    nodata = (g["hotspot"] == "no data").to_numpy()
+    if show_cold is None:
+        show_cold = not lattice
+    if not show_cold:
+        g = g.assign(gi_bin=g["gi_bin"].clip(lower=0))
+    _fill_classes(ax, g, nodata, lattice, crs, grids, communities, district)
+    known = known_areas(planted, crs)
+    if known is not None:
+        known.boundary.plot(ax=ax, color="#1a1a1a", lw=1.3, linestyle="--", zorder=8)
+    present = set(g.loc[~nodata, "gi_bin"].astype(int))
+    handles = [Patch(facecolor=HOTSPOT_COLORS[b], edgecolor="#999999", label=HOTSPOT_LABELS[b])
+               for b in (3, 2, 1, 0, -1, -2, -3) if b in present or (b == 0 and not lattice)]
+    if nodata.any():
+        handles.append(Patch(facecolor="#ffffff", edgecolor="#999999", label="无数据 (无户数)"))
+    if known is not None:
+        handles.append(Line2D([0], [0], color="#1a1a1a", lw=1.3, linestyle="--", label="已知问题区域"))
+    ax.legend(handles=handles, title="Gi* 置信度", loc="lower left", bbox_to_anchor=(1.0, 0.08), fontsize=9,
+              title_fontsize=10, frameon=False)
+    if title is None:
+        title = "事件聚集热点 (Getis-Ord Gi*, 规则格网)" if lattice else "网格事件率热点 (Getis-Ord Gi*)"
+    if note is None:
+        note = _hotspot_note(g, hotspots.attrs, lattice, show_cold)
+    decorate(ax, title, note)
+    return ax
+
+
+def save_hotspot_map(hotspots: gpd.GeoDataFrame, path: str | Path, *, dpi: int = 200, **kwargs: Any) -> Path:
+    """Write :func:`plot_hotspots` to PNG/PDF/SVG; returns the path.
+
+    Examples
+    --------
+    >>> save_hotspot_map(cells, "hotspots.png", grids=grids, planted=known)  # doctest: +SKIP
+    """
+    fig, ax = new_figure()
+    plot_hotspots(hotspots, ax=ax, **kwargs)
+    return save_figure(fig, path, dpi=dpi)
+
+
+def _group_panel(ax: Any, sub: gpd.GeoDataFrame, dist: gpd.GeoDataFrame | None,
+                 gm: gpd.GeoDataFrame | None, known: gpd.GeoDataFrame | None) -> None:
+    """One small-multiple panel: district, hot cells of one group, grid and known outlines."""
+    if dist is not None:
+        dist.plot(ax=ax, color="#f5f5f5", edgecolor="none", zorder=0)
+    hot = sub[(sub["gi_bin"] > 0).to_numpy()]
+    if len(hot):
+        hot.plot(ax=ax, color=list(hot["gi_bin"].map(HOTSPOT_COLORS)), edgecolor="none", zorder=1)
+    if gm is not None:
+        gm.boundary.plot(ax=ax, color="#888888", lw=0.2, zorder=2)
+    if dist is not None:
+        dist.boundary.plot(ax=ax, color="black", lw=0.8, zorder=3)
+    if known is not None:
+        known.boundary.plot(ax=ax, color="#1a1a1a", lw=0.8, linestyle="--", zorder=4)
+
+
+def save_hotspots_by_group(
+    cells: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    grids: gpd.GeoDataFrame | None = None,
+    district: gpd.GeoDataFrame | None = None,
+    planted: gpd.GeoDataFrame | None = None,
+    title: str = "分类事件聚集热点 (Getis-Ord Gi*)",
+    dpi: int = 130,
+    max_panels: int = 12,
+) -> Path:
+    """Small multiples of :func:`gridgis.hotspots.event_hotspots_by`: one panel per group,
+    hot cells coloured by confidence (groups with most hot cells first).
+
+    Examples
+    --------
+    >>> cells = event_hotspots_by(events, district, "category")      # doctest: +SKIP
+    >>> save_hotspots_by_group(cells, "by_category.png", district=district)  # doctest: +SKIP
+    """
+    from matplotlib.patches import Patch
+
+    from ..events import HOTSPOT_LABELS
+
+    if "group" not in cells.columns:
+        raise SchemaError("no group column", fix="compute it with gridgis.hotspots.event_hotspots_by")
+    crs = target_crs(cells)
+    info = cells.attrs.get("groups", {})
+    names = sorted(cells["group"].unique(), key=lambda g: (-info.get(g, {}).get("hot_cells", 0), g))[:max_panels]
+    ncol = min(4, len(names))
+    nrow = int(math.ceil(len(names) / ncol))
+    fig, axes = new_figure(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow + 0.8), squeeze=False)
+    dist = metric(district, crs)
+    gm = metric(grids, crs)
+    known = known_areas(planted, crs)
+    bounds = (dist if dist is not None else cells).total_bounds
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        sub = cells[(cells["group"] == name).to_numpy()]
+        _group_panel(ax, sub, dist, gm, known)
+        n = info.get(name, {})
+        ax.set_title(f"{name} ({n.get('events', len(sub))} 件, 热点格 {n.get('hot_cells', 0)})", fontsize=10)
+        ax.set_xlim(bounds[0], bounds[2])
+        ax.set_ylim(bounds[1], bounds[3])
+        ax.set_aspect("equal")
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    handles = [Patch(facecolor=HOTSPOT_COLORS[b], label=HOTSPOT_LABELS[b]) for b in (3, 2, 1)]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
+    a = cells.attrs
+    fig.suptitle(f"{title}\n格网 {a.get('cell_size', 0):g} m, 邻域 {a.get('distance', 0):g} m, "
+                 f"置换 {a.get('permutations', '')} 次, {'FDR 校正' if a.get('fdr') else '未校正'}", fontsize=12)
+    return save_figure(fig, path, dpi=dpi)
