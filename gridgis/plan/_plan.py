@@ -23,20 +23,19 @@ from .. import schema
 from ..codes import CodeScheme
 from ..crs import to_crs
 from ..errors import InputFileError
-from ..findings import ERROR, Finding, ValidationReport, sort_findings
+from ..findings import ERROR, Finding, ValidationReport
 from ..rules import Rules
 from ..versions import diff
 from . import operations as ops
+from . import wholeplan
 from ._svg import svg_map
 from ._util import to_metric
-from .context import CONTEXT_LAYERS, PlanContext
+from .context import CONTEXT_LAYERS, PlanContext, read_plan_file
 from .history import Edit, EditResult, History, PlanState
-from .revalidate import compare_findings, revalidate, run_validate
+from .revalidate import apply_edit, run_validate
 from .summary import community_summary
 
 __all__ = ["Plan"]
-
-_PLAN_LAYERS = ("grids", "plan", "网格")
 
 
 class Plan:
@@ -160,30 +159,16 @@ class Plan:
         >>> plan.version  # doctest: +SKIP
         3
         """
-        from ..io import list_layers, read_vector
-        from ..versions import is_versions_file, known_codes, read_plan
-
         path = Path(path)
-        if not path.exists():
-            raise InputFileError("file not found", source=path)
-        layers = list_layers(path)
-        versioned = layer is None and is_versions_file(path)
-        if not versioned and layer is None and path.suffix.lower() == ".gpkg" and \
-                not any(n in layers for n in _PLAN_LAYERS):
-            raise InputFileError(
-                f"no plan layer found; layers are {layers}", source=path,
-                fix="pass layer=NAME, or save a plan there with Plan.save / "
-                    "gridgis.versions.save_version")
-        grids = read_plan(path, layer, version=version)
         given = {"communities": communities, "buildings": buildings, "addresses": addresses,
                  "roads": roads, "rivers": rivers, "special_sites": special_sites}
-        for name in CONTEXT_LAYERS:
-            if given[name] is None and name in layers and name != layer:
-                given[name] = read_vector(path, layer=name, allow_empty=True)
+        grids, given, versioned = read_plan_file(path, layer, version, given)
         plan = cls(grids, given["communities"], given["buildings"], given["addresses"], rules,
                    roads=given["roads"], rivers=given["rivers"],
                    special_sites=given["special_sites"], scheme=scheme, seed=seed, path=path)
         if versioned:
+            from ..versions import known_codes
+
             plan._known = set(known_codes(path))
             plan.context.codes.seen |= plan._known
             plan.version = grids.attrs.get("version", {}).get("version")
@@ -357,37 +342,14 @@ class Plan:
 
     def _apply(self, p: ops.Proposal, t0: float) -> EditResult:
         """Recount, re-validate, record and apply a proposed edit."""
-        ctx = self.context
         old = self._state
-        new = p.grids.reset_index(drop=True)
-        ctx.grid_index.sync(new)
-        try:
-            bgrid = old.building_grid
-            if ctx.buildings is not None and (p.recount or p.full):
-                bgrid = ctx.recount(new, bgrid, set(p.recount) | set(p.removed), p.full)
-            tv = time.perf_counter()
-            touched = set(p.added) | set(p.removed) | set(p.changed)
-            reval = revalidate(ctx, old.findings, old.grids, new, touched, p.full)
-        except BaseException:
-            ctx.grid_index.sync(old.grids)
-            raise
-        if reval.skipped is not None:
-            self._skipped = reval.skipped
-        caused, cleared, changed_f = compare_findings(reval.before, reval.after)
-        t_end = time.perf_counter()
-        edit = Edit(step=len(self._history) + 1, op=p.op, description=p.description,
-                    params=p.params, added=tuple(p.added), removed=tuple(p.removed),
-                    changed=tuple(p.changed), n_caused=len(caused), n_cleared=len(cleared),
-                    seconds=t_end - t0)
-        state = PlanState(grids=new, findings=reval.findings, building_grid=bgrid,
-                          crosswalk=p.crosswalk if p.crosswalk is not None else old.crosswalk)
-        self._history.push(edit, old, state)
+        result, state, skipped = apply_edit(self.context, old, p, len(self._history) + 1, t0)
+        if skipped is not None:
+            self._skipped = skipped
+        self._history.push(result.edit, old, state)
         self._state = state
-        ctx.codes.seen |= set(new[schema.GRID_CODE])
-        self.last_validate_seconds = t_end - tv
-        return EditResult(edit=edit, caused=sort_findings(caused), cleared=sort_findings(cleared),
-                          changed=changed_f, scope=reval.scope, seconds=t_end - t0,
-                          validate_seconds=t_end - tv, details=dict(p.details))
+        self.last_validate_seconds = result.validate_seconds
+        return result
 
     def _edit(self, operation: Any, *args: Any, **kwargs: Any) -> EditResult:
         t0 = time.perf_counter()
@@ -506,25 +468,8 @@ class Plan:
         Gaps, overlaps, crossings, detached pieces and slivers are fixed; the change log is in
         ``result.details["repair_log"]``.
         """
-        from ..repair import repair
-
         t0 = time.perf_counter()
-        ctx = self.context
-        old = self._state.grids
-        res = repair(old, ctx.communities, ctx.buildings, ctx.rules, addresses=ctx.addresses,
-                     scheme=ctx.scheme)
-        ctx.codes.seen |= set(old[schema.GRID_CODE])
-        new = ctx.prepare_grids(res.plan)
-        old_codes, new_codes = set(old[schema.GRID_CODE]), set(new[schema.GRID_CODE])
-        merged = old.merge(pd.DataFrame({schema.GRID_CODE: new[schema.GRID_CODE],
-                                         "_g": new.geometry.to_numpy()}), on=schema.GRID_CODE)
-        moved = shapely.area(shapely.symmetric_difference(
-            merged.geometry.to_numpy(), merged["_g"].to_numpy())) > 1e-6
-        p = ops.Proposal("repair", f"repair the plan ({len(res.log)} changes)", {}, new,
-                         removed=sorted(old_codes - new_codes),
-                         changed=sorted(merged[schema.GRID_CODE][moved]), full=True,
-                         details={"repair_log": res.log_frame()})
-        return self._apply(p, t0)
+        return self._apply(wholeplan.repair(self.context, self._state), t0)
 
     def recode(self, against: gpd.GeoDataFrame | None = None, *, same_threshold: float = 0.9
                ) -> Any:
@@ -539,29 +484,10 @@ class Plan:
         gridgis.codes.RecodeResult
             With ``plan``, ``crosswalk`` and ``retired``; ``result.edit`` is the edit record.
         """
-        from ..codes import recode
-
         t0 = time.perf_counter()
-        ctx = self.context
         base = self._baseline if against is None else to_metric(
-            schema.normalize_columns(against, source="against"), ctx.metric_crs)
-        cur = self._state.grids
-        rc = recode(base, cur, households=ctx.buildings, scheme=ctx.scheme,
-                    retired=sorted(self._known), same_threshold=same_threshold,
-                    communities=ctx.communities)
-        new = cur.copy()
-        new[schema.GRID_CODE] = rc.plan[schema.GRID_CODE].astype(str).to_numpy(object)
-        pairs = list(zip(cur[schema.GRID_CODE], new[schema.GRID_CODE], strict=True))
-        renamed = {a: b for a, b in pairs if a != b}
-        names = new[schema.GRID_NAME].to_numpy(object).copy()
-        for i, (a, b) in enumerate(pairs):
-            if a != b and names[i] == a:
-                names[i] = b
-        new[schema.GRID_NAME] = names
-        desc = f"re-code against the opened plan ({len(renamed)} codes changed)"
-        p = ops.Proposal("recode", desc, {"same_threshold": same_threshold}, new,
-                         added=sorted(renamed.values()), removed=sorted(renamed), full=True,
-                         crosswalk=rc.crosswalk)
+            schema.normalize_columns(against, source="against"), self.context.metric_crs)
+        p, rc = wholeplan.recode(self.context, self._state, base, self._known, same_threshold)
         result = self._apply(p, t0)
         rc.edit = result.edit
         rc.edit_result = result

@@ -9,6 +9,7 @@ allocator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -19,15 +20,53 @@ import shapely
 from .. import schema
 from ..codes import CodeScheme, load_scheme, parse_codes
 from ..crs import metric_crs
-from ..errors import GridGISError, PartitionError, SchemaError
+from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
 from ..rules import Rules, load_rules
 from ._util import BASIC, GRID_COLUMNS, as_gdf, first_hit, str_codes, to_metric, valid_mask
 from .index import GridIndex, PointIndex
 
-__all__ = ["CONTEXT_LAYERS", "PlanContext", "CodeAllocator"]
+__all__ = ["CONTEXT_LAYERS", "PlanContext", "CodeAllocator", "read_plan_file"]
 
 #: Context layers a plan stores beside its versions (and reads back on open).
 CONTEXT_LAYERS = ("communities", "buildings", "addresses", "roads", "rivers", "special_sites")
+_PLAN_LAYERS = ("grids", "plan", "网格")
+
+
+def read_plan_file(path: Path, layer: str | None, version: int | None,
+                   given: dict[str, Any]) -> tuple[gpd.GeoDataFrame, dict[str, Any], bool]:
+    """A plan and its context layers from a file: the grids by
+    :func:`gridgis.versions.read_plan`, the context layers of ``given`` that are ``None`` from
+    the layers of that name in the same file. Returns ``(grids, layers, versioned)``.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or a GeoPackage holds no plan layer.
+
+    Examples
+    --------
+    >>> grids, layers, versioned = read_plan_file(Path("district.gpkg"), None, None, {})
+    ... # doctest: +SKIP
+    """
+    from ..io import list_layers, read_vector
+    from ..versions import is_versions_file, read_plan
+
+    if not path.exists():
+        raise InputFileError("file not found", source=path)
+    layers = list_layers(path)
+    versioned = layer is None and is_versions_file(path)
+    if not versioned and layer is None and path.suffix.lower() == ".gpkg" and \
+            not any(n in layers for n in _PLAN_LAYERS):
+        raise InputFileError(
+            f"no plan layer found; layers are {layers}", source=path,
+            fix="pass layer=NAME, or save a plan there with Plan.save / "
+                "gridgis.versions.save_version")
+    grids = read_plan(path, layer, version=version)
+    out = dict(given)
+    for name in CONTEXT_LAYERS:
+        if out.get(name) is None and name in layers and name != layer:
+            out[name] = read_vector(path, layer=name, allow_empty=True)
+    return grids, out, versioned
 
 
 class CodeAllocator:

@@ -7,6 +7,7 @@ findings before and after by :func:`finding_key`.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,12 +18,15 @@ import numpy as np
 
 from .. import schema
 from ..findings import Finding, ValidationReport, sort_findings
+from .history import Edit, EditResult, PlanState
 from .retile import touching
 
 if TYPE_CHECKING:
     from .context import PlanContext
+    from .operations import Proposal
 
-__all__ = ["Revalidation", "run_validate", "revalidate", "finding_key", "compare_findings"]
+__all__ = ["Revalidation", "run_validate", "revalidate", "apply_edit", "finding_key",
+           "compare_findings"]
 
 
 @dataclass
@@ -123,6 +127,45 @@ def revalidate(ctx: PlanContext, findings: list[Finding], old: gpd.GeoDataFrame,
     before = [f for f in findings if in_scope(f)]
     after = [f for f in report.findings if in_scope(f)]
     return Revalidation(sort_findings(kept + after), before, after, tuple(sorted(scope)))
+
+
+def apply_edit(ctx: PlanContext, old: PlanState, p: Proposal, step: int, t0: float
+               ) -> tuple[EditResult, PlanState, dict[str, Any] | None]:
+    """Recount and re-validate a proposed edit of the state ``old``.
+
+    Returns the edit's result (edit record number ``step``, findings caused/cleared, timing
+    from ``t0``), the new state, and the validator's ``skipped`` when the whole plan was
+    validated. ``ctx.grid_index`` indexes the new grids afterwards (the old ones again when
+    this raises).
+
+    Examples
+    --------
+    >>> result, state, _ = apply_edit(ctx, plan.state, proposal, 1, t0)  # doctest: +SKIP
+    """
+    new = p.grids.reset_index(drop=True)
+    ctx.grid_index.sync(new)
+    try:
+        bgrid = old.building_grid
+        if ctx.buildings is not None and (p.recount or p.full):
+            bgrid = ctx.recount(new, bgrid, set(p.recount) | set(p.removed), p.full)
+        tv = time.perf_counter()
+        touched = set(p.added) | set(p.removed) | set(p.changed)
+        reval = revalidate(ctx, old.findings, old.grids, new, touched, p.full)
+    except BaseException:
+        ctx.grid_index.sync(old.grids)
+        raise
+    caused, cleared, changed = compare_findings(reval.before, reval.after)
+    t_end = time.perf_counter()
+    edit = Edit(step=step, op=p.op, description=p.description, params=p.params,
+                added=tuple(p.added), removed=tuple(p.removed), changed=tuple(p.changed),
+                n_caused=len(caused), n_cleared=len(cleared), seconds=t_end - t0)
+    state = PlanState(grids=new, findings=reval.findings, building_grid=bgrid,
+                      crosswalk=p.crosswalk if p.crosswalk is not None else old.crosswalk)
+    ctx.codes.seen |= set(new[schema.GRID_CODE])
+    result = EditResult(edit=edit, caused=sort_findings(caused), cleared=sort_findings(cleared),
+                        changed=changed, scope=reval.scope, seconds=t_end - t0,
+                        validate_seconds=t_end - tv, details=dict(p.details))
+    return result, state, reval.skipped
 
 
 def finding_key(f: Finding) -> tuple:
