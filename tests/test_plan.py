@@ -548,6 +548,24 @@ def test_open_plain_layer(district, tmp_path):
         Plan.open(tmp_path / "noplan.gpkg")
 
 
+def test_open_reads_plans_like_every_command(district, tmp_path):
+    """Plan.open reads through gridgis.versions.read_plan: any vector file, a GeoPackage layer
+    named 网格, and an explicit layer of a versions file."""
+    from gridgis.io import write_gpkg
+    from gridgis.versions import read_plan
+
+    geojson = tmp_path / "plan.geojson"
+    district["grids"].to_file(geojson, driver="GeoJSON")
+    p = Plan.open(geojson, communities=district["communities"])
+    assert p.codes == read_plan(geojson)[schema.GRID_CODE].astype(str).tolist()
+    assert p.version is None and p.path == geojson
+    path = tmp_path / "cn.gpkg"
+    write_gpkg({"网格": district["grids"], "communities": district["communities"]}, path)
+    q = Plan.open(path)
+    assert len(q) == len(district["grids"]) and q.context.communities is not None
+    assert Plan.open(path, layer="网格").codes == q.codes
+
+
 def test_repair_as_an_edit(district):
     g = district["grids"].copy()
     # perturb: shrink one grid (a gap) and let another reach over the community line

@@ -44,6 +44,12 @@ class Edit:
         Number of findings the edit caused / cleared.
     seconds
         Wall time of the edit, validation included.
+
+    Examples
+    --------
+    >>> e = Edit(step=1, op="rename", description="rename g1: a → b", params={})
+    >>> str(e)
+    '#1 rename g1: a → b (+0 / -0 findings, 0.00 s)'
     """
 
     step: int
@@ -81,6 +87,12 @@ class EditResult:
         Communities that were re-validated.
     seconds, validate_seconds
         Wall time of the whole edit and of its validation part.
+
+    Examples
+    --------
+    >>> r = EditResult(Edit(step=1, op="rename", description="rename g1", params={}))
+    >>> r.ok, r.summary().splitlines()[-1]
+    (True, '  no finding caused or cleared')
     """
 
     edit: Edit

@@ -116,7 +116,17 @@ class Retiling:
 
 
 def retile(geoms: np.ndarray, edited: Iterable[int], lines: np.ndarray, tree: Any) -> Retiling:
-    """Node the region around ``edited`` with ``lines`` and label its faces by their old grids."""
+    """Node the region around ``edited`` with ``lines`` and label its faces by their old grids.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> cut = clip_lines(np.array([shapely.LineString([(0.5, -1), (0.5, 2)])]), g[0])
+    >>> ret = retile(g, [0], cut, shapely.STRtree(g))
+    >>> ret.region.tolist(), ret.faces_of(0).tolist()
+    ([0, 1], [0, 1])
+    """
     region = touching(tree, geoms, edited)
     lines = np.asarray(lines, dtype=object)
     arr = exact_arrangement(as_lines(geoms[region]), lines)
@@ -130,6 +140,13 @@ def unique_segments(lines: np.ndarray) -> np.ndarray:
 
     Shared grid edges appear in both grids' rings; keeping each segment once lets the noder
     split only where lines really cross.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> len(unique_segments(shapely.boundary(g)))  # the shared edge once
+    7
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
@@ -153,6 +170,14 @@ def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
     the edited region must keep its exact vertices, so the linework is de-duplicated segment by
     segment and noded with the plain GEOS noder (intersections are added, nothing is moved).
     Falls back to :func:`gridgis.partition.blocks.arrangement` if the noder fails.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> cut = np.array([shapely.LineString([(0.5, -0.1), (0.5, 1.1)])])
+    >>> sorted(exact_arrangement(shapely.boundary(g), cut).area.round(2).tolist())
+    [0.5, 0.5, 1.0]
     """
     lines = np.asarray(lines, dtype=object)
     allx = np.concatenate([base, lines]) if len(lines) else np.asarray(base, dtype=object)
@@ -180,6 +205,15 @@ def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np
     ``labels[k]`` is the new owner of pair ``k``. Labels listed in ``keep_same`` (untouched
     neighbours) keep their old geometry object when their faces are just that geometry (no new
     vertex), so an edit does not churn vertices it has no reason to touch.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> ret = retile(g, [0], np.empty(0, dtype=object), shapely.STRtree(g))
+    >>> out = assemble(ret, ret.pg, g, keep_same=[1])
+    >>> out[1] is g[1], float(shapely.area(out[0]))
+    (True, 1.0)
     """
     out: dict[int, shapely.Geometry] = {}
     keep = set(int(x) for x in keep_same)
@@ -205,7 +239,14 @@ def _single(geom: shapely.Geometry) -> shapely.Geometry:
 
 def check_neighbours(old: np.ndarray, new: dict[int, shapely.Geometry], neighbours: Iterable[int]
                      ) -> None:
-    """Raise :class:`InexactEdit` when a grid that is not edited gained or lost land."""
+    """Raise :class:`InexactEdit` when a grid that is not edited gained or lost land.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> check_neighbours(g, {0: g[0], 1: g[1]}, [1])  # nothing moved: no error
+    """
     for g in neighbours:
         g = int(g)
         if g not in new:
@@ -220,7 +261,14 @@ def check_neighbours(old: np.ndarray, new: dict[int, shapely.Geometry], neighbou
 
 
 def coverage_ok(geoms: np.ndarray) -> bool:
-    """``shapely.coverage_is_valid`` that treats GEOS errors as invalid."""
+    """``shapely.coverage_is_valid`` that treats GEOS errors as invalid.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> coverage_ok(np.array([shapely.box(0, 0, 1, 1), shapely.box(0.5, 0, 2, 1)]))
+    False
+    """
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     try:
@@ -235,6 +283,13 @@ def clip_lines(lines: np.ndarray, area: shapely.Geometry, extend: float = EXTEND
     Stretches running along the edge of ``area`` (a road on a grid boundary) are dropped: the
     edge is already there, and noding a second copy of it would add vertices to the edges of
     grids beyond the edited region.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> line = np.array([shapely.LineString([(0.5, -1), (0.5, 2)])])
+    >>> shapely.bounds(clip_lines(line, shapely.box(0, 0, 1, 1), 0.05)).round(2).tolist()
+    [[0.5, -0.05, 0.5, 1.05]]
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
@@ -282,6 +337,13 @@ def interior_lines(polys: np.ndarray, among: np.ndarray | None = None) -> np.nda
     """Edges shared by two of ``polys`` (only pairs both in ``among`` when given), merged.
 
     ``polys`` must come from one noded arrangement (exact shared vertices), e.g. builder grids.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> shapely.to_wkt(interior_lines(g)[0])
+    'LINESTRING (1 0, 1 1)'
     """
     polys = np.asarray(polys, dtype=object)
     se = shared_edges(polys)
@@ -306,6 +368,13 @@ def extend_ends(lines: np.ndarray, distance: float = EXTEND_M) -> np.ndarray:
 
     Inner lines of rebuilt grids end exactly on the community edge; lengthened a little they
     cross it and node with the old boundary instead of stopping a hair short of it.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> line = np.array([shapely.LineString([(0, 0), (1, 0)])])
+    >>> shapely.to_wkt(extend_ends(line, 0.5)[0])
+    'LINESTRING (-0.5 0, 1.5 0)'
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):

@@ -169,7 +169,15 @@ def apply_edit(ctx: PlanContext, old: PlanState, p: Proposal, step: int, t0: flo
 
 
 def finding_key(f: Finding) -> tuple:
-    """Identity of a finding across validations: rule, grids, item and community."""
+    """Identity of a finding across validations: rule, grids, item and community.
+
+    Examples
+    --------
+    >>> from gridgis.findings import Finding
+    >>> small = Finding("size_below_min", "warning", ("g1",), 120.0, "households", "small")
+    >>> finding_key(small)
+    ('size_below_min', ('g1',), '', '')
+    """
     return (f.rule, tuple(sorted(f.grids)), f.item or "", f.parent or "")
 
 
@@ -188,6 +196,14 @@ def compare_findings(before: Iterable[Finding], after: Iterable[Finding]
 
     Findings are matched by :func:`finding_key`; several with one key are paired in order of
     their measure.
+
+    Examples
+    --------
+    >>> from gridgis.findings import Finding
+    >>> small = Finding("size_below_min", "warning", ("g1",), 120.0, "households", "small")
+    >>> caused, cleared, changed = compare_findings([small], [])
+    >>> [f.rule for f in cleared]
+    ['size_below_min']
     """
     groups_b: dict[tuple, list[Finding]] = defaultdict(list)
     groups_a: dict[tuple, list[Finding]] = defaultdict(list)
