@@ -9,7 +9,6 @@ re-tiling), :mod:`.revalidate` (local re-validation), :mod:`.history` (records, 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,19 +25,17 @@ from ..errors import InputFileError
 from ..findings import ERROR, Finding, ValidationReport
 from ..rules import Rules
 from ..versions import diff
-from . import operations as ops
-from . import wholeplan
+from ._edits import PlanEdits
 from ._svg import svg_map
-from ._util import to_metric
 from .context import CONTEXT_LAYERS, PlanContext, read_plan_file
-from .history import Edit, EditResult, History, PlanState
-from .revalidate import apply_edit, run_validate
+from .history import Edit, History, PlanState
+from .revalidate import run_validate
 from .summary import community_summary
 
 __all__ = ["Plan"]
 
 
-class Plan:
+class Plan(PlanEdits):
     """A grid plan being edited, with live validation, history and versions.
 
     Parameters
@@ -302,18 +299,35 @@ class Plan:
                 f"{len(self._history)} edits>")
 
     def grid(self, code: str) -> pd.Series:
-        """The row of one grid (in the plan's CRS)."""
+        """The row of one grid (in the plan's CRS).
+
+        Examples
+        --------
+        >>> plan.grid("430302001001001")["households"]  # doctest: +SKIP
+        312
+        """
         return self.grids.iloc[self._state.row(code)]
 
     def summary(self) -> pd.DataFrame:
         """One row per community (:func:`gridgis.plan.community_summary`): name, grids,
         basic/special grids, households of basic grids (min/median/max), residents, and
-        current errors/warnings."""
+        current errors/warnings.
+
+        Examples
+        --------
+        >>> plan.summary().sort_values("households", ascending=False).head()  # doctest: +SKIP
+        """
         return community_summary(self._state.grids, self.context.communities,
                                  self._state.findings)
 
     def neighbours(self, code: str) -> list[str]:
-        """Codes of the grids sharing an edge with grid ``code``."""
+        """Codes of the grids sharing an edge with grid ``code``.
+
+        Examples
+        --------
+        >>> plan.neighbours("430302001001001")  # doctest: +SKIP
+        ['430302001001002', '430302001001005']
+        """
         r = self._state.row(code)
         g = self._state.grids
         geoms = np.asarray(g.geometry.array, dtype=object)
@@ -327,7 +341,12 @@ class Plan:
     # -- validation -----------------------------------------------------------------------------
     def validate(self) -> ValidationReport:
         """Re-validate the whole plan (edits re-validate only what they touch) and return the
-        report. Findings are replaced in place; this is not an edit."""
+        report. Findings are replaced in place; this is not an edit.
+
+        Examples
+        --------
+        >>> plan.validate().summary()  # doctest: +SKIP
+        """
         t = time.perf_counter()
         report = run_validate(self.context, self._state.grids)
         self.last_validate_seconds = time.perf_counter() - t
@@ -335,195 +354,17 @@ class Plan:
         self._state = replace(self._state, findings=list(report.findings))
         return self.report
 
-    # -- edit machinery ---------------------------------------------------------------------------
-    def _set_state(self, state: PlanState) -> None:
-        self._state = state
-        self.context.grid_index.sync(state.grids)
-
-    def _apply(self, p: ops.Proposal, t0: float) -> EditResult:
-        """Recount, re-validate, record and apply a proposed edit."""
-        old = self._state
-        result, state, skipped = apply_edit(self.context, old, p, len(self._history) + 1, t0)
-        if skipped is not None:
-            self._skipped = skipped
-        self._history.push(result.edit, old, state)
-        self._state = state
-        self.last_validate_seconds = result.validate_seconds
-        return result
-
-    def _edit(self, operation: Any, *args: Any, **kwargs: Any) -> EditResult:
-        t0 = time.perf_counter()
-        return self._apply(operation(self.context, self._state, *args, **kwargs), t0)
-
-    # -- edits ------------------------------------------------------------------------------------
-    def merge(self, codes: Sequence[str], *, name: str | None = None) -> EditResult:
-        """Merge neighbouring grids of one community into one.
-
-        The merged grid keeps the code, name, kind and flag of the first grid listed (``name``
-        renames it); its polygon is the coverage union of the grids (exact, shared edges
-        dissolve).
-
-        Raises
-        ------
-        PartitionError
-            If fewer than two grids are given, they lie in different communities, or they do
-            not form one connected piece.
-        """
-        return self._edit(ops.merge, codes, name=name)
-
-    def split(self, code: str, line: Any = None, *, by: str | None = None, parts: int = 2,
-              seed: int | None = None) -> EditResult:
-        """Split a grid by a line, or by its buildings into ``parts`` balanced grids.
-
-        Parameters
-        ----------
-        code
-            The grid to split.
-        line
-            A line (shapely LineString/MultiLineString, GeoSeries, or ``(x, y)`` coordinates
-            in the plan's CRS) drawn across the grid; only the part inside the grid cuts. A line
-            crossing the grid several times gives several pieces.
-        by
-            ``"buildings"``: cut along the lines between buildings (Voronoi of building
-            outlines, and roads), grouping the cells into ``parts`` contiguous grids of about
-            equal households with the builder's region splitter (by area when the grid holds no
-            households).
-        parts
-            Number of grids for ``by="buildings"``.
-        seed
-            Seed of the region splitter (default: the plan's).
-
-        The piece with the most households (largest area on ties) keeps the code and name;
-        the others get fresh codes.
-
-        Raises
-        ------
-        PartitionError
-            If the line does not cut the grid, or the grid has too few building cells.
-        """
-        return self._edit(ops.split, code, line, by=by, parts=parts, seed=seed)
-
-    def transfer(self, items: Any = None, to: str | None = None, *, units: Any = None,
-                 buildings: Any = None, area: Any = None) -> EditResult:
-        """Move land from neighbouring grids to grid ``to``.
-
-        What moves is given by one of:
-
-        ``buildings``
-            Building ids (``building_id``): the cell of each building (the land nearer to it
-            than to the other buildings of its grid) moves with it.
-        ``units``
-            Unit ids of the builder's units (``plan.units``): their land moves.
-        ``area``
-            Polygons (shapely, GeoSeries, in the plan's CRS): the land of other grids inside
-            them moves.
-        ``items``
-            Any of these, guessed: geometries are an area, ids found in ``building_id`` are
-            buildings, other integers are units.
-
-        Only land of the target's community moves (grids never cross community lines).
-
-        Raises
-        ------
-        PartitionError
-            If nothing would move.
-        """
-        return self._edit(ops.transfer, items, to, units=units, buildings=buildings, area=area)
-
-    def rebuild(self, community: str, rules: Rules | dict | str | None = None, *,
-                seed: int | None = None, keep: Iterable[str] = ()) -> EditResult:
-        """Rebuild the basic grids of one community with the builder, the rest locked.
-
-        Special grids of the community and the grids in ``keep`` stay as they are; the rest of
-        the community's land is handed to :func:`gridgis.build_grids` (with ``rules``, default
-        the plan's) and the new grids are re-coded against the old ones
-        (:func:`gridgis.codes.recode`: essentially unchanged grids keep their codes). Every
-        other grid stays exactly as it was. The builder's report is in
-        ``result.details["build_report"]``.
-
-        Raises
-        ------
-        PartitionError
-            If the plan has no communities layer, or the builder produces no grid.
-        """
-        return self._edit(ops.rebuild, community, rules, seed=seed, keep=keep)
-
-    def rename(self, code: str, name: str) -> EditResult:
-        """Give grid ``code`` the name ``name`` (``grid_name``)."""
-        return self._edit(ops.rename, code, name)
-
-    def set_kind(self, code: str, kind: str) -> EditResult:
-        """Make grid ``code`` a basic grid or a special grid of ``kind`` (school, market …).
-
-        Raises
-        ------
-        SchemaError
-            If ``kind`` is neither ``basic`` nor a special kind of the rules.
-        """
-        return self._edit(ops.set_kind, code, kind)
-
-    def repair(self) -> EditResult:
-        """Repair the plan's geometry (:func:`gridgis.repair`) as one undoable edit.
-
-        Gaps, overlaps, crossings, detached pieces and slivers are fixed; the change log is in
-        ``result.details["repair_log"]``.
-        """
-        t0 = time.perf_counter()
-        return self._apply(wholeplan.repair(self.context, self._state), t0)
-
-    def recode(self, against: gpd.GeoDataFrame | None = None, *, same_threshold: float = 0.9
-               ) -> Any:
-        """Re-code the plan against the opened (last saved) plan, as one undoable edit.
-
-        Grids that are essentially unchanged keep their codes; the others get fresh codes never
-        used in the versions file (:func:`gridgis.codes.recode`). The crosswalk is kept and
-        stored by the next :meth:`save`.
-
-        Returns
-        -------
-        gridgis.codes.RecodeResult
-            With ``plan``, ``crosswalk`` and ``retired``; ``result.edit`` is the edit record.
-        """
-        t0 = time.perf_counter()
-        base = self._baseline if against is None else to_metric(
-            schema.normalize_columns(against, source="against"), self.context.metric_crs)
-        p, rc = wholeplan.recode(self.context, self._state, base, self._known, same_threshold)
-        result = self._apply(p, t0)
-        rc.edit = result.edit
-        rc.edit_result = result
-        return rc
-
-    # -- history ----------------------------------------------------------------------------------
-    def undo(self) -> Edit:
-        """Undo the last edit (the plan, counts and findings return exactly to their state
-        before it); returns the edit undone.
-
-        Raises
-        ------
-        GridGISError
-            If there is nothing to undo.
-        """
-        step = self._history.undo()
-        self._set_state(step.before)
-        return step.edit
-
-    def redo(self) -> Edit:
-        """Redo the last undone edit; returns it.
-
-        Raises
-        ------
-        GridGISError
-            If there is nothing to redo.
-        """
-        step = self._history.redo()
-        self._set_state(step.after)
-        return step.edit
-
     # -- comparison and saving --------------------------------------------------------------------
     def diff(self, other: Plan | gpd.GeoDataFrame | None = None, **kwargs: Any
              ) -> gpd.GeoDataFrame:
         """Grids that differ from ``other`` (default: the plan as opened or last saved), with
-        household deltas (:func:`gridgis.versions.diff`); ``other`` is the *before* side."""
+        household deltas (:func:`gridgis.versions.diff`); ``other`` is the *before* side.
+
+        Examples
+        --------
+        >>> plan.diff()[["grid_code", "change", "households_delta"]]  # doctest: +SKIP
+        >>> plan.diff(Plan.open("district.gpkg", version=1))  # doctest: +SKIP
+        """
         if other is None:
             before = self._baseline
         elif isinstance(other, Plan):
@@ -552,6 +393,11 @@ class Plan:
         -------
         int
             The new version number.
+
+        Examples
+        --------
+        >>> plan.save("district.gpkg", note="merge two small grids", author="王芳")  # doctest: +SKIP
+        2
         """
         from ..versions import known_codes, save_version
 
@@ -573,7 +419,13 @@ class Plan:
     # -- display ----------------------------------------------------------------------------------
     def to_html(self, path: str | Path, *, title: str | None = None) -> Path:
         """Write an offline HTML page of the current findings over the plan
-        (:meth:`gridgis.findings.ValidationReport.to_html`)."""
+        (:meth:`gridgis.findings.ValidationReport.to_html`).
+
+        Examples
+        --------
+        >>> plan.to_html("findings.html")  # doctest: +SKIP
+        PosixPath('findings.html')
+        """
         return self.report.to_html(path, title=title or "Grid plan")
 
     def map_html(self, width: int = 640, height: int = 480, *,
@@ -583,6 +435,11 @@ class Plan:
         findings. ``community`` zooms to one community (its neighbours drawn around it).
 
         In a notebook: ``IPython.display.HTML(plan.map_html(community="430302001002"))``.
+
+        Examples
+        --------
+        >>> from IPython.display import HTML  # doctest: +SKIP
+        >>> HTML(plan.map_html(community="430302001002"))  # doctest: +SKIP
         """
         return svg_map(self._state.grids, self._state.findings, self.context.communities,
                        width, height, community)
