@@ -15,7 +15,7 @@ from gridgis import schema
 from gridgis.errors import GridGISError, PartitionError, SchemaError
 from gridgis.partition import build_grids
 from gridgis.partition.synthetic import synthetic_district
-from gridgis.plan import Edit, EditResult, Plan, diff
+from gridgis.plan import Edit, EditResult, GridIndex, Plan, community_summary, diff
 from gridgis.versions import list_versions, load_crosswalk
 
 AREA_TOL = 1e-6  # m²: "equal" unions
@@ -49,7 +49,7 @@ def plan(district) -> Plan:
 
 def assert_exact(plan: Plan, district) -> None:
     """Valid coverage, every community tiled exactly, households = buildings."""
-    g = plan._state.grids
+    g = plan.state.grids
     geoms = np.asarray(g.geometry.array)
     assert shapely.coverage_is_valid(geoms)
     comm = district["communities"]
@@ -70,7 +70,7 @@ def assert_exact(plan: Plan, district) -> None:
 
 
 def community_unions(plan: Plan) -> dict[str, shapely.Geometry]:
-    g = plan._state.grids
+    g = plan.state.grids
     return {c: shapely.coverage_union_all(np.asarray(part.geometry.array))
             for c, part in g.groupby(schema.COMMUNITY_CODE)}
 
@@ -78,7 +78,7 @@ def community_unions(plan: Plan) -> dict[str, shapely.Geometry]:
 def basic_pair(plan: Plan, over: float | None = None) -> tuple[str, str]:
     """Two neighbouring basic grids of one community (their households summing above
     ``over`` when given)."""
-    g = plan._state.grids.set_index(schema.GRID_CODE)
+    g = plan.state.grids.set_index(schema.GRID_CODE)
     for code in g.index[g[schema.KIND] == "basic"]:
         for nb in plan.neighbours(code):
             if g.loc[nb, schema.KIND] != "basic":
@@ -160,11 +160,11 @@ def test_merge(plan, district):
 
 def test_split_by_line(plan, district):
     a, _ = basic_pair(plan)
-    geom = plan._state.grids.geometry.iloc[plan._row(a)]
+    geom = plan.state.geometry(a)
     r = plan.split(a, line=line_across(geom))
     assert len(r.added) >= 1 and a in plan.codes
     assert_exact(plan, district)
-    new = plan._state.grids.set_index(schema.GRID_CODE)
+    new = plan.state.grids.set_index(schema.GRID_CODE)
     pieces = new.loc[[a, *r.added]]
     assert shapely.area(shapely.symmetric_difference(
         shapely.coverage_union_all(np.asarray(pieces.geometry.array)), geom)) < AREA_TOL
@@ -173,12 +173,12 @@ def test_split_by_line(plan, district):
 
 
 def test_split_by_buildings(plan, district):
-    g = plan._state.grids
+    g = plan.state.grids
     code = g.loc[g[schema.HOUSEHOLDS].idxmax(), schema.GRID_CODE]
     hh = plan.grid(code)[schema.HOUSEHOLDS]
     r = plan.split(code, by="buildings", parts=2)
     assert len(r.added) == 1
-    parts = plan._state.grids.set_index(schema.GRID_CODE).loc[[code, r.added[0]]]
+    parts = plan.state.grids.set_index(schema.GRID_CODE).loc[[code, r.added[0]]]
     assert parts[schema.HOUSEHOLDS].sum() == hh
     assert (parts[schema.HOUSEHOLDS] > 0.2 * hh).all()  # balanced, not a sliver
     assert (parts.geometry.geom_type == "Polygon").all()
@@ -187,22 +187,21 @@ def test_split_by_buildings(plan, district):
 
 def test_split_by_buildings_three_parts_is_deterministic(district):
     p1, p2 = make_plan(district), make_plan(district)
-    g = p1._state.grids
+    g = p1.state.grids
     code = g.loc[g[schema.HOUSEHOLDS].idxmax(), schema.GRID_CODE]
     r1 = p1.split(code, by="buildings", parts=3)
     r2 = p2.split(code, by="buildings", parts=3)
     assert r1.added == r2.added and len(r1.added) == 2
-    assert shapely.equals(p1._state.grids.geometry.to_numpy(),
-                          p2._state.grids.geometry.to_numpy()).all()
+    assert shapely.equals(p1.state.grids.geometry.to_numpy(),
+                          p2.state.grids.geometry.to_numpy()).all()
     assert_exact(p1, district)
 
 
 def test_transfer_buildings(plan, district):
     a, b = basic_pair(plan)
-    g = plan._state.grids
-    target = g.geometry.iloc[plan._row(a)]
-    b_in = plan._buildings_in(g.geometry.iloc[plan._row(b)])
-    near = b_in[np.argsort(shapely.distance(plan._bpts[b_in], target))[:3]]
+    target = plan.state.geometry(a)
+    b_in = plan.context.buildings_in(plan.state.geometry(b))
+    near = b_in[np.argsort(shapely.distance(plan.context.building_points[b_in], target))[:3]]
     ids = district["buildings"][schema.BUILDING_ID].to_numpy()[near].tolist()
     moved = district["buildings"][schema.HOUSEHOLDS].to_numpy()[near].sum()
     hh_a, hh_b = plan.grid(a)[schema.HOUSEHOLDS], plan.grid(b)[schema.HOUSEHOLDS]
@@ -210,15 +209,14 @@ def test_transfer_buildings(plan, district):
     assert set(r.edit.changed) == {a, b}
     assert plan.grid(a)[schema.HOUSEHOLDS] == hh_a + moved
     assert plan.grid(b)[schema.HOUSEHOLDS] == hh_b - moved
-    assert plan._state.bgrid[near].tolist() == [a] * len(near)
+    assert plan.state.building_grid[near].tolist() == [a] * len(near)
     assert_exact(plan, district)
 
 
 def test_transfer_units_and_area(plan, district):
     a, b = basic_pair(plan)
     units = district["units"]
-    g = plan._state.grids
-    target = g.geometry.iloc[plan._row(a)]
+    target = plan.state.geometry(a)
     cand = units[(units[schema.GRID_CODE] == b) & units.intersects(target)]
     assert len(cand)
     hh = plan.grid(a)[schema.HOUSEHOLDS]
@@ -247,14 +245,14 @@ def test_transfer_nothing_raises(plan):
 
 
 def test_rebuild_community(plan, district):
-    g = plan._state.grids
+    g = plan.state.grids
     comm = g.loc[g[schema.KIND] == "basic", schema.COMMUNITY_CODE].value_counts().index[0]
     special = g[(g[schema.COMMUNITY_CODE] == comm) & (g[schema.KIND] != "basic")]
     others = g[g[schema.COMMUNITY_CODE] != comm]
     r = plan.rebuild(comm, rules={"urban": {"max_households": 450, "min_households": 250}})
     assert r.edit.op == "rebuild"
     assert_exact(plan, district)
-    new = plan._state.grids
+    new = plan.state.grids
     # grids of other communities (and the special grids) keep their codes and land exactly
     kept = new.set_index(schema.GRID_CODE).loc[[*others[schema.GRID_CODE],
                                                  *special[schema.GRID_CODE]]]
@@ -282,14 +280,14 @@ def test_rename_and_set_kind(plan):
 
 
 def test_edit_errors(plan, district):
-    g = plan._state.grids
+    g = plan.state.grids
     with pytest.raises(SchemaError, match="no grid"):
         plan.merge(["nope", plan.codes[0]])
     c1, c2 = (g.groupby(schema.COMMUNITY_CODE)[schema.GRID_CODE].first().iloc[:2])
     with pytest.raises(PartitionError, match="different communities"):
         plan.merge([c1, c2])
     a, _ = basic_pair(plan)
-    geom = g.geometry.iloc[plan._row(a)]
+    geom = plan.state.geometry(a)
     x0, y0, x1, y1 = geom.bounds
     with pytest.raises(PartitionError):  # a line that stops inside the grid cuts nothing
         c = geom.representative_point()
@@ -302,15 +300,15 @@ def test_edit_errors(plan, district):
 
 def test_plan_without_buildings_shares_households_by_area(district):
     p = Plan(district["grids"], district["communities"])
-    total = p._state.grids[schema.HOUSEHOLDS].sum()
+    total = p.state.grids[schema.HOUSEHOLDS].sum()
     a, _ = basic_pair(p)
-    geom = p._state.grids.geometry.iloc[p._row(a)]
+    geom = p.state.geometry(a)
     hh = p.grid(a)[schema.HOUSEHOLDS]
     r = p.split(a, line=line_across(geom))
-    parts = p._state.grids.set_index(schema.GRID_CODE).loc[[a, *r.added]]
+    parts = p.state.grids.set_index(schema.GRID_CODE).loc[[a, *r.added]]
     assert parts[schema.HOUSEHOLDS].sum() == pytest.approx(hh)
-    assert p._state.grids[schema.HOUSEHOLDS].sum() == pytest.approx(total)
-    assert shapely.coverage_is_valid(p._state.grids.geometry.to_numpy())
+    assert p.state.grids[schema.HOUSEHOLDS].sum() == pytest.approx(total)
+    assert shapely.coverage_is_valid(p.state.grids.geometry.to_numpy())
 
 
 # ---- findings caused / cleared ---------------------------------------------------------------------
@@ -338,7 +336,7 @@ def test_edits_report_caused_and_cleared_findings(plan):
 def test_local_revalidation_matches_full_after_many_edits(plan):
     a, b = basic_pair(plan)
     plan.merge([a, b])
-    geom = plan._state.grids.geometry.iloc[plan._row(a)]
+    geom = plan.state.geometry(a)
     plan.split(a, line=line_across(geom, vertical=False))
     plan.rename(a, "x")
     local = sorted((f.rule, f.grids, f.severity, round(f.measure or 0, 3))
@@ -352,12 +350,12 @@ def test_local_revalidation_matches_full_after_many_edits(plan):
 
 
 def test_undo_redo_restore_exact_state(plan):
-    s0 = plan._state
+    s0 = plan.state
     a, b = basic_pair(plan)
     plan.merge([a, b])
-    s1 = plan._state
+    s1 = plan.state
     plan.split(a, by="buildings", parts=2)
-    s2 = plan._state
+    s2 = plan.state
     assert [e.op for e in plan.history] == ["merge", "split"]
     assert all(isinstance(e, Edit) for e in plan.history)
     assert plan.history[0].step == 1 and "merge" in str(plan.history[0])
@@ -366,19 +364,19 @@ def test_undo_redo_restore_exact_state(plan):
         assert x.grids.equals(y.grids)
         assert all(p is q for p, q in zip(x.grids.geometry, y.grids.geometry, strict=True))
         assert x.findings == y.findings
-        assert (x.bgrid == y.bgrid).all()
+        assert (x.building_grid == y.building_grid).all()
 
     assert plan.undo().op == "split"
-    same(plan._state, s1)
+    same(plan.state, s1)
     assert plan.undo().op == "merge"
-    same(plan._state, s0)
+    same(plan.state, s0)
     assert plan.history == [] and plan.can_redo
     with pytest.raises(GridGISError):
         plan.undo()
     plan.redo()
-    same(plan._state, s1)
+    same(plan.state, s1)
     plan.redo()
-    same(plan._state, s2)
+    same(plan.state, s2)
     with pytest.raises(GridGISError):
         plan.redo()
     # a new edit drops the redo stack
@@ -394,7 +392,7 @@ def test_diff_against_opened_plan(plan):
     assert set(d["grid_code"]) == {a, b}
     assert dict(zip(d["grid_code"], d["change"], strict=True)) == {a: "changed", b: "removed"}
     assert d["households_delta"].sum() == 0
-    assert len(diff(plan._baseline, plan._state.grids)) == 2
+    assert len(diff(plan.baseline, plan.state.grids)) == 2
 
 
 # ---- timing ----------------------------------------------------------------------------------------
@@ -417,6 +415,87 @@ def test_single_edit_is_fast(plan):
     assert max(times.values()) < 3.0
 
 
+# ---- spatial index follows the edits ---------------------------------------------------------------
+
+
+def index_pairs(index: GridIndex, probes: np.ndarray) -> set[tuple[int, int]]:
+    qi, rows = index.query(probes, "intersects")
+    return set(zip(qi.tolist(), rows.tolist(), strict=True))
+
+
+def assert_index_fresh(plan: Plan) -> None:
+    """The plan's live R-tree answers like one built from scratch on the current grids."""
+    g = plan.state.grids
+    live, fresh = plan.context.grid_index, GridIndex.from_grids(g)
+    assert len(live) == len(fresh) == len(g)
+    geoms = np.asarray(g.geometry.array)
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    xs, ys = np.linspace(x0, x1, 9), np.linspace(y0, y1, 9)
+    probes = np.concatenate([
+        geoms, shapely.points(np.array([(x, y) for x in xs for y in ys])),
+        shapely.buffer(shapely.points(np.array([(x, y) for x in xs[::3] for y in ys[::3]])),
+                       40.0)])
+    assert index_pairs(live, probes) == index_pairs(fresh, probes)
+    # and like a plain STRtree on the same grids
+    qi, rows = shapely.STRtree(geoms).query(probes, predicate="intersects")
+    assert index_pairs(live, probes) == set(zip(qi.tolist(), rows.tolist(), strict=True))
+
+
+def test_grid_index_follows_edits_undo_and_redo(plan):
+    assert_index_fresh(plan)
+    a, b = basic_pair(plan)
+    plan.merge([a, b])
+    assert_index_fresh(plan)
+    plan.split(a, by="buildings", parts=2)
+    assert_index_fresh(plan)
+    plan.split(a, line=line_across(plan.state.geometry(a), vertical=False))
+    assert_index_fresh(plan)
+    plan.undo()
+    assert_index_fresh(plan)
+    plan.undo()
+    plan.undo()
+    assert_index_fresh(plan)
+    plan.redo()
+    assert_index_fresh(plan)
+    # a refused edit leaves the index as it was
+    with pytest.raises(PartitionError):
+        plan.transfer(area=shapely.box(0, 0, 1, 1), to=a)
+    assert_index_fresh(plan)
+
+
+def test_grid_index_updates_only_changed_entries(plan):
+    index = plan.context.grid_index
+    a, b = basic_pair(plan)
+    plan.rename(a, "renamed")  # no geometry moves
+    assert index.sync(plan.state.grids) == (0, 0)
+    before = plan.state.grids
+    plan.merge([a, b])
+    plan.undo()
+    # undo brings back the two old geometries: the merged one and b are swapped back
+    assert plan.state.grids is before
+    fresh = GridIndex.from_grids(before)
+    assert index.sync(before) == (0, 0) and len(index) == len(fresh)
+
+
+def test_building_index_matches_points(plan, district):
+    ctx = plan.context
+    for code in plan.codes[:5]:
+        geom = plan.state.geometry(code)
+        expected = np.flatnonzero(shapely.intersects(geom, ctx.building_points))
+        assert ctx.buildings_in(geom).tolist() == expected.tolist()
+
+
+def test_community_summary_of_tables_and_findings(plan, district):
+    # findings as the table of a report (what report bundles pass) or as Finding objects
+    s = community_summary(plan.grids, district["communities"], plan.report.to_geodataframe())
+    t = plan.summary()
+    assert s["warnings"].tolist() == t["warnings"].tolist()
+    assert s["grids"].tolist() == t["grids"].tolist()
+    assert s["errors"].sum() == t["errors"].sum() == sum(
+        f.severity == "error" for f in plan.findings)
+    assert (s["name"] != "").all() and "area_kind" in s.columns
+
+
 # ---- save / open -----------------------------------------------------------------------------------
 
 
@@ -425,13 +504,14 @@ def test_save_open_round_trip(plan, district, tmp_path):
     assert plan.save(path, note="初版", author="王芳") == 1
     opened = Plan.open(path)
     assert opened.version == 1
-    a, b = plan._state.grids, opened._state.grids
+    a, b = plan.state.grids, opened.state.grids
     assert a[schema.GRID_CODE].tolist() == b[schema.GRID_CODE].tolist()
     assert shapely.equals(a.geometry.to_numpy(), b.geometry.to_numpy()).all()
     assert (a[schema.HOUSEHOLDS].to_numpy() == b[schema.HOUSEHOLDS].to_numpy()).all()
     assert sorted(f.rule for f in opened.findings) == sorted(f.rule for f in plan.findings)
     # the context layers were stored beside the version, so the file is self-contained
-    assert opened._bld is not None and opened._comm is not None and opened._roads is not None
+    ctx = opened.context
+    assert ctx.buildings is not None and ctx.communities is not None and ctx.roads is not None
     # edit, re-code against the opened version, save again with the crosswalk
     x, y = basic_pair(opened)
     opened.merge([x, y])
@@ -445,7 +525,7 @@ def test_save_open_round_trip(plan, district, tmp_path):
     assert {"old_code", "new_code", "relation"} <= set(cw.columns)
     again = Plan.open(path)
     assert len(again) == len(plan) - 1
-    assert shapely.coverage_is_valid(again._state.grids.geometry.to_numpy())
+    assert shapely.coverage_is_valid(again.state.grids.geometry.to_numpy())
     first = Plan.open(path, version=1)
     d = again.diff(first)
     assert {"removed"} <= set(d["change"])
@@ -460,12 +540,30 @@ def test_open_plain_layer(district, tmp_path):
                 "buildings": district["buildings"]}, path)
     p = Plan.open(path)
     assert p.version is None and len(p) == len(district["grids"])
-    assert p._bld is not None
+    assert p.context.buildings is not None
     with pytest.raises(GridGISError):
         Plan.open(tmp_path / "missing.gpkg")
     write_gpkg({"other": district["communities"]}, tmp_path / "noplan.gpkg")
     with pytest.raises(GridGISError, match="no plan layer"):
         Plan.open(tmp_path / "noplan.gpkg")
+
+
+def test_open_reads_plans_like_every_command(district, tmp_path):
+    """Plan.open reads through gridgis.versions.read_plan: any vector file, a GeoPackage layer
+    named 网格, and an explicit layer of a versions file."""
+    from gridgis.io import write_gpkg
+    from gridgis.versions import read_plan
+
+    geojson = tmp_path / "plan.geojson"
+    district["grids"].to_file(geojson, driver="GeoJSON")
+    p = Plan.open(geojson, communities=district["communities"])
+    assert p.codes == read_plan(geojson)[schema.GRID_CODE].astype(str).tolist()
+    assert p.version is None and p.path == geojson
+    path = tmp_path / "cn.gpkg"
+    write_gpkg({"网格": district["grids"], "communities": district["communities"]}, path)
+    q = Plan.open(path)
+    assert len(q) == len(district["grids"]) and q.context.communities is not None
+    assert Plan.open(path, layer="网格").codes == q.codes
 
 
 def test_repair_as_an_edit(district):
@@ -492,14 +590,14 @@ def test_plan_in_wgs84_edits_in_metres(district):
     r = p.split(a, line=line_across(geom))  # the line is in the plan's CRS
     assert r.added
     assert p.grids.crs.to_epsg() == 4326
-    assert shapely.coverage_is_valid(p._state.grids.geometry.to_numpy())
-    assert p._state.grids[schema.HOUSEHOLDS].sum() == district["buildings"][schema.HOUSEHOLDS].sum()
+    assert shapely.coverage_is_valid(p.state.grids.geometry.to_numpy())
+    assert p.state.grids[schema.HOUSEHOLDS].sum() == district["buildings"][schema.HOUSEHOLDS].sum()
 
 
 def test_plan_build_and_map_zoom(district):
     p = Plan.build(district["communities"], district["roads"], district["buildings"],
                    rivers=district["rivers"], special_sites=district["special_sites"])
-    assert p.build_result is not None and p._units is not None
+    assert p.build_result is not None and p.context.units is not None
     assert len(p) == len(district["grids"])
     comm = p.codes[0][:12]
     zoom = p.map_html(community=comm)

@@ -40,11 +40,11 @@ def open_plan(sample) -> Plan:
 
 def exact(plan: Plan, sample) -> None:
     s, _ = sample
-    g = plan._state.grids
+    g = plan.state.grids
     geoms = g.geometry.to_numpy()
     assert shapely.coverage_is_valid(geoms)
-    assert g[schema.HOUSEHOLDS].sum() == pytest.approx(plan._bhh.sum())
-    comm = plan._comm
+    assert g[schema.HOUSEHOLDS].sum() == pytest.approx(plan.context.building_households.sum())
+    comm = plan.context.communities
     for code, cgeom in zip(comm[schema.CODE], comm.geometry, strict=True):
         union = shapely.coverage_union_all(geoms[g[schema.COMMUNITY_CODE].to_numpy() == code])
         assert shapely.area(shapely.symmetric_difference(union, cgeom)) < 1e-2, code
@@ -52,13 +52,13 @@ def exact(plan: Plan, sample) -> None:
 
 def test_single_edit_time_on_sample(sample):
     plan = open_plan(sample)
-    g = plan._state.grids
+    g = plan.state.grids
     basic = g[g[schema.KIND] == "basic"]
     code = basic.loc[basic[schema.HOUSEHOLDS].idxmax(), schema.GRID_CODE]
     nb = next(n for n in plan.neighbours(code)
               if plan.grid(n)[schema.COMMUNITY_CODE] == plan.grid(code)[schema.COMMUNITY_CODE]
               and plan.grid(n)[schema.KIND] == "basic")
-    geom = g.geometry.iloc[plan._row(code)]
+    geom = plan.state.geometry(code)
     x0, y0, x1, y1 = geom.bounds
     cx = geom.representative_point().x
     times: dict[str, float] = {}
@@ -75,9 +75,9 @@ def test_single_edit_time_on_sample(sample):
     plan.undo()
     timed("split_buildings", lambda: plan.split(code, by="buildings", parts=2))
     plan.undo()
-    b_in = plan._buildings_in(g.geometry.iloc[plan._row(nb)])
-    near = b_in[np.argsort(shapely.distance(plan._bpts[b_in], geom))[:3]]
-    ids = plan._bld[schema.BUILDING_ID].to_numpy()[near].tolist()
+    b_in = plan.context.buildings_in(plan.state.geometry(nb))
+    near = b_in[np.argsort(shapely.distance(plan.context.building_points[b_in], geom))[:3]]
+    ids = plan.context.buildings[schema.BUILDING_ID].to_numpy()[near].tolist()
     timed("transfer_buildings", lambda: plan.transfer(buildings=ids, to=code))
     plan.undo()
     timed("rename", lambda: plan.rename(code, "x"))
@@ -94,9 +94,9 @@ def test_single_edit_time_on_sample(sample):
                     min_size=2, max_size=4))
 def test_random_edits_keep_coverage_and_households(sample, ops):
     plan = open_plan(sample)
-    start = plan._state
+    start = plan.state
     for op, k, angle in ops:
-        g = plan._state.grids
+        g = plan.state.grids
         code = g[schema.GRID_CODE].iloc[k % len(g)]
         row = g.iloc[k % len(g)]
         same = [n for n in plan.neighbours(code)
@@ -114,14 +114,14 @@ def test_random_edits_keep_coverage_and_households(sample, ops):
                 plan.split(code, line=[(c.x - d[0], c.y - d[1]), (c.x + d[0], c.y + d[1])])
             elif op == "transfer" and same:
                 src = same[k % len(same)]
-                b_in = plan._buildings_in(g.geometry.iloc[plan._row(src)])
+                b_in = plan.context.buildings_in(plan.state.geometry(src))
                 if len(b_in):
-                    near = b_in[np.argsort(shapely.distance(plan._bpts[b_in], row.geometry))[:2]]
-                    plan.transfer(buildings=plan._bld[schema.BUILDING_ID].to_numpy()[near]
+                    near = b_in[np.argsort(shapely.distance(plan.context.building_points[b_in], row.geometry))[:2]]
+                    plan.transfer(buildings=plan.context.buildings[schema.BUILDING_ID].to_numpy()[near]
                                   .tolist(), to=code)
         except PartitionError:
             continue  # a refused edit (e.g. too few building cells) changes nothing
         exact(plan, sample)
     while plan.can_undo:
         plan.undo()
-    assert plan._state is start
+    assert plan.state is start

@@ -14,7 +14,6 @@ New lines are clipped to the edited grids grown by :data:`EXTEND_M`, so they rea
 beyond the grid edge and node cleanly with it; what sticks out into a neighbour is a dangle that
 polygonize drops.
 
-:func:`compare_findings` tells which validator findings an edit caused, cleared or changed.
 """
 
 from __future__ import annotations
@@ -22,14 +21,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
-from .errors import PartitionError
-from .partition.blocks import Arrangement, arrangement, as_lines
-from .partition.geom import shared_edges
-from .validation import Finding
+from .. import schema
+from ..errors import PartitionError
+from ..partition.blocks import Arrangement, arrangement, as_lines
+from ..partition.geom import shared_edges
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .context import PlanContext
 
 __all__ = [
     "EXTEND_M",
@@ -40,8 +47,14 @@ __all__ = [
     "unique_segments",
     "interior_lines",
     "extend_ends",
-    "finding_key",
-    "compare_findings",
+    "assemble",
+    "check_neighbours",
+    "coverage_ok",
+    "clip_lines",
+    "InexactEdit",
+    "Retiled",
+    "apply_retiling",
+    "retile_edit",
 ]
 
 #: New lines reach this far beyond the edited grids so that they node with the grid edge (m).
@@ -57,8 +70,19 @@ class InexactEdit(PartitionError):
     """Raised when re-tiling would change land of a grid that is not edited."""
 
 
-def touching(tree: shapely.STRtree, geoms: np.ndarray, idx: Iterable[int]) -> np.ndarray:
-    """Sorted indices of the grids intersecting any of ``geoms[idx]`` (including ``idx``)."""
+def touching(tree: Any, geoms: np.ndarray, idx: Iterable[int]) -> np.ndarray:
+    """Sorted indices of the grids intersecting any of ``geoms[idx]`` (including ``idx``).
+
+    ``tree`` indexes ``geoms``: a :class:`gridgis.plan.index.GridIndex` or a
+    :class:`shapely.STRtree`.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(5, 5, 6, 6)])
+    >>> touching(shapely.STRtree(g), g, [0]).tolist()
+    [0, 1]
+    """
     idx = np.asarray(sorted(set(int(i) for i in idx)), dtype=np.int64)
     if not len(idx):
         return idx
@@ -91,9 +115,18 @@ class Retiling:
         return np.unique(self.pf[self.pg == g])
 
 
-def retile(geoms: np.ndarray, edited: Iterable[int], lines: np.ndarray,
-           tree: shapely.STRtree) -> Retiling:
-    """Node the region around ``edited`` with ``lines`` and label its faces by their old grids."""
+def retile(geoms: np.ndarray, edited: Iterable[int], lines: np.ndarray, tree: Any) -> Retiling:
+    """Node the region around ``edited`` with ``lines`` and label its faces by their old grids.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> cut = clip_lines(np.array([shapely.LineString([(0.5, -1), (0.5, 2)])]), g[0])
+    >>> ret = retile(g, [0], cut, shapely.STRtree(g))
+    >>> ret.region.tolist(), ret.faces_of(0).tolist()
+    ([0, 1], [0, 1])
+    """
     region = touching(tree, geoms, edited)
     lines = np.asarray(lines, dtype=object)
     arr = exact_arrangement(as_lines(geoms[region]), lines)
@@ -107,6 +140,13 @@ def unique_segments(lines: np.ndarray) -> np.ndarray:
 
     Shared grid edges appear in both grids' rings; keeping each segment once lets the noder
     split only where lines really cross.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> len(unique_segments(shapely.boundary(g)))  # the shared edge once
+    7
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
@@ -130,6 +170,14 @@ def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
     the edited region must keep its exact vertices, so the linework is de-duplicated segment by
     segment and noded with the plain GEOS noder (intersections are added, nothing is moved).
     Falls back to :func:`gridgis.partition.blocks.arrangement` if the noder fails.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> cut = np.array([shapely.LineString([(0.5, -0.1), (0.5, 1.1)])])
+    >>> sorted(exact_arrangement(shapely.boundary(g), cut).area.round(2).tolist())
+    [0.5, 0.5, 1.0]
     """
     lines = np.asarray(lines, dtype=object)
     allx = np.concatenate([base, lines]) if len(lines) else np.asarray(base, dtype=object)
@@ -157,6 +205,15 @@ def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np
     ``labels[k]`` is the new owner of pair ``k``. Labels listed in ``keep_same`` (untouched
     neighbours) keep their old geometry object when their faces are just that geometry (no new
     vertex), so an edit does not churn vertices it has no reason to touch.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> ret = retile(g, [0], np.empty(0, dtype=object), shapely.STRtree(g))
+    >>> out = assemble(ret, ret.pg, g, keep_same=[1])
+    >>> out[1] is g[1], float(shapely.area(out[0]))
+    (True, 1.0)
     """
     out: dict[int, shapely.Geometry] = {}
     keep = set(int(x) for x in keep_same)
@@ -182,7 +239,14 @@ def _single(geom: shapely.Geometry) -> shapely.Geometry:
 
 def check_neighbours(old: np.ndarray, new: dict[int, shapely.Geometry], neighbours: Iterable[int]
                      ) -> None:
-    """Raise :class:`InexactEdit` when a grid that is not edited gained or lost land."""
+    """Raise :class:`InexactEdit` when a grid that is not edited gained or lost land.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> check_neighbours(g, {0: g[0], 1: g[1]}, [1])  # nothing moved: no error
+    """
     for g in neighbours:
         g = int(g)
         if g not in new:
@@ -197,7 +261,14 @@ def check_neighbours(old: np.ndarray, new: dict[int, shapely.Geometry], neighbou
 
 
 def coverage_ok(geoms: np.ndarray) -> bool:
-    """``shapely.coverage_is_valid`` that treats GEOS errors as invalid."""
+    """``shapely.coverage_is_valid`` that treats GEOS errors as invalid.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> coverage_ok(np.array([shapely.box(0, 0, 1, 1), shapely.box(0.5, 0, 2, 1)]))
+    False
+    """
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     try:
@@ -212,6 +283,13 @@ def clip_lines(lines: np.ndarray, area: shapely.Geometry, extend: float = EXTEND
     Stretches running along the edge of ``area`` (a road on a grid boundary) are dropped: the
     edge is already there, and noding a second copy of it would add vertices to the edges of
     grids beyond the edited region.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> line = np.array([shapely.LineString([(0.5, -1), (0.5, 2)])])
+    >>> shapely.bounds(clip_lines(line, shapely.box(0, 0, 1, 1), 0.05)).round(2).tolist()
+    [[0.5, -0.05, 0.5, 1.05]]
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
@@ -259,6 +337,13 @@ def interior_lines(polys: np.ndarray, among: np.ndarray | None = None) -> np.nda
     """Edges shared by two of ``polys`` (only pairs both in ``among`` when given), merged.
 
     ``polys`` must come from one noded arrangement (exact shared vertices), e.g. builder grids.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> g = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> shapely.to_wkt(interior_lines(g)[0])
+    'LINESTRING (1 0, 1 1)'
     """
     polys = np.asarray(polys, dtype=object)
     se = shared_edges(polys)
@@ -283,6 +368,13 @@ def extend_ends(lines: np.ndarray, distance: float = EXTEND_M) -> np.ndarray:
 
     Inner lines of rebuilt grids end exactly on the community edge; lengthened a little they
     cross it and node with the old boundary instead of stopping a hair short of it.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> line = np.array([shapely.LineString([(0, 0), (1, 0)])])
+    >>> shapely.to_wkt(extend_ends(line, 0.5)[0])
+    'LINESTRING (-0.5 0, 1.5 0)'
     """
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
@@ -312,48 +404,158 @@ def extend_ends(lines: np.ndarray, distance: float = EXTEND_M) -> np.ndarray:
     return shapely.linestrings(coords, indices=idx)
 
 
-# ---- findings ------------------------------------------------------------------------------------
+# ---- applying a re-tiling to a plan ---------------------------------------------------------------
 
 
-def finding_key(f: Finding) -> tuple:
-    """Identity of a finding across validations: rule, grids, item and community."""
-    return (f.rule, tuple(sorted(f.grids)), f.item or "", f.parent or "")
+@dataclass
+class Retiled:
+    """A plan table after a re-tiling edit and the grid codes it added, removed and changed."""
+
+    grids: gpd.GeoDataFrame
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
 
 
-def _same(a: Finding, b: Finding) -> bool:
-    ma, mb = a.measure, b.measure
-    same_measure = (ma is None and mb is None) or (
-        ma is not None and mb is not None and abs(float(ma) - float(mb)) <= 1e-6 * max(
-            1.0, abs(float(ma))))
-    return a.severity == b.severity and same_measure
+def _check_ring(ctx: PlanContext, geoms: np.ndarray, ret: Retiling, out: dict[int, Any]) -> None:
+    """Raise :class:`InexactEdit` when the re-tiled region stops being a valid coverage."""
+    n = len(geoms)
+    ring = touching(ctx.grid_index, geoms, ret.region)
+    region_set = set(int(r) for r in ret.region)
+    new_ring = np.array([out[int(r)] if int(r) in out else geoms[r] for r in ring
+                         if int(r) in out or int(r) not in region_set]
+                        + [v for k, v in out.items() if k >= n], dtype=object)
+    if coverage_ok(geoms[ring]) and not coverage_ok(new_ring):
+        raise InexactEdit("the edit would break the exact coverage of its neighbourhood")
 
 
-def compare_findings(before: Iterable[Finding], after: Iterable[Finding]
-                     ) -> tuple[list[Finding], list[Finding], list[tuple[Finding, Finding]]]:
-    """Findings ``after`` has and ``before`` lacks (caused), the reverse (cleared), and those
-    present in both whose measure or severity changed (``(before, after)`` pairs).
+def _area_shares(grids: gpd.GeoDataFrame, ret: Retiling, labels: np.ndarray
+                 ) -> tuple[dict[int, float], dict[int, float]]:
+    """Households and population of every label as area shares of the old grids' counts."""
+    farea = ret.arr.area[ret.pf]
+    tot = pd.Series(farea).groupby(ret.pg).transform("sum").to_numpy()
+    share = np.where(tot > 0, farea / np.maximum(tot, 1e-12), 0.0)
+    out: tuple[dict[int, float], dict[int, float]] = ({}, {})
+    for col, acc in zip((schema.HOUSEHOLDS, schema.POPULATION), out, strict=True):
+        vals = grids[col].to_numpy(float)[ret.pg] * share
+        for lab, v in zip(labels.tolist(), vals.tolist(), strict=True):
+            acc[lab] = acc.get(lab, 0.0) + (0.0 if np.isnan(v) else v)
+    return out
 
-    Findings are matched by :func:`finding_key`; several with one key are paired in order of
-    their measure.
+
+def _new_rows(ctx: PlanContext, grids: gpd.GeoDataFrame, out: dict[int, Any],
+              new_parts: list[dict[str, Any]], shares: tuple[dict, dict] | None
+              ) -> tuple[list[pd.Series], list[str]]:
+    n = len(grids)
+    rows, added = [], []
+    taken = set(grids[schema.GRID_CODE])
+    for j, part in enumerate(new_parts):
+        lab = n + j
+        if lab not in out:
+            continue
+        base = grids.iloc[int(part["base"])]
+        row = base.copy()
+        comm = part.get("community_code", base[schema.COMMUNITY_CODE])
+        kind = part.get("kind", base[schema.KIND])
+        code = part.get("grid_code") or ctx.codes.fresh(comm, kind, taken)
+        taken.add(code)
+        row[schema.GRID_CODE] = code
+        row[schema.COMMUNITY_CODE] = comm
+        row[schema.KIND] = kind
+        row[schema.GRID_NAME] = part.get("grid_name") or ctx.codes.name(
+            code, comm, kind, str(base[schema.GRID_NAME]), j + 2)
+        row[schema.FLAG] = part.get("flag", "")
+        row[schema.HOUSEHOLDS] = np.nan if shares is None else shares[0].get(lab, np.nan)
+        row[schema.POPULATION] = np.nan if shares is None else shares[1].get(lab, np.nan)
+        row[grids.geometry.name] = out[lab]
+        rows.append(row)
+        added.append(code)
+    return rows, added
+
+
+def apply_retiling(ctx: PlanContext, grids: gpd.GeoDataFrame, ret: Retiling,
+                   labels: np.ndarray, edited: Sequence[int],
+                   new_parts: list[dict[str, Any]]) -> Retiled:
+    """Turn relabelled faces into a new grid table.
+
+    ``labels[k]`` is the new owner of pair ``k`` of ``ret``: a grid index, or ``n + j`` for
+    the ``j``-th entry of ``new_parts`` (dicts with ``community_code``, ``kind``, ``base``
+    (row whose attributes it copies) and optional ``grid_code``/``grid_name``/``flag``).
+    ``ctx.grid_index`` must index ``grids``. Without buildings, households and population move
+    with the land (area shares).
+
+    Raises
+    ------
+    InexactEdit
+        If a neighbour would change or the region would stop being a valid coverage.
+
+    Examples
+    --------
+    >>> done = apply_retiling(ctx, grids, ret, labels, [r], [])  # doctest: +SKIP
+    >>> done.changed  # doctest: +SKIP
+    ['430302001001003']
     """
-    groups_b: dict[tuple, list[Finding]] = defaultdict(list)
-    groups_a: dict[tuple, list[Finding]] = defaultdict(list)
-    for f in before:
-        groups_b[finding_key(f)].append(f)
-    for f in after:
-        groups_a[finding_key(f)].append(f)
-    caused: list[Finding] = []
-    cleared: list[Finding] = []
-    changed: list[tuple[Finding, Finding]] = []
+    n = len(grids)
+    geoms = np.asarray(grids.geometry.array, dtype=object)
+    edited_set = set(int(e) for e in edited)
+    neighbours = [int(r) for r in ret.region if int(r) not in edited_set]
+    out = assemble(ret, labels, geoms, keep_same=neighbours)
+    check_neighbours(geoms, out, neighbours)
+    _check_ring(ctx, geoms, ret, out)
+    shares = _area_shares(grids, ret, labels) if ctx.buildings is None else None
+    new_geoms = geoms.copy()
+    changed, removed = [], []
+    codes = grids[schema.GRID_CODE].to_numpy(object)
+    for r in sorted(edited_set | set(neighbours)):
+        if r in out:
+            if out[r] is not geoms[r]:
+                new_geoms[r] = out[r]
+            if r in edited_set:
+                changed.append(codes[r])
+        else:
+            removed.append(codes[r])
+    new = grids.copy().set_geometry(gpd.GeoSeries(new_geoms, crs=grids.crs))
+    if shares is not None:
+        for r, v in shares[0].items():
+            if r < n:
+                new.loc[r, schema.HOUSEHOLDS] = v
+                new.loc[r, schema.POPULATION] = shares[1].get(r, 0.0)
+    rows, added = _new_rows(ctx, grids, out, new_parts, shares)
+    new = new[~np.isin(codes, removed)]
+    if rows:
+        extra = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=new.geometry.name, crs=grids.crs)
+        new = pd.concat([new, extra], ignore_index=True)
+    new = gpd.GeoDataFrame(new, geometry=grids.geometry.name, crs=grids.crs).reset_index(
+        drop=True)
+    return Retiled(new, added, removed, changed)
 
-    def order(fs: list[Finding]) -> list[Finding]:
-        return sorted(fs, key=lambda f: (-(f.measure or 0.0), f.severity, f.message))
 
-    for key in sorted(set(groups_b) | set(groups_a), key=str):
-        b, a = order(groups_b.get(key, [])), order(groups_a.get(key, []))
-        for fb, fa in zip(b, a, strict=False):
-            if not _same(fb, fa):
-                changed.append((fb, fa))
-        cleared.extend(b[len(a):])
-        caused.extend(a[len(b):])
-    return caused, cleared, changed
+def retile_edit(ctx: PlanContext, grids: gpd.GeoDataFrame, edited: Sequence[int],
+                lines_for: Callable[[float], np.ndarray],
+                relabel: Callable[[Retiling], tuple[np.ndarray, list[dict]]]) -> Retiled:
+    """Re-tile around ``edited`` with the lines ``lines_for(extend)`` and apply
+    ``relabel(ret) -> (labels, new_parts)`` (:func:`apply_retiling`), retrying with shorter
+    line extensions when the first noding disturbs a neighbour.
+
+    Raises
+    ------
+    PartitionError
+        If the edit cannot be applied exactly.
+
+    Examples
+    --------
+    >>> done = retile_edit(ctx, grids, [r], lambda e: clip_lines(line, geom, e),
+    ...                    relabel)  # doctest: +SKIP
+    """
+    geoms = np.asarray(grids.geometry.array, dtype=object)
+    last: Exception | None = None
+    for extend in (EXTEND_M, 0.002):
+        ret = retile(geoms, edited, lines_for(extend), ctx.grid_index)
+        labels, parts = relabel(ret)
+        try:
+            return apply_retiling(ctx, grids, ret, labels, edited, parts)
+        except InexactEdit as exc:
+            last = exc
+    raise PartitionError(
+        f"the edit could not be applied exactly ({last})",
+        fix="draw the line or area a little differently (away from grid corners)")

@@ -1,0 +1,96 @@
+"""Small helpers shared by the modules of :mod:`gridgis.plan` (layer checks, hit picking,
+geometries from user input)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from .. import schema
+from ..crs import to_crs
+from ..errors import CRSError, GeometryError, SchemaError
+
+__all__ = ["BASIC", "GRID_COLUMNS", "as_gdf", "to_metric", "str_codes", "first_hit",
+           "geometries", "valid_mask"]
+
+BASIC = "basic"
+GRID_COLUMNS = (schema.GRID_CODE, schema.GRID_NAME, schema.COMMUNITY_CODE, schema.KIND,
+                schema.HOUSEHOLDS, schema.POPULATION, schema.FLAG)
+_GEOM_FIX = ("pass a shapely geometry, a GeoSeries, or a list of (x, y) coordinates in the "
+             "plan's CRS")
+
+
+def as_gdf(obj: Any, what: str) -> gpd.GeoDataFrame:
+    """``obj`` as a GeoDataFrame with a CRS (an address table with lon/lat becomes points)."""
+    if isinstance(obj, gpd.GeoDataFrame):
+        if obj.crs is None:
+            raise CRSError(f"the {what} layer has no CRS", source=what,
+                           fix="set it, e.g. gdf.set_crs('EPSG:4547')")
+        return obj
+    if what == "addresses" and isinstance(obj, pd.DataFrame):
+        df = schema.normalize_columns(obj, required=[schema.LON, schema.LAT], source=what)
+        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[schema.LON], df[schema.LAT]),
+                                crs="EPSG:4326")
+    raise SchemaError(f"{what} must be a GeoDataFrame, got {type(obj).__name__}", source=what,
+                      fix="read it with gridgis.read_vector(path)")
+
+
+def to_metric(gdf: gpd.GeoDataFrame, mcrs: Any) -> gpd.GeoDataFrame:
+    """``gdf`` in the metric CRS ``mcrs`` (unchanged when already in it)."""
+    if gdf.crs is not None and gdf.crs.equals(mcrs):
+        return gdf
+    return to_crs(gdf, mcrs)
+
+
+def str_codes(values: Any) -> np.ndarray:
+    """Codes as text (the validator's reading of code columns)."""
+    from ..validation import as_codes
+
+    return as_codes(values)
+
+
+def valid_mask(geoms: np.ndarray) -> np.ndarray:
+    """True for geometries that are present and not empty."""
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
+def first_hit(pi: np.ndarray, gi: np.ndarray, n: int, rank: np.ndarray | None = None
+              ) -> np.ndarray:
+    """For each of ``n`` query items the hit with the lowest ``rank`` (default: index)."""
+    out = np.full(n, -1, dtype=np.int64)
+    if len(pi):
+        key = gi if rank is None else rank[gi]
+        order = np.lexsort((key, pi))
+        pi, gi = pi[order], gi[order]
+        first = np.r_[True, pi[1:] != pi[:-1]]
+        out[pi[first]] = gi[first]
+    return out
+
+
+def geometries(obj: Any, crs: Any, mcrs: Any) -> np.ndarray:
+    """Geometries from a shapely geometry, a list of them, coordinates, or a GeoSeries/frame."""
+    if isinstance(obj, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        gs = obj.geometry if isinstance(obj, gpd.GeoDataFrame) else obj
+        if gs.crs is None:
+            gs = gs.set_crs(crs)
+        return np.asarray(gs.to_crs(mcrs).array, dtype=object)
+    if isinstance(obj, BaseGeometry):
+        geoms = np.array([obj], dtype=object)
+    elif isinstance(obj, (list, tuple)) and obj and all(isinstance(g, BaseGeometry) for g in obj):
+        geoms = np.array(obj, dtype=object)
+    else:
+        try:
+            coords = np.asarray(obj, dtype=float)
+        except (TypeError, ValueError):
+            raise GeometryError(f"cannot read a geometry from {type(obj).__name__}",
+                                fix=_GEOM_FIX) from None
+        if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) < 2:
+            raise GeometryError("coordinates must be a list of (x, y) pairs", fix=_GEOM_FIX)
+        geoms = np.array([shapely.LineString(coords)], dtype=object)
+    gs = gpd.GeoSeries(geoms, crs=crs)
+    return np.asarray(gs.to_crs(mcrs).array, dtype=object)
