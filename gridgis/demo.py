@@ -75,7 +75,7 @@ def run_demo(
 
     Returns a mapping of output name → written path.
     """
-    from .assign import assign
+    from .assignment import assign
     from .codes import assign_codes
     from .io import write_table
     from .partition import build_grids

@@ -827,7 +827,7 @@ def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.
     """
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     try:
-        from .assign import assign
+        from .assignment import assign
     except ImportError:
         assign = None
     if assign is not None:

@@ -14,7 +14,7 @@ import shapely
 from gridgis import schema
 from gridgis.errors import GridGISError, PartitionError, SchemaError
 from gridgis.partition import build_grids
-from gridgis.partition.synthetic import synthetic_district
+from tests.synthetic import synthetic_district
 from gridgis.plan import Edit, EditResult, Plan, diff
 from gridgis.versions import list_versions, load_crosswalk
 

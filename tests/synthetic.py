@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .. import schema
+from gridgis import schema
 
 CRS = "EPSG:4547"
 _ORIGIN = (389000.0, 3080000.0)

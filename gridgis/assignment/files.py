@@ -44,7 +44,9 @@ from ..io import (
 )
 from ..rules import Rules
 from ..writing import check_output, replacing
-from .core import AssignResult, PlanIndex, _per_grid_series, _status_series, assign_frame
+from .plan_index import PlanIndex
+from .points import assign_frame
+from .result import AssignResult, per_grid_series, status_series
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -409,7 +411,7 @@ def assign_file(
 ) -> AssignResult:
     """Assign a points file of any size in chunks, writing the rows with their grids to ``out_path``.
 
-    Same rules and output columns as :func:`gridgis.assign.assign`; memory is bounded by
+    Same rules and output columns as :func:`gridgis.assignment.assign`; memory is bounded by
     ``chunk_size`` rows (plus the plan's index), so files larger than memory work.
 
     Parameters
@@ -418,12 +420,12 @@ def assign_file(
         CSV/TSV (UTF-8 or GBK, Chinese headers accepted), Excel, Parquet file or partitioned
         Parquet folder (GeoParquet geometries are used), GeoPackage or another vector file.
     grids
-        The plan, or a :class:`~gridgis.assign.PlanIndex`.
+        The plan, or a :class:`~gridgis.assignment.PlanIndex`.
     out_path
         ``.parquet``, ``.csv`` or ``.gpkg`` (layer ``assigned``); replaced if it exists, atomically
         (written beside it and renamed into place when complete). Never one of the inputs.
     crs, code_column, max_distance, rules, lon, lat
-        As for :func:`gridgis.assign.assign` (``crs`` is the CRS of lon/lat columns, or overrides
+        As for :func:`gridgis.assignment.assign` (``crs`` is the CRS of lon/lat columns, or overrides
         the CRS of a geometry column, e.g. ``"GCJ02"``).
     chunk_size
         Rows per chunk.
@@ -454,7 +456,7 @@ def assign_file(
     plan = grids if isinstance(grids, PlanIndex) else PlanIndex(
         grids, code_column=code_column, max_distance=max_distance, rules=rules
     )
-    if plan._index is None:
+    if not plan.built:
         plan.build()
     source = open_source(path, chunk_size, layer=layer, sheet=sheet, encoding=encoding,
                          header_row=header_row)
@@ -490,6 +492,6 @@ def assign_file(
             cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
             sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
     return AssignResult(
-        table=None, _per_grid=_per_grid_series(plan, per_total), _status_counts=_status_series(st_total),
+        table=None, _per_grid=per_grid_series(plan, per_total), _status_counts=status_series(st_total),
         path=out_path, plan=plan,
     )
