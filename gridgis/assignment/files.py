@@ -48,6 +48,17 @@ from .plan_index import PlanIndex
 from .points import assign_frame
 from .result import AssignResult, per_grid_series, status_series
 
+__all__ = [
+    "CSV_SUFFIXES",
+    "EXCEL_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "VECTOR_SUFFIXES",
+    "assign_file",
+    "file_encoding",
+    "open_sink",
+    "open_source",
+]
+
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq", ".geoparquet"}

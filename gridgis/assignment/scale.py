@@ -17,6 +17,8 @@ from .plan_index import PlanIndex
 from .points import assign_frame
 from .result import AssignResult
 
+__all__ = ["assign_dask"]
+
 
 def _assign_partition(part: pd.DataFrame, plan: PlanIndex, crs: Any, lon: Any, lat: Any) -> pd.DataFrame:
     table, _, _ = assign_frame(part, plan, crs=crs, lon=lon, lat=lat)

@@ -17,6 +17,17 @@ import shapely
 
 from .geom import SharedEdges, shared_edges
 
+__all__ = [
+    "Arrangement",
+    "arrangement",
+    "as_lines",
+    "containers",
+    "first_container",
+    "group_perimeter",
+    "merge_slivers",
+    "neck_cuts",
+]
+
 
 @dataclass
 class Arrangement:

@@ -12,6 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+__all__ = [
+    "Segments",
+    "SharedEdges",
+    "near_lines",
+    "polsby_popper",
+    "ring_segments",
+    "shared_edges",
+]
+
 
 @dataclass
 class Segments:

@@ -16,6 +16,8 @@ from .. import schema
 from ..errors import GeometryError, SchemaError
 from .blocks import containers, first_container
 
+__all__ = ["community_of", "prepare_polygons", "owner_labels"]
+
 
 def community_of(geoms: np.ndarray, given: pd.Series | None, comm_codes: np.ndarray,
                  comm_geoms: np.ndarray) -> np.ndarray:

@@ -18,6 +18,8 @@ import shapely
 
 from .geom import shared_edges
 
+__all__ = ["OUTLINE_STEP_M", "EXTEND_M", "split_lines"]
+
 #: spacing of the points sampled along building outlines (metres)
 OUTLINE_STEP_M = 8.0
 #: cut lines reach this far beyond the block so they node cleanly with its boundary (metres)

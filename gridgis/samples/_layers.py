@@ -13,6 +13,13 @@ from ._district import DistrictBuilder
 from ._events import make_events, to_frame_times
 from ._geom import rect_polygons, rotate_xy
 
+__all__ = [
+    "CRS",
+    "ORIGIN",
+    "build_layers",
+    "to_wgs84",
+]
+
 CRS = "EPSG:4547"
 ORIGIN = np.array([391650.0, 3082300.0])  # ~112.9E, 27.85N in CGCS2000 / 3-degree GK CM 114E
 _TO_WGS84 = None
