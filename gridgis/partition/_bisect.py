@@ -12,7 +12,7 @@ import numpy as np
 
 from .graph import DEFAULT_OPTIONS, EPS, RegionOptions, SizeRule, UnitGraph
 
-__all__ = ["Bisector", "Sub", "random_tree", "score", "split_below"]
+__all__ = ["Bisector", "Sub", "random_tree", "score", "split_below", "subtrees"]
 
 
 class Sub:
@@ -81,6 +81,28 @@ def random_tree(
     return order, pred
 
 
+def subtrees(sub: Sub, order_l: list[int], pred_l: list[int]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Subtrees of a spanning tree in preorder ``order_l`` (parents ``pred_l``).
+
+    Returns ``(order, pos, start, end, m_pre)``: ``pos`` is the preorder position of every node;
+    the subtree below the edge into ``order[i + 1]`` is ``order[start[i]:end[i]]``, and its
+    measure totals are ``m_pre[end[i]] - m_pre[start[i]]``.
+    """
+    n = sub.n
+    order = np.asarray(order_l, dtype=np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    size_l = [1] * n
+    for x in reversed(order_l[1:]):
+        size_l[pred_l[x]] += size_l[x]
+    size = np.asarray(size_l, dtype=np.int64)
+    m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
+    cand = order[1:]
+    s_i = pos[cand]
+    return order, pos, s_i, s_i + size[cand], m_pre
+
+
 def score(area: np.ndarray, perim: np.ndarray, barrier: np.ndarray, alpha: float) -> np.ndarray:
     """Barrier-penalised Polsby-Popper compactness ``4πA / (P + α·B)²``."""
     p = perim + alpha * barrier
@@ -115,17 +137,8 @@ class Bisector:
         order_l, pred_l = random_tree(n, sub.eu_l, sub.ev_l, self.rng)
         if len(order_l) != n:  # not connected (callers pass connected node sets)
             return []
-        order = np.asarray(order_l, dtype=np.int64)
-        pos = np.empty(n, dtype=np.int64)
-        pos[order] = np.arange(n)
-        size_l = [1] * n
-        for x in reversed(order_l[1:]):
-            size_l[pred_l[x]] += size_l[x]
-        size = np.asarray(size_l, dtype=np.int64)
-        m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
+        order, pos, s_i, e_i, m_pre = subtrees(sub, order_l, pred_l)
         cand = order[1:]
-        s_i = pos[cand]
-        e_i = s_i + size[cand]
         Sc = m_pre[e_i] - m_pre[s_i]
         T = m_pre[-1]
         lo, hi = self.rule.lo, self.rule.hi
@@ -261,17 +274,7 @@ def split_below(
             order_l, pred_l = random_tree(sub.n, sub.eu_l, sub.ev_l, rng)
             if len(order_l) != sub.n:
                 break
-            order = np.asarray(order_l, dtype=np.int64)
-            pos = np.empty(sub.n, dtype=np.int64)
-            pos[order] = np.arange(sub.n)
-            size_l = [1] * sub.n
-            for x in reversed(order_l[1:]):
-                size_l[pred_l[x]] += size_l[x]
-            size = np.asarray(size_l, dtype=np.int64)
-            m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
-            cand = order[1:]
-            s_i = pos[cand]
-            e_i = s_i + size[cand]
+            order, _, s_i, e_i, m_pre = subtrees(sub, order_l, pred_l)
             S = m_pre[e_i] - m_pre[s_i]
             r1 = np.max(S / scale, axis=1)
             r2 = np.max((total - S) / scale, axis=1)
