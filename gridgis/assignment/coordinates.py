@@ -20,7 +20,13 @@ __all__ = ["extract_xy", "find_lonlat"]
 
 # ---- reading coordinates out of tables --------------------------------------------------------------
 def find_lonlat(columns: Any) -> tuple[Any, Any] | tuple[None, None]:
-    """Columns holding longitude and latitude (canonical names or any alias), else ``(None, None)``."""
+    """Columns holding longitude and latitude (canonical names or any alias), else ``(None, None)``.
+
+    Examples
+    --------
+    >>> find_lonlat(["id", "经度", "纬度"])
+    ('经度', '纬度')
+    """
     lon = lat = None
     for col in columns:
         name = schema.canonical_name(col)
@@ -69,6 +75,13 @@ def extract_xy(
     A GeoDataFrame's point geometries are used (in ``crs`` when given, else in its own CRS); a
     plain table needs longitude/latitude columns (any alias; WGS84 unless ``crs`` says otherwise).
     With a thread ``pool``, x and y are read out of the geometries concurrently.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x, y, crs, reason = extract_xy(pd.DataFrame({"lon": [112.9], "lat": [27.85]}))
+    >>> float(x[0]), float(y[0]), int(reason[0])
+    (112.9, 27.85, -1)
     """
     n = len(points)
     pre = np.full(n, -1, dtype=np.int16)

@@ -77,7 +77,17 @@ class _Source(abc.ABC):
 
 
 def file_encoding(path: Path) -> str:
-    """Encoding of a text file, checked over the whole file in one streaming pass."""
+    """Encoding of a text file, checked over the whole file in one streaming pass.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_bytes("名称,经度,纬度".encode("gbk"))
+    >>> file_encoding(p)
+    'gb18030'
+    """
     with open(path, "rb") as fh:
         if bom := bom_encoding(fh.read(3)):
             return bom
@@ -263,7 +273,14 @@ def _checked_crs(source: _Source, crs: Any) -> Any:
 
 def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = None,
                 encoding: str | None = None, header_row: int | None = None) -> _Source:
-    """The chunk reader for a file (by suffix)."""
+    """The chunk reader for a file (by suffix).
+
+    Examples
+    --------
+    >>> src = open_source(Path("addresses.csv"), 100_000)      # doctest: +SKIP
+    >>> for chunk, start in src:                                 # doctest: +SKIP
+    ...     print(start, len(chunk))
+    """
     if not path.exists():
         raise InputFileError("file not found", source=path, fix="check the path and the working folder")
     suffix = path.suffix.lower()
@@ -388,7 +405,13 @@ class _GpkgSink(_Sink):
 
 
 def open_sink(path: Path) -> _Sink:
-    """The chunk writer for an output path (by suffix)."""
+    """The chunk writer for an output path (by suffix).
+
+    Examples
+    --------
+    >>> sink = open_sink(Path("assigned.parquet"))            # doctest: +SKIP
+    >>> sink.write(frame); sink.close()                          # doctest: +SKIP
+    """
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq", ".geoparquet"}:
         return _ParquetSink(path)
@@ -459,6 +482,14 @@ def assign_file(
     InputFileError
         A missing/unreadable file or a structurally broken CSV line (naming the row). Bad
         coordinates never raise; they are reported per row.
+
+    Examples
+    --------
+    >>> import gridgis
+    >>> s = gridgis.load_sample()                                                   # doctest: +SKIP
+    >>> res = assign_file("data/samples/addresses.csv", grids, "assigned.parquet")   # doctest: +SKIP
+    >>> res.status_counts["inside"] > 0                                            # doctest: +SKIP
+    True
     """
     path = Path(path)
     out_path = Path(out_path)

@@ -41,6 +41,11 @@ def assign_frame(
     """Assign one in-memory table; return the output table and the per-grid / status counts.
 
     ``coords`` may carry the result of :func:`extract_xy` when it was computed already.
+
+    Examples
+    --------
+    >>> plan = PlanIndex(grids)                                     # doctest: +SKIP
+    >>> table, per_grid, per_status = assign_frame(points, plan)  # doctest: +SKIP
     """
     x, y, src, pre = coords if coords is not None else extract_xy(points, crs, lon=lon, lat=lat)
     n = len(points)

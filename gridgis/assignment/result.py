@@ -96,10 +96,24 @@ class AssignResult:
 
 
 def per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:
+    """Points per grid code, every grid of the plan included, as a ``count`` series.
+
+    Examples
+    --------
+    >>> per_grid_series(plan, counts).sum() == counts.sum()       # doctest: +SKIP
+    True
+    """
     return pd.Series(np.asarray(counts, dtype=np.int64), index=plan.categories.copy(), name="count")
 
 
 def status_series(per_status: np.ndarray) -> pd.Series:
+    """Points per match status (all statuses, zeros included), as a ``count`` series.
+
+    Examples
+    --------
+    >>> status_series(np.array([3, 0, 0, 0, 1])).to_dict()
+    {'inside': 3, 'boundary': 0, 'nearest': 0, 'unmatched': 0, 'invalid': 1}
+    """
     return pd.Series(
         np.asarray(per_status, dtype=np.int64), index=pd.Index(MATCH_VALUES, name=schema.MATCH),
         name="count",

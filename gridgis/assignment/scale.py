@@ -38,6 +38,12 @@ def assign_dask(
     Returns an :class:`AssignResult` whose ``table`` is lazy (write it with
     ``result.table.to_parquet(...)`` or call ``result.compute()``); ``per_grid`` and
     ``status_counts`` are computed on first access.
+
+    Examples
+    --------
+    >>> import dask_geopandas                                        # doctest: +SKIP
+    >>> lazy = assign_dask(dask_geopandas.from_geopandas(points, 4), PlanIndex(grids))  # doctest: +SKIP
+    >>> lazy.compute().status_counts                                 # doctest: +SKIP
     """
     import dask
 

@@ -68,6 +68,16 @@ def recombine(
     The worst region is merged with one or two neighbouring regions and the union is split
     again, by spanning-tree bisection, into as many regions (or the nearest count its total
     admits) within bounds. Repeats until every region is within bounds or no merge helps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
+    ...               np.ones(3), np.zeros(3))
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> parts = recombine(g, [np.array([0]), np.array([1, 2, 3])], rule, np.random.default_rng(0))
+    >>> sorted(len(p) for p in parts)
+    [2, 2]
     """
     parts = [np.sort(p) for p in parts]
     stuck: set[bytes] = set()
@@ -165,6 +175,16 @@ def local_search(
 
     Moves keep every region connected and non-empty and never increase the total bound
     violation; among violation-neutral moves only those raising ``Σ 4πA/(P + α·B)²`` are taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
+    ...               np.ones(3), np.zeros(3))
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> out = local_search(g, [np.array([0, 1]), np.array([2, 3])], rule, np.random.default_rng(0))
+    >>> [p.tolist() for p in out]
+    [[0, 1], [2, 3]]
     """
     if len(regions) < 2:
         return regions
@@ -268,7 +288,15 @@ def local_search(
 
 
 def choose_k(total: np.ndarray, rule: SizeRule, n_units: int) -> tuple[list[int], bool]:
-    """Region counts to try (best first) and whether the totals admit a feasible count."""
+    """Region counts to try (best first) and whether the totals admit a feasible count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> choose_k(np.array([40.0]), rule, 4)
+    ([2], True)
+    """
     kmin, kmax = rule.k_range(total)
     kmax_n = min(kmax, n_units)
     target = max(rule.target, EPS)
@@ -300,6 +328,15 @@ def plan_component(
     Returns regions with ``flag``/``reason`` set when a region breaks the bounds:
     ``below_min_allowed`` (the whole component is below the minimum), ``out_of_range``
     (no feasible plan was found).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
+    ...               np.ones(3), np.zeros(3))
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> sorted(r.nodes.tolist() for r in plan_component(g, np.arange(4), rule, np.random.default_rng(0)))
+    [[0, 1], [2, 3]]
     """
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
     total = g.measures[nodes].sum(axis=0)
@@ -387,7 +424,17 @@ def plan_regions(
     rng: np.random.Generator,
     opts: RegionOptions = DEFAULT_OPTIONS,
 ) -> list[Region]:
-    """Regions over any node set: oversize units alone, then each connected component."""
+    """Regions over any node set: oversize units alone, then each connected component.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
+    ...               np.ones(3), np.zeros(3))
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> sorted(r.nodes.tolist() for r in plan_regions(g, np.arange(4), rule, np.random.default_rng(0)))
+    [[0, 1], [2, 3]]
+    """
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
     over = np.isfinite(rule.hi) & (g.measures[nodes] > rule.hi + EPS)
     big = nodes[over.any(axis=1)]

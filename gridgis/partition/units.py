@@ -36,6 +36,14 @@ def split_lines(block: shapely.Geometry, buildings: np.ndarray,
 
     Returns LineStrings clipped to the block (slightly extended beyond it); empty when the
     block holds fewer than two groups.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> block = shapely.box(0, 0, 100, 50)
+    >>> houses = np.array([shapely.box(10, 10, 30, 40), shapely.box(70, 10, 90, 40)])
+    >>> len(split_lines(block, houses)) > 0
+    True
     """
     buildings = np.asarray(buildings, dtype=object)
     if len(buildings) < 2:
