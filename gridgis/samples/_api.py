@@ -49,7 +49,15 @@ LAYERS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 def normalise_layer(name: str, df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Canonical column order and dtypes (so generated and re-read layers compare equal)."""
+    """Canonical column order and dtypes (so generated and re-read layers compare equal).
+
+    Examples
+    --------
+    >>> from gridgis.samples import load_sample
+    >>> layer = load_sample()["roads"]
+    >>> normalise_layer("roads", layer).columns.tolist()
+    ['road_id', 'name', 'road_class', 'geometry']
+    """
     cols = LAYERS[name]
     data = {}
     for col, dtype in cols:
@@ -89,6 +97,13 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
         Layers ``district``, ``streets``, ``communities``, ``roads``, ``rivers``, ``buildings``,
         ``special_sites``, ``addresses``, ``events``, ``hotspots`` in EPSG:4547 with the
         canonical columns (see :data:`LAYERS`).
+
+    Examples
+    --------
+    >>> from gridgis.samples import generate_district
+    >>> layers = generate_district(seed=1, scale=0.25)
+    >>> layers["buildings"].crs.to_epsg()
+    4547
     """
     from ._layers import build_layers
 
@@ -134,6 +149,14 @@ def write_sample(out_dir: str | Path, seed: int = 0, scale: float = 1.0,
     dict of str to Path
         The written files by short name (``gpkg``, ``addresses``, ``addresses_gbk``,
         ``events``, ``events_gbk``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gridgis.samples import write_sample
+    >>> paths = write_sample(tempfile.mkdtemp(), scale=0.1)                # doctest: +SKIP
+    >>> sorted(paths)                                                       # doctest: +SKIP
+    ['addresses', 'addresses_gbk', 'events', 'events_gbk', 'gpkg']
     """
     import pyogrio
 
@@ -209,6 +232,12 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
     -------
     GeoDataFrame
         EPSG:4547 points with the canonical columns of the chosen layer.
+
+    Examples
+    --------
+    >>> from gridgis.samples import generate_points
+    >>> len(generate_points(1000, kind="events"))
+    1000
     """
     from ._layers import to_wgs84
 
