@@ -667,3 +667,9 @@ def test_overlap_seen_only_where_edges_cross():
     x, y = X0 + rng.uniform(80, 110, 3000), Y0 + rng.uniform(-10, 30, 3000)
     res = check_against_reference(grids, x, y)
     assert (codes_of(res)[(x > X0 + 95) & (x < X0 + 100) & (y > Y0) & (y < Y0 + 20)] == "P").all()
+
+
+def test_plan_index_is_built_on_demand():
+    plan = ga.PlanIndex(square_plan(2), cells=2**14)
+    assert not plan.built and plan.cells == 2**14
+    assert plan.build() is plan and plan.built
