@@ -64,6 +64,21 @@ class UnitGraph:
         self.eid = eid[order]
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
 
+    @classmethod
+    def chain(cls, measures: np.ndarray | list) -> UnitGraph:
+        """Units in a row, each a unit square touching the next one (for examples and tests).
+
+        Examples
+        --------
+        >>> g = UnitGraph.chain([10, 10, 10])
+        >>> g.n, g.eu.tolist(), g.ev.tolist()
+        (3, [0, 1], [1, 2])
+        """
+        m = np.asarray(measures, dtype=float)
+        n = len(m)
+        return cls(m, np.ones(n), np.full(n, 4.0), np.arange(n - 1), np.arange(1, n),
+                   np.ones(max(n - 1, 0)), np.zeros(max(n - 1, 0)))
+
     @property
     def n(self) -> int:
         """Number of units."""

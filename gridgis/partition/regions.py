@@ -72,8 +72,7 @@ def recombine(
     Examples
     --------
     >>> import numpy as np
-    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
-    ...               np.ones(3), np.zeros(3))
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
     >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
     >>> parts = recombine(g, [np.array([0]), np.array([1, 2, 3])], rule, np.random.default_rng(0))
     >>> sorted(len(p) for p in parts)
@@ -179,8 +178,7 @@ def local_search(
     Examples
     --------
     >>> import numpy as np
-    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
-    ...               np.ones(3), np.zeros(3))
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
     >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
     >>> out = local_search(g, [np.array([0, 1]), np.array([2, 3])], rule, np.random.default_rng(0))
     >>> [p.tolist() for p in out]
@@ -332,8 +330,7 @@ def plan_component(
     Examples
     --------
     >>> import numpy as np
-    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
-    ...               np.ones(3), np.zeros(3))
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
     >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
     >>> sorted(r.nodes.tolist() for r in plan_component(g, np.arange(4), rule, np.random.default_rng(0)))
     [[0, 1], [2, 3]]
@@ -429,8 +426,7 @@ def plan_regions(
     Examples
     --------
     >>> import numpy as np
-    >>> g = UnitGraph(np.full((4, 1), 10.0), np.ones(4), np.full(4, 4.0), [0, 1, 2], [1, 2, 3],
-    ...               np.ones(3), np.zeros(3))
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
     >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
     >>> sorted(r.nodes.tolist() for r in plan_regions(g, np.arange(4), rule, np.random.default_rng(0)))
     [[0, 1], [2, 3]]

@@ -235,7 +235,6 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
 
     Examples
     --------
-    >>> from gridgis.samples import generate_points
     >>> len(generate_points(1000, kind="events"))
     1000
     """
