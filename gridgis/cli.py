@@ -304,7 +304,7 @@ def assign_cmd(
     Example: ``gridgis assign 地址库.csv --grids plan.gpkg -o addresses_assigned.parquet``
     """
     from . import io as gio
-    from .assign import assign_file
+    from .assignment import assign_file
 
     _outputs((out, "--out"), (per_grid, "--per-grid"), inputs=(points, grids, rules))
     excel = points.suffix.lower() in {".xlsx", ".xlsm", ".xls"}

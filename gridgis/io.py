@@ -430,7 +430,7 @@ def read_points(
 
     All rows are kept in their original order. Coordinates are parsed as numbers (text that is
     not a number becomes NaN); a row whose coordinates are missing or non-numeric gets an empty
-    geometry — :func:`gridgis.assign.assign` reports it as ``invalid`` with the reason. GCJ-02 and
+    geometry — :func:`gridgis.assignment.assign` reports it as ``invalid`` with the reason. GCJ-02 and
     BD-09 coordinates (``crs="GCJ02"`` / ``"BD09"``) are converted to WGS84; the original values
     stay in ``lon_raw``/``lat_raw``.
 

@@ -5,7 +5,7 @@ CGCS2000 / 3-degree Gauss-Krüger CM 114E, with 15-digit codes) and M points (mo
 district, some around it), then times, from in-memory points to grid codes:
 
 * anchor:  ``geopandas.sjoin(points, grids, predicate="within")`` (STRtree build included);
-* gridgis: ``gridgis.assign.assign(points, grids)`` (index build, validity checks, nearest-grid
+* gridgis: ``gridgis.assignment.assign(points, grids)`` (index build, validity checks, nearest-grid
   search for points outside and the output table included).
 
 Each is run ``--repeat`` times, alternating; the best run of each is compared (and the median of
@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-import gridgis.assign as ga
+import gridgis.assignment as ga
 
 CRS = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E (Xiangtan is near 112.9E)
 CENTRE = (393_000.0, 3_081_000.0)

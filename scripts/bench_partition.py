@@ -35,13 +35,8 @@ import shapely
 
 def load(scale: float, seed: int) -> dict:
     """Sample layers: the bundled file (scale 1, seed 0) or a generated district."""
-    try:
-        from gridgis.samples import generate_district, load_sample
-    except ImportError:  # pragma: no cover - fallback while samples are unavailable
-        from gridgis.partition.synthetic import synthetic_district
+    from gridgis.samples import generate_district, load_sample
 
-        n = max(2, int(round(3 * scale**0.5)))
-        return synthetic_district(seed=seed, nx=n, ny=n)
     if scale == 1 and seed == 0:
         return load_sample()
     return generate_district(seed=seed, scale=scale)

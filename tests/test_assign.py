@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gridgis
-import gridgis.assign as ga
+import gridgis.assignment as ga
 from gridgis.crs import wgs84_to, wgs84_to_bd09, wgs84_to_gcj02
 from gridgis.errors import CRSError, GeometryError, SchemaError
 
@@ -421,12 +422,13 @@ def test_per_grid_and_status_counts_include_zeros():
     assert "3 rows" in res.summary()
 
 
-def test_gridgis_assign_is_callable_both_ways():
+def test_gridgis_assign_is_a_plain_function():
     grids = square_plan(2)
     pts = points_gdf(np.array([X0 + 50]), np.array([Y0 + 50]))
     assert gridgis.assign(pts, grids).table["match"].iloc[0] == "inside"
     assert ga.assign(pts, grids).table["match"].iloc[0] == "inside"
-    assert ga(pts, grids).table["match"].iloc[0] == "inside"
+    assert gridgis.assign is ga.assign and inspect.isfunction(gridgis.assign)
+    assert gridgis.assign_file is ga.assign_file
 
 
 def test_plan_errors_are_named():
@@ -632,13 +634,13 @@ def test_plans_that_are_not_valid_coverages_stay_exact(voronoi, case):
 
 def test_walks_through_vertices_are_left_to_exact_tests(communities):
     """Points whose walk to the reference cell passes (almost) through a vertex."""
-    from gridgis.assign.index import _EDGE_BASE
+    from gridgis.assignment.index import EDGE_BASE
 
     plan = ga.PlanIndex(communities, max_distance=0)
     gi = plan.index
     verts = np.unique(shapely.get_coordinates(np.asarray(communities.geometry.array)), axis=0)
-    e = _EDGE_BASE - gi.lookup[gi.cells_of(verts[:, 0], verts[:, 1])]
-    ok = (e >= 0) & (gi.lookup[gi.cells_of(verts[:, 0], verts[:, 1])] <= _EDGE_BASE)
+    e = EDGE_BASE - gi.lookup[gi.cells_of(verts[:, 0], verts[:, 1])]
+    ok = (e >= 0) & (gi.lookup[gi.cells_of(verts[:, 0], verts[:, 1])] <= EDGE_BASE)
     ok[ok] &= (gi.cell_seg[e[ok]] < 0) & (gi.ref_face[e[ok]] > -2)
     v, e = verts[ok], e[ok]
     r = np.c_[gi.ref_x[e], gi.ref_y[e]]
@@ -665,3 +667,9 @@ def test_overlap_seen_only_where_edges_cross():
     x, y = X0 + rng.uniform(80, 110, 3000), Y0 + rng.uniform(-10, 30, 3000)
     res = check_against_reference(grids, x, y)
     assert (codes_of(res)[(x > X0 + 95) & (x < X0 + 100) & (y > Y0) & (y < Y0 + 20)] == "P").all()
+
+
+def test_plan_index_is_built_on_demand():
+    plan = ga.PlanIndex(square_plan(2), cells=2**14)
+    assert not plan.built and plan.cells == 2**14
+    assert plan.build() is plan and plan.built

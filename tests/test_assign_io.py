@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import gridgis
-import gridgis.assign as ga
+import gridgis.assignment as ga
 from gridgis.errors import InputFileError
 
 from .test_assign import bench

@@ -11,8 +11,8 @@ import shapely
 from gridgis import schema
 from gridgis.errors import CRSError, GeometryError, SchemaError
 from gridgis.partition import RegionOptions, SizeRule, UnitGraph, build_grids, plan_regions
-from gridgis.partition.synthetic import synthetic_district
 from gridgis.rules import load_rules
+from tests.synthetic import synthetic_district
 
 RULES = load_rules()
 

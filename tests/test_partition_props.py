@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from gridgis import schema
 from gridgis.partition import BuildOptions, RegionOptions, build_grids
-from gridgis.partition.synthetic import synthetic_district
 from gridgis.rules import load_rules
+from tests.synthetic import synthetic_district
 from tests.test_partition import check_plan
 
 

@@ -14,9 +14,9 @@ import shapely
 from gridgis import schema
 from gridgis.errors import GridGISError, PartitionError, SchemaError
 from gridgis.partition import build_grids
-from gridgis.partition.synthetic import synthetic_district
 from gridgis.plan import Edit, EditResult, GridIndex, Plan, community_summary, diff
 from gridgis.versions import list_versions, load_crosswalk
+from tests.synthetic import synthetic_district
 
 AREA_TOL = 1e-6  # m²: "equal" unions
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,10 +16,12 @@ from gridgis import schema
 from gridgis.errors import GridGISError
 from gridgis.samples import (
     LAYERS,
+    SAMPLE_DIR,
     SAMPLE_GPKG,
     generate_district,
     generate_points,
     load_sample,
+    loading,
     write_sample,
 )
 
@@ -314,23 +317,31 @@ def test_bundled_file_equals_fresh_generation(layers):
 
 
 def test_load_sample_generates_without_the_file(monkeypatch, tmp_path, small):
-    from gridgis.samples import _api
-
     calls = []
 
     def fake(seed=0, scale=1.0):
         calls.append((seed, scale))
         return small
 
-    monkeypatch.setattr(_api, "SAMPLE_GPKG", tmp_path / "absent.gpkg")
-    monkeypatch.setattr(_api, "generate_district", fake)
-    monkeypatch.setattr(_api, "_CACHE", {})
-    first = _api.load_sample()
-    second = _api.load_sample()
+    monkeypatch.setattr(loading, "SAMPLE_GPKG", tmp_path / "absent.gpkg")
+    monkeypatch.setattr(loading, "generate_district", fake)
+    first = loading.load_sample()
+    second = loading.load_sample()
     assert calls == [(0, 1.0)], "generated once, then served from memory"
     assert first["buildings"].equals(small["buildings"]) and second["events"].equals(small["events"])
     first["buildings"].loc[0, "floors"] = 999
-    assert _api.load_sample()["buildings"].loc[0, "floors"] != 999
+    assert loading.load_sample()["buildings"].loc[0, "floors"] != 999
+
+
+def test_packaged_sample_is_the_repository_sample():
+    """The GeoPackage shipped in the package is byte for byte data/samples/sample_district.gpkg."""
+    source = SAMPLE_DIR / "sample_district.gpkg"
+    assert SAMPLE_GPKG.parent.parent == Path(loading.__file__).parent
+    assert SAMPLE_GPKG.read_bytes() == source.read_bytes()
+
+
+def test_load_sample_reads_the_packaged_copy():
+    assert load_sample()["buildings"].equals(load_sample(SAMPLE_GPKG)["buildings"])
 
 
 def test_write_sample_files(tmp_path, small):

@@ -1,7 +1,7 @@
 """Per-grid event statistics and event counts over time.
 
 :func:`grid_stats` turns events that carry a ``grid_code`` (see :func:`attach_grid_codes` or
-:func:`gridgis.assign.assign`) into one row per grid: counts by category, urgency and stage, the
+:func:`gridgis.assignment.assign`) into one row per grid: counts by category, urgency and stage, the
 rate per 100 households and the share of events closed within their deadline
 (``rules.events.deadline_days`` by urgency). :func:`trend` counts events by day, week or month.
 """
@@ -50,7 +50,7 @@ def grid_stats(
     Parameters
     ----------
     events
-        Events with a ``grid_code`` column (from :func:`gridgis.assign.assign` or
+        Events with a ``grid_code`` column (from :func:`gridgis.assignment.assign` or
         :func:`attach_grid_codes`); rows whose ``status`` is ``invalid`` or whose grid code is
         empty/unknown are counted in ``result.attrs`` (``"unassigned"``), not in any grid.
     grids
@@ -84,7 +84,7 @@ def grid_stats(
         raise SchemaError(
             "events have no grid_code column",
             source="events",
-            fix="assign them first: gridgis.assign.assign(events, grids) or events.attach_grid_codes",
+            fix="assign them first: gridgis.assignment.assign(events, grids) or events.attach_grid_codes",
         )
     ev = pd.DataFrame(events.drop(columns=getattr(events, "_geometry_column_name", None) or [], errors="ignore"))
     for col in (schema.CATEGORY, schema.URGENCY, schema.STAGE, schema.REPORTED_AT, schema.CLOSED_AT):
@@ -231,7 +231,7 @@ def trend(
 def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Put each event's ``grid_code`` on it (point in polygon), keeping every row.
 
-    Uses :func:`gridgis.assign.assign` (its ``match``/``match_reason``/``distance_m`` columns
+    Uses :func:`gridgis.assignment.assign` (its ``match``/``match_reason``/``distance_m`` columns
     are added and explain unassigned rows; boundary points go to one grid only); without it, a
     plain point-in-polygon test. Events outside every grid get an empty ``grid_code``.
 
@@ -243,7 +243,7 @@ def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.
     """
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     try:
-        from ..assign import assign
+        from ..assignment import assign
     except ImportError:
         assign = None
     if assign is not None:

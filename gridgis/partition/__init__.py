@@ -1,8 +1,9 @@
 """Grid partition builder: communities + roads + buildings → seamless grids within size rules.
 
-See :func:`build_grids` and the module docs of :mod:`.build` (pipeline), :mod:`.blocks`
-(arrangement, slivers), :mod:`.units` (splitting big compounds) and :mod:`.regions`
-(spanning-tree bisection with hard bounds + local search).
+See :func:`build_grids` and the module docs of :mod:`.build` (the pipeline and its named
+steps), :mod:`.blocks` (arrangement, slivers), :mod:`.units` (splitting big compounds),
+:mod:`.graph` (unit graphs, size rules) and :mod:`.regions` (spanning-tree bisection with hard
+bounds + local search).
 """
 
 from __future__ import annotations

@@ -17,6 +17,17 @@ import shapely
 
 from .geom import SharedEdges, shared_edges
 
+__all__ = [
+    "Arrangement",
+    "arrangement",
+    "as_lines",
+    "containers",
+    "first_container",
+    "group_perimeter",
+    "merge_slivers",
+    "neck_cuts",
+]
+
 
 @dataclass
 class Arrangement:
@@ -30,7 +41,14 @@ class Arrangement:
 
 
 def as_lines(geoms: np.ndarray) -> np.ndarray:
-    """Linework of any geometries: polygon rings, lines; points are dropped."""
+    """Linework of any geometries: polygon rings, lines; points are dropped.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> len(as_lines(np.array([shapely.box(0, 0, 1, 1), shapely.Point(0, 0)])))
+    1
+    """
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return np.empty(0, dtype=object)
@@ -50,6 +68,13 @@ def arrangement(lines: np.ndarray) -> Arrangement:
 
     The noding is one ``unary_union`` (OverlayNG, robust with snapping fallbacks); faces are
     returned in GEOS order, which is deterministic for a given input order.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> arr = arrangement(as_lines(np.array([shapely.box(0, 0, 2, 1), shapely.box(1, 0, 2, 1)])))
+    >>> len(arr.faces)
+    2
     """
     lines = np.asarray(lines, dtype=object)
     noded = shapely.unary_union(lines)
@@ -66,7 +91,15 @@ def arrangement(lines: np.ndarray) -> Arrangement:
 
 
 def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within") -> np.ndarray:
-    """Index of the first polygon (lowest index) containing each point, ``-1`` when none."""
+    """Index of the first polygon (lowest index) containing each point, ``-1`` when none.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> pts = shapely.points([[0.5, 0.5], [5.0, 5.0]])
+    >>> first_container(pts, np.array([shapely.box(0, 0, 1, 1)])).tolist()
+    [0, -1]
+    """
     out = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0 or len(polys) == 0:
         return out
@@ -81,7 +114,15 @@ def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "wit
 
 
 def containers(points: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All ``(point, polygon)`` pairs with the point within the polygon."""
+    """All ``(point, polygon)`` pairs with the point within the polygon.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> pts = shapely.points([[0.5, 0.5]])
+    >>> [a.tolist() for a in containers(pts, np.array([shapely.box(0, 0, 1, 1), shapely.box(0, 0, 2, 2)]))]
+    [[0, 0], [0, 1]]
+    """
     if len(points) == 0 or len(polys) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     pi, gi = shapely.STRtree(polys).query(points, predicate="within")
@@ -89,7 +130,15 @@ def containers(points: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def group_perimeter(labels: np.ndarray, arr: Arrangement, n_groups: int) -> np.ndarray:
-    """Perimeter of each union of faces ``labels == g`` (exact, from shared edges)."""
+    """Perimeter of each union of faces ``labels == g`` (exact, from shared edges).
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> arr = arrangement(as_lines(np.array([shapely.box(0, 0, 2, 1), shapely.box(1, 0, 2, 1)])))
+    >>> group_perimeter(np.array([0, 0]), arr, 1).round(6).tolist()
+    [6.0]
+    """
     valid = labels >= 0
     per = np.bincount(labels[valid], weights=arr.perimeter[valid], minlength=n_groups)
     li, lj = labels[arr.edges.i], labels[arr.edges.j]
@@ -120,6 +169,14 @@ def merge_slivers(
     A sliver joins the neighbour (same group, ``group >= 0``) it shares the longest boundary
     with, preferring non-slivers. Faces with ``group < 0`` are never merged. ``protect`` marks
     faces that must not be absorbed into others (they may still absorb slivers).
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> arr = arrangement(as_lines(np.array([shapely.box(0, 0, 10.05, 10), shapely.box(0, 0, 10, 10)])))
+    >>> merge_slivers(arr, np.zeros(len(arr.faces), dtype=int), min_area=1.0, min_thinness=0.1,
+    ...               max_width=1.0).tolist()
+    [0, 0]
     """
     n = len(arr.faces)
     lab = np.arange(n, dtype=np.int64)
@@ -197,6 +254,14 @@ def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
     vertex to the nearest point of that part, extended by ``extend`` at both ends so that it
     nodes cleanly with the boundary. Cutting there keeps a grid from being two lobes joined by
     a hair-thin strip.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> dumbbell = shapely.union_all([shapely.box(0, 0, 10, 10), shapely.box(10, 4.9, 30, 5.1),
+    ...                               shapely.box(30, 0, 40, 10)])
+    >>> len(neck_cuts(np.array([dumbbell]), 1.0)) > 0
+    True
     """
     faces = np.asarray(faces, dtype=object)
     if len(faces) == 0 or width <= 0:

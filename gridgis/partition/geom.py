@@ -12,6 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+__all__ = [
+    "Segments",
+    "SharedEdges",
+    "near_lines",
+    "polsby_popper",
+    "ring_segments",
+    "shared_edges",
+]
+
 
 @dataclass
 class Segments:
@@ -33,7 +42,15 @@ class Segments:
 
 
 def ring_segments(polys: np.ndarray) -> Segments:
-    """All ring segments (exteriors and holes) of an array of polygons."""
+    """All ring segments (exteriors and holes) of an array of polygons.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> seg = ring_segments(np.array([shapely.box(0, 0, 1, 1)]))
+    >>> len(seg.a), float(seg.length.sum())
+    (4, 4.0)
+    """
     polys = np.asarray(polys, dtype=object)
     rings, ridx = shapely.get_rings(polys, return_index=True)
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
@@ -65,7 +82,15 @@ class SharedEdges:
 
 
 def shared_edges(polys: np.ndarray) -> SharedEdges:
-    """Shared boundaries of polygons taken from one noded arrangement (exact segment matching)."""
+    """Shared boundaries of polygons taken from one noded arrangement (exact segment matching).
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> edges = shared_edges(np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]))
+    >>> edges.i.tolist(), edges.j.tolist(), edges.length.tolist()
+    ([0], [1], [1.0])
+    """
     polys = np.asarray(polys, dtype=object)
     seg = ring_segments(polys)
     a, b = seg.a, seg.b
@@ -108,7 +133,14 @@ def shared_edges(polys: np.ndarray) -> SharedEdges:
 
 
 def polsby_popper(area: np.ndarray, perimeter: np.ndarray) -> np.ndarray:
-    """Polsby–Popper compactness ``4πA/P²`` (1 for a circle)."""
+    """Polsby–Popper compactness ``4πA/P²`` (1 for a circle).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> polsby_popper(np.array([1.0]), np.array([4.0])).round(3).tolist()
+    [0.785]
+    """
     area = np.asarray(area, dtype=float)
     perimeter = np.asarray(perimeter, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -117,7 +149,15 @@ def polsby_popper(area: np.ndarray, perimeter: np.ndarray) -> np.ndarray:
 
 
 def near_lines(points: np.ndarray, lines: np.ndarray, tol: float) -> np.ndarray:
-    """Boolean per point: within ``tol`` of any of ``lines``."""
+    """Boolean per point: within ``tol`` of any of ``lines``.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> pts = np.array([[0.0, 0.5], [0.0, 5.0]])
+    >>> near_lines(pts, np.array([shapely.LineString([(0, 0), (1, 0)])]), tol=1.0).tolist()
+    [True, False]
+    """
     out = np.zeros(len(points), dtype=bool)
     if len(points) == 0 or len(lines) == 0:
         return out

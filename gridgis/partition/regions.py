@@ -34,419 +34,24 @@ is an array order, so results are reproducible for a seed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-_EPS = 1e-9
+from ._bisect import Bisector, split_below
+from .graph import DEFAULT_OPTIONS, EPS, Region, RegionOptions, SizeRule, UnitGraph
 
-
-@dataclass
-class UnitGraph:
-    """Units (nodes) and their shared boundaries (edges).
-
-    Parameters
-    ----------
-    measures
-        ``(n, m)`` additive measures (column 0 is the basis the lower bound applies to).
-    area, perimeter
-        Per unit, in metres.
-    eu, ev
-        Edge endpoints (``eu < ev``).
-    length
-        Shared boundary length of each edge.
-    barrier
-        Part of ``length`` that lies on a barrier (major road, river).
-    """
-
-    measures: np.ndarray
-    area: np.ndarray
-    perimeter: np.ndarray
-    eu: np.ndarray
-    ev: np.ndarray
-    length: np.ndarray
-    barrier: np.ndarray
-    indptr: np.ndarray = field(init=False, repr=False)
-    nbr: np.ndarray = field(init=False, repr=False)
-    eid: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.measures = np.asarray(self.measures, dtype=float).reshape(len(self.area), -1)
-        self.area = np.asarray(self.area, dtype=float)
-        self.perimeter = np.asarray(self.perimeter, dtype=float)
-        self.eu = np.asarray(self.eu, dtype=np.int64)
-        self.ev = np.asarray(self.ev, dtype=np.int64)
-        self.length = np.asarray(self.length, dtype=float)
-        self.barrier = np.asarray(self.barrier, dtype=float)
-        n = len(self.area)
-        src = np.concatenate([self.eu, self.ev])
-        dst = np.concatenate([self.ev, self.eu])
-        eid = np.concatenate([np.arange(len(self.eu))] * 2)
-        order = np.lexsort((dst, src))
-        self.nbr = dst[order]
-        self.eid = eid[order]
-        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
-
-    @property
-    def n(self) -> int:
-        """Number of units."""
-        return len(self.area)
-
-    def components(self, nodes: np.ndarray) -> list[np.ndarray]:
-        """Connected components of the subgraph induced by ``nodes`` (sorted, deterministic)."""
-        nodes = np.sort(np.asarray(nodes, dtype=np.int64))
-        if len(nodes) == 0:
-            return []
-        local = np.full(self.n, -1, dtype=np.int64)
-        local[nodes] = np.arange(len(nodes))
-        mask = (local[self.eu] >= 0) & (local[self.ev] >= 0)
-        a, b = local[self.eu[mask]], local[self.ev[mask]]
-        mat = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(nodes), len(nodes)))
-        ncomp, lab = connected_components(mat, directed=False)
-        comps = [nodes[lab == c] for c in range(ncomp)]
-        comps.sort(key=lambda c: int(c[0]))
-        return comps
-
-
-@dataclass(frozen=True)
-class SizeRule:
-    """Bounds on every measure (``lo``/``hi`` arrays) and the preferred basis size."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-    target: float
-
-    def k_range(self, total: np.ndarray) -> tuple[int, float]:
-        """``(kmin, kmax)``: region counts the totals admit (``kmax`` may be ``inf``)."""
-        kmin, kmax = 1, math.inf
-        for t, lo, hi in zip(total, self.lo, self.hi, strict=True):
-            if np.isfinite(hi) and hi > 0:
-                kmin = max(kmin, math.ceil(t / hi - _EPS))
-            if lo > 0:
-                kmax = min(kmax, math.floor(t / lo + _EPS))
-        return kmin, kmax
-
-    def violation(self, sums: np.ndarray) -> np.ndarray:
-        """Relative distance of each row of ``sums`` (``(r, m)``) from the bounds (0 = within)."""
-        sums = np.atleast_2d(sums)
-        lo_scale = np.where(self.lo > 0, self.lo, 1.0)
-        hi_scale = np.where(np.isfinite(self.hi) & (self.hi > 0), self.hi, 1.0)
-        under = np.maximum(self.lo - sums, 0.0) / lo_scale
-        over = np.where(np.isfinite(self.hi), np.maximum(sums - self.hi, 0.0), 0.0) / hi_scale
-        return (under + over).sum(axis=1)
-
-
-@dataclass(frozen=True)
-class RegionOptions:
-    """Tuning knobs of the region builder (defaults are what the benchmarks use)."""
-
-    trees: int = 4
-    """Spanning trees drawn per bisection before picking the best cut."""
-    max_trees: int = 20
-    """Trees drawn per bisection before giving up on finding a feasible cut."""
-    backtrack: int = 4
-    """Alternative cuts tried when a side cannot be split further."""
-    budget: int = 40
-    """Spanning trees per region to build (a component of ``k`` regions may draw
-    ``budget * k + 100`` trees; bounds the search time)."""
-    barrier_weight: float = 1.0
-    """α in the score 4πA/(P + α·B)²; B = barrier length inside a region."""
-    balance_weight: float = 1.0
-    """Penalty on sides whose mean region size is far from the target (lost slack)."""
-    max_passes: int = 40
-    """Local-search passes over all units."""
-    local_search: bool = True
-    fallback: bool = True
-    """When no feasible plan is found: build the least-violating plan (else return the
-    component as one flagged region, which is cheaper when the caller will retry)."""
-
-
-@dataclass
-class Region:
-    """One region of a plan: its units, and a flag/reason when it breaks the bounds."""
-
-    nodes: np.ndarray
-    flag: str = ""
-    reason: str = ""
-    cause: str = ""
-    """Machine-readable reason: ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
-    ``oversize`` (empty when the region is within bounds)."""
-
-
-class _Sub:
-    """Subgraph induced by a sorted node array, with local indices."""
-
-    def __init__(self, g: UnitGraph, nodes: np.ndarray) -> None:
-        self.nodes = nodes
-        local = np.full(g.n, -1, dtype=np.int64)
-        local[nodes] = np.arange(len(nodes))
-        mask = (local[g.eu] >= 0) & (local[g.ev] >= 0)
-        self.eu = local[g.eu[mask]]
-        self.ev = local[g.ev[mask]]
-        self.length = g.length[mask]
-        self.barrier = g.barrier[mask]
-        self.M = g.measures[nodes]
-        self.area = g.area[nodes]
-        self.perim = g.perimeter[nodes]
-        self.n = len(nodes)
-        self.eu_l = self.eu.tolist()
-        self.ev_l = self.ev.tolist()
-
-
-def _random_tree(
-    n: int, eu: list[int], ev: list[int], rng: np.random.Generator
-) -> tuple[list[int], list[int]]:
-    """Random spanning tree (Kruskal on a random edge order) in depth-first preorder.
-
-    Returns ``(order, pred)``: the preorder from a random root and each node's parent (-1 for
-    the root). ``order`` is shorter than ``n`` when the graph is not connected.
-    """
-    parent = list(range(n))
-    adj: list[list[int]] = [[] for _ in range(n)]
-    need = n - 1
-    for e in rng.permutation(len(eu)).tolist():
-        a, b = eu[e], ev[e]
-        ra = a
-        while parent[ra] != ra:
-            parent[ra] = parent[parent[ra]]
-            ra = parent[ra]
-        rb = b
-        while parent[rb] != rb:
-            parent[rb] = parent[parent[rb]]
-            rb = parent[rb]
-        if ra == rb:
-            continue
-        parent[ra] = rb
-        adj[a].append(b)
-        adj[b].append(a)
-        need -= 1
-        if need == 0:
-            break
-    root = int(rng.integers(n))
-    pred = [-1] * n
-    seen = [False] * n
-    seen[root] = True
-    order = []
-    stack = [root]
-    while stack:
-        x = stack.pop()
-        order.append(x)
-        for y in adj[x]:
-            if not seen[y]:
-                seen[y] = True
-                pred[y] = x
-                stack.append(y)
-    return order, pred
-
-
-def _score(area: np.ndarray, perim: np.ndarray, barrier: np.ndarray, alpha: float) -> np.ndarray:
-    p = perim + alpha * barrier
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(p > 0, 4.0 * np.pi * area / p**2, 0.0)
-
-
-class _Bisector:
-    def __init__(
-        self, g: UnitGraph, rule: SizeRule, rng: np.random.Generator, opts: RegionOptions,
-        relaxed: bool = False,
-    ) -> None:
-        self.g, self.rule, self.rng, self.opts = g, rule, rng, opts
-        self.relaxed = relaxed
-        self.trees_used = 0
-        self.limit = opts.budget * 100 + 100
-
-    def set_limit(self, k: int) -> None:
-        """Tree budget for a component of ``k`` regions."""
-        self.limit = self.trees_used + self.opts.budget * k + 100
-
-    # -- one spanning tree -> candidate cuts -----------------------------------------------
-    def _cuts(self, sub: _Sub, k: int) -> list[tuple[float, float, int, tuple]]:
-        """Candidate cuts of one random spanning tree: (violation, -score, k1, side).
-
-        ``side = (order, start, end)``: the in-side is ``order[start:end]`` (a subtree).
-        """
-        n = sub.n
-        self.trees_used += 1
-        order_l, pred_l = _random_tree(n, sub.eu_l, sub.ev_l, self.rng)
-        if len(order_l) != n:  # not connected (callers pass connected node sets)
-            return []
-        order = np.asarray(order_l, dtype=np.int64)
-        pos = np.empty(n, dtype=np.int64)
-        pos[order] = np.arange(n)
-        size_l = [1] * n
-        for x in reversed(order_l[1:]):
-            size_l[pred_l[x]] += size_l[x]
-        size = np.asarray(size_l, dtype=np.int64)
-        m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
-        cand = order[1:]
-        s_i = pos[cand]
-        e_i = s_i + size[cand]
-        Sc = m_pre[e_i] - m_pre[s_i]
-        T = m_pre[-1]
-        lo, hi = self.rule.lo, self.rule.hi
-        k1 = np.arange(1, k)
-        k2 = k - k1
-        s1 = Sc[:, None, :]
-        s2 = (T - Sc)[:, None, :]
-        lo1, hi1 = k1[None, :, None] * lo, k1[None, :, None] * hi
-        lo2, hi2 = k2[None, :, None] * lo, k2[None, :, None] * hi
-        scale_lo = np.where(lo > 0, lo, 1.0)
-        scale_hi = np.where(np.isfinite(hi) & (hi > 0), hi, 1.0)
-        viol = (
-            np.maximum(lo1 - s1, 0) / scale_lo
-            + np.where(np.isfinite(hi1), np.maximum(s1 - hi1, 0), 0) / scale_hi
-            + np.maximum(lo2 - s2, 0) / scale_lo
-            + np.where(np.isfinite(hi2), np.maximum(s2 - hi2, 0), 0) / scale_hi
-        ).sum(axis=2)  # (C, k-1)
-        # slack: how far each side's mean region size is from the preferred size (basis) or
-        # the balanced size T/k (other measures), relative
-        # to the room the bounds leave (sides that will be split again need slack); every
-        # measure with an upper bound counts, so secondary caps are kept in balance too
-        mean = T / k
-        mean[0] = self.rule.target  # the basis aims at the preferred size
-        room = np.where(lo > 0, np.minimum(mean - lo, hi - mean), hi - mean)
-        room = np.where(np.isfinite(room) & (room > 0), room, np.where(np.isfinite(hi), 1e-6,
-                                                                       np.inf))
-        room = np.maximum(room, 1e-6 * np.maximum(mean, 1.0))
-        dev1 = (np.abs(s1 / k1[None, :, None] - mean) / room).max(axis=2)
-        dev2 = (np.abs(s2 / k2[None, :, None] - mean) / room).max(axis=2)
-        slack = np.where(k1[None, :] > 1, dev1, 0.0) + np.where(k2[None, :] > 1, dev2, 0.0)
-        best_k1 = np.argmin(viol * 1e3 + slack, axis=1)
-        rows = np.arange(len(cand))
-        v = viol[rows, best_k1]
-        slack = slack[rows, best_k1]
-        keep = v <= v.min() + 1e-6 if self.relaxed else v <= 1e-9
-        if not keep.any():
-            return []
-        cand, best_k1, v, slack = cand[keep], best_k1[keep] + 1, v[keep], slack[keep]
-        s_i, e_i = s_i[keep], e_i[keep]
-        if len(cand) > 24:  # score exactly only the cuts that leave the most slack
-            pick = np.sort(np.argsort(slack + v * 1e3, kind="stable")[:24])
-            cand, best_k1, v, slack = cand[pick], best_k1[pick], v[pick], slack[pick]
-            s_i, e_i = s_i[pick], e_i[pick]
-        pu, pv = pos[sub.eu][None, :], pos[sub.ev][None, :]
-        si, ei = s_i[:, None], e_i[:, None]
-        in_u = (pu >= si) & (pu < ei)
-        in_v = (pv >= si) & (pv < ei)
-        both_in = (in_u & in_v).astype(float)
-        both_out = (~in_u & ~in_v).astype(float)
-        a_pre = np.concatenate([[0.0], np.cumsum(sub.area[order])])
-        p_pre = np.concatenate([[0.0], np.cumsum(sub.perim[order])])
-        area_in = a_pre[e_i] - a_pre[s_i]
-        per_in = p_pre[e_i] - p_pre[s_i]
-        area_out = a_pre[-1] - area_in
-        per_out = p_pre[-1] - per_in
-        per_in = per_in - 2 * (both_in @ sub.length)
-        per_out = per_out - 2 * (both_out @ sub.length)
-        alpha = self.opts.barrier_weight
-        sc = _score(area_in, per_in, both_in @ sub.barrier, alpha) + _score(
-            area_out, per_out, both_out @ sub.barrier, alpha
-        )
-        sc = sc - self.opts.balance_weight * slack
-        return [
-            (float(v[c]), -float(sc[c]), int(best_k1[c]), (order, int(s_i[c]), int(e_i[c])))
-            for c in range(len(cand))
-        ]
-
-    # -- recursive split ---------------------------------------------------------------------
-    def split(self, nodes: np.ndarray, k: int) -> list[np.ndarray] | None:
-        """Split ``nodes`` (connected, sorted) into ``k`` regions, or ``None`` on failure."""
-        if k == 1:
-            return [nodes]
-        if k > len(nodes):
-            return None
-        sub = _Sub(self.g, nodes)
-        cands: list[tuple[float, float, int, tuple]] = []
-        drawn = 0
-        while drawn < self.opts.max_trees and self.trees_used < self.limit:
-            cands.extend(self._cuts(sub, k))
-            drawn += 1
-            if drawn >= self.opts.trees and cands:
-                break
-        if not cands:
-            return None
-        # best first: least violation, then best score; drop duplicate sides
-        cands.sort(key=lambda c: (c[0], c[1]))
-        seen: set[bytes] = set()
-        tried = 0
-        for _, _, k1, (order, s_i, e_i) in cands:
-            mask = np.zeros(len(nodes), dtype=bool)
-            mask[order[s_i:e_i]] = True
-            key = np.packbits(mask if mask[0] else ~mask).tobytes()
-            if key in seen:
-                continue
-            seen.add(key)
-            left = self.split(nodes[mask], k1)
-            if left is not None:
-                right = self.split(nodes[~mask], k - k1)
-                if right is not None:
-                    return left + right
-            tried += 1
-            if tried >= self.opts.backtrack or self.trees_used >= self.limit:
-                break
-        return None
-
-
-def split_below(
-    g: UnitGraph,
-    nodes: np.ndarray,
-    cap: np.ndarray,
-    rng: np.random.Generator,
-    opts: RegionOptions = RegionOptions(),
-) -> list[np.ndarray]:
-    """Halve connected ``nodes`` recursively until every part is at most ``cap``.
-
-    Used to cut big blocks into units: each step takes, over a few random spanning trees, the
-    tree cut that needs the fewest parts below ``cap`` on both sides (then the most balanced
-    one). A single node above ``cap`` stays a part of its own. Always succeeds.
-    """
-    cap = np.asarray(cap, dtype=float)
-    scale = np.where(np.isfinite(cap) & (cap > 0), cap, np.inf)
-    out: list[np.ndarray] = []
-    stack = [np.sort(np.asarray(nodes, dtype=np.int64))]
-    while stack:
-        nd = stack.pop()
-        total = g.measures[nd].sum(axis=0)
-        if len(nd) == 1 or (total <= cap + _EPS).all():
-            out.append(nd)
-            continue
-        sub = _Sub(g, nd)
-        best = None
-        for _ in range(max(opts.trees, 1)):
-            order_l, pred_l = _random_tree(sub.n, sub.eu_l, sub.ev_l, rng)
-            if len(order_l) != sub.n:
-                break
-            order = np.asarray(order_l, dtype=np.int64)
-            pos = np.empty(sub.n, dtype=np.int64)
-            pos[order] = np.arange(sub.n)
-            size_l = [1] * sub.n
-            for x in reversed(order_l[1:]):
-                size_l[pred_l[x]] += size_l[x]
-            size = np.asarray(size_l, dtype=np.int64)
-            m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
-            cand = order[1:]
-            s_i = pos[cand]
-            e_i = s_i + size[cand]
-            S = m_pre[e_i] - m_pre[s_i]
-            r1 = np.max(S / scale, axis=1)
-            r2 = np.max((total - S) / scale, axis=1)
-            parts = np.maximum(np.ceil(r1 - _EPS), 1) + np.maximum(np.ceil(r2 - _EPS), 1)
-            imbalance = np.abs(r1 - r2)
-            i = int(np.lexsort((imbalance, parts))[0])
-            key = (float(parts[i]), float(imbalance[i]))
-            if best is None or key < best[0]:
-                best = (key, order[s_i[i] : e_i[i]])
-        if best is None:  # not connected: keep as is
-            out.append(nd)
-            continue
-        mask = np.zeros(sub.n, dtype=bool)
-        mask[best[1]] = True
-        stack.append(nd[~mask])
-        stack.append(nd[mask])
-    out.sort(key=lambda a: int(a[0]))
-    return out
+__all__ = [
+    "Region",
+    "RegionOptions",
+    "SizeRule",
+    "UnitGraph",
+    "choose_k",
+    "local_search",
+    "plan_component",
+    "plan_regions",
+    "recombine",
+    "split_below",
+]
 
 
 def recombine(
@@ -454,7 +59,7 @@ def recombine(
     parts: list[np.ndarray],
     rule: SizeRule,
     rng: np.random.Generator,
-    opts: RegionOptions = RegionOptions(),
+    opts: RegionOptions = DEFAULT_OPTIONS,
     *,
     max_steps: int | None = None,
 ) -> list[np.ndarray]:
@@ -463,6 +68,15 @@ def recombine(
     The worst region is merged with one or two neighbouring regions and the union is split
     again, by spanning-tree bisection, into as many regions (or the nearest count its total
     admits) within bounds. Repeats until every region is within bounds or no merge helps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> parts = recombine(g, [np.array([0]), np.array([1, 2, 3])], rule, np.random.default_rng(0))
+    >>> sorted(len(p) for p in parts)
+    [2, 2]
     """
     parts = [np.sort(p) for p in parts]
     stuck: set[bytes] = set()
@@ -513,7 +127,7 @@ def recombine(
             if kmin > kmax:
                 continue
             for m in sorted(range(kmin, int(kmax) + 1), key=lambda m: (abs(m - len(grp)), m))[:2]:
-                bis = _Bisector(g, rule, rng, opts)
+                bis = Bisector(g, rule, rng, opts)
                 bis.set_limit(m)
                 res = bis.split(merged, m)
                 if res is not None:
@@ -554,12 +168,21 @@ def local_search(
     regions: list[np.ndarray],
     rule: SizeRule,
     rng: np.random.Generator,
-    opts: RegionOptions = RegionOptions(),
+    opts: RegionOptions = DEFAULT_OPTIONS,
 ) -> list[np.ndarray]:
     """Move boundary units between neighbouring regions to improve compactness.
 
     Moves keep every region connected and non-empty and never increase the total bound
     violation; among violation-neutral moves only those raising ``Σ 4πA/(P + α·B)²`` are taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> out = local_search(g, [np.array([0, 1]), np.array([2, 3])], rule, np.random.default_rng(0))
+    >>> [p.tolist() for p in out]
+    [[0, 1], [2, 3]]
     """
     if len(regions) < 2:
         return regions
@@ -663,10 +286,18 @@ def local_search(
 
 
 def choose_k(total: np.ndarray, rule: SizeRule, n_units: int) -> tuple[list[int], bool]:
-    """Region counts to try (best first) and whether the totals admit a feasible count."""
+    """Region counts to try (best first) and whether the totals admit a feasible count.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> choose_k(np.array([40.0]), rule, 4)
+    ([2], True)
+    """
     kmin, kmax = rule.k_range(total)
     kmax_n = min(kmax, n_units)
-    target = max(rule.target, _EPS)
+    target = max(rule.target, EPS)
     k0 = max(1, int(round(total[0] / target)))
     if kmin <= kmax_n:
         ks = list(range(kmin, int(kmax_n) + 1))
@@ -686,7 +317,7 @@ def plan_component(
     nodes: np.ndarray,
     rule: SizeRule,
     rng: np.random.Generator,
-    opts: RegionOptions = RegionOptions(),
+    opts: RegionOptions = DEFAULT_OPTIONS,
     *,
     k: int | None = None,
 ) -> list[Region]:
@@ -695,10 +326,18 @@ def plan_component(
     Returns regions with ``flag``/``reason`` set when a region breaks the bounds:
     ``below_min_allowed`` (the whole component is below the minimum), ``out_of_range``
     (no feasible plan was found).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> sorted(r.nodes.tolist() for r in plan_component(g, np.arange(4), rule, np.random.default_rng(0)))
+    [[0, 1], [2, 3]]
     """
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
     total = g.measures[nodes].sum(axis=0)
-    if k is None and total[0] < rule.lo[0] - _EPS:
+    if k is None and total[0] < rule.lo[0] - EPS:
         return [Region(nodes, "below_min_allowed",
                        f"total {total[0]:.0f} below the minimum {rule.lo[0]:.0f} of one grid "
                        "(the whole community, or a piece of it cut off by special or locked "
@@ -707,7 +346,7 @@ def plan_component(
         ks, feasible = [max(1, min(int(k), len(nodes)))], True
     else:
         ks, feasible = choose_k(total, rule, len(nodes))
-    bis = _Bisector(g, rule, rng, opts)
+    bis = Bisector(g, rule, rng, opts)
     bis.set_limit(ks[0])
     parts = None
     if feasible:
@@ -723,7 +362,7 @@ def plan_component(
                        "no_contiguous_split")]
     if parts is None:
         # least-violating plan, then recombination of the regions out of bounds
-        relaxed = _Bisector(g, rule, rng, opts, relaxed=True)
+        relaxed = Bisector(g, rule, rng, opts, relaxed=True)
         relaxed.set_limit(ks[0])
         parts = relaxed.split(nodes, ks[0])
         if parts is None:  # cannot even form k connected parts
@@ -780,11 +419,20 @@ def plan_regions(
     nodes: np.ndarray,
     rule: SizeRule,
     rng: np.random.Generator,
-    opts: RegionOptions = RegionOptions(),
+    opts: RegionOptions = DEFAULT_OPTIONS,
 ) -> list[Region]:
-    """Regions over any node set: oversize units alone, then each connected component."""
+    """Regions over any node set: oversize units alone, then each connected component.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = UnitGraph.chain([10, 10, 10, 10])
+    >>> rule = SizeRule(lo=np.array([15.0]), hi=np.array([25.0]), target=20.0)
+    >>> sorted(r.nodes.tolist() for r in plan_regions(g, np.arange(4), rule, np.random.default_rng(0)))
+    [[0, 1], [2, 3]]
+    """
     nodes = np.sort(np.asarray(nodes, dtype=np.int64))
-    over = np.isfinite(rule.hi) & (g.measures[nodes] > rule.hi + _EPS)
+    over = np.isfinite(rule.hi) & (g.measures[nodes] > rule.hi + EPS)
     big = nodes[over.any(axis=1)]
     out = [
         Region(np.array([u]), "oversize_unit", "a single unit exceeds the maximum", "oversize")
@@ -794,3 +442,4 @@ def plan_regions(
     for comp in g.components(rest):
         out.extend(plan_component(g, comp, rule, rng, opts))
     return out
+

@@ -16,11 +16,22 @@ from .. import schema
 from ..errors import GeometryError, SchemaError
 from .blocks import containers, first_container
 
+__all__ = ["community_of", "prepare_polygons", "owner_labels"]
+
 
 def community_of(geoms: np.ndarray, given: pd.Series | None, comm_codes: np.ndarray,
                  comm_geoms: np.ndarray) -> np.ndarray:
     """Community index of each feature: its ``community_code`` when given and known, else the
-    community holding its representative point (``-1`` when none)."""
+    community holding its representative point (``-1`` when none).
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> comms = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> community_of(np.array([shapely.box(1.2, 0.2, 1.4, 0.4)]), None, np.array(["A", "B"]),
+    ...              comms).tolist()
+    [1]
+    """
     import shapely
 
     idx = first_container(shapely.point_on_surface(geoms), comm_geoms, predicate="intersects")
@@ -34,7 +45,16 @@ def community_of(geoms: np.ndarray, given: pd.Series | None, comm_codes: np.ndar
 
 def prepare_polygons(gdf: gpd.GeoDataFrame | None, what: str, crs, required: list[str]
                      ) -> gpd.GeoDataFrame | None:
-    """Normalise a polygon layer (sites, locked grids) and move it to the metric ``crs``."""
+    """Normalise a polygon layer (sites, locked grids) and move it to the metric ``crs``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> sites = gpd.GeoDataFrame({"kind": ["school"]}, geometry=[shapely.box(0, 0, 1, 1)],
+    ...                          crs="EPSG:4547")
+    >>> prepare_polygons(sites, "special_sites", "EPSG:4547", ["kind"]).crs.to_epsg()
+    4547
+    """
     if gdf is None or len(gdf) == 0:
         return None
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -67,7 +87,16 @@ def owner_labels(
     polys: np.ndarray,
     poly_comm: np.ndarray,
 ) -> np.ndarray:
-    """Index of the first polygon of the face's own community containing the face, else -1."""
+    """Index of the first polygon of the face's own community containing the face, else -1.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> reps = shapely.points([[0.5, 0.5], [1.5, 0.5]])
+    >>> owner_labels(reps, np.array([0, 0]), np.array([shapely.box(0, 0, 1, 1)]),
+    ...              np.array([0])).tolist()
+    [0, -1]
+    """
     out = np.full(len(rep_points), -1, dtype=np.int64)
     if polys is None or len(polys) == 0:
         return out

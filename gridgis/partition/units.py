@@ -18,6 +18,8 @@ import shapely
 
 from .geom import shared_edges
 
+__all__ = ["OUTLINE_STEP_M", "EXTEND_M", "split_lines"]
+
 #: spacing of the points sampled along building outlines (metres)
 OUTLINE_STEP_M = 8.0
 #: cut lines reach this far beyond the block so they node cleanly with its boundary (metres)
@@ -34,6 +36,14 @@ def split_lines(block: shapely.Geometry, buildings: np.ndarray,
 
     Returns LineStrings clipped to the block (slightly extended beyond it); empty when the
     block holds fewer than two groups.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> block = shapely.box(0, 0, 100, 50)
+    >>> houses = np.array([shapely.box(10, 10, 30, 40), shapely.box(70, 10, 90, 40)])
+    >>> len(split_lines(block, houses)) > 0
+    True
     """
     buildings = np.asarray(buildings, dtype=object)
     if len(buildings) < 2:

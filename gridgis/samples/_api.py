@@ -1,4 +1,4 @@
-"""Public API of the sample district: generate, load, write, and fast point tables."""
+"""Generating and writing the sample district, and fast point tables."""
 
 from __future__ import annotations
 
@@ -11,11 +11,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from ..errors import GridGISError, InputFileError
+from ..errors import GridGISError
 from ._events import event_table
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
-SAMPLE_GPKG = SAMPLE_DIR / "sample_district.gpkg"
+__all__ = [
+    "CRS",
+    "LAYERS",
+    "generate_district",
+    "generate_points",
+    "normalise_layer",
+    "write_sample",
+]
+
 CRS = "EPSG:4547"
 
 # layer -> ordered (column, dtype); "geometry" is always last
@@ -41,11 +48,16 @@ LAYERS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("lat", "float64")),
 }
 
-_CACHE: dict[tuple, dict[str, gpd.GeoDataFrame]] = {}
+def normalise_layer(name: str, df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Canonical column order and dtypes (so generated and re-read layers compare equal).
 
-
-def _normalise(name: str, df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Canonical column order and dtypes (so generated and re-read layers compare equal)."""
+    Examples
+    --------
+    >>> from gridgis.samples import load_sample
+    >>> layer = load_sample()["roads"]
+    >>> normalise_layer("roads", layer).columns.tolist()
+    ['road_id', 'name', 'road_class', 'geometry']
+    """
     cols = LAYERS[name]
     data = {}
     for col, dtype in cols:
@@ -85,6 +97,13 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
         Layers ``district``, ``streets``, ``communities``, ``roads``, ``rivers``, ``buildings``,
         ``special_sites``, ``addresses``, ``events``, ``hotspots`` in EPSG:4547 with the
         canonical columns (see :data:`LAYERS`).
+
+    Examples
+    --------
+    >>> from gridgis.samples import generate_district
+    >>> layers = generate_district(seed=1, scale=0.25)
+    >>> layers["buildings"].crs.to_epsg()
+    4547
     """
     from ._layers import build_layers
 
@@ -92,43 +111,7 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
         raise GridGISError(f"scale={scale!r} is out of range", fix="use 0.1 <= scale <= 25; "
                            "for very large point tables use generate_points(n)")
     raw = build_layers(int(seed), float(scale))
-    return {name: _normalise(name, raw[name]) for name in LAYERS}
-
-
-def load_sample(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Layers of the bundled sample district (generated with seed 0 when the file is absent).
-
-    Parameters
-    ----------
-    path
-        GeoPackage to read; default ``data/samples/sample_district.gpkg`` of the repository.
-        When the default file does not exist, ``generate_district(seed=0)`` is used instead.
-
-    Returns
-    -------
-    dict of str to GeoDataFrame
-        Fresh copies, safe to modify (the layers are cached in memory).
-    """
-    p = Path(path) if path is not None else SAMPLE_GPKG
-    if p.exists():
-        key = ("file", str(p.resolve()), p.stat().st_mtime_ns)
-        if key not in _CACHE:
-            import pyogrio
-
-            have = {row[0] for row in pyogrio.list_layers(p)}
-            missing = [n for n in LAYERS if n not in have]
-            if missing:
-                raise InputFileError(f"sample GeoPackage lacks layer(s) {missing}", source=p,
-                                     fix="regenerate it with scripts/make_samples.py")
-            _CACHE[key] = {n: _normalise(n, pyogrio.read_dataframe(p, layer=n)) for n in LAYERS}
-    elif path is not None:
-        raise InputFileError("file not found", source=p, fix="check the path, or call "
-                             "load_sample() without a path for the bundled sample")
-    else:
-        key = ("generated", 0, 1.0)
-        if key not in _CACHE:
-            _CACHE[key] = generate_district(seed=0, scale=1.0)
-    return {n: df.copy() for n, df in _CACHE[key].items()}
+    return {name: normalise_layer(name, raw[name]) for name in LAYERS}
 
 
 def _csv_times(s: pd.Series) -> pd.Series:
@@ -166,6 +149,14 @@ def write_sample(out_dir: str | Path, seed: int = 0, scale: float = 1.0,
     dict of str to Path
         The written files by short name (``gpkg``, ``addresses``, ``addresses_gbk``,
         ``events``, ``events_gbk``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gridgis.samples import write_sample
+    >>> paths = write_sample(tempfile.mkdtemp(), scale=0.1)                # doctest: +SKIP
+    >>> sorted(paths)                                                       # doctest: +SKIP
+    ['addresses', 'addresses_gbk', 'events', 'events_gbk', 'gpkg']
     """
     import pyogrio
 
@@ -241,6 +232,11 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
     -------
     GeoDataFrame
         EPSG:4547 points with the canonical columns of the chosen layer.
+
+    Examples
+    --------
+    >>> len(generate_points(1000, kind="events"))
+    1000
     """
     from ._layers import to_wgs84
 
@@ -250,7 +246,10 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
     if n < 0:
         raise GridGISError(f"n={n} must be >= 0")
     rng = np.random.default_rng(seed)
-    layers = layers if layers is not None else load_sample()
+    if layers is None:
+        from .loading import load_sample  # loading builds on this module
+
+        layers = load_sample()
     if kind == "events":
         ev = layers["events"]
         k = rng.integers(0, len(ev), n)
@@ -281,7 +280,7 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
             "lat": lat[order],
         }
         gdf = gpd.GeoDataFrame(data, geometry=shapely.points(xy[order]), crs=CRS)
-        return _normalise("events", gdf)
+        return normalise_layer("events", gdf)
     b = layers["buildings"]
     res = (b["use"] == "residential").to_numpy() & (b["households"] > 0).to_numpy()
     bi = np.flatnonzero(res)
@@ -326,4 +325,4 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
         "lat": lat,
     }
     gdf = gpd.GeoDataFrame(data, geometry=shapely.points(xy), crs=CRS)
-    return _normalise("addresses", gdf)
+    return normalise_layer("addresses", gdf)

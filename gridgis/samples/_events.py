@@ -6,6 +6,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+__all__ = [
+    "CATEGORIES",
+    "DEADLINE_DAYS",
+    "EXTRACTED_AT",
+    "URGENCY",
+    "UTILITY",
+    "YEAR_START",
+    "event_table",
+    "make_events",
+    "to_frame_times",
+]
+
 CATEGORIES = ("环境卫生", "占道经营", "治安隐患", "矛盾纠纷", "设施损坏", "违章搭建", "消防安全",
               "噪音扰民", "水电气故障")
 URGENCY = ("一般", "重要", "重要紧急")

@@ -8,6 +8,22 @@ import numpy as np
 import shapely
 from shapely import LineString, Polygon
 
+__all__ = [
+    "TWO_PI",
+    "Warp",
+    "blob",
+    "faces",
+    "node",
+    "oriented",
+    "pack",
+    "polygon_parts",
+    "polyline_parts",
+    "rect_polygons",
+    "rotate_xy",
+    "south_facing",
+    "wiggly",
+]
+
 TWO_PI = 2.0 * np.pi
 
 

@@ -13,6 +13,13 @@ from ._district import DistrictBuilder
 from ._events import make_events, to_frame_times
 from ._geom import rect_polygons, rotate_xy
 
+__all__ = [
+    "CRS",
+    "ORIGIN",
+    "build_layers",
+    "to_wgs84",
+]
+
 CRS = "EPSG:4547"
 ORIGIN = np.array([391650.0, 3082300.0])  # ~112.9E, 27.85N in CGCS2000 / 3-degree GK CM 114E
 _TO_WGS84 = None
@@ -52,10 +59,21 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
     b.streets()
     b.naming()
     r = b.assemble()
-    rng = b.rng
-    layers: dict[str, gpd.GeoDataFrame] = {}
+    district, streets, communities = _admin_layers(b, r)
+    roads, rivers = _line_layers(r)
+    buildings, a, bid, comm_of = _building_layer(b)
+    special_sites = _site_layer(b)
+    addresses, _ = _addresses(b, a, bid, comm_of)
+    layers: dict[str, gpd.GeoDataFrame] = dict(
+        district=district, streets=streets, communities=communities, roads=roads, rivers=rivers,
+        buildings=buildings, special_sites=special_sites, addresses=addresses,
+    )
+    layers["events"], layers["hotspots"] = _event_layers(b, a, scale)
+    return layers
 
-    # ---- admin units -------------------------------------------------------------------------
+
+def _admin_layers(b: DistrictBuilder, r: dict) -> tuple[gpd.GeoDataFrame, ...]:
+    """District, streets and communities."""
     comm_ids = sorted(b.comm_ids, key=lambda c: b.comm_code[c])
     comm_geom = [r["comm_geom"][c] for c in comm_ids]
     communities = _gdf({
@@ -75,8 +93,11 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
     }, st_geom)
     district = _gdf({"code": _str([N.DISTRICT_CODE]), "name": _str([N.DISTRICT_NAME])},
                     [shapely.coverage_union_all(np.asarray(st_geom, dtype=object))])
+    return district, streets, communities
 
-    # ---- roads and rivers --------------------------------------------------------------------
+
+def _line_layers(r: dict) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Roads and rivers."""
     cls_order = {"arterial": 0, "local": 1, "lane": 2}
     rows = sorted(r["roads"], key=lambda t: (cls_order[t[0]], t[1],
                                               -round(t[2].centroid.y), round(t[2].centroid.x)))
@@ -90,8 +111,11 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
         "road_class": _str("river" for _ in r["rivers"]),
         "width_m": np.array([t[1] for t in r["rivers"]], dtype=float),
     }, [t[2] for t in r["rivers"]])
+    return roads, rivers
 
-    # ---- buildings ---------------------------------------------------------------------------
+
+def _building_layer(b: DistrictBuilder) -> tuple[gpd.GeoDataFrame, dict, np.ndarray, np.ndarray]:
+    """Buildings, and their column arrays, ids and community codes (in the layer's order)."""
     a = b.bld.arrays()
     geom = rect_polygons(a["cx"], a["cy"], a["w"], a["d"], a["angle"])
     # safety net: drop any building that touches an earlier one (never expected)
@@ -118,8 +142,11 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
         "households": a["households"].astype("int64"),
         "population": a["population"].astype("int64"),
     }, geom)
+    return buildings, a, bid, comm_of
 
-    # ---- special sites -----------------------------------------------------------------------
+
+def _site_layer(b: DistrictBuilder) -> gpd.GeoDataFrame:
+    """Special sites, named by kind."""
     site_rows = []
     kind_count: dict[str, int] = {}
     for s in b.sites:
@@ -137,23 +164,21 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
             name = stem + {"market": "农贸市场", "industrial_park": "工业园",
                            "commercial": "商业广场"}[kind]
         site_rows.append((s["id"], name, kind, b.comm_code[int(b.block_comm[s["block"]])], s["poly"]))
-    special_sites = _gdf({
+    return _gdf({
         "site_id": _str(t[0] for t in site_rows),
         "name": _str(t[1] for t in site_rows),
         "kind": _str(t[2] for t in site_rows),
         "community_code": _str(t[3] for t in site_rows),
     }, [t[4] for t in site_rows])
 
-    # ---- addresses ---------------------------------------------------------------------------
-    addresses, addr_local = _addresses(b, a, bid, comm_of)
 
-    layers.update(district=district, streets=streets, communities=communities, roads=roads,
-                  rivers=rivers, buildings=buildings, special_sites=special_sites,
-                  addresses=addresses)
-    ev, hot = make_events(b, a, rng, scale)
+def _event_layers(b: DistrictBuilder, a: dict, scale: float
+                  ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Events and hotspots."""
+    ev, hot = make_events(b, a, b.rng, scale)
     lon, lat = to_wgs84(ev["x"] + ORIGIN[0], ev["y"] + ORIGIN[1])
     n = len(ev["x"])
-    layers["events"] = _gdf({
+    events = _gdf({
         "event_id": _str(f"SJ2025{k + 1:06d}" for k in range(n)),
         "category": _str(ev["category"]),
         "urgency": _str(ev["urgency"]),
@@ -164,7 +189,7 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
         "lat": lat,
     }, shapely.points(np.c_[ev["x"], ev["y"]]))
     lon, lat = to_wgs84(hot["x"] + ORIGIN[0], hot["y"] + ORIGIN[1])
-    layers["hotspots"] = _gdf({
+    hotspots = _gdf({
         "hotspot_id": _str(f"H{k + 1}" for k in range(len(hot["x"]))),
         "name": _str(hot["name"]),
         "category": _str(hot["category"]),
@@ -173,8 +198,7 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
         "lon": lon,
         "lat": lat,
     }, shapely.points(np.c_[hot["x"], hot["y"]]))
-    _ = addr_local
-    return layers
+    return events, hotspots
 
 
 def _addresses(b: DistrictBuilder, a: dict, bid: np.ndarray, comm_of: np.ndarray):

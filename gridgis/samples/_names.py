@@ -4,6 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "BRIDGE_NAMES",
+    "CITY",
+    "COMPOUND_SUFFIX",
+    "DIRECTIONS",
+    "DISTRICT_CODE",
+    "DISTRICT_NAME",
+    "LANE_SUFFIX",
+    "NUMERALS",
+    "ROAD_SUFFIX_ARTERIAL",
+    "ROAD_SUFFIX_LOCAL",
+    "SCHOOL_KINDS",
+    "STEMS",
+    "STREETS",
+    "TOWNS",
+    "VILLAGE_STEMS",
+    "NamePool",
+    "numeral",
+]
+
 CITY = "湘潭市"
 DISTRICT_NAME = "雨湖区"
 DISTRICT_CODE = "430302"

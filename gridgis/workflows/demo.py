@@ -111,7 +111,7 @@ def run_demo(
     >>> written["plan"]                                             # doctest: +SKIP
     PosixPath('demo_output/plan.gpkg')
     """
-    from ..assign import assign
+    from ..assignment import assign
     from ..codes import assign_codes
     from ..io import write_table
     from ..partition import build_grids

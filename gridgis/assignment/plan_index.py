@@ -1,18 +1,14 @@
-"""Assign address and event points to the grids of a plan (the in-memory path).
+"""The prepared plan: :class:`PlanIndex` (lookup index, metric copy, CRS conversion, nearest grid).
 
-See :func:`assign` for the rules. The heavy lifting is done by :class:`PlanIndex`, which holds
-the raster lookup index (:class:`gridgis.assign.index.GridIndex`), the metric copy of the plan
-used for distances, and the conversion from the points' CRS to the plan's CRS. A
-:class:`PlanIndex` is picklable, so the same object is shipped to dask workers.
+A :class:`PlanIndex` is picklable, so the same object is shipped to dask workers.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -22,63 +18,33 @@ import pyproj
 import shapely
 
 from .. import schema
-from ..crs import metric_crs, points_to_wgs84, resolve_crs
+from ..crs import metric_crs, points_to_wgs84
 from ..errors import CRSError, GeometryError, SchemaError, with_options
 from ..rules import Rules, load_rules
-from .index import ST_BOUNDARY, ST_INSIDE, ST_OUTSIDE, GridIndex
-
-# ---- match statuses and reasons ------------------------------------------------------------------
-INSIDE, BOUNDARY, NEAREST, UNMATCHED, INVALID = "inside", "boundary", "nearest", "unmatched", "invalid"
-MATCH_VALUES = (INSIDE, BOUNDARY, NEAREST, UNMATCHED, INVALID)
-_M_INSIDE, _M_BOUNDARY, _M_NEAREST, _M_UNMATCHED, _M_INVALID = range(5)
-
-# reason codes (index into PlanIndex.reasons)
-R_INSIDE = 0
-R_OVERLAP = 1
-R_SHARED = 2
-R_EDGE = 3
-R_NEAREST = 4
-R_UNMATCHED = 5
-R_MISSING = 6
-R_NOT_NUMBER = 7
-R_INFINITE = 8
-R_ZERO = 9
-R_SWAPPED = 10
-R_RANGE = 11
-R_FAR = 12
-R_NOT_POINT = 13
-R_CONVERT = 14
-
-_REASONS = (
-    "inside the grid",
-    "inside {n} overlapping grids; the smallest grid code was chosen",
-    "on a boundary shared by several grids; the smallest grid code was chosen",
-    "on the outer boundary of the grid",
-    "outside every grid; nearest grid within {max_d:g} m",
-    "outside every grid; no grid within {max_d:g} m",
-    "missing coordinate",
-    "coordinate is not a number",
-    "coordinate is infinite",
-    "coordinates are 0/0 (a placeholder, not a location)",
-    "longitude and latitude apparently swapped",
-    "longitude/latitude out of range",
-    "more than {far:g} m outside the plan's extent",
-    "geometry is not a point",
-    "coordinates cannot be converted to the plan's CRS",
+from ._exact import ST_INSIDE, ST_OUTSIDE
+from ._status import (
+    DIST_OF_STATUS,
+    M_INVALID,
+    M_NEAREST,
+    MATCH_OF_STATUS,
+    MATCH_VALUES,
+    R_CONVERT,
+    R_FAR,
+    R_INFINITE,
+    R_MISSING,
+    R_NEAREST,
+    R_OVERLAP,
+    R_RANGE,
+    R_SHARED,
+    R_SWAPPED,
+    R_ZERO,
+    REASON_OF_STATUS,
+    REASONS,
+    fill_reason,
 )
+from .index import GridIndex
 
-
-# lookup tables indexed by the status of GridIndex.locate
-_MATCH_OF_STATUS = np.array([_M_INSIDE, _M_BOUNDARY, _M_UNMATCHED], dtype=np.int8)
-_REASON_OF_STATUS = np.array([R_INSIDE, R_EDGE, R_UNMATCHED], dtype=np.int16)
-_DIST_OF_STATUS = np.array([0.0, 0.0, np.nan])
-assert (ST_INSIDE, ST_BOUNDARY, ST_OUTSIDE) == (0, 1, 2)
-
-
-def _fill(reason: np.ndarray, mask: np.ndarray, code: int) -> None:
-    """Set ``code`` where ``mask`` holds and no reason was set before (first reason wins)."""
-    reason[mask & (reason < 0)] = code
-
+__all__ = ["Assigned", "PlanIndex"]
 
 # ---- the prepared plan ------------------------------------------------------------------------------
 class PlanIndex:
@@ -188,7 +154,7 @@ class PlanIndex:
         self.metric_bounds = shapely.total_bounds(gm[usable]) if usable.any() else np.full(4, np.nan)
         self._metric_tree: _Segments | None = None  # built on first nearest-grid query
         self.reasons = tuple(
-            r.format(max_d=self.max_distance, far=self.far_outside, n="several") for r in _REASONS
+            r.format(max_d=self.max_distance, far=self.far_outside, n="several") for r in REASONS
         )
         self._transformers: dict[str, pyproj.Transformer] = {}
         self._lock = threading.Lock()  # lazy caches, when two threads assign halves of a table
@@ -226,6 +192,16 @@ class PlanIndex:
     @property
     def n_grids(self) -> int:
         return len(self.codes)
+
+    @property
+    def built(self) -> bool:
+        """Whether the raster lookup index is built already."""
+        return self._index is not None
+
+    @property
+    def cells(self) -> int | None:
+        """Number of raster cells asked for when the plan was prepared (``None``: automatic)."""
+        return self._cells
 
     # -- coordinate conversion --
     def _transformer(self, src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
@@ -296,17 +272,17 @@ class PlanIndex:
         if not finite.all():
             with np.errstate(invalid="ignore"):
                 nan = np.isnan(x) | np.isnan(y)
-            _fill(pre_reason, nan, R_MISSING)
-            _fill(pre_reason, ~finite & ~nan, R_INFINITE)
+            fill_reason(pre_reason, nan, R_MISSING)
+            fill_reason(pre_reason, ~finite & ~nan, R_INFINITE)
         zero = x == 0
         zero &= y == 0
         if zero.any():
-            _fill(pre_reason, zero, R_ZERO)
+            fill_reason(pre_reason, zero, R_ZERO)
         if geographic:
             with np.errstate(invalid="ignore"):
                 out_range = (np.abs(x) > 180) | (np.abs(y) > 90)
             if out_range.any():
-                _fill(pre_reason, out_range, R_RANGE)
+                fill_reason(pre_reason, out_range, R_RANGE)
         bad_mask = pre_reason >= 0
         bad = np.flatnonzero(bad_mask)
         if not len(bad):
@@ -332,9 +308,9 @@ class PlanIndex:
         loc = self.index.locate(xg, yg, pool=pool)
         grid = loc.grid
         # status -> match, reason and distance by table lookup; then points held by several grids
-        match = _MATCH_OF_STATUS[loc.status]
-        reason = _REASON_OF_STATUS[loc.status]
-        distance = _DIST_OF_STATUS[loc.status]
+        match = MATCH_OF_STATUS[loc.status]
+        reason = REASON_OF_STATUS[loc.status]
+        distance = DIST_OF_STATUS[loc.status]
         if len(loc.multi):
             reason[loc.multi] = np.where(loc.status[loc.multi] == ST_INSIDE, R_OVERLAP, R_SHARED)
 
@@ -355,7 +331,7 @@ class PlanIndex:
                 got = g >= 0
                 grid[near[got]] = g[got]
                 distance[near[got]] = d[got]
-                match[near[got]] = _M_NEAREST
+                match[near[got]] = M_NEAREST
                 reason[near[got]] = R_NEAREST
         if len(bad) or len(far):
             reason[bad] = pre_reason[bad]
@@ -366,7 +342,7 @@ class PlanIndex:
                 swapped = self._lands_near(y[suspect], x[suspect], src)
                 reason[suspect[swapped]] = R_SWAPPED
             invalid = np.r_[bad, far]
-            match[invalid] = _M_INVALID
+            match[invalid] = M_INVALID
             grid[invalid] = -1
             distance[invalid] = np.nan
         return Assigned(grid=grid, match=match, reason=reason, distance=distance)
@@ -590,400 +566,3 @@ class Assigned:
     distance: np.ndarray
 
 
-# ---- reading coordinates out of tables --------------------------------------------------------------
-def find_lonlat(columns: Any) -> tuple[Any, Any] | tuple[None, None]:
-    """Columns holding longitude and latitude (canonical names or any alias), else ``(None, None)``."""
-    lon = lat = None
-    for col in columns:
-        name = schema.canonical_name(col)
-        if name == schema.LON and lon is None:
-            lon = col
-        elif name == schema.LAT and lat is None:
-            lat = col
-    return (lon, lat) if lon is not None and lat is not None else (None, None)
-
-
-_FULLWIDTH_NUMBER = str.maketrans("０１２３４５６７８９．－＋　", "0123456789.-+ ")
-
-
-def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column as floats; also return where text was present but is not a number.
-
-    Blank text counts as missing; surrounding spaces are ignored, and full-width digits
-    (１１２．９, common in spreadsheets typed with a Chinese input method) are read as digits.
-    """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        arr = values.to_numpy(dtype=float, na_value=np.nan)
-        return arr, np.zeros(len(arr), dtype=bool)
-    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
-    missing = values.isna().to_numpy()
-    retry = np.flatnonzero(np.isnan(num) & ~missing)
-    text = np.zeros(len(num), dtype=bool)
-    if len(retry):  # e.g. " 112.9 " or "" : strip, then parse again
-        sub = values.iloc[retry].astype(str).str.translate(_FULLWIDTH_NUMBER).str.strip()
-        blank = (sub == "").to_numpy()
-        again = pd.to_numeric(sub.where(~blank, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        num[retry] = again
-        text[retry] = ~blank & np.isnan(again)
-    return num, text
-
-
-def extract_xy(
-    points: pd.DataFrame,
-    crs: Any = None,
-    *,
-    lon: Any = None,
-    lat: Any = None,
-    pool: ThreadPoolExecutor | None = None,
-) -> tuple[np.ndarray, np.ndarray, pyproj.CRS | str, np.ndarray]:
-    """Coordinates, their CRS and pre-detected reasons from a GeoDataFrame or lon/lat table.
-
-    A GeoDataFrame's point geometries are used (in ``crs`` when given, else in its own CRS); a
-    plain table needs longitude/latitude columns (any alias; WGS84 unless ``crs`` says otherwise).
-    With a thread ``pool``, x and y are read out of the geometries concurrently.
-    """
-    n = len(points)
-    pre = np.full(n, -1, dtype=np.int16)
-    lon_col, lat_col = (lon, lat) if lon is not None and lat is not None else find_lonlat(points.columns)
-    use_geometry = isinstance(points, gpd.GeoDataFrame) and points._geometry_column_name in points.columns
-    if use_geometry:
-        src = crs if crs is not None else points.crs
-        if src is None:
-            raise CRSError(
-                "points have no CRS", source="points",
-                fix="set it with points.set_crs('EPSG:4326') or pass crs=",
-            )
-        geoms = np.asarray(points.geometry.array, dtype=object)
-        try:
-            if pool is not None:
-                get_y = pool.submit(shapely.get_y, geoms)
-                try:
-                    x = shapely.get_x(geoms)
-                finally:
-                    y = get_y.result()
-            else:
-                x = shapely.get_x(geoms)
-                y = shapely.get_y(geoms)
-        except shapely.errors.GEOSException:  # empty points
-            empty = shapely.is_empty(geoms)
-            ok_geoms = np.where(empty, None, geoms)
-            x = shapely.get_x(ok_geoms)
-            y = shapely.get_y(ok_geoms)
-        nan = np.flatnonzero(np.isnan(x) | np.isnan(y))
-        if len(nan):
-            kinds = shapely.get_type_id(geoms[nan])
-            empty = shapely.is_empty(geoms[nan])
-            pre[nan[(kinds > 0)]] = R_NOT_POINT
-            pre[nan[(kinds == 0) & ~empty]] = R_MISSING
-            pre[nan[(kinds == -1) | empty]] = R_MISSING
-            if lon_col is not None:
-                # rows without geometry: the raw lon/lat text tells why (read_points keeps it)
-                sub = points.iloc[nan]
-                _, tx = _numbers(sub[lon_col])
-                _, ty = _numbers(sub[lat_col])
-                missing = (kinds == -1) | empty
-                pre[nan[missing & (tx | ty)]] = R_NOT_NUMBER
-    else:
-        if lon_col is None:
-            raise SchemaError(
-                f"no longitude/latitude columns; found {list(map(str, points.columns))}",
-                source="points", fix="name them 经度/纬度 or lon/lat, or pass lon=/lat=",
-            )
-        src = crs if crs is not None else "EPSG:4326"
-        x, tx = _numbers(points[lon_col])
-        y, ty = _numbers(points[lat_col])
-        pre[tx | ty] = R_NOT_NUMBER
-    return x, y, resolve_crs(src), pre
-
-
-# ---- public API ---------------------------------------------------------------------------------------
-@dataclass
-class AssignResult:
-    """Result of :func:`assign`.
-
-    Attributes
-    ----------
-    table
-        The input rows in their order, plus ``grid_code`` (categorical over all grid codes of the
-        plan), ``match``, ``match_reason`` and ``distance_m``. A dask (geo)dataframe when the
-        input was one (lazy), ``None`` for :func:`assign_file` (the rows are in the file).
-    per_grid
-        Points per grid code, every grid of the plan included (zeros too), sorted by code.
-    status_counts
-        Points per match status (inside, boundary, nearest, unmatched, invalid), zeros included.
-    path
-        Output file written by :func:`assign_file`.
-    """
-
-    table: Any
-    _per_grid: pd.Series | None = None
-    _status_counts: pd.Series | None = None
-    path: Any = None
-    plan: PlanIndex | None = field(default=None, repr=False)
-
-    @property
-    def per_grid(self) -> pd.Series:
-        if self._per_grid is None:
-            self._compute_lazy()
-        return self._per_grid  # type: ignore[return-value]
-
-    @property
-    def status_counts(self) -> pd.Series:
-        if self._status_counts is None:
-            self._compute_lazy()
-        return self._status_counts  # type: ignore[return-value]
-
-    def _compute_lazy(self) -> None:
-        import dask
-
-        plan = self.plan
-        assert plan is not None and self.table is not None
-        per, st = dask.compute(
-            self.table[plan.code_column].value_counts(), self.table[schema.MATCH].value_counts()
-        )
-        self._per_grid = _per_grid_series(plan, per.reindex(plan.categories, fill_value=0).to_numpy())
-        self._status_counts = _status_series(
-            per_status=st.reindex(pd.Index(MATCH_VALUES), fill_value=0).to_numpy()
-        )
-
-    def compute(self) -> AssignResult:
-        """Materialise a dask result as a local one (no-op for local results)."""
-        if hasattr(self.table, "compute") and hasattr(self.table, "npartitions"):
-            import dask
-
-            table, per, st = dask.compute(
-                self.table,
-                self.table[self.plan.code_column].value_counts(),  # type: ignore[union-attr]
-                self.table[schema.MATCH].value_counts(),
-            )
-            plan = self.plan
-            assert plan is not None
-            return AssignResult(
-                table=table,
-                _per_grid=_per_grid_series(plan, per.reindex(plan.categories, fill_value=0).to_numpy()),
-                _status_counts=_status_series(
-                    st.reindex(pd.Index(MATCH_VALUES), fill_value=0).to_numpy()
-                ),
-                plan=plan,
-            )
-        return self
-
-    def summary(self) -> str:
-        """One line per match status, e.g. for the CLI."""
-        st = self.status_counts
-        total = int(st.sum())
-        parts = [f"{k}: {int(v):,}" for k, v in st.items()]
-        empty = int((self.per_grid == 0).sum())
-        return f"{total:,} rows — " + ", ".join(parts) + f"; {empty} grid(s) without points"
-
-
-def _per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:
-    return pd.Series(np.asarray(counts, dtype=np.int64), index=plan.categories.copy(), name="count")
-
-
-def _status_series(per_status: np.ndarray) -> pd.Series:
-    return pd.Series(
-        np.asarray(per_status, dtype=np.int64), index=pd.Index(MATCH_VALUES, name=schema.MATCH),
-        name="count",
-    )
-
-
-def _chunks(n: int, chunk_size: int | None) -> Iterator[slice]:
-    step = n if not chunk_size or chunk_size >= n else int(chunk_size)
-    for start in range(0, max(n, 1), max(step, 1)):
-        yield slice(start, min(start + step, n))
-
-
-def assign_frame(
-    points: pd.DataFrame,
-    plan: PlanIndex,
-    *,
-    crs: Any = None,
-    lon: Any = None,
-    lat: Any = None,
-    chunk_size: int | None = None,
-    progress: bool = False,
-    coords: tuple | None = None,
-    pool: ThreadPoolExecutor | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Assign one in-memory table; return the output table and the per-grid / status counts.
-
-    ``coords`` may carry the result of :func:`extract_xy` when it was computed already.
-    """
-    x, y, src, pre = coords if coords is not None else extract_xy(points, crs, lon=lon, lat=lat)
-    n = len(points)
-    parts: list[Assigned] = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, unit="pt", desc="assign")
-    for sl in _chunks(n, chunk_size):
-        if pool is not None and sl.stop - sl.start >= 200_000:
-            # two halves on two threads (numpy and pyproj release the GIL; the GEOS tests and
-            # lazy caches take a lock)
-            h = (sl.start + sl.stop) // 2
-            other = pool.submit(plan.assign_xy, x[h:sl.stop], y[h:sl.stop], src, pre[h:sl.stop])
-            parts.append(plan.assign_xy(x[sl.start:h], y[sl.start:h], src, pre[sl.start:h]))
-            parts.append(other.result())
-        else:
-            parts.append(plan.assign_xy(x[sl], y[sl], src, pre[sl]))
-        if bar is not None:
-            bar.update(sl.stop - sl.start)
-    if bar is not None:
-        bar.close()
-    a = parts[0] if len(parts) == 1 else Assigned(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in ("grid", "match", "reason", "distance"))
-    )
-    codes = plan.category_codes(a)
-    out = points.copy(deep=False)
-    for name, values in plan.columns(a, codes).items():
-        out[name] = values
-    per, st = plan.counts(a, codes)
-    return out, per, st
-
-
-class _NoPool:
-    """Stand-in for a thread pool on small inputs: ``with _NoPool() as pool`` gives ``None``."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _is_dask(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] in {"dask", "dask_geopandas", "dask_expr"} and hasattr(
-        obj, "npartitions"
-    )
-
-
-def assign(
-    points: pd.DataFrame | gpd.GeoDataFrame | Any,
-    grids: gpd.GeoDataFrame | PlanIndex,
-    *,
-    crs: Any = None,
-    code_column: str = schema.GRID_CODE,
-    max_distance: float | None = None,
-    rules: Rules | str | dict | None = None,
-    chunk_size: int | None = None,
-    progress: bool = False,
-    lon: Any = None,
-    lat: Any = None,
-) -> AssignResult:
-    """Assign every address/event point to one grid of a plan.
-
-    Rules (exact, deterministic, in the plan's own CRS):
-
-    * a point strictly inside a grid gets that grid (``match="inside"``);
-    * a point exactly on a boundary (a shared edge or vertex, or the plan's outer edge) gets,
-      among the grids whose closed polygon covers it, the one whose code sorts first
-      (``"boundary"``); where grids overlap, the smallest code among those holding the point;
-    * a point outside every grid gets the nearest grid within ``max_distance`` metres, measured in
-      a metric CRS (``"nearest"``, with ``distance_m``), else none (``"unmatched"``);
-    * missing, non-numeric or infinite coordinates, 0/0 placeholders, longitude/latitude out of
-      range or apparently swapped, non-point geometries, and points more than
-      ``rules.assign.far_outside_m`` outside the plan's extent are ``"invalid"`` with a reason.
-
-    No row is dropped or reordered and no row raises: problems are reported in ``match`` and
-    ``match_reason``.
-
-    Parameters
-    ----------
-    points
-        GeoDataFrame of points, or a table with longitude/latitude under any alias (经度/纬度,
-        lng/lat, x/y …), or a dask(-geopandas) dataframe of either (processed per partition).
-    grids
-        The plan (GeoDataFrame with grid codes and an explicit CRS) or a :class:`PlanIndex`
-        built from it (to reuse the index across calls).
-    crs
-        CRS of the point coordinates: any pyproj CRS (``"EPSG:4326"``, CGCS2000 ``"EPSG:4490"``,
-        a Gauss-Krüger zone …) or ``"GCJ02"`` (Amap/Tencent) / ``"BD09"`` (Baidu). Defaults to
-        the GeoDataFrame's CRS, or WGS84 for lon/lat tables.
-    code_column
-        Column of ``grids`` holding the grid code; the output column gets the same name. An
-        existing column of that name in ``points`` is replaced (as are ``match``,
-        ``match_reason`` and ``distance_m``).
-    max_distance
-        Metres for the nearest-grid rule (default ``rules.assign.max_distance_m``; 0 disables).
-    rules
-        Rules file, mapping or :class:`~gridgis.rules.Rules`.
-    chunk_size
-        Process the points in slices of this many rows (bounds the temporary memory).
-    progress
-        Show a progress bar.
-    lon, lat
-        Column names of the coordinates when the headers are not recognised.
-
-    Returns
-    -------
-    AssignResult
-        ``.table`` (the rows with ``grid_code`` – categorical over the plan's codes –, ``match``,
-        ``match_reason``, ``distance_m``), ``.per_grid`` and ``.status_counts``.
-
-    Raises
-    ------
-    SchemaError, CRSError, GeometryError
-        Only for problems of the whole input (no coordinate columns, no CRS, a bad plan).
-
-    Examples
-    --------
-    >>> res = gridgis.assign(addresses, grids)                 # doctest: +SKIP
-    >>> res.status_counts                                      # doctest: +SKIP
-    >>> res = gridgis.assign(events_df, grids, crs="GCJ02")    # Amap coordinates # doctest: +SKIP
-    """
-    if isinstance(grids, PlanIndex):
-        plan = grids
-        if code_column != plan.code_column and code_column != schema.GRID_CODE:
-            raise SchemaError(
-                f"code_column={code_column!r} differs from the PlanIndex's {plan.code_column!r}"
-            )
-        if max_distance is not None or rules is not None:
-            raise SchemaError(
-                "max_distance/rules are fixed when the PlanIndex is built",
-                fix="pass them to PlanIndex(grids, max_distance=..., rules=...)",
-            )
-    else:
-        plan = PlanIndex(grids, code_column=code_column, max_distance=max_distance, rules=rules)
-    if _is_dask(points):
-        from .scale import assign_dask
-
-        return assign_dask(points, plan, crs=crs, lon=lon, lat=lat)
-    n = len(points)
-    threads = n >= 100_000 and (os.cpu_count() or 1) > 1
-    with ThreadPoolExecutor(max_workers=2) if threads else _NoPool() as pool:
-        coords = None
-        if plan._index is None:
-            # size the raster to the work (a small table does not need a fine index), and build
-            # it on a second thread while the coordinates are read out of the table
-            cells = plan._cells or int(
-                np.clip(min(500 * max(plan.n_grids, 1), 4 * max(n, 1)), 2**14, 2**22)
-            )
-            if pool is not None:
-                building = pool.submit(plan.build, cells)
-                try:
-                    coords = extract_xy(points, crs, lon=lon, lat=lat, pool=pool)
-                finally:
-                    building.result()
-            else:
-                plan.build(cells)
-        table, per, st = assign_frame(
-            points, plan, crs=crs, lon=lon, lat=lat, chunk_size=chunk_size, progress=progress,
-            coords=coords, pool=pool,
-        )
-    return AssignResult(
-        table=table, _per_grid=_per_grid_series(plan, per), _status_counts=_status_series(st),
-        plan=plan,
-    )
-
-
-__all__ = [
-    "AssignResult",
-    "PlanIndex",
-    "assign",
-    "assign_frame",
-    "extract_xy",
-    "find_lonlat",
-    "MATCH_VALUES",
-]

@@ -9,12 +9,14 @@ EPSG:4547 (CGCS2000 / 3-degree Gauss-Krüger CM 114E). Everything is drawn from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .. import schema
+from gridgis import schema
 
 CRS = "EPSG:4547"
 _ORIGIN = (389000.0, 3080000.0)
@@ -62,6 +64,37 @@ def synthetic_district(
         Whether a river crosses the district.
     """
     rng = np.random.default_rng(seed)
+    frame = _arterials(rng, nx, ny, cell)
+    communities = _communities(rng, frame.cells, rural_share)
+    roads = _roads(rng, frame)
+    rivers = _rivers(rng, frame, river)
+    special_sites = _sites(rng, communities, sites)
+    buildings = _buildings(rng, frame, communities, roads, rivers, special_sites, density)
+    return {
+        "communities": communities,
+        "roads": roads,
+        "rivers": rivers,
+        "buildings": buildings,
+        "special_sites": special_sites,
+    }
+
+
+@dataclass
+class _Frame:
+    """Outline and arterial cells of a synthetic district."""
+
+    x0: float
+    y0: float
+    W: float
+    H: float
+    art: list
+    outline: shapely.Polygon
+    cells: np.ndarray
+    n_cells: int
+
+
+def _arterials(rng: np.random.Generator, nx: int, ny: int, cell: float) -> _Frame:
+    """Wavy arterial grid (straight outline) and the cells between the arterials."""
     x0, y0 = _ORIGIN
     W, H = nx * cell, ny * cell
     xs = x0 + np.arange(nx + 1) * cell + np.r_[0, rng.uniform(-40, 40, nx - 1), 0]
@@ -78,6 +111,12 @@ def synthetic_district(
     cells = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.unary_union(art))))
     cells = cells[np.argsort(shapely.get_x(shapely.centroid(cells)) * 1e7
                              - shapely.get_y(shapely.centroid(cells)))]
+    return _Frame(x0, y0, W, H, art, outline, cells, nx * ny)
+
+
+def _communities(rng: np.random.Generator, cells: np.ndarray, rural_share: float
+                 ) -> gpd.GeoDataFrame:
+    """One community per cell, about one in three urban cells split along a line off the roads."""
     comm_geoms, comm_kind = [], []
     for c in cells:
         rural = rng.random() < rural_share
@@ -99,7 +138,6 @@ def synthetic_district(
             comm_geoms.append(c)
             comm_kind.append("rural" if rural else "urban")
     n_comm = len(comm_geoms)
-    street = [f"43030{2 + i // 8}{i % 8:03d}" for i in range(n_comm)]
     codes = [f"430302{1 + i // 6:03d}{1 + i % 6:03d}" for i in range(n_comm)]
     communities = gpd.GeoDataFrame(
         {
@@ -111,8 +149,12 @@ def synthetic_district(
         geometry=comm_geoms,
         crs=CRS,
     )
-    del street
-    # local roads inside each arterial cell, lanes, dead ends
+    return communities
+
+
+def _roads(rng: np.random.Generator, frame: _Frame) -> gpd.GeoDataFrame:
+    """Arterials, local roads inside each arterial cell (some dead ends) and lanes."""
+    art, cells, outline = frame.art, frame.cells, frame.outline
     roads, rclass = list(art), ["arterial"] * len(art)
     for c in cells:
         minx, miny, maxx, maxy = c.bounds
@@ -148,6 +190,12 @@ def synthetic_district(
         geometry=road_geoms[keep],
         crs=CRS,
     )
+    return roads_gdf
+
+
+def _rivers(rng: np.random.Generator, frame: _Frame, river: bool) -> gpd.GeoDataFrame:
+    """A river across the district (or none)."""
+    x0, y0, W, H = frame.x0, frame.y0, frame.W, frame.H
     rivers_list = []
     if river:
         ry = y0 + rng.uniform(0.3, 0.7) * H
@@ -158,7 +206,15 @@ def synthetic_district(
          schema.ROAD_CLASS: ["river"] * len(rivers_list), "width_m": [20.0] * len(rivers_list)},
         geometry=rivers_list, crs=CRS,
     )
-    # special sites
+    return rivers_gdf
+
+
+def _sites(rng: np.random.Generator, communities: gpd.GeoDataFrame, sites: int
+           ) -> gpd.GeoDataFrame:
+    """Special sites: boxes inside a random community, not overlapping each other."""
+    comm_geoms = list(communities.geometry)
+    codes = list(communities[schema.CODE])
+    n_comm = len(comm_geoms)
     site_geoms, site_kind = [], []
     kinds = ["school", "hospital", "market", "park", "industrial_park", "commercial"]
     for s in range(sites):
@@ -187,7 +243,19 @@ def synthetic_district(
         geometry=site_geoms,
         crs=CRS,
     )
-    # buildings on a jittered lattice away from roads
+    return sites_gdf
+
+
+def _buildings(rng: np.random.Generator, frame: _Frame, communities: gpd.GeoDataFrame,
+               roads_gdf: gpd.GeoDataFrame, rivers_gdf: gpd.GeoDataFrame,
+               sites_gdf: gpd.GeoDataFrame, density: float) -> gpd.GeoDataFrame:
+    """Buildings on a jittered lattice away from roads, rivers and sites."""
+    x0, y0, W, H = frame.x0, frame.y0, frame.W, frame.H
+    comm_geoms = list(communities.geometry)
+    comm_kind = list(communities[schema.AREA_KIND])
+    codes = list(communities[schema.CODE])
+    site_geoms = list(sites_gdf.geometry)
+    river = len(rivers_gdf) > 0
     step = 34.0
     gx, gy = np.meshgrid(np.arange(x0 + 15, x0 + W - 15, step), np.arange(y0 + 15, y0 + H - 15, step))
     px = gx.ravel() + rng.uniform(-5, 5, gx.size)
@@ -219,7 +287,7 @@ def synthetic_district(
     px, py, comm_of = px[keep], py[keep], comm_of[keep]
     n_b = len(px)
     # high-rise compounds: a few centres with large buildings around them
-    centres = rng.uniform([x0, y0], [x0 + W, y0 + H], size=(max(1, nx * ny // 2), 2))
+    centres = rng.uniform([x0, y0], [x0 + W, y0 + H], size=(max(1, frame.n_cells // 2), 2))
     dist = np.min(np.hypot(px[:, None] - centres[None, :, 0], py[:, None] - centres[None, :, 1]),
                   axis=1)
     highrise = dist < 120
@@ -251,13 +319,7 @@ def synthetic_district(
         geometry=bpolys,
         crs=CRS,
     )
-    return {
-        "communities": communities,
-        "roads": roads_gdf,
-        "rivers": rivers_gdf,
-        "buildings": buildings,
-        "special_sites": sites_gdf,
-    }
+    return buildings
 
 
 def summary(layers: dict[str, gpd.GeoDataFrame]) -> pd.Series:

@@ -1,6 +1,6 @@
 """Address/event-to-grid assignment: exact, every row accounted for, fast, and able to scale out.
 
-``gridgis.assign(points, grids)`` returns every input row, in its order, with ``grid_code``,
+``gridgis.assign(points, grids)`` (:func:`gridgis.assignment.assign`) returns every input row, in its order, with ``grid_code``,
 ``match``, ``match_reason`` and ``distance_m``:
 
 ========== ===============================================================================
@@ -29,9 +29,13 @@ partition, see ``docs/dask.md``), :func:`assign_file` (files larger than memory,
 
 from __future__ import annotations
 
-from .core import MATCH_VALUES, AssignResult, PlanIndex, assign, find_lonlat
+from ._status import MATCH_VALUES
+from .coordinates import find_lonlat
 from .files import assign_file
 from .index import GridIndex
+from .plan_index import PlanIndex
+from .points import assign
+from .result import AssignResult
 
 __all__ = ["MATCH_VALUES", "AssignResult", "GridIndex", "PlanIndex", "assign", "assign_file", "find_lonlat"]
 

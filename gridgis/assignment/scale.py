@@ -1,9 +1,9 @@
 """Assignment of dask(-geopandas) dataframes: one task per partition, same rules, same result.
 
-The prepared plan (:class:`~gridgis.assign.core.PlanIndex`, with its lookup index built once on
+The prepared plan (:class:`~gridgis.assignment.PlanIndex`, with its lookup index built once on
 the client) travels to the workers as a single shared graph dependency, so every worker
 receives it once rather than once per partition. Each partition is assigned exactly as
-:func:`gridgis.assign.assign` assigns an in-memory table, so the concatenated result equals the
+:func:`gridgis.assignment.assign` assigns an in-memory table, so the concatenated result equals the
 single-machine result row for row. See ``docs/dask.md`` for running it on a cluster.
 """
 
@@ -13,7 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from .core import AssignResult, PlanIndex, assign_frame
+from .plan_index import PlanIndex
+from .points import assign_frame
+from .result import AssignResult
+
+__all__ = ["assign_dask"]
 
 
 def _assign_partition(part: pd.DataFrame, plan: PlanIndex, crs: Any, lon: Any, lat: Any) -> pd.DataFrame:
@@ -34,10 +38,16 @@ def assign_dask(
     Returns an :class:`AssignResult` whose ``table`` is lazy (write it with
     ``result.table.to_parquet(...)`` or call ``result.compute()``); ``per_grid`` and
     ``status_counts`` are computed on first access.
+
+    Examples
+    --------
+    >>> import dask_geopandas                                        # doctest: +SKIP
+    >>> lazy = assign_dask(dask_geopandas.from_geopandas(points, 4), PlanIndex(grids))  # doctest: +SKIP
+    >>> lazy.compute().status_counts                                 # doctest: +SKIP
     """
     import dask
 
-    if plan._index is None:
+    if not plan.built:
         plan.build()
     meta = _assign_partition(points._meta, plan, crs, lon, lat)
     shared = dask.delayed(plan, pure=True, traverse=False)

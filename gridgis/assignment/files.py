@@ -42,7 +42,20 @@ from ..errors import CRSError, InputFileError, option
 from ..io import csv_header_row, pick_layer, read_excel
 from ..rules import Rules
 from ..writing import check_output, replacing
-from .core import AssignResult, PlanIndex, _per_grid_series, _status_series, assign_frame
+from .plan_index import PlanIndex
+from .points import assign_frame
+from .result import AssignResult, per_grid_series, status_series
+
+__all__ = [
+    "CSV_SUFFIXES",
+    "EXCEL_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "VECTOR_SUFFIXES",
+    "assign_file",
+    "file_encoding",
+    "open_sink",
+    "open_source",
+]
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -62,7 +75,17 @@ class _Source(abc.ABC):
 
 
 def file_encoding(path: Path) -> str:
-    """Encoding of a text file, checked over the whole file in one streaming pass."""
+    """Encoding of a text file, checked over the whole file in one streaming pass.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_bytes("名称,经度,纬度".encode("gbk"))
+    >>> file_encoding(p)
+    'gb18030'
+    """
     with open(path, "rb") as fh:
         if bom := bom_encoding(fh.read(3)):
             return bom
@@ -248,7 +271,14 @@ def _checked_crs(source: _Source, crs: Any) -> Any:
 
 def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = None,
                 encoding: str | None = None, header_row: int | None = None) -> _Source:
-    """The chunk reader for a file (by suffix)."""
+    """The chunk reader for a file (by suffix).
+
+    Examples
+    --------
+    >>> src = open_source(Path("addresses.csv"), 100_000)      # doctest: +SKIP
+    >>> for chunk, start in src:                                 # doctest: +SKIP
+    ...     print(start, len(chunk))
+    """
     if not path.exists():
         raise InputFileError("file not found", source=path, fix="check the path and the working folder")
     suffix = path.suffix.lower()
@@ -373,7 +403,13 @@ class _GpkgSink(_Sink):
 
 
 def open_sink(path: Path) -> _Sink:
-    """The chunk writer for an output path (by suffix)."""
+    """The chunk writer for an output path (by suffix).
+
+    Examples
+    --------
+    >>> sink = open_sink(Path("assigned.parquet"))            # doctest: +SKIP
+    >>> sink.write(frame); sink.close()                          # doctest: +SKIP
+    """
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq", ".geoparquet"}:
         return _ParquetSink(path)
@@ -407,7 +443,7 @@ def assign_file(
 ) -> AssignResult:
     """Assign a points file of any size in chunks, writing the rows with their grids to ``out_path``.
 
-    Same rules and output columns as :func:`gridgis.assign.assign`; memory is bounded by
+    Same rules and output columns as :func:`gridgis.assignment.assign`; memory is bounded by
     ``chunk_size`` rows (plus the plan's index), so files larger than memory work.
 
     Parameters
@@ -416,12 +452,12 @@ def assign_file(
         CSV/TSV (UTF-8 or GBK, Chinese headers accepted), Excel, Parquet file or partitioned
         Parquet folder (GeoParquet geometries are used), GeoPackage or another vector file.
     grids
-        The plan, or a :class:`~gridgis.assign.PlanIndex`.
+        The plan, or a :class:`~gridgis.assignment.PlanIndex`.
     out_path
         ``.parquet``, ``.csv`` or ``.gpkg`` (layer ``assigned``); replaced if it exists, atomically
         (written beside it and renamed into place when complete). Never one of the inputs.
     crs, code_column, max_distance, rules, lon, lat
-        As for :func:`gridgis.assign.assign` (``crs`` is the CRS of lon/lat columns, or overrides
+        As for :func:`gridgis.assignment.assign` (``crs`` is the CRS of lon/lat columns, or overrides
         the CRS of a geometry column, e.g. ``"GCJ02"``).
     chunk_size
         Rows per chunk.
@@ -444,6 +480,14 @@ def assign_file(
     InputFileError
         A missing/unreadable file or a structurally broken CSV line (naming the row). Bad
         coordinates never raise; they are reported per row.
+
+    Examples
+    --------
+    >>> import gridgis
+    >>> s = gridgis.load_sample()                                                   # doctest: +SKIP
+    >>> res = assign_file("data/samples/addresses.csv", grids, "assigned.parquet")   # doctest: +SKIP
+    >>> res.status_counts["inside"] > 0                                            # doctest: +SKIP
+    True
     """
     path = Path(path)
     out_path = Path(out_path)
@@ -452,7 +496,7 @@ def assign_file(
     plan = grids if isinstance(grids, PlanIndex) else PlanIndex(
         grids, code_column=code_column, max_distance=max_distance, rules=rules
     )
-    if plan._index is None:
+    if not plan.built:
         plan.build()
     source = open_source(path, chunk_size, layer=layer, sheet=sheet, encoding=encoding,
                          header_row=header_row)
@@ -488,6 +532,6 @@ def assign_file(
             cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
             sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
     return AssignResult(
-        table=None, _per_grid=_per_grid_series(plan, per_total), _status_counts=_status_series(st_total),
+        table=None, _per_grid=per_grid_series(plan, per_total), _status_counts=status_series(st_total),
         path=out_path, plan=plan,
     )

@@ -1,0 +1,121 @@
+"""The result of an assignment run: :class:`AssignResult` and its count series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ._status import MATCH_VALUES
+from .plan_index import PlanIndex
+
+__all__ = ["AssignResult", "per_grid_series", "status_series"]
+
+# ---- public API ---------------------------------------------------------------------------------------
+@dataclass
+class AssignResult:
+    """Result of :func:`assign`.
+
+    Attributes
+    ----------
+    table
+        The input rows in their order, plus ``grid_code`` (categorical over all grid codes of the
+        plan), ``match``, ``match_reason`` and ``distance_m``. A dask (geo)dataframe when the
+        input was one (lazy), ``None`` for :func:`assign_file` (the rows are in the file).
+    per_grid
+        Points per grid code, every grid of the plan included (zeros too), sorted by code.
+    status_counts
+        Points per match status (inside, boundary, nearest, unmatched, invalid), zeros included.
+    path
+        Output file written by :func:`assign_file`.
+    """
+
+    table: Any
+    _per_grid: pd.Series | None = None
+    _status_counts: pd.Series | None = None
+    path: Any = None
+    plan: PlanIndex | None = field(default=None, repr=False)
+
+    @property
+    def per_grid(self) -> pd.Series:
+        if self._per_grid is None:
+            self._compute_lazy()
+        return self._per_grid  # type: ignore[return-value]
+
+    @property
+    def status_counts(self) -> pd.Series:
+        if self._status_counts is None:
+            self._compute_lazy()
+        return self._status_counts  # type: ignore[return-value]
+
+    def _compute_lazy(self) -> None:
+        import dask
+
+        plan = self.plan
+        assert plan is not None and self.table is not None
+        per, st = dask.compute(
+            self.table[plan.code_column].value_counts(), self.table[schema.MATCH].value_counts()
+        )
+        self._per_grid = per_grid_series(plan, per.reindex(plan.categories, fill_value=0).to_numpy())
+        self._status_counts = status_series(
+            per_status=st.reindex(pd.Index(MATCH_VALUES), fill_value=0).to_numpy()
+        )
+
+    def compute(self) -> AssignResult:
+        """Materialise a dask result as a local one (no-op for local results)."""
+        if hasattr(self.table, "compute") and hasattr(self.table, "npartitions"):
+            import dask
+
+            table, per, st = dask.compute(
+                self.table,
+                self.table[self.plan.code_column].value_counts(),  # type: ignore[union-attr]
+                self.table[schema.MATCH].value_counts(),
+            )
+            plan = self.plan
+            assert plan is not None
+            return AssignResult(
+                table=table,
+                _per_grid=per_grid_series(plan, per.reindex(plan.categories, fill_value=0).to_numpy()),
+                _status_counts=status_series(
+                    st.reindex(pd.Index(MATCH_VALUES), fill_value=0).to_numpy()
+                ),
+                plan=plan,
+            )
+        return self
+
+    def summary(self) -> str:
+        """One line per match status, e.g. for the CLI."""
+        st = self.status_counts
+        total = int(st.sum())
+        parts = [f"{k}: {int(v):,}" for k, v in st.items()]
+        empty = int((self.per_grid == 0).sum())
+        return f"{total:,} rows — " + ", ".join(parts) + f"; {empty} grid(s) without points"
+
+
+def per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:
+    """Points per grid code, every grid of the plan included, as a ``count`` series.
+
+    Examples
+    --------
+    >>> per_grid_series(plan, counts).sum() == counts.sum()       # doctest: +SKIP
+    True
+    """
+    return pd.Series(np.asarray(counts, dtype=np.int64), index=plan.categories.copy(), name="count")
+
+
+def status_series(per_status: np.ndarray) -> pd.Series:
+    """Points per match status (all statuses, zeros included), as a ``count`` series.
+
+    Examples
+    --------
+    >>> status_series(np.array([3, 0, 0, 0, 1])).to_dict()
+    {'inside': 3, 'boundary': 0, 'nearest': 0, 'unmatched': 0, 'invalid': 1}
+    """
+    return pd.Series(
+        np.asarray(per_status, dtype=np.int64), index=pd.Index(MATCH_VALUES, name=schema.MATCH),
+        name="count",
+    )
+

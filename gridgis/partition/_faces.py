@@ -1,0 +1,134 @@
+"""Face helpers of the builder: components, unions and relabelling of arrangement faces."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .blocks import Arrangement
+
+__all__ = ["absorb_detached", "attach_orphans", "best_neighbour", "face_components", "union_faces"]
+
+
+def face_components(arr: Arrangement, lab: np.ndarray) -> np.ndarray:
+    """Connected components of faces with equal ``lab`` (>= 0); -1 elsewhere."""
+    e = arr.edges
+    ok = (lab[e.i] == lab[e.j]) & (lab[e.i] >= 0)
+    n = len(lab)
+    mat = coo_matrix((np.ones(int(ok.sum())), (e.i[ok], e.j[ok])), shape=(n, n))
+    _, comp = connected_components(mat, directed=False)
+    comp = comp.astype(np.int64)
+    comp[lab < 0] = -1
+    return comp
+
+
+def union_faces(faces: np.ndarray) -> shapely.Geometry:
+    """Union of faces of one arrangement (coverage union; overlay union as a fallback)."""
+    try:
+        return shapely.coverage_union_all(faces)
+    except shapely.errors.GEOSException:  # pragma: no cover - degenerate faces
+        return shapely.union_all(faces)
+
+
+def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: np.ndarray,
+                     max_area: float) -> np.ndarray:
+    """Move small pieces of a label (faces not connected to the label's largest piece, without
+    buildings, below ``max_area``) to the touching label (equal ``same``) they share most
+    boundary with."""
+    comp = face_components(arr, lab)
+    valid = comp >= 0
+    if not valid.any():
+        return lab
+    n_comp = int(comp.max()) + 1
+    c_area = np.bincount(comp[valid], weights=arr.area[valid], minlength=n_comp)
+    c_lab = np.full(n_comp, -1, dtype=np.int64)
+    c_lab[comp[valid]] = lab[valid]
+    c_keep = np.zeros(n_comp, dtype=bool)
+    c_keep[comp[valid & keep]] = True
+    # largest piece of every label stays
+    order = np.lexsort((-c_area, c_lab))
+    first = np.concatenate([[True], c_lab[order][1:] != c_lab[order][:-1]])
+    main = np.zeros(n_comp, dtype=bool)
+    main[order[first]] = True
+    move = ~main & ~c_keep & (c_area < max_area) & (c_lab >= 0)
+    if not move.any():
+        return lab
+    lab = lab.copy()
+    e = arr.edges
+    src = np.concatenate([e.i, e.j])
+    dst = np.concatenate([e.j, e.i])
+    ln = np.concatenate([e.length, e.length])
+    ok = valid[src] & move[np.maximum(comp[src], 0)] & (lab[dst] >= 0) & \
+        (lab[dst] != lab[src]) & (same[src] == same[dst])
+    if not ok.any():
+        return lab
+    c_src, l_dst, ln = comp[src[ok]], lab[dst[ok]], ln[ok]
+    key = c_src * (int(lab.max()) + 1) + l_dst
+    uk, inv = np.unique(key, return_inverse=True)
+    tot = np.bincount(inv.reshape(-1), weights=ln)
+    kc, kl = uk // (int(lab.max()) + 1), uk % (int(lab.max()) + 1)
+    order = np.lexsort((kl, -tot, kc))
+    kc, kl = kc[order], kl[order]
+    first = np.concatenate([[True], kc[1:] != kc[:-1]])
+    target = np.full(n_comp, -1, dtype=np.int64)
+    target[kc[first]] = kl[first]
+    moved = valid & (target[np.maximum(comp, 0)] >= 0)
+    lab[moved] = target[comp[moved]]
+    return lab
+
+
+def best_neighbour(arr: Arrangement, which: np.ndarray, same: np.ndarray) -> np.ndarray:
+    """For faces in ``which``: the neighbour (not in ``which``, equal ``same`` key) sharing the
+    longest boundary, following chains of ``which`` faces; -1 when there is none."""
+    e = arr.edges
+    src = np.concatenate([e.i, e.j])
+    dst = np.concatenate([e.j, e.i])
+    ln = np.concatenate([e.length, e.length])
+    keep = (same[src] == same[dst]) & (same[src] >= 0)
+    src, dst, ln = src[keep], dst[keep], ln[keep]
+    ok = which[src] & ~which[dst]
+    out = np.full(len(which), -1, dtype=np.int64)
+    if ok.any():
+        s_, d_, l_ = src[ok], dst[ok], ln[ok]
+        order = np.lexsort((d_, -l_, s_))
+        s_, d_ = s_[order], d_[order]
+        first = np.concatenate([[True], s_[1:] != s_[:-1]])
+        out[s_[first]] = d_[first]
+    # micro faces touching only other micro faces: follow them
+    for _ in range(10):
+        miss = which & (out < 0)
+        ok = miss[src] & (out[dst] >= 0)
+        if not ok.any():
+            break
+        s_, d_, l_ = src[ok], dst[ok], ln[ok]
+        order = np.lexsort((d_, -l_, s_))
+        s_, d_ = s_[order], d_[order]
+        first = np.concatenate([[True], s_[1:] != s_[:-1]])
+        out[s_[first]] = out[d_[first]]
+    return out
+
+
+def attach_orphans(arr: Arrangement, lab: np.ndarray, need: np.ndarray, same: np.ndarray
+                    ) -> np.ndarray:
+    """Give faces with ``need & lab < 0`` the label of the neighbour (equal ``same``) they share
+    the longest boundary with; repeated until no orphan has a labelled neighbour."""
+    lab = lab.copy()
+    e = arr.edges
+    for _ in range(100):
+        orphan = need & (lab < 0)
+        if not orphan.any():
+            break
+        src = np.concatenate([e.i, e.j])
+        dst = np.concatenate([e.j, e.i])
+        ln = np.concatenate([e.length, e.length])
+        ok = orphan[src] & (lab[dst] >= 0) & (same[src] == same[dst])
+        if not ok.any():
+            break
+        src, dst, ln = src[ok], dst[ok], ln[ok]
+        order = np.lexsort((dst, -ln, src))
+        src, dst = src[order], dst[order]
+        first = np.concatenate([[True], src[1:] != src[:-1]])
+        lab[src[first]] = lab[dst[first]]
+    return lab

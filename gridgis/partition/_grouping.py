@@ -1,0 +1,134 @@
+"""Grouping step of :func:`gridgis.partition.build_grids`: units into grids, per community.
+
+Per community (per connected piece of its basic land) the unit graph is split into ``k``
+contiguous grids within ``[min, max]`` (:func:`.regions.plan_regions`). Where a community admits
+no plan, its blocks are cut into smaller units and the community planned again
+(``BuildOptions.refine_rounds`` rounds, a small tree budget in early rounds), then once more
+with the full search. Plans of communities whose units did not change are reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._blocking import Blocks
+from ._graphs import graph_key, group_graph, local_graph, strong_graph
+from ._linework import Linework
+from ._unitize import Units, make_units
+from .regions import RegionOptions, UnitGraph, plan_regions
+
+__all__ = ["EARLY_BUDGET", "GridUnits", "Grouping", "group_into_grids"]
+
+#: spanning trees per grid in early refinement rounds (a failure there is cheap)
+EARLY_BUDGET = 12
+
+#: one planned grid: community index, its units, flag, reason and cause
+GridUnits = tuple[int, np.ndarray, str, str, str]
+
+
+@dataclass
+class Grouping:
+    """Units of the last round, the grids planned on them and the run's counters."""
+
+    units: Units
+    grid_units: list[GridUnits]
+    n_split: int
+    """Blocks cut into several units."""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
+                      plan_cache: dict[bytes, list]) -> tuple[list[GridUnits], list[int]]:
+    """Grids of every community on the current units; communities without a contiguous plan."""
+    inp = lw.inp
+    ug = group_graph(units.arr, units.face_unit, units.n_units, units.unit_meas,
+                     units.pair_barrier, units.labels.comm)
+    grid_units: list[GridUnits] = []
+    failing: list[int] = []
+    for ci in range(len(inp.codes)):
+        nodes = np.flatnonzero(units.unit_comm == ci)
+        if len(nodes) == 0:
+            continue
+        rule, cols = inp.rules_by_comm[ci]
+        g = UnitGraph(units.unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
+                      ug.barrier)
+        local = strong_graph(local_graph(g, nodes), inp.opts.min_contact_m, rule.lo[0])
+        key = graph_key(ci, local) + (b"final" if final else b"early")
+        if key not in plan_cache:
+            plan_cache[key] = plan_regions(local, np.arange(len(nodes)), rule,
+                                           inp.rng(inp.codes[ci]), opts)
+        regions = plan_cache[key]
+        if any(r.cause == "no_contiguous_split" for r in regions):
+            failing.append(ci)
+        for r in regions:
+            members = nodes[r.nodes]
+            flag, reason, cause = r.flag, r.reason, r.cause
+            if flag == "oversize_unit":
+                flag = cause = units.unit_flag.get(int(members[0]), "oversize_building")
+                reason = "one building (or an unsplittable block) exceeds the maximum"
+            grid_units.append((ci, members, flag, reason, cause))
+    return grid_units, failing
+
+
+def _refine(lw: Linework, blocks: Blocks, failing: list[int], rnd: int,
+            piece_cap: dict[int, np.ndarray]) -> bool:
+    """Lower the cut cap of the blocks of failing communities; whether any block changed."""
+    added = False
+    for ci in failing:
+        rule, cols = lw.inp.rules_by_comm[ci]
+        lo, hi = float(rule.lo[0]), float(rule.hi[0])
+        width = hi - lo if np.isfinite(hi) and hi > lo else max(lo, 1.0)
+        p = max(width / (2**rnd), 1.0)
+        for b in np.flatnonzero(blocks.block_comm == ci).tolist():
+            if blocks.nbld_block[b] < 2 or blocks.block_meas[b, cols[0]] <= p:
+                continue
+            cap_b = np.array(blocks.caps[b], dtype=float)
+            cap_b[cols[0]] = p
+            if b not in piece_cap or piece_cap[b][cols[0]] > p:
+                piece_cap[b] = cap_b
+                added = True
+    return added
+
+
+def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
+    """Units and grids of every community, refining units where a community admits no plan.
+
+    Examples
+    --------
+    >>> grouping = group_into_grids(lw, make_blocks(lw))                    # doctest: +SKIP
+    >>> len(grouping.grid_units) > 0                                        # doctest: +SKIP
+    True
+    """
+    opts = lw.inp.opts
+    piece_cap: dict[int, np.ndarray] = {int(b): blocks.caps[b] for b in blocks.oversize}
+    cut_cache: dict[tuple[int, bytes], np.ndarray] = {}
+    plan_cache: dict[bytes, list] = {}
+    t_units = t_regions = 0.0
+    rounds = 0
+    early = dataclasses.replace(opts.regions, budget=min(opts.regions.budget, EARLY_BUDGET),
+                                fallback=False)
+    rebuild, final, rnd = True, False, 0
+    while True:
+        final = final or rnd >= opts.refine_rounds
+        if rebuild:
+            rounds += 1
+            t = time.perf_counter()
+            units = make_units(lw, blocks, piece_cap, cut_cache)
+            t_units += time.perf_counter() - t
+        t = time.perf_counter()
+        grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
+                                                final, plan_cache)
+        t_regions += time.perf_counter() - t
+        if final or not failing:
+            break
+        # refine: cut the blocks of failing communities into smaller units and try again
+        added = _refine(lw, blocks, failing, rnd, piece_cap)
+        # with nothing left to refine, plan once more with the full search (same units)
+        rebuild, final = added, final or not added
+        rnd += 1
+    timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
+    return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings)

@@ -1,0 +1,117 @@
+"""Linework step of :func:`gridgis.partition.build_grids`: the lines every arrangement is made of,
+and the labels of an arrangement's faces.
+
+The base lines are the community boundaries, locked-grid and special-site outlines, roads and
+rivers. :class:`Linework` also labels the faces of any arrangement of them (community, locked
+grid, special site, basic land), places buildings in faces and merges slivers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from ._faces import best_neighbour
+from ._prepare import Inputs
+from .blocks import Arrangement, as_lines, first_container, merge_slivers
+from .special import owner_labels
+
+__all__ = ["LOCK_SNAP_M", "MICRO_FACE_M2", "FaceLabels", "Linework", "make_linework"]
+
+#: faces smaller than this (square metres) are noding noise and join a neighbour
+MICRO_FACE_M2 = 1e-3
+#: lines closer than this to a locked grid's outline are snapped onto it (metres)
+LOCK_SNAP_M = 0.01
+
+
+class FaceLabels(NamedTuple):
+    """Per face: community, locked grid and special site (``-1`` for none), basic land."""
+
+    comm: np.ndarray
+    lock: np.ndarray
+    site: np.ndarray
+    basic: np.ndarray
+
+
+@dataclass
+class Linework:
+    """Base lines and barrier lines of a run, and the labelling of arrangements of them."""
+
+    inp: Inputs
+    base_lines: np.ndarray
+    barrier_lines: np.ndarray
+    lock_outline: shapely.Geometry | None
+
+    def snap(self, lines: np.ndarray) -> np.ndarray:
+        """Snap lines running along a locked grid's outline onto it, so that the outline
+        survives the noding exactly (no micro slivers along it)."""
+        if self.lock_outline is None or len(lines) == 0:
+            return lines
+        return shapely.snap(lines, self.lock_outline, tolerance=LOCK_SNAP_M)
+
+    def label(self, arr: Arrangement) -> FaceLabels:
+        """Community, locked grid, special site and basic-land flag of every face."""
+        inp = self.inp
+        face_comm = first_container(arr.rep, inp.cgeoms)
+        f_lock = owner_labels(arr.rep, face_comm, inp.lock_geoms, inp.lock_comm)
+        f_site = owner_labels(arr.rep, face_comm, inp.site_geoms, inp.site_comm)
+        f_site[f_lock >= 0] = -1
+        # micro faces (noding noise) take the labels of the neighbour they share most with
+        micro = arr.area < MICRO_FACE_M2
+        if micro.any():
+            src = best_neighbour(arr, micro, face_comm)
+            has = src >= 0
+            for a in (f_lock, f_site):
+                a[micro] = np.where(has[micro], a[np.maximum(src[micro], 0)], -1)
+            face_comm[micro & ~has] = -1  # isolated noise (< MICRO_FACE_M2) is left out
+        basic = (face_comm >= 0) & (f_lock < 0) & (f_site < 0)
+        return FaceLabels(face_comm, f_lock, f_site, basic)
+
+    def place_buildings(self, arr: Arrangement) -> np.ndarray:
+        """Face of every building (by its representative point), ``-1`` when none."""
+        inp = self.inp
+        face = np.full(len(inp.bgeoms), -1, dtype=np.int64)
+        if inp.bvalid.any():
+            face[inp.bvalid] = first_container(inp.bpts[inp.bvalid], arr.faces,
+                                               predicate="intersects")
+        return face
+
+    def slivers(self, arr: Arrangement, group: np.ndarray) -> np.ndarray:
+        """``group`` with slivers merged into a neighbouring group."""
+        tol = self.inp.rules.tolerances
+        return merge_slivers(
+            arr, group, min_area=tol.sliver_area_m2, min_thinness=tol.sliver_thinness,
+            max_width=self.inp.opts.sliver_max_width_m,
+        )
+
+
+def make_linework(inp: Inputs) -> Linework:
+    """Base lines (clipped roads and rivers, outlines) and barrier lines of a run.
+
+    Examples
+    --------
+    >>> lw = make_linework(inp)                                             # doctest: +SKIP
+    >>> len(lw.base_lines) > len(inp.codes)                                 # doctest: +SKIP
+    True
+    """
+    xmin, ymin, xmax, ymax = inp.comm_m.total_bounds
+    pad = 1.0
+    net = pd.concat([inp.roads_m[[schema.ROAD_CLASS, "geometry"]],
+                     inp.rivers_m[[schema.ROAD_CLASS, "geometry"]]], ignore_index=True)
+    net_lines = as_lines(shapely.clip_by_rect(net.geometry.to_numpy(), xmin - pad, ymin - pad,
+                                              xmax + pad, ymax + pad))
+    barrier_mask = net[schema.ROAD_CLASS].isin(inp.opts.barrier_classes).to_numpy()
+    barrier_lines = as_lines(net.geometry.to_numpy()[barrier_mask])
+    lock_geoms = inp.lock_geoms
+    lock_outline = shapely.union_all(as_lines(lock_geoms)) if len(lock_geoms) else None
+    lw = Linework(inp, np.empty(0, dtype=object), barrier_lines, lock_outline)
+    lw.base_lines = np.concatenate(
+        [as_lines(inp.cgeoms), as_lines(lock_geoms), lw.snap(as_lines(inp.site_geoms)),
+         lw.snap(net_lines)]
+    )
+    return lw

@@ -1,0 +1,298 @@
+"""Input step of :func:`gridgis.partition.build_grids`: read and check the layers, in metres.
+
+:func:`read_inputs` checks every layer (columns, geometries, CRS), moves it to the metric CRS of
+the communities and gathers what the later steps need: community codes and geometries, roads
+and rivers, buildings with their representative points and measures, special sites and locked
+grids with their communities, and the size rule of every community.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .. import schema
+from ..crs import metric_crs
+from ..errors import CRSError, GeometryError, SchemaError
+from ..rules import Profile, Rules, load_rules
+from .regions import SizeRule
+from .special import community_of, prepare_polygons
+
+if TYPE_CHECKING:
+    from .build import BuildOptions
+
+__all__ = [
+    "MEASURES",
+    "Inputs",
+    "Report",
+    "caps_of",
+    "check_layer",
+    "prep_buildings",
+    "prep_communities",
+    "prep_lines",
+    "read_inputs",
+    "size_rule",
+]
+
+MEASURES = (schema.HOUSEHOLDS, schema.POPULATION)
+
+
+class Report:
+    """Exceptions and unplaced items of a run, in the order they were found."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, str]] = []
+
+    def add(self, item: str, item_id: Any, community: Any, reason: str, detail: str = "") -> None:
+        self.rows.append(
+            {
+                "item": item,
+                "item_id": "" if item_id is None else str(item_id),
+                "community_code": "" if community is None else str(community),
+                "reason": reason,
+                "detail": detail,
+            }
+        )
+
+    def frame(self) -> pd.DataFrame:
+        cols = ["item", "item_id", "community_code", "reason", "detail"]
+        return pd.DataFrame(self.rows, columns=cols).astype("string")
+
+
+def check_layer(gdf: Any, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise SchemaError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}", source=what)
+    if gdf.crs is None:
+        raise CRSError(f"{what} layer has no CRS", source=what, fix="set it with gdf.set_crs(...)")
+    return gdf
+
+
+def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataFrame:
+    comm = schema.normalize_columns(
+        check_layer(communities, "communities"), required=[schema.CODE], source="communities"
+    )
+    if len(comm) == 0:
+        raise SchemaError("communities layer is empty", source="communities")
+    comm = comm.copy()
+    comm[schema.CODE] = comm[schema.CODE].astype("string").str.strip()
+    dup = comm[schema.CODE].duplicated(keep=False) | comm[schema.CODE].isna()
+    if dup.any():
+        rows = comm.index[dup.to_numpy()].tolist()[:5]
+        raise SchemaError(
+            "community codes must be present and unique",
+            source="communities",
+            where=f"rows {rows}",
+            fix="give every community its own 12-digit code",
+        )
+    geom = comm.geometry
+    bad = geom.isna() | geom.is_empty | ~geom.geom_type.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        row = comm.index[bad.to_numpy()][0]
+        raise GeometryError(
+            f"{int(bad.sum())} communit(ies) without a polygon geometry",
+            source="communities",
+            where=f"row {row} (code {comm.loc[row, schema.CODE]})",
+            fix="redraw the boundary or drop the row",
+        )
+    invalid = ~geom.is_valid
+    if invalid.any():
+        fixed = geom[invalid].make_valid()
+        polys = [
+            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
+            for g in fixed
+        ]
+        comm.loc[invalid, comm.geometry.name] = polys
+        for code in comm.loc[invalid, schema.CODE]:
+            rep.add("community", code, code, "geometry_repaired", "invalid boundary made valid")
+    if schema.AREA_KIND not in comm.columns:
+        comm[schema.AREA_KIND] = "urban"
+    comm[schema.AREA_KIND] = comm[schema.AREA_KIND].fillna("urban").astype(str)
+    if schema.NAME not in comm.columns:
+        comm[schema.NAME] = comm[schema.CODE]
+    comm[schema.NAME] = comm[schema.NAME].fillna(comm[schema.CODE]).astype(str)
+    return comm.sort_values(schema.CODE, kind="stable")
+
+
+def prep_lines(gdf: gpd.GeoDataFrame | None, what: str, crs, default_class: str) -> gpd.GeoDataFrame:
+    if gdf is None or len(gdf) == 0:
+        return gpd.GeoDataFrame({schema.ROAD_CLASS: []}, geometry=[], crs=crs)
+    out = schema.normalize_columns(check_layer(gdf, what), source=what)
+    out = out[~(out.geometry.isna() | out.geometry.is_empty)].copy()
+    if schema.ROAD_CLASS not in out.columns:
+        out[schema.ROAD_CLASS] = default_class
+    out[schema.ROAD_CLASS] = out[schema.ROAD_CLASS].fillna(default_class).astype(str).str.lower()
+    return out.to_crs(crs)
+
+
+def prep_buildings(gdf: gpd.GeoDataFrame | None, crs, rep: Report) -> gpd.GeoDataFrame:
+    if gdf is None or len(gdf) == 0:
+        return gpd.GeoDataFrame(
+            {schema.HOUSEHOLDS: [], schema.POPULATION: []}, geometry=[], crs=crs
+        )
+    out = schema.normalize_columns(check_layer(gdf, "buildings"), source="buildings")
+    if schema.HOUSEHOLDS not in out.columns and schema.POPULATION not in out.columns:
+        raise SchemaError(
+            "buildings need a households (户数) or population (人口) column",
+            source="buildings",
+            fix="add the column or derive it, e.g. footprint area × floors / 80 m² per household",
+        )
+    out = out.copy()
+    for col in MEASURES:
+        if col not in out.columns:
+            out[col] = 0.0
+            continue
+        vals = pd.to_numeric(out[col], errors="coerce")
+        bad = vals.isna() | (vals < 0)
+        if bad.any():
+            ids = out.get(schema.BUILDING_ID, pd.Series(out.index, index=out.index))
+            for i in np.flatnonzero(bad.to_numpy())[:50]:
+                rep.add("building", ids.iloc[i], None, f"bad_{col}",
+                        f"{col}={out[col].iloc[i]!r} counted as 0")
+            if bad.sum() > 50:
+                rep.add("building", "", None, f"bad_{col}", f"{int(bad.sum()) - 50} more rows")
+        out[col] = vals.where(~bad, 0.0).astype(float)
+    return out.to_crs(crs)
+
+
+def size_rule(profile: Profile) -> tuple[SizeRule, list[int]]:
+    """Size rule over the measure columns ordered basis first; returns (rule, column order)."""
+    basis = 0 if profile.basis == "households" else 1
+    cols = [basis, 1 - basis]
+    lo_b, hi_b = profile.bounds
+    caps = profile.caps
+    other = MEASURES[1 - basis]
+    hi_o = caps.get(other, math.inf)
+    rule = SizeRule(
+        lo=np.array([lo_b, 0.0]), hi=np.array([hi_b, hi_o]), target=float(profile.target)
+    )
+    return rule, cols
+
+
+def caps_of(rule_cols: tuple[SizeRule, list[int]]) -> list[float]:
+    """Upper limits of (households, population) for a community's rule."""
+    rule, cols = rule_cols
+    out = [np.inf, np.inf]
+    for j, c in enumerate(cols):
+        out[c] = float(rule.hi[j])
+    return out
+
+
+@dataclass
+class Inputs:
+    """The checked inputs of one run, in the metric CRS ``mcrs`` of the communities."""
+
+    rules: Rules
+    opts: BuildOptions
+    seed: int
+    report: Report
+    in_crs: Any
+    mcrs: pyproj.CRS
+    comm_m: gpd.GeoDataFrame
+    codes: np.ndarray
+    cgeoms: np.ndarray
+    roads_m: gpd.GeoDataFrame
+    rivers_m: gpd.GeoDataFrame
+    bld: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame | None
+    lock: gpd.GeoDataFrame | None
+    site_geoms: np.ndarray
+    lock_geoms: np.ndarray
+    site_comm: np.ndarray
+    lock_comm: np.ndarray
+    bgeoms: np.ndarray
+    bvalid: np.ndarray
+    bpts: np.ndarray
+    bmeas: np.ndarray
+    rules_by_comm: list[tuple[SizeRule, list[int]]]
+    group_of: np.ndarray
+
+    def rng(self, key: str) -> np.random.Generator:
+        """Random generator of one task of the run (seed and key give the same stream)."""
+        return np.random.default_rng([int(self.seed) & 0xFFFFFFFF, zlib.crc32(key.encode("utf-8"))])
+
+
+def _polygons_and_communities(gdf: gpd.GeoDataFrame | None, codes: np.ndarray, cgeoms: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Geometries of a polygon layer and the community of each (empty arrays for no layer)."""
+    if gdf is None:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    geoms = gdf.geometry.to_numpy()
+    return geoms, community_of(geoms, gdf.get(schema.COMMUNITY_CODE), codes, cgeoms)
+
+
+def _building_points(bld: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Geometries, validity, representative points and (households, population) of buildings."""
+    bgeoms = bld.geometry.to_numpy()
+    bvalid = ~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))
+    bpts = np.full(len(bgeoms), None, dtype=object)
+    bpts[bvalid] = shapely.point_on_surface(bgeoms[bvalid])
+    bmeas = bld[list(MEASURES)].to_numpy(dtype=float) if len(bld) else np.zeros((0, 2))
+    return bgeoms, bvalid, bpts, bmeas
+
+
+def _compound_groups(bld: gpd.GeoDataFrame) -> np.ndarray:
+    """Group of every building when blocks are cut: its compound (``compound_id``), else itself
+    (negative labels)."""
+    if schema.COMPOUND_ID not in bld.columns:
+        return -1 - np.arange(len(bld))
+    comp_s = bld[schema.COMPOUND_ID].astype("string").fillna("").str.strip()
+    _, comp_idx = np.unique(comp_s.to_numpy(dtype=object).astype(str), return_inverse=True)
+    return np.where(comp_s.to_numpy(dtype=object) == "", -1 - np.arange(len(bld)),
+                    comp_idx.reshape(-1))
+
+
+def read_inputs(
+    communities: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | None,
+    buildings: gpd.GeoDataFrame | None,
+    rules: Rules | dict | str | None,
+    special_sites: gpd.GeoDataFrame | None,
+    locked: gpd.GeoDataFrame | None,
+    rivers: gpd.GeoDataFrame | None,
+    *,
+    seed: int,
+    opts: BuildOptions,
+) -> Inputs:
+    """Check the layers of :func:`~gridgis.partition.build_grids` and move them to metres.
+
+    Examples
+    --------
+    >>> import gridgis
+    >>> from gridgis.partition import BuildOptions
+    >>> s = gridgis.load_sample()                                            # doctest: +SKIP
+    >>> inp = read_inputs(s["communities"], s["roads"], s["buildings"], None, None, None, None,
+    ...                   seed=0, opts=BuildOptions())                       # doctest: +SKIP
+    >>> len(inp.codes) == len(s["communities"])                             # doctest: +SKIP
+    True
+    """
+    rules = load_rules(rules)
+    rep = Report()
+    comm = prep_communities(communities, rep)
+    mcrs = metric_crs(comm)
+    comm_m = comm.to_crs(mcrs)
+    codes = comm_m[schema.CODE].to_numpy().astype(str)
+    cgeoms = comm_m.geometry.to_numpy()
+    roads_m = prep_lines(roads, "roads", mcrs, "local")
+    rivers_m = prep_lines(rivers, "rivers", mcrs, "river")
+    bld = prep_buildings(buildings, mcrs, rep)
+    sites = prepare_polygons(special_sites, "special_sites", mcrs, [schema.KIND])
+    lock = prepare_polygons(locked, "locked", mcrs, [schema.GRID_CODE])
+    site_geoms, site_comm = _polygons_and_communities(sites, codes, cgeoms)
+    lock_geoms, lock_comm = _polygons_and_communities(lock, codes, cgeoms)
+    bgeoms, bvalid, bpts, bmeas = _building_points(bld)
+    rules_by_comm = [size_rule(rules.profile_for(k)) for k in comm_m[schema.AREA_KIND]]
+    return Inputs(
+        rules=rules, opts=opts, seed=seed, report=rep, in_crs=comm.crs, mcrs=mcrs, comm_m=comm_m,
+        codes=codes, cgeoms=cgeoms, roads_m=roads_m, rivers_m=rivers_m, bld=bld, sites=sites,
+        lock=lock, site_geoms=site_geoms, lock_geoms=lock_geoms, site_comm=site_comm,
+        lock_comm=lock_comm, bgeoms=bgeoms, bvalid=bvalid, bpts=bpts, bmeas=bmeas,
+        rules_by_comm=rules_by_comm, group_of=_compound_groups(bld),
+    )
