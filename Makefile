@@ -25,12 +25,14 @@ demo: $(STAMP)
 	$(VENV)/bin/gridgis demo --out $(OUT)
 
 # pytest exits 5 when it collected no test: that is a broken suite, reported as such.
-test: $(STAMP) sysdeps
+test: $(STAMP) sysdeps lint
 	@$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
 	  [ $$rc -eq 5 ] && echo "pytest collected no tests: the suite is broken" >&2; exit $$rc; }
 
+# ruff (pinned in pyproject.toml) and the import contracts of the layers (docs/architecture.md).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gridgis tests scripts
+	$(VENV)/bin/lint-imports
 
 samples: $(STAMP)
 	$(PY) scripts/make_samples.py
