@@ -1,0 +1,144 @@
+"""The Typer app, its global options (``-q/-v/--debug/--version``) and what every verb shares:
+status lines through the ``gridgis`` logger, progress, findings tables and output checks."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import nullcontext
+from typing import Annotated, Any
+
+import typer
+
+from ..writing import check_output
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_VIOLATIONS",
+    "State",
+    "app",
+    "check_outputs",
+    "error",
+    "print_findings",
+    "progress_enabled",
+    "say",
+    "setup_logging",
+    "status",
+]
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+log = logging.getLogger("gridgis")
+_HANDLER_NAME = "gridgis-cli"
+
+app = typer.Typer(
+    name="gridgis",
+    help="Grid management (网格化服务管理) toolkit: build, validate, code, assign and render grids.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class State:
+    """Global CLI options (set by the callback)."""
+
+    quiet: bool = False
+    verbose: bool = False
+    debug: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"gridgis {version('gridgis')}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Print the traceback of an internal "
+                                                        "error (exit 3) instead of logging it.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    State.quiet, State.verbose, State.debug = quiet, verbose, debug
+    setup_logging(quiet=quiet, verbose=verbose)
+
+
+def setup_logging(*, quiet: bool = False, verbose: bool = False) -> logging.Handler:
+    """Send the ``gridgis`` loggers to stderr at the level ``-q``/``-v`` ask for.
+
+    On a terminal a :class:`rich.logging.RichHandler` prints the messages (warnings and errors
+    highlighted); in files and pipes a plain handler prints each message as it is, never wrapped,
+    so paths and 15-digit codes can be copied. Calling it again replaces the handler.
+
+    Examples
+    --------
+    >>> handler = setup_logging(quiet=True)
+    >>> logging.getLogger("gridgis").level == logging.WARNING
+    True
+    """
+    for old in [h for h in log.handlers if h.get_name() == _HANDLER_NAME]:
+        log.removeHandler(old)
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(
+            console=Console(stderr=True, soft_wrap=True), show_time=False, show_path=False,
+            show_level=verbose, markup=False, rich_tracebacks=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.set_name(_HANDLER_NAME)
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    return handler
+
+
+def say(message: str) -> None:
+    """A status line of a verb (INFO on the ``gridgis.cli`` logger; hidden by ``--quiet``)."""
+    logging.getLogger("gridgis.cli").info(message)
+
+
+def error(message: str) -> None:
+    """An error line on stderr, printed whatever the log level."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def progress_enabled() -> bool:
+    """Whether long work should show a progress bar."""
+    return not State.quiet
+
+
+def status(text: str) -> Any:
+    """A spinner on a terminal; nothing when stderr is a file or a pipe."""
+    if State.quiet or not sys.stderr.isatty():
+        return nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(text)
+
+
+def print_findings(report: Any) -> None:
+    """The findings as a table on a terminal; as plain lines (never wrapped) in files and pipes."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        Console(stderr=True).print(report.rich_table(max_rows=50 if State.verbose else 20))
+        for rule, why in report.skipped.items():
+            say(f"not checked: {rule} ({why})")
+    else:  # the summary lists the rules not checked too
+        say(report.summary(max_rows=50 if State.verbose else 20))
+
+
+def check_outputs(*outputs: tuple[Any, str], inputs: tuple[Any, ...], folder: bool = False) -> None:
+    """Check every ``(path, option)`` output against the inputs before any work is done."""
+    for path, option in outputs:
+        if path is not None and "://" not in str(path):
+            check_output(path, inputs=inputs, folder=folder, option=option)

@@ -1,0 +1,67 @@
+"""The console-script entry point: run the app and map every outcome to an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import typer
+from typer._click import exceptions as click_exc
+
+from ..errors import GridGISError
+from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error
+
+__all__ = ["internal_error", "log_path", "main"]
+
+
+def log_path() -> Path:
+    base = os.environ.get("GRIDGIS_LOG_DIR") or os.path.join(tempfile.gettempdir(), "gridgis-logs")
+    folder = Path(base)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"gridgis-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+
+
+def internal_error(exc: BaseException) -> int:
+    """Exit 3: one line on the terminal, the traceback in a log file (or on stderr with --debug)."""
+    text = "".join(traceback.format_exception(exc))
+    if State.debug:
+        print(text, file=sys.stderr)
+        error(f"internal error ({type(exc).__name__}); please report it with the traceback above")
+        return EXIT_INTERNAL
+    try:
+        path = log_path()
+        path.write_text(f"gridgis {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
+        where = f"details in {path}"
+    except OSError:
+        where = "run again with --debug for details"
+    error(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
+           "Please report it with that file.")
+    return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: runs the app and maps every outcome to an exit code."""
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="gridgis")
+    except GridGISError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    except click_exc.ClickException as exc:  # usage errors, bad option values
+        exc.show()
+        return EXIT_BAD_INPUT
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except (typer.Abort, KeyboardInterrupt):
+        error("interrupted; outputs not finished were left untouched")
+        return 130
+    except OSError as exc:  # disk full, permission lost mid-run …: an output cannot be written
+        name = exc.filename or ""
+        error(f"{name}: {exc.strerror or exc}" if name else f"{exc.strerror or exc}")
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        return internal_error(exc)
+    return rv if isinstance(rv, int) else EXIT_OK

@@ -1,0 +1,66 @@
+"""Readers that turn the files named on the command line into checked layers.
+
+Each reader names, in its errors, the option that fixes the problem (``--grids-layer``,
+``--lon`` …) through :func:`gridgis.errors.cli_options`, so the CLI's messages speak in its own
+options while the library's speak in keywords.
+
+>>> from gridgis.samples import SAMPLE_GPKG
+>>> read_layer(SAMPLE_GPKG, "communities", "--parents-layer", geometry="polygon").shape[0] > 0
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from .. import io as gio
+from ..errors import cli_options
+
+__all__ = ["POINT_OPTIONS", "read_events", "read_layer", "read_plan", "read_previous_plan"]
+
+# how the point readers' Python keywords are spelled on the verbs that read points
+POINT_OPTIONS = {"layer": "--layer", "sheet": "--layer", "lon": "--lon", "lat": "--lat",
+                 "crs": "--crs", "header_row": "--header-row"}
+
+
+def read_plan(source: object, layer: str | None = None, *,
+              layer_option: str = "--layer") -> gpd.GeoDataFrame:
+    """The plan of a file as every verb reads it (see :func:`gridgis.versions.read_plan`).
+
+    Examples
+    --------
+    >>> plan = read_plan("demo_output/plan.gpkg", layer_option="--grids-layer")  # doctest: +SKIP
+    """
+    from ..versions import read_plan as read_plan_file
+
+    with cli_options(layer=layer_option):
+        return read_plan_file(source, layer)
+
+
+def read_layer(source: Any, layer: str | None, layer_option: str, **kwargs: Any) -> gpd.GeoDataFrame:
+    """A vector layer of a file named on the command line; fixes name ``layer_option``."""
+    with cli_options(layer=layer_option):
+        return gio.read_vector(source, layer=layer, **kwargs)
+
+
+def read_events(source: Any, *, crs: str, layer: str | None, lon: str | None, lat: str | None,
+                header_row: int | None, crs_option: str) -> gpd.GeoDataFrame:
+    """Events as ``heatmap`` and ``report`` read them (sheet or layer, columns, header row)."""
+    from ..events import load
+
+    excel = str(source).lower().endswith((".xlsx", ".xlsm", ".xls"))
+    with cli_options(**{**POINT_OPTIONS, "crs": crs_option}):
+        return load(source, crs=crs, sheet=layer if excel else None, layer=None if excel else layer,
+                    lon=lon, lat=lat, header_row=header_row)
+
+
+def read_previous_plan(path: Path | str, layer: str | None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """A previous plan and the codes it ever used: a plan versions GeoPackage gives its latest
+    version and the codes of all its versions (never reused); another file its layer and ``[]``."""
+    from ..versions import is_versions_file, known_codes
+
+    return (read_plan(path, layer, layer_option="--old-layer"),
+            known_codes(path) if layer is None and is_versions_file(path) else [])
