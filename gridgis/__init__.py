@@ -10,12 +10,17 @@ The most used functions are available at the top level and imported lazily, so t
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from .errors import GridGISError
 from .rules import Rules, load_rules
 
 __version__ = "0.1.0"
+
+# Library code logs to the "gridgis" loggers and stays quiet unless the application (the CLI, a
+# notebook) configures logging.
+logging.getLogger("gridgis").addHandler(logging.NullHandler())
 
 # public name -> "module:attribute"
 _LAZY = {

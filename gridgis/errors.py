@@ -11,6 +11,25 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+__all__ = [
+    "CRSError",
+    "CodeSchemeError",
+    "DatabaseError",
+    "GeometryError",
+    "GridGISError",
+    "InputFileError",
+    "OutputError",
+    "PartitionError",
+    "RulesError",
+    "SchemaError",
+    "_CLI_OPTIONS",
+    "_ROLE",
+    "cli_options",
+    "input_role",
+    "option",
+    "with_options",
+]
+
 
 class GridGISError(Exception):
     """Base class of every error raised by gridgis on bad input or impossible requests.

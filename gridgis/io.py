@@ -30,6 +30,23 @@ from .encodings import (
 from .errors import CRSError, GeometryError, InputFileError, SchemaError, with_options
 from .writing import replacing
 
+__all__ = [
+    "TABLE_SUFFIXES",
+    "VECTOR_SUFFIXES",
+    "check_geometries",
+    "csv_header_row",
+    "find_header_row",
+    "is_database_url",
+    "list_layers",
+    "pick_layer",
+    "read_excel",
+    "read_points",
+    "read_table",
+    "read_vector",
+    "write_gpkg",
+    "write_table",
+]
+
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".zip"}
 _POLYGONAL = {"Polygon", "MultiPolygon"}

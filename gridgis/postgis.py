@@ -16,6 +16,13 @@ import pandas as pd
 
 from .errors import DatabaseError
 
+__all__ = [
+    "list_tables",
+    "read_postgis_layer",
+    "write_layers",
+    "write_postgis",
+]
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -133,6 +133,27 @@ def test_library_modules_do_not_print():
     assert not offenders, "library code prints instead of logging: " + ", ".join(offenders)
 
 
+def test_every_top_level_module_sits_in_a_layer():
+    """A module missing from the layers contract would escape the import-direction check."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = config["tool"]["importlinter"]["contracts"][0]["layers"]
+    named = {m.strip() for layer in layers for m in layer.replace("|", ":").split(":")}
+    top = {f"gridgis.{p.stem}" for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    top |= {f"gridgis.{p.parent.name}" for p in PACKAGE.glob("*/__init__.py")}
+    assert not top - named, f"modules outside the layers contract: {sorted(top - named)}"
+
+
+def test_library_is_quiet_until_the_application_configures_logging():
+    code = ("import logging, gridgis.validation; "
+            "logging.getLogger('gridgis.validation').warning('library warning')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
 def test_import_contracts_hold():
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     if exe is None:

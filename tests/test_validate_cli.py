@@ -80,3 +80,16 @@ def test_help_has_an_example(capsys):
         assert main([verb, "--help"]) == 0
         text = capsys.readouterr().out
         assert "Example" in text and f"gridgis {verb}" in text
+
+
+def test_status_lines_follow_quiet_and_verbose(files, tmp_path, capsys):
+    """Status lines go through the gridgis logger: shown by default, hidden by -q, plain text."""
+    js = tmp_path / "findings.json"
+    plain = args(files["clean"], "--json", str(js))[1:]  # without -q
+    assert main(plain) == EXIT_OK
+    shown = capsys.readouterr().err
+    assert f"wrote {js}" in shown.splitlines()  # one unwrapped line, copyable path
+    assert main(["-q", *plain]) == EXIT_OK
+    assert "wrote" not in capsys.readouterr().err
+    assert main(["-v", *plain]) == EXIT_OK
+    assert f"wrote {js}" in capsys.readouterr().err
