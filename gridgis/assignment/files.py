@@ -433,7 +433,7 @@ def assign_file(
     max_distance: float | None = None,
     rules: Rules | str | dict | None = None,
     chunk_size: int = 250_000,
-    progress: bool = True,
+    progress: bool = False,
     lon: Any = None,
     lat: Any = None,
     layer: Any = None,

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema
+from ..plan import community_summary
 from ..rules import load_rules
 from ..samples import load_sample
 
@@ -53,15 +54,11 @@ def grid_summary(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame
     >>> from gridgis.workflows import grid_summary
     >>> grid_summary(grids, layers["communities"])[["basic_grids", "hh_max"]]   # doctest: +SKIP
     """
-    basic = grids[grids[schema.KIND] == "basic"]
-    stats = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
-    stats.columns = ["hh_min", "hh_median", "hh_max"]
-    counts = grids.groupby(schema.COMMUNITY_CODE)[schema.KIND].agg(
-        basic_grids=lambda k: int((k == "basic").sum()),
-        special_grids=lambda k: int((k != "basic").sum()),
-    )
-    names = communities.set_index(schema.CODE)[[schema.NAME, schema.AREA_KIND]]
-    out = names.join(counts).join(stats)
+    table = community_summary(grids, communities)
+    columns = {schema.NAME: schema.NAME, schema.AREA_KIND: schema.AREA_KIND,
+               "basic": "basic_grids", "special": "special_grids", "households_min": "hh_min",
+               "households_median": "hh_median", "households_max": "hh_max"}
+    out = table[[c for c in columns if c in table]].rename(columns=columns)
     out.index.name = schema.COMMUNITY_CODE
     return out
 

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import schema
 from ..errors import GridGISError
 from ..io import write_table
+from ..plan import community_summary
 from ..rules import Rules, load_rules
 from ..writing import save_figure
 from ._pages import ROWS_PER_PAGE, Section, write_html, write_pdf
@@ -62,27 +63,13 @@ def community_table(grids: pd.DataFrame, communities: pd.DataFrame | None,
     >>> from gridgis.workflows import community_table
     >>> community_table(grids, layers["communities"])[["基础网格", "户数最大"]]   # doctest: +SKIP
     """
-    basic = grids[grids[schema.KIND].astype(str) == "basic"]
-    hh = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
-    hh.columns = ["户数最小", "户数中位", "户数最大"]
-    kinds = grids[schema.KIND].astype(str)
-    counts = pd.DataFrame({
-        "基础网格": (kinds == "basic").groupby(grids[schema.COMMUNITY_CODE]).sum(),
-        "专属网格": (kinds != "basic").groupby(grids[schema.COMMUNITY_CODE]).sum(),
-    })
-    out = counts.join(hh)
-    if communities is not None and schema.NAME in communities:
-        out.insert(0, "名称", communities.set_index(schema.CODE)[schema.NAME].reindex(out.index))
-    if findings is not None:
-        code_to_comm = grids.set_index(schema.GRID_CODE)[schema.COMMUNITY_CODE]
-        per = {}
-        for _, f in findings.iterrows():
-            comms = {code_to_comm.get(c) for c in str(f.get("grids", "")).split("; ") if c}
-            for c in comms - {None}:
-                key = (c, f["severity"])
-                per[key] = per.get(key, 0) + 1
-        out["错误"] = [per.get((c, "error"), 0) for c in out.index]
-        out["警告"] = [per.get((c, "warning"), 0) for c in out.index]
+    table = community_summary(grids, communities, findings)
+    columns = {schema.NAME: "名称", "basic": "基础网格", "special": "专属网格",
+               "households_min": "户数最小", "households_median": "户数中位",
+               "households_max": "户数最大", "errors": "错误", "warnings": "警告"}
+    out = table[[c for c in columns if c in table]].rename(columns=columns)
+    if communities is None or schema.NAME not in communities:
+        out = out.drop(columns="名称")
     out.index.name = "社区编码"
     return out.reset_index().fillna({"户数最小": 0, "户数中位": 0, "户数最大": 0})
 
