@@ -32,7 +32,7 @@ test: $(STAMP) sysdeps lint
 # ruff (pinned in pyproject.toml) and the import contracts of the layers (docs/architecture.md).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gridgis tests scripts
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 
 samples: $(STAMP)
 	$(PY) scripts/make_samples.py
