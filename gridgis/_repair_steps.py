@@ -387,7 +387,9 @@ def reattach_parts(w: RepairWork, weights: np.ndarray | None) -> None:
         for k, piece in enumerate(parts):
             if k == keep:
                 continue
-            t, _ = w.best_neighbour(piece, members)
+            t, shared = w.best_neighbour(piece, members)
+            if _join_back(w, r, piece, shared):
+                continue
             if t < 0:
                 w.geom[r] = shapely.union(w.geom[r], piece)
                 w.add("not_repaired", (w.labels[r],), float(piece.area),
@@ -398,6 +400,40 @@ def reattach_parts(w: RepairWork, weights: np.ndarray | None) -> None:
             w.add("reattach_part", (w.labels[r], w.labels[t]), float(piece.area),
                   f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) given to grid "
                   f"{w.labels[t]} (longest shared edge)", geometry=piece)
+
+
+def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float) -> bool:
+    """Join a piece that lies within the touch distance of its own grid back to it.
+
+    Digitising noise can leave a piece a hair's breadth from the grid it came from or was given
+    to: the two share an edge within :data:`TOUCH_EPS_M` yet no union merges them. When that
+    edge is longer than the one with the best neighbour (``shared``), the hairline between them
+    (minus other grids) is added and the piece stays in its grid. Returns whether it was joined.
+    """
+    main = w.geom[r]
+    gap = float(shapely.distance(piece, main))
+    if gap > TOUCH_EPS_M:
+        return False
+    own = float(shared_length(np.array([piece], dtype=object), np.array([main], dtype=object))[0])
+    if own <= max(shared, 0.0):
+        return False
+    reach = gap + 1e-6
+    near = shapely.clip_by_rect(main, *shapely.buffer(piece, 2 * reach).bounds)
+    bridge = shapely.intersection(shapely.buffer(piece, reach, quad_segs=2),
+                                  shapely.buffer(near, reach, quad_segs=2))
+    others = w.living()
+    others = others[(others != r) & shapely.intersects(w.geom[others], bridge)]
+    if len(others):
+        bridge = shapely.difference(bridge, shapely.union_all(w.geom[others]))
+    joined = polygonal(np.array([shapely.union_all(
+        np.array([main, piece, bridge], dtype=object))], dtype=object))[0]
+    if shapely.get_num_geometries(joined) >= shapely.get_num_geometries(main) + 1:
+        return False  # the bridge did not connect them
+    w.geom[r] = joined
+    w.add("reattach_part", (w.labels[r], w.labels[r]), float(piece.area),
+          f"piece of grid {w.labels[r]} ({piece.area:,.2f} m²) lay {gap:.2g} m from the rest of "
+          f"it (digitising noise); joined back", geometry=piece)
+    return True
 
 
 def absorb_slivers(w: RepairWork) -> None:
