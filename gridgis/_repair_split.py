@@ -46,6 +46,15 @@ def _tiles(region: BaseGeometry, size: float) -> np.ndarray:
     return out
 
 
+def _outlines(piece: BaseGeometry):
+    """Outlines to try triangulating: the piece, the piece made valid (a self-touching hairline
+    makes triangulation fail; this keeps the outline), the piece snapped to a 0.1 mm grid (this
+    moves the outline off the grids around it, so it comes last)."""
+    yield piece
+    yield polygonal(np.array([shapely.make_valid(piece)], dtype=object))[0]
+    yield shapely.set_precision(piece, 1e-4)
+
+
 def _triangles(pieces: np.ndarray) -> np.ndarray:
     """Constrained Delaunay triangles of polygons (a piece that fails stays whole)."""
     try:
@@ -53,7 +62,7 @@ def _triangles(pieces: np.ndarray) -> np.ndarray:
     except shapely.errors.GEOSException:
         out = []
         for piece in pieces:
-            for attempt in (piece, shapely.set_precision(piece, 1e-4)):
+            for attempt in _outlines(piece):
                 try:
                     out.append(shapely.get_parts(shapely.constrained_delaunay_triangles(attempt)))
                     break

@@ -362,47 +362,67 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
 def reattach_parts(w: RepairWork, weights: np.ndarray | None) -> None:
     """Give detached pieces of multipart grids to the neighbour with the longest shared edge.
 
+    A piece given to a grid it touches only at a corner leaves that grid in pieces too, so this
+    runs a few rounds.
+
     Examples
     --------
     >>> reattach_parts(work, None)  # doctest: +SKIP
     """
-    rows = w.living()
-    multi = rows[shapely.get_num_geometries(w.geom[rows]) > 1]
-    for r in multi:
-        parts = shapely.get_parts(w.geom[r])
-        parts = parts[shapely.area(parts) > AREA_FLOOR_M2]  # drop overlay residue
-        if len(parts) < 2:
-            w.geom[r] = parts[0] if len(parts) else w.geom[r]
+    for _ in range(3):
+        rows = w.living()
+        multi = rows[shapely.get_num_geometries(w.geom[rows]) > 1]
+        if not len(multi):
+            return
+        for r in multi:
+            _reattach(w, int(r), weights)
+
+
+def _reattach(w: RepairWork, r: int, weights: np.ndarray | None) -> None:
+    """Keep the main piece of grid ``r`` (most households, else largest) and place the others.
+
+    Pieces below the area floor are placed too (without a log entry): dropped, they would leave
+    holes in the plan.
+    """
+    parts = shapely.get_parts(w.geom[r])
+    parts = parts[shapely.area(parts) > 0]
+    if len(parts) < 2:
+        w.geom[r] = parts[0] if len(parts) else w.geom[r]
+        return
+    score = shapely.area(parts)
+    if weights is not None:
+        pts = weights  # buildings' representative points with households as weights
+        hh = np.array([float(pts[1][shapely.contains_xy(p, pts[0][:, 0], pts[0][:, 1])].sum())
+                       for p in parts])
+        score = hh * 1e12 + score
+    keep = int(np.argmax(score))
+    members = w.living()
+    members = members[(w.home[members] == w.home[r]) & (members != r)]
+    w.geom[r] = parts[keep]
+    for k in np.argsort(-shapely.area(parts), kind="stable"):
+        piece = parts[k]
+        if k == keep:
             continue
-        score = shapely.area(parts)
-        if weights is not None:
-            pts = weights  # buildings' representative points with households as weights
-            hh = np.array([float(pts[1][shapely.contains_xy(p, pts[0][:, 0], pts[0][:, 1])].sum())
-                           for p in parts])
-            score = hh * 1e12 + score
-        keep = int(np.argmax(score))
-        members = w.living()
-        members = members[(w.home[members] == w.home[r]) & (members != r)]
-        w.geom[r] = parts[keep]
-        for k, piece in enumerate(parts):
-            if k == keep:
-                continue
-            t, shared = w.best_neighbour(piece, members)
-            if _join_back(w, r, piece, shared):
-                continue
-            if t < 0:
-                w.geom[r] = shapely.union(w.geom[r], piece)
+        logged = piece.area > AREA_FLOOR_M2
+        t, shared = w.best_neighbour(piece, members)
+        if _join_back(w, r, piece, shared, logged):
+            continue
+        if t < 0:
+            w.geom[r] = shapely.union(w.geom[r], piece)
+            if logged:
                 w.add("not_repaired", (w.labels[r],), float(piece.area),
                       f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) touches no "
                       f"other grid of its community; kept", geometry=piece)
-                continue
-            w.geom[t] = polygonal(np.array([shapely.union(w.geom[t], piece)], dtype=object))[0]
+            continue
+        w.geom[t] = polygonal(np.array([shapely.union(w.geom[t], piece)], dtype=object))[0]
+        if logged:
             w.add("reattach_part", (w.labels[r], w.labels[t]), float(piece.area),
                   f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) given to grid "
                   f"{w.labels[t]} (longest shared edge)", geometry=piece)
 
 
-def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float) -> bool:
+def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float,
+               logged: bool = True) -> bool:
     """Join a piece that lies within the touch distance of its own grid back to it.
 
     Digitising noise can leave a piece a hair's breadth from the grid it came from or was given
@@ -430,6 +450,8 @@ def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float) -> boo
     if shapely.get_num_geometries(joined) >= shapely.get_num_geometries(main) + 1:
         return False  # the bridge did not connect them
     w.geom[r] = joined
+    if not logged:
+        return True
     w.add("reattach_part", (w.labels[r], w.labels[r]), float(piece.area),
           f"piece of grid {w.labels[r]} ({piece.area:,.2f} m²) lay {gap:.2g} m from the rest of "
           f"it (digitising noise); joined back", geometry=piece)
