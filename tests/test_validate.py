@@ -282,7 +282,7 @@ def test_top_level_functions_callable_after_submodule_import():
 
     assert callable(gridgis.validate) and callable(gridgis.repair)
     assert gridgis.validate.__module__ == "gridgis.validation.core"
-    assert gridgis.repair.__module__ == "gridgis.repairs"
+    assert gridgis.repair.__module__ == "gridgis.repairs.core"
     d = make_district(0)
     assert gridgis.validate(d.grids, d.communities).clean
     assert gridgis.repair(d.grids, d.communities).report.clean

@@ -1,29 +1,5 @@
-"""Repair the geometry of a grid plan and log every change.
+"""The repair run: :func:`repair` and its result (:class:`RepairResult`)."""
 
-:func:`repair` fixes what a validator finding marked *repairable* (:data:`gridgis.validation.RULES`):
-
-1. **invalid geometry** is made valid (``shapely.make_valid``), empty grids are removed;
-2. **crossings / outside parts** are clipped to the grid's community (the one its
-   ``community_code`` / code prefix names, or, when most of the grid lies elsewhere, the
-   community holding most of it);
-3. **overlaps**: each overlapping piece goes to the claimant with the longest shared edge;
-4. **gaps**: each wide gap piece goes to the neighbouring grid of the same community with the
-   longest shared edge; narrow gaps (snapping noise, narrower than ``gap_width_m``) are split
-   between the grids on either side, each taking the half nearest to it — this closes networks of
-   digitising gaps without handing a whole web of strips to one grid;
-5. **detached pieces** of multipart grids go to the neighbour with the longest shared edge;
-6. **slivers** (tiny or thin grids) are merged into the neighbour with the longest shared edge;
-7. **edges are matched**: ``shapely.coverage_clean`` (automatic sub-millimetre snapping) gives
-   shared edges identical vertices, so the plan is an exact polygon coverage
-   (``shapely.coverage_is_valid``) that coverage union/simplify can rely on.
-
-Every change is logged (:class:`Change`: action, grids, area moved). When buildings are given,
-households and residents are moved with their buildings and the grid attributes updated; without
-buildings only whole absorbed grids carry their counts over. The result is re-validated.
-
-Codes, sizes and wrong community labels are planning decisions and are left to the builder,
-:mod:`gridgis.plan` and :mod:`gridgis.codes`; they stay in the re-validation report.
-"""
 
 from __future__ import annotations
 
@@ -36,8 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import schema
-from ._geometry import (
+from .. import schema
+from .._geometry import (
     AREA_FLOOR_M2,
     EMPTY_POLYGON,
     polygonal,
@@ -45,7 +21,13 @@ from ._geometry import (
     representative_points,
     single_parts,
 )
-from ._repair_steps import (
+from ..crs import to_crs, to_crs_valid
+from ..rules import Rules, load_rules
+from ..validation import ValidationReport, validate
+from ..validation.core import item_layer
+from ..validation.items import locate_points
+from ..validation.prepare import PreparedPlan, prepare_grids, prepare_parents
+from .steps import (
     Change,
     RepairWork,
     absorb_slivers,
@@ -55,14 +37,10 @@ from ._repair_steps import (
     reattach_parts,
     resolve_overlaps,
 )
-from .crs import to_crs, to_crs_valid
-from .rules import Rules, load_rules
-from .validation import ValidationReport, validate
-from .validation.core import item_layer
-from .validation.items import locate_points
-from .validation.prepare import PreparedPlan, prepare_grids, prepare_parents
 
 __all__ = ["repair", "RepairResult", "Change"]
+
+
 @dataclass
 class RepairResult:
     """Result of :func:`repair`: the fixed plan, the change log and its validation report."""

@@ -6,7 +6,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ._geometry import explode, polygonal
+from .._geometry import explode, polygonal
 
 __all__ = ["TOUCH_EPS_M", "shared_length", "nearest_split"]
 

@@ -12,13 +12,13 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from . import schema
-from ._geometry import EMPTY_POLYGON, explode, polygonal, widths
-from ._repair_split import TOUCH_EPS_M, nearest_split, shared_length
-from .rules import Rules
-from .validation.coverage import closing_envelope
-from .validation.limits import AREA_FLOOR_M2, SLIVER_THIN_MAX_FACTOR
-from .validation.prepare import PreparedPlan
+from .. import schema
+from .._geometry import EMPTY_POLYGON, explode, polygonal, widths
+from ..rules import Rules
+from ..validation.coverage import closing_envelope
+from ..validation.limits import AREA_FLOOR_M2, SLIVER_THIN_MAX_FACTOR
+from ..validation.prepare import PreparedPlan
+from .split import TOUCH_EPS_M, nearest_split, shared_length
 
 __all__ = ["Change", "RepairWork", "assign_homes", "clip_to_parents", "resolve_overlaps",
            "fill_gaps", "reattach_parts", "absorb_slivers"]
