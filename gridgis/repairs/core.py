@@ -21,6 +21,7 @@ from .._geometry import (
     representative_points,
     single_parts,
 )
+from ..codes import load_scheme
 from ..crs import to_crs, to_crs_valid
 from ..rules import Rules, load_rules
 from ..validation import ValidationReport, validate
@@ -115,6 +116,7 @@ def repair(
     >>> fixed.plan.to_file("plan_fixed.gpkg")  # doctest: +SKIP
     """
     rules = load_rules(rules)
+    scheme = load_scheme(scheme, rules=rules)
     before = validate(grids, parents, buildings, addresses, rules, scheme=scheme)
     plan, geom_findings, mcrs = prepare_grids(grids, scheme=scheme)
     w = RepairWork(plan, rules)
