@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gridgis.repairs import Change, repair
+from gridgis.rules import load_rules
 from gridgis.validation import RULES, validate
 from tests.corpus.plans import C1, C3, _jitter, corpus, make_district
 
@@ -161,6 +162,29 @@ def test_repair_without_parents_closes_gaps():
     res = do_repair(case)
     assert res.report.clean
     assert any(c.action == "close_noise_gaps" for c in res.log)
+
+
+def test_area_floor_comes_from_rules_tolerances(tmp_path):
+    """``[tolerances] area_floor_m2``: holes up to it are overlay residue for validate and
+    repair alike."""
+    d = make_district(0)
+    grids = d.grids.copy()
+    host = grids.geometry.iloc[0]
+    c = host.representative_point()
+    hole = shapely.box(c.x - 0.1, c.y - 0.25, c.x + 0.1, c.y + 0.25)  # 0.1 m², 0.2 m wide
+    grids.loc[grids.index[0], "geometry"] = host.difference(hole)
+    res = repair(grids, d.communities)
+    assert [f.rule for f in res.before.findings] == ["gap"]
+    assert "close_noise_gaps" in {c.action for c in res.log}
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[tolerances]\narea_floor_m2 = 0.5\n", encoding="utf-8")
+    assert load_rules(rules).tolerances.area_floor_m2 == 0.5
+    assert validate(grids, d.communities, rules=rules).clean
+    res = repair(grids, d.communities, rules=rules)
+    assert res.before.clean and res.report.clean
+    assert not {"close_noise_gaps", "fill_gap"} & {c.action for c in res.log}
+    kept = res.plan.set_index("grid_code").geometry[grids["grid_code"].iloc[0]]
+    assert kept.intersection(hole).area < 1e-6  # the residue hole was left alone
 
 
 def test_crossing_repair_keeps_grids_in_their_community(results):

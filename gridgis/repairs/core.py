@@ -14,7 +14,6 @@ import shapely
 
 from .. import schema
 from .._geometry import (
-    AREA_FLOOR_M2,
     EMPTY_POLYGON,
     polygonal,
     present,
@@ -24,6 +23,7 @@ from .._geometry import (
 from ..codes import load_scheme
 from ..crs import to_crs, to_crs_valid
 from ..rules import Rules, load_rules
+from ..tolerances import Tolerances
 from ..validation import ValidationReport, validate
 from ..validation.core import item_layer
 from ..validation.items import locate_points
@@ -150,7 +150,8 @@ def repair(
     reattach_parts(w, weights)
     absorb_slivers(w)
     # duplicates and grids emptied by the steps above
-    for r in np.flatnonzero(w.alive & (shapely.area(w.geom) <= AREA_FLOOR_M2)):
+    tol = rules.tolerances
+    for r in np.flatnonzero(w.alive & (shapely.area(w.geom) <= tol.area_floor_m2)):
         w.alive[r] = False
         w.add("remove_empty", (w.labels[r],), 0.0,
               f"grid {w.labels[r]} has no land left (it duplicated its neighbours); removed",
@@ -162,11 +163,11 @@ def repair(
     untouched = plan.usable & ~w.alive & (w.home < 0)
     geoms = np.where(untouched, plan.geom, w.geom)
     keep = (w.alive | untouched) & ~shapely.is_empty(geoms)
-    out = out.set_geometry(gpd.GeoSeries(single_parts(geoms, AREA_FLOOR_M2), crs=mcrs))
+    out = out.set_geometry(gpd.GeoSeries(single_parts(geoms, tol.area_floor_m2), crs=mcrs))
     notes: list[str] = []
     _update_counts(w, out, b, before_loc if b is not None else None, keep, notes)
     out = out[keep].reset_index(drop=True)
-    matched = _match_edges(np.asarray(out.geometry.array, dtype=object))
+    matched = _match_edges(np.asarray(out.geometry.array, dtype=object), tol)
     final = to_crs_valid(out, grids.crs)
     after = validate(final, parents, buildings, addresses, rules, scheme=scheme)
     if matched is not None:
@@ -187,9 +188,10 @@ def repair(
                         notes=notes)
 
 
-def _match_edges(geoms: np.ndarray) -> np.ndarray | None:
+def _match_edges(geoms: np.ndarray, tol: Tolerances) -> np.ndarray | None:
     """Make shared edges carry identical vertices (``shapely.coverage_clean`` with its automatic,
-    sub-millimetre snapping); ``None`` when that would change any grid beyond overlay residue."""
+    sub-millimetre snapping); ``None`` when that would change any grid's area by more than
+    ``area_floor_m2`` and ``coverage_rel`` of it."""
     if not len(geoms):
         return None
     try:
@@ -199,9 +201,10 @@ def _match_edges(geoms: np.ndarray) -> np.ndarray | None:
     except shapely.errors.GEOSException:  # pragma: no cover - GEOS could not node the plan
         return None
     before, after = shapely.area(geoms), shapely.area(cleaned)
-    if (after <= 0).any() or (np.abs(after - before) > np.maximum(AREA_FLOOR_M2, 1e-6 * before)).any():
+    slack = np.maximum(tol.area_floor_m2, tol.coverage_rel * before)
+    if (after <= 0).any() or (np.abs(after - before) > slack).any():
         return None
-    return single_parts(cleaned, AREA_FLOOR_M2)
+    return single_parts(cleaned, tol.area_floor_m2)
 
 
 def _attr(gdf: pd.DataFrame, col: str, r: int) -> float | None:

@@ -16,9 +16,9 @@ from .. import schema
 from .._geometry import EMPTY_POLYGON, explode, polygonal, widths
 from ..rules import Rules
 from ..validation.coverage import closing_envelope
-from ..validation.limits import AREA_FLOOR_M2, SLIVER_THIN_MAX_FACTOR
+from ..validation.limits import SLIVER_THIN_MAX_FACTOR
 from ..validation.prepare import PreparedPlan
-from .split import TOUCH_EPS_M, nearest_split, shared_length
+from .split import nearest_split, shared_length
 
 __all__ = ["Change", "RepairWork", "assign_homes", "clip_to_parents", "resolve_overlaps",
            "fill_gaps", "reattach_parts", "absorb_slivers"]
@@ -88,12 +88,12 @@ class RepairWork:
         candidates = np.asarray([c for c in candidates if not self.geom[c].is_empty], dtype=int)
         if not len(candidates):
             return -1, 0.0
-        near = shapely.dwithin(self.geom[candidates], piece, TOUCH_EPS_M)
+        near = shapely.dwithin(self.geom[candidates], piece, self.tol.touch_m)
         candidates = candidates[near]
         if not len(candidates):
             return -1, 0.0
         shared = shared_length(np.full(len(candidates), piece, dtype=object),
-                                self.geom[candidates])
+                                self.geom[candidates], self.tol.touch_m)
         k = int(np.lexsort((candidates, -shared))[0])
         return int(candidates[k]), float(shared[k])
 
@@ -131,7 +131,7 @@ def assign_homes(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
             df = pd.DataFrame({"g": gi, "p": pi, "a": inter}).sort_values(
                 ["g", "a", "p"], ascending=[True, False, True])
             best = df.drop_duplicates("g")
-            best = best[best["a"] > AREA_FLOOR_M2]
+            best = best[best["a"] > w.tol.area_floor_m2]
             w.home[todo[best["g"].to_numpy()]] = best["p"].to_numpy()
         for r in todo:
             label = w.labels[r]
@@ -168,7 +168,7 @@ def clip_to_parents(w: RepairWork, parents: gpd.GeoDataFrame) -> None:
     cut = polygonal(shapely.difference(w.geom[rows], pgeom[w.home[rows]]))
     cut_area = shapely.area(cut)
     for k, r in enumerate(rows):
-        if cut_area[k] > AREA_FLOOR_M2:  # smaller cuts are overlay residue: leave the grid
+        if cut_area[k] > w.tol.area_floor_m2:  # smaller cuts are overlay residue: leave the grid
             w.geom[r] = clipped[k]
             w.add("clip_to_parent", (w.labels[r],), float(cut_area[k]),
                   f"grid {w.labels[r]} clipped to community {codes[w.home[r]]}: "
@@ -197,7 +197,7 @@ def resolve_overlaps(w: RepairWork) -> None:
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
     pieces = polygonal(shapely.intersection(w.geom[a], w.geom[b]))
-    keep = shapely.area(pieces) > AREA_FLOOR_M2  # smaller ones are overlay residue
+    keep = shapely.area(pieces) > w.tol.area_floor_m2  # smaller ones are overlay residue
     a, b, pieces = a[keep], b[keep], pieces[keep]
     if not len(a):
         return
@@ -210,8 +210,8 @@ def resolve_overlaps(w: RepairWork) -> None:
         cut = ps[0] if len(ps) == 1 else shapely.union_all(np.array(ps, dtype=object))
         w.geom[r] = polygonal(np.array([shapely.difference(w.geom[r], cut)], dtype=object))[0]
     # ... then hand each piece to the claimant whose remainder shares the longest edge with it
-    share_a = shared_length(pieces, w.geom[a])
-    share_b = shared_length(pieces, w.geom[b])
+    share_a = shared_length(pieces, w.geom[a], w.tol.touch_m)
+    share_b = shared_length(pieces, w.geom[b], w.tol.touch_m)
     empty_a = shapely.is_empty(w.geom[a])
     win = np.where(share_b > share_a, b, a)
     win = np.where((share_a == 0) & (share_b == 0) & empty_a & ~shapely.is_empty(w.geom[b]), b,
@@ -239,7 +239,7 @@ def resolve_overlaps(w: RepairWork) -> None:
         i, j, t = int(a[x]), int(b[x]), int(win[x])
         targets[t].append(piece)
         lose = j if t == i else i
-        if piece.area > AREA_FLOOR_M2:
+        if piece.area > w.tol.area_floor_m2:
             w.add("resolve_overlap", (w.labels[lose], w.labels[t]), float(piece.area),
                   f"overlap of {piece.area:,.1f} m² between {w.labels[i]} and {w.labels[j]} "
                   f"given to {w.labels[t]}", geometry=piece)
@@ -269,17 +269,17 @@ def fill_gaps(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
     for envelope, members, code in groups:
         where = f" in community {code}" if code else ""
         if not len(members):
-            if code and envelope.area > AREA_FLOOR_M2:
+            if code and envelope.area > w.tol.area_floor_m2:
                 w.add("not_repaired", (), float(envelope.area),
                       f"community {code} has no grid; its {envelope.area:,.0f} m² stay a gap",
                       geometry=envelope)
             continue
         gap, placed = _fill_group(w, envelope, members, where)
-        if gap is None or gap.area - sum(p.area for p in placed) <= AREA_FLOOR_M2:
+        if gap is None or gap.area - sum(p.area for p in placed) <= w.tol.area_floor_m2:
             continue
         # leftovers (pieces the split could not place): each to its best neighbour
         done = shapely.union_all(np.array(placed, dtype=object)) if placed else EMPTY_POLYGON
-        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), AREA_FLOOR_M2)
+        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), w.tol.area_floor_m2)
         w.give(_to_best_neighbours(w, rest, members, where, digits=2)[0])
 
 
@@ -317,27 +317,28 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
     r = tol.gap_width_m / 2.0
     union = shapely.union_all(w.geom[members])
     parts, _ = explode(np.array([shapely.difference(envelope, union)], dtype=object),
-                       AREA_FLOOR_M2)
+                       w.tol.area_floor_m2)
     if not len(parts):
         return None, []  # nothing but overlay residue
     gap = shapely.multipolygons(parts)
     core = shapely.intersection(
         shapely.buffer(shapely.buffer(gap, -r, join_style="mitre"), r, join_style="mitre"), gap)
-    wide, _ = explode(np.array([core], dtype=object), AREA_FLOOR_M2)
+    wide, _ = explode(np.array([core], dtype=object), w.tol.area_floor_m2)
     narrow = polygonal(np.array([shapely.difference(gap, core)], dtype=object))[0]
     targets, placed = _to_best_neighbours(w, wide, members, where, digits=1)
     w.give(targets)
     if narrow.is_empty or narrow.area <= 1e-9:
         return gap, placed
     targets = defaultdict(list)
-    width = float(np.clip(np.median(widths(shapely.get_parts(narrow), tol.gap_width_m)),
-                          0.05, tol.gap_width_m))
+    # outline densification of the split: 50 x the typical strip width, within 5..20 m
+    width = min(float(np.median(widths(shapely.get_parts(narrow), tol.gap_width_m,
+                                       tol.width_rel))), tol.gap_width_m)
     step = float(np.clip(50 * width, 5.0, 20.0))
-    split = nearest_split(narrow, w.geom[members], step)
+    split = nearest_split(narrow, w.geom[members], step, tol.triangulation_grid_m)
     for zone, c in split:
         t = int(members[c])
         parts = shapely.get_parts(zone)
-        touching = shapely.dwithin(parts, w.geom[t], TOUCH_EPS_M)
+        touching = shapely.dwithin(parts, w.geom[t], tol.touch_m)
         if touching.all():
             targets[t].append(zone)
             continue
@@ -350,7 +351,7 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
     for t, ps in sorted(targets.items()):
         placed.extend(ps)
         area = float(sum(p.area for p in ps))
-        if area > AREA_FLOOR_M2:
+        if area > w.tol.area_floor_m2:
             w.add("close_noise_gaps", ("", w.labels[t]), area,
                   f"narrow gaps{where} (snapping noise, {area:,.2f} m²) closed into grid "
                   f"{w.labels[t]}", geometry=ps[0] if len(ps) == 1 else
@@ -403,7 +404,7 @@ def _reattach(w: RepairWork, r: int, weights: np.ndarray | None) -> None:
         piece = parts[k]
         if k == keep:
             continue
-        logged = piece.area > AREA_FLOOR_M2
+        logged = piece.area > w.tol.area_floor_m2
         t, shared = w.best_neighbour(piece, members)
         if _join_back(w, r, piece, shared, logged):
             continue
@@ -426,15 +427,16 @@ def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float,
     """Join a piece that lies within the touch distance of its own grid back to it.
 
     Digitising noise can leave a piece a hair's breadth from the grid it came from or was given
-    to: the two share an edge within :data:`TOUCH_EPS_M` yet no union merges them. When that
+    to: the two share an edge within ``touch_m`` yet no union merges them. When that
     edge is longer than the one with the best neighbour (``shared``), the hairline between them
     (minus other grids) is added and the piece stays in its grid. Returns whether it was joined.
     """
     main = w.geom[r]
     gap = float(shapely.distance(piece, main))
-    if gap > TOUCH_EPS_M:
+    if gap > w.tol.touch_m:
         return False
-    own = float(shared_length(np.array([piece], dtype=object), np.array([main], dtype=object))[0])
+    own = float(shared_length(np.array([piece], dtype=object), np.array([main], dtype=object),
+                              w.tol.touch_m)[0])
     if own <= max(shared, 0.0):
         return False
     reach = gap + 1e-6
