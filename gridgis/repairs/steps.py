@@ -20,7 +20,7 @@ from ..validation.limits import SLIVER_THIN_MAX_FACTOR
 from ..validation.prepare import PreparedPlan
 from .split import nearest_split, shared_length
 
-__all__ = ["Change", "RepairWork", "assign_homes", "clip_to_parents", "resolve_overlaps",
+__all__ = ["Change", "RepairWork", "merged", "assign_homes", "clip_to_parents", "resolve_overlaps",
            "fill_gaps", "reattach_parts", "absorb_slivers"]
 
 
@@ -56,6 +56,20 @@ class Change:
     geometry: BaseGeometry | None = None
 
 
+def merged(*geoms: BaseGeometry) -> BaseGeometry:
+    """Polygonal union of grids and pieces.
+
+    A unary union: the binary ``shapely.union`` of a grid and a many-part noise strip can drop
+    slivers of the strip (GEOS falls back to snapping when the overlay is not robust), which
+    reopens the gaps just closed.
+
+    >>> merged(shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)).area
+    2.0
+    """
+    union = shapely.union_all(np.array(geoms, dtype=object))
+    return polygonal(np.array([union], dtype=object))[0]
+
+
 class RepairWork:
     """Mutable state of a repair run (metric CRS)."""
 
@@ -79,9 +93,7 @@ class RepairWork:
     def give(self, targets: dict[int, list[BaseGeometry]]) -> None:
         """Union pieces into their target grids."""
         for t, pieces in targets.items():
-            merged = (shapely.union(self.geom[t], pieces[0]) if len(pieces) == 1 else
-                      shapely.union_all(np.array([self.geom[t], *pieces], dtype=object)))
-            self.geom[t] = polygonal(np.array([merged], dtype=object))[0]
+            self.geom[t] = merged(self.geom[t], *pieces)
 
     def best_neighbour(self, piece: BaseGeometry, candidates: np.ndarray) -> tuple[int, float]:
         """Candidate (row) sharing the longest edge with ``piece``; ``(-1, 0)`` if none touches."""
@@ -409,13 +421,13 @@ def _reattach(w: RepairWork, r: int, weights: np.ndarray | None) -> None:
         if _join_back(w, r, piece, shared, logged):
             continue
         if t < 0:
-            w.geom[r] = shapely.union(w.geom[r], piece)
+            w.geom[r] = merged(w.geom[r], piece)
             if logged:
                 w.add("not_repaired", (w.labels[r],), float(piece.area),
                       f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) touches no "
                       f"other grid of its community; kept", geometry=piece)
             continue
-        w.geom[t] = polygonal(np.array([shapely.union(w.geom[t], piece)], dtype=object))[0]
+        w.geom[t] = merged(w.geom[t], piece)
         if logged:
             w.add("reattach_part", (w.labels[r], w.labels[t]), float(piece.area),
                   f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) given to grid "
@@ -447,8 +459,7 @@ def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float,
     others = others[(others != r) & shapely.intersects(w.geom[others], bridge)]
     if len(others):
         bridge = shapely.difference(bridge, shapely.union_all(w.geom[others]))
-    joined = polygonal(np.array([shapely.union_all(
-        np.array([main, piece, bridge], dtype=object))], dtype=object))[0]
+    joined = merged(main, piece, bridge)
     if shapely.get_num_geometries(joined) >= shapely.get_num_geometries(main) + 1:
         return False  # the bridge did not connect them
     w.geom[r] = joined
@@ -488,7 +499,7 @@ def absorb_slivers(w: RepairWork) -> None:
             if t < 0:
                 continue
             piece = w.geom[r]
-            w.geom[t] = polygonal(np.array([shapely.union(w.geom[t], piece)], dtype=object))[0]
+            w.geom[t] = merged(w.geom[t], piece)
             w.geom[r] = EMPTY_POLYGON
             w.alive[r] = False
             w.absorbed_into[r] = t
