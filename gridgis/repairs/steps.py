@@ -281,17 +281,17 @@ def fill_gaps(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
     for envelope, members, code in groups:
         where = f" in community {code}" if code else ""
         if not len(members):
-            if code and envelope.area > w.tol.area_floor_m2:
+            if code and envelope.area > tol.area_floor_m2:
                 w.add("not_repaired", (), float(envelope.area),
                       f"community {code} has no grid; its {envelope.area:,.0f} m² stay a gap",
                       geometry=envelope)
             continue
         gap, placed = _fill_group(w, envelope, members, where)
-        if gap is None or gap.area - sum(p.area for p in placed) <= w.tol.area_floor_m2:
+        if gap is None or gap.area - sum(p.area for p in placed) <= tol.area_floor_m2:
             continue
         # leftovers (pieces the split could not place): each to its best neighbour
         done = shapely.union_all(np.array(placed, dtype=object)) if placed else EMPTY_POLYGON
-        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), w.tol.area_floor_m2)
+        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), tol.area_floor_m2)
         w.give(_to_best_neighbours(w, rest, members, where, digits=2)[0])
 
 
@@ -329,13 +329,13 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
     r = tol.gap_width_m / 2.0
     union = shapely.union_all(w.geom[members])
     parts, _ = explode(np.array([shapely.difference(envelope, union)], dtype=object),
-                       w.tol.area_floor_m2)
+                       tol.area_floor_m2)
     if not len(parts):
         return None, []  # nothing but overlay residue
     gap = shapely.multipolygons(parts)
     core = shapely.intersection(
         shapely.buffer(shapely.buffer(gap, -r, join_style="mitre"), r, join_style="mitre"), gap)
-    wide, _ = explode(np.array([core], dtype=object), w.tol.area_floor_m2)
+    wide, _ = explode(np.array([core], dtype=object), tol.area_floor_m2)
     narrow = polygonal(np.array([shapely.difference(gap, core)], dtype=object))[0]
     targets, placed = _to_best_neighbours(w, wide, members, where, digits=1)
     w.give(targets)
@@ -363,7 +363,7 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
     for t, ps in sorted(targets.items()):
         placed.extend(ps)
         area = float(sum(p.area for p in ps))
-        if area > w.tol.area_floor_m2:
+        if area > tol.area_floor_m2:
             w.add("close_noise_gaps", ("", w.labels[t]), area,
                   f"narrow gaps{where} (snapping noise, {area:,.2f} m²) closed into grid "
                   f"{w.labels[t]}", geometry=ps[0] if len(ps) == 1 else
