@@ -1,6 +1,5 @@
 """The repair run: :func:`repair` and its result (:class:`RepairResult`)."""
 
-
 from __future__ import annotations
 
 from collections import defaultdict

@@ -49,7 +49,9 @@ def _outlines(piece: BaseGeometry, grid_m: float):
     makes triangulation fail; this keeps the outline), the piece snapped to a ``grid_m`` grid
     (this moves the outline off the grids around it, so it comes last)."""
     yield piece
-    yield polygonal(np.array([shapely.make_valid(piece)], dtype=object))[0]
+    valid = polygonal(np.array([shapely.make_valid(piece)], dtype=object))[0]
+    if not valid.is_empty:
+        yield valid
     yield shapely.set_precision(piece, grid_m)
 
 
