@@ -19,7 +19,7 @@ rules file can override::
     [special]
     kinds = ["school", "hospital", "market", "industrial_park", "park", "commercial"]
 
-    [tolerances]
+    [tolerances]            # every key: gridgis.tolerances.Tolerances
     gap_width_m = 0.5       # gaps/overlaps narrower than this are snapping noise
     sliver_area_m2 = 50.0
     recode_same_share = 0.9 # a redrawn grid keeps its code above this share (both ways)
@@ -50,6 +50,7 @@ from typing import Any
 
 from . import schema
 from .errors import CodeSchemeError, RulesError
+from .tolerances import Tolerances
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -131,28 +132,6 @@ class SpecialRules:
 
     kinds: tuple[str, ...] = schema.SPECIAL_KINDS
     max_households: int | None = None
-
-
-@dataclass(frozen=True)
-class Tolerances:
-    """Numeric tolerances: geometry (metres / square metres) and grid-code matching.
-
-    ``recode_same_share`` (in (0.5, 1]): a redrawn grid keeps an old grid's code when they
-    share at least this part of each other's households (or area); ``recode_min_share`` (in
-    [0, 0.5)): overlaps without households below this area share of either grid are noise;
-    ``band_rel_eps``: relative slack when a grid centroid is put in a numbering band, so a
-    centroid on a band edge is not pushed into the next band by rounding.
-    """
-
-    gap_width_m: float = 0.5
-    sliver_area_m2: float = 50.0
-    sliver_thinness: float = 0.05
-    snap_m: float = 0.5
-    coverage_rel: float = 1e-6
-    outside_parent_m2: float = 1.0
-    recode_same_share: float = 0.9
-    recode_min_share: float = 0.01
-    band_rel_eps: float = 1e-9
 
 
 @dataclass(frozen=True)

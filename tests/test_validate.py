@@ -159,6 +159,24 @@ def test_code_findings(reports):
     assert order.parent == C1 and order.severity == "warning"
 
 
+def test_code_scheme_comes_from_rules_codes():
+    """Without ``scheme=``, validate (like the CLI) reads the code scheme from ``[codes]``."""
+    d = make_district(0)
+    grids = d.grids.copy()
+    serial = {s: s if s < 900 else s + 8100 for s in range(1, 1000)}  # specials: 9000-9999
+    grids["grid_code"] = [f"{c[:12]}-{serial[int(c[12:])]:04d}" for c in grids["grid_code"]]
+    rules = load_rules({"codes": {"separator": "-", "serial_width": 4,
+                                  "ranges": {"basic": {"start": 1, "stop": 8999},
+                                             "special": {"start": 9000, "stop": 9999}}}})
+    assert validate(grids, d.communities).select("code_malformed")
+    assert validate(grids, d.communities, rules=rules).clean
+    # an explicit scheme still wins over the rules
+    assert validate(grids, d.communities, rules=rules, scheme={}).select("code_malformed")
+    import gridgis
+
+    assert gridgis.repair(grids, d.communities, rules=rules).report.clean
+
+
 def test_point_on_shared_edge_is_in_one_grid():
     d = make_district(0)
     g = d.grids[d.grids["community_code"] == C3]
@@ -282,7 +300,7 @@ def test_top_level_functions_callable_after_submodule_import():
 
     assert callable(gridgis.validate) and callable(gridgis.repair)
     assert gridgis.validate.__module__ == "gridgis.validation.core"
-    assert gridgis.repair.__module__ == "gridgis.repairs"
+    assert gridgis.repair.__module__ == "gridgis.repairs.core"
     d = make_district(0)
     assert gridgis.validate(d.grids, d.communities).clean
     assert gridgis.repair(d.grids, d.communities).report.clean

@@ -13,11 +13,11 @@
 
 Tolerances (from the rules file, ``[tolerances]``)
 --------------------------------------------------
-Every gap, overlap and piece of a grid outside its community larger than 0.01 m² is reported
-(smaller ones are floating-point residue of overlays). Pieces *narrower* than ``gap_width_m``
-(their largest inscribed circle has a diameter below it) are still reported with their area and
-width, but as **warnings** marked ``noise=True``: they are digitising/snapping noise, not planning
-decisions, and :func:`gridgis.repairs.repair` removes them. A piece outside the parent smaller
+Every gap, overlap and piece of a grid outside its community larger than ``area_floor_m2``
+(0.01 m²) is reported (smaller ones are floating-point residue of overlays). Pieces *narrower*
+than ``gap_width_m`` (their largest inscribed circle has a diameter below it) are still reported
+with their area and width, but as **warnings** marked ``noise=True``: they are digitising/snapping
+noise, not planning decisions, and :func:`gridgis.repairs.repair` removes them. A piece outside the parent smaller
 than ``outside_parent_m2`` is noise too. Wider pieces are errors. A sliver grid is tiny (below
 ``sliver_area_m2``) or thin (Polsby-Popper 4πA/P² below ``sliver_thinness``) *and* small
 (below 100 × ``sliver_area_m2``): a long grid of several hectares along a river is a planning
@@ -44,11 +44,10 @@ from __future__ import annotations
 from .catalogue import RULE_ORDER, RULES, RuleInfo
 from .core import validate
 from .inputs import read_inputs
-from .limits import AREA_FLOOR_M2
 from .prepare import as_codes, grid_kinds
 from .report import ERROR, SEVERITIES, WARNING, Finding, ValidationReport, sort_findings
 
 __all__ = [
     "validate", "read_inputs", "ValidationReport", "Finding", "RuleInfo", "RULES", "RULE_ORDER",
-    "ERROR", "WARNING", "SEVERITIES", "sort_findings", "AREA_FLOOR_M2", "as_codes", "grid_kinds",
+    "ERROR", "WARNING", "SEVERITIES", "sort_findings", "as_codes", "grid_kinds",
 ]

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import schema
 from .._inputs import as_layer
 from .._inputs import metric as metric_layer
+from ..codes import load_scheme
 from ..rules import Rules, load_rules
 from ..schema import BASIC
 from .codes import check_codes
@@ -68,7 +69,9 @@ def validate(
         Rules file path, mapping or :class:`~gridgis.rules.Rules` (defaults when ``None``).
     scheme
         Grid-code scheme (:class:`gridgis.codes.CodeScheme`, mapping or TOML path); default
-        15 digits = 12-digit community code + 3-digit serial, basic 001–899, special 900–999.
+        the ``[codes]`` section of ``rules`` (:func:`gridgis.codes.load_scheme`), itself by
+        default 15 digits = 12-digit community code + 3-digit serial, basic 001–899, special
+        900–999.
 
     Returns
     -------
@@ -90,6 +93,7 @@ def validate(
     >>> write_validation_page(report, "validation.html")  # doctest: +SKIP
     """
     rules = load_rules(rules)
+    scheme = load_scheme(scheme, rules=rules)
     tol = rules.tolerances
     plan, findings, mcrs = prepare_grids(grids, scheme=scheme)
     skipped: dict[str, str] = {}

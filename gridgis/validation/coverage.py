@@ -11,18 +11,18 @@ import shapely
 from .. import schema
 from .._geometry import explode, fast_union, polygonal, widths
 from ._text import names, short_number, wide
-from .limits import AREA_FLOOR_M2, NEIGHBOUR_EPS_M
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
 
 __all__ = ['check_overlaps', 'check_gaps', 'closing_envelope']
 
 
-def _neighbours(plan: PreparedPlan, pieces: np.ndarray) -> list[list[str]]:
+def _neighbours(plan: PreparedPlan, pieces: np.ndarray, touch_m: float) -> list[list[str]]:
+    """Grids within ``touch_m`` of each piece."""
     out: list[list[str]] = [[] for _ in range(len(pieces))]
     if not len(pieces):
         return out
-    pi, gi = plan.tree.query(pieces, predicate="dwithin", distance=NEIGHBOUR_EPS_M)
+    pi, gi = plan.tree.query(pieces, predicate="dwithin", distance=touch_m)
     for p, g in zip(pi, gi, strict=True):
         out[p].append(plan.labels[plan.uidx[g]])
     return [sorted(set(x)) for x in out]
@@ -63,17 +63,17 @@ def check_overlaps(plan: PreparedPlan, tol: Any) -> list[Finding]:
         return []
     inter = polygonal(shapely.intersection(ug[a], ug[b]))
     area = shapely.area(inter)
-    keep = area > AREA_FLOOR_M2
+    keep = area > tol.area_floor_m2
     a, b, inter, area = a[keep], b[keep], inter[keep], area[keep]
-    width = widths(inter, tol.gap_width_m)
+    width = widths(inter, tol.gap_width_m, tol.width_rel)
     full_a = shapely.area(ug[a])
     full_b = shapely.area(ug[b])
     out = []
     for k in range(len(a)):
         ga, gb = plan.labels[plan.uidx[a[k]]], plan.labels[plan.uidx[b[k]]]
         noise = bool(width[k] < tol.gap_width_m)
-        same = abs(area[k] - full_a[k]) < 1e-6 * full_a[k] + AREA_FLOOR_M2 and \
-            abs(area[k] - full_b[k]) < 1e-6 * full_b[k] + AREA_FLOOR_M2
+        same = abs(area[k] - full_a[k]) < tol.coverage_rel * full_a[k] + tol.area_floor_m2 and \
+            abs(area[k] - full_b[k]) < tol.coverage_rel * full_b[k] + tol.area_floor_m2
         if same:
             msg = f"grids {ga} and {gb} have the same boundary (duplicate, {short_number(area[k])} m²)"
         else:
@@ -116,17 +116,17 @@ def check_gaps(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, tol: Any) -
         envelope = fast_union(np.asarray(parents.geometry.array))
     else:
         envelope = closing_envelope(union, max(tol.gap_width_m, tol.snap_m))
-    gaps, _ = explode(shapely.difference(envelope, union))
+    gaps, _ = explode(shapely.difference(envelope, union), tol.area_floor_m2)
     if parents is not None and len(gaps):
         # one finding per community: cut gaps at community lines
         pg = np.asarray(parents.geometry.array, dtype=object)
         gi, pi = shapely.STRtree(pg).query(gaps, predicate="intersects")
-        gaps, _ = explode(shapely.intersection(gaps[gi], pg[pi]))
+        gaps, _ = explode(shapely.intersection(gaps[gi], pg[pi]), tol.area_floor_m2)
     if not len(gaps):
         return []
-    width = widths(gaps, tol.gap_width_m)
+    width = widths(gaps, tol.gap_width_m, tol.width_rel)
     area = shapely.area(gaps)
-    neigh = _neighbours(plan, gaps)
+    neigh = _neighbours(plan, gaps, tol.touch_m)
     owner = _parent_of(parents, gaps)
     out = []
     for k in range(len(gaps)):

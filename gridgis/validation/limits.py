@@ -7,13 +7,9 @@
 
 from __future__ import annotations
 
-from .._geometry import AREA_FLOOR_M2
+__all__ = ["SPLIT_SHARE", "SPLIT_MIN_M2", "SLIVER_THIN_MAX_FACTOR", "FLAG_BELOW_MIN",
+           "FLAG_ABOVE_MAX"]
 
-__all__ = ["AREA_FLOOR_M2", "NEIGHBOUR_EPS_M", "SPLIT_SHARE", "SPLIT_MIN_M2",
-           "SLIVER_THIN_MAX_FACTOR", "FLAG_BELOW_MIN", "FLAG_ABOVE_MAX"]
-
-#: Distance within which a grid counts as touching a gap.
-NEIGHBOUR_EPS_M = 0.01
 #: Smaller share of a building footprint that makes it "split" between grids.
 SPLIT_SHARE = 0.10
 SPLIT_MIN_M2 = 1.0

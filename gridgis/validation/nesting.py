@@ -12,7 +12,6 @@ import shapely
 from .. import schema
 from .._geometry import polygonal, widths
 from ._text import short_number, wide
-from .limits import AREA_FLOOR_M2
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
 
@@ -51,7 +50,7 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
     area = shapely.area(g)
     outside = polygonal(shapely.difference(g, pgeom[pidx]))
     out_area = shapely.area(outside)
-    sel = out_area > AREA_FLOOR_M2
+    sel = out_area > tol.area_floor_m2
     rows, pidx, g, area, outside, out_area = (x[sel] for x in (rows, pidx, g, area, outside, out_area))
     # which other parents the outside parts fall in
     oi, oq = ptree.query(outside, predicate="intersects")
@@ -75,9 +74,9 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
                 f"{codes[best]}", geometry=g[k], parent=home))
             continue
         for q, piece, a in zip(others, pieces_in, in_area, strict=True):
-            if a <= AREA_FLOOR_M2:
+            if a <= tol.area_floor_m2:
                 continue
-            w = float(widths(np.array([piece]), tol.gap_width_m)[0])
+            w = float(widths(np.array([piece]), tol.gap_width_m, tol.width_rel)[0])
             noise = bool(w < tol.gap_width_m or a < tol.outside_parent_m2)
             msg = (f"grid {label} (community {home}) reaches {short_number(a)} m² into community "
                    f"{codes[q]} ({wide(w, w < tol.gap_width_m)})")
@@ -90,8 +89,8 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
             beyond = shapely.difference(beyond, shapely.union_all(pgeom[others]))
         beyond = polygonal(np.array([beyond]))[0]
         ba = beyond.area
-        if ba > AREA_FLOOR_M2:
-            w = float(widths(np.array([beyond]), tol.gap_width_m)[0])
+        if ba > tol.area_floor_m2:
+            w = float(widths(np.array([beyond]), tol.gap_width_m, tol.width_rel)[0])
             noise = bool(w < tol.gap_width_m or ba < tol.outside_parent_m2)
             msg = (f"grid {label} has {short_number(ba)} m² outside every community "
                    f"({wide(w, w < tol.gap_width_m)})")

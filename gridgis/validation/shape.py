@@ -8,7 +8,7 @@ import numpy as np
 import shapely
 
 from ._text import short_number
-from .limits import AREA_FLOOR_M2, SLIVER_THIN_MAX_FACTOR
+from .limits import SLIVER_THIN_MAX_FACTOR
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
 
@@ -29,7 +29,7 @@ def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
     for k in np.flatnonzero(nparts > 1):
         r = plan.uidx[k]
         parts = shapely.get_parts(g[k])
-        parts = parts[shapely.area(parts) > AREA_FLOOR_M2]  # overlay residue is no piece
+        parts = parts[shapely.area(parts) > tol.area_floor_m2]  # overlay residue is no piece
         if len(parts) < 2:
             continue
         pa = shapely.area(parts)

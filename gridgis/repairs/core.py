@@ -1,29 +1,4 @@
-"""Repair the geometry of a grid plan and log every change.
-
-:func:`repair` fixes what a validator finding marked *repairable* (:data:`gridgis.validation.RULES`):
-
-1. **invalid geometry** is made valid (``shapely.make_valid``), empty grids are removed;
-2. **crossings / outside parts** are clipped to the grid's community (the one its
-   ``community_code`` / code prefix names, or, when most of the grid lies elsewhere, the
-   community holding most of it);
-3. **overlaps**: each overlapping piece goes to the claimant with the longest shared edge;
-4. **gaps**: each wide gap piece goes to the neighbouring grid of the same community with the
-   longest shared edge; narrow gaps (snapping noise, narrower than ``gap_width_m``) are split
-   between the grids on either side, each taking the half nearest to it — this closes networks of
-   digitising gaps without handing a whole web of strips to one grid;
-5. **detached pieces** of multipart grids go to the neighbour with the longest shared edge;
-6. **slivers** (tiny or thin grids) are merged into the neighbour with the longest shared edge;
-7. **edges are matched**: ``shapely.coverage_clean`` (automatic sub-millimetre snapping) gives
-   shared edges identical vertices, so the plan is an exact polygon coverage
-   (``shapely.coverage_is_valid``) that coverage union/simplify can rely on.
-
-Every change is logged (:class:`Change`: action, grids, area moved). When buildings are given,
-households and residents are moved with their buildings and the grid attributes updated; without
-buildings only whole absorbed grids carry their counts over. The result is re-validated.
-
-Codes, sizes and wrong community labels are planning decisions and are left to the builder,
-:mod:`gridgis.plan` and :mod:`gridgis.codes`; they stay in the re-validation report.
-"""
+"""The repair run: :func:`repair` and its result (:class:`RepairResult`)."""
 
 from __future__ import annotations
 
@@ -36,16 +11,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import schema
-from ._geometry import (
-    AREA_FLOOR_M2,
+from .. import schema
+from .._geometry import (
     EMPTY_POLYGON,
     polygonal,
     present,
     representative_points,
     single_parts,
 )
-from ._repair_steps import (
+from ..codes import load_scheme
+from ..crs import to_crs, to_crs_valid
+from ..rules import Rules, load_rules
+from ..tolerances import Tolerances
+from ..validation import ValidationReport, validate
+from ..validation.core import item_layer
+from ..validation.items import locate_points
+from ..validation.prepare import PreparedPlan, prepare_grids, prepare_parents
+from .steps import (
     Change,
     RepairWork,
     absorb_slivers,
@@ -55,14 +37,10 @@ from ._repair_steps import (
     reattach_parts,
     resolve_overlaps,
 )
-from .crs import to_crs, to_crs_valid
-from .rules import Rules, load_rules
-from .validation import ValidationReport, validate
-from .validation.core import item_layer
-from .validation.items import locate_points
-from .validation.prepare import PreparedPlan, prepare_grids, prepare_parents
 
 __all__ = ["repair", "RepairResult", "Change"]
+
+
 @dataclass
 class RepairResult:
     """Result of :func:`repair`: the fixed plan, the change log and its validation report."""
@@ -137,6 +115,7 @@ def repair(
     >>> fixed.plan.to_file("plan_fixed.gpkg")  # doctest: +SKIP
     """
     rules = load_rules(rules)
+    scheme = load_scheme(scheme, rules=rules)
     before = validate(grids, parents, buildings, addresses, rules, scheme=scheme)
     plan, geom_findings, mcrs = prepare_grids(grids, scheme=scheme)
     w = RepairWork(plan, rules)
@@ -170,7 +149,8 @@ def repair(
     reattach_parts(w, weights)
     absorb_slivers(w)
     # duplicates and grids emptied by the steps above
-    for r in np.flatnonzero(w.alive & (shapely.area(w.geom) <= AREA_FLOOR_M2)):
+    tol = rules.tolerances
+    for r in np.flatnonzero(w.alive & (shapely.area(w.geom) <= tol.area_floor_m2)):
         w.alive[r] = False
         w.add("remove_empty", (w.labels[r],), 0.0,
               f"grid {w.labels[r]} has no land left (it duplicated its neighbours); removed",
@@ -182,11 +162,11 @@ def repair(
     untouched = plan.usable & ~w.alive & (w.home < 0)
     geoms = np.where(untouched, plan.geom, w.geom)
     keep = (w.alive | untouched) & ~shapely.is_empty(geoms)
-    out = out.set_geometry(gpd.GeoSeries(single_parts(geoms, AREA_FLOOR_M2), crs=mcrs))
+    out = out.set_geometry(gpd.GeoSeries(single_parts(geoms, tol.area_floor_m2), crs=mcrs))
     notes: list[str] = []
     _update_counts(w, out, b, before_loc if b is not None else None, keep, notes)
     out = out[keep].reset_index(drop=True)
-    matched = _match_edges(np.asarray(out.geometry.array, dtype=object))
+    matched = _match_edges(np.asarray(out.geometry.array, dtype=object), tol)
     final = to_crs_valid(out, grids.crs)
     after = validate(final, parents, buildings, addresses, rules, scheme=scheme)
     if matched is not None:
@@ -207,9 +187,10 @@ def repair(
                         notes=notes)
 
 
-def _match_edges(geoms: np.ndarray) -> np.ndarray | None:
+def _match_edges(geoms: np.ndarray, tol: Tolerances) -> np.ndarray | None:
     """Make shared edges carry identical vertices (``shapely.coverage_clean`` with its automatic,
-    sub-millimetre snapping); ``None`` when that would change any grid beyond overlay residue."""
+    sub-millimetre snapping); ``None`` when that would change any grid's area by more than
+    ``area_floor_m2`` and ``coverage_rel`` of it."""
     if not len(geoms):
         return None
     try:
@@ -219,9 +200,10 @@ def _match_edges(geoms: np.ndarray) -> np.ndarray | None:
     except shapely.errors.GEOSException:  # pragma: no cover - GEOS could not node the plan
         return None
     before, after = shapely.area(geoms), shapely.area(cleaned)
-    if (after <= 0).any() or (np.abs(after - before) > np.maximum(AREA_FLOOR_M2, 1e-6 * before)).any():
+    slack = np.maximum(tol.area_floor_m2, tol.coverage_rel * before)
+    if (after <= 0).any() or (np.abs(after - before) > slack).any():
         return None
-    return single_parts(cleaned, AREA_FLOOR_M2)
+    return single_parts(cleaned, tol.area_floor_m2)
 
 
 def _attr(gdf: pd.DataFrame, col: str, r: int) -> float | None:

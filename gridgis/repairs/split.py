@@ -6,28 +6,26 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ._geometry import explode, polygonal
+from .._geometry import explode, polygonal
 
-__all__ = ["TOUCH_EPS_M", "shared_length", "nearest_split"]
-
-#: Metres: two grids closer than this touch (shared edges).
-TOUCH_EPS_M = 0.01
+__all__ = ["shared_length", "nearest_split"]
 
 
-def shared_length(pieces: np.ndarray, grids: np.ndarray) -> np.ndarray:
-    """Length of the boundary of each piece that runs along the paired grid.
+def shared_length(pieces: np.ndarray, grids: np.ndarray, touch_m: float) -> np.ndarray:
+    """Length of the boundary of each piece that runs along (within ``touch_m`` of) the paired
+    grid.
 
     Examples
     --------
     >>> import numpy as np, shapely
     >>> a, b = np.array([shapely.box(0, 0, 1, 1)]), np.array([shapely.box(1, 0, 2, 1)])
-    >>> round(float(shared_length(a, b)[0]), 1)
+    >>> round(float(shared_length(a, b, 0.01)[0]), 1)
     1.0
     """
     if not len(pieces):
         return np.zeros(0)
     return shapely.length(shapely.intersection(shapely.boundary(pieces),
-                                               shapely.buffer(grids, TOUCH_EPS_M, quad_segs=2)))
+                                               shapely.buffer(grids, touch_m, quad_segs=2)))
 
 
 def _tiles(region: BaseGeometry, size: float) -> np.ndarray:
@@ -46,14 +44,25 @@ def _tiles(region: BaseGeometry, size: float) -> np.ndarray:
     return out
 
 
-def _triangles(pieces: np.ndarray) -> np.ndarray:
+def _outlines(piece: BaseGeometry, grid_m: float):
+    """Outlines to try triangulating: the piece, the piece made valid (a self-touching hairline
+    makes triangulation fail; this keeps the outline), the piece snapped to a ``grid_m`` grid
+    (this moves the outline off the grids around it, so it comes last)."""
+    yield piece
+    valid = polygonal(np.array([shapely.make_valid(piece)], dtype=object))[0]
+    if not valid.is_empty:
+        yield valid
+    yield shapely.set_precision(piece, grid_m)
+
+
+def _triangles(pieces: np.ndarray, grid_m: float) -> np.ndarray:
     """Constrained Delaunay triangles of polygons (a piece that fails stays whole)."""
     try:
         return shapely.get_parts(shapely.constrained_delaunay_triangles(pieces))
     except shapely.errors.GEOSException:
         out = []
         for piece in pieces:
-            for attempt in (piece, shapely.set_precision(piece, 1e-4)):
+            for attempt in _outlines(piece, grid_m):
                 try:
                     out.append(shapely.get_parts(shapely.constrained_delaunay_triangles(attempt)))
                     break
@@ -73,20 +82,22 @@ def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return seg, pidx[pi[start]]
 
 
-def nearest_split(region: BaseGeometry, cand: np.ndarray, step: float) -> list[tuple[BaseGeometry, int]]:
+def nearest_split(region: BaseGeometry, cand: np.ndarray, step: float, grid_m: float
+                  ) -> list[tuple[BaseGeometry, int]]:
     """Split a narrow ``region`` between candidate grids, each taking the part nearest to it.
 
     The region (cut into 50 m tiles, outline densified every ``step`` metres) is triangulated
-    (constrained Delaunay); each triangle goes to the candidate nearest its centroid and the
-    triangles of one candidate are merged. In a strip between two grids the cut runs along the
-    middle of the strip.
+    (constrained Delaunay; a piece that fails even once made valid is snapped to a ``grid_m``
+    grid); each triangle goes to the candidate nearest its centroid and the triangles of one
+    candidate are merged. In a strip between two grids the cut runs along the middle of the
+    strip.
 
     Examples
     --------
-    >>> zones = nearest_split(strip, grids, 5.0)  # doctest: +SKIP
+    >>> zones = nearest_split(strip, grids, 5.0, 1e-4)  # doctest: +SKIP
     """
     pieces = shapely.segmentize(_tiles(region, 50.0), step)
-    tri = _triangles(pieces)
+    tri = _triangles(pieces, grid_m)
     tri = tri[shapely.area(tri) > 0]
     if not len(tri):
         return []

@@ -12,15 +12,15 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from . import schema
-from ._geometry import EMPTY_POLYGON, explode, polygonal, widths
-from ._repair_split import TOUCH_EPS_M, nearest_split, shared_length
-from .rules import Rules
-from .validation.coverage import closing_envelope
-from .validation.limits import AREA_FLOOR_M2, SLIVER_THIN_MAX_FACTOR
-from .validation.prepare import PreparedPlan
+from .. import schema
+from .._geometry import EMPTY_POLYGON, explode, polygonal, widths
+from ..rules import Rules
+from ..validation.coverage import closing_envelope
+from ..validation.limits import SLIVER_THIN_MAX_FACTOR
+from ..validation.prepare import PreparedPlan
+from .split import nearest_split, shared_length
 
-__all__ = ["Change", "RepairWork", "assign_homes", "clip_to_parents", "resolve_overlaps",
+__all__ = ["Change", "RepairWork", "merged", "assign_homes", "clip_to_parents", "resolve_overlaps",
            "fill_gaps", "reattach_parts", "absorb_slivers"]
 
 
@@ -56,6 +56,20 @@ class Change:
     geometry: BaseGeometry | None = None
 
 
+def merged(*geoms: BaseGeometry) -> BaseGeometry:
+    """Polygonal union of grids and pieces.
+
+    A unary union: the binary ``shapely.union`` of a grid and a many-part noise strip can drop
+    slivers of the strip (GEOS falls back to snapping when the overlay is not robust), which
+    reopens the gaps just closed.
+
+    >>> merged(shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)).area
+    2.0
+    """
+    union = shapely.union_all(np.array(geoms, dtype=object))
+    return polygonal(np.array([union], dtype=object))[0]
+
+
 class RepairWork:
     """Mutable state of a repair run (metric CRS)."""
 
@@ -79,21 +93,19 @@ class RepairWork:
     def give(self, targets: dict[int, list[BaseGeometry]]) -> None:
         """Union pieces into their target grids."""
         for t, pieces in targets.items():
-            merged = (shapely.union(self.geom[t], pieces[0]) if len(pieces) == 1 else
-                      shapely.union_all(np.array([self.geom[t], *pieces], dtype=object)))
-            self.geom[t] = polygonal(np.array([merged], dtype=object))[0]
+            self.geom[t] = merged(self.geom[t], *pieces)
 
     def best_neighbour(self, piece: BaseGeometry, candidates: np.ndarray) -> tuple[int, float]:
         """Candidate (row) sharing the longest edge with ``piece``; ``(-1, 0)`` if none touches."""
         candidates = np.asarray([c for c in candidates if not self.geom[c].is_empty], dtype=int)
         if not len(candidates):
             return -1, 0.0
-        near = shapely.dwithin(self.geom[candidates], piece, TOUCH_EPS_M)
+        near = shapely.dwithin(self.geom[candidates], piece, self.tol.touch_m)
         candidates = candidates[near]
         if not len(candidates):
             return -1, 0.0
         shared = shared_length(np.full(len(candidates), piece, dtype=object),
-                                self.geom[candidates])
+                                self.geom[candidates], self.tol.touch_m)
         k = int(np.lexsort((candidates, -shared))[0])
         return int(candidates[k]), float(shared[k])
 
@@ -131,7 +143,7 @@ def assign_homes(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
             df = pd.DataFrame({"g": gi, "p": pi, "a": inter}).sort_values(
                 ["g", "a", "p"], ascending=[True, False, True])
             best = df.drop_duplicates("g")
-            best = best[best["a"] > AREA_FLOOR_M2]
+            best = best[best["a"] > w.tol.area_floor_m2]
             w.home[todo[best["g"].to_numpy()]] = best["p"].to_numpy()
         for r in todo:
             label = w.labels[r]
@@ -168,7 +180,7 @@ def clip_to_parents(w: RepairWork, parents: gpd.GeoDataFrame) -> None:
     cut = polygonal(shapely.difference(w.geom[rows], pgeom[w.home[rows]]))
     cut_area = shapely.area(cut)
     for k, r in enumerate(rows):
-        if cut_area[k] > AREA_FLOOR_M2:  # smaller cuts are overlay residue: leave the grid
+        if cut_area[k] > w.tol.area_floor_m2:  # smaller cuts are overlay residue: leave the grid
             w.geom[r] = clipped[k]
             w.add("clip_to_parent", (w.labels[r],), float(cut_area[k]),
                   f"grid {w.labels[r]} clipped to community {codes[w.home[r]]}: "
@@ -197,7 +209,7 @@ def resolve_overlaps(w: RepairWork) -> None:
     order = np.lexsort((b, a))
     a, b = a[order], b[order]
     pieces = polygonal(shapely.intersection(w.geom[a], w.geom[b]))
-    keep = shapely.area(pieces) > AREA_FLOOR_M2  # smaller ones are overlay residue
+    keep = shapely.area(pieces) > w.tol.area_floor_m2  # smaller ones are overlay residue
     a, b, pieces = a[keep], b[keep], pieces[keep]
     if not len(a):
         return
@@ -210,8 +222,8 @@ def resolve_overlaps(w: RepairWork) -> None:
         cut = ps[0] if len(ps) == 1 else shapely.union_all(np.array(ps, dtype=object))
         w.geom[r] = polygonal(np.array([shapely.difference(w.geom[r], cut)], dtype=object))[0]
     # ... then hand each piece to the claimant whose remainder shares the longest edge with it
-    share_a = shared_length(pieces, w.geom[a])
-    share_b = shared_length(pieces, w.geom[b])
+    share_a = shared_length(pieces, w.geom[a], w.tol.touch_m)
+    share_b = shared_length(pieces, w.geom[b], w.tol.touch_m)
     empty_a = shapely.is_empty(w.geom[a])
     win = np.where(share_b > share_a, b, a)
     win = np.where((share_a == 0) & (share_b == 0) & empty_a & ~shapely.is_empty(w.geom[b]), b,
@@ -239,7 +251,7 @@ def resolve_overlaps(w: RepairWork) -> None:
         i, j, t = int(a[x]), int(b[x]), int(win[x])
         targets[t].append(piece)
         lose = j if t == i else i
-        if piece.area > AREA_FLOOR_M2:
+        if piece.area > w.tol.area_floor_m2:
             w.add("resolve_overlap", (w.labels[lose], w.labels[t]), float(piece.area),
                   f"overlap of {piece.area:,.1f} m² between {w.labels[i]} and {w.labels[j]} "
                   f"given to {w.labels[t]}", geometry=piece)
@@ -269,17 +281,17 @@ def fill_gaps(w: RepairWork, parents: gpd.GeoDataFrame | None) -> None:
     for envelope, members, code in groups:
         where = f" in community {code}" if code else ""
         if not len(members):
-            if code and envelope.area > AREA_FLOOR_M2:
+            if code and envelope.area > tol.area_floor_m2:
                 w.add("not_repaired", (), float(envelope.area),
                       f"community {code} has no grid; its {envelope.area:,.0f} m² stay a gap",
                       geometry=envelope)
             continue
         gap, placed = _fill_group(w, envelope, members, where)
-        if gap is None or gap.area - sum(p.area for p in placed) <= AREA_FLOOR_M2:
+        if gap is None or gap.area - sum(p.area for p in placed) <= tol.area_floor_m2:
             continue
         # leftovers (pieces the split could not place): each to its best neighbour
         done = shapely.union_all(np.array(placed, dtype=object)) if placed else EMPTY_POLYGON
-        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), AREA_FLOOR_M2)
+        rest, _ = explode(np.array([shapely.difference(gap, done)], dtype=object), tol.area_floor_m2)
         w.give(_to_best_neighbours(w, rest, members, where, digits=2)[0])
 
 
@@ -317,27 +329,28 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
     r = tol.gap_width_m / 2.0
     union = shapely.union_all(w.geom[members])
     parts, _ = explode(np.array([shapely.difference(envelope, union)], dtype=object),
-                       AREA_FLOOR_M2)
+                       tol.area_floor_m2)
     if not len(parts):
         return None, []  # nothing but overlay residue
     gap = shapely.multipolygons(parts)
     core = shapely.intersection(
         shapely.buffer(shapely.buffer(gap, -r, join_style="mitre"), r, join_style="mitre"), gap)
-    wide, _ = explode(np.array([core], dtype=object), AREA_FLOOR_M2)
+    wide, _ = explode(np.array([core], dtype=object), tol.area_floor_m2)
     narrow = polygonal(np.array([shapely.difference(gap, core)], dtype=object))[0]
     targets, placed = _to_best_neighbours(w, wide, members, where, digits=1)
     w.give(targets)
     if narrow.is_empty or narrow.area <= 1e-9:
         return gap, placed
     targets = defaultdict(list)
-    width = float(np.clip(np.median(widths(shapely.get_parts(narrow), tol.gap_width_m)),
-                          0.05, tol.gap_width_m))
+    # outline densification of the split: 50 x the typical strip width, within 5..20 m
+    width = min(float(np.median(widths(shapely.get_parts(narrow), tol.gap_width_m,
+                                       tol.width_rel))), tol.gap_width_m)
     step = float(np.clip(50 * width, 5.0, 20.0))
-    split = nearest_split(narrow, w.geom[members], step)
+    split = nearest_split(narrow, w.geom[members], step, tol.triangulation_grid_m)
     for zone, c in split:
         t = int(members[c])
         parts = shapely.get_parts(zone)
-        touching = shapely.dwithin(parts, w.geom[t], TOUCH_EPS_M)
+        touching = shapely.dwithin(parts, w.geom[t], tol.touch_m)
         if touching.all():
             targets[t].append(zone)
             continue
@@ -350,7 +363,7 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
     for t, ps in sorted(targets.items()):
         placed.extend(ps)
         area = float(sum(p.area for p in ps))
-        if area > AREA_FLOOR_M2:
+        if area > tol.area_floor_m2:
             w.add("close_noise_gaps", ("", w.labels[t]), area,
                   f"narrow gaps{where} (snapping noise, {area:,.2f} m²) closed into grid "
                   f"{w.labels[t]}", geometry=ps[0] if len(ps) == 1 else
@@ -362,42 +375,100 @@ def _fill_group(w: RepairWork, envelope: BaseGeometry, members: np.ndarray, wher
 def reattach_parts(w: RepairWork, weights: np.ndarray | None) -> None:
     """Give detached pieces of multipart grids to the neighbour with the longest shared edge.
 
+    A piece given to a grid it touches only at a corner leaves that grid in pieces too, so this
+    runs a few rounds.
+
     Examples
     --------
     >>> reattach_parts(work, None)  # doctest: +SKIP
     """
-    rows = w.living()
-    multi = rows[shapely.get_num_geometries(w.geom[rows]) > 1]
-    for r in multi:
-        parts = shapely.get_parts(w.geom[r])
-        parts = parts[shapely.area(parts) > AREA_FLOOR_M2]  # drop overlay residue
-        if len(parts) < 2:
-            w.geom[r] = parts[0] if len(parts) else w.geom[r]
+    for _ in range(3):
+        rows = w.living()
+        multi = rows[shapely.get_num_geometries(w.geom[rows]) > 1]
+        if not len(multi):
+            return
+        for r in multi:
+            _reattach(w, int(r), weights)
+
+
+def _reattach(w: RepairWork, r: int, weights: np.ndarray | None) -> None:
+    """Keep the main piece of grid ``r`` (most households, else largest) and place the others.
+
+    Pieces below the area floor are placed too (without a log entry): dropped, they would leave
+    holes in the plan.
+    """
+    parts = shapely.get_parts(w.geom[r])
+    parts = parts[shapely.area(parts) > 0]
+    if len(parts) < 2:
+        w.geom[r] = parts[0] if len(parts) else w.geom[r]
+        return
+    score = shapely.area(parts)
+    if weights is not None:
+        pts = weights  # buildings' representative points with households as weights
+        hh = np.array([float(pts[1][shapely.contains_xy(p, pts[0][:, 0], pts[0][:, 1])].sum())
+                       for p in parts])
+        score = hh * 1e12 + score
+    keep = int(np.argmax(score))
+    members = w.living()
+    members = members[(w.home[members] == w.home[r]) & (members != r)]
+    w.geom[r] = parts[keep]
+    for k in np.argsort(-shapely.area(parts), kind="stable"):
+        piece = parts[k]
+        if k == keep:
             continue
-        score = shapely.area(parts)
-        if weights is not None:
-            pts = weights  # buildings' representative points with households as weights
-            hh = np.array([float(pts[1][shapely.contains_xy(p, pts[0][:, 0], pts[0][:, 1])].sum())
-                           for p in parts])
-            score = hh * 1e12 + score
-        keep = int(np.argmax(score))
-        members = w.living()
-        members = members[(w.home[members] == w.home[r]) & (members != r)]
-        w.geom[r] = parts[keep]
-        for k, piece in enumerate(parts):
-            if k == keep:
-                continue
-            t, _ = w.best_neighbour(piece, members)
-            if t < 0:
-                w.geom[r] = shapely.union(w.geom[r], piece)
+        logged = piece.area > w.tol.area_floor_m2
+        t, shared = w.best_neighbour(piece, members)
+        if _join_back(w, r, piece, shared, logged):
+            continue
+        if t < 0:
+            w.geom[r] = merged(w.geom[r], piece)
+            if logged:
                 w.add("not_repaired", (w.labels[r],), float(piece.area),
                       f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) touches no "
                       f"other grid of its community; kept", geometry=piece)
-                continue
-            w.geom[t] = polygonal(np.array([shapely.union(w.geom[t], piece)], dtype=object))[0]
+            continue
+        w.geom[t] = merged(w.geom[t], piece)
+        if logged:
             w.add("reattach_part", (w.labels[r], w.labels[t]), float(piece.area),
                   f"detached piece of grid {w.labels[r]} ({piece.area:,.1f} m²) given to grid "
                   f"{w.labels[t]} (longest shared edge)", geometry=piece)
+
+
+def _join_back(w: RepairWork, r: int, piece: BaseGeometry, shared: float,
+               logged: bool = True) -> bool:
+    """Join a piece that lies within the touch distance of its own grid back to it.
+
+    Digitising noise can leave a piece a hair's breadth from the grid it came from or was given
+    to: the two share an edge within ``touch_m`` yet no union merges them. When that
+    edge is longer than the one with the best neighbour (``shared``), the hairline between them
+    (minus other grids) is added and the piece stays in its grid. Returns whether it was joined.
+    """
+    main = w.geom[r]
+    gap = float(shapely.distance(piece, main))
+    if gap > w.tol.touch_m:
+        return False
+    own = float(shared_length(np.array([piece], dtype=object), np.array([main], dtype=object),
+                              w.tol.touch_m)[0])
+    if own <= max(shared, 0.0):
+        return False
+    reach = gap + 1e-6
+    near = shapely.clip_by_rect(main, *shapely.buffer(piece, 2 * reach).bounds)
+    bridge = shapely.intersection(shapely.buffer(piece, reach, quad_segs=2),
+                                  shapely.buffer(near, reach, quad_segs=2))
+    others = w.living()
+    others = others[(others != r) & shapely.intersects(w.geom[others], bridge)]
+    if len(others):
+        bridge = shapely.difference(bridge, shapely.union_all(w.geom[others]))
+    joined = merged(main, piece, bridge)
+    if shapely.get_num_geometries(joined) >= shapely.get_num_geometries(main) + 1:
+        return False  # the bridge did not connect them
+    w.geom[r] = joined
+    if not logged:
+        return True
+    w.add("reattach_part", (w.labels[r], w.labels[r]), float(piece.area),
+          f"piece of grid {w.labels[r]} ({piece.area:,.2f} m²) lay {gap:.2g} m from the rest of "
+          f"it (digitising noise); joined back", geometry=piece)
+    return True
 
 
 def absorb_slivers(w: RepairWork) -> None:
@@ -428,7 +499,7 @@ def absorb_slivers(w: RepairWork) -> None:
             if t < 0:
                 continue
             piece = w.geom[r]
-            w.geom[t] = polygonal(np.array([shapely.union(w.geom[t], piece)], dtype=object))[0]
+            w.geom[t] = merged(w.geom[t], piece)
             w.geom[r] = EMPTY_POLYGON
             w.alive[r] = False
             w.absorbed_into[r] = t
