@@ -10,8 +10,8 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import first_hit
 from ..errors import CRSError, SchemaError
-from ._plans import first_hit
 
 __all__ = ["weights_points", "locate", "overlaps"]
 

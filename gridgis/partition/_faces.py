@@ -7,7 +7,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .blocks import Arrangement
+from .._geometry import Arrangement
 
 __all__ = ["absorb_detached", "attach_orphans", "best_neighbour", "face_components", "union_faces"]
 

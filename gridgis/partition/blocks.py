@@ -10,15 +10,12 @@ share the longest boundary with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import shapely
 
-from .geom import SharedEdges, shared_edges
+from .._geometry import Arrangement, first_hit
 
 __all__ = [
-    "Arrangement",
     "arrangement",
     "as_lines",
     "containers",
@@ -27,17 +24,6 @@ __all__ = [
     "merge_slivers",
     "neck_cuts",
 ]
-
-
-@dataclass
-class Arrangement:
-    """Faces of a noded line arrangement with their measures and shared edges."""
-
-    faces: np.ndarray
-    area: np.ndarray
-    perimeter: np.ndarray
-    rep: np.ndarray  # representative points (shapely Points)
-    edges: SharedEdges
 
 
 def as_lines(geoms: np.ndarray) -> np.ndarray:
@@ -79,15 +65,7 @@ def arrangement(lines: np.ndarray) -> Arrangement:
     lines = np.asarray(lines, dtype=object)
     noded = shapely.unary_union(lines)
     parts = shapely.get_parts(noded)
-    faces = shapely.get_parts(shapely.polygonize(parts))
-    faces = faces[shapely.area(faces) > 0]
-    return Arrangement(
-        faces=faces,
-        area=shapely.area(faces),
-        perimeter=shapely.length(faces),
-        rep=shapely.point_on_surface(faces),
-        edges=shared_edges(faces),
-    )
+    return Arrangement.from_faces(shapely.get_parts(shapely.polygonize(parts)))
 
 
 def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within") -> np.ndarray:
@@ -103,14 +81,8 @@ def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "wit
     out = np.full(len(points), -1, dtype=np.int64)
     if len(points) == 0 or len(polys) == 0:
         return out
-    tree = shapely.STRtree(polys)
-    pi, gi = tree.query(points, predicate=predicate)
-    if len(pi):
-        order = np.lexsort((gi, pi))
-        pi, gi = pi[order], gi[order]
-        first = np.concatenate([[True], pi[1:] != pi[:-1]])
-        out[pi[first]] = gi[first]
-    return out
+    pi, gi = shapely.STRtree(polys).query(points, predicate=predicate)
+    return first_hit(pi, gi, len(points))
 
 
 def containers(points: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .geom import shared_edges
+from .._geometry import shared_edges
 
 __all__ = ["OUTLINE_STEP_M", "EXTEND_M", "split_lines"]
 

@@ -21,9 +21,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
+from .._geometry import fast_union, first_hit
 from ..errors import PartitionError, SchemaError
 from ..rules import Rules
-from ._util import BASIC, first_hit, geometries
+from ._util import BASIC, geometries
 from .context import PlanContext
 from .history import PlanState
 from .retile import EXTEND_M, Retiling, clip_lines, extend_ends, interior_lines, retile_edit
@@ -93,8 +94,6 @@ def merge(ctx: PlanContext, state: PlanState, codes: Sequence[str], *, name: str
     >>> p.removed  # doctest: +SKIP
     ['430302001001002']
     """
-    from .._geometry import fast_union
-
     codes = [str(c) for c in dict.fromkeys(codes)]
     if len(codes) < 2:
         raise PartitionError("merge needs at least two grid codes", where=str(codes))

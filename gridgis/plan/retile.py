@@ -29,9 +29,9 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import Arrangement, shared_edges, single_parts
 from ..errors import PartitionError
-from ..partition.blocks import Arrangement, arrangement, as_lines
-from ..partition.geom import shared_edges
+from ..partition.blocks import arrangement, as_lines
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -187,15 +187,7 @@ def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
         segs = unique_segments(shapely.get_parts(noded))
     except shapely.errors.GEOSException:  # pragma: no cover - noder robustness failure
         return arrangement(allx)
-    faces = shapely.get_parts(shapely.polygonize(segs))
-    faces = faces[shapely.area(faces) > 0]
-    return Arrangement(
-        faces=faces,
-        area=shapely.area(faces),
-        perimeter=shapely.length(faces),
-        rep=shapely.point_on_surface(faces),
-        edges=shared_edges(faces),
-    )
+    return Arrangement.from_faces(shapely.get_parts(shapely.polygonize(segs)))
 
 
 def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np.ndarray
@@ -216,6 +208,7 @@ def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np
     (True, 1.0)
     """
     out: dict[int, shapely.Geometry] = {}
+    merged: dict[int, shapely.Geometry] = {}
     keep = set(int(x) for x in keep_same)
     pairs = np.unique(np.stack([labels, ret.pf], axis=1), axis=0) if len(labels) else \
         np.zeros((0, 2), dtype=np.int64)
@@ -225,16 +218,12 @@ def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np
                 shapely.get_num_coordinates(faces[0]) == shapely.get_num_coordinates(geoms[lab]):
             out[lab] = geoms[lab]
             continue
-        geom = shapely.coverage_union_all(faces) if len(faces) > 1 else faces[0]
-        out[lab] = _single(geom)
+        out[lab] = merged[lab] = (shapely.coverage_union_all(faces) if len(faces) > 1
+                                  else faces[0])
+    if merged:  # one-part MultiPolygons as Polygons (keys keep their order)
+        out.update(zip(merged, single_parts(np.array(list(merged.values()), dtype=object)),
+                       strict=True))
     return out
-
-
-def _single(geom: shapely.Geometry) -> shapely.Geometry:
-    """A MultiPolygon of one part as a Polygon."""
-    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
-        return geom.geoms[0]
-    return geom
 
 
 def check_neighbours(old: np.ndarray, new: dict[int, shapely.Geometry], neighbours: Iterable[int]

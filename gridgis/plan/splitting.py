@@ -12,8 +12,8 @@ import numpy as np
 import shapely
 
 from .. import schema
+from .._geometry import first_hit
 from ..errors import PartitionError
-from ._util import first_hit
 
 if TYPE_CHECKING:
     from .context import PlanContext
