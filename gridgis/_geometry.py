@@ -195,11 +195,16 @@ def representative_points(geoms: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Segments:
-    """Segments of polygon rings: ``owner[i]`` is the polygon of segment ``(a[i], b[i])``."""
+    """Segments of polygon rings: ``owner[i]`` is the polygon of segment ``(a[i], b[i])``.
+
+    ``ring[i]`` is its ring, numbered as ``shapely.get_rings`` lists them (each polygon's
+    exterior first, then its holes); segments of a ring are consecutive, in ring order.
+    """
 
     owner: np.ndarray
     a: np.ndarray
     b: np.ndarray
+    ring: np.ndarray
 
     @property
     def length(self) -> np.ndarray:
@@ -225,8 +230,8 @@ def ring_segments(polys: np.ndarray) -> Segments:
     rings, ridx = shapely.get_rings(polys, return_index=True)
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
     same = cidx[:-1] == cidx[1:]
-    owner = ridx[cidx[:-1][same]]
-    return Segments(owner=owner, a=coords[:-1][same], b=coords[1:][same])
+    ring = cidx[:-1][same]
+    return Segments(owner=ridx[ring], a=coords[:-1][same], b=coords[1:][same], ring=ring)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from .. import schema
+from .._geometry import present, ring_segments
 from ..crs import metric_crs, points_to_wgs84
 from ..errors import CRSError, GeometryError, SchemaError, with_options
 from ..rules import Rules, load_rules
@@ -421,13 +422,10 @@ class PlanIndex:
             b = np.c_[gi.gx1[one], gi.gy1[one]]
             return _Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
         gm = self.metric_geoms
-        ok = np.flatnonzero(~(shapely.is_missing(gm) | shapely.is_empty(gm)))
+        ok = np.flatnonzero(present(gm))
         parts, pidx = shapely.get_parts(gm[ok], return_index=True)
-        rings, ridx = shapely.get_rings(parts, return_index=True)
-        coords, cidx = shapely.get_coordinates(rings, return_index=True)
-        same = np.flatnonzero(cidx[1:] == cidx[:-1])
-        a, b = coords[same], coords[same + 1]
-        poly = ok[pidx[ridx[cidx[same]]]]
+        seg = ring_segments(parts)
+        a, b, poly = seg.a, seg.b, ok[pidx[seg.owner]]
         if self.index.is_coverage and len(a):
             outer = ~_paired(a, b)
             a, b, poly = a[outer], b[outer], poly[outer]

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from .._geometry import first_hit
+from .._geometry import first_hit, present, representative_points
 from ..errors import CRSError, SchemaError
 
 __all__ = ["weights_points", "locate", "overlaps"]
@@ -29,11 +29,8 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
         raise CRSError("layer has no CRS", source="households")
     hh = schema.normalize_columns(households, source="households")
     geoms = np.asarray(hh.geometry.to_crs(crs).array)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    pts = np.asarray(geoms, dtype=object).copy()
-    poly = ~missing & (shapely.get_type_id(geoms) != 0)
-    if poly.any():
-        pts[poly] = shapely.point_on_surface(geoms[poly])
+    missing = ~present(geoms)
+    pts = representative_points(geoms)
     if schema.HOUSEHOLDS in hh.columns:
         w = pd.to_numeric(hh[schema.HOUSEHOLDS], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(w) & ~pd.isna(hh[schema.HOUSEHOLDS]).to_numpy()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .._geometry import Arrangement, first_hit
+from .._geometry import Arrangement, first_hit, ring_segments
 
 __all__ = [
     "arrangement",
@@ -238,23 +238,19 @@ def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
     faces = np.asarray(faces, dtype=object)
     if len(faces) == 0 or width <= 0:
         return np.empty(0, dtype=object)
-    rings, ridx = shapely.get_rings(faces, return_index=True)
-    coords, cidx = shapely.get_coordinates(rings, return_index=True)
-    same = cidx[:-1] == cidx[1:]
-    seg_a, seg_b, seg_ring = coords[:-1][same], coords[1:][same], cidx[:-1][same]
-    seg_len = np.hypot(*(seg_b - seg_a).T)
+    seg = ring_segments(faces)
+    seg_a, seg_b, seg_ring, seg_len = seg.a, seg.b, seg.ring, seg.length
     # arc position of each segment start along its ring
-    ring_start = np.searchsorted(seg_ring, np.arange(len(rings)))
     cum = np.cumsum(seg_len) - seg_len
-    seg_pos = cum - cum[ring_start[seg_ring]]
-    ring_len = np.bincount(seg_ring, weights=seg_len, minlength=len(rings))
+    seg_pos = cum - cum[np.searchsorted(seg_ring, seg_ring)]
+    ring_len = np.bincount(seg_ring, weights=seg_len)
     # vertices = segment starts
     vx, v_ring, v_pos = seg_a, seg_ring, seg_pos
     tree = shapely.STRtree(shapely.linestrings(np.stack([seg_a, seg_b], axis=1)))
     vi, si = tree.query(shapely.points(vx), predicate="dwithin", distance=width)
     if len(vi) == 0:
         return np.empty(0, dtype=object)
-    same_face = ridx[v_ring[vi]] == ridx[seg_ring[si]]
+    same_face = seg.owner[vi] == seg.owner[si]
     vi, si = vi[same_face], si[same_face]
     # nearest point of the segment to the vertex, and its arc position
     p, a, b = vx[vi], seg_a[si], seg_b[si]
