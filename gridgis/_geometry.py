@@ -255,6 +255,11 @@ class SharedEdges:
         """Sum a per-shared-segment value over each pair."""
         return np.bincount(self.seg_pair, weights=seg_values, minlength=len(self.i))
 
+    def both_ways(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair in both directions: ``(src, dst, length)``, the ``i → j`` rows first."""
+        return (np.concatenate([self.i, self.j]), np.concatenate([self.j, self.i]),
+                np.concatenate([self.length, self.length]))
+
 
 def shared_edges(polys: np.ndarray) -> SharedEdges:
     """Shared boundaries of polygons taken from one noded arrangement (exact segment matching).

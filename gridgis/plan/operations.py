@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
-from .._geometry import fast_union, first_hit
+from .._geometry import AREA_FLOOR_M2, fast_union, first_hit, single_parts
 from ..errors import PartitionError, SchemaError
 from ..rules import Rules
 from ._util import BASIC, geometries
@@ -105,16 +105,15 @@ def merge(ctx: PlanContext, state: PlanState, codes: Sequence[str], *, name: str
             f"grids {codes} lie in different communities {sorted(comms)}",
             fix="a grid never crosses its community line: merge grids of one community")
     geoms = np.asarray(g.geometry.array, dtype=object)
-    merged = fast_union(geoms[rows])
+    merged = single_parts(np.array([fast_union(geoms[rows])], dtype=object))[0]
     parts = shapely.get_parts(merged)
-    if len(parts[shapely.area(parts) > 0.01]) > 1:
+    if len(parts[shapely.area(parts) > AREA_FLOOR_M2]) > 1:
         raise PartitionError(
             f"grids {codes} do not form one connected piece",
             fix="merge grids that share an edge (see plan.neighbours(code))")
     keep = rows[0]
     new_geoms = geoms.copy()
-    new_geoms[keep] = merged if merged.geom_type != "MultiPolygon" or len(parts) != 1 \
-        else parts[0]
+    new_geoms[keep] = merged
     new = g.copy().set_geometry(gpd.GeoSeries(new_geoms, crs=g.crs))
     for col in (schema.HOUSEHOLDS, schema.POPULATION):
         new.loc[keep, col] = g[col].iloc[rows].sum(min_count=1)
