@@ -151,7 +151,7 @@ class PlanIndex:
         )
         gm = geoms if self._to_metric is None else np.asarray(grids.geometry.to_crs(self.metric).array)
         self.metric_geoms = gm
-        usable = ~(shapely.is_missing(gm) | shapely.is_empty(gm))
+        usable = present(gm)
         self.metric_bounds = shapely.total_bounds(gm[usable]) if usable.any() else np.full(4, np.nan)
         self._metric_tree: _Segments | None = None  # built on first nearest-grid query
         self.reasons = tuple(

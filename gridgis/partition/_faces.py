@@ -98,31 +98,27 @@ def best_neighbour(arr: Arrangement, which: np.ndarray, same: np.ndarray) -> np.
     ok = which[src] & ~which[dst]
     out = strongest_link(src[ok], dst[ok], ln[ok], len(which))
     # micro faces touching only other micro faces: follow them
-    for _ in range(10):
-        miss = which & (out < 0)
-        ok = miss[src] & (out[dst] >= 0)
-        if not ok.any():
-            break
-        link = strongest_link(src[ok], dst[ok], ln[ok], len(which))
-        hit = np.flatnonzero(link >= 0)
-        out[hit] = out[link[hit]]
-    return out
+    return _spread(out, which, src, dst, ln, rounds=10)
 
 
 def attach_orphans(arr: Arrangement, lab: np.ndarray, need: np.ndarray, same: np.ndarray
                     ) -> np.ndarray:
     """Give faces with ``need & lab < 0`` the label of the neighbour (equal ``same``) they share
     the longest boundary with; repeated until no orphan has a labelled neighbour."""
-    lab = lab.copy()
     src, dst, ln = arr.edges.both_ways()
-    for _ in range(100):
-        orphan = need & (lab < 0)
-        if not orphan.any():
-            break
-        ok = orphan[src] & (lab[dst] >= 0) & (same[src] == same[dst])
+    keep = same[src] == same[dst]
+    return _spread(lab.copy(), need, src[keep], dst[keep], ln[keep], rounds=100)
+
+
+def _spread(values: np.ndarray, need: np.ndarray, src: np.ndarray, dst: np.ndarray,
+            ln: np.ndarray, rounds: int) -> np.ndarray:
+    """Give ``need`` items with ``values < 0`` the value of the ``dst`` they are linked to most
+    strongly among those with a value, for up to ``rounds`` rounds (in place)."""
+    for _ in range(rounds):
+        ok = need[src] & (values[src] < 0) & (values[dst] >= 0)
         if not ok.any():
             break
-        link = strongest_link(src[ok], dst[ok], ln[ok], len(lab))
+        link = strongest_link(src[ok], dst[ok], ln[ok], len(values))
         hit = np.flatnonzero(link >= 0)
-        lab[hit] = lab[link[hit]]
-    return lab
+        values[hit] = values[link[hit]]
+    return values

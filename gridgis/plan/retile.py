@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from .._geometry import Arrangement, shared_edges, single_parts
+from .._geometry import Arrangement, present, shared_edges, single_parts
 from ..errors import PartitionError
 from ..partition.blocks import arrangement, as_lines
 
@@ -259,7 +259,7 @@ def coverage_ok(geoms: np.ndarray) -> bool:
     False
     """
     geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    geoms = geoms[present(geoms)]
     try:
         return bool(shapely.coverage_is_valid(geoms))
     except shapely.errors.GEOSException:  # pragma: no cover - invalid input
