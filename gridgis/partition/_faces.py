@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import connected_components
 from .._geometry import Arrangement
 
 __all__ = ["absorb_detached", "attach_orphans", "best_neighbour", "face_components",
-           "strongest_link", "union_faces"]
+           "pair_totals", "strongest_link", "union_faces"]
 
 
 def face_components(arr: Arrangement, lab: np.ndarray) -> np.ndarray:
@@ -23,6 +23,18 @@ def face_components(arr: Arrangement, lab: np.ndarray) -> np.ndarray:
     comp = comp.astype(np.int64)
     comp[lab < 0] = -1
     return comp
+
+
+def pair_totals(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(src, dst)`` pairs (ids below ``n``), sorted, with the sum of their ``weight``.
+
+    >>> [a.tolist() for a in pair_totals(np.array([1, 0, 1]), np.array([0, 1, 0]),
+    ...                                  np.array([1.0, 2.0, 3.0]), 2)]
+    [[0, 1], [1, 0], [2.0, 4.0]]
+    """
+    uk, inv = np.unique(src * n + dst, return_inverse=True)
+    return uk // n, uk % n, np.bincount(inv.reshape(-1), weights=weight)
 
 
 def strongest_link(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
@@ -78,11 +90,7 @@ def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: n
         (lab[dst] != lab[src]) & (same[src] == same[dst])
     if not ok.any():
         return lab
-    c_src, l_dst, ln = comp[src[ok]], lab[dst[ok]], ln[ok]
-    key = c_src * (int(lab.max()) + 1) + l_dst
-    uk, inv = np.unique(key, return_inverse=True)
-    tot = np.bincount(inv.reshape(-1), weights=ln)
-    kc, kl = uk // (int(lab.max()) + 1), uk % (int(lab.max()) + 1)
+    kc, kl, tot = pair_totals(comp[src[ok]], lab[dst[ok]], ln[ok], int(lab.max()) + 1)
     target = strongest_link(kc, kl, tot, n_comp)
     moved = valid & (target[np.maximum(comp, 0)] >= 0)
     lab[moved] = target[comp[moved]]

@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 
 from .._geometry import Arrangement, first_hit, ring_segments
+from ._faces import pair_totals
 
 __all__ = [
     "arrangement",
@@ -178,13 +179,8 @@ def merge_slivers(
         cross = bi != bj
         bi, bj, bl = bi[cross], bj[cross], elen[cross]
         # shared length between blocks (both directions)
-        src = np.concatenate([bi, bj])
-        dst = np.concatenate([bj, bi])
-        ln = np.concatenate([bl, bl])
-        key = src * n + dst
-        uk, inv = np.unique(key, return_inverse=True)
-        tot = np.bincount(inv, weights=ln)
-        s_of, d_of = uk // n, uk % n
+        s_of, d_of, tot = pair_totals(np.concatenate([bi, bj]), np.concatenate([bj, bi]),
+                                      np.concatenate([bl, bl]), n)
         cand = sliver[s_of]
         s_of, d_of, tot = s_of[cand], d_of[cand], tot[cand]
         if len(s_of) == 0:
