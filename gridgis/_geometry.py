@@ -18,7 +18,7 @@ import shapely
 __all__ = [
     "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit", "polygonal",
     "single_parts", "explode", "fast_union", "widths", "representative_points", "Segments",
-    "ring_segments", "SharedEdges", "shared_edges", "Arrangement",
+    "ring_segments", "line_segments", "segment_lines", "oriented", "SharedEdges", "shared_edges", "Arrangement",
 ]
 
 #: Polygon pieces smaller than this (m²) are overlay residue.
@@ -234,6 +234,40 @@ def ring_segments(polys: np.ndarray) -> Segments:
     return Segments(owner=ridx[ring], a=coords[:-1][same], b=coords[1:][same], ring=ring)
 
 
+def line_segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end points ``(a, b)`` of every segment of ``lines`` (consecutive vertices of
+    each geometry), shape ``(n, 2)`` each.
+
+    >>> a, b = line_segments(np.array([shapely.LineString([(0, 0), (1, 0), (1, 1)])]))
+    >>> a.tolist(), b.tolist()
+    ([[0.0, 0.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 1.0]])
+    """
+    coords, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    same = idx[:-1] == idx[1:]
+    return coords[:-1][same], coords[1:][same]
+
+
+def segment_lines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two-point LineStrings ``a[i] → b[i]``.
+
+    >>> shapely.to_wkt(segment_lines(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]))[0])
+    'LINESTRING (0 0, 1 0)'
+    """
+    return shapely.linestrings(np.stack([a, b], axis=1))
+
+
+def oriented(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments ``a[i] → b[i]`` with their lower end (by x, then y) first, so that a segment and
+    its reverse compare equal.
+
+    >>> p, q = oriented(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))
+    >>> p.tolist(), q.tolist()
+    ([[0.0, 0.0]], [[1.0, 0.0]])
+    """
+    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    return np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)
+
+
 @dataclass
 class SharedEdges:
     """Boundaries shared by pairs of polygons.
@@ -275,10 +309,7 @@ def shared_edges(polys: np.ndarray) -> SharedEdges:
     """
     polys = np.asarray(polys, dtype=object)
     seg = ring_segments(polys)
-    a, b = seg.a, seg.b
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    p = np.where(swap[:, None], b, a)
-    q = np.where(swap[:, None], a, b)
+    p, q = oriented(seg.a, seg.b)
     order = np.lexsort((q[:, 1], q[:, 0], p[:, 1], p[:, 0]))
     ps, qs = p[order], q[order]
     dup = np.all(ps[1:] == ps[:-1], axis=1) & np.all(qs[1:] == qs[:-1], axis=1)

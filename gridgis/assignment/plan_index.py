@@ -18,7 +18,7 @@ import pyproj
 import shapely
 
 from .. import schema
-from .._geometry import present, ring_segments
+from .._geometry import oriented, present, ring_segments
 from ..crs import metric_crs, points_to_wgs84
 from ..errors import CRSError, GeometryError, SchemaError, with_options
 from ..rules import Rules, load_rules
@@ -489,9 +489,7 @@ class PlanIndex:
 
 def _paired(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Segments (a[i] -> b[i]) that occur more than once, in either direction."""
-    flip = (b[:, 0] < a[:, 0]) | ((b[:, 0] == a[:, 0]) & (b[:, 1] < a[:, 1]))
-    lo = np.where(flip[:, None], b, a)
-    hi = np.where(flip[:, None], a, b)
+    lo, hi = oriented(a, b)
     order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
     key = np.c_[lo, hi][order]
     dup = np.r_[False, (key[1:] == key[:-1]).all(axis=1)]

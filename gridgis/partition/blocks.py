@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .._geometry import Arrangement, first_hit, ring_segments
+from .._geometry import Arrangement, first_hit, ring_segments, segment_lines
 from ._faces import pair_totals
 
 __all__ = [
@@ -242,7 +242,7 @@ def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
     ring_len = np.bincount(seg_ring, weights=seg_len)
     # vertices = segment starts
     vx, v_ring, v_pos = seg_a, seg_ring, seg_pos
-    tree = shapely.STRtree(shapely.linestrings(np.stack([seg_a, seg_b], axis=1)))
+    tree = shapely.STRtree(segment_lines(seg_a, seg_b))
     vi, si = tree.query(shapely.points(vx), predicate="dwithin", distance=width)
     if len(vi) == 0:
         return np.empty(0, dtype=object)
@@ -270,4 +270,4 @@ def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
     u = (q - p) / dist[:, None]
     start = p - u * extend
     end = q + u * extend
-    return shapely.linestrings(np.stack([start, end], axis=1))
+    return segment_lines(start, end)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from .._geometry import line_segments, segment_lines
+
 __all__ = [
     "near_lines",
     "polsby_popper",
@@ -44,12 +46,10 @@ def near_lines(points: np.ndarray, lines: np.ndarray, tol: float) -> np.ndarray:
     if len(points) == 0 or len(lines) == 0:
         return out
     # one small segment per tree entry keeps the exact distance tests cheap
-    coords, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
-    same = idx[:-1] == idx[1:]
-    if not same.any():
+    a, b = line_segments(lines)
+    if not len(a):
         return out
-    seg = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
-    tree = shapely.STRtree(shapely.linestrings(seg))
+    tree = shapely.STRtree(segment_lines(a, b))
     pts = shapely.points(points)
     hit = tree.query(pts, predicate="dwithin", distance=tol)
     out[np.unique(hit[0])] = True

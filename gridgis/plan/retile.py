@@ -29,7 +29,15 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from .._geometry import Arrangement, present, shared_edges, single_parts
+from .._geometry import (
+    Arrangement,
+    line_segments,
+    oriented,
+    present,
+    segment_lines,
+    shared_edges,
+    single_parts,
+)
 from ..errors import PartitionError
 from ..partition.blocks import arrangement, as_lines
 
@@ -151,15 +159,10 @@ def unique_segments(lines: np.ndarray) -> np.ndarray:
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
         return np.empty(0, dtype=object)
-    coords, idx = shapely.get_coordinates(lines, return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    p = np.where(swap[:, None], b, a)
-    q = np.where(swap[:, None], a, b)
+    p, q = oriented(*line_segments(lines))
     keep = np.any(p != q, axis=1)
     seg = np.unique(np.hstack([p[keep], q[keep]]), axis=0)
-    return shapely.linestrings(seg.reshape(-1, 2), indices=np.repeat(np.arange(len(seg)), 2))
+    return segment_lines(seg[:, :2], seg[:, 2:])
 
 
 def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
@@ -287,9 +290,7 @@ def clip_lines(lines: np.ndarray, area: shapely.Geometry, extend: float = EXTEND
     if not len(parts):
         return parts
     # drop segments lying along the edge (both ends and the middle within _EDGE_M of it)
-    coords, idx = shapely.get_coordinates(parts, return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
+    a, b = line_segments(parts)
     edge = shapely.boundary(area)
     shapely.prepare(edge)
 
@@ -300,9 +301,7 @@ def clip_lines(lines: np.ndarray, area: shapely.Geometry, extend: float = EXTEND
     a, b = a[~along], b[~along]
     if not len(a):
         return np.empty(0, dtype=object)
-    segs = shapely.linestrings(np.stack([a, b], axis=1).reshape(-1, 2),
-                               indices=np.repeat(np.arange(len(a)), 2))
-    merged = shapely.line_merge(shapely.multilinestrings(segs))
+    merged = shapely.line_merge(shapely.multilinestrings(segment_lines(a, b)))
     return extend_ends(_line_parts(np.array([merged], dtype=object)), extend)
 
 
@@ -345,10 +344,8 @@ def interior_lines(polys: np.ndarray, among: np.ndarray | None = None) -> np.nda
     keep = keep_pair[se.seg_pair]
     if not keep.any():
         return np.empty(0, dtype=object)
-    a, b = se.seg_a[keep], se.seg_b[keep]
-    segs = shapely.linestrings(np.stack([a, b], axis=1).reshape(-1, 2),
-                               indices=np.repeat(np.arange(len(a)), 2))
-    merged = shapely.line_merge(shapely.multilinestrings(segs))
+    merged = shapely.line_merge(shapely.multilinestrings(segment_lines(se.seg_a[keep],
+                                                                       se.seg_b[keep])))
     return _line_parts(np.array([merged], dtype=object))
 
 
