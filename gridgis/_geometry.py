@@ -16,7 +16,8 @@ import numpy as np
 import shapely
 
 __all__ = [
-    "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit", "polygonal",
+    "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit", "first_container",
+    "polygonal",
     "single_parts", "explode", "fast_union", "widths", "representative_points", "Segments",
     "ring_segments", "line_segments", "segment_lines", "oriented", "SharedEdges", "shared_edges", "Arrangement",
 ]
@@ -57,6 +58,22 @@ def first_hit(pi: np.ndarray, gi: np.ndarray, n: int, rank: np.ndarray | None = 
         first = np.r_[True, pi[1:] != pi[:-1]]
         out[pi[first]] = gi[first]
     return out
+
+
+def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within",
+                    tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Index of the first polygon (lowest index) holding each point by ``predicate``, ``-1``
+    when none; ``tree`` is an ``STRtree`` of ``polys`` if one is at hand.
+
+    >>> pts = shapely.points([[0.5, 0.5], [5.0, 5.0], [1.0, 0.5]])
+    >>> boxes = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> first_container(pts, boxes).tolist(), first_container(pts, boxes, "intersects").tolist()
+    ([0, -1, -1], [0, -1, 0])
+    """
+    if len(points) == 0 or len(polys) == 0:
+        return np.full(len(points), -1, dtype=np.int64)
+    pi, gi = (tree or shapely.STRtree(polys)).query(points, predicate=predicate)
+    return first_hit(pi, gi, len(points))
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from .._geometry import first_hit, present, representative_points
+from .._geometry import first_container, present, representative_points
 from ..errors import CRSError, SchemaError
 
 __all__ = ["weights_points", "locate", "overlaps"]
@@ -49,11 +49,7 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
 def locate(points: np.ndarray, geoms: np.ndarray, tree: shapely.STRtree | None = None
            ) -> np.ndarray:
     """Index of the polygon holding each point (smallest index on shared edges; -1 if none)."""
-    if len(points) == 0:
-        return np.zeros(0, dtype=np.int64)
-    tree = tree or shapely.STRtree(geoms)
-    pi, gi = tree.query(points, predicate="intersects")
-    return first_hit(pi, gi, len(points))
+    return first_container(points, geoms, "intersects", tree)
 
 
 def overlaps(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

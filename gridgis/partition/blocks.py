@@ -13,14 +13,13 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .._geometry import Arrangement, first_hit, ring_segments, segment_lines
+from .._geometry import Arrangement, ring_segments, segment_lines
 from ._faces import pair_totals
 
 __all__ = [
     "arrangement",
     "as_lines",
     "containers",
-    "first_container",
     "group_perimeter",
     "merge_slivers",
     "neck_cuts",
@@ -67,23 +66,6 @@ def arrangement(lines: np.ndarray) -> Arrangement:
     noded = shapely.unary_union(lines)
     parts = shapely.get_parts(noded)
     return Arrangement.from_faces(shapely.get_parts(shapely.polygonize(parts)))
-
-
-def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within") -> np.ndarray:
-    """Index of the first polygon (lowest index) containing each point, ``-1`` when none.
-
-    Examples
-    --------
-    >>> import numpy as np, shapely
-    >>> pts = shapely.points([[0.5, 0.5], [5.0, 5.0]])
-    >>> first_container(pts, np.array([shapely.box(0, 0, 1, 1)])).tolist()
-    [0, -1]
-    """
-    out = np.full(len(points), -1, dtype=np.int64)
-    if len(points) == 0 or len(polys) == 0:
-        return out
-    pi, gi = shapely.STRtree(polys).query(points, predicate=predicate)
-    return first_hit(pi, gi, len(points))
 
 
 def containers(points: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._geometry import first_hit
+from .._geometry import first_container, first_hit
 from ..errors import GeometryError, SchemaError
-from .blocks import containers, first_container
+from .blocks import containers
 
 __all__ = ["community_of", "prepare_polygons", "owner_labels"]
 
