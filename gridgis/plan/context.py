@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from .._geometry import first_hit, present, representative_points
+from .._geometry import first_container, first_hit, present, representative_points
 from ..codes import CodeScheme, load_scheme, parse_codes
 from ..crs import metric_crs
 from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
@@ -262,9 +262,8 @@ class PlanContext:
         if self.communities is None or not len(points):
             return out
         ok = present(points)
-        tree = shapely.STRtree(np.asarray(self.communities.geometry.array, dtype=object))
-        pi, ci = tree.query(points[ok], predicate="intersects")
-        hit = first_hit(pi, ci, int(ok.sum()))
+        hit = first_container(points[ok], np.asarray(self.communities.geometry.array,
+                                                      dtype=object), "intersects")
         codes = self.communities[schema.CODE].to_numpy(object)
         out[ok] = np.where(hit >= 0, codes[np.maximum(hit, 0)], "")
         return out

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
-from .._geometry import AREA_FLOOR_M2, fast_union, first_hit, single_parts
+from .._geometry import AREA_FLOOR_M2, fast_union, first_container, single_parts
 from ..errors import PartitionError, SchemaError
 from ..rules import Rules
 from ._util import BASIC, geometries
@@ -264,8 +264,7 @@ def _move_buildings(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, 
         return np.concatenate(out) if out else np.empty(0, dtype=object)
 
     def moving(ret: Retiling) -> np.ndarray:
-        pi, fi = shapely.STRtree(ret.arr.faces).query(pts, predicate="intersects")
-        hit = first_hit(pi, fi, len(pts))
+        hit = first_container(pts, ret.arr.faces, "intersects")
         return np.isin(ret.pf, hit[hit >= 0])
 
     what = f"buildings {', '.join(ids[:3])}{' …' if len(ids) > 3 else ''}"
@@ -379,8 +378,7 @@ def _rebuild_relabel(grids: gpd.GeoDataFrame, new_grids: gpd.GeoDataFrame, redo:
         mine = np.flatnonzero(np.isin(ret.pg, redo))
         reps = ret.arr.rep[ret.pf[mine]]
         tree = shapely.STRtree(ngeoms)
-        pi, ni = tree.query(reps, predicate="intersects")
-        hit = first_hit(pi, ni, len(reps))
+        hit = first_container(reps, ngeoms, "intersects", tree)
         miss = hit < 0
         if miss.any():
             hit[miss] = tree.query_nearest(reps[miss], all_matches=False)[1]
