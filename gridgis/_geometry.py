@@ -1,4 +1,5 @@
-"""Geometry helpers shared by the operations: presence masks, polygon parts, unions, faces.
+"""Geometry helpers shared by the operations: presence masks, point-in-polygon hits, polygon
+parts, unions, segments and shared edges, arrangement faces.
 
 All functions are vectorised over numpy arrays of shapely geometries.
 
@@ -16,10 +17,10 @@ import numpy as np
 import shapely
 
 __all__ = [
-    "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit", "first_container",
-    "polygonal",
-    "single_parts", "explode", "fast_union", "widths", "representative_points", "Segments",
-    "ring_segments", "line_segments", "segment_lines", "oriented", "SharedEdges", "shared_edges", "Arrangement",
+    "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit",
+    "first_container", "polygonal", "single_parts", "explode", "fast_union", "widths",
+    "representative_points", "Segments", "ring_segments", "line_segments", "segment_lines",
+    "oriented", "SharedEdges", "shared_edges", "Arrangement",
 ]
 
 #: Polygon pieces smaller than this (m²) are overlay residue.
