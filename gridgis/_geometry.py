@@ -1,4 +1,5 @@
-"""Geometry helpers shared by the operations: presence masks, polygon parts, unions, faces.
+"""Geometry helpers shared by the operations: presence masks, point-in-polygon hits, polygon
+parts, unions, segments and shared edges, arrangement faces.
 
 All functions are vectorised over numpy arrays of shapely geometries.
 
@@ -16,9 +17,10 @@ import numpy as np
 import shapely
 
 __all__ = [
-    "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit", "polygonal",
-    "single_parts", "explode", "fast_union", "widths", "representative_points", "Segments",
-    "ring_segments", "SharedEdges", "shared_edges", "Arrangement",
+    "AREA_FLOOR_M2", "POLYGONAL_TYPES", "EMPTY_POLYGON", "present", "first_hit",
+    "first_container", "polygonal", "single_parts", "explode", "fast_union", "widths",
+    "representative_points", "Segments", "ring_segments", "line_segments", "segment_lines",
+    "oriented", "SharedEdges", "shared_edges", "Arrangement",
 ]
 
 #: Polygon pieces smaller than this (m²) are overlay residue.
@@ -57,6 +59,22 @@ def first_hit(pi: np.ndarray, gi: np.ndarray, n: int, rank: np.ndarray | None = 
         first = np.r_[True, pi[1:] != pi[:-1]]
         out[pi[first]] = gi[first]
     return out
+
+
+def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within",
+                    tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Index of the first polygon (lowest index) holding each point by ``predicate``, ``-1``
+    when none; ``tree`` is an ``STRtree`` of ``polys`` if one is at hand.
+
+    >>> pts = shapely.points([[0.5, 0.5], [5.0, 5.0], [1.0, 0.5]])
+    >>> boxes = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> first_container(pts, boxes).tolist(), first_container(pts, boxes, "intersects").tolist()
+    ([0, -1, -1], [0, -1, 0])
+    """
+    if len(points) == 0 or len(polys) == 0:
+        return np.full(len(points), -1, dtype=np.int64)
+    pi, gi = (tree or shapely.STRtree(polys)).query(points, predicate=predicate)
+    return first_hit(pi, gi, len(points))
 
 
 def polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -197,11 +215,16 @@ def representative_points(geoms: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Segments:
-    """Segments of polygon rings: ``owner[i]`` is the polygon of segment ``(a[i], b[i])``."""
+    """Segments of polygon rings: ``owner[i]`` is the polygon of segment ``(a[i], b[i])``.
+
+    ``ring[i]`` is its ring, numbered as ``shapely.get_rings`` lists them (each polygon's
+    exterior first, then its holes); segments of a ring are consecutive, in ring order.
+    """
 
     owner: np.ndarray
     a: np.ndarray
     b: np.ndarray
+    ring: np.ndarray
 
     @property
     def length(self) -> np.ndarray:
@@ -219,15 +242,50 @@ def ring_segments(polys: np.ndarray) -> Segments:
 
     Examples
     --------
-    >>> ring_segments(np.array([shapely.box(0, 0, 1, 1)])).length.tolist()
-    [1.0, 1.0, 1.0, 1.0]
+    >>> seg = ring_segments(np.array([shapely.box(0, 0, 1, 1)]))
+    >>> seg.length.tolist(), seg.owner.tolist()
+    ([1.0, 1.0, 1.0, 1.0], [0, 0, 0, 0])
     """
     polys = np.asarray(polys, dtype=object)
     rings, ridx = shapely.get_rings(polys, return_index=True)
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
     same = cidx[:-1] == cidx[1:]
-    owner = ridx[cidx[:-1][same]]
-    return Segments(owner=owner, a=coords[:-1][same], b=coords[1:][same])
+    ring = cidx[:-1][same]
+    return Segments(owner=ridx[ring], a=coords[:-1][same], b=coords[1:][same], ring=ring)
+
+
+def line_segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end points ``(a, b)`` of every segment of ``lines`` (consecutive vertices of
+    each geometry), shape ``(n, 2)`` each.
+
+    >>> a, b = line_segments(np.array([shapely.LineString([(0, 0), (1, 0), (1, 1)])]))
+    >>> a.tolist(), b.tolist()
+    ([[0.0, 0.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 1.0]])
+    """
+    coords, idx = shapely.get_coordinates(np.asarray(lines, dtype=object), return_index=True)
+    same = idx[:-1] == idx[1:]
+    return coords[:-1][same], coords[1:][same]
+
+
+def segment_lines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two-point LineStrings ``a[i] → b[i]``.
+
+    >>> shapely.to_wkt(segment_lines(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]))[0])
+    'LINESTRING (0 0, 1 0)'
+    """
+    return shapely.linestrings(np.stack([a, b], axis=1))
+
+
+def oriented(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments ``a[i] → b[i]`` with their lower end (by x, then y) first, so that a segment and
+    its reverse compare equal.
+
+    >>> p, q = oriented(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))
+    >>> p.tolist(), q.tolist()
+    ([[0.0, 0.0]], [[1.0, 0.0]])
+    """
+    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    return np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)
 
 
 @dataclass
@@ -251,21 +309,27 @@ class SharedEdges:
         """Sum a per-shared-segment value over each pair."""
         return np.bincount(self.seg_pair, weights=seg_values, minlength=len(self.i))
 
+    def both_ways(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair in both directions: ``(src, dst, length)``, the ``i → j`` rows first."""
+        return (np.concatenate([self.i, self.j]), np.concatenate([self.j, self.i]),
+                np.concatenate([self.length, self.length]))
+
 
 def shared_edges(polys: np.ndarray) -> SharedEdges:
     """Shared boundaries of polygons taken from one noded arrangement (exact segment matching).
 
+    Faces of one noded line arrangement share *identical* segments (same coordinates), so
+    shared boundaries are found by sorting the segment table, which is fast and exact.
+
     Examples
     --------
-    >>> shared_edges(np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])).length.tolist()
-    [1.0]
+    >>> edges = shared_edges(np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]))
+    >>> edges.i.tolist(), edges.j.tolist(), edges.length.tolist()
+    ([0], [1], [1.0])
     """
     polys = np.asarray(polys, dtype=object)
     seg = ring_segments(polys)
-    a, b = seg.a, seg.b
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    p = np.where(swap[:, None], b, a)
-    q = np.where(swap[:, None], a, b)
+    p, q = oriented(seg.a, seg.b)
     order = np.lexsort((q[:, 1], q[:, 0], p[:, 1], p[:, 0]))
     ps, qs = p[order], q[order]
     dup = np.all(ps[1:] == ps[:-1], axis=1) & np.all(qs[1:] == qs[:-1], axis=1)

@@ -34,6 +34,7 @@ import pyogrio
 import shapely
 
 from . import schema
+from ._geometry import single_parts
 from .errors import CRSError, InputFileError, SchemaError
 
 __all__ = [
@@ -223,12 +224,8 @@ def load_version(path: str | Path, version: int | None = None) -> gpd.GeoDataFra
     meta = _read_meta(path)
     row = _resolve(meta, version, path)
     plan = gpd.read_file(path, layer=row["layer"], engine="pyogrio")
-    geoms = np.asarray(plan.geometry.array)
-    single = (shapely.get_type_id(geoms) == 6) & (shapely.get_num_geometries(geoms) == 1)
-    if single.any():
-        geoms = geoms.copy()
-        geoms[single] = shapely.get_geometry(geoms[single], 0)
-        plan = plan.set_geometry(gpd.GeoSeries(geoms, index=plan.index, crs=plan.crs))
+    geoms = single_parts(np.asarray(plan.geometry.array))
+    plan = plan.set_geometry(gpd.GeoSeries(geoms, index=plan.index, crs=plan.crs))
     if schema.GRID_CODE in plan.columns:
         plan[schema.GRID_CODE] = plan[schema.GRID_CODE].astype(object)
     plan.attrs[schema.SOURCE_ATTR] = str(path)

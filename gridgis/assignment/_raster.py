@@ -10,6 +10,7 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
+from .._geometry import first_hit
 from ._exact import (
     EDGE_BASE,
     OUTSIDE,
@@ -63,10 +64,8 @@ class RasterTables:
         qi, qp = self.tree.query(shapely.points(cx, cy), predicate="intersects")
         if len(qi):
             # several polygons hold a face only where grids overlap: the smallest rank wins
-            order = np.lexsort((self.rank[qp], qi))
-            qi, qp = qi[order], qp[order]
-            first = np.r_[True, qi[1:] != qi[:-1]]
-            face[qi[first]] = qp[first]
+            hit = first_hit(qi, qp, nlab, self.rank)
+            face = np.where(hit >= 0, hit, face)
             face_overlap = np.bincount(qi, minlength=nlab).astype(np.int32)
         self.face_overlap = face_overlap
         self.any_overlap = bool((face_overlap > 1).any())

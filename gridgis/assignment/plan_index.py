@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from .. import schema
+from .._geometry import oriented, present, ring_segments
 from ..crs import metric_crs, points_to_wgs84
 from ..errors import CRSError, GeometryError, SchemaError, with_options
 from ..rules import Rules, load_rules
@@ -150,7 +151,7 @@ class PlanIndex:
         )
         gm = geoms if self._to_metric is None else np.asarray(grids.geometry.to_crs(self.metric).array)
         self.metric_geoms = gm
-        usable = ~(shapely.is_missing(gm) | shapely.is_empty(gm))
+        usable = present(gm)
         self.metric_bounds = shapely.total_bounds(gm[usable]) if usable.any() else np.full(4, np.nan)
         self._metric_tree: _Segments | None = None  # built on first nearest-grid query
         self.reasons = tuple(
@@ -421,13 +422,10 @@ class PlanIndex:
             b = np.c_[gi.gx1[one], gi.gy1[one]]
             return _Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
         gm = self.metric_geoms
-        ok = np.flatnonzero(~(shapely.is_missing(gm) | shapely.is_empty(gm)))
+        ok = np.flatnonzero(present(gm))
         parts, pidx = shapely.get_parts(gm[ok], return_index=True)
-        rings, ridx = shapely.get_rings(parts, return_index=True)
-        coords, cidx = shapely.get_coordinates(rings, return_index=True)
-        same = np.flatnonzero(cidx[1:] == cidx[:-1])
-        a, b = coords[same], coords[same + 1]
-        poly = ok[pidx[ridx[cidx[same]]]]
+        seg = ring_segments(parts)
+        a, b, poly = seg.a, seg.b, ok[pidx[seg.owner]]
         if self.index.is_coverage and len(a):
             outer = ~_paired(a, b)
             a, b, poly = a[outer], b[outer], poly[outer]
@@ -491,9 +489,7 @@ class PlanIndex:
 
 def _paired(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Segments (a[i] -> b[i]) that occur more than once, in either direction."""
-    flip = (b[:, 0] < a[:, 0]) | ((b[:, 0] == a[:, 0]) & (b[:, 1] < a[:, 1]))
-    lo = np.where(flip[:, None], b, a)
-    hi = np.where(flip[:, None], a, b)
+    lo, hi = oriented(a, b)
     order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
     key = np.c_[lo, hi][order]
     dup = np.r_[False, (key[1:] == key[:-1]).all(axis=1)]

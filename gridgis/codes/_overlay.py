@@ -10,8 +10,8 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import first_container, present, representative_points
 from ..errors import CRSError, SchemaError
-from ._plans import first_hit
 
 __all__ = ["weights_points", "locate", "overlaps"]
 
@@ -29,11 +29,8 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
         raise CRSError("layer has no CRS", source="households")
     hh = schema.normalize_columns(households, source="households")
     geoms = np.asarray(hh.geometry.to_crs(crs).array)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    pts = np.asarray(geoms, dtype=object).copy()
-    poly = ~missing & (shapely.get_type_id(geoms) != 0)
-    if poly.any():
-        pts[poly] = shapely.point_on_surface(geoms[poly])
+    missing = ~present(geoms)
+    pts = representative_points(geoms)
     if schema.HOUSEHOLDS in hh.columns:
         w = pd.to_numeric(hh[schema.HOUSEHOLDS], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(w) & ~pd.isna(hh[schema.HOUSEHOLDS]).to_numpy()
@@ -52,11 +49,7 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
 def locate(points: np.ndarray, geoms: np.ndarray, tree: shapely.STRtree | None = None
            ) -> np.ndarray:
     """Index of the polygon holding each point (smallest index on shared edges; -1 if none)."""
-    if len(points) == 0:
-        return np.zeros(0, dtype=np.int64)
-    tree = tree or shapely.STRtree(geoms)
-    pi, gi = tree.query(points, predicate="intersects")
-    return first_hit(pi, gi, len(points))
+    return first_container(points, geoms, "intersects", tree)
 
 
 def overlaps(old: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

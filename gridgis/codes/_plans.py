@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import first_hit
 from ..errors import CodeSchemeError, CRSError, GeometryError, SchemaError
 from ..rules import CodeScheme
 
@@ -19,7 +20,6 @@ __all__ = [
     "check_communities",
     "community_codes",
     "community_names",
-    "first_hit",
     "kinds_of",
     "clean_kinds",
     "pools_of",
@@ -70,18 +70,6 @@ def check_communities(communities: Any) -> gpd.GeoDataFrame:
     if comm.crs is None:
         raise CRSError("layer has no CRS", source="communities")
     return comm
-
-
-def first_hit(point_idx: np.ndarray, geom_idx: np.ndarray, n: int) -> np.ndarray:
-    """For STRtree query results, the smallest geometry index per point (``-1`` when none)."""
-    out = np.full(n, -1, dtype=np.int64)
-    if len(point_idx):
-        order = np.lexsort((geom_idx, point_idx))
-        p, g = point_idx[order], geom_idx[order]
-        first = np.ones(len(p), dtype=bool)
-        first[1:] = p[1:] != p[:-1]
-        out[p[first]] = g[first]
-    return out
 
 
 def _locate_communities(plan: gpd.GeoDataFrame, need: np.ndarray, communities: Any,

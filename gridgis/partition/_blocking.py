@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._geometry import Arrangement
 from ._linework import FaceLabels, Linework
 from ._prepare import caps_of
-from .blocks import Arrangement, arrangement, neck_cuts
+from .blocks import arrangement, neck_cuts
 
 __all__ = ["Blocks", "make_blocks"]
 

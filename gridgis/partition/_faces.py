@@ -7,9 +7,10 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .blocks import Arrangement
+from .._geometry import Arrangement
 
-__all__ = ["absorb_detached", "attach_orphans", "best_neighbour", "face_components", "union_faces"]
+__all__ = ["absorb_detached", "attach_orphans", "best_neighbour", "face_components",
+           "pair_totals", "strongest_link", "union_faces"]
 
 
 def face_components(arr: Arrangement, lab: np.ndarray) -> np.ndarray:
@@ -22,6 +23,34 @@ def face_components(arr: Arrangement, lab: np.ndarray) -> np.ndarray:
     comp = comp.astype(np.int64)
     comp[lab < 0] = -1
     return comp
+
+
+def pair_totals(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``(src, dst)`` pairs (ids below ``n``), sorted, with the sum of their ``weight``.
+
+    >>> [a.tolist() for a in pair_totals(np.array([1, 0, 1]), np.array([0, 1, 0]),
+    ...                                  np.array([1.0, 2.0, 3.0]), 2)]
+    [[0, 1], [1, 0], [2.0, 4.0]]
+    """
+    uk, inv = np.unique(src * n + dst, return_inverse=True)
+    return uk // n, uk % n, np.bincount(inv.reshape(-1), weights=weight)
+
+
+def strongest_link(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    """For each of ``n`` items, the ``dst`` of its ``src`` rows with the largest ``weight``
+    (ties: the lowest ``dst``); -1 for items that are no ``src``.
+
+    >>> strongest_link(np.array([0, 0, 2]), np.array([1, 2, 0]), np.array([1.0, 3.0, 1.0]), 3)
+    array([ 2, -1,  0])
+    """
+    out = np.full(n, -1, dtype=np.int64)
+    if len(src):
+        order = np.lexsort((dst, -weight, src))
+        src, dst = src[order], dst[order]
+        first = np.r_[True, src[1:] != src[:-1]]
+        out[src[first]] = dst[first]
+    return out
 
 
 def union_faces(faces: np.ndarray) -> shapely.Geometry:
@@ -56,24 +85,13 @@ def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: n
     if not move.any():
         return lab
     lab = lab.copy()
-    e = arr.edges
-    src = np.concatenate([e.i, e.j])
-    dst = np.concatenate([e.j, e.i])
-    ln = np.concatenate([e.length, e.length])
+    src, dst, ln = arr.edges.both_ways()
     ok = valid[src] & move[np.maximum(comp[src], 0)] & (lab[dst] >= 0) & \
         (lab[dst] != lab[src]) & (same[src] == same[dst])
     if not ok.any():
         return lab
-    c_src, l_dst, ln = comp[src[ok]], lab[dst[ok]], ln[ok]
-    key = c_src * (int(lab.max()) + 1) + l_dst
-    uk, inv = np.unique(key, return_inverse=True)
-    tot = np.bincount(inv.reshape(-1), weights=ln)
-    kc, kl = uk // (int(lab.max()) + 1), uk % (int(lab.max()) + 1)
-    order = np.lexsort((kl, -tot, kc))
-    kc, kl = kc[order], kl[order]
-    first = np.concatenate([[True], kc[1:] != kc[:-1]])
-    target = np.full(n_comp, -1, dtype=np.int64)
-    target[kc[first]] = kl[first]
+    kc, kl, tot = pair_totals(comp[src[ok]], lab[dst[ok]], ln[ok], int(lab.max()) + 1)
+    target = strongest_link(kc, kl, tot, n_comp)
     moved = valid & (target[np.maximum(comp, 0)] >= 0)
     lab[moved] = target[comp[moved]]
     return lab
@@ -82,53 +100,33 @@ def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: n
 def best_neighbour(arr: Arrangement, which: np.ndarray, same: np.ndarray) -> np.ndarray:
     """For faces in ``which``: the neighbour (not in ``which``, equal ``same`` key) sharing the
     longest boundary, following chains of ``which`` faces; -1 when there is none."""
-    e = arr.edges
-    src = np.concatenate([e.i, e.j])
-    dst = np.concatenate([e.j, e.i])
-    ln = np.concatenate([e.length, e.length])
+    src, dst, ln = arr.edges.both_ways()
     keep = (same[src] == same[dst]) & (same[src] >= 0)
     src, dst, ln = src[keep], dst[keep], ln[keep]
     ok = which[src] & ~which[dst]
-    out = np.full(len(which), -1, dtype=np.int64)
-    if ok.any():
-        s_, d_, l_ = src[ok], dst[ok], ln[ok]
-        order = np.lexsort((d_, -l_, s_))
-        s_, d_ = s_[order], d_[order]
-        first = np.concatenate([[True], s_[1:] != s_[:-1]])
-        out[s_[first]] = d_[first]
+    out = strongest_link(src[ok], dst[ok], ln[ok], len(which))
     # micro faces touching only other micro faces: follow them
-    for _ in range(10):
-        miss = which & (out < 0)
-        ok = miss[src] & (out[dst] >= 0)
-        if not ok.any():
-            break
-        s_, d_, l_ = src[ok], dst[ok], ln[ok]
-        order = np.lexsort((d_, -l_, s_))
-        s_, d_ = s_[order], d_[order]
-        first = np.concatenate([[True], s_[1:] != s_[:-1]])
-        out[s_[first]] = out[d_[first]]
-    return out
+    return _spread(out, which, src, dst, ln, rounds=10)
 
 
 def attach_orphans(arr: Arrangement, lab: np.ndarray, need: np.ndarray, same: np.ndarray
                     ) -> np.ndarray:
     """Give faces with ``need & lab < 0`` the label of the neighbour (equal ``same``) they share
     the longest boundary with; repeated until no orphan has a labelled neighbour."""
-    lab = lab.copy()
-    e = arr.edges
-    for _ in range(100):
-        orphan = need & (lab < 0)
-        if not orphan.any():
-            break
-        src = np.concatenate([e.i, e.j])
-        dst = np.concatenate([e.j, e.i])
-        ln = np.concatenate([e.length, e.length])
-        ok = orphan[src] & (lab[dst] >= 0) & (same[src] == same[dst])
+    src, dst, ln = arr.edges.both_ways()
+    keep = same[src] == same[dst]
+    return _spread(lab.copy(), need, src[keep], dst[keep], ln[keep], rounds=100)
+
+
+def _spread(values: np.ndarray, need: np.ndarray, src: np.ndarray, dst: np.ndarray,
+            ln: np.ndarray, rounds: int) -> np.ndarray:
+    """Give ``need`` items with ``values < 0`` the value of the ``dst`` they are linked to most
+    strongly among those with a value, for up to ``rounds`` rounds (in place)."""
+    for _ in range(rounds):
+        ok = need[src] & (values[src] < 0) & (values[dst] >= 0)
         if not ok.any():
             break
-        src, dst, ln = src[ok], dst[ok], ln[ok]
-        order = np.lexsort((dst, -ln, src))
-        src, dst = src[order], dst[order]
-        first = np.concatenate([[True], src[1:] != src[:-1]])
-        lab[src[first]] = lab[dst[first]]
-    return lab
+        link = strongest_link(src[ok], dst[ok], ln[ok], len(values))
+        hit = np.flatnonzero(link >= 0)
+        values[hit] = values[link[hit]]
+    return values

@@ -6,7 +6,8 @@ import hashlib
 
 import numpy as np
 
-from .blocks import Arrangement, group_perimeter
+from .._geometry import Arrangement
+from .blocks import group_perimeter
 from .regions import UnitGraph
 
 __all__ = ["graph_key", "group_graph", "local_graph", "strong_graph"]

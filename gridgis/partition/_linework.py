@@ -16,9 +16,10 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import Arrangement, first_container
 from ._faces import best_neighbour
 from ._prepare import Inputs
-from .blocks import Arrangement, as_lines, first_container, merge_slivers
+from .blocks import as_lines, merge_slivers
 from .special import owner_labels
 
 __all__ = ["LOCK_SNAP_M", "MICRO_FACE_M2", "FaceLabels", "Linework", "make_linework"]

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._geometry import Arrangement, first_container
 from ._blocking import Blocks
 from ._faces import absorb_detached, attach_orphans, best_neighbour, union_faces
 from ._graphs import group_graph, local_graph, strong_graph
 from ._linework import MICRO_FACE_M2, FaceLabels, Linework
-from .blocks import Arrangement, arrangement, first_container
+from .blocks import arrangement
 from .geom import near_lines
 from .regions import RegionOptions, UnitGraph, split_below
 from .units import split_lines

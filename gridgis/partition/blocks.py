@@ -10,34 +10,20 @@ share the longest boundary with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import shapely
 
-from .geom import SharedEdges, shared_edges
+from .._geometry import Arrangement, ring_segments, segment_lines
+from ._faces import pair_totals
 
 __all__ = [
-    "Arrangement",
     "arrangement",
     "as_lines",
     "containers",
-    "first_container",
     "group_perimeter",
     "merge_slivers",
     "neck_cuts",
 ]
-
-
-@dataclass
-class Arrangement:
-    """Faces of a noded line arrangement with their measures and shared edges."""
-
-    faces: np.ndarray
-    area: np.ndarray
-    perimeter: np.ndarray
-    rep: np.ndarray  # representative points (shapely Points)
-    edges: SharedEdges
 
 
 def as_lines(geoms: np.ndarray) -> np.ndarray:
@@ -79,38 +65,7 @@ def arrangement(lines: np.ndarray) -> Arrangement:
     lines = np.asarray(lines, dtype=object)
     noded = shapely.unary_union(lines)
     parts = shapely.get_parts(noded)
-    faces = shapely.get_parts(shapely.polygonize(parts))
-    faces = faces[shapely.area(faces) > 0]
-    return Arrangement(
-        faces=faces,
-        area=shapely.area(faces),
-        perimeter=shapely.length(faces),
-        rep=shapely.point_on_surface(faces),
-        edges=shared_edges(faces),
-    )
-
-
-def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within") -> np.ndarray:
-    """Index of the first polygon (lowest index) containing each point, ``-1`` when none.
-
-    Examples
-    --------
-    >>> import numpy as np, shapely
-    >>> pts = shapely.points([[0.5, 0.5], [5.0, 5.0]])
-    >>> first_container(pts, np.array([shapely.box(0, 0, 1, 1)])).tolist()
-    [0, -1]
-    """
-    out = np.full(len(points), -1, dtype=np.int64)
-    if len(points) == 0 or len(polys) == 0:
-        return out
-    tree = shapely.STRtree(polys)
-    pi, gi = tree.query(points, predicate=predicate)
-    if len(pi):
-        order = np.lexsort((gi, pi))
-        pi, gi = pi[order], gi[order]
-        first = np.concatenate([[True], pi[1:] != pi[:-1]])
-        out[pi[first]] = gi[first]
-    return out
+    return Arrangement.from_faces(shapely.get_parts(shapely.polygonize(parts)))
 
 
 def containers(points: np.ndarray, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,13 +161,8 @@ def merge_slivers(
         cross = bi != bj
         bi, bj, bl = bi[cross], bj[cross], elen[cross]
         # shared length between blocks (both directions)
-        src = np.concatenate([bi, bj])
-        dst = np.concatenate([bj, bi])
-        ln = np.concatenate([bl, bl])
-        key = src * n + dst
-        uk, inv = np.unique(key, return_inverse=True)
-        tot = np.bincount(inv, weights=ln)
-        s_of, d_of = uk // n, uk % n
+        s_of, d_of, tot = pair_totals(np.concatenate([bi, bj]), np.concatenate([bj, bi]),
+                                      np.concatenate([bl, bl]), n)
         cand = sliver[s_of]
         s_of, d_of, tot = s_of[cand], d_of[cand], tot[cand]
         if len(s_of) == 0:
@@ -266,23 +216,19 @@ def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
     faces = np.asarray(faces, dtype=object)
     if len(faces) == 0 or width <= 0:
         return np.empty(0, dtype=object)
-    rings, ridx = shapely.get_rings(faces, return_index=True)
-    coords, cidx = shapely.get_coordinates(rings, return_index=True)
-    same = cidx[:-1] == cidx[1:]
-    seg_a, seg_b, seg_ring = coords[:-1][same], coords[1:][same], cidx[:-1][same]
-    seg_len = np.hypot(*(seg_b - seg_a).T)
+    seg = ring_segments(faces)
+    seg_a, seg_b, seg_ring, seg_len = seg.a, seg.b, seg.ring, seg.length
     # arc position of each segment start along its ring
-    ring_start = np.searchsorted(seg_ring, np.arange(len(rings)))
     cum = np.cumsum(seg_len) - seg_len
-    seg_pos = cum - cum[ring_start[seg_ring]]
-    ring_len = np.bincount(seg_ring, weights=seg_len, minlength=len(rings))
+    seg_pos = cum - cum[np.searchsorted(seg_ring, seg_ring)]
+    ring_len = np.bincount(seg_ring, weights=seg_len)
     # vertices = segment starts
     vx, v_ring, v_pos = seg_a, seg_ring, seg_pos
-    tree = shapely.STRtree(shapely.linestrings(np.stack([seg_a, seg_b], axis=1)))
+    tree = shapely.STRtree(segment_lines(seg_a, seg_b))
     vi, si = tree.query(shapely.points(vx), predicate="dwithin", distance=width)
     if len(vi) == 0:
         return np.empty(0, dtype=object)
-    same_face = ridx[v_ring[vi]] == ridx[seg_ring[si]]
+    same_face = seg.owner[vi] == seg.owner[si]
     vi, si = vi[same_face], si[same_face]
     # nearest point of the segment to the vertex, and its arc position
     p, a, b = vx[vi], seg_a[si], seg_b[si]
@@ -306,4 +252,4 @@ def neck_cuts(faces: np.ndarray, width: float, *, along_factor: float = 10.0,
     u = (q - p) / dist[:, None]
     start = p - u * extend
     end = q + u * extend
-    return shapely.linestrings(np.stack([start, end], axis=1))
+    return segment_lines(start, end)

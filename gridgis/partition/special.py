@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._geometry import first_container, first_hit
 from ..errors import GeometryError, SchemaError
-from .blocks import containers, first_container
+from .blocks import containers
 
 __all__ = ["community_of", "prepare_polygons", "owner_labels"]
 
@@ -97,15 +98,8 @@ def owner_labels(
     ...              np.array([0])).tolist()
     [0, -1]
     """
-    out = np.full(len(rep_points), -1, dtype=np.int64)
     if polys is None or len(polys) == 0:
-        return out
+        return np.full(len(rep_points), -1, dtype=np.int64)
     fi, pi = containers(rep_points, polys)
     ok = (face_comm[fi] >= 0) & ((poly_comm[pi] == face_comm[fi]) | (poly_comm[pi] < 0))
-    fi, pi = fi[ok], pi[ok]
-    if len(fi):
-        order = np.lexsort((pi, fi))
-        fi, pi = fi[order], pi[order]
-        first = np.concatenate([[True], fi[1:] != fi[:-1]])
-        out[fi[first]] = pi[first]
-    return out
+    return first_hit(fi[ok], pi[ok], len(rep_points))

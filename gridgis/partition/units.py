@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .geom import shared_edges
+from .._geometry import segment_lines, shared_edges
 
 __all__ = ["OUTLINE_STEP_M", "EXTEND_M", "split_lines"]
 
@@ -78,10 +78,7 @@ def split_lines(block: shapely.Geometry, buildings: np.ndarray,
     seg_keep = pair_diff[se.seg_pair]
     if not seg_keep.any():
         return np.empty(0, dtype=object)
-    segs = shapely.linestrings(
-        np.stack([se.seg_a[seg_keep], se.seg_b[seg_keep]], axis=1).reshape(-1, 2),
-        indices=np.repeat(np.arange(int(seg_keep.sum())), 2),
-    )
+    segs = segment_lines(se.seg_a[seg_keep], se.seg_b[seg_keep])
     merged = shapely.line_merge(shapely.multilinestrings(segs))
     clipped = shapely.intersection(merged, shapely.buffer(block, EXTEND_M))
     parts = shapely.get_parts(clipped)

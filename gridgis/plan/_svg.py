@@ -12,9 +12,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
+from .._geometry import polygonal, present
 from ..errors import SchemaError
 from ..validation import ERROR, WARNING, Finding
-from ._util import BASIC, valid_mask
+from ._util import BASIC
 
 __all__ = ["svg_map"]
 
@@ -31,7 +32,7 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
     """
     g = grids
     geoms = np.asarray(g.geometry.array, dtype=object)
-    ok = valid_mask(geoms)
+    ok = present(geoms)
     if not ok.any():
         return "<p>empty plan</p>"
     focus = ok
@@ -105,8 +106,6 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
                 out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{colour}">'
                            f'<title>{tip}</title></circle>')
         else:
-            from .._geometry import polygonal
-
             poly = polygonal(np.array([geom], dtype=object))[0]
             if poly.is_empty:
                 continue

@@ -1,5 +1,5 @@
-"""Small helpers shared by the modules of :mod:`gridgis.plan` (layer checks, hit picking,
-geometries from user input)."""
+"""Small helpers shared by the modules of :mod:`gridgis.plan` (layer checks, geometries from
+user input)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from .. import schema
 from ..crs import to_crs
 from ..errors import CRSError, GeometryError, SchemaError
 
-__all__ = ["BASIC", "GRID_COLUMNS", "as_gdf", "to_metric", "str_codes", "first_hit",
-           "geometries", "valid_mask"]
+__all__ = ["BASIC", "GRID_COLUMNS", "as_gdf", "to_metric", "str_codes", "geometries"]
 
 BASIC = "basic"
 GRID_COLUMNS = (schema.GRID_CODE, schema.GRID_NAME, schema.COMMUNITY_CODE, schema.KIND,
@@ -52,24 +51,6 @@ def str_codes(values: Any) -> np.ndarray:
     from ..validation import as_codes
 
     return as_codes(values)
-
-
-def valid_mask(geoms: np.ndarray) -> np.ndarray:
-    """True for geometries that are present and not empty."""
-    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-
-
-def first_hit(pi: np.ndarray, gi: np.ndarray, n: int, rank: np.ndarray | None = None
-              ) -> np.ndarray:
-    """For each of ``n`` query items the hit with the lowest ``rank`` (default: index)."""
-    out = np.full(n, -1, dtype=np.int64)
-    if len(pi):
-        key = gi if rank is None else rank[gi]
-        order = np.lexsort((key, pi))
-        pi, gi = pi[order], gi[order]
-        first = np.r_[True, pi[1:] != pi[:-1]]
-        out[pi[first]] = gi[first]
-    return out
 
 
 def geometries(obj: Any, crs: Any, mcrs: Any) -> np.ndarray:

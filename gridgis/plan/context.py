@@ -18,11 +18,12 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import first_container, first_hit, present, representative_points
 from ..codes import CodeScheme, load_scheme, parse_codes
 from ..crs import metric_crs
 from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
 from ..rules import Rules, load_rules
-from ._util import BASIC, GRID_COLUMNS, as_gdf, first_hit, str_codes, to_metric, valid_mask
+from ._util import BASIC, GRID_COLUMNS, as_gdf, str_codes, to_metric
 from .index import GridIndex, PointIndex
 
 __all__ = ["CONTEXT_LAYERS", "PlanContext", "CodeAllocator", "read_plan_file"]
@@ -247,8 +248,6 @@ class PlanContext:
         return ctx
 
     def _set_buildings(self, b: gpd.GeoDataFrame) -> None:
-        from .._geometry import representative_points
-
         self.buildings = b
         self.building_points = representative_points(np.asarray(b.geometry.array, dtype=object))
         self.building_households = _numbers(b, schema.HOUSEHOLDS)
@@ -262,10 +261,9 @@ class PlanContext:
         out = np.full(len(points), "", dtype=object)
         if self.communities is None or not len(points):
             return out
-        ok = valid_mask(points)
-        tree = shapely.STRtree(np.asarray(self.communities.geometry.array, dtype=object))
-        pi, ci = tree.query(points[ok], predicate="intersects")
-        hit = first_hit(pi, ci, int(ok.sum()))
+        ok = present(points)
+        hit = first_container(points[ok], np.asarray(self.communities.geometry.array,
+                                                      dtype=object), "intersects")
         codes = self.communities[schema.CODE].to_numpy(object)
         out[ok] = np.where(hit >= 0, codes[np.maximum(hit, 0)], "")
         return out
@@ -384,7 +382,7 @@ class PlanContext:
         geoms = np.asarray(g.geometry.array, dtype=object)
         # zero-length segments (repeated vertices) would not survive re-tiling on one side of
         # a shared edge only; dropping them everywhere keeps shared edges identical
-        ok = valid_mask(geoms)
+        ok = present(geoms)
         if ok.any():
             geoms = geoms.copy()
             geoms[ok] = shapely.remove_repeated_points(geoms[ok], 0.0)
@@ -427,9 +425,7 @@ class PlanContext:
             comm[missing] = pc.fillna("").to_numpy(object)
         still = comm == ""
         if still.any() and self.communities is not None:
-            from .._geometry import representative_points
-
-            ok = still & valid_mask(geoms)
+            ok = still & present(geoms)
             comm[ok] = self.locate_community(representative_points(geoms[ok]))
         return comm
 

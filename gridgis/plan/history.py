@@ -270,11 +270,7 @@ class History:
         GridGISError
             If there is nothing to undo.
         """
-        if not self._undo:
-            raise GridGISError("nothing to undo")
-        step = self._undo.pop()
-        self._redo.append(step)
-        return step
+        return _move_last(self._undo, self._redo, "nothing to undo")
 
     def redo(self) -> Step:
         """Move the last undone edit back and return its step.
@@ -284,8 +280,13 @@ class History:
         GridGISError
             If there is nothing to redo.
         """
-        if not self._redo:
-            raise GridGISError("nothing to redo")
-        step = self._redo.pop()
-        self._undo.append(step)
-        return step
+        return _move_last(self._redo, self._undo, "nothing to redo")
+
+
+def _move_last(src: list[Step], dst: list[Step], empty: str) -> Step:
+    """Move the last step of ``src`` onto ``dst`` and return it (``empty``: the error text)."""
+    if not src:
+        raise GridGISError(empty)
+    step = src.pop()
+    dst.append(step)
+    return step

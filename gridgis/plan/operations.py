@@ -21,9 +21,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
+from .._geometry import AREA_FLOOR_M2, fast_union, first_container, single_parts
 from ..errors import PartitionError, SchemaError
 from ..rules import Rules
-from ._util import BASIC, first_hit, geometries
+from ._util import BASIC, geometries
 from .context import PlanContext
 from .history import PlanState
 from .retile import EXTEND_M, Retiling, clip_lines, extend_ends, interior_lines, retile_edit
@@ -93,8 +94,6 @@ def merge(ctx: PlanContext, state: PlanState, codes: Sequence[str], *, name: str
     >>> p.removed  # doctest: +SKIP
     ['430302001001002']
     """
-    from .._geometry import fast_union
-
     codes = [str(c) for c in dict.fromkeys(codes)]
     if len(codes) < 2:
         raise PartitionError("merge needs at least two grid codes", where=str(codes))
@@ -106,16 +105,15 @@ def merge(ctx: PlanContext, state: PlanState, codes: Sequence[str], *, name: str
             f"grids {codes} lie in different communities {sorted(comms)}",
             fix="a grid never crosses its community line: merge grids of one community")
     geoms = np.asarray(g.geometry.array, dtype=object)
-    merged = fast_union(geoms[rows])
+    merged = single_parts(np.array([fast_union(geoms[rows])], dtype=object))[0]
     parts = shapely.get_parts(merged)
-    if len(parts[shapely.area(parts) > 0.01]) > 1:
+    if len(parts[shapely.area(parts) > AREA_FLOOR_M2]) > 1:
         raise PartitionError(
             f"grids {codes} do not form one connected piece",
             fix="merge grids that share an edge (see plan.neighbours(code))")
     keep = rows[0]
     new_geoms = geoms.copy()
-    new_geoms[keep] = merged if merged.geom_type != "MultiPolygon" or len(parts) != 1 \
-        else parts[0]
+    new_geoms[keep] = merged
     new = g.copy().set_geometry(gpd.GeoSeries(new_geoms, crs=g.crs))
     for col in (schema.HOUSEHOLDS, schema.POPULATION):
         new.loc[keep, col] = g[col].iloc[rows].sum(min_count=1)
@@ -266,8 +264,7 @@ def _move_buildings(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, 
         return np.concatenate(out) if out else np.empty(0, dtype=object)
 
     def moving(ret: Retiling) -> np.ndarray:
-        pi, fi = shapely.STRtree(ret.arr.faces).query(pts, predicate="intersects")
-        hit = first_hit(pi, fi, len(pts))
+        hit = first_container(pts, ret.arr.faces, "intersects")
         return np.isin(ret.pf, hit[hit >= 0])
 
     what = f"buildings {', '.join(ids[:3])}{' …' if len(ids) > 3 else ''}"
@@ -381,8 +378,7 @@ def _rebuild_relabel(grids: gpd.GeoDataFrame, new_grids: gpd.GeoDataFrame, redo:
         mine = np.flatnonzero(np.isin(ret.pg, redo))
         reps = ret.arr.rep[ret.pf[mine]]
         tree = shapely.STRtree(ngeoms)
-        pi, ni = tree.query(reps, predicate="intersects")
-        hit = first_hit(pi, ni, len(reps))
+        hit = first_container(reps, ngeoms, "intersects", tree)
         miss = hit < 0
         if miss.any():
             hit[miss] = tree.query_nearest(reps[miss], all_matches=False)[1]

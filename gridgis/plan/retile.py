@@ -29,9 +29,17 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import (
+    Arrangement,
+    line_segments,
+    oriented,
+    present,
+    segment_lines,
+    shared_edges,
+    single_parts,
+)
 from ..errors import PartitionError
-from ..partition.blocks import Arrangement, arrangement, as_lines
-from ..partition.geom import shared_edges
+from ..partition.blocks import arrangement, as_lines
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -151,15 +159,10 @@ def unique_segments(lines: np.ndarray) -> np.ndarray:
     lines = np.asarray(lines, dtype=object)
     if not len(lines):
         return np.empty(0, dtype=object)
-    coords, idx = shapely.get_coordinates(lines, return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
-    p = np.where(swap[:, None], b, a)
-    q = np.where(swap[:, None], a, b)
+    p, q = oriented(*line_segments(lines))
     keep = np.any(p != q, axis=1)
     seg = np.unique(np.hstack([p[keep], q[keep]]), axis=0)
-    return shapely.linestrings(seg.reshape(-1, 2), indices=np.repeat(np.arange(len(seg)), 2))
+    return segment_lines(seg[:, :2], seg[:, 2:])
 
 
 def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
@@ -187,15 +190,7 @@ def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
         segs = unique_segments(shapely.get_parts(noded))
     except shapely.errors.GEOSException:  # pragma: no cover - noder robustness failure
         return arrangement(allx)
-    faces = shapely.get_parts(shapely.polygonize(segs))
-    faces = faces[shapely.area(faces) > 0]
-    return Arrangement(
-        faces=faces,
-        area=shapely.area(faces),
-        perimeter=shapely.length(faces),
-        rep=shapely.point_on_surface(faces),
-        edges=shared_edges(faces),
-    )
+    return Arrangement.from_faces(shapely.get_parts(shapely.polygonize(segs)))
 
 
 def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np.ndarray
@@ -216,6 +211,7 @@ def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np
     (True, 1.0)
     """
     out: dict[int, shapely.Geometry] = {}
+    merged: dict[int, shapely.Geometry] = {}
     keep = set(int(x) for x in keep_same)
     pairs = np.unique(np.stack([labels, ret.pf], axis=1), axis=0) if len(labels) else \
         np.zeros((0, 2), dtype=np.int64)
@@ -225,16 +221,12 @@ def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np
                 shapely.get_num_coordinates(faces[0]) == shapely.get_num_coordinates(geoms[lab]):
             out[lab] = geoms[lab]
             continue
-        geom = shapely.coverage_union_all(faces) if len(faces) > 1 else faces[0]
-        out[lab] = _single(geom)
+        out[lab] = merged[lab] = (shapely.coverage_union_all(faces) if len(faces) > 1
+                                  else faces[0])
+    if merged:  # one-part MultiPolygons as Polygons (keys keep their order)
+        out.update(zip(merged, single_parts(np.array(list(merged.values()), dtype=object)),
+                       strict=True))
     return out
-
-
-def _single(geom: shapely.Geometry) -> shapely.Geometry:
-    """A MultiPolygon of one part as a Polygon."""
-    if geom.geom_type == "MultiPolygon" and len(geom.geoms) == 1:
-        return geom.geoms[0]
-    return geom
 
 
 def check_neighbours(old: np.ndarray, new: dict[int, shapely.Geometry], neighbours: Iterable[int]
@@ -270,7 +262,7 @@ def coverage_ok(geoms: np.ndarray) -> bool:
     False
     """
     geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    geoms = geoms[present(geoms)]
     try:
         return bool(shapely.coverage_is_valid(geoms))
     except shapely.errors.GEOSException:  # pragma: no cover - invalid input
@@ -298,9 +290,7 @@ def clip_lines(lines: np.ndarray, area: shapely.Geometry, extend: float = EXTEND
     if not len(parts):
         return parts
     # drop segments lying along the edge (both ends and the middle within _EDGE_M of it)
-    coords, idx = shapely.get_coordinates(parts, return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
+    a, b = line_segments(parts)
     edge = shapely.boundary(area)
     shapely.prepare(edge)
 
@@ -311,9 +301,7 @@ def clip_lines(lines: np.ndarray, area: shapely.Geometry, extend: float = EXTEND
     a, b = a[~along], b[~along]
     if not len(a):
         return np.empty(0, dtype=object)
-    segs = shapely.linestrings(np.stack([a, b], axis=1).reshape(-1, 2),
-                               indices=np.repeat(np.arange(len(a)), 2))
-    merged = shapely.line_merge(shapely.multilinestrings(segs))
+    merged = shapely.line_merge(shapely.multilinestrings(segment_lines(a, b)))
     return extend_ends(_line_parts(np.array([merged], dtype=object)), extend)
 
 
@@ -356,10 +344,8 @@ def interior_lines(polys: np.ndarray, among: np.ndarray | None = None) -> np.nda
     keep = keep_pair[se.seg_pair]
     if not keep.any():
         return np.empty(0, dtype=object)
-    a, b = se.seg_a[keep], se.seg_b[keep]
-    segs = shapely.linestrings(np.stack([a, b], axis=1).reshape(-1, 2),
-                               indices=np.repeat(np.arange(len(a)), 2))
-    merged = shapely.line_merge(shapely.multilinestrings(segs))
+    merged = shapely.line_merge(shapely.multilinestrings(segment_lines(se.seg_a[keep],
+                                                                       se.seg_b[keep])))
     return _line_parts(np.array([merged], dtype=object))
 
 

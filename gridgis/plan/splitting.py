@@ -12,8 +12,8 @@ import numpy as np
 import shapely
 
 from .. import schema
+from .._geometry import first_container
 from ..errors import PartitionError
-from ._util import first_hit
 
 if TYPE_CHECKING:
     from .context import PlanContext
@@ -46,8 +46,7 @@ def _face_buildings(ctx: PlanContext, faces: np.ndarray, area: shapely.Geometry
     b_in = ctx.buildings_in(area) if ctx.buildings is not None else np.zeros(0, dtype=np.int64)
     if not len(b_in):
         return np.zeros(0, dtype=np.int64), b_in
-    pi, fi = shapely.STRtree(faces).query(ctx.building_points[b_in], predicate="intersects")
-    hit = first_hit(pi, fi, len(b_in))
+    hit = first_container(ctx.building_points[b_in], faces, "intersects")
     ok = hit >= 0
     return hit[ok], b_in[ok]
 

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import explode
 from ..errors import GridGISError, SchemaError
 from ..writing import write_text
 from ._common import check_layer, hex_to_rgb, js_json, template, to_wgs84
@@ -49,9 +50,7 @@ def _polygons(geoms: np.ndarray, z: np.ndarray | None = None) -> tuple[np.ndarra
 
     Returns the index of the source geometry of each part and the list of parts.
     """
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_type_id(parts) == 3  # polygons only
-    parts, owner = parts[keep], owner[keep]
+    parts, owner = explode(geoms, min_area=0.0)  # polygon parts only
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     if z is not None:

@@ -76,26 +76,30 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
         for q, piece, a in zip(others, pieces_in, in_area, strict=True):
             if a <= tol.area_floor_m2:
                 continue
-            w = float(widths(np.array([piece]), tol.gap_width_m, tol.width_rel)[0])
-            noise = bool(w < tol.gap_width_m or a < tol.outside_parent_m2)
-            msg = (f"grid {label} (community {home}) reaches {short_number(a)} m² into community "
-                   f"{codes[q]} ({wide(w, w < tol.gap_width_m)})")
-            if noise:
-                msg += "; below tolerance: digitising noise"
-            out.append(Finding("crosses_parent", WARNING if noise else ERROR, (label,), float(a),
-                               "m²", msg, geometry=piece, parent=home, noise=noise, width_m=w))
+            out.append(_piece_finding(
+                "crosses_parent", label, home, piece, a, tol,
+                f"grid {label} (community {home}) reaches {short_number(a)} m² into community "
+                f"{codes[q]}"))
         beyond = outside[k]
         if others:
             beyond = shapely.difference(beyond, shapely.union_all(pgeom[others]))
         beyond = polygonal(np.array([beyond]))[0]
         ba = beyond.area
         if ba > tol.area_floor_m2:
-            w = float(widths(np.array([beyond]), tol.gap_width_m, tol.width_rel)[0])
-            noise = bool(w < tol.gap_width_m or ba < tol.outside_parent_m2)
-            msg = (f"grid {label} has {short_number(ba)} m² outside every community "
-                   f"({wide(w, w < tol.gap_width_m)})")
-            if noise:
-                msg += "; below tolerance: digitising noise"
-            out.append(Finding("outside_parent", WARNING if noise else ERROR, (label,), float(ba),
-                               "m²", msg, geometry=beyond, parent=home, noise=noise, width_m=w))
+            out.append(_piece_finding(
+                "outside_parent", label, home, beyond, ba, tol,
+                f"grid {label} has {short_number(ba)} m² outside every community"))
     return out
+
+
+def _piece_finding(rule: str, label: Any, home: Any, piece: shapely.Geometry, area: float,
+                   tol: Any, text: str) -> Finding:
+    """Finding for a piece of a grid beyond its community: digitising noise (a warning) when it
+    is narrower than the gap width or smaller than the outside-parent area, else an error."""
+    w = float(widths(np.array([piece]), tol.gap_width_m, tol.width_rel)[0])
+    noise = bool(w < tol.gap_width_m or area < tol.outside_parent_m2)
+    msg = f"{text} ({wide(w, w < tol.gap_width_m)})"
+    if noise:
+        msg += "; below tolerance: digitising noise"
+    return Finding(rule, WARNING if noise else ERROR, (label,), float(area), "m²", msg,
+                   geometry=piece, parent=home, noise=noise, width_m=w)
