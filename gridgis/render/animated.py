@@ -179,7 +179,7 @@ def animated_heatmap_html(
     """Write a self-contained, offline HTML page animating the event heatmap over time.
 
     The page recomputes the kernel density (same kernel, bandwidth and cell grid as
-    :func:`gridgis.heatmap.kde` with ``scale="density"``) in the browser, so the user can switch
+    :func:`gridgis.events.kde` with ``scale="density"``) in the browser, so the user can switch
     between days, weeks and months, tick any categories and urgency classes, play/step
     through periods, and read per-period counts from a bar chart. Grid outlines (with their
     names as tooltips), community and district boundaries are drawn over the density; the

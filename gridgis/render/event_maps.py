@@ -5,7 +5,7 @@ render.
 
 Example
 -------
->>> from gridgis.heatmap import kde
+>>> from gridgis.events import kde
 >>> from gridgis.render.event_maps import save_heatmap
 >>> save_heatmap(kde(events, bandwidth=300), "heatmap.png", grids=grids)  # doctest: +SKIP
 """

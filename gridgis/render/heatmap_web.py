@@ -2,7 +2,7 @@
 
 Example
 -------
->>> from gridgis.heatmap import kde
+>>> from gridgis.events import kde
 >>> from gridgis.render.heatmap_web import heatmap_map
 >>> heatmap_map(kde(events, bandwidth=300), grids=grids, path="heatmap.html")  # doctest: +SKIP
 """

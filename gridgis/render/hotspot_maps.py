@@ -3,7 +3,7 @@ small multiples per event category.
 
 Example
 -------
->>> from gridgis.hotspots import event_hotspots
+>>> from gridgis.events import event_hotspots
 >>> from gridgis.render.hotspot_maps import save_hotspot_map
 >>> save_hotspot_map(event_hotspots(events, district), "hotspots.png")  # doctest: +SKIP
 """
@@ -79,8 +79,8 @@ def plot_hotspots(
 ) -> Any:
     """Map of Gi* classes; returns the Axes.
 
-    ``hotspots`` is either per-grid output of :func:`gridgis.hotspots.getis_ord` (every grid
-    coloured by class) or lattice output of :func:`gridgis.hotspots.event_hotspots` (only
+    ``hotspots`` is either per-grid output of :func:`gridgis.events.getis_ord` (every grid
+    coloured by class) or lattice output of :func:`gridgis.events.event_hotspots` (only
     significant cells coloured, over the ``grids`` outlines). ``planted`` (optional known
     problem areas: polygons, or points with ``radius_m``) is drawn as dashed outlines.
     ``show_cold`` (default: yes for grids, no for lattice cells, where cold spots of counts just
@@ -97,7 +97,7 @@ def plot_hotspots(
 
     register_cjk_font()
     if "gi_bin" not in hotspots.columns:
-        raise SchemaError("no gi_bin column", fix="compute it with gridgis.hotspots.getis_ord")
+        raise SchemaError("no gi_bin column", fix="compute it with gridgis.events.getis_ord")
     lattice = "cell_id" in hotspots.columns
     crs = target_crs(hotspots)
     g = metric(hotspots, crs)
@@ -168,7 +168,7 @@ def save_hotspots_by_group(
     dpi: int = 130,
     max_panels: int = 12,
 ) -> Path:
-    """Small multiples of :func:`gridgis.hotspots.event_hotspots_by`: one panel per group,
+    """Small multiples of :func:`gridgis.events.event_hotspots_by`: one panel per group,
     hot cells coloured by confidence (groups with most hot cells first).
 
     Examples
@@ -181,7 +181,7 @@ def save_hotspots_by_group(
     from ..events import HOTSPOT_LABELS
 
     if "group" not in cells.columns:
-        raise SchemaError("no group column", fix="compute it with gridgis.hotspots.event_hotspots_by")
+        raise SchemaError("no group column", fix="compute it with gridgis.events.event_hotspots_by")
     crs = target_crs(cells)
     info = cells.attrs.get("groups", {})
     names = sorted(cells["group"].unique(), key=lambda g: (-info.get(g, {}).get("hot_cells", 0), g))[:max_panels]
