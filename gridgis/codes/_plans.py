@@ -149,15 +149,15 @@ def community_names(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
 def kinds_of(plan: gpd.GeoDataFrame) -> np.ndarray:
     """Kind of every grid as text (missing or blank → ``"basic"``)."""
     if schema.KIND not in plan.columns:
-        return np.full(len(plan), "basic", dtype=object)
+        return np.full(len(plan), schema.BASIC, dtype=object)
     return clean_kinds(plan[schema.KIND].astype(object).to_numpy())
 
 
 def clean_kinds(kinds: Any) -> np.ndarray:
     """Kinds as stripped text; missing or blank → ``"basic"``."""
     kinds = np.asarray(kinds, dtype=object)
-    kinds = np.where(pd.isna(kinds), "basic", kinds).astype(object)
-    return np.array([str(k).strip() or "basic" for k in kinds], dtype=object)
+    kinds = np.where(pd.isna(kinds), schema.BASIC, kinds).astype(object)
+    return np.array([str(k).strip() or schema.BASIC for k in kinds], dtype=object)
 
 
 def pools_of(kinds: np.ndarray, scheme: CodeScheme) -> np.ndarray:

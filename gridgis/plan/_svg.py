@@ -13,8 +13,9 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import schema
 from ..errors import SchemaError
+from ..schema import BASIC
 from ..validation import ERROR, WARNING, Finding
-from ._util import BASIC, valid_mask
+from ._util import valid_mask
 
 __all__ = ["svg_map"]
 

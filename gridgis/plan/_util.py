@@ -15,10 +15,9 @@ from .. import schema
 from ..crs import to_crs
 from ..errors import CRSError, GeometryError, SchemaError
 
-__all__ = ["BASIC", "GRID_COLUMNS", "as_gdf", "to_metric", "str_codes", "first_hit",
+__all__ = ["GRID_COLUMNS", "as_gdf", "to_metric", "str_codes", "first_hit",
            "geometries", "valid_mask"]
 
-BASIC = "basic"
 GRID_COLUMNS = (schema.GRID_CODE, schema.GRID_NAME, schema.COMMUNITY_CODE, schema.KIND,
                 schema.HOUSEHOLDS, schema.POPULATION, schema.FLAG)
 _GEOM_FIX = ("pass a shapely geometry, a GeoSeries, or a list of (x, y) coordinates in the "

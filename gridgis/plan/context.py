@@ -22,7 +22,8 @@ from ..codes import CodeScheme, load_scheme, parse_codes
 from ..crs import metric_crs
 from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
 from ..rules import Rules, load_rules
-from ._util import BASIC, GRID_COLUMNS, as_gdf, first_hit, str_codes, to_metric, valid_mask
+from ..schema import BASIC
+from ._util import GRID_COLUMNS, as_gdf, first_hit, str_codes, to_metric, valid_mask
 from .index import GridIndex, PointIndex
 
 __all__ = ["CONTEXT_LAYERS", "PlanContext", "CodeAllocator", "read_plan_file"]

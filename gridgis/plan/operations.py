@@ -23,7 +23,8 @@ from shapely.geometry.base import BaseGeometry
 from .. import schema
 from ..errors import PartitionError, SchemaError
 from ..rules import Rules
-from ._util import BASIC, first_hit, geometries
+from ..schema import BASIC
+from ._util import first_hit, geometries
 from .context import PlanContext
 from .history import PlanState
 from .retile import EXTEND_M, Retiling, clip_lines, extend_ends, interior_lines, retile_edit

@@ -29,7 +29,7 @@ PALETTE = (
 )
 #: English grid kind → Chinese name.
 KIND_NAMES = {
-    "basic": "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
+    schema.BASIC: "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
     "industrial_park": "工业园区", "park": "公园", "commercial": "商务楼宇",
 }
 

@@ -53,12 +53,12 @@ def grid_summary(grids: pd.DataFrame, communities: pd.DataFrame) -> pd.DataFrame
     >>> from gridgis.workflows import grid_summary
     >>> grid_summary(grids, layers["communities"])[["basic_grids", "hh_max"]]   # doctest: +SKIP
     """
-    basic = grids[grids[schema.KIND] == "basic"]
+    basic = grids[grids[schema.KIND] == schema.BASIC]
     stats = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
     stats.columns = ["hh_min", "hh_median", "hh_max"]
     counts = grids.groupby(schema.COMMUNITY_CODE)[schema.KIND].agg(
-        basic_grids=lambda k: int((k == "basic").sum()),
-        special_grids=lambda k: int((k != "basic").sum()),
+        basic_grids=lambda k: int((k == schema.BASIC).sum()),
+        special_grids=lambda k: int((k != schema.BASIC).sum()),
     )
     names = communities.set_index(schema.CODE)[[schema.NAME, schema.AREA_KIND]]
     out = names.join(counts).join(stats)
@@ -204,7 +204,7 @@ def _web_maps(grids: Any, layers: dict, report: Any, events: Any, out: Path) -> 
 
 
 def _closing(stats: dict, grids: Any, report: Any, status: pd.Series) -> str:
-    basic = grids[grids[schema.KIND] == "basic"]
+    basic = grids[grids[schema.KIND] == schema.BASIC]
     return (
         f"{len(grids)} grids ({len(basic)} basic, {len(grids) - len(basic)} special); "
         f"basic households {int(basic[schema.HOUSEHOLDS].min())}–{int(basic[schema.HOUSEHOLDS].max())}; "

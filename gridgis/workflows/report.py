@@ -62,13 +62,13 @@ def community_table(grids: pd.DataFrame, communities: pd.DataFrame | None,
     >>> from gridgis.workflows import community_table
     >>> community_table(grids, layers["communities"])[["基础网格", "户数最大"]]   # doctest: +SKIP
     """
-    basic = grids[grids[schema.KIND].astype(str) == "basic"]
+    basic = grids[grids[schema.KIND].astype(str) == schema.BASIC]
     hh = basic.groupby(schema.COMMUNITY_CODE)[schema.HOUSEHOLDS].agg(["min", "median", "max"])
     hh.columns = ["户数最小", "户数中位", "户数最大"]
     kinds = grids[schema.KIND].astype(str)
     counts = pd.DataFrame({
-        "基础网格": (kinds == "basic").groupby(grids[schema.COMMUNITY_CODE]).sum(),
-        "专属网格": (kinds != "basic").groupby(grids[schema.COMMUNITY_CODE]).sum(),
+        "基础网格": (kinds == schema.BASIC).groupby(grids[schema.COMMUNITY_CODE]).sum(),
+        "专属网格": (kinds != schema.BASIC).groupby(grids[schema.COMMUNITY_CODE]).sum(),
     })
     out = counts.join(hh)
     if communities is not None and schema.NAME in communities:
@@ -159,13 +159,13 @@ def build_report(
     if schema.COMMUNITY_CODE not in grids:
         grids = grids.assign(**{schema.COMMUNITY_CODE: grids[schema.GRID_CODE].str[:12]})
     if schema.KIND not in grids:
-        grids = grids.assign(**{schema.KIND: "basic"})
+        grids = grids.assign(**{schema.KIND: schema.BASIC})
     if schema.HOUSEHOLDS not in grids:
         grids = grids.assign(**{schema.HOUSEHOLDS: 0})
 
     logger.info("drawing the 2.5D grid map")
     _figure_25d(grids, buildings, title, bundle)
-    basic = grids[grids[schema.KIND].astype(str) == "basic"]
+    basic = grids[grids[schema.KIND].astype(str) == schema.BASIC]
     cover = Section(title, figures=["grid_map_25d"])
     cover.text = [
         f"生成日期 {_dt.date.today():%Y-%m-%d}",
