@@ -10,7 +10,9 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from ..errors import CRSError, SchemaError
+from .._geometry import present
+from .._inputs import as_layer, metric
+from ..errors import SchemaError
 from ._plans import first_hit
 
 __all__ = ["weights_points", "locate", "overlaps"]
@@ -22,14 +24,9 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
     Weights come from the ``households`` column (missing → 0) or are 1 each; rows without a
     geometry get no point and weight 0.
     """
-    if not isinstance(households, gpd.GeoDataFrame):
-        raise SchemaError("households must be a GeoDataFrame of buildings or addresses",
-                          source="households")
-    if households.crs is None:
-        raise CRSError("layer has no CRS", source="households")
-    hh = schema.normalize_columns(households, source="households")
-    geoms = np.asarray(hh.geometry.to_crs(crs).array)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    hh = as_layer(households, "households", geometry=None, missing="keep", allow_empty=True)
+    geoms = np.asarray(metric(hh, crs).geometry.array)
+    missing = ~present(geoms)
     pts = np.asarray(geoms, dtype=object).copy()
     poly = ~missing & (shapely.get_type_id(geoms) != 0)
     if poly.any():

@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._inputs import metric
 from ..errors import CodeSchemeError
 from ..rules import CodeScheme, SerialRange, load_rules
 from ._plans import (
@@ -41,7 +42,6 @@ from ._plans import (
     community_codes,
     community_names,
     kinds_of,
-    metric,
     pools_of,
     with_codes,
 )
