@@ -12,10 +12,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
+from .._geometry import present
 from ..errors import SchemaError
 from ..schema import BASIC
 from ..validation import ERROR, WARNING, Finding
-from ._util import valid_mask
 
 __all__ = ["svg_map"]
 
@@ -32,7 +32,7 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
     """
     g = grids
     geoms = np.asarray(g.geometry.array, dtype=object)
-    ok = valid_mask(geoms)
+    ok = present(geoms)
     if not ok.any():
         return "<p>empty plan</p>"
     focus = ok

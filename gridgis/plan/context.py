@@ -18,12 +18,13 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import present
+from .._inputs import as_layer, metric
 from ..codes import CodeScheme, load_scheme, parse_codes
-from ..crs import metric_crs
 from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
 from ..rules import Rules, load_rules
 from ..schema import BASIC
-from ._util import GRID_COLUMNS, as_gdf, first_hit, str_codes, to_metric, valid_mask
+from ._util import GRID_COLUMNS, first_hit, str_codes
 from .index import GridIndex, PointIndex
 
 __all__ = ["CONTEXT_LAYERS", "PlanContext", "CodeAllocator", "read_plan_file"]
@@ -136,9 +137,8 @@ class CodeAllocator:
 def _communities(layer: gpd.GeoDataFrame | None, mcrs: Any) -> gpd.GeoDataFrame | None:
     if layer is None:
         return None
-    c = schema.normalize_columns(as_gdf(layer, "communities"), required=[schema.CODE],
-                                 source="communities")
-    c = to_metric(c, mcrs).reset_index(drop=True).copy()
+    c = as_layer(layer, "communities", required=[schema.CODE], missing="keep", allow_empty=True)
+    c = metric(c, mcrs).reset_index(drop=True).copy()
     c[schema.CODE] = str_codes(c[schema.CODE])
     if schema.NAME not in c:
         c[schema.NAME] = c[schema.CODE]
@@ -152,8 +152,9 @@ def _communities(layer: gpd.GeoDataFrame | None, mcrs: Any) -> gpd.GeoDataFrame 
 def _layer(gdf: gpd.GeoDataFrame | None, what: str, mcrs: Any) -> gpd.GeoDataFrame | None:
     if gdf is None:
         return None
-    out = schema.normalize_columns(as_gdf(gdf, what), source=what)
-    return to_metric(out, mcrs).reset_index(drop=True)
+    out = as_layer(gdf, what, geometry=None, missing="keep", allow_empty=True,
+                   lonlat=what == "addresses")
+    return metric(out, mcrs).reset_index(drop=True)
 
 
 def _numbers(layer: gpd.GeoDataFrame, column: str) -> np.ndarray:
@@ -219,11 +220,8 @@ class PlanContext:
         SchemaError, CRSError
             On layers that are not GeoDataFrames, lack a CRS, or when no grid has a geometry.
         """
-        grids = as_gdf(grids, "grids")
-        present = ~(grids.geometry.isna() | grids.geometry.is_empty)
-        if not present.any():
-            raise SchemaError("no grid has a geometry", source="grids")
-        mcrs = metric_crs(grids[present])
+        grids = as_layer(grids, "grids", geometry=None, missing="keep")
+        mcrs = metric(grids).crs
         given = {"communities": communities, "buildings": buildings, "addresses": addresses,
                  "roads": roads, "rivers": rivers, "special_sites": special_sites,
                  "units": units}
@@ -241,7 +239,7 @@ class PlanContext:
         if buildings is not None:
             ctx._set_buildings(_layer(buildings, "buildings", mcrs))
         if addresses is not None:
-            a = _layer(as_gdf(addresses, "addresses"), "addresses", mcrs)
+            a = _layer(addresses, "addresses", mcrs)
             ctx.addresses = a
             ctx.address_community = ctx.locate_community(np.asarray(a.geometry.array,
                                                                     dtype=object))
@@ -263,7 +261,7 @@ class PlanContext:
         out = np.full(len(points), "", dtype=object)
         if self.communities is None or not len(points):
             return out
-        ok = valid_mask(points)
+        ok = present(points)
         tree = shapely.STRtree(np.asarray(self.communities.geometry.array, dtype=object))
         pi, ci = tree.query(points[ok], predicate="intersects")
         hit = first_hit(pi, ci, int(ok.sum()))
@@ -380,12 +378,12 @@ class PlanContext:
         SchemaError
             On duplicate grid codes.
         """
-        g = schema.normalize_columns(grids, source="grids")
-        g = to_metric(g, self.metric_crs).reset_index(drop=True).copy()
+        g = as_layer(grids, "grids", geometry=None, missing="keep", allow_empty=True)
+        g = metric(g, self.metric_crs).reset_index(drop=True).copy()
         geoms = np.asarray(g.geometry.array, dtype=object)
         # zero-length segments (repeated vertices) would not survive re-tiling on one side of
         # a shared edge only; dropping them everywhere keeps shared edges identical
-        ok = valid_mask(geoms)
+        ok = present(geoms)
         if ok.any():
             geoms = geoms.copy()
             geoms[ok] = shapely.remove_repeated_points(geoms[ok], 0.0)
@@ -430,7 +428,7 @@ class PlanContext:
         if still.any() and self.communities is not None:
             from .._geometry import representative_points
 
-            ok = still & valid_mask(geoms)
+            ok = still & present(geoms)
             comm[ok] = self.locate_community(representative_points(geoms[ok]))
         return comm
 

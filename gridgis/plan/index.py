@@ -17,7 +17,7 @@ import shapely
 from rtree import index as rindex
 
 from .. import schema
-from ._util import valid_mask
+from .._geometry import present
 
 __all__ = ["GridIndex", "PointIndex"]
 
@@ -29,7 +29,7 @@ def _new_rtree() -> rindex.Index:
 def _pairs(tree: rindex.Index, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs ``(input position, tree id)`` whose bounding boxes meet."""
     geoms = np.asarray(geoms, dtype=object)
-    ok = np.flatnonzero(valid_mask(geoms)) if len(geoms) else np.zeros(0, dtype=np.int64)
+    ok = np.flatnonzero(present(geoms)) if len(geoms) else np.zeros(0, dtype=np.int64)
     if not len(ok) or len(tree) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     b = shapely.bounds(geoms[ok])
@@ -159,7 +159,7 @@ class PointIndex:
 
     def __init__(self, points: np.ndarray) -> None:
         self.points = np.asarray(points, dtype=object)
-        ok = np.flatnonzero(valid_mask(self.points)) if len(self.points) else \
+        ok = np.flatnonzero(present(self.points)) if len(self.points) else \
             np.zeros(0, dtype=np.int64)
         self._tree = _new_rtree()
         if len(ok):

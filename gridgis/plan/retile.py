@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import present
 from ..errors import PartitionError
 from ..partition.blocks import Arrangement, arrangement, as_lines
 from ..partition.geom import shared_edges
@@ -270,7 +271,7 @@ def coverage_ok(geoms: np.ndarray) -> bool:
     False
     """
     geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    geoms = geoms[present(geoms)]
     try:
         return bool(shapely.coverage_is_valid(geoms))
     except shapely.errors.GEOSException:  # pragma: no cover - invalid input
