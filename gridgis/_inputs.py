@@ -177,9 +177,9 @@ def as_layer(
                        fix="set it, e.g. gdf.set_crs('EPSG:4547') or gdf.set_crs('EPSG:4326')")
     has = present(np.asarray(gdf.geometry.array, dtype=object))
     if not has.any() and not allow_empty:
-        what = "has no rows" if not len(gdf) else "has no geometry in any row"
+        what = "has no rows: it is empty" if not len(gdf) else "has no geometry in any row"
         noun = _NOUNS.get(tuple(geometry or ()), ("",))[0]
-        what += f": no {noun}" if noun else ""
+        what += f" (no {noun})" if noun else ""
         raise GeometryError(f"the {name} layer {what}", source=src,
                             fix=f"check that the {name} file holds features")
     if not has.all() and len(gdf):

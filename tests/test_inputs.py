@@ -68,9 +68,9 @@ def test_empty_layers():
     with pytest.raises(GeometryError, match="no geometry in any row"):
         as_layer(_layer([None, shapely.Polygon()]), "grids", missing="keep")
     assert len(as_layer(_layer([]), "addresses", allow_empty=True)) == 0
-    with pytest.raises(GeometryError, match="has no rows: no polygons"):
+    with pytest.raises(GeometryError, match=r"has no rows: it is empty \(no polygons\)"):
         as_layer(_layer([]), "grids")
-    with pytest.raises(GeometryError, match="no geometry in any row: no points"):
+    with pytest.raises(GeometryError, match=r"no geometry in any row \(no points\)"):
         as_layer(_layer([None]), "addresses", geometry=POINTS, missing="keep")
 
 

@@ -28,9 +28,10 @@ import pyproj
 import shapely
 
 from .. import schema
+from .._inputs import metric
 from ..errors import GridGISError, SchemaError
 from ..writing import write_text
-from ._common import HEAT_CMAP, metric, target_crs, template
+from ._common import HEAT_CMAP, target_crs, template
 from .assets import offline_html
 
 __all__ = ["animated_heatmap_html"]
