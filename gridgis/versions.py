@@ -34,6 +34,7 @@ import pyogrio
 import shapely
 
 from . import schema
+from ._inputs import as_layer
 from .errors import CRSError, InputFileError, SchemaError
 
 __all__ = [
@@ -379,7 +380,8 @@ def diff(v1: gpd.GeoDataFrame, v2: gpd.GeoDataFrame, *,
     hh1 = hh2 = pop1 = pop2 = None
     if households is not None:
         hh1, hh2 = _recount(v1, households), _recount(v2, households)
-        hh_layer = schema.normalize_columns(households)
+        hh_layer = as_layer(households, "households", geometry=None, missing="keep",
+                            allow_empty=True)
         if schema.POPULATION in hh_layer.columns:
             pop_layer = hh_layer.assign(households=hh_layer[schema.POPULATION])
             pop1, pop2 = _recount(v1, pop_layer), _recount(v2, pop_layer)
