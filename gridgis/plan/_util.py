@@ -1,4 +1,4 @@
-"""Small helpers shared by the modules of :mod:`gridgis.plan` (layer checks, hit picking,
+"""Small helpers shared by the modules of :mod:`gridgis.plan` (code text, hit picking,
 geometries from user input)."""
 
 from __future__ import annotations
