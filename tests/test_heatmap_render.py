@@ -51,7 +51,7 @@ def test_static_maps_pdf_and_svg(tmp_path, district_data):
 
 
 def test_hotspots_by_group_with_one_group(tmp_path, district_data):
-    from gridgis.hotspots import event_hotspots_by
+    from gridgis.events import event_hotspots_by
 
     grids, district, _, ev = district_data
     ev = events.clean(ev)
