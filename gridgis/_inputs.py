@@ -32,6 +32,9 @@ POINTS = ("Point", "MultiPoint")
 #: Geometry types of line layers (roads, rivers).
 LINES = ("LineString", "MultiLineString", "LinearRing")
 
+#: How messages call the geometries of each family.
+_NOUNS = {POLYGONS: ("polygons", "non-polygonal"), POINTS: ("points", "non-point"),
+          LINES: ("lines", "non-linear")}
 _MISSING = ("error", "keep", "drop")
 _INVALID = ("keep", "error", "fix")
 
@@ -62,8 +65,9 @@ def _check_types(gdf: gpd.GeoDataFrame, name: str, types: tuple[str, ...], has: 
     bad = has & ~np.isin(kinds, list(types))
     if bad.any():
         found = ", ".join(sorted({str(k) for k in kinds[bad]}))
+        word = _NOUNS.get(types, ("", "unexpected"))[1]
         raise GeometryError(
-            f"the {name} layer has {int(bad.sum())} {found} geometr(ies); expected "
+            f"the {name} layer has {int(bad.sum())} {word} geometr(ies) ({found}); expected "
             f"{' or '.join(types)}", source=name, where=_rows(gdf, bad),
             fix=f"keep only {types[0].lower()} features in the {name} layer, or pick its "
                 f"{types[0].lower()} layer")
@@ -102,6 +106,7 @@ def as_layer(
     invalid: str = "keep",
     allow_empty: bool = False,
     lonlat: bool = False,
+    normalize: bool = True,
 ) -> gpd.GeoDataFrame:
     """Check an input layer and return it with canonical column names.
 
@@ -121,7 +126,8 @@ def as_layer(
         Canonical column names that must be present after
         :func:`gridgis.schema.normalize_columns`.
     source
-        File or layer name for messages (default: ``name``).
+        File or layer name for messages (default: the file ``obj`` was read from, see
+        :func:`gridgis.schema.label`, else ``name``).
     missing
         Rows without a geometry (missing or empty): ``"error"``, ``"keep"`` or ``"drop"``.
     invalid
@@ -131,6 +137,9 @@ def as_layer(
         Accept a layer with no row holding a geometry.
     lonlat
         Accept a plain table with lon/lat columns.
+    normalize
+        Rename known headers to canonical names; ``False`` keeps the caller's headers (for
+        callers that are told column names by the user) and only checks ``required``.
 
     Returns
     -------
@@ -157,15 +166,20 @@ def as_layer(
     """
     if missing not in _MISSING or invalid not in _INVALID:
         raise ValueError(f"missing must be one of {_MISSING}, invalid one of {_INVALID}")
-    src = name if source is None else source
+    src = schema.label(obj, name) if source is None else source
     gdf = _frame(obj, name, lonlat)
-    gdf = schema.normalize_columns(gdf, required=list(required), source=src)
+    if normalize:
+        gdf = schema.normalize_columns(gdf, required=list(required), source=src)
+    else:
+        schema.require_columns(gdf, list(required), source=src)
     if require_crs and gdf.crs is None:
         raise CRSError(f"the {name} layer has no CRS", source=src,
                        fix="set it, e.g. gdf.set_crs('EPSG:4547') or gdf.set_crs('EPSG:4326')")
     has = present(np.asarray(gdf.geometry.array, dtype=object))
     if not has.any() and not allow_empty:
-        what = "has no rows" if not len(gdf) else "has no geometry in any row"
+        what = "has no rows: it is empty" if not len(gdf) else "has no geometry in any row"
+        noun = _NOUNS.get(tuple(geometry or ()), ("",))[0]
+        what += f" (no {noun})" if noun else ""
         raise GeometryError(f"the {name} layer {what}", source=src,
                             fix=f"check that the {name} file holds features")
     if not has.all() and len(gdf):

@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 
 from . import schema
+from ._geometry import present
 from .crs import points_to_wgs84, resolve_crs
 from .encodings import (
     HEADER_SEARCH_ROWS,
@@ -403,7 +404,7 @@ def check_geometries(
     Feature numbers in messages are the 0-based row positions of the layer.
     """
     geoms = gdf.geometry.array
-    missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    missing = np.flatnonzero(~present(geoms))
     if len(missing) and not allow_missing:
         raise GeometryError(
             f"{len(missing)} feature(s) without geometry", source=source,

@@ -152,7 +152,7 @@ class SerialRange:
 
 
 DEFAULT_RANGES: dict[str, SerialRange] = {
-    "basic": SerialRange(1, 899),
+    schema.BASIC: SerialRange(1, 899),
     "special": SerialRange(900, 999),
 }
 
@@ -234,7 +234,7 @@ class CodeScheme:
         if not isinstance(self.digits_only, bool):
             raise bad(f"digits_only must be true or false, got {self.digits_only!r}",
                       "digits_only")
-        if not isinstance(self.ranges, Mapping) or "basic" not in self.ranges:
+        if not isinstance(self.ranges, Mapping) or schema.BASIC not in self.ranges:
             raise bad("ranges must be a mapping with at least a 'basic' entry", "ranges")
         limit = 10 ** self.serial_width - 1
         for key, rng in self.ranges.items():
@@ -267,20 +267,20 @@ class CodeScheme:
                     )
 
     # -- lookups --------------------------------------------------------------------------------
-    def range_key(self, kind: object = "basic") -> str:
+    def range_key(self, kind: object = schema.BASIC) -> str:
         """Key of :attr:`ranges` that numbers grids of ``kind``."""
-        k = "basic" if kind is None or (isinstance(kind, float) and math.isnan(kind)) else str(kind)
+        k = schema.BASIC if kind is None or (isinstance(kind, float) and math.isnan(kind)) else str(kind)
         if k in self.ranges:
             return k
-        if k != "basic" and "special" in self.ranges:
+        if k != schema.BASIC and "special" in self.ranges:
             return "special"
-        return "basic"
+        return schema.BASIC
 
-    def range_for(self, kind: object = "basic") -> SerialRange:
+    def range_for(self, kind: object = schema.BASIC) -> SerialRange:
         """The :class:`SerialRange` that numbers grids of ``kind``."""
         return self.ranges[self.range_key(kind)]
 
-    def format(self, community: str, serial: int, kind: object = "basic") -> str:
+    def format(self, community: str, serial: int, kind: object = schema.BASIC) -> str:
         """Code of serial ``serial`` of ``kind`` in community ``community``."""
         rng = self.range_for(kind)
         if not rng.start <= serial <= rng.stop:

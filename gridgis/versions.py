@@ -35,7 +35,8 @@ import shapely
 
 from . import schema
 from ._geometry import single_parts
-from .errors import CRSError, InputFileError, SchemaError
+from ._inputs import as_layer, metric
+from .errors import InputFileError, SchemaError
 
 __all__ = [
     "META_LAYER",
@@ -65,8 +66,8 @@ def _crosswalk_layer(version: int) -> str:
 def _codes(plan: gpd.GeoDataFrame, what: str) -> pd.Series:
     from .codes._plans import code_series as _code_series
 
-    if not isinstance(plan, gpd.GeoDataFrame):
-        raise SchemaError(f"{what} must be a GeoDataFrame, got {type(plan).__name__}", source=what)
+    as_layer(plan, what, geometry=None, require_crs=False, missing="keep", allow_empty=True,
+             normalize=False)
     if schema.GRID_CODE not in plan.columns:
         raise SchemaError("plan has no grid_code column", source=what,
                           fix="code it first with gridgis.codes.assign_codes or recode")
@@ -153,8 +154,7 @@ def save_version(plan: gpd.GeoDataFrame, path: str | Path, *, author: str = "", 
 
     path = Path(path)
     codes = _codes(plan, "plan")
-    if plan.crs is None:
-        raise CRSError("plan has no CRS", source="plan", fix="set it with plan.set_crs(...)")
+    as_layer(plan, "plan", geometry=None, missing="keep", allow_empty=True, normalize=False)
     meta = _read_meta(path, must_exist=False)
     version = int(meta["version"].max()) + 1 if len(meta) else 1
     if saved_at is None:
@@ -352,14 +352,12 @@ def diff(v1: gpd.GeoDataFrame, v2: gpd.GeoDataFrame, *,
         ``area_before_m2, area_after_m2, area_changed_m2`` (symmetric difference), and the
         geometry after (before, for removed grids) in ``v2``'s CRS.
     """
-    from .crs import metric_crs
-
     c1, c2 = _codes(v1, "v1"), _codes(v2, "v2")
-    if v1.crs is None or v2.crs is None:
-        raise CRSError("both plans need a CRS", source="v1" if v1.crs is None else "v2")
-    mcrs = metric_crs(v2)
-    g1 = pd.Series(np.asarray(v1.geometry.to_crs(mcrs).array), index=c1.to_numpy())
-    g2 = pd.Series(np.asarray(v2.geometry.to_crs(mcrs).array), index=c2.to_numpy())
+    for plan, what in ((v1, "v1"), (v2, "v2")):
+        as_layer(plan, what, geometry=None, missing="keep", allow_empty=True, normalize=False)
+    v2_m = metric(v2)
+    g1 = pd.Series(np.asarray(metric(v1, v2_m.crs).geometry.array), index=c1.to_numpy())
+    g2 = pd.Series(np.asarray(v2_m.geometry.array), index=c2.to_numpy())
     out_g1 = pd.Series(np.asarray(v1.geometry.to_crs(v2.crs).array), index=c1.to_numpy())
     out_g2 = pd.Series(np.asarray(v2.geometry.array), index=c2.to_numpy())
     all_codes = sorted(set(c1) | set(c2))
@@ -376,7 +374,8 @@ def diff(v1: gpd.GeoDataFrame, v2: gpd.GeoDataFrame, *,
     hh1 = hh2 = pop1 = pop2 = None
     if households is not None:
         hh1, hh2 = _recount(v1, households), _recount(v2, households)
-        hh_layer = schema.normalize_columns(households)
+        hh_layer = as_layer(households, "households", geometry=None, missing="keep",
+                            allow_empty=True)
         if schema.POPULATION in hh_layer.columns:
             pop_layer = hh_layer.assign(households=hh_layer[schema.POPULATION])
             pop1, pop2 = _recount(v1, pop_layer), _recount(v2, pop_layer)

@@ -54,12 +54,24 @@ def test_as_layer_names_the_layer_and_the_fix():
         as_layer(_layer([shapely.box(0, 0, 1, 1)], name=["a"]), "communities", required=["code"])
 
 
+def test_keeping_the_callers_headers():
+    gdf = _layer([shapely.Point(0, 0)], 经度=[1.0])
+    assert as_layer(gdf, "points", geometry=POINTS, normalize=False) is gdf
+    assert list(as_layer(gdf, "points", geometry=POINTS).columns) == ["lon", "geometry"]
+    with pytest.raises(SchemaError, match="lon"):
+        as_layer(gdf, "points", geometry=POINTS, normalize=False, required=["lon"])
+
+
 def test_empty_layers():
     with pytest.raises(GeometryError, match="the grids layer has no rows"):
         as_layer(_layer([]), "grids")
     with pytest.raises(GeometryError, match="no geometry in any row"):
         as_layer(_layer([None, shapely.Polygon()]), "grids", missing="keep")
     assert len(as_layer(_layer([]), "addresses", allow_empty=True)) == 0
+    with pytest.raises(GeometryError, match=r"has no rows: it is empty \(no polygons\)"):
+        as_layer(_layer([]), "grids")
+    with pytest.raises(GeometryError, match=r"no geometry in any row \(no points\)"):
+        as_layer(_layer([None]), "addresses", geometry=POINTS, missing="keep")
 
 
 def test_rows_without_geometry():
@@ -76,6 +88,7 @@ def test_geometry_types():
     with pytest.raises(GeometryError, match="Point") as info:
         as_layer(gdf, "grids")
     assert "row" in str(info.value) and "grids" in str(info.value)
+    assert "1 non-polygonal geometr(ies) (Point)" in str(info.value)
     assert len(as_layer(gdf, "grids", geometry=None)) == 2
     assert len(as_layer(gdf.iloc[[1]], "addresses", geometry=POINTS)) == 1
     with pytest.raises(GeometryError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from .._geometry import present
+
 __all__ = [
     "OUTSIDE",
     "EDGE_BASE",
@@ -114,6 +116,6 @@ def coverage_suspects(geoms: np.ndarray) -> np.ndarray:
         edges = shapely.coverage_invalid_edges(geoms)
     except shapely.errors.GEOSException:  # pragma: no cover - GEOS refuses odd input
         return np.ones(len(geoms), dtype=bool)
-    return bad | ~(shapely.is_missing(edges) | shapely.is_empty(edges))
+    return bad | present(edges)
 
 

@@ -12,8 +12,9 @@ import pyproj
 import shapely
 
 from .. import schema
+from .._inputs import as_layer
 from ..crs import resolve_crs
-from ..errors import CRSError, SchemaError
+from ..errors import SchemaError
 from ._status import R_MISSING, R_NOT_NUMBER, R_NOT_POINT
 
 __all__ = ["extract_xy", "find_lonlat"]
@@ -88,12 +89,9 @@ def extract_xy(
     lon_col, lat_col = (lon, lat) if lon is not None and lat is not None else find_lonlat(points.columns)
     use_geometry = isinstance(points, gpd.GeoDataFrame) and points._geometry_column_name in points.columns
     if use_geometry:
+        as_layer(points, "points", geometry=None, require_crs=crs is None, missing="keep",
+                 allow_empty=True, normalize=False)
         src = crs if crs is not None else points.crs
-        if src is None:
-            raise CRSError(
-                "points have no CRS", source="points",
-                fix="set it with points.set_crs('EPSG:4326') or pass crs=",
-            )
         geoms = np.asarray(points.geometry.array, dtype=object)
         try:
             if pool is not None:

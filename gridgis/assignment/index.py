@@ -43,6 +43,7 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
+from .._geometry import present
 from ._exact import (
     CCW_ERR,
     EDGE_BASE,
@@ -108,7 +109,7 @@ class GridIndex(RasterTables):
         self.geoms = geoms
         n = len(geoms)
         self.rank = np.arange(n, dtype=np.int64) if rank is None else np.asarray(rank, np.int64)
-        usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        usable = present(geoms)
         self.usable = usable
         self._pos = np.flatnonzero(usable)  # polygons that take part
         self.tree = shapely.STRtree(np.where(usable, geoms, None))

@@ -19,8 +19,9 @@ import shapely
 
 from .. import schema
 from .._geometry import oriented, present, ring_segments
-from ..crs import metric_crs, points_to_wgs84
-from ..errors import CRSError, GeometryError, SchemaError, with_options
+from .._inputs import as_layer, metric
+from ..crs import points_to_wgs84
+from ..errors import SchemaError, with_options
 from ..rules import Rules, load_rules
 from ._exact import ST_INSIDE, ST_OUTSIDE
 from ._status import (
@@ -81,22 +82,12 @@ class PlanIndex:
         rules: Rules | str | dict | None = None,
         cells: int | None = None,
     ) -> None:
-        if not isinstance(grids, gpd.GeoDataFrame):
-            raise SchemaError(
-                f"grids must be a GeoDataFrame, got {type(grids).__name__}",
-                fix="read the plan with gridgis.read_vector(path)",
-            )
+        grids = as_layer(grids, "grids", missing="keep")
         if code_column not in grids.columns:
-            grids = schema.normalize_columns(grids, extra_aliases=None)
-            if code_column not in grids.columns:
-                raise SchemaError(
-                    f"grid plan has no {code_column!r} column; found {schema.original_headers(grids)}",
-                    source=schema.label(grids, "grids"),
-                    fix=with_options(None, ("code_column", "COLUMN")) or "code the plan first",
-                )
-        if grids.crs is None:
-            raise CRSError(
-                "grid plan has no CRS", source="grids", fix="set it with grids.set_crs('EPSG:4547')"
+            raise SchemaError(
+                f"grid plan has no {code_column!r} column; found {schema.original_headers(grids)}",
+                source=schema.label(grids, "grids"),
+                fix=with_options(None, ("code_column", "COLUMN")) or "code the plan first",
             )
         rules_ = load_rules(rules)
         self.code_column = code_column
@@ -120,19 +111,6 @@ class PlanIndex:
                 fix="grid codes must be unique; re-code the plan",
             )
         geoms = np.asarray(grids.geometry.array, dtype=object)
-        kinds = shapely.get_type_id(geoms)
-        bad = ~np.isin(kinds, (3, 6)) & ~shapely.is_missing(geoms)
-        if bad.any():
-            rows = list(np.flatnonzero(bad)[:10])
-            raise GeometryError(
-                "grid plan has non-polygonal geometries", source="grids", where=f"rows {rows}",
-                fix="grids must be Polygon or MultiPolygon",
-            )
-        if not (~(shapely.is_missing(geoms) | shapely.is_empty(geoms))).any():
-            raise GeometryError(
-                "grid plan has no polygons", source="grids",
-                fix="pass a plan with at least one grid geometry",
-            )
         # tie-break rank = position of the code in sorted order; categories are the sorted codes
         order = np.argsort(codes.astype(str), kind="stable")
         rank = np.empty(len(codes), dtype=np.int64)
@@ -145,11 +123,12 @@ class PlanIndex:
         self._cells = cells
         self._index: GridIndex | None = None
         # metric copy of the plan for distances
-        self.metric = metric_crs(grids)
+        grids_m = metric(grids)
+        self.metric = pyproj.CRS.from_user_input(grids_m.crs)
         self._to_metric = None if self.crs.equals(self.metric) else pyproj.Transformer.from_crs(
             self.crs, self.metric, always_xy=True
         )
-        gm = geoms if self._to_metric is None else np.asarray(grids.geometry.to_crs(self.metric).array)
+        gm = np.asarray(grids_m.geometry.array, dtype=object)
         self.metric_geoms = gm
         usable = present(gm)
         self.metric_bounds = shapely.total_bounds(gm[usable]) if usable.any() else np.full(4, np.nan)

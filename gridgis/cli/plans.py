@@ -81,6 +81,7 @@ def build_cmd(
     from .. import io as gio
     from ..codes import assign_codes
     from ..partition import build_grids
+    from ..schema import BASIC, KIND
     from ..versions import save_version
 
     report_path = out.with_suffix(".report.csv")
@@ -120,7 +121,7 @@ def build_cmd(
     version = save_version(grids, out, author=author, note=note, context=context,
                            replace_context=True)
     gio.write_table(built.report, report_path)
-    basic = grids[grids["kind"] == "basic"]
+    basic = grids[grids[KIND] == BASIC]
     say(f"{len(grids)} grids ({len(basic)} basic) in {grids['community_code'].nunique()} communities; "
         f"households per basic grid {int(basic['households'].min())}–{int(basic['households'].max())}")
     say(f"wrote {out} (version {version}) and {report_path} ({len(built.report)} report rows)")

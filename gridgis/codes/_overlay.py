@@ -11,7 +11,8 @@ import shapely
 
 from .. import schema
 from .._geometry import first_container, present, representative_points
-from ..errors import CRSError, SchemaError
+from .._inputs import as_layer, metric
+from ..errors import SchemaError
 
 __all__ = ["weights_points", "locate", "overlaps"]
 
@@ -22,13 +23,8 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
     Weights come from the ``households`` column (missing → 0) or are 1 each; rows without a
     geometry get no point and weight 0.
     """
-    if not isinstance(households, gpd.GeoDataFrame):
-        raise SchemaError("households must be a GeoDataFrame of buildings or addresses",
-                          source="households")
-    if households.crs is None:
-        raise CRSError("layer has no CRS", source="households")
-    hh = schema.normalize_columns(households, source="households")
-    geoms = np.asarray(hh.geometry.to_crs(crs).array)
+    hh = as_layer(households, "households", geometry=None, missing="keep", allow_empty=True)
+    geoms = np.asarray(metric(hh, crs).geometry.array)
     missing = ~present(geoms)
     pts = representative_points(geoms)
     if schema.HOUSEHOLDS in hh.columns:

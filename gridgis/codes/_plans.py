@@ -11,7 +11,8 @@ import shapely
 
 from .. import schema
 from .._geometry import first_hit
-from ..errors import CodeSchemeError, CRSError, GeometryError, SchemaError
+from .._inputs import as_layer
+from ..errors import CodeSchemeError, GeometryError, SchemaError
 from ..rules import CodeScheme
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
     "clean_kinds",
     "pools_of",
     "with_codes",
-    "metric",
 ]
 
 
@@ -36,40 +36,18 @@ def code_series(values: Any, index: pd.Index | None = None, *, source: object = 
     return pd.Series(out, index=index, dtype=object)
 
 
-def metric(gdf: gpd.GeoDataFrame, crs: Any = None) -> gpd.GeoDataFrame:
-    """``gdf`` in a metric CRS (:func:`gridgis.crs.to_metric`)."""
-    from ..crs import to_metric
-
-    return to_metric(gdf, crs)
-
-
 def check_plan(grids: object, what: str) -> gpd.GeoDataFrame:
-    """``grids`` if it is a GeoDataFrame of polygons with a CRS, else an error naming ``what``."""
-    if not isinstance(grids, gpd.GeoDataFrame):
-        raise SchemaError(f"{what} must be a GeoDataFrame, got {type(grids).__name__}",
-                          source=what, fix="read it with gridgis.io.read_vector")
-    if grids.crs is None:
-        raise CRSError("layer has no CRS", source=what,
-                       fix="set it, e.g. grids.set_crs('EPSG:4547')")
-    geom = np.asarray(grids.geometry.array)
-    bad = shapely.is_missing(geom) | shapely.is_empty(geom)
-    bad |= ~np.isin(shapely.get_type_id(geom), (3, 6))  # Polygon, MultiPolygon
-    if bad.any():
-        rows = list(grids.index[bad][:10])
-        raise GeometryError(f"{int(bad.sum())} grid(s) without a polygon geometry",
-                            source=what, where=f"rows {rows}",
-                            fix="drop or repair these grids (gridgis.repair)")
-    return grids
+    """``grids`` if it is a GeoDataFrame of polygons with a CRS, else an error naming ``what``.
+
+    Headers are left as they are (the plan is returned, and written back, unchanged).
+    """
+    return as_layer(grids, "grids", source=what, allow_empty=True, normalize=False)
 
 
 def check_communities(communities: Any) -> gpd.GeoDataFrame:
     """Community polygons with canonical columns (``code`` required) and a CRS."""
-    if not isinstance(communities, gpd.GeoDataFrame):
-        raise SchemaError("communities must be a GeoDataFrame", source="communities")
-    comm = schema.normalize_columns(communities, required=[schema.CODE], source="communities")
-    if comm.crs is None:
-        raise CRSError("layer has no CRS", source="communities")
-    return comm
+    return as_layer(communities, "communities", required=[schema.CODE], missing="keep",
+                    allow_empty=True)
 
 
 def _locate_communities(plan: gpd.GeoDataFrame, need: np.ndarray, communities: Any,
@@ -137,15 +115,15 @@ def community_names(communities: gpd.GeoDataFrame | None) -> dict[str, str]:
 def kinds_of(plan: gpd.GeoDataFrame) -> np.ndarray:
     """Kind of every grid as text (missing or blank → ``"basic"``)."""
     if schema.KIND not in plan.columns:
-        return np.full(len(plan), "basic", dtype=object)
+        return np.full(len(plan), schema.BASIC, dtype=object)
     return clean_kinds(plan[schema.KIND].astype(object).to_numpy())
 
 
 def clean_kinds(kinds: Any) -> np.ndarray:
     """Kinds as stripped text; missing or blank → ``"basic"``."""
     kinds = np.asarray(kinds, dtype=object)
-    kinds = np.where(pd.isna(kinds), "basic", kinds).astype(object)
-    return np.array([str(k).strip() or "basic" for k in kinds], dtype=object)
+    kinds = np.where(pd.isna(kinds), schema.BASIC, kinds).astype(object)
+    return np.array([str(k).strip() or schema.BASIC for k in kinds], dtype=object)
 
 
 def pools_of(kinds: np.ndarray, scheme: CodeScheme) -> np.ndarray:

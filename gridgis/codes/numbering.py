@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._inputs import metric
 from ..errors import CodeSchemeError
 from ..rules import CodeScheme, SerialRange, load_rules
 from ._plans import (
@@ -41,7 +42,6 @@ from ._plans import (
     community_codes,
     community_names,
     kinds_of,
-    metric,
     pools_of,
     with_codes,
 )
@@ -219,7 +219,7 @@ def allocate_codes(communities: Iterable[object], kinds: Iterable[object] | None
     """
     sch = load_scheme(scheme, rules=rules)
     community = np.asarray(list(communities), dtype=object)
-    kind = clean_kinds(["basic"] * len(community) if kinds is None else list(kinds))
+    kind = clean_kinds([schema.BASIC] * len(community) if kinds is None else list(kinds))
     if len(kind) != len(community):
         raise CodeSchemeError(f"{len(community)} communities but {len(kind)} kinds",
                               source=source)

@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._inputs import metric
 from ..errors import CodeSchemeError, SchemaError
 from ..rules import Tolerances, load_rules
 from ._overlay import locate, overlaps, weights_points
@@ -281,8 +282,6 @@ def recode(old_plan: gpd.GeoDataFrame, new_plan: gpd.GeoDataFrame,
     >>> result = recode(plan_2023, plan_2024, households=buildings)   # doctest: +SKIP
     >>> result.crosswalk.to_csv("crosswalk.csv", index=False)         # doctest: +SKIP
     """
-    from ..crs import metric_crs
-
     sch = load_scheme(scheme, rules=rules)
     tol = load_rules(rules).tolerances
     same_threshold, min_share = _thresholds(same_threshold, min_share, tol)
@@ -300,9 +299,10 @@ def recode(old_plan: gpd.GeoDataFrame, new_plan: gpd.GeoDataFrame,
     new_kinds = kinds_of(new)
     old_pools, new_pools = pools_of(kinds_of(old), sch), pools_of(new_kinds, sch)
 
-    mcrs = metric_crs(new)
-    og = np.asarray(old.geometry.to_crs(mcrs).array)
-    ng = np.asarray(new.geometry.to_crs(mcrs).array)
+    new_m = metric(new)
+    mcrs = new_m.crs
+    og = np.asarray(metric(old, mcrs).geometry.array)
+    ng = np.asarray(new_m.geometry.array)
     pairs = _pairs(og, ng, households, mcrs, min_share)
     same = (pairs.s_old >= same_threshold) & (pairs.s_new >= same_threshold)
     same &= old_comm[pairs.old] == new_comm[pairs.new]

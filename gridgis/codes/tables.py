@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import present
 from ..errors import CodeSchemeError, SchemaError
 from ._overlay import locate as locate_points
 from ._plans import check_plan, code_series
@@ -266,7 +267,7 @@ def _row_points(df: pd.DataFrame, todo: np.ndarray, lon_c: str | None, lat_c: st
     """x, y (and their CRS) of the rows in ``todo``: the lon/lat columns or the geometry."""
     if lon_c is None:  # a layer without lon/lat columns: its own points (or polygons)
         geoms = np.asarray(df.geometry.array)[todo]
-        ok_g = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        ok_g = present(geoms)
         pts = np.full(len(geoms), None, dtype=object)
         pts[ok_g] = shapely.point_on_surface(geoms[ok_g])
         return shapely.get_x(pts), shapely.get_y(pts), df.crs

@@ -41,6 +41,7 @@ import pandas as pd
 import shapely
 from scipy.stats import false_discovery_control
 
+from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
 from .points import clip_geometry, to_metric_points
 
@@ -124,12 +125,9 @@ def spatial_weights(
 
 
 def _centroids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    metric = frame
     if frame.crs is not None and not frame.crs.is_projected:
-        from ..crs import to_metric
-
-        metric = to_metric(frame)
-    return gpd.GeoDataFrame(geometry=metric.geometry.centroid, crs=metric.crs)
+        frame = metric(frame)
+    return gpd.GeoDataFrame(geometry=frame.geometry.centroid, crs=frame.crs)
 
 
 def getis_ord(
@@ -481,8 +479,8 @@ def hotspots_by_grid(grids: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> gpd.Ge
     >>> per_grid = hotspots_by_grid(grids, event_hotspots(events, district))  # doctest: +SKIP
     >>> per_grid.sort_values("hot_share", ascending=False).head()             # doctest: +SKIP
     """
-    if grids.crs is None or cells.crs is None:
-        raise SchemaError("grids and cells need a CRS")
+    for layer, name in ((grids, "grids"), (cells, "cells")):
+        as_layer(layer, name, missing="keep", allow_empty=True, normalize=False)
     g = grids.to_crs(cells.crs) if not grids.crs.equals(cells.crs) else grids
     hot = cells.loc[(cells["hotspot"] == "hot").to_numpy()]
     out = grids.copy()

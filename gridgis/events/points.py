@@ -10,33 +10,10 @@ import pandas as pd
 import pyproj
 import shapely
 
+from .._inputs import as_layer, metric
 from ..errors import CRSError, GeometryError, SchemaError
 
 __all__ = ["clip_geometry", "to_metric_points"]
-
-
-def _metric_crs_for(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
-    if gdf.crs is None:
-        raise CRSError(
-            "layer has no CRS", fix="set one, e.g. gdf.set_crs(4326) for longitude/latitude"
-        )
-    crs = pyproj.CRS.from_user_input(gdf.crs)
-    if crs.is_projected:
-        return crs
-    try:
-        from ..crs import metric_crs
-
-        return pyproj.CRS.from_user_input(metric_crs(gdf))
-    except ImportError:  # pragma: no cover - crs module is part of the package
-        return gdf.estimate_utm_crs()
-
-
-def _as_geoseries(obj: Any, name: str) -> gpd.GeoSeries:
-    if isinstance(obj, gpd.GeoDataFrame):
-        return obj.geometry
-    if isinstance(obj, gpd.GeoSeries):
-        return obj
-    raise GeometryError(f"{name} must be a GeoDataFrame or GeoSeries, got {type(obj).__name__}")
 
 
 def to_metric_points(
@@ -78,12 +55,10 @@ def to_metric_points(
             raise CRSError(f"crs {target.name!r} is not metric", fix="project the coordinates first")
         w = None if weights is None else np.asarray(weights, dtype=float).ravel()
     else:
-        geoms = _as_geoseries(points, "points")
-        target = pyproj.CRS.from_user_input(crs) if crs is not None else _metric_crs_for(geoms)
-        if geoms.crs is None:
-            raise CRSError("points have no CRS", fix="set one, e.g. gdf.set_crs(4326)")
-        if not pyproj.CRS.from_user_input(geoms.crs).equals(target):
-            geoms = geoms.to_crs(target)
+        layer = as_layer(points, "points", geometry=("Point",), missing="keep", allow_empty=True,
+                         normalize=False)
+        geoms = metric(layer, crs).geometry
+        target = pyproj.CRS.from_user_input(geoms.crs)
         if isinstance(weights, str):
             if not isinstance(points, gpd.GeoDataFrame) or weights not in points.columns:
                 raise SchemaError(f"weights column {weights!r} not found")
@@ -93,14 +68,6 @@ def to_metric_points(
         arr = geoms.values
         x = shapely.get_x(arr) if len(arr) else np.zeros(0)
         y = shapely.get_y(arr) if len(arr) else np.zeros(0)
-        kinds = shapely.get_type_id(arr)
-        bad = (kinds >= 0) & (kinds != 0)
-        if bad.any():
-            raise GeometryError(
-                f"{int(bad.sum())} geometries are not points",
-                where=f"row {int(np.flatnonzero(bad)[0])}",
-                fix="use centroids (gdf.centroid) or representative points",
-            )
     if w is not None and len(w) != len(x):
         raise SchemaError(f"weights has {len(w)} values for {len(x)} points")
     ok = np.isfinite(x) & np.isfinite(y)
@@ -126,11 +93,9 @@ def clip_geometry(clip: Any, crs: pyproj.CRS) -> shapely.Geometry | None:
     if clip is None:
         return None
     if isinstance(clip, gpd.GeoDataFrame | gpd.GeoSeries):
-        if clip.crs is None:
-            raise CRSError("clip layer has no CRS", fix="set its CRS")
-        geoms = clip.to_crs(crs) if not pyproj.CRS.from_user_input(clip.crs).equals(crs) else clip
-        geoms = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
-        geom = shapely.union_all(shapely.make_valid(geoms.values))
+        layer = as_layer(clip, "clip", geometry=None, missing="drop", allow_empty=True,
+                         normalize=False)
+        geom = shapely.union_all(shapely.make_valid(metric(layer, crs).geometry.values))
     elif isinstance(clip, shapely.Geometry):
         geom = clip  # assumed to be in ``crs``
     else:

@@ -23,7 +23,8 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from ..errors import CRSError, SchemaError
+from .._geometry import present
+from .._inputs import as_layer
 from ._text import alias_key, alias_lookup, is_blank, map_aliases, show, tidy
 from .times import parse_times
 
@@ -287,10 +288,8 @@ def clean(
     >>> ev = clean(gridgis.load_sample()["events"])                # doctest: +SKIP
     >>> ev["status"].value_counts()                                # doctest: +SKIP
     """
-    if not isinstance(events, gpd.GeoDataFrame):
-        raise SchemaError("events must be a GeoDataFrame", source=source, fix="use gridgis.events.load")
-    if events.crs is None:
-        raise CRSError("events have no CRS", source=source, fix="set one, e.g. .set_crs(4326)")
+    events = as_layer(events, "events", geometry=None, missing="keep", allow_empty=True,
+                      normalize=False, source=source)
     ev = events.to_crs(4326) if not events.crs.equals("EPSG:4326") else events.copy()
     ev = ev.reset_index(drop=True)
     notes = _Notes(len(ev))
@@ -328,7 +327,7 @@ def _check_location(ev: gpd.GeoDataFrame, notes: _Notes, geographic: bool) -> gp
 
     n = len(ev)
     geoms = ev.geometry.array
-    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    missing = ~present(geoms)
     x = np.where(missing, np.nan, shapely.get_x(geoms))
     y = np.where(missing, np.nan, shapely.get_y(geoms))
     raw_lon = ev[schema.LON] if schema.LON in ev.columns else pd.Series(np.nan, index=ev.index)

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import present
 from ..errors import GridGISError, SchemaError
 from ..rules import Rules, load_rules
 from .deadlines import deadlines
@@ -261,7 +262,7 @@ def attach_grid_codes(events: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.
     pts = pts.drop(columns=[schema.GRID_CODE], errors="ignore")
     geoms = pts.geometry.array
     tree = shapely.STRtree(grids.geometry.array)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ok = present(geoms)
     pi, gi = tree.query(geoms[ok], predicate="intersects")
     first = pd.Series(gi, index=pi).groupby(level=0).min()
     code = np.full(len(pts), "", dtype=object)

@@ -19,9 +19,8 @@ from ._faces import face_components, union_faces
 from ._grouping import Grouping
 from ._prepare import Inputs, Report
 
-__all__ = ["BASIC", "Assembly", "assemble_grids", "blank", "report_outside"]
+__all__ = ["Assembly", "assemble_grids", "blank", "report_outside"]
 
-BASIC = "basic"
 
 
 def blank(value: Any) -> bool:
@@ -74,7 +73,7 @@ class Assembly:
         """Basic grids: the faces of each planned grid's units."""
         for ci, members, flag, reason, cause in grid_units:
             fidx = np.sort(np.concatenate([self.faces_of_unit(u) for u in members]))
-            gi = self.add_grid(fidx, ci, BASIC, flag, {"reason": reason, "cause": cause or flag})
+            gi = self.add_grid(fidx, ci, schema.BASIC, flag, {"reason": reason, "cause": cause or flag})
             self.unit_grid[members] = gi
 
     def add_special(self) -> None:
@@ -130,7 +129,7 @@ class Assembly:
                 continue
             ci = int(face_comm[fidx[0]])
             kind, flag, name = (row.get(c) for c in (schema.KIND, schema.FLAG, schema.GRID_NAME))
-            self.add_grid(fidx, ci, BASIC if blank(kind) else str(kind),
+            self.add_grid(fidx, ci, schema.BASIC if blank(kind) else str(kind),
                           "" if blank(flag) else str(flag),
                           {"locked": li, "grid_code": code,
                            "grid_name": None if blank(name) else name})

@@ -11,7 +11,8 @@ import pyproj
 import shapely
 
 from .. import schema
-from ._assembly import BASIC, blank
+from ..schema import BASIC
+from ._assembly import blank
 
 __all__ = ["band_order", "number_grids"]
 

@@ -20,8 +20,9 @@ import pyproj
 import shapely
 
 from .. import schema
-from ..crs import metric_crs
-from ..errors import CRSError, GeometryError, SchemaError
+from .._geometry import present
+from .._inputs import as_layer, metric
+from ..errors import SchemaError
 from ..rules import Profile, Rules, load_rules
 from .regions import SizeRule
 from .special import community_of, prepare_polygons
@@ -34,7 +35,6 @@ __all__ = [
     "Inputs",
     "Report",
     "caps_of",
-    "check_layer",
     "prep_buildings",
     "prep_communities",
     "prep_lines",
@@ -67,21 +67,9 @@ class Report:
         return pd.DataFrame(self.rows, columns=cols).astype("string")
 
 
-def check_layer(gdf: Any, what: str) -> gpd.GeoDataFrame:
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise SchemaError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__}", source=what)
-    if gdf.crs is None:
-        raise CRSError(f"{what} layer has no CRS", source=what, fix="set it with gdf.set_crs(...)")
-    return gdf
-
-
 def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataFrame:
-    comm = schema.normalize_columns(
-        check_layer(communities, "communities"), required=[schema.CODE], source="communities"
-    )
-    if len(comm) == 0:
-        raise SchemaError("communities layer is empty", source="communities")
-    comm = comm.copy()
+    """Checked communities with unique codes, valid polygons, a kind and a name."""
+    comm = as_layer(communities, "communities", required=[schema.CODE]).copy()
     comm[schema.CODE] = comm[schema.CODE].astype("string").str.strip()
     dup = comm[schema.CODE].duplicated(keep=False) | comm[schema.CODE].isna()
     if dup.any():
@@ -92,24 +80,9 @@ def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataF
             where=f"rows {rows}",
             fix="give every community its own 12-digit code",
         )
-    geom = comm.geometry
-    bad = geom.isna() | geom.is_empty | ~geom.geom_type.isin(["Polygon", "MultiPolygon"])
-    if bad.any():
-        row = comm.index[bad.to_numpy()][0]
-        raise GeometryError(
-            f"{int(bad.sum())} communit(ies) without a polygon geometry",
-            source="communities",
-            where=f"row {row} (code {comm.loc[row, schema.CODE]})",
-            fix="redraw the boundary or drop the row",
-        )
-    invalid = ~geom.is_valid
+    invalid = ~shapely.is_valid(np.asarray(comm.geometry.array, dtype=object))
     if invalid.any():
-        fixed = geom[invalid].make_valid()
-        polys = [
-            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
-            for g in fixed
-        ]
-        comm.loc[invalid, comm.geometry.name] = polys
+        comm = as_layer(comm, "communities", invalid="fix")
         for code in comm.loc[invalid, schema.CODE]:
             rep.add("community", code, code, "geometry_repaired", "invalid boundary made valid")
     if schema.AREA_KIND not in comm.columns:
@@ -122,22 +95,23 @@ def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataF
 
 
 def prep_lines(gdf: gpd.GeoDataFrame | None, what: str, crs, default_class: str) -> gpd.GeoDataFrame:
+    """A line layer (roads, rivers) in ``crs`` with a lower-case class; rows without lines dropped."""
     if gdf is None or len(gdf) == 0:
         return gpd.GeoDataFrame({schema.ROAD_CLASS: []}, geometry=[], crs=crs)
-    out = schema.normalize_columns(check_layer(gdf, what), source=what)
-    out = out[~(out.geometry.isna() | out.geometry.is_empty)].copy()
+    out = as_layer(gdf, what, geometry=None, missing="drop", allow_empty=True).copy()
     if schema.ROAD_CLASS not in out.columns:
         out[schema.ROAD_CLASS] = default_class
     out[schema.ROAD_CLASS] = out[schema.ROAD_CLASS].fillna(default_class).astype(str).str.lower()
-    return out.to_crs(crs)
+    return metric(out, crs)
 
 
 def prep_buildings(gdf: gpd.GeoDataFrame | None, crs, rep: Report) -> gpd.GeoDataFrame:
+    """Buildings in ``crs`` with numeric households and population (bad values reported as 0)."""
     if gdf is None or len(gdf) == 0:
         return gpd.GeoDataFrame(
             {schema.HOUSEHOLDS: [], schema.POPULATION: []}, geometry=[], crs=crs
         )
-    out = schema.normalize_columns(check_layer(gdf, "buildings"), source="buildings")
+    out = as_layer(gdf, "buildings", geometry=None, missing="keep", allow_empty=True)
     if schema.HOUSEHOLDS not in out.columns and schema.POPULATION not in out.columns:
         raise SchemaError(
             "buildings need a households (户数) or population (人口) column",
@@ -159,7 +133,7 @@ def prep_buildings(gdf: gpd.GeoDataFrame | None, crs, rep: Report) -> gpd.GeoDat
             if bad.sum() > 50:
                 rep.add("building", "", None, f"bad_{col}", f"{int(bad.sum()) - 50} more rows")
         out[col] = vals.where(~bad, 0.0).astype(float)
-    return out.to_crs(crs)
+    return metric(out, crs)
 
 
 def size_rule(profile: Profile) -> tuple[SizeRule, list[int]]:
@@ -231,7 +205,7 @@ def _polygons_and_communities(gdf: gpd.GeoDataFrame | None, codes: np.ndarray, c
 def _building_points(bld: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Geometries, validity, representative points and (households, population) of buildings."""
     bgeoms = bld.geometry.to_numpy()
-    bvalid = ~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))
+    bvalid = present(bgeoms)
     bpts = np.full(len(bgeoms), None, dtype=object)
     bpts[bvalid] = shapely.point_on_surface(bgeoms[bvalid])
     bmeas = bld[list(MEASURES)].to_numpy(dtype=float) if len(bld) else np.zeros((0, 2))
@@ -276,8 +250,8 @@ def read_inputs(
     rules = load_rules(rules)
     rep = Report()
     comm = prep_communities(communities, rep)
-    mcrs = metric_crs(comm)
-    comm_m = comm.to_crs(mcrs)
+    comm_m = metric(comm)
+    mcrs = comm_m.crs
     codes = comm_m[schema.CODE].to_numpy().astype(str)
     cgeoms = comm_m.geometry.to_numpy()
     roads_m = prep_lines(roads, "roads", mcrs, "local")

@@ -11,7 +11,8 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from ._assembly import BASIC, Assembly
+from ..schema import BASIC
+from ._assembly import Assembly
 from ._faces import union_faces
 from ._prepare import Inputs
 from .geom import polsby_popper

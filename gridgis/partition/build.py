@@ -33,7 +33,8 @@ import pandas as pd
 
 from .. import schema
 from ..rules import Rules
-from ._assembly import BASIC, assemble_grids
+from ..schema import BASIC
+from ._assembly import assemble_grids
 from ._blocking import make_blocks
 from ._grouping import group_into_grids
 from ._linework import make_linework

@@ -12,9 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import schema
 from .._geometry import first_container, first_hit
-from ..errors import GeometryError, SchemaError
+from .._inputs import as_layer, metric
 from .blocks import containers
 
 __all__ = ["community_of", "prepare_polygons", "owner_labels"]
@@ -58,28 +57,7 @@ def prepare_polygons(gdf: gpd.GeoDataFrame | None, what: str, crs, required: lis
     """
     if gdf is None or len(gdf) == 0:
         return None
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise SchemaError(f"{what} must be a GeoDataFrame", source=what)
-    out = schema.normalize_columns(gdf, required=required, source=what)
-    if out.crs is None:
-        from ..errors import CRSError
-
-        raise CRSError(f"{what} layer has no CRS", source=what, fix="set it with gdf.set_crs(...)")
-    geom = out.geometry
-    bad = geom.isna() | geom.is_empty | ~geom.geom_type.isin(["Polygon", "MultiPolygon"])
-    if bad.any():
-        first = out.index[bad.to_numpy()][0]
-        raise GeometryError(
-            f"{int(bad.sum())} feature(s) without a polygon geometry",
-            source=what,
-            where=f"row {first}",
-            fix="drop or redraw these features",
-        )
-    out = out.to_crs(crs)
-    invalid = ~out.geometry.is_valid
-    if invalid.any():
-        out.loc[invalid, out.geometry.name] = out.geometry[invalid].make_valid()
-    return out
+    return metric(as_layer(gdf, what, required=required, invalid="fix"), crs)
 
 
 def owner_labels(

@@ -10,11 +10,10 @@ from typing import Any
 
 import geopandas as gpd
 
-from .. import schema
+from .._inputs import as_layer, metric
 from ..rules import Rules
 from . import operations as ops
 from . import wholeplan
-from ._util import to_metric
 from .context import PlanContext
 from .history import Edit, EditResult, History, PlanState
 from .revalidate import apply_edit
@@ -234,8 +233,9 @@ class PlanEdits:
         >>> plan.save(note="re-coded")  # doctest: +SKIP
         """
         t0 = time.perf_counter()
-        base = self._baseline if against is None else to_metric(
-            schema.normalize_columns(against, source="against"), self.context.metric_crs)
+        base = self._baseline if against is None else metric(
+            as_layer(against, "against", missing="keep", allow_empty=True),
+            self.context.metric_crs)
         p, rc = wholeplan.recode(self.context, self._state, base, self._known, same_threshold)
         result = self._apply(p, t0)
         rc.edit = result.edit

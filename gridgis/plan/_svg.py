@@ -14,8 +14,8 @@ from shapely.geometry.base import BaseGeometry
 from .. import schema
 from .._geometry import polygonal, present
 from ..errors import SchemaError
+from ..schema import BASIC
 from ..validation import ERROR, WARNING, Finding
-from ._util import BASIC
 
 __all__ = ["svg_map"]
 

@@ -1,4 +1,4 @@
-"""Small helpers shared by the modules of :mod:`gridgis.plan` (layer checks, geometries from
+"""Small helpers shared by the modules of :mod:`gridgis.plan` (code text, geometries from
 user input)."""
 
 from __future__ import annotations
@@ -7,43 +7,18 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from .. import schema
-from ..crs import to_crs
-from ..errors import CRSError, GeometryError, SchemaError
+from ..errors import GeometryError
 
-__all__ = ["BASIC", "GRID_COLUMNS", "as_gdf", "to_metric", "str_codes", "geometries"]
+__all__ = ["GRID_COLUMNS", "str_codes", "geometries"]
 
-BASIC = "basic"
 GRID_COLUMNS = (schema.GRID_CODE, schema.GRID_NAME, schema.COMMUNITY_CODE, schema.KIND,
                 schema.HOUSEHOLDS, schema.POPULATION, schema.FLAG)
 _GEOM_FIX = ("pass a shapely geometry, a GeoSeries, or a list of (x, y) coordinates in the "
              "plan's CRS")
-
-
-def as_gdf(obj: Any, what: str) -> gpd.GeoDataFrame:
-    """``obj`` as a GeoDataFrame with a CRS (an address table with lon/lat becomes points)."""
-    if isinstance(obj, gpd.GeoDataFrame):
-        if obj.crs is None:
-            raise CRSError(f"the {what} layer has no CRS", source=what,
-                           fix="set it, e.g. gdf.set_crs('EPSG:4547')")
-        return obj
-    if what == "addresses" and isinstance(obj, pd.DataFrame):
-        df = schema.normalize_columns(obj, required=[schema.LON, schema.LAT], source=what)
-        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df[schema.LON], df[schema.LAT]),
-                                crs="EPSG:4326")
-    raise SchemaError(f"{what} must be a GeoDataFrame, got {type(obj).__name__}", source=what,
-                      fix="read it with gridgis.read_vector(path)")
-
-
-def to_metric(gdf: gpd.GeoDataFrame, mcrs: Any) -> gpd.GeoDataFrame:
-    """``gdf`` in the metric CRS ``mcrs`` (unchanged when already in it)."""
-    if gdf.crs is not None and gdf.crs.equals(mcrs):
-        return gdf
-    return to_crs(gdf, mcrs)
 
 
 def str_codes(values: Any) -> np.ndarray:

@@ -19,11 +19,12 @@ import shapely
 
 from .. import schema
 from .._geometry import first_container, first_hit, present, representative_points
+from .._inputs import as_layer, metric
 from ..codes import CodeScheme, load_scheme, parse_codes
-from ..crs import metric_crs
 from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
 from ..rules import Rules, load_rules
-from ._util import BASIC, GRID_COLUMNS, as_gdf, str_codes, to_metric
+from ..schema import BASIC
+from ._util import GRID_COLUMNS, str_codes
 from .index import GridIndex, PointIndex
 
 __all__ = ["CONTEXT_LAYERS", "PlanContext", "CodeAllocator", "read_plan_file"]
@@ -136,9 +137,8 @@ class CodeAllocator:
 def _communities(layer: gpd.GeoDataFrame | None, mcrs: Any) -> gpd.GeoDataFrame | None:
     if layer is None:
         return None
-    c = schema.normalize_columns(as_gdf(layer, "communities"), required=[schema.CODE],
-                                 source="communities")
-    c = to_metric(c, mcrs).reset_index(drop=True).copy()
+    c = as_layer(layer, "communities", required=[schema.CODE], missing="keep", allow_empty=True)
+    c = metric(c, mcrs).reset_index(drop=True).copy()
     c[schema.CODE] = str_codes(c[schema.CODE])
     if schema.NAME not in c:
         c[schema.NAME] = c[schema.CODE]
@@ -152,8 +152,9 @@ def _communities(layer: gpd.GeoDataFrame | None, mcrs: Any) -> gpd.GeoDataFrame 
 def _layer(gdf: gpd.GeoDataFrame | None, what: str, mcrs: Any) -> gpd.GeoDataFrame | None:
     if gdf is None:
         return None
-    out = schema.normalize_columns(as_gdf(gdf, what), source=what)
-    return to_metric(out, mcrs).reset_index(drop=True)
+    out = as_layer(gdf, what, geometry=None, missing="keep", allow_empty=True,
+                   lonlat=what == "addresses")
+    return metric(out, mcrs).reset_index(drop=True)
 
 
 def _numbers(layer: gpd.GeoDataFrame, column: str) -> np.ndarray:
@@ -219,11 +220,8 @@ class PlanContext:
         SchemaError, CRSError
             On layers that are not GeoDataFrames, lack a CRS, or when no grid has a geometry.
         """
-        grids = as_gdf(grids, "grids")
-        present = ~(grids.geometry.isna() | grids.geometry.is_empty)
-        if not present.any():
-            raise SchemaError("no grid has a geometry", source="grids")
-        mcrs = metric_crs(grids[present])
+        grids = as_layer(grids, "grids", geometry=None, missing="keep")
+        mcrs = metric(grids).crs
         given = {"communities": communities, "buildings": buildings, "addresses": addresses,
                  "roads": roads, "rivers": rivers, "special_sites": special_sites,
                  "units": units}
@@ -241,7 +239,7 @@ class PlanContext:
         if buildings is not None:
             ctx._set_buildings(_layer(buildings, "buildings", mcrs))
         if addresses is not None:
-            a = _layer(as_gdf(addresses, "addresses"), "addresses", mcrs)
+            a = _layer(addresses, "addresses", mcrs)
             ctx.addresses = a
             ctx.address_community = ctx.locate_community(np.asarray(a.geometry.array,
                                                                     dtype=object))
@@ -377,8 +375,8 @@ class PlanContext:
         SchemaError
             On duplicate grid codes.
         """
-        g = schema.normalize_columns(grids, source="grids")
-        g = to_metric(g, self.metric_crs).reset_index(drop=True).copy()
+        g = as_layer(grids, "grids", geometry=None, missing="keep", allow_empty=True)
+        g = metric(g, self.metric_crs).reset_index(drop=True).copy()
         geoms = np.asarray(g.geometry.array, dtype=object)
         # zero-length segments (repeated vertices) would not survive re-tiling on one side of
         # a shared edge only; dropping them everywhere keeps shared edges identical

@@ -24,7 +24,8 @@ from .. import schema
 from .._geometry import AREA_FLOOR_M2, fast_union, first_container, single_parts
 from ..errors import PartitionError, SchemaError
 from ..rules import Rules
-from ._util import BASIC, geometries
+from ..schema import BASIC
+from ._util import geometries
 from .context import PlanContext
 from .history import PlanState
 from .retile import EXTEND_M, Retiling, clip_lines, extend_ends, interior_lines, retile_edit

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..schema import BASIC
 from ..validation import ERROR, Finding
-from ._util import BASIC
 
 __all__ = ["community_summary"]
 

@@ -20,10 +20,11 @@ import pyproj
 import shapely
 
 from .. import writing
-from ..errors import CRSError, GridGISError, SchemaError
+from .._inputs import as_layer, metric
+from ..errors import GridGISError, SchemaError
 
 __all__ = [
-    "COORD_DECIMALS", "HEAT_CMAP", "HOTSPOT_COLORS", "check_layer", "decorate", "draw_outlines",
+    "COORD_DECIMALS", "HEAT_CMAP", "HOTSPOT_COLORS", "decorate", "draw_outlines",
     "geojson", "hex_to_rgb", "js_json", "known_areas", "metric", "new_figure", "save_figure",
     "target_crs", "template", "to_wgs84",
 ]
@@ -44,26 +45,6 @@ def template(name: str) -> str:
 
 
 # ---- layers and CRS ---------------------------------------------------------------------------------
-
-
-def check_layer(gdf: Any, name: str) -> gpd.GeoDataFrame:
-    """``gdf`` if it is a GeoDataFrame with a CRS; else a :class:`SchemaError`/:class:`CRSError`."""
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise SchemaError(f"{name}: expected a GeoDataFrame, got {type(gdf).__name__}",
-                          fix=f"read the {name} layer with gridgis.io.read_vector")
-    if gdf.crs is None:
-        raise CRSError(f"{name}: the layer has no CRS", source=name,
-                       fix="set it with gdf.set_crs(...) (e.g. EPSG:4547 or EPSG:4326)")
-    return gdf
-
-
-def metric(gdf: gpd.GeoDataFrame | None, crs: Any) -> gpd.GeoDataFrame | None:
-    """``gdf`` in ``crs`` (``None`` stays ``None``)."""
-    if gdf is None:
-        return None
-    if gdf.crs is None:
-        raise SchemaError("layer has no CRS")
-    return gdf if pyproj.CRS.from_user_input(gdf.crs).equals(crs) else gdf.to_crs(crs)
 
 
 def target_crs(*layers: gpd.GeoDataFrame | None) -> pyproj.CRS:
@@ -91,13 +72,12 @@ def to_wgs84(gdf: gpd.GeoDataFrame, name: str = "layer", *, simplify_m: float = 
     >>> from gridgis.render import to_wgs84
     >>> web = to_wgs84(grids, "grids", simplify_m=1.0, coverage=True)   # doctest: +SKIP
     """
-    from ..crs import metric_crs, to_crs
+    from ..crs import to_crs
 
-    gdf = check_layer(gdf, name)
-    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    gdf = as_layer(gdf, name, geometry=None, missing="drop", allow_empty=True, normalize=False)
     if simplify_m > 0 and len(gdf):
-        mcrs = metric_crs(gdf)
-        met = gdf.to_crs(mcrs)
+        met = metric(gdf)
+        mcrs = met.crs
         geoms = np.asarray(met.geometry.array)
         simple = None
         if coverage:

@@ -15,8 +15,10 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._geometry import present
+from .._inputs import as_layer
 from ..errors import SchemaError
-from ._common import COORD_DECIMALS, check_layer, js_json, template, to_wgs84
+from ._common import COORD_DECIMALS, js_json, template, to_wgs84
 from .assets import CJK_CHARS
 
 __all__ = [
@@ -76,7 +78,7 @@ def label_room(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     except shapely.errors.GEOSException:
         pts = shapely.point_on_surface(geoms)
         room = np.sqrt(shapely.area(geoms))
-    bad = shapely.is_missing(pts) | shapely.is_empty(pts)
+    bad = ~present(pts)
     if bad.any():
         pts[bad] = shapely.point_on_surface(geoms[bad])
         room[bad] = np.sqrt(shapely.area(geoms[bad]))
@@ -180,7 +182,7 @@ def _sample_points(pts: gpd.GeoDataFrame, name: str, max_points: int,
                    seed: int) -> tuple[gpd.GeoDataFrame, str]:
     """Located points (a seeded sample of ``max_points`` when more) and the layer's name."""
     total = len(pts)
-    pts = pts[pts.geometry.notna() & ~pts.geometry.is_empty]
+    pts = pts[present(pts.geometry.array)]
     if (~pts.geom_type.isin(["Point"])).any():
         pts = pts.set_geometry(pts.geometry.representative_point())
     n_located = len(pts)
@@ -196,7 +198,9 @@ def _sample_points(pts: gpd.GeoDataFrame, name: str, max_points: int,
 def add_points(m: Any, name: str, pts: gpd.GeoDataFrame, max_points: int, seed: int,
                color: str = "#6a3d9a") -> None:
     """Add address or event points to ``m`` (events colored by urgency)."""
-    pts, label = _sample_points(check_layer(pts, name), name, max_points, seed)
+    pts, label = _sample_points(as_layer(pts, name, geometry=None, missing="keep",
+                                         allow_empty=True, normalize=False),
+                                name, max_points, seed)
     pts = to_wgs84(pts, name)
     fields = [c for c in _POINT_FIELDS if c in pts.columns][:4]
     if schema.URGENCY in pts.columns:
@@ -219,7 +223,8 @@ def as_findings(findings: Any) -> gpd.GeoDataFrame:
     """Validation findings as a GeoDataFrame with ``severity``, ``rule`` and ``message``."""
     if hasattr(findings, "to_geodataframe"):
         findings = findings.to_geodataframe()
-    gdf = check_layer(findings, "findings")
+    gdf = as_layer(findings, "findings", geometry=None, missing="keep", allow_empty=True,
+                   normalize=False)
     for col in ("severity", "rule", "message"):
         if col not in gdf.columns:
             raise SchemaError(f"findings: column {col!r} is missing",

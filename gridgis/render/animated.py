@@ -28,9 +28,11 @@ import pyproj
 import shapely
 
 from .. import schema
-from ..errors import GridGISError, SchemaError
+from .._geometry import present
+from .._inputs import as_layer, metric
+from ..errors import GridGISError
 from ..writing import write_text
-from ._common import HEAT_CMAP, metric, target_crs, template
+from ._common import HEAT_CMAP, target_crs, template
 from .assets import offline_html
 
 __all__ = ["animated_heatmap_html"]
@@ -104,10 +106,9 @@ def _lut(cmap: str) -> list[list[int]]:
 
 def _usable(ev: gpd.GeoDataFrame, crs: pyproj.CRS) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
     """Event geometries in ``crs``, which have a location, which a report time, and the times."""
-    if ev.crs is None:
-        raise SchemaError("events have no CRS")
+    ev = as_layer(ev, "events", geometry=None, missing="keep", allow_empty=True, normalize=False)
     geoms = metric(ev, crs).geometry.array
-    has_xy = ~np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    has_xy = present(geoms)
     if "status" in ev.columns:
         has_xy &= (ev["status"] != "invalid").to_numpy()
     times = (pd.to_datetime(ev[schema.REPORTED_AT], errors="coerce") if schema.REPORTED_AT in ev

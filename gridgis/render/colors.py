@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from .._inputs import metric
 from ..errors import SchemaError
 from ._common import hex_to_rgb
 
@@ -29,7 +30,7 @@ PALETTE = (
 )
 #: English grid kind → Chinese name.
 KIND_NAMES = {
-    "basic": "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
+    schema.BASIC: "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
     "industrial_park": "工业园区", "park": "公园", "commercial": "商务楼宇",
 }
 
@@ -80,10 +81,8 @@ def community_colors(grids: gpd.GeoDataFrame, palette: Iterable[str] = PALETTE) 
     >>> community_colors(grids).iloc[0]                                # doctest: +SKIP
     '#8dd3c7'
     """
-    from ..crs import to_metric
-
     palette = list(palette)
-    met = to_metric(grids)
+    met = metric(grids)
     if schema.COMMUNITY_CODE in met.columns:
         comm = met[schema.COMMUNITY_CODE].astype(str).to_numpy()
     elif schema.GRID_CODE in met.columns:

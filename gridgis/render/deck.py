@@ -28,9 +28,10 @@ import shapely
 
 from .. import schema
 from .._geometry import explode
+from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError, SchemaError
 from ..writing import write_text
-from ._common import check_layer, hex_to_rgb, js_json, template, to_wgs84
+from ._common import hex_to_rgb, js_json, template, to_wgs84
 from .assets import ASSET_DIR, insert_head, offline_html
 from .colors import grid_fills, kind_names
 from .static25d import FLOOR_HEIGHT_M
@@ -201,14 +202,7 @@ def deck_map_25d(
 
 def _metric_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The plan checked, with normalised columns, rows with a geometry only, in a metric CRS."""
-    from ..crs import to_metric
-
-    grids = schema.normalize_columns(check_layer(grids, "grids"), source="grids")
-    grids = grids[~(grids.geometry.isna() | grids.geometry.is_empty)]
-    if len(grids) == 0:
-        raise SchemaError("grids: the plan has no grid with a geometry",
-                          fix="pass a plan with at least one polygon")
-    return to_metric(grids)
+    return metric(as_layer(grids, "grids", geometry=None, missing="drop"))
 
 
 def _inset(grids_m: gpd.GeoDataFrame, gap_m: float) -> gpd.GeoDataFrame:
@@ -291,12 +285,9 @@ def _label(col: str | None) -> str:
 
 def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame,
                     grid_heights: np.ndarray, simplify_m: float) -> tuple[Any, list[dict]]:
-    from ..crs import to_metric
-
-    b = to_metric(schema.normalize_columns(check_layer(buildings, "buildings"), source="buildings"),
-                  grids_m.crs)
-    b = b[~(b.geometry.isna() | b.geometry.is_empty)]
-    b = b[b.geom_type.isin(["Polygon", "MultiPolygon"])]
+    b = metric(as_layer(buildings, "buildings", geometry=None, missing="drop", allow_empty=True),
+               grids_m.crs)
+    b = b[b.geom_type.isin(POLYGONS)]  # point buildings have no footprint to extrude
     floors = (pd.to_numeric(b[schema.FLOORS], errors="coerce").fillna(1).clip(lower=1).to_numpy()
               if schema.FLOORS in b.columns else np.ones(len(b)))
     # the roof each building stands on: grid holding its representative point

@@ -20,8 +20,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._inputs import metric
 from ..errors import SchemaError
-from ._common import HEAT_CMAP, decorate, draw_outlines, metric, new_figure, save_figure, target_crs
+from ._common import HEAT_CMAP, decorate, draw_outlines, new_figure, save_figure, target_crs
 from .fonts import register_cjk_font
 
 __all__ = ["plot_grid_events", "plot_heatmap", "save_grid_event_map", "save_heatmap"]

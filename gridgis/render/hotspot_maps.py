@@ -17,13 +17,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from .._inputs import metric
 from ..errors import SchemaError
 from ._common import (
     HOTSPOT_COLORS,
     decorate,
     draw_outlines,
     known_areas,
-    metric,
     new_figure,
     save_figure,
     target_crs,

@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from ..crs import to_metric
+from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError, SchemaError, with_options
 from ._common import save_figure
 from .colors import KIND_NAMES
@@ -254,13 +254,8 @@ def grid_map_25d(
 
     check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=k)
     register_cjk_font()
-    if not isinstance(grids, gpd.GeoDataFrame) or len(grids) == 0:
-        raise GridGISError("nothing to draw: the grid layer is empty", source="grids")
-    if grids.crs is None:
-        raise GridGISError("grid layer has no CRS", source="grids", fix="set_crs(...) first")
-    g = to_metric(grids)
-    g = g[~(g.geometry.isna() | g.geometry.is_empty)].copy()
-    g = g[g.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    g = metric(as_layer(grids, "grids", geometry=None, missing="drop", normalize=False))
+    g = g[g.geometry.geom_type.isin(POLYGONS)].copy()
     if len(g) == 0:
         raise GridGISError("no polygon grids to draw", source="grids")
     view = View(azimuth, tilt, light_azimuth, light_altitude)

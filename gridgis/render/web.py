@@ -26,8 +26,8 @@ import pandas as pd
 import shapely
 
 from .. import schema
-from ..errors import SchemaError
-from ._common import check_layer, geojson, template, to_wgs84
+from .._inputs import as_layer, metric
+from ._common import geojson, template, to_wgs84
 from ._web_layers import (
     ALIASES,
     NO_ZOOM,
@@ -125,10 +125,8 @@ def _add_grids(m: Any, g: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame, color: st
 
 def _community_layer(grids_m: gpd.GeoDataFrame, communities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Community outlines in the grids' metric CRS: given, or unions of grids per community."""
-    from ..crs import to_metric
-
     if communities is not None and len(communities):
-        return to_metric(check_layer(communities, "communities"), grids_m.crs)
+        return metric(as_layer(communities, "communities", missing="keep"), grids_m.crs)
     key = schema.COMMUNITY_CODE if schema.COMMUNITY_CODE in grids_m.columns else None
     if key:
         return grids_m.dissolve(by=key, as_index=False)[[key, grids_m.geometry.name]]
@@ -213,15 +211,7 @@ def _add_labels(m: Any, grids_m: gpd.GeoDataFrame, cm_m: gpd.GeoDataFrame, named
 
 def _metric_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The plan checked, with normalised columns, non-empty rows only, in a metric CRS."""
-    from ..crs import to_metric
-
-    grids = schema.normalize_columns(check_layer(grids, "grids"), source="grids")
-    if len(grids) == 0:
-        raise SchemaError("grids: the plan has no rows", fix="pass a plan with at least one grid")
-    grids_m = to_metric(grids[~(grids.geometry.isna() | grids.geometry.is_empty)])
-    if len(grids_m) == 0:
-        raise SchemaError("grids: every geometry is empty", fix="check the plan's geometry column")
-    return grids_m
+    return metric(as_layer(grids, "grids", geometry=None, missing="drop"))
 
 
 def interactive_map(

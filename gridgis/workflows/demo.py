@@ -201,7 +201,7 @@ def _web_maps(grids: Any, layers: dict, report: Any, events: Any, out: Path) -> 
 
 
 def _closing(stats: dict, grids: Any, report: Any, status: pd.Series) -> str:
-    basic = grids[grids[schema.KIND] == "basic"]
+    basic = grids[grids[schema.KIND] == schema.BASIC]
     return (
         f"{len(grids)} grids ({len(basic)} basic, {len(grids) - len(basic)} special); "
         f"basic households {int(basic[schema.HOUSEHOLDS].min())}–{int(basic[schema.HOUSEHOLDS].max())}; "

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..errors import GridGISError
+from .._geometry import present
+from .._inputs import as_layer, metric
 from ..io import write_table
 from ..plan import community_summary
 from ..rules import Rules, load_rules
@@ -132,9 +133,8 @@ def build_report(
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     bundle = ReportBundle(folder=out, pdf=out / "report.pdf", html=out / "report.html")
-    grids = schema.normalize_columns(grids, required=[schema.GRID_CODE], source="plan")
-    if grids.crs is None:
-        raise GridGISError("plan has no CRS", source="plan", fix="set the CRS of the grid layer")
+    grids = as_layer(grids, "grids", required=[schema.GRID_CODE], geometry=None, missing="keep",
+                     allow_empty=True)
     if title is None:
         name = district[schema.NAME].iloc[0] if district is not None and schema.NAME in district else ""
         title = f"{name}网格化服务管理报告"
@@ -146,13 +146,13 @@ def build_report(
     if schema.COMMUNITY_CODE not in grids:
         grids = grids.assign(**{schema.COMMUNITY_CODE: grids[schema.GRID_CODE].str[:12]})
     if schema.KIND not in grids:
-        grids = grids.assign(**{schema.KIND: "basic"})
+        grids = grids.assign(**{schema.KIND: schema.BASIC})
     if schema.HOUSEHOLDS not in grids:
         grids = grids.assign(**{schema.HOUSEHOLDS: 0})
 
     logger.info("drawing the 2.5D grid map")
     _figure_25d(grids, buildings, title, bundle)
-    basic = grids[grids[schema.KIND].astype(str) == "basic"]
+    basic = grids[grids[schema.KIND].astype(str) == schema.BASIC]
     cover = Section(title, figures=["grid_map_25d"])
     cover.text = [
         f"生成日期 {_dt.date.today():%Y-%m-%d}",
@@ -222,9 +222,7 @@ def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
                      roads: gpd.GeoDataFrame | None, bundle: ReportBundle) -> None:
     import matplotlib.pyplot as plt
 
-    from ..crs import to_metric
-
-    g = to_metric(grids)
+    g = metric(grids)
     fig, ax = plt.subplots(figsize=(8, 8))
     if roads is not None:
         roads.to_crs(g.crs).plot(ax=ax, color="#dddddd", linewidth=0.4, zorder=0)
@@ -232,7 +230,7 @@ def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
     colors = {"error": "#d62728", "warning": "#ff9f1c"}
     if len(findings):
         f = findings.to_crs(g.crs)
-        f = f[~f.geometry.is_empty & f.geometry.notna()]
+        f = f[present(f.geometry.array)]
         for sev, color in colors.items():
             part = f[f["severity"] == sev]
             if len(part):
