@@ -93,3 +93,8 @@ def test_status_lines_follow_quiet_and_verbose(files, tmp_path, capsys):
     assert "wrote" not in capsys.readouterr().err
     assert main(["-v", *plain]) == EXIT_OK
     assert f"wrote {js}" in capsys.readouterr().err
+    # main() takes its handler off again: later library calls in this process stay quiet
+    import logging
+
+    handlers = logging.getLogger("gridgis").handlers
+    assert all(isinstance(h, logging.NullHandler) for h in handlers), handlers

@@ -23,6 +23,7 @@ __all__ = [
     "error",
     "print_findings",
     "progress_enabled",
+    "remove_logging",
     "say",
     "setup_logging",
     "status",
@@ -83,8 +84,7 @@ def setup_logging(*, quiet: bool = False, verbose: bool = False) -> logging.Hand
     >>> logging.getLogger("gridgis").level == logging.WARNING
     True
     """
-    for old in [h for h in log.handlers if h.get_name() == _HANDLER_NAME]:
-        log.removeHandler(old)
+    remove_logging()
     if sys.stderr.isatty():
         from rich.console import Console
         from rich.logging import RichHandler
@@ -99,6 +99,13 @@ def setup_logging(*, quiet: bool = False, verbose: bool = False) -> logging.Hand
     log.addHandler(handler)
     log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
     return handler
+
+
+def remove_logging() -> None:
+    """Take the CLI's handler off the ``gridgis`` logger and restore its level."""
+    for old in [h for h in log.handlers if h.get_name() == _HANDLER_NAME]:
+        log.removeHandler(old)
+    log.setLevel(logging.NOTSET)
 
 
 def say(message: str) -> None:

@@ -13,7 +13,7 @@ import typer
 from typer._click import exceptions as click_exc
 
 from ..errors import GridGISError
-from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error
+from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error, remove_logging
 
 __all__ = ["internal_error", "log_path", "main"]
 
@@ -44,7 +44,18 @@ def internal_error(exc: BaseException) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: runs the app and maps every outcome to an exit code."""
+    """Console-script entry point: runs the app and maps every outcome to an exit code.
+
+    The logging handler the app installs is removed on return, so calling ``main`` from Python
+    (tests, scripts) leaves the ``gridgis`` loggers as they were.
+    """
+    try:
+        return _run(argv)
+    finally:
+        remove_logging()
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="gridgis")
     except GridGISError as exc:
