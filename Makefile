@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SYSSTAMP := .sysdeps-stamp
 OUT ?= demo_output
-PYTEST_ARGS ?=
+# the suite runs on up to 4 cores (pytest-xdist); PYTEST_ARGS= runs it in one process
+PYTEST_ARGS ?= -n auto --maxprocesses 4
 
 .PHONY: demo test install sysdeps lint bench clean samples
 
