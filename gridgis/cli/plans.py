@@ -153,14 +153,15 @@ def validate_cmd(
     --buildings district.gpkg --buildings-layer buildings --html validation.html``
     """
     from ..render.validation_page import write_validation_page
-    from ..validation import read_inputs, validate
+    from ..validation import validate
+    from ..workflows.readers import read_validation_inputs
 
     check_outputs((html, "--html"), (json_out, "--json"), (gpkg, "--gpkg"),
              inputs=(plan, parents, buildings, addresses, rules))
     with cli_options(**INPUT_OPTIONS):
-        layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
-                             buildings=buildings, buildings_layer=buildings_layer,
-                             addresses=addresses, addresses_layer=addresses_layer)
+        layers = read_validation_inputs(
+            plan, layer=layer, parents=parents, parents_layer=parents_layer, buildings=buildings,
+            buildings_layer=buildings_layer, addresses=addresses, addresses_layer=addresses_layer)
     from ..rules import load_rules
 
     rules_used = load_rules(rules)
@@ -214,8 +215,8 @@ def repair_cmd(
     from ..postgis import write_layers
     from ..render.validation_page import write_validation_page
     from ..repairs import repair
-    from ..validation import read_inputs
     from ..versions import is_versions_file, save_version
+    from ..workflows.readers import read_validation_inputs
 
     if in_place:
         if not is_versions_file(plan):
@@ -226,8 +227,9 @@ def repair_cmd(
         check_outputs((out, "--out"), inputs=(plan, parents, buildings, rules))
     check_outputs((html, "--html"), inputs=(plan, parents, buildings, rules))
     with cli_options(**INPUT_OPTIONS):
-        layers = read_inputs(plan, layer=layer, parents=parents, parents_layer=parents_layer,
-                             buildings=buildings, buildings_layer=buildings_layer)
+        layers = read_validation_inputs(
+            plan, layer=layer, parents=parents, parents_layer=parents_layer, buildings=buildings,
+            buildings_layer=buildings_layer)
     res = repair(layers["grids"], layers["parents"], layers["buildings"], rules=rules)
     if is_versions_file(out):
         version = save_version(res.plan, out, author=author, note=note,

@@ -29,8 +29,8 @@ page of a report is drawn by :func:`gridgis.render.validation_page.write_validat
 Modules: :mod:`~gridgis.validation.core` (``validate``), :mod:`~gridgis.validation.prepare`,
 one module per group of checks (``coverage``, ``nesting``, ``shape``, ``items``, ``sizes``,
 ``codes``), :mod:`~gridgis.validation.report` (findings and the report),
-:mod:`~gridgis.validation.catalogue` (the rule table), :mod:`~gridgis.validation.inputs`
-(reading the files of a run).
+:mod:`~gridgis.validation.catalogue` (the rule table). Reading the files of a run is
+:func:`gridgis.workflows.readers.read_validation_inputs`.
 
 Examples
 --------
@@ -43,11 +43,10 @@ from __future__ import annotations
 
 from .catalogue import RULE_ORDER, RULES, RuleInfo
 from .core import validate
-from .inputs import read_inputs
 from .prepare import as_codes, grid_kinds
 from .report import ERROR, SEVERITIES, WARNING, Finding, ValidationReport, sort_findings
 
 __all__ = [
-    "validate", "read_inputs", "ValidationReport", "Finding", "RuleInfo", "RULES", "RULE_ORDER",
+    "validate", "ValidationReport", "Finding", "RuleInfo", "RULES", "RULE_ORDER",
     "ERROR", "WARNING", "SEVERITIES", "sort_findings", "as_codes", "grid_kinds",
 ]

@@ -19,7 +19,14 @@ import geopandas as gpd
 from .. import io as gio
 from ..errors import cli_options
 
-__all__ = ["POINT_OPTIONS", "read_events", "read_layer", "read_plan", "read_previous_plan"]
+__all__ = [
+    "POINT_OPTIONS",
+    "read_events",
+    "read_layer",
+    "read_plan",
+    "read_previous_plan",
+    "read_validation_inputs",
+]
 
 # how the point readers' Python keywords are spelled on the verbs that read points
 POINT_OPTIONS = {"layer": "--layer", "sheet": "--layer", "lon": "--lon", "lat": "--lat",
@@ -64,3 +71,47 @@ def read_previous_plan(path: Path | str, layer: str | None) -> tuple[gpd.GeoData
 
     return (read_plan(path, layer, layer_option="--old-layer"),
             known_codes(path) if layer is None and is_versions_file(path) else [])
+
+
+def read_validation_inputs(
+    plan: Any,
+    *,
+    layer: str | None = None,
+    parents: Any = None,
+    parents_layer: str | None = None,
+    buildings: Any = None,
+    buildings_layer: str | None = None,
+    addresses: Any = None,
+    addresses_layer: str | None = None,
+    addresses_crs: str = "EPSG:4326",
+) -> dict[str, Any]:
+    """Read the files of a validation/repair run into the keyword arguments of
+    :func:`gridgis.validate` (and of :func:`gridgis.repair`).
+
+    ``addresses`` may be a point layer or a table with lon/lat columns (经度/纬度 …) in
+    ``addresses_crs`` (an EPSG code, ``GCJ02`` or ``BD09``). Inputs not given are taken from
+    layers stored beside the plan in its GeoPackage (``communities``, ``buildings``,
+    ``addresses``), when present.
+
+    Examples
+    --------
+    >>> layers = read_validation_inputs('plan.gpkg', parents='district.gpkg',  # doctest: +SKIP
+    ...                                 parents_layer='communities')
+    >>> report = validate(**layers)  # doctest: +SKIP
+    """
+    from ..errors import input_role
+    from ..versions import plan_context
+    from ..versions import read_plan as read_plan_file
+
+    out: dict[str, Any] = {"grids": read_plan_file(plan, layer)}
+    context = plan_context(plan) if layer is None else {}
+    with input_role("parents"):
+        out["parents"] = (gio.read_vector(parents, layer=parents_layer, geometry="polygon")
+                          if parents is not None else context.get("communities"))
+    with input_role("buildings"):
+        out["buildings"] = (gio.read_vector(buildings, layer=buildings_layer)
+                            if buildings is not None else context.get("buildings"))
+    with input_role("addresses"):
+        out["addresses"] = (gio.read_points(addresses, crs=addresses_crs, layer=addresses_layer)
+                            if addresses is not None else context.get("addresses"))
+    return out
