@@ -82,8 +82,8 @@ def test_fdr_keeps_only_cells_that_survive_the_correction():
     grids = make_grids()
     ev = events.clean(make_events(grids))
     area = make_district(grids)
-    raw = hotspots.event_hotspots(ev, area, cell_size=125, permutations=199, seed=1, fdr=False)
-    bh = hotspots.event_hotspots(ev, area, cell_size=125, permutations=199, seed=1)
+    raw = hotspots.event_hotspots(ev, area, cell_size=125, fdr=False)
+    bh = hotspots.event_hotspots(ev, area, cell_size=125)
     p, z = raw["gi_p"].to_numpy(), raw["gi_z"].to_numpy()
     cut = _bh_cut(p, 0.05)
     assert 0 < cut < 0.05
@@ -111,7 +111,7 @@ def test_bad_inputs(fixture_stats):
 
 def test_lattice_hot_spots_on_the_fixture(fixture_stats):
     grids, ev, _ = fixture_stats
-    cells = hotspots.event_hotspots(ev, make_district(grids), cell_size=125, permutations=499, seed=0)
+    cells = hotspots.event_hotspots(ev, make_district(grids), cell_size=125)
     assert cells.crs.to_epsg() == 4547 and len(cells) == 24 * 24
     assert cells["n_events"].sum() == len(ev)
     by_grid = hotspots.hotspots_by_grid(grids, cells)
@@ -133,7 +133,7 @@ def test_sample_planted_hot_spots_are_found():
     assert len(planted) >= 3
     ev = events.clean(layers["events"])
     district = layers["district"]
-    cells = hotspots.event_hotspots(ev, district, cell_size=150, permutations=999, seed=0)
+    cells = hotspots.event_hotspots(ev, district, cell_size=150)
     pts = planted.to_crs(cells.crs)
     hit = gpd.sjoin(pts[["geometry"]], cells, predicate="within")
     assert len(hit) == len(planted)
@@ -143,7 +143,7 @@ def test_sample_planted_hot_spots_are_found():
     holding = gpd.sjoin(pts[["geometry"]], comm, predicate="within")
     assert (holding["hot_level"] >= 2).all()
 
-    by_cat = hotspots.event_hotspots_by(ev, district, "category", cell_size=150, permutations=999, seed=0)
+    by_cat = hotspots.event_hotspots_by(ev, district, "category", cell_size=150)
     evm = ev.to_crs(cells.crs)
     planted_ev = np.zeros(len(evm), dtype=bool)
     for spot in pts.itertuples():
@@ -159,6 +159,53 @@ def test_sample_planted_hot_spots_are_found():
         z, r, status = at(own, spot.geometry)
         assert status == "hot" and r < 0.01 * len(own), (spot.name, r)
         control = ev.loc[~planted_ev & (ev["category"] == spot.category).to_numpy()]
-        base = hotspots.event_hotspots(control, district, cell_size=150, permutations=199, seed=0)
+        base = hotspots.event_hotspots(control, district, cell_size=150)
         z0, r0, _ = at(base, spot.geometry)
         assert z0 < 0.67 * z and r0 > r, (spot.name, z, z0, r, r0)
+
+
+def _doughnut_grids(seed: int = 0) -> gpd.GeoDataFrame:
+    """10×10 grids with about 60 events each and one (position 44) with 600."""
+    rng = np.random.default_rng(seed)
+    cells = [shapely.box(i * 200, j * 200, i * 200 + 200, j * 200 + 200) for j in range(10) for i in range(10)]
+    g = gpd.GeoDataFrame({"n": rng.poisson(60, 100).astype(float)}, geometry=cells, crs="EPSG:4547")
+    g.loc[44, "n"] = 600.0
+    return g
+
+
+@pytest.mark.parametrize("permutations", [0, 999])
+def test_single_extreme_grid_is_flagged_itself(permutations):
+    """The doughnut: the focal value is part of its own test (analytical or total permutations)."""
+    g = _doughnut_grids()
+    hs = hotspots.getis_ord(g, "n", permutations=permutations, seed=0)
+    assert hs.loc[44, "gi_z"] > 3
+    assert hs.loc[44, "hotspot"] == "hot"
+    if permutations == 0:
+        assert hs.loc[44, "gi_p"] < 0.001 and hs.loc[44, "gi_bin"] == 3
+    far = [0, 9, 90, 99]
+    assert (hs.loc[far, "hotspot"] == "not significant").all()
+
+
+def test_p_values_are_float64_and_the_floor_passes():
+    g = _doughnut_grids()
+    hs = hotspots.getis_ord(g, "n", permutations=999, seed=0)
+    assert hs["gi_p"].dtype == np.float64 and hs["gi_p_norm"].dtype == np.float64
+    # two-sided permutation floor 2/1000 is exactly representable in float64
+    assert hs["gi_p"].min() >= 2 / 1000 and (hs["gi_p"] * 1000).round(6).mod(1).eq(0).all()
+
+
+def test_compact_cluster_is_found_with_the_defaults():
+    """6×6 km, 6,000 background events and 600 in one spot, 1,600 cells of 150 m: defaults (FDR)."""
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.uniform(0, 6000, 6000), rng.normal(3000, 60, 600)]
+    y = np.r_[rng.uniform(0, 6000, 6000), rng.normal(2000, 60, 600)]
+    pts = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs="EPSG:4547")
+    area = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 6000, 6000)], crs="EPSG:4547")
+    cells = hotspots.event_hotspots(pts, area)
+    assert len(cells) == 1600 and cells.attrs["fdr"]
+    hot = cells.loc[cells["hotspot"] == "hot"]
+    assert len(hot) >= 5
+    centres = shapely.get_coordinates(hot.geometry.centroid.values)
+    assert (np.hypot(centres[:, 0] - 3000, centres[:, 1] - 2000) < 500).all()
+    spot = shapely.Point(3000, 2000)
+    assert (cells.loc[cells.geometry.contains(spot), "gi_bin"] == 3).all()

@@ -1,12 +1,18 @@
-"""Hot and cold spots of events: Getis–Ord Gi* with seeded permutation inference.
+"""Hot and cold spots of events: Getis–Ord Gi* whose test includes the focal unit.
 
 Gi* (Getis & Ord 1992; Ord & Getis 1995) compares the sum of a value over a unit and its
 neighbours with what a random arrangement of the same values would give. A large positive
 z-score marks a cluster of high values (hot spot, 热点), a large negative one a cluster of low
-values (cold spot, 冷点). Significance comes from conditional permutations (seeded, so the same
-input gives the same table) via :class:`esda.G_Local`; the classes follow the usual
-99 % / 95 % / 90 % confidence bins (ArcGIS' ``Gi_Bin``), optionally with a false-discovery-rate
-correction.
+values (cold spot, 冷点). Significance is the two-sided normal-theory p of the z-score by
+default, or, with ``permutations > 0``, total permutations of all values including the focal
+one (seeded); see :mod:`gridgis.events._gistar` for why not esda's conditional permutations
+(they hold the focal value fixed, so one extreme grid is never flagged while its neighbours
+are). The classes follow the usual 99 % / 95 % / 90 % confidence bins (ArcGIS' ``Gi_Bin``),
+optionally with a false-discovery-rate correction. p-values are float64.
+
+Gi* of raw counts finds where events are *dense*; where people live densely that is mostly
+the city centre. For hot spots relative to the households or population exposed, see
+:func:`gridgis.events.rate_hotspots`.
 
 Two levels:
 
@@ -43,6 +49,7 @@ from scipy.stats import false_discovery_control
 
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
+from ._gistar import gi_star
 from .points import clip_geometry, to_metric_points
 
 __all__ = [
@@ -137,7 +144,7 @@ def getis_ord(
     weights: str | Any = "queen",
     k: int = 6,
     distance: float | None = None,
-    permutations: int = 999,
+    permutations: int = 0,
     seed: int = 0,
     alpha: float = 0.05,
     fdr: bool = False,
@@ -158,7 +165,9 @@ def getis_ord(
     k, distance
         Parameters of ``"knn"`` / ``"distance"`` weights.
     permutations
-        Conditional permutations for the pseudo p-values (999 gives p down to 0.001).
+        0 (default): two-sided normal-theory p-values; otherwise the number of total
+        permutations (all values, the focal one included) for pseudo p-values (999 gives p
+        down to 0.002 two-sided).
     seed
         Seed of the permutations (deterministic results).
     alpha
@@ -170,9 +179,9 @@ def getis_ord(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``grids`` with ``gi_z`` (z-score of Gi*), ``gi_p`` (permutation pseudo p-value,
-        folded: the share of permutations as extreme), ``gi_p_norm`` (normal-theory p, one
-        sided), ``gi_bin`` (±3/±2/±1 = hot/cold at 99/95/90 % confidence, 0 not significant),
+        ``grids`` with ``gi_z`` (z-score of Gi*), ``gi_p`` (two-sided p-value, float64: the
+        permutation p when ``permutations > 0``, else the normal-theory p), ``gi_p_norm``
+        (two-sided normal-theory p), ``gi_bin`` (±3/±2/±1 = hot/cold at 99/95/90 % confidence, 0 not significant),
         ``hotspot`` (``"hot"``, ``"cold"``, ``"not significant"``, ``"no data"`` at
         ``alpha``) and ``hotspot_label`` (Chinese legend text). ``attrs`` holds the
         parameters.
@@ -183,8 +192,6 @@ def getis_ord(
     >>> hs = getis_ord(grid_stats(events, grids), "rate_per_100hh", seed=0)   # doctest: +SKIP
     >>> hs["hotspot"].value_counts()                                          # doctest: +SKIP
     """
-    from esda.getisord import G_Local
-
     if value not in grids.columns:
         raise SchemaError(f"grids have no column {value!r}", fix="compute it with gridgis.events.grid_stats")
     y_all = pd.to_numeric(grids[value], errors="coerce").to_numpy(dtype=float)
@@ -198,25 +205,12 @@ def getis_ord(
         w = weights
         if w.n != int(ok.sum()):
             raise GridGISError(f"weights cover {w.n} units, but {int(ok.sum())} grids have values")
-    y = y_all[ok]
     out = grids.copy()
     n = len(grids)
     z = np.full(n, np.nan)
     p = np.full(n, np.nan)
     pn = np.full(n, np.nan)
-    if np.ptp(y) == 0:
-        z[ok], p[ok], pn[ok] = 0.0, 1.0, 1.0
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)  # esda: future default of `alternative`
-            g = G_Local(
-                y, w, transform="B", star=True, permutations=permutations, seed=seed, n_jobs=1,
-                keep_simulations=False,
-            )
-        z[ok] = g.Zs
-        pn[ok] = g.p_norm
-        p[ok] = g.p_sim if permutations else g.p_norm
+    z[ok], p[ok], pn[ok] = gi_star(y_all[ok], w, permutations=permutations, seed=seed)
     _classify(out, z, p, pn, ok, alpha=alpha, fdr=fdr)
     out.attrs.update(
         value=value,
@@ -251,9 +245,9 @@ def _classify(
     for level, a in ((1, 0.10), (2, 0.05), (3, 0.01)):
         gi_bin = np.where(_significant(p, ok, a, fdr), level * sign, gi_bin)
     significant = _significant(p, ok, alpha, fdr)
-    out["gi_z"] = z
-    out["gi_p"] = p
-    out["gi_p_norm"] = pn
+    out["gi_z"] = np.asarray(z, dtype=np.float64)
+    out["gi_p"] = np.asarray(p, dtype=np.float64)
+    out["gi_p_norm"] = np.asarray(pn, dtype=np.float64)
     out["gi_bin"] = gi_bin
     out["hotspot"] = np.where(
         ~ok, "no data",
@@ -302,7 +296,7 @@ def event_hotspots(
     cell_size: float = 150.0,
     distance: float | None = None,
     weights: str | None = None,
-    permutations: int = 999,
+    permutations: int = 0,
     seed: int = 0,
     alpha: float = 0.05,
     fdr: bool = True,
@@ -326,8 +320,11 @@ def event_hotspots(
     weights
         Optional column of per-event weights (default: each event counts 1).
     permutations, seed, alpha, fdr
-        Permutation count and seed; significance level; Benjamini–Hochberg false discovery
-        rate control across cells (default on, as in optimized hot-spot analysis).
+        0 (default): normal-theory p-values; otherwise the number of total permutations and
+        their seed (see :func:`getis_ord`); significance level; Benjamini–Hochberg false
+        discovery rate control across cells (default on, as in optimized hot-spot analysis).
+        With permutations the smallest p is 2/(permutations + 1), so FDR over many cells
+        needs many permutations; the analytical p has no such floor.
     min_cover
         Smallest share of a cell that must lie inside ``area``.
 
@@ -344,8 +341,6 @@ def event_hotspots(
     >>> cells = event_hotspots(events, district, cell_size=150, seed=0)      # doctest: +SKIP
     >>> cells.loc[cells["hotspot"] == "hot", ["cell_id", "n_events", "gi_z"]]  # doctest: +SKIP
     """
-    from esda.getisord import G_Local
-
     if cell_size <= 0:
         raise GridGISError(f"cell_size must be positive, got {cell_size}")
     ev = events
@@ -380,15 +375,7 @@ def event_hotspots(
     wts = _lattice_weights(keep, nx, ny, cell_size, dist)
     yv = counts[keep]
     n = len(keep)
-    z, p, pn = np.zeros(n), np.ones(n), np.ones(n)
-    if np.ptp(yv) > 0:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            g = G_Local(yv, wts, transform="B", star=True, permutations=permutations, seed=seed,
-                        n_jobs=1, keep_simulations=False)
-        z, pn = g.Zs, g.p_norm
-        p = g.p_sim if permutations else g.p_norm
+    z, p, pn = gi_star(yv, wts, permutations=permutations, seed=seed)
     out = gpd.GeoDataFrame(
         {"cell_id": keep, "col": keep % nx, "row": keep // nx, "n_events": yv},
         geometry=boxes[keep], crs=mcrs,

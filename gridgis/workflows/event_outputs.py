@@ -51,7 +51,7 @@ def write_event_outputs(
     hotspot_cell: float = 150.0,
     freq: str = "W",
     seed: int = 0,
-    permutations: int = 999,
+    permutations: int = 0,
     html_outputs: bool = True,
     prefix: str = "events",
 ) -> dict[str, Path]:
