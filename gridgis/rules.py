@@ -35,6 +35,9 @@ rules file can override::
 
     [events.deadline_days]
     "一般" = 7
+    [events.deadlines."水电气"]  # deadlines by urgency and category: gridgis._event_rules
+    onsite_hours = 24
+    solve_days = 3
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
+from ._event_rules import EventRules, event_rules_from_dict
 from .errors import CodeSchemeError, RulesError
 from .tolerances import Tolerances
 
@@ -355,16 +359,6 @@ class AssignRules:
 
 
 @dataclass(frozen=True)
-class EventRules:
-    """Event handling deadlines (in days by urgency) and the on-site limit for utilities."""
-
-    deadline_days: dict[str, float] = field(
-        default_factory=lambda: {"一般": 7.0, "重要": 3.0, "重要紧急": 1.0}
-    )
-    onsite_hours: float = 24.0
-
-
-@dataclass(frozen=True)
 class Rules:
     """All rules of a city: profiles, special kinds, tolerances, assignment and event settings."""
 
@@ -415,17 +409,6 @@ def _check_value(section: str, key: str, value: Any, default: Any, source: str) 
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise RulesError(f"{where} must be a list of non-empty strings", source=source)
         return tuple(value)
-    if key == "deadline_days":
-        if not isinstance(value, dict):
-            raise RulesError(f"{where} must be a table of urgency = days", source=source)
-        out = dict(default)
-        for k, v in value.items():
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                raise RulesError(
-                    f"{where}.{k} = {v!r}; expected a positive number of days", source=source
-                )
-            out[str(k)] = float(v)
-        return out
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RulesError(
             f"{where} = {value!r} ({type(value).__name__}); expected a number >= 0",
@@ -464,6 +447,9 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
             raise RulesError(f"[{section}] must be a table", source=source)
         if section == "codes":
             kwargs[section] = _code_scheme(value, source)
+            continue
+        if section == "events":
+            kwargs[section] = event_rules_from_dict(value, source=source)
             continue
         base = getattr(DEFAULT_RULES, section)
         known = {f.name for f in dataclasses.fields(base)}

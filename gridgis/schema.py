@@ -25,6 +25,15 @@ __all__ = [
     "BUILDING_ID",
     "CATEGORY",
     "CLOSED_AT",
+    "DEPARTMENT",
+    "DISPATCHED_AT",
+    "EVALUATED_AT",
+    "FEEDBACK_AT",
+    "HANDLING_LEVEL",
+    "HANDLING_LEVELS",
+    "ONSITE_AT",
+    "SATISFACTION",
+    "SATISFACTION_LEVELS",
     "CODE",
     "CODE_COLUMNS",
     "COMMUNITY_CODE",
@@ -103,6 +112,14 @@ URGENCY = "urgency"  # 一般 / 重要 / 重要紧急
 STAGE = "stage"  # 上报 / 分拨 / 处置 / 反馈 / 考核
 REPORTED_AT = "reported_at"
 CLOSED_AT = "closed_at"
+# optional richer event records: a time stamp per workflow stage, who handled it, at what level
+DISPATCHED_AT = "dispatched_at"  # 分拨
+ONSITE_AT = "onsite_at"  # 处置: someone on site
+FEEDBACK_AT = "feedback_at"  # 反馈
+EVALUATED_AT = "evaluated_at"  # 考核
+DEPARTMENT = "department"  # 责任单位
+HANDLING_LEVEL = "handling_level"  # 网格 / 社区 / 街道 / 区
+SATISFACTION = "satisfaction"  # 满意 / 基本满意 / 不满意
 
 MATCH = "match"
 MATCH_REASON = "match_reason"
@@ -110,6 +127,8 @@ DISTANCE_M = "distance_m"
 
 URGENCY_LEVELS = ("一般", "重要", "重要紧急")
 STAGES = ("上报", "分拨", "处置", "反馈", "考核")
+HANDLING_LEVELS = ("网格", "社区", "街道", "区")
+SATISFACTION_LEVELS = ("满意", "基本满意", "不满意")
 #: Kind of an ordinary (basic) grid; every other kind is a special grid.
 BASIC = "basic"
 SPECIAL_KINDS = ("school", "hospital", "market", "industrial_park", "park", "commercial")
@@ -148,6 +167,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     STAGE: ("流程环节", "环节", "状态", "办理状态", "status", "workflow_stage"),
     REPORTED_AT: ("上报时间", "报告时间", "发生时间", "report_time", "created_at", "reported"),
     CLOSED_AT: ("办结时间", "结案时间", "关闭时间", "close_time", "closed", "finished_at"),
+    DISPATCHED_AT: ("分拨时间", "派遣时间", "派单时间", "立案时间", "dispatch_time", "dispatched"),
+    ONSITE_AT: ("处置时间", "到场时间", "到达现场时间", "现场处置时间", "onsite_time", "arrived_at"),
+    FEEDBACK_AT: ("反馈时间", "回复时间", "feedback_time"),
+    EVALUATED_AT: ("考核时间", "评价时间", "核查时间", "evaluation_time", "evaluated"),
+    DEPARTMENT: ("责任单位", "责任部门", "承办单位", "处置单位", "处置部门", "dept", "responsible_unit"),
+    HANDLING_LEVEL: ("处置层级", "办结层级", "解决层级", "处置级别", "办理层级", "resolved_level"),
+    SATISFACTION: ("满意度", "群众满意度", "评价结果", "回访结果", "满意程度"),
 }
 
 _FULLWIDTH = str.maketrans({"（": "(", "）": ")", "＿": "_", "－": "-", "　": " "})

@@ -154,7 +154,7 @@ def test_deadlines_calendar_working_days_and_rules():
                         T("2025-03-07 10:00"), T("2025-03-07 10:00"), T("2025-03-20 10:00")],
         "closed_at": [T("2025-03-14 09:00"), T("2025-03-17 09:00"), T("2025-03-08 11:00"), pd.NaT, pd.NaT, pd.NaT],
     })
-    d = events.deadlines(df, as_of="2025-03-21")
+    d = events.deadlines(df, as_of="2025-03-21", working_days=False)
     assert list(d["deadline_days"]) == [7, 7, 1, 3, 7, 7]
     assert list(d["on_time"]) == [True, False, False, False, False, False]
     assert list(d["due"]) == [True, True, True, True, True, False]  # the last is open, not yet due
@@ -164,9 +164,10 @@ def test_deadlines_calendar_working_days_and_rules():
     assert w["deadline_at"].iloc[0] == T("2025-03-18 10:00")
     assert list(w["on_time"][:2]) == [True, True]
     # configurable through the rules
-    r = events.deadlines(df, rules={"events": {"deadline_days": {"一般": 10}}}, as_of="2025-03-21")
+    r = events.deadlines(df, rules={"events": {"deadline_days": {"一般": 10}, "calendar": "calendar"}},
+                         as_of="2025-03-21")
     assert list(r["on_time"][:2]) == [True, True]
-    o = events.deadlines(df, deadline_days={"一般": 5}, as_of="2025-03-21")
+    o = events.deadlines(df, deadline_days={"一般": 5}, as_of="2025-03-21", working_days=False)
     assert list(o["on_time"][:2]) == [False, False]
 
 

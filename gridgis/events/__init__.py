@@ -3,7 +3,8 @@
 - :mod:`~gridgis.events.records`: :func:`load` and :func:`clean` office event tables
   (every row kept, with ``status`` and ``problem``), label normalisation;
 - :mod:`~gridgis.events.times`: :func:`parse_times` for the date-time formats of exports;
-- :mod:`~gridgis.events.deadlines`: :func:`deadlines` by urgency class;
+- :mod:`~gridgis.events.deadlines`: :func:`deadlines` by urgency and category (on site, solved);
+- :mod:`~gridgis.events.workdays`: Chinese working days (holidays, 调休);
 - :mod:`~gridgis.events.stats`: :func:`grid_stats`, :func:`trend`, :func:`period_index`,
   :func:`attach_grid_codes`;
 - :mod:`~gridgis.events.density`: kernel density :func:`kde` / :func:`kde_frames` giving a
@@ -19,7 +20,7 @@ Example
 >>> raster = events.kde(ev, bandwidth=300, clip=district)                   # doctest: +SKIP
 """
 
-from .deadlines import deadlines
+from .deadlines import category_rule_names, deadlines
 from .density import KERNELS, kde, kde_frames, kernel_constant, kernel_profile
 from .hotspots import (
     HOTSPOT_LABELS,
@@ -50,8 +51,14 @@ from .records import (
 )
 from .stats import attach_grid_codes, grid_stats, period_index, trend
 from .times import parse_times
+from .workdays import CalendarWarning, add_working_days, calendar_years, is_working_day
 
 __all__ = [
+    "CalendarWarning",
+    "add_working_days",
+    "calendar_years",
+    "category_rule_names",
+    "is_working_day",
     "HOTSPOT_LABELS",
     "INVALID",
     "KERNELS",

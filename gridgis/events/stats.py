@@ -41,7 +41,7 @@ def grid_stats(
     *,
     rules: Rules | str | Path | None = None,
     deadline_days: Mapping[str, float] | None = None,
-    working_days: bool = False,
+    working_days: bool | None = None,
     as_of: Any = None,
     categories: Iterable[str] | None = None,
     households: str = schema.HOUSEHOLDS,
