@@ -9,7 +9,9 @@
   :func:`attach_grid_codes`;
 - :mod:`~gridgis.events.density`: kernel density :func:`kde` / :func:`kde_frames` giving a
   :class:`Raster` (:mod:`~gridgis.events.raster`);
-- :mod:`~gridgis.events.hotspots`: Getis–Ord Gi* hot and cold spots.
+- :mod:`~gridgis.events.hotspots`: Getis–Ord Gi* hot and cold spots (density);
+- :mod:`~gridgis.events.rates`: :func:`rate_hotspots`, hot spots relative to households or
+  population (Poisson excess, empirical-Bayes rates).
 
 Example
 -------
@@ -33,6 +35,7 @@ from .hotspots import (
 )
 from .points import clip_geometry, to_metric_points
 from .raster import Raster
+from .rates import eb_rates, poisson_excess, rate_hotspots
 from .records import (
     INVALID,
     OK,
@@ -59,6 +62,9 @@ __all__ = [
     "calendar_years",
     "category_rule_names",
     "is_working_day",
+    "eb_rates",
+    "poisson_excess",
+    "rate_hotspots",
     "HOTSPOT_LABELS",
     "INVALID",
     "KERNELS",

@@ -23,16 +23,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import norm
+from scipy.stats import false_discovery_control, norm
 
-__all__ = ["gi_star"]
+__all__ = ["HOTSPOT_LABELS", "classify", "gi_star", "significant", "star_matrix"]
+
+#: Chinese legend labels of the ``gi_bin`` classes (-3 … 3).
+HOTSPOT_LABELS = {
+    3: "热点 (99%)",
+    2: "热点 (95%)",
+    1: "热点 (90%)",
+    0: "不显著",
+    -1: "冷点 (90%)",
+    -2: "冷点 (95%)",
+    -3: "冷点 (99%)",
+}
+
 
 _BATCH = 64
 
 
-def _star_matrix(w: Any) -> sp.csr_matrix:
+def star_matrix(w: Any) -> sp.csr_matrix:
     """Row-sparse weights with 1 on the diagonal (the focal unit counts itself)."""
     mat = sp.csr_matrix(w.sparse if hasattr(w, "sparse") else w, dtype=float)
     mat = mat.tolil()
@@ -61,7 +74,7 @@ def gi_star(y: np.ndarray, w: Any, *, permutations: int = 0, seed: int = 0
     """
     y = np.asarray(y, dtype=np.float64)
     n = len(y)
-    mat = _star_matrix(w)
+    mat = star_matrix(w)
     w1 = np.asarray(mat.sum(axis=1)).ravel()
     w2 = np.asarray(mat.multiply(mat).sum(axis=1)).ravel()
     ybar = y.mean()
@@ -86,3 +99,42 @@ def gi_star(y: np.ndarray, w: Any, *, permutations: int = 0, seed: int = 0
         done += k
     folded = (np.minimum(above, below) + 1.0) / (permutations + 1.0)
     return z, np.minimum(1.0, 2.0 * folded), p_norm
+
+
+def significant(p: np.ndarray, ok: np.ndarray, alpha: float, fdr: bool) -> np.ndarray:
+    """Units significant at ``alpha``: raw p-values, or Benjamini–Hochberg adjusted ones."""
+    if not fdr:
+        return ok & (p <= alpha)
+    use = ok & np.isfinite(p)
+    out = np.zeros(len(p), dtype=bool)
+    if use.any():
+        out[use] = false_discovery_control(p[use], method="bh") <= alpha
+    return out
+
+
+def classify(
+    out: gpd.GeoDataFrame, z: np.ndarray, p: np.ndarray, pn: np.ndarray, ok: np.ndarray, *,
+    alpha: float, fdr: bool,
+) -> None:
+    """Write gi_z, gi_p, gi_p_norm, gi_bin, hotspot and hotspot_label into ``out``.
+
+    ``gi_bin`` is ±3/±2/±1 where p (or its Benjamini–Hochberg adjustment when ``fdr``) is
+    within 0.01/0.05/0.10, signed by ``z``; ``hotspot`` says hot/cold at ``alpha``.
+    """
+    n = len(out)
+    sign = np.sign(np.nan_to_num(z)).astype(int)
+    gi_bin = np.zeros(n, dtype=int)
+    for level, a in ((1, 0.10), (2, 0.05), (3, 0.01)):
+        gi_bin = np.where(significant(p, ok, a, fdr), level * sign, gi_bin)
+    sig = significant(p, ok, alpha, fdr)
+    out["gi_z"] = np.asarray(z, dtype=np.float64)
+    out["gi_p"] = np.asarray(p, dtype=np.float64)
+    out["gi_p_norm"] = np.asarray(pn, dtype=np.float64)
+    out["gi_bin"] = gi_bin
+    out["hotspot"] = np.where(
+        ~ok, "no data",
+        np.where(sig & (z > 0), "hot", np.where(sig & (z < 0), "cold", "not significant")),
+    )
+    out["hotspot_label"] = [
+        "无数据" if not o else HOTSPOT_LABELS[int(b)] for o, b in zip(ok, gi_bin, strict=True)
+    ]

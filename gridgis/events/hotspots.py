@@ -45,11 +45,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.stats import false_discovery_control
 
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
-from ._gistar import gi_star
+from ._gistar import HOTSPOT_LABELS, classify, gi_star
 from .points import clip_geometry, to_metric_points
 
 __all__ = [
@@ -61,18 +60,6 @@ __all__ = [
     "hotspots_by_grid",
     "spatial_weights",
 ]
-
-#: Chinese legend labels of the ``gi_bin`` classes (-3 … 3).
-HOTSPOT_LABELS = {
-    3: "热点 (99%)",
-    2: "热点 (95%)",
-    1: "热点 (90%)",
-    0: "不显著",
-    -1: "冷点 (90%)",
-    -2: "冷点 (95%)",
-    -3: "冷点 (99%)",
-}
-
 
 #: Fewest events a group (category …) needs for a hot-spot map of its own.
 MIN_GROUP_EVENTS = 30
@@ -211,7 +198,7 @@ def getis_ord(
     p = np.full(n, np.nan)
     pn = np.full(n, np.nan)
     z[ok], p[ok], pn[ok] = gi_star(y_all[ok], w, permutations=permutations, seed=seed)
-    _classify(out, z, p, pn, ok, alpha=alpha, fdr=fdr)
+    classify(out, z, p, pn, ok, alpha=alpha, fdr=fdr)
     out.attrs.update(
         value=value,
         weights=weights if isinstance(weights, str) else "custom",
@@ -221,41 +208,6 @@ def getis_ord(
         fdr=fdr,
     )
     return out
-
-
-def _significant(p: np.ndarray, ok: np.ndarray, alpha: float, fdr: bool) -> np.ndarray:
-    """Units significant at ``alpha``: raw p-values, or Benjamini–Hochberg adjusted ones."""
-    if not fdr:
-        return ok & (p <= alpha)
-    use = ok & np.isfinite(p)
-    out = np.zeros(len(p), dtype=bool)
-    if use.any():
-        out[use] = false_discovery_control(p[use], method="bh") <= alpha
-    return out
-
-
-def _classify(
-    out: gpd.GeoDataFrame, z: np.ndarray, p: np.ndarray, pn: np.ndarray, ok: np.ndarray, *,
-    alpha: float, fdr: bool,
-) -> None:
-    """Write gi_z, gi_p, gi_p_norm, gi_bin, hotspot and hotspot_label into ``out``."""
-    n = len(out)
-    sign = np.sign(np.nan_to_num(z)).astype(int)
-    gi_bin = np.zeros(n, dtype=int)
-    for level, a in ((1, 0.10), (2, 0.05), (3, 0.01)):
-        gi_bin = np.where(_significant(p, ok, a, fdr), level * sign, gi_bin)
-    significant = _significant(p, ok, alpha, fdr)
-    out["gi_z"] = np.asarray(z, dtype=np.float64)
-    out["gi_p"] = np.asarray(p, dtype=np.float64)
-    out["gi_p_norm"] = np.asarray(pn, dtype=np.float64)
-    out["gi_bin"] = gi_bin
-    out["hotspot"] = np.where(
-        ~ok, "no data",
-        np.where(significant & (z > 0), "hot", np.where(significant & (z < 0), "cold", "not significant")),
-    )
-    out["hotspot_label"] = [
-        "无数据" if not o else HOTSPOT_LABELS[int(b)] for o, b in zip(ok, gi_bin, strict=True)
-    ]
 
 
 def _lattice_weights(keep: np.ndarray, nx: int, ny: int, cell: float, distance: float) -> Any:
@@ -380,7 +332,7 @@ def event_hotspots(
         {"cell_id": keep, "col": keep % nx, "row": keep // nx, "n_events": yv},
         geometry=boxes[keep], crs=mcrs,
     )
-    _classify(out, np.asarray(z, float), np.asarray(p, float), np.asarray(pn, float),
+    classify(out, np.asarray(z, float), np.asarray(p, float), np.asarray(pn, float),
               np.ones(n, dtype=bool), alpha=alpha, fdr=fdr)
     out.attrs.update(
         cell_size=float(cell_size), distance=dist, permutations=permutations, seed=seed,
