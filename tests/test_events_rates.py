@@ -68,3 +68,22 @@ def test_rate_hotspots_bad_input():
         events.rate_hotspots(stats, "n_events", "population")
     with pytest.raises(GridGISError, match="positive"):
         events.rate_hotspots(stats.assign(households=0), "n_events", "households")
+
+
+def test_overdispersed_background_is_absorbed_and_strong_excess_still_found():
+    """Grids whose risk varies (gamma, variance 0.1) around the household rate: the negative
+    binomial test flags the two planted 4× grids, not the ordinary variation; a plain Poisson
+    test would flag much of it."""
+    rng = np.random.default_rng(5)
+    grids = make_grids(5)
+    x = grids["households"].to_numpy(float)
+    risk = rng.gamma(10, 0.1, len(grids))
+    risk[[20, 90]] = 4.0
+    counts = rng.poisson(x / 100 * 6 * risk)
+    stats = grids.assign(n_events=counts)
+    hs = events.rate_hotspots(stats)
+    assert 0.03 < hs.attrs["dispersion"] < 0.3
+    hot = set(np.flatnonzero((hs["hotspot"] == "hot").to_numpy()))
+    assert {20, 90} <= hot and len(hot) <= 4
+    plain = events.rate_hotspots(stats, overdispersed=False)
+    assert (plain["hotspot"] != "not significant").sum() > 3 * len(hot)

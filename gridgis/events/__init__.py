@@ -35,7 +35,7 @@ from .hotspots import (
 )
 from .points import clip_geometry, to_metric_points
 from .raster import Raster
-from .rates import eb_rates, poisson_excess, rate_hotspots
+from .rates import eb_rates, overdispersion, poisson_excess, rate_hotspots
 from .records import (
     INVALID,
     OK,
@@ -63,6 +63,7 @@ __all__ = [
     "category_rule_names",
     "is_working_day",
     "eb_rates",
+    "overdispersion",
     "poisson_excess",
     "rate_hotspots",
     "HOTSPOT_LABELS",

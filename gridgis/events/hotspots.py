@@ -48,7 +48,7 @@ import shapely
 
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
-from ._gistar import HOTSPOT_LABELS, classify, gi_star
+from ._gistar import HOTSPOT_LABELS, classify, gi_star, star_matrix
 from .points import clip_geometry, to_metric_points
 
 __all__ = [
@@ -253,8 +253,17 @@ def event_hotspots(
     alpha: float = 0.05,
     fdr: bool = True,
     min_cover: float = 0.25,
+    exposure: gpd.GeoDataFrame | None = None,
+    exposure_col: str = "households",
 ) -> gpd.GeoDataFrame:
-    """Gi* hot and cold spots of event counts on a square lattice over ``area``.
+    """Hot and cold spots of event counts on a square lattice over ``area``.
+
+    Without ``exposure``: Gi* of the counts (where events are dense). With ``exposure`` (the
+    grids, or any polygons with a household/population column): each cell expects its share of
+    the exposure (spread over each polygon by area) times all events, and the count over the
+    cell and its neighbours is tested against ``Poisson`` of the expected count over the same
+    cells (:func:`gridgis.events.poisson_excess`): where events are unusually frequent for the
+    people who live there, not where people live densely.
 
     Parameters
     ----------
@@ -279,6 +288,9 @@ def event_hotspots(
         needs many permutations; the analytical p has no such floor.
     min_cover
         Smallest share of a cell that must lie inside ``area``.
+    exposure, exposure_col
+        Polygons and their exposure column for rate hot spots (``attrs["method"]`` is then
+        ``"poisson"``, else ``"gi*"``); ``permutations`` is not used then.
 
     Returns
     -------
@@ -327,7 +339,17 @@ def event_hotspots(
     wts = _lattice_weights(keep, nx, ny, cell_size, dist)
     yv = counts[keep]
     n = len(keep)
-    z, p, pn = gi_star(yv, wts, permutations=permutations, seed=seed)
+    if exposure is None:
+        z, p, pn = gi_star(yv, wts, permutations=permutations, seed=seed)
+    else:
+        from .rates import overdispersion, poisson_excess
+
+        x = _cell_exposure(boxes[keep], exposure, exposure_col, mcrs)
+        star = star_matrix(wts)
+        ex = x * yv.sum() / max(x.sum(), 1e-12)
+        dispersion = overdispersion(star @ yv, star @ ex)
+        z, p = poisson_excess(yv, ex, star, dispersion=dispersion)
+        pn = p.copy()
     out = gpd.GeoDataFrame(
         {"cell_id": keep, "col": keep % nx, "row": keep // nx, "n_events": yv},
         geometry=boxes[keep], crs=mcrs,
@@ -336,9 +358,26 @@ def event_hotspots(
               np.ones(n, dtype=bool), alpha=alpha, fdr=fdr)
     out.attrs.update(
         cell_size=float(cell_size), distance=dist, permutations=permutations, seed=seed,
+        method="gi*" if exposure is None else "poisson", exposure=None if exposure is None else exposure_col,
+        dispersion=None if exposure is None else dispersion,
         alpha=alpha, fdr=fdr, n_events=int(len(x)), outside=int((~inside).sum()),
         skipped=int(len(events) - len(x)),
     )
+    return out
+
+
+def _cell_exposure(cells: np.ndarray, polygons: gpd.GeoDataFrame, column: str, crs: Any) -> np.ndarray:
+    """Exposure of each cell: every polygon's ``column`` spread over its area."""
+    if column not in polygons.columns:
+        raise SchemaError(f"exposure layer has no column {column!r}", source="exposure",
+                          fix="give the grids with households, or name the column with exposure_col")
+    poly = polygons.to_crs(crs) if not polygons.crs.equals(crs) else polygons
+    value = pd.to_numeric(poly[column], errors="coerce").fillna(0).clip(lower=0).to_numpy(dtype=float)
+    geoms = poly.geometry.values
+    ci, gi = shapely.STRtree(cells).query(geoms, predicate="intersects")[::-1]
+    share = shapely.area(shapely.intersection(cells[ci], geoms[gi])) / np.maximum(shapely.area(geoms[gi]), 1e-9)
+    out = np.zeros(len(cells))
+    np.add.at(out, ci, share * value[gi])
     return out
 
 
