@@ -4,6 +4,8 @@
   (every row kept, with ``status`` and ``problem``), label normalisation;
 - :mod:`~gridgis.events.times`: :func:`parse_times` for the date-time formats of exports;
 - :mod:`~gridgis.events.deadlines`: :func:`deadlines` by urgency and category (on site, solved);
+- :mod:`~gridgis.events.indicators`: :func:`event_indicators` (通报 figures by grid, community,
+  street, department and month/quarter/year);
 - :mod:`~gridgis.events.workdays`: Chinese working days (holidays, 调休);
 - :mod:`~gridgis.events.stats`: :func:`grid_stats`, :func:`trend`, :func:`period_index`,
   :func:`attach_grid_codes`;
@@ -22,7 +24,7 @@ Example
 >>> raster = events.kde(ev, bandwidth=300, clip=district)                   # doctest: +SKIP
 """
 
-from .deadlines import category_rule_names, deadlines
+from .deadlines import category_rule_names, deadline_arrays, deadlines
 from .density import KERNELS, kde, kde_frames, kernel_constant, kernel_profile
 from .hotspots import (
     HOTSPOT_LABELS,
@@ -33,15 +35,19 @@ from .hotspots import (
     hotspots_by_grid,
     spatial_weights,
 )
+from .indicators import INDICATORS, STAGE_SPANS, attach_units, event_indicators, group_medians
 from .points import clip_geometry, to_metric_points
 from .raster import Raster
 from .rates import eb_rates, overdispersion, poisson_excess, rate_hotspots
 from .records import (
     INVALID,
+    LEVEL_ALIASES,
     OK,
     PROBLEM,
+    SATISFACTION_ALIASES,
     SOURCE_ROW,
     STAGE_ALIASES,
+    STAGE_TIMES,
     STATUS,
     UNCATEGORISED,
     URGENCY_ALIASES,
@@ -57,10 +63,16 @@ from .times import parse_times
 from .workdays import CalendarWarning, add_working_days, calendar_years, is_working_day
 
 __all__ = [
+    "INDICATORS",
+    "STAGE_SPANS",
+    "attach_units",
+    "event_indicators",
+    "group_medians",
     "CalendarWarning",
     "add_working_days",
     "calendar_years",
     "category_rule_names",
+    "deadline_arrays",
     "is_working_day",
     "eb_rates",
     "overdispersion",
@@ -68,6 +80,9 @@ __all__ = [
     "rate_hotspots",
     "HOTSPOT_LABELS",
     "INVALID",
+    "LEVEL_ALIASES",
+    "SATISFACTION_ALIASES",
+    "STAGE_TIMES",
     "KERNELS",
     "MIN_GROUP_EVENTS",
     "OK",

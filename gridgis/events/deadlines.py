@@ -28,7 +28,7 @@ from ..rules import Rules, load_rules
 from ._text import alias_key
 from .workdays import add_working_days
 
-__all__ = ["deadlines", "category_rule_names"]
+__all__ = ["arrays_as_of", "category_rule_names", "deadline_arrays", "deadlines"]
 
 _NS_HOUR = np.int64(3_600_000_000_000)
 
@@ -53,12 +53,16 @@ def category_rule_names(categories: pd.Series, rules: Rules | dict | str | Path 
     return pd.Series(names[codes], index=cats.index, dtype=object)
 
 
-def _limits(rule_of: np.ndarray, rules: Mapping[Any, DeadlineRule], attr: str) -> np.ndarray:
-    """Per event, the rule's ``attr`` (NaN where no rule or no such limit)."""
-    codes, uniques = pd.factorize(pd.Series(rule_of, dtype=object), use_na_sentinel=True)
-    values = np.array([getattr(rules[k], attr) if k in rules else None for k in uniques]
-                      + [getattr(rules[None], attr) if None in rules else None], dtype=float)
-    return values[codes]
+def _rule_attrs(codes: np.ndarray, rules: list[DeadlineRule | None], missing: DeadlineRule | None
+                ) -> dict[str, np.ndarray]:
+    """Per event, the limits of its rule (rule of each distinct value, picked by ``codes``;
+    ``codes == -1`` takes ``missing``); NaN where no rule or no such limit."""
+    table = [*rules, missing]
+    out = {}
+    for attr in ("onsite_hours", "solve_days", "solve_hours"):
+        values = np.array([getattr(r, attr) if r is not None else None for r in table], dtype=float)
+        out[attr] = values[codes]
+    return out
 
 
 def _solve_deadline(rep: np.ndarray, days: np.ndarray, hours: np.ndarray, working: bool,
@@ -134,6 +138,60 @@ def deadlines(
     >>> dl["onsite_late"].tolist()
     [<NA>, True]
     """
+    arrays = deadline_arrays(events, rules=rules, deadline_days=deadline_days, default_days=default_days,
+                             working_days=working_days, holidays=holidays, as_of=as_of)
+    late = pd.array(arrays.pop("onsite_late"), dtype="boolean")
+    late[~arrays.pop("onsite_judged")] = pd.NA
+    rule = arrays.pop("rule")
+    out = pd.DataFrame({"rule": pd.Series(rule, index=events.index, dtype=object), **arrays},
+                       index=events.index)
+    out.insert(out.columns.get_loc("onsite_h") + 1, "onsite_on_time", ~late)
+    out.insert(out.columns.get_loc("onsite_on_time") + 1, "onsite_late", late)
+    out.attrs["as_of"] = arrays_as_of(events, as_of)
+    return out
+
+
+def arrays_as_of(events: pd.DataFrame, as_of: Any) -> pd.Timestamp:
+    """The time open events are judged at: ``as_of``, else the latest report/close time."""
+    if as_of is not None:
+        return pd.Timestamp(as_of)
+    stamps = pd.concat([pd.to_datetime(events[c], errors="coerce") for c in (schema.REPORTED_AT, schema.CLOSED_AT)])
+    latest = stamps.max()
+    return pd.Timestamp(latest) if pd.notna(latest) else pd.Timestamp.now()
+
+
+def _times(events: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in events.columns:
+        return np.full(len(events), np.datetime64("NaT"), dtype="datetime64[ns]")
+    v = events[col]
+    if v.dtype != "datetime64[ns]":
+        v = pd.to_datetime(v, errors="coerce")
+    return v.to_numpy().astype("datetime64[ns]", copy=False)
+
+
+def deadline_arrays(
+    events: pd.DataFrame,
+    *,
+    rules: Rules | dict | str | Path | None = None,
+    deadline_days: Mapping[str, float] | None = None,
+    default_days: float | None = None,
+    working_days: bool | None = None,
+    holidays: Iterable[Any] = (),
+    as_of: Any = None,
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`deadlines` as plain numpy arrays (fast path for millions of rows).
+
+    ``onsite_late`` is a plain bool array here, with ``onsite_judged`` telling where it is known.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gridgis.events import deadline_arrays
+    >>> ev = pd.DataFrame({"urgency": ["一般"], "reported_at": [pd.Timestamp("2026-09-30 10:00")],
+    ...                    "closed_at": [pd.NaT]})
+    >>> str(deadline_arrays(ev)["deadline_at"][0])
+    '2026-10-15T10:00:00.000000000'
+    """
     schema.require_columns(events, [schema.URGENCY, schema.REPORTED_AT, schema.CLOSED_AT])
     er = load_rules(rules).events
     urgency_rules = er.urgency_rules()
@@ -143,77 +201,53 @@ def deadlines(
     base = urgency_rules.get("一般", DeadlineRule(solve_days=7.0))
     fallback = DeadlineRule(solve_days=float(default_days)) if default_days is not None else base
     working = er.calendar == "working" if working_days is None else bool(working_days)
-    urg_raw = events[schema.URGENCY]
-    urg_key = np.where(urg_raw.isin(list(urgency_rules)).to_numpy(), urg_raw.to_numpy(dtype=object), None)
-    urules = {**urgency_rules, None: fallback}
+    ucodes, uniq = pd.factorize(events[schema.URGENCY])
+    u = _rule_attrs(ucodes, [urgency_rules.get(str(x), fallback) for x in uniq], fallback)
     cats = events[schema.CATEGORY] if schema.CATEGORY in events.columns else pd.Series(None, index=events.index)
-    crule = category_rule_names(cats, rules).to_numpy(dtype=object)
+    ccodes, cuniq = pd.factorize(cats)
+    names = category_rule_names(pd.Series(np.asarray(cuniq, dtype=object)), rules).tolist()
     crules = er.category_rules()
-    rep = pd.to_datetime(events[schema.REPORTED_AT], errors="coerce").to_numpy().astype("datetime64[ns]")
-    clo = pd.to_datetime(events[schema.CLOSED_AT], errors="coerce").to_numpy().astype("datetime64[ns]")
+    c = _rule_attrs(ccodes, [crules.get(n) if n is not None else None for n in names], None)
+    rep, clo = _times(events, schema.REPORTED_AT), _times(events, schema.CLOSED_AT)
     hol = np.array(sorted({np.datetime64(pd.Timestamp(h).date()) for h in holidays}), dtype="datetime64[D]")
-    dl_u = _solve_deadline(rep, _limits(urg_key, urules, "solve_days"), _limits(urg_key, urules, "solve_hours"),
-                           working, hol)
-    dl_c = _solve_deadline(rep, _limits(crule, crules, "solve_days"), _limits(crule, crules, "solve_hours"),
-                           working, hol)
+    dl_u = _solve_deadline(rep, u["solve_days"], u["solve_hours"], working, hol)
+    dl_c = _solve_deadline(rep, c["solve_days"], c["solve_hours"], working, hol)
     dl = np.where(np.isnat(dl_c) | (~np.isnat(dl_u) & (dl_u < dl_c)), dl_u, dl_c)
-    onsite_lim = np.fmin(_limits(urg_key, urules, "onsite_hours"), _limits(crule, crules, "onsite_hours"))
-    if as_of is None:
-        stamps = np.concatenate([rep[~np.isnat(rep)], clo[~np.isnat(clo)]])
-        as_of = pd.Timestamp(stamps.max()) if len(stamps) else pd.Timestamp.now()
-    as_of64 = np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
+    as_of64 = np.datetime64(arrays_as_of(events, as_of).to_datetime64(), "ns")
     has_rep, has_clo = ~np.isnat(rep), ~np.isnat(clo)
     closed = has_clo & has_rep
     on_time = closed & (clo <= dl)
     open_late = ~has_clo & has_rep & (dl < as_of64)
-    onsite = _onsite(events, rep, closed, onsite_lim, as_of64)
-    limit_days = np.where(np.isnat(dl), np.nan, (dl - rep).astype("timedelta64[s]").astype(float) / 86400.0)
-    return pd.DataFrame(
-        {
-            "rule": pd.Series(crule, index=events.index, dtype=object),
-            "deadline_days": _limit_days(urg_key, crule, urules, crules, limit_days),
-            "deadline_at": dl,
-            **onsite,
-            "closed": closed,
-            "due": closed | open_late,
-            "on_time": on_time,
-            "overdue": (closed & ~on_time) | open_late,
-            "close_days": np.where(closed, (clo - rep).astype("timedelta64[s]").astype(float) / 86400.0, np.nan),
-        },
-        index=events.index,
-    )
-
-
-def _limit_days(urg_key: np.ndarray, crule: np.ndarray, urules: Mapping, crules: Mapping,
-                elapsed: np.ndarray) -> np.ndarray:
-    """The nominal solve limit in days of the rule that applies (working days stay whole)."""
-    out = np.full(len(urg_key), np.nan)
-    for key_arr, table in ((urg_key, urules), (crule, crules)):
-        d = _limits(key_arr, table, "solve_days")
-        h = _limits(key_arr, table, "solve_hours") / 24.0
-        out = np.fmin(out, np.where(np.isfinite(d), d, h))
-    return np.where(np.isfinite(out), out, elapsed)
+    onsite = _onsite(events, rep, closed, np.fmin(u["onsite_hours"], c["onsite_hours"]), as_of64)
+    elapsed = (dl - rep).astype("timedelta64[s]").astype(float) / 86400.0
+    nominal = np.fmin(np.where(np.isfinite(u["solve_days"]), u["solve_days"], u["solve_hours"] / 24.0),
+                      np.where(np.isfinite(c["solve_days"]), c["solve_days"], c["solve_hours"] / 24.0))
+    return {
+        "rule": np.append(np.asarray(names, dtype=object), None)[ccodes],
+        "deadline_days": np.where(np.isfinite(nominal), nominal, np.where(np.isnat(dl), np.nan, elapsed)),
+        "deadline_at": dl,
+        **onsite,
+        "closed": closed,
+        "due": closed | open_late,
+        "on_time": on_time,
+        "overdue": (closed & ~on_time) | open_late,
+        "close_days": np.where(closed, (clo - rep).astype("timedelta64[s]").astype(float) / 86400.0, np.nan),
+    }
 
 
 def _onsite(events: pd.DataFrame, rep: np.ndarray, closed: np.ndarray, limit_h: np.ndarray,
-            as_of: np.datetime64) -> dict:
-    """On-site columns: limit, due time, hours taken, on time / late (nullable: unknown without
-    a limit, without an ``onsite_at`` column, or for a closed event with no on-site time; an
-    open event nobody reached is late once past the limit)."""
+            as_of: np.datetime64) -> dict[str, np.ndarray]:
+    """On-site columns: limit, due time, hours taken, late and whether that is known (unknown
+    without a limit, without an ``onsite_at`` column, or for a closed event with no on-site
+    time; an open event nobody reached is late once past the limit)."""
     due = np.full(len(rep), np.datetime64("NaT"), dtype="datetime64[ns]")
     lim = np.isfinite(limit_h) & ~np.isnat(rep)
     due[lim] = rep[lim] + (limit_h[lim] * _NS_HOUR).astype("timedelta64[ns]")
     present = schema.ONSITE_AT in events.columns
-    if present:
-        at = pd.to_datetime(events[schema.ONSITE_AT], errors="coerce").to_numpy().astype("datetime64[ns]")
-    else:
-        at = np.full(len(rep), np.datetime64("NaT"), dtype="datetime64[ns]")
+    at = _times(events, schema.ONSITE_AT)
     has = ~np.isnat(at) & ~np.isnat(rep)
     hours = np.where(has, (at - rep).astype("timedelta64[s]").astype(float) / 3600.0, np.nan)
-    known = lim & (has | (present & ~closed & (due < as_of)))
-    late = np.where(has, at > due, True)
-    late_s = pd.array(np.where(known, late, False), dtype="boolean")
-    late_s[~known] = pd.NA
-    on_s = ~late_s
+    judged = lim & (has | (present & ~closed & (due < as_of)))
+    late = judged & np.where(has, at > due, True)
     return {"onsite_limit_h": limit_h, "onsite_due_at": due, "onsite_h": hours,
-            "onsite_on_time": on_s, "onsite_late": late_s}
+            "onsite_late": late, "onsite_judged": judged}

@@ -38,6 +38,9 @@ __all__ = [
     "UNCATEGORISED",
     "URGENCY_ALIASES",
     "STAGE_ALIASES",
+    "LEVEL_ALIASES",
+    "SATISFACTION_ALIASES",
+    "STAGE_TIMES",
     "load",
     "clean",
     "normalize_urgency",
@@ -82,8 +85,29 @@ STAGE_ALIASES: dict[str, tuple[str, ...]] = {
             "closed", "close", "done", "completed", "finished", "resolved", "archived"),
 }
 
+#: Accepted spellings of the level at which an event was resolved (小事不出网格: 网格).
+LEVEL_ALIASES: dict[str, tuple[str, ...]] = {
+    "网格": ("网格", "网格级", "网格员", "网格内", "grid"),
+    "社区": ("社区", "社区级", "村", "村级", "村社区", "村居", "community", "village"),
+    "街道": ("街道", "街道级", "乡镇", "镇", "乡", "镇街", "street", "town", "township"),
+    "区": ("区", "区级", "区县", "县", "县级", "市", "市级", "部门", "district", "county", "city"),
+}
+#: Accepted spellings of the satisfaction of the person who reported (回访).
+SATISFACTION_ALIASES: dict[str, tuple[str, ...]] = {
+    "满意": ("满意", "非常满意", "很满意", "satisfied", "verysatisfied"),
+    "基本满意": ("基本满意", "比较满意", "较满意", "一般满意", "fairlysatisfied", "partlysatisfied"),
+    "不满意": ("不满意", "非常不满意", "很不满意", "dissatisfied", "unsatisfied", "notsatisfied"),
+}
+#: Time stamp column of each workflow stage (上报 → 分拨 → 处置 → 反馈 → 考核).
+STAGE_TIMES: dict[str, str] = {
+    "上报": schema.REPORTED_AT, "分拨": schema.DISPATCHED_AT, "处置": schema.ONSITE_AT,
+    "反馈": schema.FEEDBACK_AT, "考核": schema.EVALUATED_AT,
+}
+
 _URGENCY = alias_lookup(URGENCY_ALIASES)
 _STAGE = alias_lookup(STAGE_ALIASES)
+_LEVEL = alias_lookup(LEVEL_ALIASES)
+_SATISFACTION = alias_lookup(SATISFACTION_ALIASES)
 
 
 def _table(base: dict[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -386,6 +410,21 @@ def _check_times(ev: gpd.GeoDataFrame, notes: _Notes, valid_years: tuple[int, in
         ev[col] = t.to_numpy()
     before = (ev[schema.CLOSED_AT] < ev[schema.REPORTED_AT]).to_numpy(dtype=bool)
     notes.add(before, "closed_at is before reported_at")
+    _check_stage_times(ev, notes, valid_years)
+
+
+def _check_stage_times(ev: gpd.GeoDataFrame, notes: _Notes, valid_years: tuple[int, int]) -> None:
+    """Optional stage time stamps: parsed like the report time; one before the report is noted."""
+    lo, hi = valid_years
+    for col in (schema.DISPATCHED_AT, schema.ONSITE_AT, schema.FEEDBACK_AT, schema.EVALUATED_AT):
+        if col not in ev.columns:
+            continue
+        t, bad = parse_times(ev[col])
+        notes.add(bad.notna().to_numpy(), lambda i, c=col, b=bad: f"{c} not a date-time ({b.iat[i]!r})")
+        years = t.dt.year.to_numpy(dtype=float)
+        t[np.isfinite(years) & ((years < lo) | (years > hi))] = pd.NaT
+        notes.add((t < ev[schema.REPORTED_AT]).to_numpy(dtype=bool), f"{col} is before reported_at")
+        ev[col] = t.to_numpy()
 
 
 def _check_labels(
@@ -410,6 +449,18 @@ def _check_labels(
         allowed = " / ".join(schema.URGENCY_LEVELS if col == schema.URGENCY else schema.STAGES)
         notes.add(unknown, lambda i, r=raw, lab=label, a=allowed: f"{lab} {str(r.iat[i])!r} not recognised (expected {a})")
         ev[col] = norm.to_numpy(dtype=object)
+    for col, table, allowed in ((schema.HANDLING_LEVEL, _LEVEL, schema.HANDLING_LEVELS),
+                                (schema.SATISFACTION, _SATISFACTION, schema.SATISFACTION_LEVELS)):
+        if col in ev.columns:  # optional: blank is fine, an unknown spelling is noted
+            norm, _, unknown = map_aliases(ev[col], table)
+            expected = " / ".join(allowed)
+            notes.add(unknown, lambda i, r=ev[col], c=col, a=expected:
+                      f"{c} {str(r.iat[i])!r} not recognised (expected {a})")
+            ev[col] = norm.to_numpy(dtype=object)
+    if schema.DEPARTMENT in ev.columns:
+        dept = ev[schema.DEPARTMENT]
+        ev[schema.DEPARTMENT] = np.where(is_blank(dept), None, dept.astype("string").map(
+            lambda v: tidy(v) if isinstance(v, str) else None).to_numpy(dtype=object))
     if schema.CATEGORY not in ev.columns:
         ev[schema.CATEGORY] = UNCATEGORISED
         notes.add(notes.everywhere(), "no category column")
@@ -427,6 +478,8 @@ def _finish(ev: gpd.GeoDataFrame, notes: _Notes, source: str) -> gpd.GeoDataFram
     ev[PROBLEM] = ["; ".join(p) for p in problems]
     front = [schema.EVENT_ID, schema.CATEGORY, schema.URGENCY, schema.STAGE, schema.REPORTED_AT,
              schema.CLOSED_AT, schema.LON, schema.LAT]
+    front += [c for c in (schema.DISPATCHED_AT, schema.ONSITE_AT, schema.FEEDBACK_AT, schema.EVALUATED_AT,
+                          schema.DEPARTMENT, schema.HANDLING_LEVEL, schema.SATISFACTION) if c in ev.columns]
     tail = [SOURCE_ROW, STATUS, PROBLEM]
     geom = ev.geometry.name
     rest = [c for c in ev.columns if c not in front and c not in tail and c != geom]

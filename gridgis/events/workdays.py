@@ -118,19 +118,32 @@ def add_working_days(start: Any, days: Any, *, extra_days_off: Any = ()) -> np.n
     >>> add_working_days(["2026-09-30 10:00"], [7]).astype(str).tolist()
     ['2026-10-15T10:00:00.000000000']
     """
-    t = pd.to_datetime(pd.Series(start)).to_numpy().astype("datetime64[ns]")
+    if isinstance(start, np.ndarray) and start.dtype == "datetime64[ns]":
+        t = start
+    else:
+        t = pd.to_datetime(pd.Series(start)).to_numpy().astype("datetime64[ns]")
     k = np.ceil(np.broadcast_to(np.asarray(days, dtype=float), t.shape))
     out = np.full(t.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = ~np.isnat(t) & np.isfinite(k)
     if not ok.any():
         return out
-    day_all = t[ok].astype("datetime64[D]")
-    tod = t[ok] - day_all.astype("datetime64[ns]")
+    t_ok = t[ok]
+    day_all = t_ok.astype("datetime64[D]")
+    tod = t_ok - day_all.astype("datetime64[ns]")
+    steps_all = np.clip(k[ok], 0, 4095).astype(np.int64)
     # few distinct (day, steps) pairs even among millions of events: solve each once
-    key = day_all.astype(np.int64) * 4096 + np.clip(k[ok], 0, 4095).astype(np.int64)
-    inv, uniq = pd.factorize(key)
-    day0 = (uniq // 4096).astype("datetime64[D]")
-    steps = uniq % 4096
+    d_int = day_all.astype(np.int64)
+    d0, s0 = int(d_int.min()), int(steps_all.min())
+    nd, ns = int(d_int.max()) - d0 + 1, int(steps_all.max()) - s0 + 1
+    if nd * ns <= 4_000_000:  # a dense (day × steps) table, looked up by position
+        inv = (d_int - d0) * ns + (steps_all - s0)
+        grid = np.arange(nd * ns, dtype=np.int64)
+        day0 = (grid // ns + d0).astype("datetime64[D]")
+        steps = grid % ns + s0
+    else:
+        inv, uniq = pd.factorize(d_int * 4096 + steps_all)
+        day0 = (uniq // 4096).astype("datetime64[D]")
+        steps = uniq % 4096
     first, last, off = _calendar()
     extra = np.asarray([np.datetime64(pd.Timestamp(h).date()) for h in extra_days_off], dtype="datetime64[D]")
     if len(extra):
@@ -141,7 +154,10 @@ def add_working_days(start: Any, days: Any, *, extra_days_off: Any = ()) -> np.n
     if outside_any.any():
         n = len(day0)
         bad = outside_any[:n] | outside_any[n:]
-        _warn_outside(np.concatenate([day0[bad], end[bad]]))
+        used = np.zeros(n, dtype=bool)
+        used[inv] = True
+        if (bad & used).any():
+            _warn_outside(np.concatenate([day0[bad & used], end[bad & used]]))
         end[bad] = np.busday_offset(day0[bad], steps[bad], roll="backward", weekmask="1111100",
                                     holidays=extra)
     out[ok] = end.astype("datetime64[ns]")[inv] + tod
