@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import GridGISError, cli_options
+from ..workflows.bulletin import parse_date
 from ..workflows.readers import read_events, read_layer, read_plan
 from ._app import (
     check_outputs,
@@ -107,6 +108,8 @@ def report_cmd(
     lon: Lon = None,
     lat: Lat = None,
     header_row: HeaderRow = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day of the events bulletin (YYYY-MM-DD).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day of the events bulletin (YYYY-MM-DD).")] = None,
 ) -> None:
     """Write the report bundle: A4 PDF + HTML with the 2.5D map, per-community tables, validation,
     event statistics with heatmap and hot spots, and the code crosswalk; every figure as PNG/SVG.
@@ -127,7 +130,7 @@ def report_cmd(
     bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
                           addresses=ctx.get("addresses"), events=ev, previous=prev,
                           roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
-                          title=title)
+                          title=title, start=parse_date(date_from, "--from"), end=parse_date(date_to, "--to"))
     say(f"wrote {bundle.pdf} ({bundle.pages} pages), {bundle.html}, "
         f"{sum(len(v) for v in bundle.figures.values())} figure files, {len(bundle.tables)} tables")
 

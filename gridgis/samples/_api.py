@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import shapely
 
 from ..errors import GridGISError
-from ._events import event_table
+from ._events import event_record_columns, event_table
 
 __all__ = [
     "CRS",
@@ -42,7 +42,10 @@ LAYERS: dict[str, tuple[tuple[str, str], ...]] = {
                   ("address", "str"), ("lon", "float64"), ("lat", "float64")),
     "events": (("event_id", "str"), ("category", "str"), ("urgency", "str"), ("stage", "str"),
                ("reported_at", "datetime64[ms]"), ("closed_at", "datetime64[ms]"),
-               ("lon", "float64"), ("lat", "float64")),
+               ("lon", "float64"), ("lat", "float64"),
+               ("dispatched_at", "datetime64[ms]"), ("onsite_at", "datetime64[ms]"),
+               ("feedback_at", "datetime64[ms]"), ("evaluated_at", "datetime64[ms]"),
+               ("department", "str"), ("handling_level", "str"), ("satisfaction", "str")),
     "hotspots": (("hotspot_id", "str"), ("name", "str"), ("category", "str"),
                  ("radius_m", "float64"), ("n_events", "int64"), ("lon", "float64"),
                  ("lat", "float64")),
@@ -123,7 +126,9 @@ ADDRESS_HEADERS_ZH = {"address_id": "地址编号", "building_id": "建筑编号
                       "lat": "纬度"}
 EVENT_HEADERS_ZH = {"event_id": "事件编号", "category": "事件类型", "urgency": "紧急程度",
                     "stage": "流程环节", "reported_at": "上报时间", "closed_at": "办结时间",
-                    "lon": "经度", "lat": "纬度"}
+                    "lon": "经度", "lat": "纬度", "dispatched_at": "派遣时间", "onsite_at": "到场时间",
+                    "feedback_at": "反馈时间", "evaluated_at": "考核时间", "department": "责任单位",
+                    "handling_level": "处置层级", "satisfaction": "满意度"}
 
 
 def write_sample(out_dir: str | Path, seed: int = 0, scale: float = 1.0,
@@ -175,8 +180,8 @@ def write_sample(out_dir: str | Path, seed: int = 0, scale: float = 1.0,
     paths = {"gpkg": gpkg}
     addr = pd.DataFrame(layers["addresses"].drop(columns="geometry"))
     ev = pd.DataFrame(layers["events"].drop(columns="geometry"))
-    ev["reported_at"] = _csv_times(ev["reported_at"])
-    ev["closed_at"] = _csv_times(ev["closed_at"])
+    for col in [c for c in ev.columns if c.endswith("_at")]:
+        ev[col] = _csv_times(ev[col])
     fmt = {"lon": "{:.7f}".format, "lat": "{:.7f}".format}
     for frame in (addr, ev):
         for col, f in fmt.items():
@@ -278,6 +283,7 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
             "closed_at": pd.to_datetime(table["closed_at"][order]),
             "lon": lon[order],
             "lat": lat[order],
+            **{k: v.iloc[order].reset_index(drop=True) for k, v in event_record_columns(table).items()},
         }
         gdf = gpd.GeoDataFrame(data, geometry=shapely.points(xy[order]), crs=CRS)
         return normalise_layer("events", gdf)

@@ -1,4 +1,9 @@
-"""Synthetic grid events for one year (2025) with a few planted spatial hot spots."""
+"""Synthetic grid events for one year (November 2025 – October 2026) with planted hot spots.
+
+Every event carries the full record of a grid office's system: a time stamp per workflow stage
+(上报 → 分拨 → 处置 → 反馈 → 考核), the responsible department (责任单位), the level at which it was
+resolved (网格 / 社区 / 街道 / 区) and the reporter's satisfaction (满意 / 基本满意 / 不满意).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,14 @@ import shapely
 
 __all__ = [
     "CATEGORIES",
+    "DEPARTMENTS",
     "DEADLINE_DAYS",
     "EXTRACTED_AT",
+    "RECORD_COLUMNS",
     "URGENCY",
     "UTILITY",
     "YEAR_START",
+    "event_record_columns",
     "event_table",
     "make_events",
     "to_frame_times",
@@ -23,8 +31,12 @@ CATEGORIES = ("环境卫生", "占道经营", "治安隐患", "矛盾纠纷", "�
 URGENCY = ("一般", "重要", "重要紧急")
 DEADLINE_DAYS = {"一般": 7.0, "重要": 3.0, "重要紧急": 1.0}
 UTILITY = "水电气故障"
-YEAR_START = np.datetime64("2025-01-01T00:00:00")
-EXTRACTED_AT = np.datetime64("2026-01-01T00:00:00")
+YEAR_START = np.datetime64("2025-11-01T00:00:00")
+EXTRACTED_AT = np.datetime64("2026-11-01T00:00:00")
+#: Responsible department (责任单位) of each category.
+DEPARTMENTS = {"环境卫生": "区城管局", "占道经营": "区城管局", "违章搭建": "区城管局", "治安隐患": "公安分局",
+               "矛盾纠纷": "区司法局", "设施损坏": "区住建局", "消防安全": "区消防救援大队",
+               "噪音扰民": "生态环境分局", "水电气故障": "水电气公司"}
 
 # category mix by where the event happens
 _MIX = {
@@ -49,9 +61,12 @@ def _cat(rng: np.random.Generator, mix: dict[str, float], n: int) -> np.ndarray:
 
 
 def _times(rng: np.random.Generator, n: int, hours: np.ndarray = _HOURS) -> np.ndarray:
-    """Report times in 2025: summer a little busier, weekends quieter, daytime peaks."""
-    doy = np.arange(365)
-    w = (1 + 0.25 * np.sin(2 * np.pi * (doy - 100) / 365)) * np.where((doy + 2) % 7 >= 5, 0.7, 1.0)
+    """Report times over the year from YEAR_START: summer a little busier, weekends quieter,
+    daytime peaks."""
+    days = YEAR_START.astype("datetime64[D]") + np.arange(365)
+    doy = (days - days.astype("datetime64[Y]")).astype(int)
+    weekday = (days.astype("int64") + 3) % 7  # 0 = Monday
+    w = (1 + 0.25 * np.sin(2 * np.pi * (doy - 100) / 365)) * np.where(weekday >= 5, 0.7, 1.0)
     day = rng.choice(365, size=n, p=w / w.sum())
     hour = rng.choice(24, size=n, p=hours / hours.sum())
     sec = day * 86400 + hour * 3600 + rng.integers(0, 3600, n)
@@ -86,7 +101,50 @@ def event_table(rng: np.random.Generator, category: np.ndarray, reported: np.nda
         rng.choice(3, size=n, p=[0.15, 0.25, 0.60])]
     stage = np.where(open_, open_stage, stage)
     closed = np.where(open_, np.datetime64("NaT"), closed)
-    return {"urgency": urgency, "stage": stage, "closed_at": closed}
+    table = {"urgency": urgency, "stage": stage, "closed_at": closed}
+    table.update(_record(rng, category, urgency, stage, reported, closed, dur_s))
+    return table
+
+
+def _record(rng: np.random.Generator, category: np.ndarray, urgency: np.ndarray, stage: np.ndarray,
+            reported: np.ndarray, closed: np.ndarray, dur_s: np.ndarray) -> dict:
+    """Stage time stamps, department, level and satisfaction, consistent with the stage and the
+    closing time (drawn after the older fields, so those stay as they were)."""
+    n = len(category)
+    sec = np.timedelta64(1, "s")
+    urgent = urgency == "重要紧急"
+    # dispatch within hours; on site within a day or so (utilities: faster, ~8 % later than 24 h)
+    disp_s = np.minimum(rng.gamma(1.5, np.where(urgent, 900.0, 2400.0)), 0.3 * dur_s).astype("int64")
+    utility = category == UTILITY
+    reach = np.where(utility, rng.gamma(2.0, 5.0, n), rng.gamma(2.0, np.where(urgent, 1.5, 10.0)))
+    reach_s = np.maximum(disp_s + 300, (reach * 3600).astype("int64"))
+    reach_s = np.where(np.isnat(closed), reach_s, np.minimum(reach_s, np.maximum(dur_s - 300, disp_s + 60)))
+    rank = {s: i for i, s in enumerate(("上报", "分拨", "处置", "反馈", "考核"))}
+    level = np.array([rank[s] for s in stage])
+    dispatched = np.where(level >= 1, reported + disp_s * sec, np.datetime64("NaT"))
+    onsite_open = rng.uniform(size=n) < 0.7  # an open event at 处置 has been reached or not yet
+    onsite = np.where((level >= 3) | ((level == 2) & onsite_open), reported + reach_s * sec,
+                      np.datetime64("NaT"))
+    feedback = np.where(level >= 3, closed + rng.integers(600, 2 * 86400, n) * sec, np.datetime64("NaT"))
+    evaluated = np.where(level >= 4, feedback + rng.integers(3600, 5 * 86400, n) * sec, np.datetime64("NaT"))
+    feedback = np.where(feedback < EXTRACTED_AT, feedback, np.datetime64("NaT"))
+    evaluated = np.where(evaluated < EXTRACTED_AT, evaluated, np.datetime64("NaT"))
+    dept = np.array([DEPARTMENTS[c] for c in category], dtype=object)
+    p_level = np.where(urgent[:, None], [[0.25, 0.30, 0.30, 0.15]], [[0.62, 0.24, 0.11, 0.03]])
+    r = rng.uniform(size=n)
+    lvl_idx = (r[:, None] > np.cumsum(p_level, axis=1)[:, :3]).sum(axis=1)
+    handled = np.asarray(("网格", "社区", "街道", "区"), dtype=object)[lvl_idx]
+    late = dur_s > np.where(urgent, 86400, 3 * 86400)
+    p_sat = np.where(late[:, None], [[0.45, 0.30, 0.25]], [[0.82, 0.14, 0.04]])
+    r = rng.uniform(size=n)
+    sat_idx = (r[:, None] > np.cumsum(p_sat, axis=1)[:, :2]).sum(axis=1)
+    satisfaction = np.asarray(("满意", "基本满意", "不满意"), dtype=object)[sat_idx]
+    return {
+        "dispatched_at": dispatched, "onsite_at": onsite, "feedback_at": feedback,
+        "evaluated_at": evaluated, "department": dept,
+        "handling_level": np.where(level >= 3, handled, None),
+        "satisfaction": np.where(level >= 4, satisfaction, None),
+    }
 
 
 def make_events(b, a: dict, rng: np.random.Generator, scale: float):
@@ -199,6 +257,20 @@ def _hotspots(b, a: dict, rng: np.random.Generator, min_gap: float = 700.0) -> l
                                   n_events=int(rng.integers(lo, hi)), xy=xy, hours=hours))
                 break
     return spots
+
+
+#: The record columns of an event beyond the core ones, in layer order.
+RECORD_COLUMNS = ("dispatched_at", "onsite_at", "feedback_at", "evaluated_at", "department",
+                  "handling_level", "satisfaction")
+
+
+def event_record_columns(ev: dict) -> dict:
+    """The record columns of :func:`event_table` output as layer columns (times, text)."""
+    out = {}
+    for col in RECORD_COLUMNS:
+        v = ev[col]
+        out[col] = to_frame_times(v) if col.endswith("_at") else pd.Series(v, dtype=object)
+    return out
 
 
 def to_frame_times(values: np.ndarray) -> pd.Series:

@@ -10,7 +10,7 @@ from pyproj import Transformer
 
 from . import _names as N
 from ._district import DistrictBuilder
-from ._events import make_events, to_frame_times
+from ._events import event_record_columns, make_events, to_frame_times
 from ._geom import rect_polygons, rotate_xy
 
 __all__ = [
@@ -187,6 +187,7 @@ def _event_layers(b: DistrictBuilder, a: dict, scale: float
         "closed_at": to_frame_times(ev["closed_at"]),
         "lon": lon,
         "lat": lat,
+        **event_record_columns(ev),
     }, shapely.points(np.c_[ev["x"], ev["y"]]))
     lon, lat = to_wgs84(hot["x"] + ORIGIN[0], hot["y"] + ORIGIN[1])
     hotspots = _gdf({

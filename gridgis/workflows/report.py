@@ -89,6 +89,8 @@ def build_report(
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
     seed: int = 0,
+    start: Any = None,
+    end: Any = None,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -108,6 +110,8 @@ def build_report(
         Report title (default: "<district name>网格化服务管理报告").
     seed
         Seed of the hot-spot permutations.
+    start, end
+        Dates of the events bulletin (通报; default: the last whole month of the events).
 
     Returns
     -------
@@ -184,6 +188,12 @@ def build_report(
     if events is not None and len(events):
         logger.info("event section")
         sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
+        from .bulletin import bulletin_section  # the monthly bulletin (通报): its own module
+
+        section, tables = bulletin_section(events, grids, out / "tables", communities=communities,
+                                           start=start, end=end, rules=rules)
+        sections.append(section)
+        bundle.tables.update(tables)
 
     if previous is not None:
         logger.info("code crosswalk")
