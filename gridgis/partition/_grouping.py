@@ -47,6 +47,8 @@ class Grouping:
     """Blocks cut into several units."""
     timings: dict[str, float] = field(default_factory=dict)
     rings: list[int] = field(default_factory=list)
+    loose: list[int] = field(default_factory=list)
+    """Communities where compounds may be cut: keeping them whole left no plan in range."""
     """Community of every grid left ringing another (a ring that could not be cut open)."""
 
 
@@ -176,18 +178,23 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     early = dataclasses.replace(opts.regions, budget=min(opts.regions.budget, EARLY_BUDGET),
                                 fallback=False)
     rebuild, final, rnd = True, False, 0
+    loose: frozenset[int] = frozenset()
     while True:
         final = final or rnd >= opts.refine_rounds
         if rebuild:
             rounds += 1
             t = time.perf_counter()
-            units = make_units(lw, blocks, piece_cap, cut_cache)
+            units = make_units(lw, blocks, piece_cap, cut_cache, loose)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
         rings: list[int] = []
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
                                                 final, plan_cache, rings)
         t_regions += time.perf_counter() - t
+        if final and failing and not loose:
+            # the size rule comes first: where whole compounds leave no plan, let them be cut
+            loose, rebuild = frozenset(failing), True
+            continue
         if final or not failing:
             break
         # refine: cut the blocks of failing communities into smaller units and try again
@@ -197,4 +204,4 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         rnd += 1
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
-                    rings=rings)
+                    rings=rings, loose=sorted(loose))
