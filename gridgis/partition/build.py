@@ -42,7 +42,7 @@ from ._linework import make_linework
 from ._numbering import number_grids
 from ._prepare import read_inputs
 from ._result import building_grids, report_grids, run_stats, units_table
-from .quality import compactness, street_line_share
+from .quality import compactness, street_line_share, thin_grids
 from .regions import RegionOptions
 
 __all__ = ["BARRIER_CLASSES", "COMPACTNESS_BAR", "BASIC", "BuildOptions", "BuildResult", "build_grids"]
@@ -72,6 +72,8 @@ class BuildOptions:
     min_contact_m: float = 1.0
     """Units touching along less than this do not count as neighbours (a grid joined only by
     such a neck would look like two pieces), unless a piece would be too small on its own."""
+    restarts: int = 4
+    """Searches (with different random trees) per community; the most compact plan is kept."""
     refine_rounds: int = 2
     """Rounds of cutting blocks into smaller units in communities that admit no plan."""
     regions: RegionOptions = field(default_factory=RegionOptions)
@@ -118,21 +120,23 @@ class BuildResult:
     building_grid: pd.Series
 
 
-def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
-    """Report every basic grid below the compactness bar with its thinnest block."""
-    pp = compactness(grids.geometry.to_numpy())
-    low = np.flatnonzero((pp < COMPACTNESS_BAR) & (grids[schema.KIND] == BASIC).to_numpy())
-    if len(low) == 0:
-        return
-    upp = pd.Series(compactness(units.geometry.to_numpy()), index=units.index)
-    worst = upp.groupby(units[schema.GRID_CODE].to_numpy()).min()
-    for i in low.tolist():
-        code = grids[schema.GRID_CODE].iloc[i]
-        w = float(worst.get(code, np.nan))
-        forced = "one of its blocks is as thin" if w <= pp[i] + 0.05 else "no single block forces it"
-        report.add("grid", code, grids[schema.COMMUNITY_CODE].iloc[i], "thin_block",
-                   f"Polsby–Popper {pp[i]:.2f} below {COMPACTNESS_BAR:.2f}: {forced} "
-                   f"(thinnest block {w:.2f})")
+def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> dict:
+    """Report every basic grid below the compactness bar (``thin_block`` when one of its blocks
+    forces it, else ``thin_grid``); the compactness figures of the run."""
+    thin = thin_grids(grids, units, COMPACTNESS_BAR)
+    for r in thin.itertuples(index=False):
+        why = ("a block covering much of it is as thin" if r.forced
+               else "no single block forces it")
+        report.add("grid", r.grid_code, r.community_code,
+                   "thin_block" if r.forced else "thin_grid",
+                   f"Polsby–Popper {r.pp:.2f} below {COMPACTNESS_BAR:.2f}: {why} "
+                   f"(thinnest large block {r.block_pp:.2f})")
+    basic = (grids[schema.KIND] == BASIC).to_numpy()
+    pp = compactness(grids.geometry.to_numpy())[basic]
+    free = ~grids.loc[basic, schema.GRID_CODE].isin(thin.loc[thin["forced"], "grid_code"])
+    return {"p5_polsby_popper_unforced": float(np.percentile(pp[free.to_numpy()], 5))
+            if free.any() else float("nan"), "thin_grids": int((~thin["forced"]).sum()),
+            "thin_blocks": int(thin["forced"].sum())}
 
 
 def build_grids(
@@ -231,11 +235,12 @@ def build_grids(
         index=inp.bld.index, name=schema.GRID_CODE,
     )
     timings["assembly"] = time.perf_counter() - t
-    _report_thin(inp.report, grids, units)
+    thin = _report_thin(inp.report, grids, units)
 
     stats = run_stats(grids, asm.records, inp.rules_by_comm, gmeas, blocks.n_blocks,
                       grouping.units.n_units, grouping.n_split, len(grouping.units.arr.faces),
                       timings, time.perf_counter() - t_start)
+    stats.update(thin)
     stats["strips_split"] = blocks.n_strips
     lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
     stats["street_line_share"] = street_line_share(grids, lines) if len(lines) else float("nan")
