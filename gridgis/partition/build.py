@@ -42,6 +42,7 @@ from ._linework import make_linework
 from ._numbering import number_grids
 from ._prepare import read_inputs
 from ._result import building_grids, report_grids, run_stats, units_table
+from .parallel import build_parallel
 from .quality import compactness, street_line_share, thin_grids
 from .regions import RegionOptions
 
@@ -150,6 +151,8 @@ def build_grids(
     rivers: gpd.GeoDataFrame | None = None,
     *,
     options: BuildOptions | None = None,
+    n_jobs: int | None = None,
+    client: Any = None,
 ) -> BuildResult:
     """Build a seamless grid plan: basic grids within the size rules, plus special grids.
 
@@ -184,6 +187,12 @@ def build_grids(
         River centre lines (barriers, like arterial roads).
     options
         Less common knobs, see :class:`BuildOptions`.
+    n_jobs, client
+        City scale: with ``n_jobs`` (worker processes; ``1`` runs in this process, ``-1`` one
+        per core) or a ``dask.distributed`` ``client`` the communities are built as tasks of
+        :data:`~gridgis.partition.parallel.COMMUNITIES_PER_TASK` each
+        (:mod:`gridgis.partition.parallel`); the plan is the same for every ``n_jobs`` and
+        client. Without either, the whole run is one task (a different plan for the same seed).
 
     Returns
     -------
@@ -205,6 +214,9 @@ def build_grids(
     """
     t_start = time.perf_counter()
     opts = options or BuildOptions()
+    if n_jobs is not None or client is not None:
+        return build_parallel(communities, roads, buildings, rules, special_sites, locked, seed,
+                              rivers, opts, n_jobs, client)
     inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
                       seed=seed, opts=opts)
     timings: dict[str, Any] = {"inputs": time.perf_counter() - t_start}

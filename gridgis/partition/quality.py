@@ -66,7 +66,8 @@ def _interior_rings(geoms: np.ndarray) -> np.ndarray:
 
 
 def count_enclaves(grids: gpd.GeoDataFrame, tol_m: float = 0.05) -> int:
-    """Grids whose whole outline lies along one other grid (a grid ringed by another).
+    """Basic grids whose whole outline lies along one other grid (a grid ringed by another;
+    a special grid inside a basic one is allowed).
 
     >>> g = gpd.GeoDataFrame(geometry=[
     ...     shapely.box(0, 0, 3, 3).difference(shapely.box(1, 1, 2, 2)), shapely.box(1, 1, 2, 2)])
@@ -79,7 +80,9 @@ def count_enclaves(grids: gpd.GeoDataFrame, tol_m: float = 0.05) -> int:
     ri = shapely.get_parts(geoms, return_index=True)[1]
     ext = np.array([shapely.union_all(ring[ri == i]) for i in range(len(geoms))], dtype=object)
     ii, jj = shapely.STRtree(geoms).query(ext, predicate="intersects")
-    keep = ii != jj
+    basic = (grids[schema.KIND] == BASIC).to_numpy() if schema.KIND in grids else \
+        np.ones(len(geoms), dtype=bool)
+    keep = (ii != jj) & basic[ii]
     ii, jj = ii[keep], jj[keep]
     covered = shapely.length(shapely.intersection(ext[ii], shapely.buffer(outline[jj], tol_m)))
     return int(len(np.unique(ii[covered >= 0.99 * shapely.length(ext[ii])])))
