@@ -34,6 +34,7 @@ from typing import Any
 
 from . import schema
 from .errors import RulesError
+from .i18n import tr
 
 __all__ = ["CALENDARS", "UTILITY_RULE", "DeadlineRule", "EventRules", "event_rules_from_dict"]
 
@@ -100,20 +101,23 @@ _RULE_KEYS = ("onsite_hours", "solve_days", "solve_hours", "aliases")
 
 def _positive(where: str, value: Any, unit: str, source: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise RulesError(f"{where} = {value!r}; expected a positive number of {unit}", source=source)
+        raise RulesError(tr("{where} = {value!r}; expected a positive number of {unit}", where=where, value=value,
+                            unit=unit), source=source)
     return float(value)
 
 
 def _deadline_rule(name: str, spec: Any, base: DeadlineRule | None, source: str) -> DeadlineRule:
     section = f"[events.deadlines.{name}]"
     if not isinstance(spec, Mapping):
-        raise RulesError(f"{section} must be a table with {', '.join(_RULE_KEYS)}", source=source)
+        raise RulesError(tr("{section} must be a table with {keys}", section=section, keys=", ".join(_RULE_KEYS)),
+                         source=source)
     unknown = [k for k in spec if k not in _RULE_KEYS]
     if unknown:
-        raise RulesError(f"unknown key {section} {unknown[0]}; expected one of {list(_RULE_KEYS)}",
-                         source=source)
+        raise RulesError(tr("unknown key {section} {key}; expected one of {keys}", section=section, key=unknown[0],
+                            keys=list(_RULE_KEYS)), source=source)
     if "solve_days" in spec and "solve_hours" in spec:
-        raise RulesError(f"{section} sets both solve_days and solve_hours; keep one", source=source)
+        raise RulesError(tr("{section} sets both solve_days and solve_hours; keep one", section=section),
+                         source=source)
     kw: dict[str, Any] = {}
     for key, unit in (("onsite_hours", "hours"), ("solve_days", "days"), ("solve_hours", "hours")):
         if key in spec:
@@ -121,7 +125,8 @@ def _deadline_rule(name: str, spec: Any, base: DeadlineRule | None, source: str)
     if "aliases" in spec:
         al = spec["aliases"]
         if not isinstance(al, list) or not all(isinstance(a, str) and a.strip() for a in al):
-            raise RulesError(f"{section} aliases must be a list of non-empty strings", source=source)
+            raise RulesError(tr("{section} aliases must be a list of non-empty strings", section=section),
+                             source=source)
         kw["aliases"] = tuple(a.strip() for a in al)
     if base is not None:  # a file's 水电气 entry refines the default one
         if "solve_hours" in kw:
@@ -146,11 +151,12 @@ def event_rules_from_dict(value: Mapping[str, Any], *, source: str = "<rules>") 
     kw: dict[str, Any] = {}
     for key, v in value.items():
         if key not in known:
-            raise RulesError(f"unknown key [events] {key}; expected one of {sorted(known)}",
-                             source=source)
+            raise RulesError(tr("unknown key {section} {key}; expected one of {keys}", section="[events]", key=key,
+                                keys=sorted(known)), source=source)
         if key == "deadline_days":
             if not isinstance(v, Mapping):
-                raise RulesError("[events] deadline_days must be a table of urgency = days", source=source)
+                raise RulesError(tr("{section} must be a table of urgency = days", section="[events] deadline_days"),
+                                 source=source)
             days = dict(base.deadline_days)
             for k, d in v.items():
                 days[str(k)] = _positive(f"[events] deadline_days.{k}", d, "days", source)
@@ -159,13 +165,13 @@ def event_rules_from_dict(value: Mapping[str, Any], *, source: str = "<rules>") 
             kw[key] = _positive("[events] onsite_hours", v, "hours", source)
         elif key == "calendar":
             if v not in CALENDARS:
-                raise RulesError(f"[events] calendar = {v!r}; expected one of {list(CALENDARS)}",
-                                 source=source)
+                raise RulesError(tr("{where} = {value!r}; expected one of {keys}", where="[events] calendar", value=v,
+                                    keys=list(CALENDARS)), source=source)
             kw[key] = v
         else:
             if not isinstance(v, Mapping):
-                raise RulesError("[events.deadlines] must be a table of urgency or category tables",
-                                 source=source)
+                raise RulesError(tr("{section} must be a table of urgency or category tables",
+                                    section="[events.deadlines]"), source=source)
             rules = dict(base.deadlines)
             for name, spec in v.items():
                 rules[str(name)] = _deadline_rule(str(name), spec, base.deadlines.get(str(name)), source)

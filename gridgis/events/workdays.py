@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..i18n import tr
+
 __all__ = ["CalendarWarning", "calendar_years", "add_working_days", "is_working_day"]
 
 logger = logging.getLogger(__name__)
@@ -71,9 +73,10 @@ def _warn_outside(days: np.ndarray) -> None:
     years = valid.astype("datetime64[Y]").astype(int) + 1970
     out = np.unique(years[(years < first) | (years > last)])
     if len(out):
-        msg = (f"the holiday calendar covers {first}–{last}; working days in "
-               f"{', '.join(map(str, out))} were counted Monday–Friday without public holidays "
-               "or 调休 (update the chinesecalendar package when the State Council's notice is out)")
+        msg = tr("the holiday calendar covers {first}–{last}; working days in {years} were counted "
+                 "Monday–Friday without public holidays or make-up working days (update the "
+                 "chinesecalendar package when the State Council's notice is out)",
+                 first=first, last=last, years=", ".join(map(str, out)))
         logger.warning(msg)
         warnings.warn(msg, CalendarWarning, stacklevel=3)
 

@@ -202,10 +202,10 @@ def write_bulletin_excel(b: Bulletin, path: str | Path) -> Path:
     """
     path = check_output(path)
     titles = _level_titles()
+    period = b.start.strftime("%Y-%m-%d") + " – " + b.end.strftime("%Y-%m-%d")
     with replacing(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
         info = pd.DataFrame({pgettext("column", "Item"): [_("Period"), _("Events")],
-                             pgettext("column", "Value"): [f"{b.start:%Y-%m-%d} – {b.end:%Y-%m-%d}",
-                                                           b.n_events]})
+                             pgettext("column", "Value"): [period, b.n_events]})
         info.to_excel(xl, sheet_name=_("Summary")[:31], index=False)
         for level in b.tables:
             b.human(level).to_excel(xl, sheet_name=titles[level][:31], index=False)
@@ -214,8 +214,8 @@ def write_bulletin_excel(b: Bulletin, path: str | Path) -> Path:
 
 def bulletin_text(b: Bulletin) -> list[str]:
     """Lines of text that open the bulletin section of the report."""
-    lines = [tr("Events reported {start} to {end}: {n}.", start=f"{b.start:%Y-%m-%d}",
-                end=f"{b.end:%Y-%m-%d}", n=b.n_events)]
+    start, end = b.start.strftime("%Y-%m-%d"), b.end.strftime("%Y-%m-%d")
+    lines = [tr("Events reported {start} to {end}: {n}.", start=start, end=end, n=b.n_events)]
     street = b.tables.get("street_code")
     if street is not None and len(street):
         top = street.iloc[0]
@@ -251,7 +251,8 @@ def bulletin_section(
     """
     b = bulletin(events, grids, communities=communities, streets=streets, start=start, end=end, rules=rules)
     path = write_bulletin_excel(b, Path(folder) / "bulletin.xlsx")
-    section = Section(tr("Monthly bulletin {start} to {end}", start=f"{b.start:%Y-%m-%d}", end=f"{b.end:%Y-%m-%d}"))
+    start_text, end_text = b.start.strftime("%Y-%m-%d"), b.end.strftime("%Y-%m-%d")
+    section = Section(tr("Monthly bulletin {start} to {end}", start=start_text, end=end_text))
     section.text = bulletin_text(b)
     titles = _level_titles()
     heads = _headers()
