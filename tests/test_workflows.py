@@ -21,6 +21,7 @@ EVENT_FILES = {
     "heatmap": ["events_heatmap.png"],
     "per-grid rates": ["events_by_grid.png", "events_by_grid.csv"],
     "hot spots": ["events_hotspots.png", "events_hotspots.gpkg"],
+    "monthly bulletin": ["events_bulletin.xlsx"],
     "weekly/monthly trend": ["events_trend.csv"],
     "time-animated heatmap page": ["events_heatmap_animated.html"],
 }

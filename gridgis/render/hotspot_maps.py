@@ -19,6 +19,7 @@ import numpy as np
 
 from .._inputs import metric
 from ..errors import SchemaError
+from ..i18n import _, tr
 from ._common import (
     HOTSPOT_COLORS,
     decorate,
@@ -52,17 +53,27 @@ def _fill_classes(ax: Any, g: gpd.GeoDataFrame, nodata: np.ndarray, lattice: boo
         draw_outlines(ax, crs, g, communities, district, grid_color="#777777")
 
 
+def _inference(a: dict[str, Any]) -> str:
+    """How significance was judged, for the map note."""
+    if a.get("method") == "poisson":
+        return tr("expected = exposure share ({exposure}) × all events; negative binomial, "
+                  "dispersion {dispersion:.2f}", exposure=a.get("exposure") or "", dispersion=a.get("dispersion") or 0.0)
+    if a.get("permutations"):
+        return tr("{n} total permutations (seed {seed})", n=a.get("permutations"), seed=a.get("seed", ""))
+    return _("normal-theory p")
+
+
 def _hotspot_note(g: gpd.GeoDataFrame, attrs: dict[str, Any], lattice: bool, show_cold: bool) -> str:
     a = attrs
     n_hot, n_cold = int((g["hotspot"] == "hot").sum()), int((g["hotspot"] == "cold").sum())
     fdr = "; FDR 校正" if a.get("fdr") else ""
     if lattice:
-        return (f"格网 {a.get('cell_size', 0):g} m, 邻域半径 {a.get('distance', 0):g} m, 事件数 Gi*; "
-                f"置换 {a.get('permutations', '')} 次 (种子 {a.get('seed', '')}){fdr}; "
+        return (f"格网 {a.get('cell_size', 0):g} m, 邻域半径 {a.get('distance', 0):g} m; "
+                f"{_inference(a)}{fdr}; "
                 f"热点格 {n_hot} 个, 冷点格 {n_cold} 个{'' if show_cold else ' (未显示)'} "
                 f"(α = {a.get('alpha', 0.05)}); 未着色 = 不显著")
-    return (f"变量 {a.get('value', '')}; 邻接 {a.get('weights', '')}; 置换 {a.get('permutations', '')} 次"
-            f" (种子 {a.get('seed', '')}){fdr}; 热点 {n_hot} 个, 冷点 {n_cold} 个 (α = {a.get('alpha', 0.05)})")
+    return (f"变量 {a.get('value', '')}; {_inference(a)}{fdr}; "
+            f"热点 {n_hot} 个, 冷点 {n_cold} 个 (α = {a.get('alpha', 0.05)})")
 
 
 def plot_hotspots(
@@ -102,7 +113,7 @@ def plot_hotspots(
     crs = target_crs(hotspots)
     g = metric(hotspots, crs)
     if ax is None:
-        _, ax = new_figure()
+        _fig, ax = new_figure()
     nodata = (g["hotspot"] == "no data").to_numpy()
     if show_cold is None:
         show_cold = not lattice
@@ -119,10 +130,13 @@ def plot_hotspots(
         handles.append(Patch(facecolor="#ffffff", edgecolor="#999999", label="无数据 (无户数)"))
     if known is not None:
         handles.append(Line2D([0], [0], color="#1a1a1a", lw=1.3, linestyle="--", label="已知问题区域"))
-    ax.legend(handles=handles, title="Gi* 置信度", loc="lower left", bbox_to_anchor=(1.0, 0.08), fontsize=9,
+    legend_title = _("Confidence") if hotspots.attrs.get("method") == "poisson" else "Gi* 置信度"
+    ax.legend(handles=handles, title=legend_title, loc="lower left", bbox_to_anchor=(1.0, 0.08), fontsize=9,
               title_fontsize=10, frameon=False)
+    if title is None and hotspots.attrs.get("method") == "poisson":
+        title = _("Event hot spots relative to households (excess over expected)")
     if title is None:
-        title = "事件聚集热点 (Getis-Ord Gi*, 规则格网)" if lattice else "网格事件率热点 (Getis-Ord Gi*)"
+        title = _("Dense event clusters (Getis-Ord Gi* of counts)") if lattice else "网格事件率热点 (Getis-Ord Gi*)"
     if note is None:
         note = _hotspot_note(g, hotspots.attrs, lattice, show_cold)
     decorate(ax, title, note)

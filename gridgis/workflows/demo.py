@@ -148,7 +148,7 @@ def run_demo(
     with _step(progress, 4, total, "event statistics, heatmap and hot spots"):
         event_files = write_event_outputs(
             events.table, grids, out / "events", district=layers["district"],
-            communities=comm, planted=layers["hotspots"], rules=rules, seed=seed,
+            communities=comm, streets=layers["streets"], planted=layers["hotspots"], rules=rules, seed=seed,
         )
         written.update({f"events_{k}": v for k, v in event_files.items()})
     with _step(progress, 5, total, "grid maps"):

@@ -18,10 +18,10 @@ from ..events import (
     clean,
     event_hotspots,
     event_hotspots_by,
-    getis_ord,
     grid_stats,
     hotspots_by_grid,
     kde,
+    rate_hotspots,
     trend,
 )
 from ..io import write_gpkg, write_table
@@ -44,6 +44,7 @@ def write_event_outputs(
     *,
     district: gpd.GeoDataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | None = None,
     planted: gpd.GeoDataFrame | None = None,
     rules: Any = None,
     bandwidth: float = 300.0,
@@ -54,6 +55,8 @@ def write_event_outputs(
     permutations: int = 0,
     html_outputs: bool = True,
     prefix: str = "events",
+    start: Any = None,
+    end: Any = None,
 ) -> dict[str, Path]:
     """Write the event outputs of a district into ``out_dir``.
 
@@ -61,11 +64,15 @@ def write_event_outputs(
 
     - ``_heatmap.png``: kernel density over grid, community and district outlines;
     - ``_by_grid.png``: events per 100 households of every grid;
-    - ``_hotspots.png``: Gi* event clusters on a ``hotspot_cell`` m lattice (FDR-corrected),
-      with ``planted``/known problem areas dashed;
+    - ``_hotspots.png``: dense event clusters, Gi* of counts on a ``hotspot_cell`` m lattice
+      (FDR-corrected), with ``planted``/known problem areas dashed;
     - ``_hotspots_by_category.png``: the same per event category (small multiples);
-    - ``_grid_hotspots.png``: Gi* of the per-grid rates;
-    - ``_by_grid.csv``: per-grid statistics, rate Gi* and lattice hot-spot columns;
+    - ``_grid_hotspots.png``: hot spots relative to households — grids with more events than
+      their households lead to expect (:func:`gridgis.events.rate_hotspots`, FDR);
+    - ``_by_grid.csv``: per-grid statistics, expected counts, ratios, EB rates, rate hot-spot
+      and lattice hot-spot columns;
+    - ``_bulletin.xlsx``: the monthly bulletin (通报) ranked per street, community and
+      department, for ``start``–``end`` (default: the last whole month of the events);
     - ``_hotspots.gpkg``: layers ``cells`` (lattice Gi*), ``cells_by_category`` and ``grids``
       (per-grid table);
     - ``_trend.csv``: weekly and monthly counts by category;
@@ -115,6 +122,11 @@ def write_event_outputs(
         cells, out / f"{prefix}_hotspots.png", grids=grids, communities=communities, district=district,
         planted=planted,
     )
+    if communities is not None and len(valid):
+        from .bulletin import bulletin, write_bulletin_excel
+
+        b = bulletin(ev, grids, communities=communities, streets=streets, start=start, end=end, rules=rules)
+        written["bulletin_xlsx"] = write_bulletin_excel(b, out / f"{prefix}_bulletin.xlsx")
     by_cat = None
     sizes = valid[schema.CATEGORY].value_counts()
     # a map per category only for categories large enough; the all-events outputs are always made
@@ -126,10 +138,12 @@ def write_event_outputs(
             planted=planted,
         )
     table = hotspots_by_grid(stats, cells)
-    if pd.to_numeric(stats["rate_per_100hh"], errors="coerce").notna().sum() >= 3:
-        table = getis_ord(table, "rate_per_100hh", permutations=permutations, seed=seed)
+    households = stats[schema.HOUSEHOLDS] if schema.HOUSEHOLDS in stats.columns else pd.Series(dtype=float)
+    if (pd.to_numeric(households, errors="coerce") > 0).sum() >= 3:
+        table = rate_hotspots(table, "n_events", schema.HOUSEHOLDS)
         written["grid_hotspots_png"] = save_hotspot_map(
             table, out / f"{prefix}_grid_hotspots.png", communities=communities, district=district,
+            planted=planted,
         )
     csv_path = out / f"{prefix}_by_grid.csv"
     write_table(pd.DataFrame(table.drop(columns=table.geometry.name)), csv_path)

@@ -287,15 +287,15 @@ def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: A
         plot_heatmap(raster, grids=grids, communities=communities, district=district, ax=ax)
         _save_figure(fig, "event_heatmap", bundle)
         section.figures.append("event_heatmap")
-    rated = ev_mod.getis_ord(stats, "rate_per_100hh", seed=seed)
+    rated = ev_mod.rate_hotspots(stats)  # relative to households, not density
     fig, ax = plt.subplots(figsize=(8, 8))
     plot_grid_events(rated, ax=ax)
     _save_figure(fig, "events_per_grid", bundle)
     section.figures.append("events_per_grid")
     hot = rated[rated.get("hotspot", pd.Series("", index=rated.index)).astype(str).str.startswith("hot")]
     if len(hot):
-        cols = [c for c in (schema.GRID_CODE, "events", "rate_per_100hh", "gi_z", "gi_p", "hotspot") if c in hot]
-        section.tables.append(("热点网格 (Gi*)", pd.DataFrame(hot[cols]).head(ROWS_PER_PAGE)))
+        cols = [c for c in (schema.GRID_CODE, "n_events", "expected", "ratio", "gi_p", "hotspot") if c in hot]
+        section.tables.append(("热点网格 (相对户数)", pd.DataFrame(hot[cols]).head(ROWS_PER_PAGE)))
     return section
 
 
