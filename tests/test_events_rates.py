@@ -87,3 +87,26 @@ def test_overdispersed_background_is_absorbed_and_strong_excess_still_found():
     assert {20, 90} <= hot and len(hot) <= 4
     plain = events.rate_hotspots(stats, overdispersed=False)
     assert (plain["hotspot"] != "not significant").sum() > 3 * len(hot)
+
+
+def test_lattice_hot_spots_against_an_exposure_layer():
+    """Cells expect their share of the grids' households: a uniform rate gives no hot cell, the
+    planted block is hot, and Gi* of the same counts also marks the dense core."""
+    from .events_fixtures import make_district
+
+    grids = make_grids(0)
+    rng = np.random.default_rng(0)
+    core = (grids["col"].between(0, 3) & grids["row"].between(6, 9)).to_numpy()
+    grids.loc[core, "households"] = rng.integers(1500, 2500, int(core.sum()))
+    area = make_district(grids)
+    flat = events.clean(make_events(grids, seed=1, hot_rate=6.0))
+    cells = events.event_hotspots(flat, area, cell_size=125, exposure=grids)
+    assert cells.attrs["method"] == "poisson" and (cells["hotspot"] == "hot").sum() == 0
+    dense = events.event_hotspots(flat, area, cell_size=125)
+    assert (dense["hotspot"] == "hot").sum() > 10
+    planted = events.clean(make_events(grids, seed=1, hot_rate=30.0))
+    hot = events.event_hotspots(planted, area, cell_size=125, exposure=grids)
+    by_grid = events.hotspots_by_grid(grids, hot)
+    mask = np.array([(c, r) in set(HOT) for c, r in zip(grids["col"], grids["row"], strict=True)])
+    assert (by_grid.loc[mask, "hot_cells"] > 0).mean() > 0.7
+    assert by_grid.loc[~mask & core, "hot_cells"].sum() == 0
