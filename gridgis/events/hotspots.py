@@ -339,16 +339,11 @@ def event_hotspots(
     wts = _lattice_weights(keep, nx, ny, cell_size, dist)
     yv = counts[keep]
     n = len(keep)
+    dispersion = None
     if exposure is None:
         z, p, pn = gi_star(yv, wts, permutations=permutations, seed=seed)
     else:
-        from .rates import overdispersion, poisson_excess
-
-        x = _cell_exposure(boxes[keep], exposure, exposure_col, mcrs)
-        star = star_matrix(wts)
-        ex = x * yv.sum() / max(x.sum(), 1e-12)
-        dispersion = overdispersion(star @ yv, star @ ex)
-        z, p = poisson_excess(yv, ex, star, dispersion=dispersion)
+        z, p, dispersion = _exposure_test(yv, wts, _cell_exposure(boxes[keep], exposure, exposure_col, mcrs))
         pn = p.copy()
     out = gpd.GeoDataFrame(
         {"cell_id": keep, "col": keep % nx, "row": keep // nx, "n_events": yv},
@@ -359,11 +354,22 @@ def event_hotspots(
     out.attrs.update(
         cell_size=float(cell_size), distance=dist, permutations=permutations, seed=seed,
         method="gi*" if exposure is None else "poisson", exposure=None if exposure is None else exposure_col,
-        dispersion=None if exposure is None else dispersion,
+        dispersion=dispersion,
         alpha=alpha, fdr=fdr, n_events=int(len(x)), outside=int((~inside).sum()),
         skipped=int(len(events) - len(x)),
     )
     return out
+
+
+def _exposure_test(counts: np.ndarray, wts: Any, exposure: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Counts of each cell and its neighbours against their share of the exposure."""
+    from .rates import overdispersion, poisson_excess
+
+    star = star_matrix(wts)
+    expected = exposure * counts.sum() / max(exposure.sum(), 1e-12)
+    dispersion = overdispersion(star @ counts, star @ expected)
+    z, p = poisson_excess(counts, expected, star, dispersion=dispersion)
+    return z, p, dispersion
 
 
 def _cell_exposure(cells: np.ndarray, polygons: gpd.GeoDataFrame, column: str, crs: Any) -> np.ndarray:

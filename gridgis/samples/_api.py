@@ -228,8 +228,7 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
     kind
         ``"addresses"``: columns of the ``addresses`` layer; the address strings extend a
         building's entrance address with a room number (``…2单元1502室``); they are not
-        guaranteed unique. ``"events"``: columns of the ``events`` layer; rows resample the
-        sample events with jittered positions and shifted report times within 2025.
+        guaranteed unique. ``"events"``: the ``events`` layer's columns, resampled (jittered, 2025).
     seed
         Seed of the random generator.
 

@@ -27,7 +27,7 @@ from ..writing import check_output, replacing
 from ._pages import ROWS_PER_PAGE, Section
 
 __all__ = ["REPORT_COLUMNS", "Bulletin", "bulletin", "bulletin_period", "bulletin_section", "bulletin_text",
-           "parse_date", "write_bulletin_excel"]
+           "parse_date", "report_bulletin", "write_bulletin_excel"]
 
 _LEVELS = ("street_code", schema.COMMUNITY_CODE, schema.DEPARTMENT)
 _RANK_BY = ("on_time_share", "onsite_on_time_share", "satisfaction_rate", "n_events")
@@ -226,6 +226,15 @@ def bulletin_text(b: Bulletin) -> list[str]:
     return lines
 
 
+def report_bulletin(events: pd.DataFrame, grids: pd.DataFrame, communities: pd.DataFrame | None,
+                    rules: Any, period: tuple[Any, Any] | None, tables: dict[str, Path], out: Path) -> Section:
+    """The report's hook: :func:`bulletin_section` for ``period`` with the workbook in
+    ``<out>/tables``, its path added to ``tables``."""
+    start, end = period if period is not None else (None, None)
+    return bulletin_section(events, grids, Path(out) / "tables", tables, communities=communities,
+                            start=start, end=end, rules=rules)
+
+
 #: Indicator columns shown in the report section (the Excel workbook has all of them).
 REPORT_COLUMNS = ("rank", "unit", "n_events", "on_time_share", "onsite_on_time_share", "median_close_h",
                   "grid_level_share", "satisfaction_rate")
@@ -235,22 +244,26 @@ def bulletin_section(
     events: pd.DataFrame,
     grids: pd.DataFrame,
     folder: str | Path,
+    tables: dict[str, Path] | None = None,
     *,
     communities: pd.DataFrame | None = None,
     streets: pd.DataFrame | None = None,
     start: Any = None,
     end: Any = None,
     rules: Rules | dict | str | Path | None = None,
-) -> tuple[Section, dict[str, Path]]:
-    """The bulletin as a report section, and its workbook ``<folder>/bulletin.xlsx``.
+) -> Section:
+    """The bulletin as a report section; writes the workbook ``<folder>/bulletin.xlsx`` and
+    records its path in ``tables["bulletin"]`` (the report's table list) when given.
 
     Examples
     --------
-    >>> section, tables = bulletin_section(events, grids, "report/tables",
-    ...                                    start="2026-10-01", end="2026-10-31")  # doctest: +SKIP
+    >>> section = bulletin_section(events, grids, "report/tables",
+    ...                            start="2026-10-01", end="2026-10-31")   # doctest: +SKIP
     """
     b = bulletin(events, grids, communities=communities, streets=streets, start=start, end=end, rules=rules)
     path = write_bulletin_excel(b, Path(folder) / "bulletin.xlsx")
+    if tables is not None:
+        tables["bulletin"] = path
     start_text, end_text = b.start.strftime("%Y-%m-%d"), b.end.strftime("%Y-%m-%d")
     section = Section(tr("Monthly bulletin {start} to {end}", start=start_text, end=end_text))
     section.text = bulletin_text(b)
@@ -260,4 +273,4 @@ def bulletin_section(
         cols = [c for c in REPORT_COLUMNS if c in table.columns]
         shown = b.human(level)[[heads[c] for c in cols]].head(ROWS_PER_PAGE)
         section.tables.append((titles[level], shown))
-    return section, {"bulletin": path}
+    return section

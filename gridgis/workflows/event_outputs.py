@@ -55,8 +55,7 @@ def write_event_outputs(
     permutations: int = 0,
     html_outputs: bool = True,
     prefix: str = "events",
-    start: Any = None,
-    end: Any = None,
+    period: tuple[Any, Any] = (None, None),
 ) -> dict[str, Path]:
     """Write the event outputs of a district into ``out_dir``.
 
@@ -67,12 +66,9 @@ def write_event_outputs(
     - ``_hotspots.png``: dense event clusters, Gi* of counts on a ``hotspot_cell`` m lattice
       (FDR-corrected), with ``planted``/known problem areas dashed;
     - ``_hotspots_by_category.png``: the same per event category (small multiples);
-    - ``_grid_hotspots.png``: hot spots relative to households — grids with more events than
-      their households lead to expect (:func:`gridgis.events.rate_hotspots`, FDR);
-    - ``_by_grid.csv``: per-grid statistics, expected counts, ratios, EB rates, rate hot-spot
-      and lattice hot-spot columns;
-    - ``_bulletin.xlsx``: the monthly bulletin (通报) ranked per street, community and
-      department, for ``start``–``end`` (default: the last whole month of the events);
+    - ``_grid_hotspots.png``: hot spots relative to households (:func:`~gridgis.events.rate_hotspots`);
+    - ``_by_grid.csv``: per-grid statistics, expected counts, rate and lattice hot-spot columns;
+    - ``_bulletin.xlsx``: the monthly bulletin (通报) for ``period`` (default: last whole month);
     - ``_hotspots.gpkg``: layers ``cells`` (lattice Gi*), ``cells_by_category`` and ``grids``
       (per-grid table);
     - ``_trend.csv``: weekly and monthly counts by category;
@@ -123,10 +119,8 @@ def write_event_outputs(
         planted=planted,
     )
     if communities is not None and len(valid):
-        from .bulletin import bulletin, write_bulletin_excel
-
-        b = bulletin(ev, grids, communities=communities, streets=streets, start=start, end=end, rules=rules)
-        written["bulletin_xlsx"] = write_bulletin_excel(b, out / f"{prefix}_bulletin.xlsx")
+        written["bulletin_xlsx"] = _write_bulletin(ev, grids, communities, streets, period, rules,
+                                                   out / f"{prefix}_bulletin.xlsx")
     by_cat = None
     sizes = valid[schema.CATEGORY].value_counts()
     # a map per category only for categories large enough; the all-events outputs are always made
@@ -138,8 +132,7 @@ def write_event_outputs(
             planted=planted,
         )
     table = hotspots_by_grid(stats, cells)
-    households = stats[schema.HOUSEHOLDS] if schema.HOUSEHOLDS in stats.columns else pd.Series(dtype=float)
-    if (pd.to_numeric(households, errors="coerce") > 0).sum() >= 3:
+    if (pd.to_numeric(stats.get(schema.HOUSEHOLDS, pd.Series()), errors="coerce") > 0).sum() >= 3:
         table = rate_hotspots(table, "n_events", schema.HOUSEHOLDS)
         written["grid_hotspots_png"] = save_hotspot_map(
             table, out / f"{prefix}_grid_hotspots.png", communities=communities, district=district,
@@ -161,6 +154,16 @@ def write_event_outputs(
         heatmap_map(raster, grids=table, district=district, path=out / f"{prefix}_heatmap.html")
         written["heatmap_html"] = out / f"{prefix}_heatmap.html"
     return written
+
+
+def _write_bulletin(ev: pd.DataFrame, grids: gpd.GeoDataFrame, communities: Any, streets: Any,
+                    period: tuple[Any, Any], rules: Any, path: Path) -> Path:
+    """The monthly bulletin of the events as a workbook."""
+    from .bulletin import bulletin, write_bulletin_excel
+
+    b = bulletin(ev, grids, communities=communities, streets=streets, start=period[0], end=period[1],
+                 rules=rules)
+    return write_bulletin_excel(b, path)
 
 
 def _write_trend(events: pd.DataFrame, path: Path) -> Path:

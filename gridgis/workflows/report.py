@@ -30,6 +30,7 @@ from ..plan import community_summary
 from ..rules import Rules, load_rules
 from ..writing import save_figure
 from ._pages import ROWS_PER_PAGE, Section, write_html, write_pdf
+from .bulletin import report_bulletin
 
 __all__ = ["ReportBundle", "build_report", "community_table"]
 
@@ -89,8 +90,7 @@ def build_report(
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
     seed: int = 0,
-    start: Any = None,
-    end: Any = None,
+    period: tuple[Any, Any] | None = None,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -108,10 +108,8 @@ def build_report(
         Drawn as context on maps.
     title
         Report title (default: "<district name>网格化服务管理报告").
-    seed
-        Seed of the hot-spot permutations.
-    start, end
-        Dates of the events bulletin (通报; default: the last whole month of the events).
+    seed, period
+        Seed of the hot-spot permutations; ``(start, end)`` of the events bulletin (通报).
 
     Returns
     -------
@@ -188,12 +186,7 @@ def build_report(
     if events is not None and len(events):
         logger.info("event section")
         sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
-        from .bulletin import bulletin_section  # the monthly bulletin (通报): its own module
-
-        section, tables = bulletin_section(events, grids, out / "tables", communities=communities,
-                                           start=start, end=end, rules=rules)
-        sections.append(section)
-        bundle.tables.update(tables)
+        sections.append(report_bulletin(events, grids, communities, rules, period, bundle.tables, out))
 
     if previous is not None:
         logger.info("code crosswalk")
