@@ -264,3 +264,22 @@ def test_real_osm_extract(osm_extract, rule):
 def test_real_bubenec(bubenec):  # noqa: F811
     res = build_grids(bubenec["communities"], bubenec["roads"], bubenec["buildings"], seed=0)
     _real_bars(bubenec, res)
+
+
+def test_village_groups_bound_blocks_and_stay_whole():
+    """A village with two village groups (south and north halves) and a road through both: the
+    grids follow the groups, not the road."""
+    comm = _community()
+    comm[schema.AREA_KIND] = "rural"
+    roads = _lines([[(500, 0), (500, 1000)]])
+    b = _boxes([(250, 250, 0), (750, 250, 0), (250, 750, 0), (750, 750, 0)])
+    b[schema.POPULATION] = [450, 450, 450, 450]
+    groups = gpd.GeoDataFrame({"name": ["一组", "二组"]},
+                              geometry=[shapely.box(X0, Y0, X0 + 1000, Y0 + 500),
+                                        shapely.box(X0, Y0 + 500, X0 + 1000, Y0 + 1000)], crs=CRS)
+    rules = load_rules({"rural": {"min_population": 800, "max_population": 1000}})
+    for seed in range(4):
+        res = build_grids(comm, roads, b, rules=rules, seed=seed, village_groups=groups)
+        assert len(res.grids) == 2
+        assert res.building_grid.iloc[0] == res.building_grid.iloc[1]
+        assert res.building_grid.iloc[2] == res.building_grid.iloc[3]

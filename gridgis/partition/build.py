@@ -151,6 +151,7 @@ def build_grids(
     rivers: gpd.GeoDataFrame | None = None,
     *,
     options: BuildOptions | None = None,
+    village_groups: gpd.GeoDataFrame | None = None,
     n_jobs: int | None = None,
     client: Any = None,
 ) -> BuildResult:
@@ -187,6 +188,10 @@ def build_grids(
         River centre lines (barriers, like arterial roads).
     options
         Less common knobs, see :class:`BuildOptions`.
+    village_groups
+        Village-group (村民小组) polygons: their outlines bound blocks like community lines, and
+        the buildings of a group stay in one grid when the group fits (like a ``compound_id``
+        group; a building's own compound comes first).
     n_jobs, client
         City scale: with ``n_jobs`` (worker processes; ``1`` runs in this process, ``-1`` one
         per core) or a ``dask.distributed`` ``client`` the communities are built as tasks of
@@ -216,9 +221,9 @@ def build_grids(
     opts = options or BuildOptions()
     if n_jobs is not None or client is not None:
         return build_parallel(communities, roads, buildings, rules, special_sites, locked, seed,
-                              rivers, opts, n_jobs, client)
+                              rivers, opts, n_jobs, client, village_groups)
     inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
-                      seed=seed, opts=opts)
+                      seed=seed, opts=opts, village_groups=village_groups)
     timings: dict[str, Any] = {"inputs": time.perf_counter() - t_start}
 
     t = time.perf_counter()
