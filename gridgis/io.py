@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 
 from . import schema
+from ._excel import write_excel
 from ._geometry import present
 from .crs import points_to_wgs84, resolve_crs
 from .encodings import (
@@ -587,7 +588,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8-si
         if suffix == ".csv":
             _write_csv(_without_geometry(df), tmp, encoding)
         elif suffix in {".xlsx", ".xlsm"}:
-            _without_geometry(df).to_excel(tmp, index=False)
+            write_excel(_without_geometry(df), tmp)
         elif suffix in {".parquet", ".pq"}:
             df.to_parquet(tmp, index=False)
         else:

@@ -69,7 +69,8 @@ def test_no_translation_is_left_in_english(script):
     """A Chinese msgstr holds Chinese (a copied English id is not a translation)."""
     catalogue = script.read_catalogue("zh_CN")
     english = [m.id for m in catalogue if m.id and isinstance(m.string, str) and m.string
-               and re.search(r"[A-Za-z]{4,}", m.id) and not HAN.search(m.string)]
+               and re.search(r"[A-Za-z]{4,}", re.sub(r"\{[^}]*\}", "", m.id))
+               and not HAN.search(m.string)]
     assert not english, english[:10]
 
 
