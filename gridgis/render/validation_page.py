@@ -31,10 +31,11 @@ _CSS = """
 .folium-map{width:62% !important}
 .gv-side{position:fixed;top:0;right:0;bottom:0;width:38%;overflow:auto;z-index:1001;
  background:#fff;border-left:1px solid #ccc;padding:6px 12px;box-sizing:border-box;
- font:13px/1.4 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
+ font:13px/1.4 "gridgis CJK Sans","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
 .gv-side h1{font-size:17px;margin:4px 0} .gv-side h2{font-size:15px;margin:12px 0 4px}
 .gv-ok{color:#1a7f37} .gv-bad{color:#c62828}
 .gv-side table{border-collapse:collapse;width:100%}
+.gv-side th,.gv-side td:first-child{white-space:nowrap}
 .gv-side td,.gv-side th{border-bottom:1px solid #eee;padding:2px 4px;vertical-align:top;
  text-align:left}
 .gv-side tr.error td:first-child{color:#c62828;font-weight:bold}

@@ -164,7 +164,8 @@ def write_html(sections: list[Section], path: Path, figures: dict[str, list[Path
         parts += [f"<p>{html.escape(t)}</p>" for t in sec.text]
         for name in sec.figures:
             data = base64.b64encode(figures[name][0].read_bytes()).decode()
-            parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
+            parts.append(f"<img alt='{html.escape(sec.title)}' data-figure='{html.escape(name)}' "
+                         f"src='data:image/png;base64,{data}'>")
         for caption, df in sec.tables:
             parts.append(f"<h3>{html.escape(caption)}</h3>")
             parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.2f}"))
