@@ -23,6 +23,7 @@ from .. import schema
 from .._geometry import first_container, present
 from .._inputs import as_layer, metric
 from ..errors import SchemaError
+from ..i18n import tr
 from ..rules import Profile, Rules, load_rules
 from .regions import SizeRule
 from .special import community_of, prepare_polygons
@@ -75,10 +76,10 @@ def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataF
     if dup.any():
         rows = comm.index[dup.to_numpy()].tolist()[:5]
         raise SchemaError(
-            "community codes must be present and unique",
+            tr("community codes must be present and unique"),
             source="communities",
-            where=f"rows {rows}",
-            fix="give every community its own 12-digit code",
+            where=tr("rows {rows}", rows=rows),
+            fix=tr("give every community its own 12-digit code"),
         )
     invalid = ~shapely.is_valid(np.asarray(comm.geometry.array, dtype=object))
     if invalid.any():
@@ -114,9 +115,10 @@ def prep_buildings(gdf: gpd.GeoDataFrame | None, crs, rep: Report) -> gpd.GeoDat
     out = as_layer(gdf, "buildings", geometry=None, missing="keep", allow_empty=True)
     if schema.HOUSEHOLDS not in out.columns and schema.POPULATION not in out.columns:
         raise SchemaError(
-            "buildings need a households (户数) or population (人口) column",
+            tr("buildings need a households (户数) or population (人口) column"),
             source="buildings",
-            fix="add the column or derive it, e.g. footprint area × floors / 80 m² per household",
+            fix=tr("add the column or derive it, e.g. footprint area × floors / 80 m² per "
+                   "household"),
         )
     out = out.copy()
     for col in MEASURES:

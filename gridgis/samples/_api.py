@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import shapely
 
 from ..errors import GridGISError
+from ..i18n import tr
 from ._events import event_table
 
 __all__ = [
@@ -113,8 +114,9 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
     from ._layers import build_layers
 
     if not (0.1 <= float(scale) <= MAX_SCALE):
-        raise GridGISError(f"scale={scale!r} is out of range", fix=f"use 0.1 <= scale <= {MAX_SCALE:g}; "
-                           "for very large point tables use generate_points(n)")
+        raise GridGISError(tr("scale={scale!r} is out of range", scale=scale),
+                           fix=tr("use 0.1 <= scale <= {top:g}; for very large point tables use "
+                                  "generate_points(n)", top=MAX_SCALE))
     raw = build_layers(int(seed), float(scale))
     return {name: normalise_layer(name, raw[name]) for name in LAYERS}
 
@@ -246,10 +248,10 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
     from ._layers import to_wgs84
 
     if kind not in ("addresses", "events"):
-        raise GridGISError(f"kind={kind!r} is not supported", fix="use 'addresses' or 'events'")
+        raise GridGISError(tr("kind={kind!r} is not supported", kind=kind), fix=tr("use 'addresses' or 'events'"))
     n = int(n)
     if n < 0:
-        raise GridGISError(f"n={n} must be >= 0")
+        raise GridGISError(tr("n={n} must be >= 0", n=n))
     rng = np.random.default_rng(seed)
     if layers is None:
         from .loading import load_sample  # loading builds on this module
