@@ -61,6 +61,15 @@ class PlacedLabels:
     dropped: list[str] = field(default_factory=list)
 
 
+def _renderer(fig: Any) -> Any:
+    """The figure's renderer (an Agg canvas is attached to a closed figure first)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
 def _overlaps(box: np.ndarray, boxes: list[np.ndarray]) -> bool:
     if not boxes:
         return False
@@ -117,7 +126,7 @@ def place_labels(ax: Any, x: Sequence[float], y: Sequence[float], texts: Sequenc
     import matplotlib.patheffects as pe
 
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     n = len(texts)
     order = np.argsort(-np.asarray(priority, dtype=float), kind="stable") if priority is not None \
         else np.arange(n)
@@ -170,7 +179,7 @@ def overlapping_pairs(texts: Sequence[Any], renderer: Any = None) -> list[tuple[
     drawn = [t for t in texts if t is not None]
     if not drawn:
         return []
-    renderer = renderer or drawn[0].figure.canvas.get_renderer()
+    renderer = renderer or _renderer(drawn[0].figure)
     boxes = [t.get_window_extent(renderer) for t in drawn]
     out = []
     for i in range(len(drawn)):
