@@ -127,6 +127,7 @@ def place_labels(ax: Any, x: Sequence[float], y: Sequence[float], texts: Sequenc
 
     fig = ax.figure
     renderer = _renderer(fig)
+    ax.apply_aspect()  # the limits and box the drawing will have
     n = len(texts)
     order = np.argsort(-np.asarray(priority, dtype=float), kind="stable") if priority is not None \
         else np.arange(n)
