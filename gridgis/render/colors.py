@@ -85,7 +85,7 @@ def community_colors(grids: gpd.GeoDataFrame, palette: Iterable[str] = PALETTE) 
         idx = np.flatnonzero(comm == c)
         local = colour_classes(geoms[idx], list(range(len(idx))), touch_m=1.0)
         shade[idx] = [local[k] for k in range(len(idx))]
-    factors = (1.0, 0.82, 1.22, 0.68, 1.38, 0.56, 1.5)
+    factors = (1.0, 0.72, 1.32, 0.52, 1.55, 0.86, 1.16)
     colors = [_shade(palette[hue[c] % len(palette)], factors[s % len(factors)])
               for c, s in zip(comm, shade, strict=True)]
     return pd.Series(colors, index=grids.index, name="fill")

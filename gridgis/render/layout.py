@@ -25,7 +25,8 @@ from ..errors import GridGISError
 from .fonts import register_cjk_font
 
 __all__ = ["PAPERS", "PAGE_TEXT", "Page", "crs_note", "draw_footer", "draw_inset", "draw_legend",
-           "draw_north_arrow", "draw_scale_bar", "fit_scale", "new_page", "nice_scale"]
+           "draw_north_arrow", "draw_page_number", "draw_scale_bar", "fit_scale", "format_date",
+           "new_page", "nice_scale", "paper_size"]
 
 #: Paper sizes in millimetres (portrait width, height).
 PAPERS = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A0": (841.0, 1189.0)}
@@ -267,18 +268,26 @@ def draw_footer(page: Page, *, maker: str, when: Any, crs: Any, scale: int | Non
     """Footer line: 制图单位, 制图日期, coordinate system and scale."""
     w, h = page.size_mm
     margin = 0.04 * min(w, h)
-    y = (margin + 0.02 * min(w, h)) / h
+    foot = 0.045 * min(w, h)
+    y1, y2 = (margin + 0.68 * foot) / h, (margin + 0.25 * foot) / h
     fs = 0.95 * page.font
     fig = page.fig
-    fig.text((margin + 4) / w, y, PAGE_TEXT["maker"].format(maker=maker) + "　　"
+    fig.text((margin + 4) / w, y1, PAGE_TEXT["maker"].format(maker=maker) + "　　"
              + PAGE_TEXT["date"].format(date=format_date(when)), ha="left", va="center",
              fontsize=fs)
-    fig.text(0.5, y, PAGE_TEXT["crs"].format(crs=crs_note(crs)), ha="center", va="center",
-             fontsize=0.85 * fs, color="#333333")
+    fig.text((margin + 4) / w, y2, PAGE_TEXT["crs"].format(crs=crs_note(crs)), ha="left",
+             va="center", fontsize=0.8 * fs, color="#333333")
     if scale:
         key = "scale_25d" if oblique else "scale"
-        fig.text(1 - (margin + 4) / w, y, PAGE_TEXT[key].format(scale=f"{scale:,}".replace(",", " ")),
+        fig.text(1 - (margin + 4) / w, y1, PAGE_TEXT[key].format(scale=f"{scale:,}".replace(",", " ")),
                  ha="right", va="center", fontsize=fs, fontweight="bold")
+
+
+def draw_page_number(page: Page, text: str) -> None:
+    """Page number centred below the frame."""
+    w, h = page.size_mm
+    page.fig.text(0.5, 0.016 * min(w, h) / h, text, ha="center", va="center",
+                  fontsize=0.8 * page.font, color="#555555")
 
 
 def draw_legend(ax: Any, entries: list[tuple[str, dict[str, Any]]], font: float, *,
@@ -322,7 +331,9 @@ def draw_inset(ax: Any, outline: Any, parts: Any, focus: Any, extent: tuple[floa
     pad = 0.04 * max(bx1 - bx0, by1 - by0)
     ax.set_xlim(min(bx0, x0) - pad, max(bx1, x1) + pad)
     ax.set_ylim(min(by0, y0) - pad, max(by1, y1) + pad)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(PAGE_TEXT["inset"], fontsize=font, pad=3)

@@ -34,8 +34,8 @@ from .colors import KIND_NAMES, community_colors
 from .fonts import register_cjk_font
 from .labels import place_labels, short_codes
 
-__all__ = ["FLOOR_HEIGHT_M", "MAX_TILT", "PALETTE", "View", "check_view", "draw_slabs",
-           "grid_map_25d", "label_anchors"]
+__all__ = ["FLOOR_HEIGHT_M", "MAX_TILT", "PALETTE", "View", "check_view", "draw_25d_page",
+           "draw_slabs", "grid_map_25d", "label_anchors", "north_angle"]
 
 #: Fill colours of the 2.5D map (one per community or category).
 PALETTE = [
@@ -332,6 +332,50 @@ def draw_slabs(ax: Any, grids_m: gpd.GeoDataFrame, heights: np.ndarray, rgba: np
                           linewidths=np.where(is_roof, 0.4, 0.3), gid=gid)
     ax.add_collection(coll)
     return coll
+
+
+def draw_25d_page(ax: Any, grids_m: gpd.GeoDataFrame, fills: pd.Series, focus: np.ndarray,
+                  context: dict[str, Any], *, view: View | None = None,
+                  height: str = schema.HOUSEHOLDS) -> tuple[int, tuple[np.ndarray, np.ndarray],
+                                                            list[str]]:
+    """The 2.5D map of one atlas page: the ``focus`` grids as slabs in their ``fills`` (with
+    the buildings of ``context``), fitted to a round horizontal scale.
+
+    Returns the scale denominator (along the page's horizontal, true to scale in the oblique
+    view), the label anchors of the focus grids and their fills.
+
+    Examples
+    --------
+    >>> scale, anchors, fills = draw_25d_page(ax, grids_m, fills, mask, {})  # doctest: +SKIP
+    """
+    from .layout import fit_scale
+
+    view = view or View()
+    g = grids_m[focus]
+    minx, miny, maxx, maxy = g.total_bounds
+    heights, _ = _heights(g, height if height in g else 30.0,
+                          0.05 * float(np.hypot(maxx - minx, maxy - miny)))
+    colours = list(fills.to_numpy()[focus])
+    buildings = context.get("buildings")
+    if buildings is not None:
+        buildings = buildings[buildings.intersects(shapely.box(minx, miny, maxx, maxy))]
+    coll = draw_slabs(ax, g, heights, _rgba(colours), view, buildings=buildings)
+    sx0, sy0, sx1, sy1 = coll.get_datalim(ax.transData).extents
+    scale = fit_scale(ax, (sx0, sy0, sx1, sy1))
+    return scale, label_anchors(g, heights, view), colours
+
+
+def north_angle(view: View) -> float:
+    """Direction of north on the oblique map, degrees clockwise from up.
+
+    Examples
+    --------
+    >>> round(north_angle(View(azimuth=180.0)), 6)
+    0.0
+    """
+    nx, ny = view.rotate(np.array([0.0]), np.array([1.0]))
+    _, sy = view.project(nx, ny, 0.0)
+    return float(np.degrees(np.arctan2(nx[0], sy[0])))
 
 
 def label_anchors(grids_m: gpd.GeoDataFrame, heights: np.ndarray, view: View

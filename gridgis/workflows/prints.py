@@ -1,0 +1,144 @@
+"""Jobs behind ``gridgis summary``, ``gridgis atlas`` and ``gridgis notice``: read a plan with
+the layers stored beside it, roll it up to a level, draw the atlas or the notice boards.
+
+>>> table = level_table("demo_output/plan.gpkg", "street")             # doctest: +SKIP
+>>> write_plan_atlas("demo_output/plan.gpkg", "atlas.pdf", by="community")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .. import schema
+from .readers import read_plan
+
+__all__ = ["SUMMARY_TITLES", "default_maker", "level_table", "plan_layers", "write_plan_atlas",
+           "write_plan_notices"]
+
+logger = logging.getLogger(__name__)
+
+#: Chinese column titles of the roll-up tables (kept together for the message catalogue).
+SUMMARY_TITLES = {
+    "grid": "网格", "community": "社区（村）", "street": "街道（乡镇）", "district": "区（县）",
+    "name": "名称", "parent": "上级代码", "children": "下级单位数", "grids": "网格数",
+    "basic": "基础网格", "special": "专属网格", "households": "户数", "population": "人口",
+    "errors": "错误", "warnings": "警告", "size_findings": "规模问题", "addresses": "地址数",
+    "events": "事件数", "events_due": "应办结事件", "events_on_time": "按时办结",
+    "on_time_share": "按时办结率",
+}
+
+
+def plan_layers(plan: Any, layer: str | None = None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The plan of a file and the context layers stored beside it (district, streets,
+    communities, roads, rivers, buildings, addresses).
+
+    Examples
+    --------
+    >>> grids, layers = plan_layers("demo_output/plan.gpkg")      # doctest: +SKIP
+    >>> sorted(layers)[:3]                                        # doctest: +SKIP
+    ['addresses', 'buildings', 'communities']
+    """
+    from ..versions import plan_context
+
+    grids = read_plan(plan, layer)
+    return grids, plan_context(plan) if layer is None else {}
+
+
+def default_maker(layers: dict[str, Any]) -> str:
+    """制图单位 when none is given: the district's grid management centre.
+
+    Examples
+    --------
+    >>> default_maker({})
+    '网格化服务管理中心'
+    """
+    district = layers.get("district")
+    name = str(district[schema.NAME].iloc[0]) if district is not None and len(district) \
+        and schema.NAME in district else ""
+    return f"{name}网格化服务管理中心"
+
+
+def level_table(plan: Any, by: str = "street", *, layer: str | None = None,
+                events: gpd.GeoDataFrame | None = None, validate_plan: bool = True,
+                rules: Any = None, titles: bool = False) -> pd.DataFrame:
+    """Roll-up of a plan file to one level (:func:`gridgis.plan.level_summary`): names and
+    streets from the stored layers, addresses stored beside the plan, findings of a validation
+    run against them (``validate_plan``), events when given (assigned to the grids here).
+
+    ``titles=True`` gives Chinese column titles (:data:`SUMMARY_TITLES`) for people.
+
+    Examples
+    --------
+    >>> level_table("demo_output/plan.gpkg", "street", titles=True).columns[0]  # doctest: +SKIP
+    '名称'
+    """
+    from ..assignment import assign
+    from ..plan import level_summary
+
+    grids, layers = plan_layers(plan, layer)
+    findings = None
+    if validate_plan:
+        from ..validation import validate
+
+        report = validate(grids, parents=layers.get("communities"),
+                          buildings=layers.get("buildings"), rules=rules)
+        findings = report.findings
+    addresses = layers.get("addresses")
+    if addresses is not None and schema.GRID_CODE not in addresses:
+        addresses = assign(addresses, grids, rules=rules).table
+    if events is not None and schema.GRID_CODE not in events:
+        events = assign(events, grids, rules=rules).table
+    table = level_summary(grids, by, layers=layers, findings=findings, addresses=addresses,
+                          events=events, rules=rules)
+    if events is None:
+        table = table.drop(columns=["events", "events_due", "events_on_time", "on_time_share"])
+    if titles:
+        table = table.rename(columns=lambda c: _title(c))
+        table.index.name = SUMMARY_TITLES.get(by, by)
+    return table
+
+
+def _title(column: str) -> str:
+    if column.startswith("kind:"):
+        from ..render.colors import KIND_NAMES
+
+        kind = column.split(":", 1)[1]
+        return KIND_NAMES.get(kind, kind)
+    return SUMMARY_TITLES.get(column, column)
+
+
+def write_plan_atlas(plan: Any, out: str | Path, *, layer: str | None = None,
+                     maker: str | None = None, **options: Any) -> Path:
+    """The atlas PDF of a plan file (:func:`gridgis.render.atlas.write_atlas`), with the
+    layers stored beside the plan. Returns the path.
+
+    Examples
+    --------
+    >>> write_plan_atlas("demo_output/plan.gpkg", "atlas.pdf", paper="A3")  # doctest: +SKIP
+    """
+    from ..render.atlas import write_atlas
+
+    grids, layers = plan_layers(plan, layer)
+    maker = maker or default_maker(layers)
+    return write_atlas(grids, layers, out, maker=maker, **options)
+
+
+def write_plan_notices(plan: Any, out: str | Path, *, layer: str | None = None,
+                       workers: pd.DataFrame | None = None, maker: str | None = None,
+                       **options: Any) -> Path:
+    """The notice boards PDF of a plan file (:func:`gridgis.render.notice.write_notice_boards`).
+
+    Examples
+    --------
+    >>> write_plan_notices("demo_output/plan.gpkg", "公示牌.pdf")     # doctest: +SKIP
+    """
+    from ..render.notice import write_notice_boards
+
+    grids, layers = plan_layers(plan, layer)
+    maker = maker or default_maker(layers)
+    return write_notice_boards(grids, layers, out, workers=workers, maker=maker, **options)
