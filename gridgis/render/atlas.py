@@ -55,7 +55,9 @@ ATLAS_TEXT = {
     "page": "第 {n} 页",
     "table_head": ("网格代码", "网格名称", "类型", "户数", "人口"),
     "table_title": "网格一览表",
-    "more_rows": "……另有 {n} 个网格见下页表",
+    "total": "合计（{n} 个网格）",
+    "more_rows": "……另有 {n} 个网格未列出，请按社区出图或用更大纸张",
+    "continued": "网格一览表（续）",
     "grid_line": "网格边界",
     "community_line": "社区边界",
     "street_line": "街道边界",
@@ -167,21 +169,35 @@ def draw_plan_map(ax: Any, grids_m: gpd.GeoDataFrame, fills: pd.Series, *, focus
     return coll
 
 
-def draw_grid_table(ax: Any, rows: pd.DataFrame, font: float, title: str) -> int:
+def draw_grid_table(ax: Any, rows: pd.DataFrame, font: float, title: str, *,
+                    split: bool = True) -> int:
     """Table of grids (code, name, kind, households, population) filling ``ax``; the font
-    shrinks to fit, down to 5 pt. Returns the number of rows that did not fit."""
+    shrinks to fit, down to 5 pt, then the rows run on in a second block beside the first
+    (``split``). The last row (the total) is always shown. Returns the number of rows left
+    out."""
     ax.set_axis_off()
     fig = ax.figure
     box = ax.get_position()
     height_pt = box.height * fig.get_figheight() * 72
     width_pt = box.width * fig.get_figwidth() * 72
     n = len(rows)
-    size = min(0.85 * font, max(5.0, height_pt / (n + 3) / 1.45))
-    fit = max(0, int(height_pt / (size * 1.45)) - 3)
-    shown = rows.iloc[:fit] if fit < n else rows
     head = ATLAS_TEXT["table_head"]
-    widths = np.array([max(_ems(x) for x in [*rows.iloc[:, j].astype(str), head[j]]) + 1.2
-                       for j in range(len(head))]) * size
+    ems = np.array([max(_ems(x) for x in [*rows.iloc[:, j].astype(str), head[j]]) + 1.0
+                    for j in range(len(head))])
+    wide = width_pt / ems.sum()  # the largest font the columns fit in
+    size = min(0.85 * font, wide, max(5.0, height_pt / (n + 3) / 1.45))
+    fit = max(1, int(height_pt / (size * 1.45)) - 3)
+    if fit < n and split and width_pt / 2.04 / ems.sum() >= 4.5:
+        half = (n + 1) // 2
+        left = fig.add_axes([box.x0, box.y0, 0.49 * box.width, box.height])
+        right = fig.add_axes([box.x0 + 0.51 * box.width, box.y0, 0.49 * box.width, box.height])
+        draw_grid_table(left, rows.iloc[:half], font, title, split=False)
+        return draw_grid_table(right, rows.iloc[half:], font, ATLAS_TEXT["continued"],
+                               split=False)
+    size = max(size, min(4.5, wide))
+    fit = max(1, int(height_pt / (size * 1.45)) - 3)
+    shown = pd.concat([rows.iloc[:fit - 1], rows.iloc[[-1]]]) if fit < n else rows
+    widths = ems * size
     scale = min(1.0, width_pt / widths.sum())
     xs = np.r_[0, np.cumsum(widths * scale)][:-1] / width_pt
     line = size * 1.45 / height_pt
@@ -219,13 +235,17 @@ def _ems(text: str) -> float:
 def _table_rows(g: gpd.GeoDataFrame) -> pd.DataFrame:
     kinds = g[schema.KIND].astype(str) if schema.KIND in g else pd.Series(schema.BASIC, index=g.index)
     names = g[schema.GRID_NAME].astype(str) if schema.GRID_NAME in g else pd.Series("", index=g.index)
-    return pd.DataFrame({
+    rows = pd.DataFrame({
         "code": g[schema.GRID_CODE].astype(str),
         "name": names,
         "kind": kinds.map(lambda k: KIND_NAMES.get(k, k)),
         "households": g[schema.HOUSEHOLDS].map(_fmt) if schema.HOUSEHOLDS in g else "",
         "population": g[schema.POPULATION].map(_fmt) if schema.POPULATION in g else "",
     }).sort_values("code")
+    total = {"code": ATLAS_TEXT["total"].format(n=len(g)), "name": "", "kind": "",
+             "households": _fmt(g[schema.HOUSEHOLDS].sum()) if schema.HOUSEHOLDS in g else "",
+             "population": _fmt(g[schema.POPULATION].sum()) if schema.POPULATION in g else ""}
+    return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 
 def _legend_entries(context: dict, special: bool) -> list[tuple[str, dict]]:

@@ -306,7 +306,9 @@ def draw_legend(ax: Any, entries: list[tuple[str, dict[str, Any]]], font: float,
             handles.append(Patch(label=label, **style))
     n = max(len(handles), 1)
     ncol = ncol or max(1, math.ceil(n / 14))
-    fs = font * max(0.55, min(0.9, 14 / max(n / ncol, 1) * 0.9))
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    per_col = math.ceil(n / ncol)
+    fs = max(0.5 * font, min(0.9 * font, height_pt / (per_col + 1.5) / 1.75))
     ax.set_axis_off()
     return ax.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=fs, frameon=False,
                      title=title or PAGE_TEXT["legend"], title_fontsize=font, alignment="left",
