@@ -256,3 +256,14 @@ def test_bad_options_are_input_errors(sample_plan, layers):
     g = gpd.GeoDataFrame({"grid_code": ["1"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4547)
     with pytest.raises(GridGISError, match="unknown style"):
         next(atlas_pages(g, {}, style="3d"))
+
+
+def test_static_25d_map_uses_the_interactive_fills(sample_plan):
+    import matplotlib.pyplot as plt
+
+    from gridgis.render import grid_map_25d
+
+    fig = grid_map_25d(sample_plan, height=30.0, labels=None)
+    faces = {to_hex(c) for c in fig.axes[0].collections[0].get_facecolor()}
+    assert set(community_colors(sample_plan)) <= faces  # every roof in its interactive fill
+    plt.close(fig)

@@ -166,3 +166,18 @@ def test_rollup_unknown_level_is_an_input_error(sample_plan):
 
     with pytest.raises(GridGISError, match="unknown level"):
         level_summary(sample_plan, "county")
+
+
+def test_report_tables_per_level(sample_layers, sample_plan):
+    from gridgis.workflows.prints import level_tables
+
+    s = sample_layers
+    report = validate(sample_plan, parents=s["communities"])
+    tables = level_tables(sample_plan, {"communities": s["communities"], "streets": s["streets"],
+                                        "district": s["district"]}, findings=report.findings)
+    assert list(tables) == ["district", "street", "community"]
+    for col in ("网格数", "户数", "人口", "错误", "警告"):
+        totals = {k: t[col].sum() for k, t in tables.items()}
+        assert totals["district"] == totals["street"] == totals["community"]
+    assert tables["street"].index.name == "街道（乡镇）"
+    assert list(tables["street"]["名称"]) == list(s["streets"].sort_values("code")["name"])

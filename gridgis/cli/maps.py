@@ -127,7 +127,7 @@ def report_cmd(
     bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
                           addresses=ctx.get("addresses"), events=ev, previous=prev,
                           roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
-                          title=title)
+                          title=title, streets=ctx.get("streets"))
     say(f"wrote {bundle.pdf} ({bundle.pages} pages), {bundle.html}, "
         f"{sum(len(v) for v in bundle.figures.values())} figure files, {len(bundle.tables)} tables")
 

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import schema
 from .readers import read_plan
 
-__all__ = ["SUMMARY_TITLES", "default_maker", "level_table", "plan_layers", "write_plan_atlas",
+__all__ = ["LEVEL_TABLE_TITLES", "SUMMARY_TITLES", "default_maker", "level_table", "level_tables", "plan_layers", "write_plan_atlas",
            "write_plan_notices"]
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,10 @@ SUMMARY_TITLES = {
     "events": "事件数", "events_due": "应办结事件", "events_on_time": "按时办结",
     "on_time_share": "按时办结率",
 }
+
+#: Titles of the report's roll-up tables.
+LEVEL_TABLE_TITLES = {"district": "全区汇总", "street": "各街道（乡镇）汇总",
+                      "community": "各社区（村）汇总"}
 
 
 def plan_layers(plan: Any, layer: str | None = None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
@@ -101,6 +105,37 @@ def level_table(plan: Any, by: str = "street", *, layer: str | None = None,
         table = table.rename(columns=lambda c: _title(c))
         table.index.name = SUMMARY_TITLES.get(by, by)
     return table
+
+
+def level_tables(grids: pd.DataFrame, layers: dict[str, Any], *, findings: Any = None,
+                 addresses: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Roll-up tables with Chinese titles for the district, its streets and its communities
+    (the report's table per level); a level whose layer is missing is left out (the
+    community level is always there).
+
+    Examples
+    --------
+    >>> tables = level_tables(grids, {"streets": streets, "communities": communities})  # doctest: +SKIP
+    >>> list(tables)                                                               # doctest: +SKIP
+    ['street', 'community']
+    """
+    from ..plan import level_summary
+
+    if addresses is not None and schema.GRID_CODE not in addresses:
+        addresses = None
+    layers = {k: v for k, v in layers.items() if v is not None}
+    out = {}
+    for by, key in (("district", "district"), ("street", "streets"), ("community", "communities")):
+        if by != "community" and key not in layers:
+            continue
+        table = level_summary(grids, by, layers=layers, findings=findings, addresses=addresses)
+        drop = ["parent", "events", "events_due", "events_on_time", "on_time_share",
+                *(c for c in table.columns if c.startswith("kind:"))]
+        table = table.drop(columns=drop + ([] if addresses is not None else ["addresses"]))
+        table = table.rename(columns=_title)
+        table.index.name = SUMMARY_TITLES[by]
+        out[by] = table
+    return out
 
 
 def _title(column: str) -> str:
