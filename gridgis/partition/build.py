@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import schema
@@ -41,14 +42,18 @@ from ._linework import make_linework
 from ._numbering import number_grids
 from ._prepare import read_inputs
 from ._result import building_grids, report_grids, run_stats, units_table
+from .quality import compactness, street_line_share
 from .regions import RegionOptions
 
-__all__ = ["BARRIER_CLASSES", "BASIC", "BuildOptions", "BuildResult", "build_grids"]
+__all__ = ["BARRIER_CLASSES", "COMPACTNESS_BAR", "BASIC", "BuildOptions", "BuildResult", "build_grids"]
 
 log = logging.getLogger(__name__)
 
-#: road classes whose shared boundaries count as barriers (grids prefer not to straddle them)
-BARRIER_CLASSES = ("arterial", "river")
+#: Polsby–Popper below which a basic grid is reported (``thin_block``) with its thinnest block
+COMPACTNESS_BAR = 0.30
+
+#: road classes whose lines are barriers (grids prefer not to straddle them)
+BARRIER_CLASSES = schema.BARRIER_ROAD_CLASSES
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class BuildOptions:
     sliver_max_width_m: float = 4.0
     """Thin faces (Polsby–Popper below ``tolerances.sliver_thinness``) narrower than this on
     average are slivers and merged into a neighbour."""
+    strip_max_width_m: float = 25.0
+    """Faces without buildings narrower than this on average (``2A/P``) are road space (between
+    carriageways, sidewalks, ramps, inside roundabouts) and are split along their middles
+    between the blocks beside them."""
     min_contact_m: float = 1.0
     """Units touching along less than this do not count as neighbours (a grid joined only by
     such a neck would look like two pieces), unless a piece would be too small on its own."""
@@ -88,7 +97,10 @@ class BuildResult:
     report
         Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``.
         ``reason`` codes: grids ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
-        ``oversize_building``, ``not_single_polygon``, ``special_over_cap``; buildings
+        ``oversize_building``, ``not_single_polygon``, ``special_over_cap``, ``thin_block`` (a grid
+        below the compactness bar because one of its blocks is that thin); communities
+        ``enclave`` (a ring that could not be cut open), ``compound_split`` (no plan
+        within the rule keeps every compound whole, so compounds were cut); buildings
         ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
         ``bad_population``; sites ``unknown_kind``, ``site_in_several_parts``,
         ``site_not_placed``, ``crosses_community``, ``outside_communities``; locked grids
@@ -104,6 +116,23 @@ class BuildResult:
     report: pd.DataFrame
     stats: dict[str, Any]
     building_grid: pd.Series
+
+
+def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
+    """Report every basic grid below the compactness bar with its thinnest block."""
+    pp = compactness(grids.geometry.to_numpy())
+    low = np.flatnonzero((pp < COMPACTNESS_BAR) & (grids[schema.KIND] == BASIC).to_numpy())
+    if len(low) == 0:
+        return
+    upp = pd.Series(compactness(units.geometry.to_numpy()), index=units.index)
+    worst = upp.groupby(units[schema.GRID_CODE].to_numpy()).min()
+    for i in low.tolist():
+        code = grids[schema.GRID_CODE].iloc[i]
+        w = float(worst.get(code, np.nan))
+        forced = "one of its blocks is as thin" if w <= pp[i] + 0.05 else "no single block forces it"
+        report.add("grid", code, grids[schema.COMMUNITY_CODE].iloc[i], "thin_block",
+                   f"Polsby–Popper {pp[i]:.2f} below {COMPACTNESS_BAR:.2f}: {forced} "
+                   f"(thinnest block {w:.2f})")
 
 
 def build_grids(
@@ -126,8 +155,11 @@ def build_grids(
         Community/village polygons with ``code`` (12 digits), optional ``name`` and
         ``area_kind`` ("urban"/"rural"; default urban). Chinese headers are accepted.
     roads
-        Road centre lines with optional ``road_class`` ("arterial" | "local" | "lane");
-        arterials are barriers grids prefer not to straddle.
+        Road (and railway) centre lines with an optional class column (``road_class``, or
+        ``highway`` / ``道路等级`` …) whose values are mapped by :func:`gridgis.schema.road_classes`
+        (OSM tags and Chinese grades): arterials and railways are barriers grids do not
+        straddle, local streets bound blocks, lanes bound a block only inside one too big for a
+        grid. Without the column every line is a local street.
     buildings
         Building polygons (or points) with ``households`` and/or ``population``; each is placed
         by its representative point.
@@ -180,6 +212,12 @@ def build_grids(
 
     grouping = group_into_grids(lw, blocks)
     timings.update(grouping.timings)
+    for ci in grouping.loose:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                       "no plan within the rule keeps every compound whole: compounds may be cut")
+    for ci in grouping.rings:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
+                       "a grid rings another and the ring cannot be cut open within the rule")
 
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
@@ -193,10 +231,14 @@ def build_grids(
         index=inp.bld.index, name=schema.GRID_CODE,
     )
     timings["assembly"] = time.perf_counter() - t
+    _report_thin(inp.report, grids, units)
 
     stats = run_stats(grids, asm.records, inp.rules_by_comm, gmeas, blocks.n_blocks,
                       grouping.units.n_units, grouping.n_split, len(grouping.units.arr.faces),
                       timings, time.perf_counter() - t_start)
+    stats["strips_split"] = blocks.n_strips
+    lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
+    stats["street_line_share"] = street_line_share(grids, lines) if len(lines) else float("nan")
     log.debug("built %d grids in %.2f s", len(grids), stats["seconds"]["total"])
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
         grids = grids.to_crs(inp.in_crs)

@@ -358,9 +358,10 @@ class DistrictBuilder(UrbanLand, Settlements):
     def naming(self) -> None:
         """Street/town and community codes and names (north to south, west to east)."""
         ids = self.comm_ids
-        streets = sorted(set(self.comm_street.values()))
+        streets = sorted({self.comm_street[c] for c in ids})  # streets that kept a community
 
-        def nw_key(p):
+        def nw_key(p):  # a community without blocks has no position: it sorts first
+            p = np.nan_to_num(np.asarray(p, dtype=float))
             return (-round(float(p[1]) / 50.0), float(p[0]))
 
         spos = {s: np.mean([self.comm_pos[c] for c in ids if self.comm_street[c] == s], axis=0)

@@ -93,6 +93,11 @@ RULES: dict[str, RuleInfo] = {
            "A building's footprint is shared by two grids (the smaller share is at least 10 % of "
            "it); its households are counted in one grid only.",
            "Move the grid line to the street or compound edge.", False),
+        _r("compound_split", "Compound split across grids",
+           "A residential compound (小区) or village group whose households (population in "
+           "rural communities) fit in one grid lies in several grids, or a bigger one lies in "
+           "more grids than its size needs (one managed compound = one grid).",
+           "Move the grid line to the compound's edge, or merge its pieces.", False),
         _r("address_unassigned", "Address in no grid", "An address point lies in no grid.",
            "Close the gap it lies in, or check its coordinates.", True),
         _r("address_in_two", "Address in two grids",

@@ -14,6 +14,7 @@ from ..codes import load_scheme
 from ..rules import Rules, load_rules
 from ..schema import BASIC
 from .codes import check_codes
+from .compounds import check_compounds
 from .coverage import check_gaps, check_overlaps
 from .items import check_addresses, check_buildings
 from .nesting import check_nesting
@@ -131,7 +132,7 @@ def validate(
     building_grid = None
     if b is not None:
         bf, building_grid = check_buildings(plan, b)
-        findings += bf
+        findings += bf + check_compounds(plan, b, building_grid, rules)
     else:
         skipped["buildings"] = "no buildings given"
     if a is not None:
