@@ -11,6 +11,7 @@ import pytest
 import shapely
 from matplotlib.colors import to_hex
 
+from gridgis.i18n import use_language
 from gridgis.render.atlas import atlas_pages
 from gridgis.render.colors import community_colors
 from gridgis.render.colouring import same_colour_neighbours
@@ -116,7 +117,7 @@ def test_atlas_pages_by_street_25d_a4(sample_plan, layers):
 
 def test_atlas_cli_writes_a_page_per_community(plan_file, sample_layers, tmp_path):
     out = tmp_path / "atlas.pdf"
-    res = run("atlas", str(plan_file), "--by", "community", "--paper", "A3", "-o", str(out),
+    res = run("--lang", "zh", "atlas", str(plan_file), "--by", "community", "--paper", "A3", "-o", str(out),
               "--maker", "雨湖区网格化服务管理中心", "--date", "2025年3月1日")
     assert res.returncode == 0, res.stderr
     comm = sample_layers["communities"].sort_values("code")
@@ -195,7 +196,8 @@ def test_notice_boards_show_workers_and_a_qr_code(sample_plan, layers, tmp_path)
     workers = pd.DataFrame({"姓名": ["王芳", "李强"], "联系电话": [13807320001, "13907321234"],
                             "网格编码": [code, "430302999999999"]})
     assert grid_workers(workers)[code] == [("王芳", "13807320001", "")]
-    page = next(notice_pages(sample_plan, layers, workers=workers, codes=[code]))
+    with use_language("zh"):
+        page = next(notice_pages(sample_plan, layers, workers=workers, codes=[code]))
     texts = " ".join(t.get_text() for t in page.fig.findobj(match=lambda a: hasattr(a, "get_text")))
     assert code in texts and "王芳" in texts and "13807320001" in texts
     row = sample_plan[sample_plan["grid_code"] == code].iloc[0]
@@ -213,17 +215,17 @@ def test_notice_cli(plan_file, sample_plan, tmp_path):
     workers = tmp_path / "网格员.csv"
     workers.write_text(f"姓名,联系电话,网格编码\n赵敏,13800000001,{code}\n", encoding="gbk")
     out = tmp_path / "公示牌.pdf"
-    res = run("notice", str(plan_file), "--workers", str(workers), "--grid", code, "-o", str(out))
+    res = run("--lang", "zh", "notice", str(plan_file), "--workers", str(workers), "--grid", code, "-o", str(out))
     assert res.returncode == 0, res.stderr
     text = _pdftotext(out)
     assert "网格公示牌" in text and "赵敏" in text and code in text
     res = run("notice", str(plan_file), "--grid", "123", "-o", str(tmp_path / "x.pdf"))
-    assert res.returncode == 2 and "no grid 123" in res.stderr
+    assert res.returncode == 2 and "123" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_summary_cli_by_street(plan_file, sample_plan, tmp_path):
     out = tmp_path / "streets.csv"
-    res = run("summary", str(plan_file), "--by", "street", "-o", str(out))
+    res = run("--lang", "zh", "summary", str(plan_file), "--by", "street", "-o", str(out))
     assert res.returncode == 0, res.stderr
     table = pd.read_csv(out, encoding="utf-8-sig", dtype={"街道（乡镇）": str})
     assert list(table["街道（乡镇）"]) == ["430302001", "430302002", "430302003", "430302201"]
@@ -243,18 +245,22 @@ def test_validate_cli_reads_the_street_level(plan_file, tmp_path):
     gio.write_gpkg({"communities": comm}, bad, mode="a")
     res = run("validate", str(bad))
     assert res.returncode == 1
-    assert "community 430302001004 is under street 430302003" in res.stderr + res.stdout
+    lines = [x for x in (res.stderr + res.stdout).splitlines()
+             if "wrong_parent" in x and "430302001004" in x]
+    assert len(lines) == 1 and "430302001004" in lines[0] and "430302003" in lines[0]
 
 
 def test_bad_options_are_input_errors(sample_plan, layers):
     from gridgis.errors import GridGISError
 
-    with pytest.raises(GridGISError, match="unknown paper"):
+    with use_language("en"), pytest.raises(GridGISError, match="unknown paper"):
         new_page("B5")
-    with pytest.raises(GridGISError, match="atlas by"):
+    with use_language("en"), pytest.raises(GridGISError, match="unknown atlas level"):
+        next(atlas_pages(sample_plan, layers, by="grid"))
+    with use_language("zh"), pytest.raises(GridGISError, match="未知的图集单位"):
         next(atlas_pages(sample_plan, layers, by="grid"))
     g = gpd.GeoDataFrame({"grid_code": ["1"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4547)
-    with pytest.raises(GridGISError, match="unknown style"):
+    with use_language("en"), pytest.raises(GridGISError, match="unknown style"):
         next(atlas_pages(g, {}, style="3d"))
 
 

@@ -11,6 +11,15 @@ from gridgis.validation import validate
 from gridgis.validation.hierarchy import Level, admin_levels, check_hierarchy, level_digits
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English (the message ids)."""
+    from gridgis.i18n import use_language
+
+    with use_language("en"):
+        yield
+
+
 def _errors(findings, rule=None):
     return [f for f in findings if f.severity == "error" and (rule is None or f.rule == rule)]
 
@@ -164,17 +173,20 @@ def test_rollup_counts_match_the_inputs(rollups, sample_layers, sample_plan):
 def test_rollup_unknown_level_is_an_input_error(sample_plan):
     from gridgis.errors import GridGISError
 
-    with pytest.raises(GridGISError, match="unknown level"):
+    with pytest.raises(GridGISError, match="unknown level 'county'"):
         level_summary(sample_plan, "county")
 
 
 def test_report_tables_per_level(sample_layers, sample_plan):
+    from gridgis.i18n import use_language
     from gridgis.workflows.prints import level_tables
 
     s = sample_layers
     report = validate(sample_plan, parents=s["communities"])
-    tables = level_tables(sample_plan, {"communities": s["communities"], "streets": s["streets"],
-                                        "district": s["district"]}, findings=report.findings)
+    with use_language("zh"):
+        tables = level_tables(sample_plan, {"communities": s["communities"], "streets": s["streets"],
+                                            "district": s["district"]},
+                              findings=report.findings)
     assert list(tables) == ["district", "street", "community"]
     for col in ("网格数", "户数", "人口", "错误", "警告"):
         totals = {k: t[col].sum() for k, t in tables.items()}

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import tr
 from ._app import check_outputs, say
 from ._options import HeaderRow, Lat, Lon, PlanLayer, Rules
 
@@ -49,12 +50,10 @@ def summary_cmd(
     ev = read_events(events, crs=events_crs, layer=None, lon=lon, lat=lat,
                      header_row=header_row, crs_option="--events-crs") if events else None
     table = level_table(plan, by, layer=layer, events=ev, rules=rules, titles=True)
-    if "按时办结率" in table:
-        table["按时办结率"] = table["按时办结率"].round(3)
     print(table.to_string())
     if out is not None:
         gio.write_table(table.reset_index(), out)
-        say(f"wrote {out}")
+        say(tr("wrote {path}", path=out))
 
 
 def atlas_cmd(
@@ -83,7 +82,7 @@ def atlas_cmd(
     check_outputs((out, "--out"), inputs=(plan,))
     path = write_plan_atlas(plan, out, layer=layer, maker=maker, when=when, by=by, paper=paper,
                             orientation=orientation, style=style, labels=labels)
-    say(f"wrote {path}")
+    say(tr("wrote {path}", path=path))
 
 
 def notice_cmd(
@@ -110,4 +109,4 @@ def notice_cmd(
     table = gio.read_table(workers) if workers else None
     path = write_plan_notices(plan, out, layer=layer, workers=table, maker=maker, when=when,
                               codes=grid or None)
-    say(f"wrote {path}")
+    say(tr("wrote {path}", path=path))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import GridGISError
+from ..i18n import _, tr
 from ..schema import BASIC
 from ..validation import ERROR, Finding
 
@@ -223,8 +224,8 @@ def level_summary(grids: pd.DataFrame, by: str = "community", *,
     {'children': 2, 'grids': 2, 'special': 1, 'households': 300.0}
     """
     if by not in LEVELS:
-        raise GridGISError(f"unknown level {by!r}", where="by",
-                           fix=f"use one of {', '.join(LEVELS)}")
+        raise GridGISError(tr("unknown level {value!r}", value=by), where="by",
+                           fix=tr("use one of: {choices}", choices=", ".join(LEVELS)))
     layers = layers or {}
     units = grid_units(grids, layers.get("communities"), scheme)
     key = units[by]
@@ -278,8 +279,8 @@ def _grid_counts(codes: pd.Series, table: pd.DataFrame | None) -> pd.Series:
     if table is None:
         return pd.Series(0, index=codes.index)
     if schema.GRID_CODE not in table:
-        raise GridGISError("addresses have no grid_code column", source="addresses",
-                           fix="assign them to grids first (gridgis assign)")
+        raise GridGISError(_("addresses have no grid_code column"), source="addresses",
+                           fix=_("assign them to grids first (gridgis assign)"))
     n = _text(table[schema.GRID_CODE]).value_counts()
     return codes.map(n).fillna(0).astype(int)
 

@@ -25,6 +25,7 @@ import shapely
 from .. import schema
 from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError
+from ..i18n import N_, _, tr
 from .colors import KIND_NAMES, community_colors
 from .labels import PlacedLabels, place_labels, short_codes
 from .layout import (
@@ -39,42 +40,65 @@ from .layout import (
     new_page,
 )
 
-__all__ = ["ATLAS_TEXT", "AtlasPage", "atlas_pages", "draw_grid_table", "draw_plan_map",
+__all__ = ["ATLAS_TEXT", "AtlasPage", "atlas_pages", "atlas_text", "draw_grid_table", "draw_plan_map",
            "prepare_atlas", "write_atlas"]
 
-#: Page text of the atlas (Chinese; kept together for the message catalogue).
+#: Page text of the atlas (English message ids, shown through the catalogue: :func:`atlas_text`).
 ATLAS_TEXT = {
-    "title": "{district}网格化服务管理图集",
-    "cover_sub": "共 {streets} 个街道（乡镇）、{communities} 个社区（村）、{grids} 个网格",
-    "contents": "目　录",
-    "overview": "{district}网格划分总图",
-    "unit_title": "{name}网格图",
-    "unit_sub": "{level}代码 {code}　网格 {grids} 个　户数 {households}　人口 {population}",
-    "street": "街道（乡镇）",
-    "community": "社区（村）",
-    "page": "第 {n} 页",
-    "table_head": ("网格代码", "网格名称", "类型", "户数", "人口"),
-    "table_title": "网格一览表",
-    "total": "合计（{n} 个网格）",
-    "more_rows": "……另有 {n} 个网格未列出，请按社区出图或用更大纸张",
-    "continued": "网格一览表（续）",
-    "grid_line": "网格边界",
-    "community_line": "社区边界",
-    "street_line": "街道边界",
-    "district_line": "区界",
-    "road": "道路",
-    "river": "河流",
-    "special": "专属网格（斜线）",
-    "context": "相邻网格",
-    "dropped": "另有 {n} 个标注因空间不足略去，见网格一览表",
-    "label_note": "标注：网格代码末位（{example}）",
-    "communities_list": "社区（村）一览",
-    "grid_25d": "网格（高度按户数）",
-    "building": "建筑（高度按层数）",
-    "maker_line": "制图单位：{maker}　　制图日期：{date}",
+    "title": N_("{district} grid management atlas"),
+    "cover_sub": N_("{streets} streets (townships), {communities} communities (villages), "
+                    "{grids} grids"),
+    "contents": N_("Contents"),
+    "overview": N_("{district}: overview of the grids"),
+    "unit_title": N_("{name}: grid map"),
+    "unit_sub": N_("{level} code {code}   {grids} grids   households {households}   "
+                   "population {population}"),
+    "street": N_("Street (township)"),
+    "community": N_("Community (village)"),
+    "page": N_("Page {n}"),
+    "head_code": N_("Grid code"),
+    "head_name": N_("Grid name"),
+    "head_kind": N_("Kind"),
+    "head_households": N_("Households"),
+    "head_population": N_("Population"),
+    "table_title": N_("List of grids"),
+    "total": N_("Total ({n} grids)"),
+    "more_rows": N_("… {n} more grids not listed: print by community or on larger paper"),
+    "continued": N_("List of grids (continued)"),
+    "grid_line": N_("Grid boundary"),
+    "community_line": N_("Community boundary"),
+    "street_line": N_("Street boundary"),
+    "district_line": N_("District boundary"),
+    "road": N_("Road"),
+    "river": N_("River"),
+    "special": N_("Special grid (hatched)"),
+    "context": N_("Neighbouring grid"),
+    "dropped": N_("{n} more labels left out for lack of room: see the list of grids"),
+    "communities_list": N_("Communities (villages)"),
+    "community_line_item": N_("{name}  {code}  {grids} grids  {households} households"),
+    "grid_25d": N_("Grid (height by households)"),
+    "building": N_("Building (height by floors)"),
+    "maker_line": N_("Map maker: {maker}    Date: {date}"),
+    "pdf_title": N_("Grid atlas"),
+    "unit_with_code": N_("{name} (code {code})"),
 }
 
+
+def atlas_text(key: str, **fields: Any) -> str:
+    """A text of :data:`ATLAS_TEXT` in the language in use, its fields filled.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     atlas_text("page", n=3)
+    '第 3 页'
+    """
+    return tr(ATLAS_TEXT[key], **fields)
+
+
 _TEXT_MODES = ("code", "name")
+_COLUMNS = ("code", "name", "kind", "households", "population")
 
 
 @dataclass
@@ -181,7 +205,7 @@ def draw_grid_table(ax: Any, rows: pd.DataFrame, font: float, title: str, *,
     height_pt = box.height * fig.get_figheight() * 72
     width_pt = box.width * fig.get_figwidth() * 72
     n = len(rows)
-    head = ATLAS_TEXT["table_head"]
+    head = tuple(atlas_text(f"head_{k}") for k in _COLUMNS)
     ems = np.array([max(_ems(x) for x in [*rows.iloc[:, j].astype(str), head[j]]) + 1.0
                     for j in range(len(head))])
     wide = width_pt / ems.sum()  # the largest font the columns fit in
@@ -192,7 +216,7 @@ def draw_grid_table(ax: Any, rows: pd.DataFrame, font: float, title: str, *,
         left = fig.add_axes([box.x0, box.y0, 0.49 * box.width, box.height])
         right = fig.add_axes([box.x0 + 0.51 * box.width, box.y0, 0.49 * box.width, box.height])
         draw_grid_table(left, rows.iloc[:half], font, title, split=False)
-        return draw_grid_table(right, rows.iloc[half:], font, ATLAS_TEXT["continued"],
+        return draw_grid_table(right, rows.iloc[half:], font, atlas_text("continued"),
                                split=False)
     size = max(size, min(4.5, wide))
     fit = max(1, int(height_pt / (size * 1.45)) - 3)
@@ -222,7 +246,7 @@ def draw_grid_table(ax: Any, rows: pd.DataFrame, font: float, title: str, *,
     ax.set_ylim(0, 1)
     missing = n - len(shown)
     if missing:
-        ax.text(0, 1 - (len(shown) + 2.8) * line, ATLAS_TEXT["more_rows"].format(n=missing),
+        ax.text(0, 1 - (len(shown) + 2.8) * line, atlas_text("more_rows", n=missing),
                 transform=ax.transAxes, ha="left", va="top", fontsize=size, color="#b2182b")
     return missing
 
@@ -242,24 +266,23 @@ def _table_rows(g: gpd.GeoDataFrame) -> pd.DataFrame:
         "households": g[schema.HOUSEHOLDS].map(_fmt) if schema.HOUSEHOLDS in g else "",
         "population": g[schema.POPULATION].map(_fmt) if schema.POPULATION in g else "",
     }).sort_values("code")
-    total = {"code": ATLAS_TEXT["total"].format(n=len(g)), "name": "", "kind": "",
+    total = {"code": atlas_text("total", n=len(g)), "name": "", "kind": "",
              "households": _fmt(g[schema.HOUSEHOLDS].sum()) if schema.HOUSEHOLDS in g else "",
              "population": _fmt(g[schema.POPULATION].sum()) if schema.POPULATION in g else ""}
     return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 
 def _legend_entries(context: dict, special: bool) -> list[tuple[str, dict]]:
-    t = ATLAS_TEXT
     out: list[tuple[str, dict]] = [
-        (t["grid_line"], {"facecolor": "#a6cee3", "edgecolor": "#555555", "lw": 0.5}),
-        (t["context"], {"facecolor": "#eeeeee", "edgecolor": "#c8c8c8", "lw": 0.5}),
+        (atlas_text("grid_line"), {"facecolor": "#a6cee3", "edgecolor": "#555555", "lw": 0.5}),
+        (atlas_text("context"), {"facecolor": "#eeeeee", "edgecolor": "#c8c8c8", "lw": 0.5}),
     ]
     if special:
-        out.append((t["special"], {"facecolor": "white", "edgecolor": "#555555", "hatch": "////"}))
-    lines = [("communities", t["community_line"], "#333333", 1.2, "-"),
-             ("streets", t["street_line"], "#b2182b", 2.0, "--"),
-             ("district", t["district_line"], "#000000", 2.4, "-"),
-             ("roads", t["road"], "#9a9a9a", 1.0, "-"), ("rivers", t["river"], "#6baed6", 2.0, "-")]
+        out.append((atlas_text("special"), {"facecolor": "white", "edgecolor": "#555555", "hatch": "////"}))
+    lines = [("communities", atlas_text("community_line"), "#333333", 1.2, "-"),
+             ("streets", atlas_text("street_line"), "#b2182b", 2.0, "--"),
+             ("district", atlas_text("district_line"), "#000000", 2.4, "-"),
+             ("roads", atlas_text("road"), "#9a9a9a", 1.0, "-"), ("rivers", atlas_text("river"), "#6baed6", 2.0, "-")]
     out += [(label, {"kind": "line", "color": c, "lw": lw, "linestyle": ls})
             for key, label, c, lw, ls in lines if context.get(key) is not None]
     return out
@@ -288,11 +311,11 @@ def _unit_page(a: _Atlas, level: str, code: str, number: int) -> AtlasPage:
     g = a.grids
     mine = g[focus]
     name = a.names.get(code, code)
-    sub = ATLAS_TEXT["unit_sub"].format(
-        level=ATLAS_TEXT[level], code=code, grids=len(mine),
+    sub = atlas_text("unit_sub",
+        level=atlas_text(level), code=code, grids=len(mine),
         households=_fmt(mine[schema.HOUSEHOLDS].sum()) if schema.HOUSEHOLDS in mine else "—",
         population=_fmt(mine[schema.POPULATION].sum()) if schema.POPULATION in mine else "—")
-    page = new_page(a.paper, a.orientation, title=ATLAS_TEXT["unit_title"].format(name=name),
+    page = new_page(a.paper, a.orientation, title=atlas_text("unit_title", name=name),
                     subtitle=sub, panel_share=0.34)
     bounds = tuple(mine.total_bounds)
     ax = page.map_ax
@@ -322,7 +345,7 @@ def _unit_page(a: _Atlas, level: str, code: str, number: int) -> AtlasPage:
     special = schema.KIND in mine and bool((mine[schema.KIND].astype(str) != schema.BASIC).any())
     _panel(page, a, level, code, extent, special, mine, placed)
     draw_footer(page, maker=a.maker, when=a.when, crs=g.crs, scale=scale, oblique=oblique)
-    draw_page_number(page, ATLAS_TEXT["page"].format(n=number))
+    draw_page_number(page, atlas_text("page", n=number))
     return AtlasPage("unit", code, name, page.fig, scale,
                      dict(zip(mine[schema.GRID_CODE].astype(str), colours, strict=True)), placed)
 
@@ -362,14 +385,14 @@ def _panel(page: Page, a: _Atlas, level: str, code: str, extent: tuple, special:
                                    crs=a.grids.crs)
     draw_inset(inset, outline, parts, focus, extent, page.font)
     entries = _legend_entries(a.context, special) if a.style == "flat" else [
-        (ATLAS_TEXT["grid_25d"], {"facecolor": "#a6cee3", "edgecolor": "#555555", "lw": 0.5}),
-        (ATLAS_TEXT["building"], {"facecolor": "#f4f1ea", "edgecolor": "#999999", "lw": 0.5})]
+        (atlas_text("grid_25d"), {"facecolor": "#a6cee3", "edgecolor": "#555555", "lw": 0.5}),
+        (atlas_text("building"), {"facecolor": "#f4f1ea", "edgecolor": "#999999", "lw": 0.5})]
     draw_legend(legend, entries, page.font)
     if placed.dropped:
-        legend.text(0, 0, ATLAS_TEXT["dropped"].format(n=len(placed.dropped)),
+        legend.text(0, 0, atlas_text("dropped", n=len(placed.dropped)),
                     transform=legend.transAxes, fontsize=0.75 * page.font, color="#b2182b",
                     va="bottom", wrap=True)
-    draw_grid_table(table, _table_rows(mine), page.font, ATLAS_TEXT["table_title"])
+    draw_grid_table(table, _table_rows(mine), page.font, atlas_text("table_title"))
 
 
 def prepare_atlas(grids: gpd.GeoDataFrame, layers: dict, **options: Any) -> Any:
@@ -433,11 +456,14 @@ def atlas_pages(grids: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame] | N
     ...     print(page.kind, page.name, page.scale)
     """
     if by not in ("community", "street"):
-        raise GridGISError(f"atlas by {by!r}", where="by", fix="use community or street")
+        raise GridGISError(tr("unknown atlas level {value!r}", value=by), where="by",
+                           fix=tr("use one of: {choices}", choices="community, street"))
     if style not in ("flat", "25d"):
-        raise GridGISError(f"unknown style {style!r}", where="style", fix="use flat or 25d")
+        raise GridGISError(tr("unknown style {value!r}", value=style), where="style",
+                           fix=tr("use one of: {choices}", choices="flat, 25d"))
     if labels not in _TEXT_MODES:
-        raise GridGISError(f"unknown labels {labels!r}", where="labels", fix="use code or name")
+        raise GridGISError(tr("unknown labels {value!r}", value=labels), where="labels",
+                           fix=tr("use one of: {choices}", choices=", ".join(_TEXT_MODES)))
     from ._atlas_pages import cover_page, overview_page
 
     a = prepare_atlas(grids, layers or {}, paper=paper, orientation=orientation, style=style,
@@ -464,8 +490,9 @@ def write_atlas(grids: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame] | N
 
     out = Path(out)
     if out.suffix.lower() != ".pdf":
-        raise GridGISError("the atlas is a PDF", source=out, fix="give the output a .pdf name")
-    with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": "网格图集"}) as pdf:
+        raise GridGISError(_("the atlas is a PDF file"), source=out,
+                           fix=_("give the output a name ending in .pdf"))
+    with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": atlas_text("pdf_title")}) as pdf:
         for page in atlas_pages(grids, layers, **options):
             pdf.savefig(page.fig)
             plt.close(page.fig)

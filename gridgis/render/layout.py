@@ -22,27 +22,43 @@ from typing import Any
 import numpy as np
 
 from ..errors import GridGISError
+from ..i18n import N_, tr
 from .fonts import register_cjk_font
 
 __all__ = ["PAPERS", "PAGE_TEXT", "Page", "crs_note", "draw_footer", "draw_inset", "draw_legend",
            "draw_north_arrow", "draw_page_number", "draw_scale_bar", "fit_scale", "format_date",
-           "new_page", "nice_scale", "paper_size"]
+           "new_page", "nice_scale", "page_text", "paper_size"]
 
 #: Paper sizes in millimetres (portrait width, height).
 PAPERS = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A0": (841.0, 1189.0)}
 
-#: Every fixed text of the print pages (Chinese; kept together for the message catalogue).
+#: Every fixed text of the print pages (English message ids; shown through the catalogue,
+#: Chinese by default: :func:`page_text`).
 PAGE_TEXT = {
-    "maker": "制图单位：{maker}",
-    "date": "制图日期：{date}",
-    "scale": "比例尺 1:{scale}",
-    "scale_25d": "水平比例尺 1:{scale}（斜视图，纵向压缩）",
-    "crs": "坐标系：{crs}",
-    "north": "北",
-    "inset": "位置示意图",
-    "legend": "图例",
-    "date_format": "{y}年{m}月{d}日",
+    "maker": N_("Map maker: {maker}"),
+    "date": N_("Date: {date}"),
+    "scale": N_("Scale 1:{scale}"),
+    "scale_25d": N_("Horizontal scale 1:{scale} (oblique view, compressed vertically)"),
+    "crs": N_("Coordinate system: {crs}"),
+    "north": N_("N (north arrow)"),
+    "inset": N_("Location"),
+    "legend": N_("Legend"),
+    "date_format": N_("{y}-{m:02d}-{d:02d}"),
 }
+
+
+def page_text(key: str, **fields: Any) -> str:
+    """A text of :data:`PAGE_TEXT` in the language in use, its fields filled.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     page_text("scale", scale="5 000")
+    '比例尺 1:5 000'
+    """
+    return tr(PAGE_TEXT[key], **fields)
+
 
 _SCALES = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.5)
 
@@ -88,11 +104,12 @@ def paper_size(paper: str, orientation: str = "landscape") -> tuple[float, float
     """
     key = str(paper).upper()
     if key not in PAPERS:
-        raise GridGISError(f"unknown paper {paper!r}", where="paper",
-                           fix=f"use one of {', '.join(PAPERS)}")
+        raise GridGISError(tr("unknown paper {value!r}", value=paper), where="paper",
+                           fix=tr("use one of: {choices}", choices=", ".join(PAPERS)))
     if orientation not in ("portrait", "landscape"):
-        raise GridGISError(f"unknown orientation {orientation!r}", where="orientation",
-                           fix="use portrait or landscape")
+        raise GridGISError(tr("unknown orientation {value!r}", value=orientation),
+                           where="orientation",
+                           fix=tr("use one of: {choices}", choices="portrait, landscape"))
     w, h = PAPERS[key]
     return (h, w) if orientation == "landscape" else (w, h)
 
@@ -229,7 +246,7 @@ def draw_north_arrow(ax: Any, font: float, angle: float = 0.0) -> Any:
                 xytext=(cx - 0.045 * d[0], cy - 0.045 * d[1]), xycoords="axes fraction",
                 arrowprops={"arrowstyle": "-|>", "color": "#222222", "lw": 1.6,
                             "mutation_scale": 2.0 * font}, zorder=42)
-    return ax.text(cx + 0.08 * d[0], cy + 0.08 * d[1], PAGE_TEXT["north"], transform=ax.transAxes,
+    return ax.text(cx + 0.08 * d[0], cy + 0.08 * d[1], page_text("north"), transform=ax.transAxes,
                    ha="center", va="center", fontsize=1.3 * font, fontweight="bold", zorder=42)
 
 
@@ -238,29 +255,33 @@ def crs_note(crs: Any) -> str:
 
     Examples
     --------
-    >>> crs_note("EPSG:4547")
-    'CGCS2000 / 3-degree Gauss-Kruger CM 114E（EPSG:4547）'
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     crs_note("EPSG:4547")
+    'CGCS2000 / 3-degree Gauss-Kruger CM 114E (EPSG code 4547)'
     """
     import pyproj
 
     c = pyproj.CRS.from_user_input(crs)
     epsg = c.to_epsg()
-    return f"{c.name}（EPSG:{epsg}）" if epsg else c.name
+    return tr("{name} (EPSG code {epsg})", name=c.name, epsg=epsg) if epsg else c.name
 
 
 def format_date(when: Any = None) -> str:
-    """A date as 2025年3月1日 (today when ``None``).
+    """A date as 2025年3月1日 in Chinese, 2025-03-01 in English (today when ``None``).
 
     Examples
     --------
-    >>> format_date(_date(2025, 3, 1))
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     format_date(_date(2025, 3, 1))
     '2025年3月1日'
     """
     if when is None:
         when = _date.today()
     if isinstance(when, str):
         return when
-    return PAGE_TEXT["date_format"].format(y=when.year, m=when.month, d=when.day)
+    return page_text("date_format", y=when.year, m=when.month, d=when.day)
 
 
 def draw_footer(page: Page, *, maker: str, when: Any, crs: Any, scale: int | None,
@@ -272,14 +293,14 @@ def draw_footer(page: Page, *, maker: str, when: Any, crs: Any, scale: int | Non
     y1, y2 = (margin + 0.68 * foot) / h, (margin + 0.25 * foot) / h
     fs = 0.95 * page.font
     fig = page.fig
-    fig.text((margin + 4) / w, y1, PAGE_TEXT["maker"].format(maker=maker) + "　　"
-             + PAGE_TEXT["date"].format(date=format_date(when)), ha="left", va="center",
+    fig.text((margin + 4) / w, y1, page_text("maker", maker=maker) + "    "
+             + page_text("date", date=format_date(when)), ha="left", va="center",
              fontsize=fs)
-    fig.text((margin + 4) / w, y2, PAGE_TEXT["crs"].format(crs=crs_note(crs)), ha="left",
+    fig.text((margin + 4) / w, y2, page_text("crs", crs=crs_note(crs)), ha="left",
              va="center", fontsize=0.8 * fs, color="#333333")
     if scale:
         key = "scale_25d" if oblique else "scale"
-        fig.text(1 - (margin + 4) / w, y1, PAGE_TEXT[key].format(scale=f"{scale:,}".replace(",", " ")),
+        fig.text(1 - (margin + 4) / w, y1, page_text(key, scale=f"{scale:,}".replace(",", " ")),
                  ha="right", va="center", fontsize=fs, fontweight="bold")
 
 
@@ -311,7 +332,7 @@ def draw_legend(ax: Any, entries: list[tuple[str, dict[str, Any]]], font: float,
     fs = max(0.5 * font, min(0.9 * font, height_pt / (per_col + 1.5) / 1.75))
     ax.set_axis_off()
     return ax.legend(handles=handles, loc="upper left", ncol=ncol, fontsize=fs, frameon=False,
-                     title=title or PAGE_TEXT["legend"], title_fontsize=font, alignment="left",
+                     title=title or page_text("legend"), title_fontsize=font, alignment="left",
                      borderaxespad=0.0, handlelength=1.6, columnspacing=1.0)
 
 
@@ -338,4 +359,4 @@ def draw_inset(ax: Any, outline: Any, parts: Any, focus: Any, extent: tuple[floa
     ax.set_ylabel("")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(PAGE_TEXT["inset"], fontsize=font, pad=3)
+    ax.set_title(page_text("inset"), fontsize=font, pad=3)

@@ -22,6 +22,7 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
+from ..i18n import N_, _, tr
 from .atlas import AtlasPage, draw_plan_map
 from .colors import KIND_NAMES
 from .labels import place_labels, short_codes
@@ -34,25 +35,45 @@ from .layout import (
     new_page,
 )
 
-__all__ = ["BOARD_FILL", "NOTICE_TEXT", "WORKER_ALIASES", "grid_workers", "notice_pages", "qr_matrix",
+__all__ = ["BOARD_FILL", "NOTICE_TEXT", "WORKER_ALIASES", "grid_workers", "notice_pages",
+           "notice_text", "qr_matrix",
            "write_notice_boards"]
 
-#: Page text of the notice boards (Chinese; kept together for the message catalogue).
+#: Page text of the notice boards (English message ids, shown through the catalogue:
+#: :func:`notice_text`).
 NOTICE_TEXT = {
-    "title": "网格公示牌",
-    "code": "网格编码",
-    "name": "网格名称",
-    "community": "所属社区（村）",
-    "street": "所属街道（乡镇）",
-    "kind": "网格类型",
-    "households": "户　　数",
-    "population": "人　　口",
-    "workers": "网格员",
-    "no_workers": "（网格员待配备）",
-    "qr": "扫码查看网格信息",
-    "duty": "网格员职责：信息采集、隐患排查、矛盾调解、便民服务、政策宣传。",
-    "page": "第 {n} 页",
+    "title": N_("Grid notice board"),
+    "page_title": N_("Grid notice board: {name}"),
+    "code": N_("Grid code:"),
+    "name": N_("Grid name:"),
+    "community": N_("In community (village):"),
+    "street": N_("In street (township):"),
+    "kind": N_("Grid kind:"),
+    "households": N_("Households:"),
+    "population": N_("Population:"),
+    "workers": N_("Grid workers:"),
+    "no_workers": N_("(grid workers to be appointed)"),
+    "qr": N_("Scan for the grid"),
+    "duty": N_("Grid workers collect information, check hazards, mediate disputes, serve "
+               "residents and explain policies."),
+    "page": N_("Page {n}"),
+    "unit": N_("{name} (code {code})"),
+    "worker": N_("{name} (role: {role})"),
 }
+
+
+def notice_text(key: str, **fields: Any) -> str:
+    """A text of :data:`NOTICE_TEXT` in the language in use, its fields filled.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     notice_text("title")
+    '网格公示牌'
+    """
+    return tr(NOTICE_TEXT[key], **fields)
+
 
 #: Fill of the grid of a notice board (its neighbours are pale grey).
 BOARD_FILL = "#fdd49e"
@@ -80,9 +101,11 @@ def grid_workers(table: pd.DataFrame | None) -> dict[str, list[tuple[str, str, s
     t = schema.normalize_columns(table, extra_aliases=WORKER_ALIASES, source="workers")
     missing = [c for c in ("name", schema.GRID_CODE) if c not in t]
     if missing:
-        raise SchemaError(f"grid workers: no column {', '.join(missing)}", source="workers",
-                          fix="give the table columns 姓名 (name), 联系电话 (phone) and 网格编码 "
-                              f"(grid_code); found {', '.join(map(str, table.columns))}")
+        raise SchemaError(tr("grid workers: no column {columns}", columns=", ".join(missing)),
+                          source="workers",
+                          fix=tr("give the table the columns 姓名 (name), 联系电话 (phone) and "
+                                 "网格编码 (grid code); found {found}",
+                                 found=", ".join(map(str, table.columns))))
     out: dict[str, list[tuple[str, str, str]]] = {}
     for rec in t.to_dict("records"):
         code = schema.code_text(rec[schema.GRID_CODE])
@@ -130,12 +153,11 @@ def _draw_qr(ax: Any, text: str) -> None:
 
 
 def _board(a: Any, i: int, workers: dict, number: int) -> AtlasPage:
-    t = NOTICE_TEXT
     g = a.grids
     row = g.iloc[i]
     code = str(row[schema.GRID_CODE])
     name = str(row.get(schema.GRID_NAME, "") or code)
-    page = new_page("A4", "portrait", title=f"{t['title']}　{name}", panel_share=0.42)
+    page = new_page("A4", "portrait", title=notice_text("page_title", name=name), panel_share=0.42)
     ax = page.map_ax
     geom = g.geometry.iloc[i]
     scale = fit_scale(ax, geom.bounds, margin=0.12)
@@ -162,14 +184,13 @@ def _board(a: Any, i: int, workers: dict, number: int) -> AtlasPage:
     placed.dropped = [*own.dropped, *placed.dropped]
     _info(page, a, row, code, name, workers.get(code, []))
     draw_footer(page, maker=a.maker, when=a.when, crs=g.crs, scale=scale)
-    draw_page_number(page, t["page"].format(n=number))
+    draw_page_number(page, notice_text("page", n=number))
     return AtlasPage("notice", code, name, page.fig, scale, {code: BOARD_FILL}, placed)
 
 
 def _info(page: Any, a: Any, row: pd.Series, code: str, name: str,
           people: list[tuple[str, str, str]]) -> None:
     """Facts, workers and QR code in the lower panel of a board."""
-    t = NOTICE_TEXT
     left, bottom, width, height = page.panel
     fig = page.fig
     facts = fig.add_axes([left, bottom, 0.62 * width, height])
@@ -178,30 +199,32 @@ def _info(page: Any, a: Any, row: pd.Series, code: str, name: str,
     units = a.units.loc[row.name] if row.name in a.units.index else None
     street = str(units["street"]) if units is not None else ""
     kind = str(row.get(schema.KIND, schema.BASIC))
-    lines = [(t["code"], code), (t["name"], name),
-             (t["community"], f"{a.names.get(comm, '')}（{comm}）"),
-             (t["street"], f"{a.names.get(street, '')}（{street}）"),
-             (t["kind"], KIND_NAMES.get(kind, kind)),
-             (t["households"], _num(row.get(schema.HOUSEHOLDS))),
-             (t["population"], _num(row.get(schema.POPULATION)))]
+    lines = [(notice_text("code"), code), (notice_text("name"), name),
+             (notice_text("community"), notice_text("unit", name=a.names.get(comm, ""), code=comm)),
+             (notice_text("street"), notice_text("unit", name=a.names.get(street, ""),
+                                                 code=street)),
+             (notice_text("kind"), KIND_NAMES.get(kind, kind)),
+             (notice_text("households"), _num(row.get(schema.HOUSEHOLDS))),
+             (notice_text("population"), _num(row.get(schema.POPULATION)))]
     size = 1.25 * page.font
     step = 0.085
     for k, (label, value) in enumerate(lines):
         y = 0.97 - k * step
-        facts.text(0.0, y, f"{label}：", fontsize=size, fontweight="bold", va="top")
+        facts.text(0.0, y, label, fontsize=size, fontweight="bold", va="top")
         facts.text(0.34, y, value, fontsize=size, va="top")
     y = 0.97 - len(lines) * step - 0.03
-    facts.text(0.0, y, f"{t['workers']}：", fontsize=1.35 * size, fontweight="bold", va="top",
+    facts.text(0.0, y, notice_text("workers"), fontsize=1.35 * size, fontweight="bold", va="top",
                color="#b2182b")
     if not people:
-        facts.text(0.34, y, t["no_workers"], fontsize=size, va="top", color="#555555")
+        facts.text(0.34, y, notice_text("no_workers"), fontsize=size, va="top", color="#555555")
     for k, (who, phone, role) in enumerate(people[:4]):
-        facts.text(0.34, y - k * step, f"{who}{'（' + role + '）' if role else ''}　{phone}",
+        person = notice_text("worker", name=who, role=role) if role else who
+        facts.text(0.34, y - k * step, f"{person}   {phone}",
                    fontsize=1.2 * size, va="top", fontweight="bold")
-    facts.text(0.0, 0.0, t["duty"], fontsize=0.85 * page.font, va="bottom", color="#333333")
+    facts.text(0.0, 0.0, notice_text("duty"), fontsize=0.85 * page.font, va="bottom", color="#333333")
     qr = fig.add_axes([left + 0.66 * width, bottom + 0.35 * height, 0.34 * width, 0.6 * height])
     _draw_qr(qr, code)
-    fig.text(left + 0.83 * width, bottom + 0.33 * height, f"{t['qr']}\n{code}", ha="center",
+    fig.text(left + 0.83 * width, bottom + 0.33 * height, notice_text("qr") + f"\n{code}", ha="center",
              va="top", fontsize=0.95 * page.font)
 
 
@@ -238,8 +261,8 @@ def notice_pages(grids: gpd.GeoDataFrame, layers: dict | None = None, *,
     wanted = sorted(all_codes) if codes is None else [str(c) for c in codes]
     unknown = sorted(set(wanted) - set(all_codes))
     if unknown:
-        raise GridGISError(f"no grid {', '.join(unknown[:5])} in the plan", where="codes",
-                           fix="give codes of grids in the plan")
+        raise GridGISError(tr("no grid {codes} in the plan", codes=", ".join(unknown[:5])),
+                           where="codes", fix=_("give codes of grids in the plan"))
     position = {c: i for i, c in enumerate(all_codes)}
     for n, c in enumerate(wanted):
         yield _board(a, position[c], people, n + 1)
@@ -260,8 +283,9 @@ def write_notice_boards(grids: gpd.GeoDataFrame, layers: dict | None, out: str |
 
     out = Path(out)
     if out.suffix.lower() != ".pdf":
-        raise GridGISError("notice boards are a PDF", source=out, fix="give the output a .pdf name")
-    with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": NOTICE_TEXT["title"]}) as pdf:
+        raise GridGISError(_("notice boards are a PDF file"), source=out,
+                           fix=_("give the output a name ending in .pdf"))
+    with replacing(out) as tmp, PdfPages(tmp, metadata={"Title": notice_text("title")}) as pdf:
         for page in notice_pages(grids, layers, **options):
             pdf.savefig(page.fig)
             plt.close(page.fig)

@@ -40,13 +40,14 @@ import numpy as np
 
 from .. import schema
 from ..codes import load_scheme
+from ..i18n import N_, _, tr
 from ..rules import load_rules
 from .coverage import check_gaps, check_overlaps
 from .nesting import check_nesting
 from .prepare import as_codes, prepare_grids, prepare_parents
 from .report import ERROR, Finding
 
-__all__ = ["LEVEL_NAMES", "Level", "admin_levels", "check_hierarchy", "level_digits"]
+__all__ = ["LEVEL_NAMES", "LEVEL_TITLES", "Level", "admin_levels", "check_hierarchy", "level_digits"]
 
 #: Names of the standard levels, top down, and how each is called in messages (singular, plural).
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
@@ -141,32 +142,46 @@ def _named(codes: np.ndarray, parents: np.ndarray, parent_digits: int | None) ->
     return np.where(parents == "", prefix, parents)
 
 
-_WORDS = re.compile(r"\b(communities|community|grids|grid)\b")
+_WORDS = re.compile(r"\b(communities|community|grids|grid)\b|(网格|社区)")
+
+#: Names of the standard levels in messages for people (translated with the catalogue).
+LEVEL_TITLES = {"district": N_("district"), "street": N_("street"),
+                "community": N_("community"), "grid": N_("grid")}
+
+
+def _title(level: str) -> str:
+    return _(LEVEL_TITLES[level]) if level in LEVEL_TITLES else level
+
+
+def _tag(parent: str, child: str) -> str:
+    return tr("[{child} in {parent}] ", child=_title(child), parent=_title(parent))
 
 
 def _relabel(findings: list[Finding], parent: str, child: str) -> list[Finding]:
     """Findings of the grid checks reworded for a pair of levels (grid → child level,
-    community → parent level, in one pass)."""
+    community → parent level, in one pass; English words and their Chinese forms)."""
     p1, p2 = LEVEL_NAMES.get(parent, (parent, parent))
     c1, c2 = LEVEL_NAMES.get(child, (child, child))
-    words = {"communities": p2, "community": p1, "grids": c2, "grid": c1}
-    return [replace(f, message=f"[{child} in {parent}] "
-                               + _WORDS.sub(lambda m: words[m.group(1)], f.message))
+    words = {"communities": p2, "community": p1, "grids": c2, "grid": c1,
+             "网格": _title(child), "社区": _title(parent)}
+    tag = _tag(parent, child)
+    return [replace(f, message=tag + _WORDS.sub(lambda m: words[m.group(0)], f.message))
             for f in findings]
 
 
 def _prefix_findings(child: Level, parent: Level, plan: Any) -> list[Finding]:
     """Code length, and code prefix against the parent the unit names."""
-    c1 = LEVEL_NAMES.get(child.name, (child.name,))[0]
-    p1 = LEVEL_NAMES.get(parent.name, (parent.name,))[0]
-    tag = f"[{child.name} in {parent.name}] "
+    c1, p1 = _title(child.name), _title(parent.name)
+    tag = _tag(parent.name, child.name)
     out: list[Finding] = []
     for r, code in enumerate(plan.codes):
         geom = plan.geom[r] if plan.usable[r] else None
         if child.digits is not None and code and len(code) != child.digits:
             out.append(Finding("code_malformed", ERROR, (code,), float(len(code)), "digits",
-                               f"{tag}{c1} code {code} has {len(code)} digits; a {c1} code has "
-                               f"{child.digits}", geometry=geom, parent=plan.named[r] or None))
+                               tag + tr("{level} code {code} has {n} digits; a {level} code "
+                                        "has {digits}", level=c1, code=code, n=len(code),
+                                        digits=child.digits),
+                               geometry=geom, parent=plan.named[r] or None))
         if parent.digits is None or len(code) <= parent.digits:
             continue
         prefix = code[:parent.digits]
@@ -174,8 +189,10 @@ def _prefix_findings(child: Level, parent: Level, plan: Any) -> list[Finding]:
             # a prefix disagreeing with the parent found by geometry, where parent_code is
             # right, lands here too; a wrong parent_code is a wrong_parent finding
             out.append(Finding("code_prefix", ERROR, (code,), None, "",
-                               f"{tag}{c1} {code} starts with {prefix} but names {p1} "
-                               f"{plan.named[r]}", geometry=geom, parent=plan.named[r]))
+                               tag + tr("{level} {code} starts with {prefix} but names "
+                                        "{parent_level} {parent}", level=c1, code=code,
+                                        prefix=prefix, parent_level=p1, parent=plan.named[r]),
+                               geometry=geom, parent=plan.named[r]))
     return out
 
 
@@ -219,8 +236,8 @@ def check_hierarchy(levels: Sequence[Level] | Mapping[str, gpd.GeoDataFrame], *,
     Returns
     -------
     list of Finding
-        Each message starts with ``[child in parent]``; ``grids`` holds the codes of the
-        units concerned.
+        Each message starts with ``[child in parent]`` (``【街道内的社区】`` in Chinese);
+        ``grids`` holds the codes of the units concerned.
 
     Examples
     --------

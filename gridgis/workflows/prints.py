@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import schema
+from ..i18n import N_, _, tr
 from .readers import read_plan
 
 __all__ = ["LEVEL_TABLE_TITLES", "SUMMARY_TITLES", "default_maker", "level_table", "level_tables", "plan_layers", "write_plan_atlas",
@@ -22,19 +23,22 @@ __all__ = ["LEVEL_TABLE_TITLES", "SUMMARY_TITLES", "default_maker", "level_table
 
 logger = logging.getLogger(__name__)
 
-#: Chinese column titles of the roll-up tables (kept together for the message catalogue).
+#: Column titles of the roll-up tables for people (English message ids, shown through the
+#: catalogue: Chinese by default).
 SUMMARY_TITLES = {
-    "grid": "网格", "community": "社区（村）", "street": "街道（乡镇）", "district": "区（县）",
-    "name": "名称", "parent": "上级代码", "children": "下级单位数", "grids": "网格数",
-    "basic": "基础网格", "special": "专属网格", "households": "户数", "population": "人口",
-    "errors": "错误", "warnings": "警告", "size_findings": "规模问题", "addresses": "地址数",
-    "events": "事件数", "events_due": "应办结事件", "events_on_time": "按时办结",
-    "on_time_share": "按时办结率",
+    "grid": N_("Grid"), "community": N_("Community (village)"),
+    "street": N_("Street (township)"), "district": N_("District (county)"),
+    "name": N_("Name"), "parent": N_("Parent code"), "children": N_("Units below"),
+    "grids": N_("Grids"), "basic": N_("Basic grids"), "special": N_("Special grids"),
+    "households": N_("Households"), "population": N_("Population"), "errors": N_("Errors"),
+    "warnings": N_("Warnings"), "size_findings": N_("Size findings"),
+    "addresses": N_("Addresses"), "events": N_("Events"), "events_due": N_("Events due"),
+    "events_on_time": N_("Closed on time"), "on_time_share": N_("On-time share"),
 }
 
 #: Titles of the report's roll-up tables.
-LEVEL_TABLE_TITLES = {"district": "全区汇总", "street": "各街道（乡镇）汇总",
-                      "community": "各社区（村）汇总"}
+LEVEL_TABLE_TITLES = {"district": N_("District total"), "street": N_("By street (township)"),
+                      "community": N_("By community (village)")}
 
 
 def plan_layers(plan: Any, layer: str | None = None) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
@@ -58,13 +62,15 @@ def default_maker(layers: dict[str, Any]) -> str:
 
     Examples
     --------
-    >>> default_maker({})
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     default_maker({})
     '网格化服务管理中心'
     """
     district = layers.get("district")
     name = str(district[schema.NAME].iloc[0]) if district is not None and len(district) \
         and schema.NAME in district else ""
-    return f"{name}网格化服务管理中心"
+    return tr("{district} grid management centre", district=name)
 
 
 def level_table(plan: Any, by: str = "street", *, layer: str | None = None,
@@ -74,7 +80,8 @@ def level_table(plan: Any, by: str = "street", *, layer: str | None = None,
     streets from the stored layers, addresses stored beside the plan, findings of a validation
     run against them (``validate_plan``), events when given (assigned to the grids here).
 
-    ``titles=True`` gives Chinese column titles (:data:`SUMMARY_TITLES`) for people.
+    ``titles=True`` gives column titles for people (:data:`SUMMARY_TITLES`, Chinese by
+    default).
 
     Examples
     --------
@@ -102,8 +109,10 @@ def level_table(plan: Any, by: str = "street", *, layer: str | None = None,
     if events is None:
         table = table.drop(columns=["events", "events_due", "events_on_time", "on_time_share"])
     if titles:
-        table = table.rename(columns=lambda c: _title(c))
-        table.index.name = SUMMARY_TITLES.get(by, by)
+        if "on_time_share" in table:
+            table["on_time_share"] = table["on_time_share"].round(3)
+        table = table.rename(columns=_title)
+        table.index.name = _(SUMMARY_TITLES.get(by, by))
     return table
 
 
@@ -133,7 +142,7 @@ def level_tables(grids: pd.DataFrame, layers: dict[str, Any], *, findings: Any =
                 *(c for c in table.columns if c.startswith("kind:"))]
         table = table.drop(columns=drop + ([] if addresses is not None else ["addresses"]))
         table = table.rename(columns=_title)
-        table.index.name = SUMMARY_TITLES[by]
+        table.index.name = _(SUMMARY_TITLES[by])
         out[by] = table
     return out
 
@@ -144,7 +153,7 @@ def _title(column: str) -> str:
 
         kind = column.split(":", 1)[1]
         return KIND_NAMES.get(kind, kind)
-    return SUMMARY_TITLES.get(column, column)
+    return _(SUMMARY_TITLES[column]) if column in SUMMARY_TITLES else column
 
 
 def write_plan_atlas(plan: Any, out: str | Path, *, layer: str | None = None,

@@ -203,6 +203,7 @@ def build_report(
 def _levels_section(grids: Any, communities: Any, streets: Any, district: Any, report: Any,
                     addresses: Any, out: Path, bundle: ReportBundle) -> Section:
     """Roll-up tables per level (district, streets, communities): issue 18's hook."""
+    from ..i18n import _
     from .prints import LEVEL_TABLE_TITLES, level_tables
 
     tables = level_tables(grids, {"communities": communities, "streets": streets,
@@ -210,8 +211,8 @@ def _levels_section(grids: Any, communities: Any, streets: Any, district: Any, r
                           addresses=addresses)
     for level, t in tables.items():
         bundle.tables[f"by_{level}"] = _write_csv(t.reset_index(), out / "tables" / f"by_{level}.csv")
-    return Section("各级汇总", tables=[(LEVEL_TABLE_TITLES[k], t.reset_index())
-                                      for k, t in tables.items()])
+    return Section(_("Totals by level"), tables=[(_(LEVEL_TABLE_TITLES[k]), t.reset_index())
+                                                for k, t in tables.items()])
 
 
 # ---- figures ---------------------------------------------------------------------------------
