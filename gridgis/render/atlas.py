@@ -65,7 +65,7 @@ ATLAS_TEXT = {
     "total": N_("Total ({n} grids)"),
     "more_rows": N_("… {n} more grids not listed: print by community or on larger paper"),
     "continued": N_("List of grids (continued)"),
-    "grid_line": N_("Grid boundary"),
+    "grid_line": N_("Grid (coloured by community, neighbours differ)"),
     "community_line": N_("Community boundary"),
     "street_line": N_("Street boundary"),
     "district_line": N_("District boundary"),
@@ -272,9 +272,10 @@ def _table_rows(g: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.concat([rows, pd.DataFrame([total])], ignore_index=True)
 
 
-def _legend_entries(context: dict, special: bool) -> list[tuple[str, dict]]:
+def _legend_entries(context: dict, special: bool, swatch: str = "#a6cee3"
+                    ) -> list[tuple[str, dict]]:
     out: list[tuple[str, dict]] = [
-        (atlas_text("grid_line"), {"facecolor": "#a6cee3", "edgecolor": "#555555", "lw": 0.5}),
+        (atlas_text("grid_line"), {"facecolor": swatch, "edgecolor": "#555555", "lw": 0.5}),
         (atlas_text("context"), {"facecolor": "#eeeeee", "edgecolor": "#c8c8c8", "lw": 0.5}),
     ]
     if special:
@@ -384,8 +385,9 @@ def _panel(page: Page, a: _Atlas, level: str, code: str, extent: tuple, special:
         outline = gpd.GeoDataFrame(geometry=[shapely.union_all(a.grids.geometry.to_numpy())],
                                    crs=a.grids.crs)
     draw_inset(inset, outline, parts, focus, extent, page.font)
-    entries = _legend_entries(a.context, special) if a.style == "flat" else [
-        (atlas_text("grid_25d"), {"facecolor": "#a6cee3", "edgecolor": "#555555", "lw": 0.5}),
+    swatch = str(a.fills[(a.units[level] == code).to_numpy()].iloc[0])
+    entries = _legend_entries(a.context, special, swatch) if a.style == "flat" else [
+        (atlas_text("grid_25d"), {"facecolor": swatch, "edgecolor": "#555555", "lw": 0.5}),
         (atlas_text("building"), {"facecolor": "#f4f1ea", "edgecolor": "#999999", "lw": 0.5})]
     draw_legend(legend, entries, page.font)
     if placed.dropped:

@@ -220,7 +220,7 @@ def _info(page: Any, a: Any, row: pd.Series, code: str, name: str,
     for k, (who, phone, role) in enumerate(people[:4]):
         person = notice_text("worker", name=who, role=role) if role else who
         facts.text(0.34, y - k * step, f"{person}   {phone}",
-                   fontsize=1.2 * size, va="top", fontweight="bold")
+                   fontsize=1.05 * size, va="top", fontweight="bold")
     facts.text(0.0, 0.0, notice_text("duty"), fontsize=0.85 * page.font, va="bottom", color="#333333")
     qr = fig.add_axes([left + 0.66 * width, bottom + 0.35 * height, 0.34 * width, 0.6 * height])
     _draw_qr(qr, code)
