@@ -65,7 +65,7 @@ ATLAS_TEXT = {
     "total": N_("Total ({n} grids)"),
     "more_rows": N_("… {n} more grids not listed: print by community or on larger paper"),
     "continued": N_("List of grids (continued)"),
-    "grid_line": N_("Grid (coloured by community, neighbours differ)"),
+    "grid_line": N_("Grid (neighbours differ in colour)"),
     "community_line": N_("Community boundary"),
     "street_line": N_("Street boundary"),
     "district_line": N_("District boundary"),
