@@ -103,11 +103,8 @@ def build_report(
         Event table or points (lon/lat or geometry); enables the event section.
     previous
         The previous plan; enables the code crosswalk section (:func:`gridgis.codes.recode`).
-    roads, district
-        Drawn as context on maps.
-    streets
-        Streets/townships (``code``, ``name``): with ``district``, adds a roll-up table per
-        level (:func:`gridgis.workflows.prints.level_tables`).
+    roads, district, streets
+        Drawn as context on maps; streets and district add a roll-up table per level.
     title
         Report title (default: "<district name>网格化服务管理报告").
     seed
