@@ -284,7 +284,7 @@ def read_plan(path: Any, layer: str | None = None, *, version: int | None = None
 
 
 CONTEXT_LAYERS = ("communities", "buildings", "addresses", "roads", "rivers", "special_sites",
-                  "district", "events")
+                  "district", "events", "streets")
 
 
 def plan_context(path: Any) -> dict[str, gpd.GeoDataFrame]:

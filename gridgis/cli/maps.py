@@ -128,7 +128,7 @@ def report_cmd(
     bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
                           addresses=ctx.get("addresses"), events=ev, previous=prev,
                           roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
-                          title=title)
+                          title=title, streets=ctx.get("streets"))
     say(tr("wrote {pdf} ({pages} pages), {html}, {sum} figure files, {n_tables} tables",
            pdf=bundle.pdf, pages=bundle.pages, html=bundle.html, sum=sum(len(v) for v in bundle.figures.values()), n_tables=len(bundle.tables)))
 

@@ -9,7 +9,6 @@ Example
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +20,7 @@ from .._inputs import metric
 from ..errors import SchemaError
 from ..i18n import N_, _, tr
 from ._common import hex_to_rgb
+from .colouring import colour_classes
 
 __all__ = ["KIND_NAMES", "PALETTE", "column_colors", "community_colors", "grid_fills", "kind_names"]
 
@@ -61,24 +61,11 @@ def _shade(color: str, factor: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _greedy_colors(geoms: np.ndarray, keys: list[Any]) -> dict[Any, int]:
-    """Color index per key such that touching geometries get different indices (greedy)."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    graph.add_nodes_from(keys)
-    if len(geoms) > 1:
-        tree = shapely.STRtree(geoms)
-        left, right = tree.query(geoms, predicate="intersects")
-        for i, j in zip(left.tolist(), right.tolist(), strict=True):
-            if i < j:
-                graph.add_edge(keys[i], keys[j])
-    return nx.greedy_color(graph, strategy="largest_first")
-
-
 def community_colors(grids: gpd.GeoDataFrame, palette: Iterable[str] = PALETTE) -> pd.Series:
     """A fill color per grid: a hue per community (neighbouring communities differ), with
-    neighbouring grids inside a community in alternating shades. Deterministic.
+    neighbouring grids inside a community in alternating shades, so that no two neighbouring
+    grids share a colour (graph colouring, :mod:`gridgis.render.colouring`). Deterministic;
+    the static maps, the print pages and the interactive maps all use it.
 
     Examples
     --------
@@ -95,14 +82,14 @@ def community_colors(grids: gpd.GeoDataFrame, palette: Iterable[str] = PALETTE) 
         comm = np.array(["all"] * len(met))
     codes = sorted(set(comm))
     geoms = np.asarray(met.geometry.array)
-    unions = np.array([shapely.union_all(shapely.buffer(geoms[comm == c], 0.5)) for c in codes])
-    hue = _greedy_colors(unions, codes)
+    unions = np.array([shapely.union_all(geoms[comm == c]) for c in codes])
+    hue = colour_classes(unions, codes, touch_m=1.0)
     shade = np.zeros(len(met), dtype=int)
     for c in codes:
         idx = np.flatnonzero(comm == c)
-        local = _greedy_colors(shapely.buffer(geoms[idx], 0.5), list(range(len(idx))))
+        local = colour_classes(geoms[idx], list(range(len(idx))), touch_m=1.0)
         shade[idx] = [local[k] for k in range(len(idx))]
-    factors = (1.0, 0.82, 1.22, 0.68, 1.38)
+    factors = (1.0, 0.72, 1.32, 0.52, 1.55, 0.86, 1.16)
     colors = [_shade(palette[hue[c] % len(palette)], factors[s % len(factors)])
               for c, s in zip(comm, shade, strict=True)]
     return pd.Series(colors, index=grids.index, name="fill")

@@ -41,6 +41,18 @@ def item_layer(layer: Any, name: str, mcrs: Any) -> gpd.GeoDataFrame | None:
     return metric_layer(gdf, mcrs).reset_index(drop=True)
 
 
+def _hierarchy(levels: Any, parents: Any, grids: Any, rules: Rules, scheme: Any) -> list:
+    """Findings of the levels above the grids (grids in communities are checked by validate)."""
+    from .hierarchy import Level, admin_levels, check_hierarchy, level_digits
+
+    if isinstance(levels, dict):
+        digits = level_digits(scheme)
+        levels = [Level(name, layer, digits.get(name)) for name, layer in levels.items()
+                  if layer is not None]
+    chain = [*levels, *admin_levels(communities=parents, grids=grids, scheme=scheme)]
+    return check_hierarchy(chain, rules=rules, scheme=scheme, checked=(("community", "grid"),))
+
+
 def validate(
     grids: gpd.GeoDataFrame,
     parents: gpd.GeoDataFrame | None = None,
@@ -49,6 +61,7 @@ def validate(
     rules: Rules | dict | str | None = None,
     *,
     scheme: Any = None,
+    levels: Any = None,
 ) -> ValidationReport:
     """Check a grid plan and explain every problem found.
 
@@ -74,6 +87,11 @@ def validate(
         the ``[codes]`` section of ``rules`` (:func:`gridgis.codes.load_scheme`), itself by
         default 15 digits = 12-digit community code + 3-digit serial, basic 001–899, special
         900–999.
+    levels
+        Administrative levels above the communities, top down: a mapping such as
+        ``{"district": district, "street": streets}`` (layers with ``code``/``parent_code``) or
+        :class:`~gridgis.validation.hierarchy.Level` objects. Every level is checked to nest
+        in the one above it, and grids in their street (:mod:`gridgis.validation.hierarchy`).
 
     Returns
     -------
@@ -126,6 +144,9 @@ def validate(
     findings += check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
                              grid_kinds(plan.gdf),
                              {BASIC, *(k.lower() for k in rules.special.kinds)})
+
+    if levels:
+        findings += _hierarchy(levels, parents, plan.gdf, rules, scheme)
 
     shown = plan.gdf[[c for c in (schema.GRID_CODE, schema.COMMUNITY_CODE, schema.KIND)
                       if c in plan.gdf]].copy()

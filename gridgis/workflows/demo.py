@@ -158,8 +158,8 @@ def run_demo(
         written.update(_web_maps(grids, layers, report, events.table, out))
     with _step(progress, 6, total, _("writing the plan GeoPackage")):
         plan_path = out / "plan.gpkg"
-        context = {k: layers[k] for k in ("district", "communities", "roads", "rivers", "buildings",
-                                          "special_sites")}
+        context = {k: layers[k] for k in ("district", "streets", "communities", "roads", "rivers",
+                                          "buildings", "special_sites")}
         context["addresses"] = addresses.table
         context["findings"] = report.to_geodataframe()
         save_version(grids, plan_path, author="gridgis demo", note=_("sample district, first build"),

@@ -99,6 +99,7 @@ def build_report(
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
     seed: int = 0,
+    streets: gpd.GeoDataFrame | None = None,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -112,8 +113,8 @@ def build_report(
         Event table or points (lon/lat or geometry); enables the event section.
     previous
         The previous plan; enables the code crosswalk section (:func:`gridgis.codes.recode`).
-    roads, district
-        Drawn as context on maps.
+    roads, district, streets
+        Drawn as context on maps; streets and district add a roll-up table per level.
     title
         Report title (default: "<district name>网格化服务管理报告").
     seed
@@ -182,6 +183,8 @@ def build_report(
     table = community_table(grids, communities, findings)
     bundle.tables["communities"] = _write_csv(table, out / "tables" / "communities.csv")
     sections.append(Section(_("Grids by community"), tables=[(_("Grids of each community"), table)]))
+    sections.append(_levels_section(grids, communities, streets, district, report, addresses,
+                                    out, bundle))
 
     logger.info("%s", _("validation section"))
     _figure_findings(grids, findings, roads, bundle)
@@ -205,6 +208,21 @@ def build_report(
     bundle.pages = write_pdf(sections, bundle.pdf, bundle.figures)
     write_html(sections, bundle.html, bundle.figures, title)
     return bundle
+
+
+def _levels_section(grids: Any, communities: Any, streets: Any, district: Any, report: Any,
+                    addresses: Any, out: Path, bundle: ReportBundle) -> Section:
+    """Roll-up tables per level (district, streets, communities): issue 18's hook."""
+    from ..i18n import _
+    from .prints import LEVEL_TABLE_TITLES, level_tables
+
+    tables = level_tables(grids, {"communities": communities, "streets": streets,
+                                  "district": district}, findings=report.findings,
+                          addresses=addresses)
+    for level, t in tables.items():
+        bundle.tables[f"by_{level}"] = _write_csv(t.reset_index(), out / "tables" / f"by_{level}.csv")
+    return Section(_("Totals by level"), tables=[(_(LEVEL_TABLE_TITLES[k]), t.reset_index())
+                                                for k, t in tables.items()])
 
 
 # ---- figures ---------------------------------------------------------------------------------
