@@ -145,7 +145,8 @@ class Display:
             label = name or _short_code(code, comm[i])
             key = (label, status, tuple(counts.get(code, (0, 0))))
             hit = self._cache.get(code)
-            if hit is not None and hit[0] is geoms[i] and hit[1] == key:
+            if hit is not None and hit[1] == key and (
+                    hit[0] is geoms[i] or shapely.equals_exact(hit[0], geoms[i], 0.0)):
                 out[i] = hit[2]
                 cache[code] = hit
             else:

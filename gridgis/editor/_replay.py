@@ -11,16 +11,23 @@ __all__ = ["session_code"]
 _GEOMETRY_KEYS = ("line", "area")
 
 
-def _value(key: str, value: Any, reproject: bool) -> str:
+def _value(key: str, value: Any, reproject: bool, created: dict[str, str]) -> str:
     if key in _GEOMETRY_KEYS and isinstance(value, str):
         return f"metric({value!r})" if reproject else f"shapely.from_wkt({value!r})"
     if key == "rules" and isinstance(value, str) and value.startswith("{"):
         return value  # the rules dict as written (its repr)
+    if isinstance(value, str):
+        # a grid made earlier in the session: its code comes from that edit's result (fresh
+        # codes never reuse a code of the versions file, so a replay may get other ones)
+        return created.get(value, repr(value))
+    if isinstance(value, (list, tuple)) and any(isinstance(v, str) and v in created
+                                                 for v in value):
+        return "[" + ", ".join(_value(key, v, reproject, created) for v in value) + "]"
     return repr(value)
 
 
-def _call(op: str, params: dict[str, Any], reproject: bool) -> str:
-    args = ", ".join(f"{k}={_value(k, v, reproject)}" for k, v in params.items())
+def _call(op: str, params: dict[str, Any], reproject: bool, created: dict[str, str]) -> str:
+    args = ", ".join(f"{k}={_value(k, v, reproject, created)}" for k, v in params.items())
     return f"plan.{op}({args})"
 
 
@@ -62,8 +69,14 @@ def session_code(plan: Any, path: Path | None, version: int | None, edits: list[
                   f"    return gpd.GeoSeries.from_wkt([wkt], crs={epsg!r}).to_crs(plan.crs)",
                   ""]
     pending = sorted(saves)
+    created: dict[str, str] = {}
     for k, edit in enumerate(edits, start=start + 1):
-        lines.append(_call(edit.op, edit.params, reproject))
+        call = _call(edit.op, edit.params, reproject, created)
+        if edit.added:
+            lines.append(f"r{k} = {call}")
+            created.update({c: f"r{k}.added[{i}]" for i, c in enumerate(edit.added)})
+        else:
+            lines.append(call)
         while pending and pending[0][0] <= k:
             lines.append(f"plan.save(note={pending.pop(0)[1]!r})")
     lines += [f"plan.save(note={note!r})" for _, note in pending]

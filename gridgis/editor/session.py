@@ -158,9 +158,10 @@ class PlanEditor:
 
         Events are dicts with a ``type``:
 
-        ``click`` (``code``, ``add``)
+        ``click`` (``code``, ``add``, ``at``)
             Select grid ``code`` (``add``: add it to / remove it from the selection; no code
-            clears the selection).
+            clears the selection). ``at`` (Web Mercator) is where the click was: a replayed
+            click whose grid has another code now selects the grid there.
         ``box`` (``bounds`` ``[x0, y0, x1, y1]`` in Web Mercator, ``add``)
             Select the grids the box touches.
         ``draw`` (``shape`` ``"line"`` or ``"polygon"``, ``coords`` in Web Mercator)
@@ -227,6 +228,8 @@ class PlanEditor:
     def _on_click(self, e: dict[str, Any]) -> None:
         code = e.get("code")
         sel = list(self.widget.selected)
+        if code is not None and str(code) not in self._status and e.get("at"):
+            code = self._grid_at(e["at"])  # a recorded click on a grid coded otherwise now
         if code is not None and str(code) not in self._status:
             raise EditorError(f"no grid {code!r} on the map", where="click")
         if not e.get("add"):
@@ -234,6 +237,11 @@ class PlanEditor:
         elif code is not None:
             sel = [c for c in sel if c != code] if code in sel else [*sel, str(code)]
         self._select(sel)
+
+    def _grid_at(self, at: Any) -> str | None:
+        pt = shapely.Point(self.display.from_display([at])[0])
+        rows = self.plan.context.grid_index.rows(pt, "intersects")
+        return str(self.plan.state.grids[schema.GRID_CODE].iloc[rows[0]]) if len(rows) else None
 
     def _on_clear(self, _e: dict[str, Any]) -> None:
         self._select([])

@@ -232,7 +232,7 @@ function render({ model, el }) {
     }
     if (st.mode === "select") {
       const code = d.target && d.target.dataset ? d.target.dataset.code : undefined;
-      send({ type: "click", code: code === undefined ? null : code, add: d.shift });
+      send({ type: "click", code: code === undefined ? null : code, add: d.shift, at: toMercator(toData(ev.clientX, ev.clientY)) });
     } else {
       const p = toData(ev.clientX, ev.clientY);
       const last = st.pts[st.pts.length - 1];
