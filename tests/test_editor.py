@@ -120,12 +120,12 @@ def test_draw_split_merge_undo_redo(editor, plan):
 
 def test_unchanged_grids_are_not_redrawn(editor, plan):
     before = {f["c"]: f for f in editor.widget.grids}
-    shapes = dict(zip(plan.state.grids["grid_code"], plan.state.grids.geometry))
+    shapes = dict(zip(plan.state.grids["grid_code"], plan.state.grids.geometry, strict=True))
     code = _largest_basic(plan)
     editor.handle({"type": "click", "code": code})
     editor.handle({"type": "split_parts", "parts": 2})
     after = {f["c"]: f for f in editor.widget.grids}
-    now = dict(zip(plan.state.grids["grid_code"], plan.state.grids.geometry))
+    now = dict(zip(plan.state.grids["grid_code"], plan.state.grids.geometry, strict=True))
     same = [c for c in now if c in shapes and shapes[c].equals_exact(now[c], 0.0)]
     assert len(same) > len(now) // 2
     assert all(after[c] is before[c] for c in same if c not in editor.selected)
