@@ -58,6 +58,7 @@ def test_plan_edit_returns_a_widget_shown_by_jupyter(editor, plan):
     bundle = editor._repr_mimebundle_()
     bundle = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("网格地图编辑器")
     w = editor.widget
     assert len(w.grids) == len(plan) and len(w.communities) == 22
     assert all(f["d"].startswith("M") and f["l"] for f in w.grids)

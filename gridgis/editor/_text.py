@@ -63,6 +63,7 @@ TEXT = {
     "drawn_polygon": "已画区域（{n} 个点）：选择接收的网格后点“区域内建筑划入所选网格”。",
     "selected": "已选择 {n} 个网格。",
     "failed": "未完成：{error}",
+    "plain": "网格地图编辑器：{grids} 个网格，已编辑 {edits} 步（在 Jupyter 中显示为交互地图）",
     # errors the editor itself raises
     "need_two": "合并需要至少选择两个网格",
     "need_one": "请只选择一个网格",

@@ -77,7 +77,9 @@ class PlanEditor:
         self.saves: list[tuple[int, str]] = []
         self.start_version = plan.version
         self.start_path = plan.path
-        self.start_steps = len(plan.history)
+        # edits made in code before the editor opened and not saved belong to the session's
+        # code too (they come first); a plan saved since has its baseline at the current state
+        self.start_steps = len(plan.history) if plan.baseline is plan.state.grids else 0
         self._drawn: tuple[str, Any] | None = None
         self._status: dict[str, str] = {}
         self._names = dict(plan.context.codes.community_names)
@@ -100,7 +102,12 @@ class PlanEditor:
 
     # -- display ----------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict):  # what shows where widgets cannot (a plain console)
+            data["text/plain"] = TEXT["plain"].format(grids=len(self.plan),
+                                                      edits=len(self.plan.history))
+        return bundle
 
     def __repr__(self) -> str:
         return f"<PlanEditor of {self.plan!r}: {len(self.events)} events>"
@@ -160,8 +167,8 @@ class PlanEditor:
 
         ``click`` (``code``, ``add``, ``at``)
             Select grid ``code`` (``add``: add it to / remove it from the selection; no code
-            clears the selection). ``at`` (Web Mercator) is where the click was: a replayed
-            click whose grid has another code now selects the grid there.
+            clears the selection). ``at`` (Web Mercator), where the click was, decides when
+            given: a replayed click selects the grid there, whatever its code now.
         ``box`` (``bounds`` ``[x0, y0, x1, y1]`` in Web Mercator, ``add``)
             Select the grids the box touches.
         ``draw`` (``shape`` ``"line"`` or ``"polygon"``, ``coords`` in Web Mercator)
@@ -211,7 +218,9 @@ class PlanEditor:
 
     def code(self) -> str:
         """The edits of this session as Python that repeats them on the version the session
-        started from (lines and areas as WKT).
+        started from (lines and areas as WKT). Unsaved edits the plan had when the editor
+        opened come first; grids made during the session are named through the results of the
+        edits that made them (a replay may give them other fresh codes).
 
         Examples
         --------
@@ -228,8 +237,9 @@ class PlanEditor:
     def _on_click(self, e: dict[str, Any]) -> None:
         code = e.get("code")
         sel = list(self.widget.selected)
-        if code is not None and str(code) not in self._status and e.get("at"):
-            code = self._grid_at(e["at"])  # a recorded click on a grid coded otherwise now
+        if e.get("at"):
+            # where the click was decides (a replayed session may meet other codes there)
+            code = self._grid_at(e["at"]) or code
         if code is not None and str(code) not in self._status:
             raise EditorError(f"no grid {code!r} on the map", where="click")
         if not e.get("add"):
