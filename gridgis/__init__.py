@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from .errors import GridGISError
+from .i18n import get_language, set_language
 from .rules import Rules, load_rules
 
 __version__ = "0.1.0"
@@ -45,7 +46,8 @@ _LAZY = {
     "read_table": "gridgis.io:read_table",
 }
 
-__all__ = ["GridGISError", "Rules", "load_rules", "__version__", *_LAZY]
+__all__ = ["GridGISError", "Rules", "get_language", "load_rules", "set_language", "__version__",
+           *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

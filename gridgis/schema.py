@@ -46,7 +46,10 @@ __all__ = [
     "PARENT_CODE",
     "POPULATION",
     "REPORTED_AT",
+    "BARRIER_ROAD_CLASSES",
     "ROAD_CLASS",
+    "ROAD_CLASSES",
+    "ROAD_CLASS_VALUES",
     "ROAD_ID",
     "SITE_ID",
     "SOURCE_ATTR",
@@ -57,6 +60,7 @@ __all__ = [
     "URGENCY_LEVELS",
     "USE",
     "canonical_name",
+    "road_classes",
     "code_factors",
     "code_text",
     "codes_as_text",
@@ -88,7 +92,36 @@ USE = "use"
 COMPOUND_ID = "compound_id"
 
 ROAD_ID = "road_id"
-ROAD_CLASS = "road_class"  # "arterial" | "local" | "lane"; rivers use "river"
+ROAD_CLASS = "road_class"  # one of ROAD_CLASSES
+
+# --- road classes ---------------------------------------------------------------------------------
+#: canonical classes of the line layers the builder reads, from strongest to weakest boundary:
+#: arterials, railways and rivers are barriers (grids never straddle them); local streets bound
+#: blocks; lanes (service roads, footways, paths …) bound a block only where no better boundary
+#: exists (inside a block too big for one grid).
+ROAD_CLASSES = ("arterial", "railway", "river", "local", "lane")
+#: canonical class -> the values that mean it: OpenStreetMap ``highway`` / ``railway`` /
+#: ``waterway`` tags and Chinese road grades (compared lower-cased, spaces stripped)
+ROAD_CLASS_VALUES: dict[str, tuple[str, ...]] = {
+    "arterial": (
+        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+        "secondary", "secondary_link", "expressway",
+        "快速路", "主干路", "主干道", "次干路", "次干道", "高速公路", "国道", "省道", "城市主干道",
+    ),
+    "railway": ("rail", "light_rail", "narrow_gauge", "subway", "monorail", "铁路", "轨道交通"),
+    "river": ("canal", "riverbank", "河流", "河道", "运河", "江", "河"),
+    "local": (
+        "tertiary", "tertiary_link", "residential", "unclassified", "living_street", "road",
+        "支路", "县道", "乡道", "城市支路",
+    ),
+    "lane": (
+        "service", "footway", "path", "pedestrian", "cycleway", "steps", "track", "bridleway",
+        "corridor", "busway", "stream", "ditch", "drain", "tram",
+        "街巷", "小巷", "巷", "胡同", "弄", "里弄", "村道", "小区道路", "内部道路", "步行道", "人行道",
+    ),
+}
+#: classes whose lines are barriers between grids
+BARRIER_ROAD_CLASSES = ("arterial", "railway", "river")
 
 SITE_ID = "site_id"
 
@@ -149,6 +182,30 @@ ALIASES: dict[str, tuple[str, ...]] = {
     REPORTED_AT: ("上报时间", "报告时间", "发生时间", "report_time", "created_at", "reported"),
     CLOSED_AT: ("办结时间", "结案时间", "关闭时间", "close_time", "closed", "finished_at"),
 }
+
+_ROAD_LOOKUP = {
+    v.replace(" ", "").lower(): c for c, vals in ROAD_CLASS_VALUES.items() for v in (c, *vals)
+}
+
+
+def road_classes(values: Iterable[object], default: str = "local") -> pd.Series:
+    """Canonical road class of every value (:data:`ROAD_CLASS_VALUES`); ``default`` when empty.
+
+    A value that names no class (an OSM tag such as ``construction`` or ``platform``) becomes
+    ``"lane"``: it bounds a block only where nothing better does.
+
+    Examples
+    --------
+    >>> road_classes(["primary", "residential", "footway", "主干道", "街巷", None, "proposed"]).tolist()
+    ['arterial', 'local', 'lane', 'arterial', 'lane', 'local', 'lane']
+    """
+    raw = pd.Series(list(values), dtype=object)
+    key = raw.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
+                  else str(v).replace(" ", "").replace("\u3000", "").lower() or None)
+    out = key.map(_ROAD_LOOKUP)
+    out = out.where(key.notna(), default).fillna("lane")
+    return out.astype(object)
+
 
 _FULLWIDTH = str.maketrans({"（": "(", "）": ")", "＿": "_", "－": "-", "　": " "})
 

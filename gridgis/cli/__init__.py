@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from . import maps, plans, tables
 from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS, app
+from ._help import help_texts
 from ._main import main
 
 # the verbs, in the order ``gridgis --help`` lists them
@@ -40,4 +41,4 @@ for _name, _verb in [
 ]:
     app.command(_name)(_verb)
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "help_texts", "main"]

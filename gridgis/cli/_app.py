@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..i18n import set_language
 from ..writing import check_output
 
 __all__ = [
@@ -66,7 +67,12 @@ def _main(
                                                         "error (exit 3) instead of logging it.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", metavar="zh|en", help="Language of messages, help, pages and tables: zh "
+                                        "(Chinese, the default) or en; also GRIDGIS_LANG.")] = None,
 ) -> None:
+    if lang is not None:  # main() set it already; this checks it when the app runs alone
+        set_language(lang)
     State.quiet, State.verbose, State.debug = quiet, verbose, debug
     setup_logging(quiet=quiet, verbose=verbose)
 

@@ -13,7 +13,9 @@ import typer
 from typer._click import exceptions as click_exc
 
 from ..errors import GridGISError
+from ..i18n import use_language
 from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error, remove_logging
+from ._help import lang_argument, localized_command
 
 __all__ = ["internal_error", "log_path", "main"]
 
@@ -46,18 +48,27 @@ def internal_error(exc: BaseException) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: runs the app and maps every outcome to an exit code.
 
-    The logging handler the app installs is removed on return, so calling ``main`` from Python
-    (tests, scripts) leaves the ``gridgis`` loggers as they were.
+    ``--lang zh|en`` before the verb (else ``$GRIDGIS_LANG``, else Chinese) sets the language of
+    messages, help, pages and tables for this run. The logging handler the app installs is
+    removed on return and the language set before is restored, so calling ``main`` from Python
+    (tests, scripts) leaves the ``gridgis`` loggers and language as they were.
     """
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        return _run(argv)
+        lang = lang_argument(args)
+    except GridGISError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    try:
+        with use_language(lang):
+            return _run(args)
     finally:
         remove_logging()
 
 
-def _run(argv: list[str] | None) -> int:
+def _run(argv: list[str]) -> int:
     try:
-        rv = app(args=argv, standalone_mode=False, prog_name="gridgis")
+        rv = localized_command(app).main(args=argv, standalone_mode=False, prog_name="gridgis")
     except GridGISError as exc:
         error(str(exc))
         return EXIT_BAD_INPUT

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from .._geometry import Arrangement
 from ._linework import FaceLabels, Linework
 from ._prepare import caps_of
-from .blocks import arrangement, neck_cuts
+from ._strips import StripSplit, assign_strips, find_strips
+from .blocks import arrangement, as_lines, neck_cuts
 
 __all__ = ["Blocks", "make_blocks"]
 
@@ -41,27 +43,37 @@ class Blocks:
     """Blocks over their community's maximum."""
     nbld_block: np.ndarray
     """Buildings per block."""
+    n_strips: int = 0
+    """Strips of road space split between the blocks beside them."""
+    strip_area_m2: float = 0.0
 
 
-def make_blocks(lw: Linework) -> Blocks:
-    """Arrange the base lines, cut necks, merge slivers and measure the blocks.
-
-    Examples
-    --------
-    >>> blocks = make_blocks(make_linework(inp))                            # doctest: +SKIP
-    >>> blocks.n_blocks >= len(inp.codes)                                   # doctest: +SKIP
-    True
-    """
-    inp, opts = lw.inp, lw.inp.opts
-    base_lines = lw.base_lines
-    arr = arrangement(base_lines)
+def _arrange(lw: Linework, lines: np.ndarray
+             ) -> tuple[np.ndarray, Arrangement, FaceLabels, np.ndarray]:
+    """Arrangement of ``lines`` cut at hair-thin necks, its labels and blocks (slivers merged)."""
+    arr = arrangement(lines)
     lab = lw.label(arr)
-    necks = neck_cuts(arr.faces[lab.basic], opts.min_contact_m) if opts.min_contact_m > 0 else []
+    width = lw.inp.opts.min_contact_m
+    necks = neck_cuts(arr.faces[lab.basic], width) if width > 0 else []
     if len(necks):  # cut faces at hair-thin necks, so no grid is two lobes joined by one
-        base_lines = np.concatenate([base_lines, lw.snap(necks)])
-        arr = arrangement(base_lines)
+        lines = np.concatenate([lines, lw.snap(necks)])
+        arr = arrangement(lines)
         lab = lw.label(arr)
-    block = lw.slivers(arr, np.where(lab.basic, lab.comm, -1))
+    return lines, arr, lab, lw.slivers(arr, np.where(lab.basic, lab.comm, -1))
+
+
+def _lanes_inside(lanes: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The parts of ``lanes`` inside ``faces``."""
+    if len(lanes) == 0 or len(faces) == 0:
+        return np.empty(0, dtype=object)
+    li, fi = shapely.STRtree(faces).query(lanes, predicate="intersects")
+    return as_lines(shapely.intersection(lanes[li], faces[fi]))
+
+
+def _measure(lw: Linework, base_lines: np.ndarray, arr: Arrangement, lab: FaceLabels,
+             block: np.ndarray, strips: StripSplit | None = None) -> Blocks:
+    """Buildings, measures, community and cap of every block."""
+    inp = lw.inp
     n_blocks = int(block.max()) + 1 if (block >= 0).any() else 0
     bface = lw.place_buildings(arr)
     bblock = np.where(bface >= 0, block[np.maximum(bface, 0)], -1)
@@ -80,4 +92,33 @@ def make_blocks(lw: Linework) -> Blocks:
     nbld_block = np.bincount(bblock[inb], minlength=n_blocks) if n_blocks else np.zeros(0, int)
     return Blocks(base_lines=base_lines, arr=arr, labels=lab, block=block, n_blocks=n_blocks,
                   bface=bface, bblock=bblock, block_meas=block_meas, block_comm=block_comm,
-                  caps=caps, oversize=oversize, nbld_block=nbld_block)
+                  caps=caps, oversize=oversize, nbld_block=nbld_block,
+                  n_strips=strips.n_strips if strips else 0,
+                  strip_area_m2=strips.area_m2 if strips else 0.0)
+
+
+def make_blocks(lw: Linework) -> Blocks:
+    """Arrange the base lines, cut necks, merge slivers and measure the blocks.
+
+    Lanes join the arrangement inside the blocks over their community's maximum only; strips
+    of road space (empty faces a road's width wide) are split along their middles between the
+    blocks beside them (:mod:`._strips`).
+
+    Examples
+    --------
+    >>> blocks = make_blocks(make_linework(inp))                            # doctest: +SKIP
+    >>> blocks.n_blocks >= len(inp.codes)                                   # doctest: +SKIP
+    True
+    """
+    lines, arr, lab, block = _arrange(lw, lw.base_lines)
+    b = _measure(lw, lines, arr, lab, block)
+    lanes = _lanes_inside(lw.lane_lines, arr.faces[np.isin(block, b.oversize)])
+    if len(lanes):
+        lines, arr, lab, block = _arrange(lw, np.concatenate([lines, lanes]))
+        b = _measure(lw, lines, arr, lab, block)
+    split = find_strips(arr, block, b.block_comm, b.nbld_block, lw.inp.opts.strip_max_width_m)
+    if split.n_strips == 0:
+        return b
+    if len(split.cut_lines):
+        lines, arr, lab, block = _arrange(lw, np.concatenate([lines, lw.snap(split.cut_lines)]))
+    return _measure(lw, lines, arr, lab, assign_strips(arr, block, split), split)

@@ -16,15 +16,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._blocking import Blocks
+from ._exhaustive import exhaustive_plan
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
+from ._holes import open_rings
 from ._linework import Linework
 from ._unitize import Units, make_units
-from .regions import RegionOptions, UnitGraph, plan_regions
+from .regions import Region, RegionOptions, UnitGraph, plan_regions
 
-__all__ = ["EARLY_BUDGET", "GridUnits", "Grouping", "group_into_grids"]
+__all__ = ["EARLY_BUDGET", "RETRIES_MAX", "RETRIES_MIN", "GridUnits", "Grouping", "group_into_grids",
+           "retries_for"]
 
 #: spanning trees per grid in early refinement rounds (a failure there is cheap)
 EARLY_BUDGET = 12
+
+#: re-seeded searches of a community left with an unsolved grid (more for bigger communities)
+RETRIES_MIN = 4
+RETRIES_MAX = 16
 
 #: one planned grid: community index, its units, flag, reason and cause
 GridUnits = tuple[int, np.ndarray, str, str, str]
@@ -39,11 +46,68 @@ class Grouping:
     n_split: int
     """Blocks cut into several units."""
     timings: dict[str, float] = field(default_factory=dict)
+    rings: list[int] = field(default_factory=list)
+    """Community of every grid left ringing another (a ring that could not be cut open)."""
+
+
+def _unsolved(regions: list) -> int:
+    """Grids of a plan flagged because no contiguous split was found."""
+    return sum(r.cause == "no_contiguous_split" for r in regions)
+
+
+def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions, final: bool
+            ) -> list:
+    """Plan of one community. In the final round, every connected piece left with an unsolved
+    grid is searched again: exhaustively when it is small (a plan, or the proof that none
+    exists), else with other random trees (a fixed number of re-seeded searches, so a seed
+    always gives the same plan)."""
+    regions = plan_regions(local, np.arange(local.n), rule, lw.inp.rng(code), opts)
+    if not final or not _unsolved(regions):
+        return regions
+    out = [r for r in regions if r.cause != "oversize"]
+    over = [r for r in regions if r.cause == "oversize"]
+    rest = np.concatenate([r.nodes for r in out]) if out else np.zeros(0, dtype=np.int64)
+    result = list(over)
+    for comp in local.components(rest):
+        mine = [r for r in out if np.isin(r.nodes, comp).any()]
+        result += mine if not _unsolved(mine) else _search_piece(local, comp, rule, lw,
+                                                                 f"{code}:{comp[0]}", opts, mine)
+    return result
+
+
+def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: str,
+                  opts: RegionOptions, regions: list) -> list:
+    """One connected piece with an unsolved grid: searched exhaustively or re-seeded."""
+    plan, exhaustive = exhaustive_plan(local, comp, rule)
+    if plan is not None:
+        return [Region(p) for p in plan]
+    note = (f"an exhaustive search over all {len(comp)} units found no contiguous split "
+            "within the rule")
+    if not exhaustive:
+        tries = retries_for(len(comp))
+        for t in range(1, tries + 1):
+            again = plan_regions(local, comp, rule, lw.inp.rng(f"{key}:retry{t}"), opts)
+            if _unsolved(again) < _unsolved(regions):
+                regions = again
+            if not _unsolved(regions):
+                return regions
+        note = f"after {tries + 1} searches with different random trees"
+    for r in regions:
+        if r.cause == "no_contiguous_split":
+            r.reason += f" ({note})"
+    return regions
+
+
+def retries_for(n_units: int) -> int:
+    """Re-seeded searches for a community of ``n_units`` units that found no plan."""
+    return int(min(RETRIES_MAX, RETRIES_MIN + n_units // 10))
 
 
 def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
-                      plan_cache: dict[bytes, list]) -> tuple[list[GridUnits], list[int]]:
-    """Grids of every community on the current units; communities without a contiguous plan."""
+                      plan_cache: dict[bytes, list], rings: list[int]
+                      ) -> tuple[list[GridUnits], list[int]]:
+    """Grids of every community on the current units; communities without a contiguous plan.
+    Communities with a grid ringing another that could not be cut open go to ``rings``."""
     inp = lw.inp
     ug = group_graph(units.arr, units.face_unit, units.n_units, units.unit_meas,
                      units.pair_barrier, units.labels.comm)
@@ -59,9 +123,9 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         local = strong_graph(local_graph(g, nodes), inp.opts.min_contact_m, rule.lo[0])
         key = graph_key(ci, local) + (b"final" if final else b"early")
         if key not in plan_cache:
-            plan_cache[key] = plan_regions(local, np.arange(len(nodes)), rule,
-                                           inp.rng(inp.codes[ci]), opts)
-        regions = plan_cache[key]
+            plan_cache[key] = _search(local, rule, lw, str(inp.codes[ci]), opts, final)
+        regions, left = open_rings(local, plan_cache[key], rule)
+        rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
             failing.append(ci)
         for r in regions:
@@ -120,8 +184,9 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
             units = make_units(lw, blocks, piece_cap, cut_cache)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
+        rings: list[int] = []
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
-                                                final, plan_cache)
+                                                final, plan_cache, rings)
         t_regions += time.perf_counter() - t
         if final or not failing:
             break
@@ -131,4 +196,5 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         rebuild, final = added, final or not added
         rnd += 1
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
-    return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings)
+    return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
+                    rings=rings)

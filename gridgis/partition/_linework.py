@@ -8,7 +8,7 @@ grid, special site, basic land), places buildings in faces and merges slivers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -47,6 +47,9 @@ class Linework:
     base_lines: np.ndarray
     barrier_lines: np.ndarray
     lock_outline: shapely.Geometry | None
+    lane_lines: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    """Lanes (service roads, footways, paths …): block boundaries only inside a block too big
+    for one grid."""
 
     def snap(self, lines: np.ndarray) -> np.ndarray:
         """Snap lines running along a locked grid's outline onto it, so that the outline
@@ -104,15 +107,17 @@ def make_linework(inp: Inputs) -> Linework:
     pad = 1.0
     net = pd.concat([inp.roads_m[[schema.ROAD_CLASS, "geometry"]],
                      inp.rivers_m[[schema.ROAD_CLASS, "geometry"]]], ignore_index=True)
-    net_lines = as_lines(shapely.clip_by_rect(net.geometry.to_numpy(), xmin - pad, ymin - pad,
-                                              xmax + pad, ymax + pad))
+    clipped = shapely.clip_by_rect(net.geometry.to_numpy(), xmin - pad, ymin - pad, xmax + pad,
+                                   ymax + pad)
     barrier_mask = net[schema.ROAD_CLASS].isin(inp.opts.barrier_classes).to_numpy()
+    lane_mask = (net[schema.ROAD_CLASS] == "lane").to_numpy()
     barrier_lines = as_lines(net.geometry.to_numpy()[barrier_mask])
     lock_geoms = inp.lock_geoms
     lock_outline = shapely.union_all(as_lines(lock_geoms)) if len(lock_geoms) else None
     lw = Linework(inp, np.empty(0, dtype=object), barrier_lines, lock_outline)
+    lw.lane_lines = lw.snap(as_lines(clipped[lane_mask]))
     lw.base_lines = np.concatenate(
         [as_lines(inp.cgeoms), as_lines(lock_geoms), lw.snap(as_lines(inp.site_geoms)),
-         lw.snap(net_lines)]
+         lw.snap(as_lines(clipped[~lane_mask]))]
     )
     return lw

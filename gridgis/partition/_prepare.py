@@ -101,7 +101,7 @@ def prep_lines(gdf: gpd.GeoDataFrame | None, what: str, crs, default_class: str)
     out = as_layer(gdf, what, geometry=None, missing="drop", allow_empty=True).copy()
     if schema.ROAD_CLASS not in out.columns:
         out[schema.ROAD_CLASS] = default_class
-    out[schema.ROAD_CLASS] = out[schema.ROAD_CLASS].fillna(default_class).astype(str).str.lower()
+    out[schema.ROAD_CLASS] = schema.road_classes(out[schema.ROAD_CLASS], default_class).to_numpy()
     return metric(out, crs)
 
 

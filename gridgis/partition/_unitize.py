@@ -13,9 +13,11 @@ import numpy as np
 
 from .._geometry import Arrangement, first_container
 from ._blocking import Blocks
+from ._compounds import join_compounds
 from ._faces import absorb_detached, attach_orphans, best_neighbour, union_faces
 from ._graphs import group_graph, local_graph, strong_graph
 from ._linework import MICRO_FACE_M2, FaceLabels, Linework
+from ._prepare import caps_of
 from .blocks import arrangement
 from .geom import near_lines
 from .regions import RegionOptions, UnitGraph, split_below
@@ -163,6 +165,24 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
     return unit_of_cell, n_units, unit_flag
 
 
+def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
+                      face_comm: np.ndarray, bface: np.ndarray, n_units: int) -> np.ndarray | None:
+    """New unit of every unit once the units sharing a compound are joined (``None``: none)."""
+    inp = lw.inp
+    if n_units == 0 or len(bface) == 0:
+        return None
+    bunit = np.where(bface >= 0, face_unit[np.maximum(bface, 0)], -1)
+    unit_comm = np.full(n_units, -1, dtype=np.int64)
+    fu = face_unit >= 0
+    unit_comm[face_unit[fu]] = face_comm[fu]
+    cap = np.array([[np.inf, np.inf] if c < 0 else caps_of(inp.rules_by_comm[c])
+                    for c in unit_comm]).reshape(-1, 2)
+    ui, uj = face_unit[arr.edges.i], face_unit[arr.edges.j]
+    keep = (ui >= 0) & (uj >= 0) & (ui != uj) & (face_comm[arr.edges.i] == face_comm[arr.edges.j])
+    new = join_compounds(bunit, inp.group_of, inp.bmeas, cap, (ui[keep], uj[keep]), n_units)
+    return new if int(new.max()) + 1 < n_units else None
+
+
 def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
                cut_cache: dict[tuple[int, bytes], np.ndarray]) -> Units:
     """Cut the blocks of ``piece_cap`` below their caps and group all faces into units.
@@ -200,6 +220,12 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     has_bld[bface[bface >= 0]] = True
     face_unit = absorb_detached(arr, face_unit, face_comm, has_bld,
                                 inp.rules.tolerances.sliver_area_m2)
+    new = _joined_compounds(lw, arr, face_unit, face_comm, bface, n_units)
+    if new is not None:
+        face_unit = np.where(face_unit >= 0, new[np.maximum(face_unit, 0)], -1)
+        unit_of_cell = np.where(unit_of_cell >= 0, new[np.maximum(unit_of_cell, 0)], -1)
+        unit_flag = {int(new[u]): f for u, f in unit_flag.items()}
+        n_units = int(new.max()) + 1
     unit_meas = np.zeros((n_units, 2))
     unit_block = np.full(n_units, -1, dtype=np.int64)
     valid_c = unit_of_cell >= 0

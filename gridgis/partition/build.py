@@ -47,8 +47,8 @@ __all__ = ["BARRIER_CLASSES", "BASIC", "BuildOptions", "BuildResult", "build_gri
 
 log = logging.getLogger(__name__)
 
-#: road classes whose shared boundaries count as barriers (grids prefer not to straddle them)
-BARRIER_CLASSES = ("arterial", "river")
+#: road classes whose lines are barriers (grids prefer not to straddle them)
+BARRIER_CLASSES = schema.BARRIER_ROAD_CLASSES
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,10 @@ class BuildOptions:
     sliver_max_width_m: float = 4.0
     """Thin faces (Polsby–Popper below ``tolerances.sliver_thinness``) narrower than this on
     average are slivers and merged into a neighbour."""
+    strip_max_width_m: float = 25.0
+    """Faces without buildings narrower than this on average (``2A/P``) are road space (between
+    carriageways, sidewalks, ramps, inside roundabouts) and are split along their middles
+    between the blocks beside them."""
     min_contact_m: float = 1.0
     """Units touching along less than this do not count as neighbours (a grid joined only by
     such a neck would look like two pieces), unless a piece would be too small on its own."""
@@ -88,7 +92,9 @@ class BuildResult:
     report
         Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``.
         ``reason`` codes: grids ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
-        ``oversize_building``, ``not_single_polygon``, ``special_over_cap``; buildings
+        ``oversize_building``, ``not_single_polygon``, ``special_over_cap``, ``thin_block`` (a grid
+        below the compactness bar because one of its blocks is that thin); communities
+        ``enclave`` (a ring that could not be cut open); buildings
         ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
         ``bad_population``; sites ``unknown_kind``, ``site_in_several_parts``,
         ``site_not_placed``, ``crosses_community``, ``outside_communities``; locked grids
@@ -126,8 +132,11 @@ def build_grids(
         Community/village polygons with ``code`` (12 digits), optional ``name`` and
         ``area_kind`` ("urban"/"rural"; default urban). Chinese headers are accepted.
     roads
-        Road centre lines with optional ``road_class`` ("arterial" | "local" | "lane");
-        arterials are barriers grids prefer not to straddle.
+        Road (and railway) centre lines with an optional class column (``road_class``, or
+        ``highway`` / ``道路等级`` …) whose values are mapped by :func:`gridgis.schema.road_classes`
+        (OSM tags and Chinese grades): arterials and railways are barriers grids do not
+        straddle, local streets bound blocks, lanes bound a block only inside one too big for a
+        grid. Without the column every line is a local street.
     buildings
         Building polygons (or points) with ``households`` and/or ``population``; each is placed
         by its representative point.
@@ -180,6 +189,9 @@ def build_grids(
 
     grouping = group_into_grids(lw, blocks)
     timings.update(grouping.timings)
+    for ci in grouping.rings:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
+                       "a grid rings another and the ring cannot be cut open within the rule")
 
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)

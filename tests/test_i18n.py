@@ -1,0 +1,182 @@
+"""The message catalogue: complete, compiled, shipped, and the language switch in every interface."""
+
+import doctest
+import importlib.util
+import re
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gridgis
+from gridgis import i18n
+from gridgis.cli import main
+from gridgis.errors import GridGISError
+from gridgis.i18n import _, get_language, set_language, tr, use_language
+
+ROOT = Path(__file__).resolve().parents[1]
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("gridgis_i18n_script", ROOT / "scripts" / "i18n.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def script():
+    return _script()
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+# ---- the catalogue -------------------------------------------------------------------------------
+
+
+def test_every_message_has_a_chinese_translation(script):
+    missing = script.untranslated("zh_CN")
+    assert not missing, f"{len(missing)} messages lack a Chinese translation " \
+                        f"(python scripts/i18n.py update, then fill msgstr): {missing[:10]}"
+
+
+def test_an_untranslated_message_is_caught(script, monkeypatch):
+    """The completeness check sees a message id the catalogue lacks."""
+    fake = {**script.all_messages(), (None, "A message nobody translated"): [("x.py", 1)]}
+    monkeypatch.setattr(script, "all_messages", lambda: fake)
+    assert script.untranslated("zh_CN") == ["A message nobody translated"]
+
+
+def test_translations_keep_the_fields_of_their_ids(script):
+    catalogue = script.read_catalogue("zh_CN")
+    wrong = []
+    for message in catalogue:
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if any(_fields(s) != _fields(ids[0]) for s in strings):
+            wrong.append(message.id)
+    assert not wrong
+
+
+def test_no_translation_is_left_in_english(script):
+    """A Chinese msgstr holds Chinese (a copied English id is not a translation)."""
+    catalogue = script.read_catalogue("zh_CN")
+    english = [m.id for m in catalogue if m.id and isinstance(m.string, str) and m.string
+               and re.search(r"[A-Za-z]{4,}", m.id) and not HAN.search(m.string)]
+    assert not english, english[:10]
+
+
+def test_compiled_catalogue_is_up_to_date(script):
+    assert script.mo_path("zh_CN").read_bytes() == script.compiled("zh_CN"), \
+        "run python scripts/i18n.py compile"
+
+
+def test_catalogue_id_list_matches_the_code(script):
+    """Every id in the .po is still used (no stale entries hiding a renamed message)."""
+    used = set(script.all_messages())
+    stale = [(m.context, m.id) for m in script.read_catalogue("zh_CN")
+             if m.id and (m.context, m.id if isinstance(m.id, str) else tuple(m.id)) not in used]
+    assert not stale, stale[:10]
+
+
+def test_built_package_ships_the_catalogue(tmp_path):
+    """The files setuptools packs into a wheel hold the catalogue, and it loads from there."""
+    build = tmp_path / "lib"
+    subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q",
+                    "build_py", "--build-lib", str(build)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    folder = build / "gridgis" / "locale" / "zh_CN" / "LC_MESSAGES"
+    assert (folder / "gridgis.mo").is_file() and (folder / "gridgis.po").is_file()
+    code = ("from gridgis.i18n import _, use_language\n"
+            "with use_language('zh'):\n    print(_('Options'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(build)}, timeout=120)
+    assert out.stdout.strip() == "选项", out.stderr
+
+
+# ---- the language setting ------------------------------------------------------------------------
+
+
+def test_chinese_is_the_default(monkeypatch):
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    with use_language(None):
+        assert get_language() == "zh"
+        assert _("Options") == "选项"
+
+
+def test_environment_variable_chooses_the_language(monkeypatch):
+    with use_language(None):
+        monkeypatch.setenv("GRIDGIS_LANG", "en_US.UTF-8")
+        assert get_language() == "en" and _("Options") == "Options"
+        monkeypatch.setenv("GRIDGIS_LANG", "zh-CN")
+        assert get_language() == "zh"
+
+
+def test_set_language_in_python_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("GRIDGIS_LANG", "en")
+    with use_language("en"):
+        assert gridgis.set_language("zh") == "zh"
+        assert tr("use one of: {choices}", choices="zh, en") == "请使用以下之一：zh, en"
+    assert get_language() == "en"
+
+
+def test_unknown_language_is_refused_with_a_fix():
+    with pytest.raises(GridGISError, match="fr") as info:
+        set_language("fr")
+    assert "zh, en" in str(info.value)
+
+
+def test_module_examples_hold():
+    failed, _ = doctest.testmod(i18n, optionflags=doctest.ELLIPSIS)
+    assert failed == 0
+
+
+# ---- the CLI -------------------------------------------------------------------------------------
+
+
+def test_cli_help_is_chinese_by_default(capsys, monkeypatch):
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    assert main(["validate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "校验网格方案" in out and "显示本帮助并退出" in out and "选项" in out
+    assert "Check a grid plan" not in out
+
+
+def test_cli_lang_before_the_verb_switches_to_english(capsys, monkeypatch):
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    assert main(["--lang", "en", "validate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Check a grid plan" in out and not HAN.search(out.split("Example")[0].replace("纬度", ""))
+    assert get_language() == "zh"  # main() leaves the language as it found it
+
+
+def test_cli_environment_variable(capsys, monkeypatch):
+    monkeypatch.setenv("GRIDGIS_LANG", "zh")
+    assert main(["--help"]) == 0
+    assert "网格化服务管理工具" in capsys.readouterr().out
+    assert main(["--lang=en", "--help"]) == 0
+    assert "toolkit: build, validate" in capsys.readouterr().out
+
+
+def test_cli_unknown_language_is_bad_input(capsys):
+    assert main(["--lang", "fr", "demo"]) == 2
+    assert "fr" in capsys.readouterr().err
+
+
+def test_every_cli_help_text_is_translated(capsys, monkeypatch):
+    """Each command's help shown in Chinese has no help sentence left in English."""
+    from gridgis.cli import app, help_texts
+
+    monkeypatch.setenv("GRIDGIS_LANG", "zh")
+    english = {text.split("\n")[0][:40] for text in help_texts(app)}
+    for command in ["", *sorted(c.name for c in app.registered_commands)]:
+        assert main([*([command] if command else []), "--help"]) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert not [e for e in english if " ".join(e.split()) in out], command
