@@ -13,6 +13,7 @@ pytest.importorskip("anywidget")
 import gridgis  # noqa: E402
 from gridgis.editor import EditorError, EditorWidget, PlanEditor  # noqa: E402
 from gridgis.errors import GridGISError  # noqa: E402
+from gridgis.i18n import use_language  # noqa: E402
 
 TO_MERC = pyproj.Transformer.from_crs("EPSG:4547", "EPSG:3857", always_xy=True)
 
@@ -22,6 +23,13 @@ def merc(xy) -> list[list[float]]:
     xy = np.asarray(xy, dtype=float)
     x, y = TO_MERC.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([x, y]).tolist()
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """The editor speaks the office's language: Chinese by default (the suite runs in English)."""
+    with use_language("zh"):
+        yield
 
 
 @pytest.fixture
@@ -105,7 +113,7 @@ def test_draw_split_merge_undo_redo(editor, plan):
     # the panel lists both pieces with their households, which add up to the old grid's
     hh = plan.grids.set_index("grid_code").loc[[code, *r.added], "households"]
     assert all(f"{int(v):,}" in editor.panel for v in hh)
-    assert "沿线拆分" not in editor.status and "秒" in editor.status
+    assert "秒" in editor.status and "新增问题" in editor.status
     # the statuses on the map follow the findings
     below = {c for f in plan.findings if f.rule == "size_below_min" for c in f.grids}
     assert {c for c, s in _state(editor).items() if s == "below"} == below
@@ -176,7 +184,8 @@ def test_refused_actions_leave_the_plan_alone(editor, plan):
         editor.handle({"type": "undo"})  # nothing to undo: the plan says so
     assert len(plan) == n and len(plan.history) == steps
     # from the browser, a refused action only shows its message
-    editor.widget._handler({"type": "merge"})
+    editor.widget.receive({"type": "merge"})
+    assert len(plan.history) == steps
 
 
 def test_session_code_and_recorded_events_replay(plan, tmp_path):
@@ -219,6 +228,12 @@ def _same_plan(a, b) -> None:
     assert sorted(a["households"]) == sorted(b["households"])
     assert np.allclose(np.sort(a.area), np.sort(b.area))
     assert len(set(a["grid_code"]) ^ set(b["grid_code"])) <= 2 * 2
+
+
+def test_english_on_request(plan):
+    with use_language("en"):
+        ed = plan.edit()
+    assert ed.widget.texts["merge"] == "Merge selected" and "Ready" in ed.status
 
 
 def test_local_basemap_tiles_are_embedded(plan, tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError
+from ..i18n import _
 
 __all__ = ["basemap_images"]
 
@@ -47,8 +48,9 @@ def _reader(source: Path) -> Any:
             data = bytes(row[0])
             return data, "image/jpeg" if data[:2] == b"\xff\xd8" else "image/png"
         return read_mb
-    raise InputFileError("the basemap is neither a tile folder nor an .mbtiles file",
-                         source=source, fix="give a folder {z}/{x}/{y}.png or an .mbtiles file")
+    raise InputFileError(_("the basemap is neither a tile folder nor an .mbtiles file"),
+                         source=source,
+                         fix=_("give a folder of tiles z/x/y.png or an .mbtiles file"))
 
 
 def basemap_images(source: str | Path, display: Any) -> list[dict[str, Any]]:

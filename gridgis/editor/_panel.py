@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from .. import schema
+from ..i18n import _, tr
 from ..render.colors import KIND_NAMES
 from ..validation import Finding
-from ._text import SEVERITY, STATUS, TEXT
+from ._text import SEVERITY, STATUS, STATUS_COLOURS, TEXT, status_label
 
 __all__ = ["panel_html"]
 
@@ -29,17 +30,17 @@ def _num(v: Any) -> str:
 
 def _overview(status: dict[str, str], findings: list[Finding]) -> str:
     counts = Counter(status.values())
-    parts = "，".join(f"{STATUS[s][0]} {counts[s]}" for s in STATUS if counts.get(s))
+    parts = ", ".join(f"{status_label(s)} {counts[s]}" for s in STATUS if counts.get(s))
     n_err = sum(1 for f in findings if f.severity == "error")
-    text = TEXT["panel_none"].format(grids=len(status), statuses=parts, errors=n_err,
+    text = tr(TEXT["panel_none"], grids=len(status), statuses=parts, errors=n_err,
                                      warnings=len(findings) - n_err)
     return f'<p class="gg-overview">{html.escape(text)}</p>'
 
 
 def _legend() -> str:
-    items = "".join(f'<span class="gg-key"><i style="background:{c}"></i>{html.escape(t)}</span>'
-                    for t, c in STATUS.values())
-    return f'<div class="gg-legend"><b>{TEXT["legend"]}</b> {items}</div>'
+    items = "".join(f'<span class="gg-key"><i style="background:{c}"></i>'
+                    f"{html.escape(status_label(s))}</span>" for s, c in STATUS_COLOURS.items())
+    return f'<div class="gg-legend"><b>{_(TEXT["legend"])}</b> {items}</div>'
 
 
 def panel_html(grids: Any, selected: list[str], findings: list[Finding],
@@ -57,16 +58,17 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
     rows = grids[codes.isin(selected).to_numpy()]
     order = {c: i for i, c in enumerate(selected)}
     rows = rows.iloc[np.argsort([order[c] for c in rows[schema.GRID_CODE].astype(str)])]
-    head = "".join(f"<th>{TEXT[k]}</th>" for k in (
+    head = "".join(f"<th>{_(TEXT[k])}</th>" for k in (
         "col_code", "col_name", "col_kind", "col_status", "col_households", "col_population",
         "col_community"))
     body = []
-    for _, r in rows.iterrows():
+    for _i, r in rows.iterrows():
         code = str(r[schema.GRID_CODE])
         kind = str(r[schema.KIND])
         comm = str(r[schema.COMMUNITY_CODE])
         name = r.get(schema.GRID_NAME)
-        label, colour = STATUS[status.get(code, "unknown")]
+        st = status.get(code, "unknown")
+        label, colour = status_label(st), STATUS_COLOURS.get(st, STATUS_COLOURS["unknown"])
         body.append(
             f'<tr data-code="{html.escape(code)}"><td>{html.escape(code)}</td>'
             f"<td>{html.escape(str(name) if isinstance(name, str) else '')}</td>"
@@ -75,19 +77,19 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
             f'<td class="gg-n">{_num(r[schema.HOUSEHOLDS])}</td>'
             f'<td class="gg-n">{_num(r[schema.POPULATION])}</td>'
             f"<td>{html.escape(community_names.get(comm, comm))}</td></tr>")
-    total = TEXT["total"].format(n=len(rows), households=_num(rows[schema.HOUSEHOLDS].sum()),
+    total = tr(TEXT["total"], n=len(rows), households=_num(rows[schema.HOUSEHOLDS].sum()),
                                  population=_num(rows[schema.POPULATION].sum()))
     sel = set(selected)
     mine = [f for f in findings if sel.intersection(f.grids)]
     if mine:
         items = "".join(
-            f'<li class="gg-{f.severity}">[{SEVERITY.get(f.severity, f.severity)}] '
+            f'<li class="gg-{f.severity}">[{_(SEVERITY.get(f.severity, f.severity))}] '
             f"{html.escape(f.rule)}：{html.escape(f.message)}</li>"
             for f in mine[:MAX_FINDINGS])
         more = f"<li>… {len(mine) - MAX_FINDINGS}</li>" if len(mine) > MAX_FINDINGS else ""
         found = f'<ul class="gg-findings">{items}{more}</ul>'
     else:
-        found = f'<p class="gg-clean">{TEXT["no_findings"]}</p>'
-    return (f'<h4>{TEXT["panel_title"]}</h4><table class="gg-table"><tr>{head}</tr>'
+        found = f'<p class="gg-clean">{_(TEXT["no_findings"])}</p>'
+    return (f'<h4>{_(TEXT["panel_title"])}</h4><table class="gg-table"><tr>{head}</tr>'
             f'{"".join(body)}</table><p class="gg-total">{html.escape(total)}</p>'
-            f'<h4>{TEXT["findings"]}（{len(mine)}）</h4>{found}{_legend()}')
+            f'<h4>{_(TEXT["findings"])} ({len(mine)})</h4>{found}{_legend()}')

@@ -1,75 +1,103 @@
-"""Every user-facing string of the map editor, Chinese first, in one place (until the message
-catalogue of :mod:`gridgis.i18n` takes them)."""
+"""Every user-facing text of the map editor, as message ids of :mod:`gridgis.i18n` (Chinese by
+default): marked here with ``N_``, translated where shown (:func:`texts`, ``tr``)."""
 
 from __future__ import annotations
 
-__all__ = ["SEVERITY", "STATUS", "TEXT"]
+from ..i18n import N_, _
 
-#: Size status of a grid → (label, fill colour).
+__all__ = ["SEVERITY", "STATUS", "STATUS_COLOURS", "TEXT", "status_label", "texts"]
+
+#: Size status of a grid → its name (a message id).
 STATUS = {
-    "ok": ("规模达标", "#9ad29a"),
-    "below": ("低于下限", "#f6d55c"),
-    "above": ("超过上限", "#ed5f55"),
-    "special": ("专属网格", "#7fb2e5"),
-    "unknown": ("规模未知", "#c8c8c8"),
+    "ok": N_("within the size range"),
+    "below": N_("below the minimum"),
+    "above": N_("above the maximum"),
+    "special": N_("special grid"),
+    "unknown": N_("size unknown"),
 }
+#: Size status → fill colour on the map.
+STATUS_COLOURS = {"ok": "#9ad29a", "below": "#f6d55c", "above": "#ed5f55", "special": "#7fb2e5",
+                  "unknown": "#c8c8c8"}
 
-SEVERITY = {"error": "错误", "warning": "警告"}
+SEVERITY = {"error": N_("Error"), "warning": N_("Warning")}
 
-#: Buttons, prompts and messages (``{}`` fields filled with ``str.format``).
+#: Buttons, prompts and messages (``{}`` fields filled by ``gridgis.i18n.tr``).
 TEXT = {
     # toolbar
-    "mode_select": "选择",
-    "mode_line": "画线",
-    "mode_polygon": "画区域",
-    "finish": "完成绘制",
-    "merge": "合并所选",
-    "split_line": "沿线拆分",
-    "split_parts": "按建筑拆分",
-    "parts": "份数",
-    "transfer": "区域内建筑划入所选网格",
-    "rename": "重命名",
-    "name_placeholder": "新名称",
-    "set_kind": "改类型",
-    "undo": "撤销",
-    "redo": "重做",
-    "buildings": "显示建筑",
-    "save": "保存为新版本",
-    "note_placeholder": "版本说明",
-    "clear": "清除选择",
-    "hint": "单击选择网格，Shift+单击加选，Shift+拖动框选；拖动平移，滚轮缩放；"
-            "画线/画区域时单击加点，双击完成，Esc 取消。",
+    "mode_select": N_("Select"),
+    "mode_line": N_("Draw a line"),
+    "mode_polygon": N_("Draw an area"),
+    "finish": N_("Finish drawing"),
+    "merge": N_("Merge selected"),
+    "split_line": N_("Split along the line"),
+    "split_parts": N_("Split by buildings"),
+    "parts": N_("Parts"),
+    "transfer": N_("Move buildings in the area to the selected grid"),
+    "rename": N_("Rename"),
+    "name_placeholder": N_("New name"),
+    "set_kind": N_("Change kind"),
+    "undo": N_("Undo"),
+    "redo": N_("Redo"),
+    "buildings": N_("Show buildings"),
+    "save": N_("Save as a new version"),
+    "note_placeholder": N_("Version note"),
+    "clear": N_("Clear selection"),
+    "hint": N_("Click a grid to select it, Shift+click to add, Shift+drag to select a box; "
+               "drag to pan, scroll to zoom; when drawing, click to add points, double-click "
+               "to finish, Esc to cancel."),
     # panel
-    "panel_title": "所选网格",
-    "panel_none": "未选择网格。全区共 {grids} 个网格：{statuses}；{errors} 个错误，{warnings} 个警告。",
-    "col_code": "编码",
-    "col_name": "名称",
-    "col_kind": "类型",
-    "col_status": "规模",
-    "col_households": "户数",
-    "col_population": "人口",
-    "col_community": "所属社区",
-    "total": "合计 {n} 个网格：{households} 户，{population} 人",
-    "findings": "问题",
-    "no_findings": "所选网格没有问题。",
-    "legend": "图例",
+    "panel_title": N_("Selected grids"),
+    "panel_none": N_("No grid selected. The district has {grids} grids: {statuses}; {errors} "
+                     "errors, {warnings} warnings."),
+    "col_code": N_("Code"),
+    "col_name": N_("Name"),
+    "col_kind": N_("Kind"),
+    "col_status": N_("Size"),
+    "col_households": N_("Households"),
+    "col_population": N_("Residents"),
+    "col_community": N_("Community"),
+    "total": N_("Total of {n} grids: {households} households, {population} residents"),
+    "findings": N_("Findings"),
+    "no_findings": N_("The selected grids have no findings."),
+    "legend": N_("Legend"),
     # status line
-    "ready": "就绪：{grids} 个网格。",
-    "done": "{what}：{seconds:.2f} 秒；新增问题 {caused} 个，消除 {cleared} 个。",
-    "undone": "已撤销：{what}",
-    "redone": "已重做：{what}",
-    "saved": "已保存为第 {version} 版：{note}",
-    "drawn_line": "已画线（{n} 个点）：选择要拆分的网格后点“沿线拆分”。",
-    "drawn_polygon": "已画区域（{n} 个点）：选择接收的网格后点“区域内建筑划入所选网格”。",
-    "selected": "已选择 {n} 个网格。",
-    "failed": "未完成：{error}",
-    "plain": "网格地图编辑器：{grids} 个网格，已编辑 {edits} 步（在 Jupyter 中显示为交互地图）",
-    # errors the editor itself raises
-    "need_two": "合并需要至少选择两个网格",
-    "need_one": "请只选择一个网格",
-    "need_line": "请先在地图上画一条穿过网格的线",
-    "need_polygon": "请先在地图上画一个区域",
-    "no_buildings_in_area": "所画区域内没有其他网格的建筑",
-    "need_name": "请输入新名称",
-    "need_note": "请输入版本说明",
+    "ready": N_("Ready: {grids} grids."),
+    "done": N_("{what}: {seconds:.2f} s; {caused} findings caused, {cleared} cleared."),
+    "undone": N_("Undone: {what}"),
+    "redone": N_("Redone: {what}"),
+    "saved": N_("Saved as version {version}: {note}"),
+    "drawn_line": N_("Line drawn ({n} points): select the grid to split and press "
+                     "'Split along the line'."),
+    "drawn_polygon": N_("Area drawn ({n} points): select the receiving grid and press "
+                        "'Move buildings in the area to the selected grid'."),
+    "selected": N_("{n} grids selected."),
+    "failed": N_("Not done: {error}"),
+    "plain": N_("Grid map editor: {grids} grids, {edits} edits (shown as an interactive map "
+                "in Jupyter)"),
+    # refusals of the editor itself
+    "need_two": N_("Select at least two grids to merge"),
+    "need_one": N_("Select exactly one grid"),
+    "need_line": N_("First draw a line across the grid on the map"),
+    "need_polygon": N_("First draw an area on the map"),
+    "no_buildings_in_area": N_("The area holds no building of another grid"),
+    "need_name": N_("Type the new name"),
+    "need_note": N_("Type a note for the version"),
 }
+
+
+def texts() -> dict[str, str]:
+    """The toolbar and panel texts in the language in use (for the browser).
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     texts()["merge"]
+    '合并所选'
+    """
+    return {k: _(v) for k, v in TEXT.items()}
+
+
+def status_label(status: str) -> str:
+    """Name of a size status in the language in use."""
+    return _(STATUS.get(status, STATUS["unknown"]))

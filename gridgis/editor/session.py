@@ -19,12 +19,13 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError
+from ..i18n import _, tr
 from ..render.colors import KIND_NAMES
 from ._basemap import basemap_images
 from ._features import Display
 from ._panel import panel_html
 from ._replay import session_code
-from ._text import STATUS, TEXT
+from ._text import STATUS_COLOURS, TEXT, texts
 from .widget import EditorWidget
 
 __all__ = ["EditorError", "PlanEditor"]
@@ -91,21 +92,21 @@ class PlanEditor:
         w = self.widget
         w.origin = list(self.display.origin)
         w.extent = self.display.view_bounds(tuple(plan.state.grids.total_bounds))
-        w.texts = dict(TEXT)
-        w.colours = {k: c for k, (_, c) in STATUS.items()}
+        w.texts = texts()
+        w.colours = dict(STATUS_COLOURS)
         w.kinds = [[k, KIND_NAMES.get(k, k)] for k in (schema.BASIC, *plan.rules.special.kinds)]
         if ctx.communities is not None:
             w.communities = self.display.paths(ctx.communities.geometry.array, simplify=1.0)
         if basemap is not None:
             w.basemap = basemap_images(basemap, self.display)
-        self.refresh(TEXT["ready"].format(grids=len(plan)))
+        self.refresh(tr(TEXT["ready"], grids=len(plan)))
 
     # -- display ----------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict):  # what shows where widgets cannot (a plain console)
-            data["text/plain"] = TEXT["plain"].format(grids=len(self.plan),
+            data["text/plain"] = tr(TEXT["plain"], grids=len(self.plan),
                                                       edits=len(self.plan.history))
         return bundle
 
@@ -151,7 +152,7 @@ class PlanEditor:
             w.panel = panel_html(state.grids, w.selected, state.findings, self._status,
                                  self._names)
             if message:
-                w.status = TEXT["selected"].format(n=len(w.selected))
+                w.status = tr(TEXT["selected"], n=len(w.selected))
 
     # -- events -----------------------------------------------------------------------------------
     def _receive(self, event: dict[str, Any]) -> None:
@@ -194,13 +195,14 @@ class PlanEditor:
         kind = event.get("type")
         method = getattr(self, f"_on_{kind}", None)
         if method is None:
-            raise EditorError(f"unknown editor event {kind!r}", where="event",
-                              fix="one of click, box, draw, " + ", ".join(_EDITS))
+            raise EditorError(tr("unknown editor event {kind}", kind=repr(kind)), where="event",
+                              fix=tr("use one of: {choices}",
+                                     choices=", ".join(("click", "box", "draw", *_EDITS))))
         self.events.append(dict(event))
         try:
             out = method(event)
         except GridGISError as exc:
-            self.widget.status = TEXT["failed"].format(error=exc)
+            self.widget.status = tr(TEXT["failed"], error=exc)
             self.last_seconds = time.perf_counter() - t0
             raise
         self.last_seconds = time.perf_counter() - t0
@@ -241,7 +243,7 @@ class PlanEditor:
             # where the click was decides (a replayed session may meet other codes there)
             code = self._grid_at(e["at"]) or code
         if code is not None and str(code) not in self._status:
-            raise EditorError(f"no grid {code!r} on the map", where="click")
+            raise EditorError(tr("no grid {code} on the map", code=repr(code)), where="click")
         if not e.get("add"):
             sel = [] if code is None else [str(code)]
         elif code is not None:
@@ -273,23 +275,23 @@ class PlanEditor:
         elif shape == "polygon" and len(xy) >= 3:
             geom = shapely.make_valid(shapely.Polygon(xy))
         else:
-            raise EditorError(f"a drawn {shape} needs more points", where="draw",
-                              fix="click at least two points (a line) or three (an area)")
+            raise EditorError(tr("the drawn shape needs more points"), where="draw",
+                              fix=_("click at least two points for a line, three for an area"))
         self._drawn = (shape, geom)
         path = self.display.paths([geom], simplify=0)[0]
         self.widget.drawing = {"shape": shape, "d": path}
-        self.widget.status = TEXT[f"drawn_{shape}"].format(n=len(xy))
+        self.widget.status = tr(TEXT[f"drawn_{shape}"], n=len(xy))
 
     def _drawn_as(self, shape: str) -> Any:
         if self._drawn is None or self._drawn[0] != shape:
-            raise EditorError(TEXT["need_line" if shape == "line" else "need_polygon"],
+            raise EditorError(_(TEXT["need_line" if shape == "line" else "need_polygon"]),
                               where=shape)
         return self._drawn[1]
 
     def _one(self) -> str:
         sel = self.widget.selected
         if len(sel) != 1:
-            raise EditorError(TEXT["need_one"], where="selection")
+            raise EditorError(_(TEXT["need_one"]), where="selection")
         return sel[0]
 
     def _on_buildings(self, e: dict[str, Any]) -> None:
@@ -313,7 +315,7 @@ class PlanEditor:
         edit = result.edit
         self._drawn = None
         self.widget.drawing = {}
-        self.refresh(TEXT["done"].format(what=edit.description, seconds=result.seconds,
+        self.refresh(tr(TEXT["done"], what=edit.description, seconds=result.seconds,
                                          caused=len(result.caused),
                                          cleared=len(result.cleared)))
         self._select([c for c in select if c in self._status], message=False)
@@ -322,7 +324,7 @@ class PlanEditor:
     def _on_merge(self, e: dict[str, Any]) -> Any:
         sel = list(self.widget.selected)
         if len(sel) < 2:
-            raise EditorError(TEXT["need_two"], where="selection")
+            raise EditorError(_(TEXT["need_two"]), where="selection")
         return self._after(self.plan.merge(sel, name=e.get("name") or None), [sel[0]])
 
     def _on_split_line(self, _e: dict[str, Any]) -> Any:
@@ -346,7 +348,7 @@ class PlanEditor:
         if state.building_grid is not None:
             rows = rows[state.building_grid[rows] != to]
         if not len(rows):
-            raise EditorError(TEXT["no_buildings_in_area"], where="area")
+            raise EditorError(_(TEXT["no_buildings_in_area"]), where="area")
         bld = ctx.buildings
         ids = (bld[schema.BUILDING_ID].astype(str).to_numpy(object)[rows]
                if schema.BUILDING_ID in bld else bld.index.astype(str).to_numpy()[rows])
@@ -355,7 +357,7 @@ class PlanEditor:
     def _on_rename(self, e: dict[str, Any]) -> Any:
         name = str(e.get("name") or "").strip()
         if not name:
-            raise EditorError(TEXT["need_name"], where="name")
+            raise EditorError(_(TEXT["need_name"]), where="name")
         code = self._one()
         return self._after(self.plan.rename(code, name), [code])
 
@@ -365,21 +367,21 @@ class PlanEditor:
 
     def _on_undo(self, _e: dict[str, Any]) -> Any:
         edit = self.plan.undo()
-        self.refresh(TEXT["undone"].format(what=edit.description))
+        self.refresh(tr(TEXT["undone"], what=edit.description))
         return edit
 
     def _on_redo(self, _e: dict[str, Any]) -> Any:
         edit = self.plan.redo()
-        self.refresh(TEXT["redone"].format(what=edit.description))
+        self.refresh(tr(TEXT["redone"], what=edit.description))
         return edit
 
     def _on_save(self, e: dict[str, Any]) -> int:
         note = str(e.get("note") or "").strip()
         if not note:
-            raise EditorError(TEXT["need_note"], where="note")
+            raise EditorError(_(TEXT["need_note"]), where="note")
         version = self.plan.save(note=note, author=str(e.get("author") or ""))
         self.saves.append((len(self.plan.history), note))
-        self.refresh(TEXT["saved"].format(version=version, note=note))
+        self.refresh(tr(TEXT["saved"], version=version, note=note))
         return version
 
 

@@ -14,12 +14,13 @@ from typing import Any
 import traitlets
 
 from ..errors import GridGISError
+from ..i18n import _
 from ..render.fonts import FAMILY, FONT_PATH
 
 try:
     import anywidget
 except ImportError as exc:  # pragma: no cover - the extra is part of dev installs
-    raise GridGISError("the map editor needs anywidget and ipywidgets",
+    raise GridGISError(_("the map editor needs anywidget and ipywidgets"),
                        fix="pip install 'gridgis[editor]'") from exc
 
 __all__ = ["EditorWidget"]
@@ -81,6 +82,16 @@ class EditorWidget(anywidget.AnyWidget):
         self.on_msg(self._receive)
 
     def _receive(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        self.receive(content)
+
+    def receive(self, content: Any) -> None:
+        """Handle a message of the browser: a font request, or an event for the editor.
+
+        Examples
+        --------
+        >>> EditorWidget(print).receive({"type": "click", "code": None})
+        {'type': 'click', 'code': None}
+        """
         if not isinstance(content, dict):
             return
         if content.get("type") == "font":
