@@ -54,7 +54,8 @@ def code_messages() -> dict[tuple[str | None, str | tuple[str, str]], list[tuple
             args = node.args[:n_args]
             literal = len(args) == n_args and all(
                 isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args)
-            if not literal and node.func.id == "_":
+            lookup = bool(args) and isinstance(args[0], (ast.Name, ast.Subscript, ast.Attribute))
+            if not literal and (node.func.id == "_" or (node.func.id == "tr" and lookup)):
                 continue  # translates an id marked with N_() where it was written
             if not literal:
                 raise ValueError(f"{rel}:{node.lineno}: {node.func.id}() needs literal text")

@@ -42,6 +42,12 @@ NETWORK_OFF = (
     "--proxy-bypass-list=<-loopback>",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
+#: Network cut except loopback (a local Jupyter/Voilà server): only 127.0.0.1 is reachable.
+LOOPBACK_ONLY = (
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=127.0.0.1",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+)
 BASE_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -217,6 +223,7 @@ def open_page(
     system_cjk_fonts: bool = True,
     font_dirs: tuple[str, ...] | None = None,
     timeout: float = 60.0,
+    allow_loopback: bool = False,
 ) -> PageResult:
     """Open ``page`` (a local HTML file or a URL) in headless chromium with the network cut.
 
@@ -238,6 +245,8 @@ def open_page(
     font_dirs
         The only font folders chromium sees (``()``: an empty font folder, no font at all);
         overrides ``system_cjk_fonts``.
+    allow_loopback
+        Let the page reach servers on 127.0.0.1 (and nothing else).
     """
     exe = require_chromium()
     url = page if isinstance(page, str) and "://" in page else Path(page).resolve().as_uri()
@@ -247,7 +256,7 @@ def open_page(
         env["FONTCONFIG_FILE"] = str(_fontconfig(tmp, font_dirs))
     elif not system_cjk_fonts:
         env["FONTCONFIG_FILE"] = str(_fontconfig(tmp))
-    args = [exe, *BASE_FLAGS, *NETWORK_OFF, *(WEBGL_FLAGS if webgl else ()),
+    args = [exe, *BASE_FLAGS, *(LOOPBACK_ONLY if allow_loopback else NETWORK_OFF), *(WEBGL_FLAGS if webgl else ()),
             f"--user-data-dir={tmp / 'profile'}", f"--window-size={width},{height}",
             "--remote-debugging-pipe", "about:blank"]
     cmd_r, cmd_w = os.pipe()  # we write commands, chromium reads them on fd 3
@@ -320,7 +329,7 @@ def _drive(cdp: _Pipe, url: str, width: int, height: int, wait: float,
     values = {}
     for name, expr in evaluate.items():
         r = cdp.send("Runtime.evaluate", {"expression": expr, "returnByValue": True,
-                                          "awaitPromise": True}, session=session)
+                                          "awaitPromise": True}, session=session, timeout=timeout)
         if "exceptionDetails" in r:
             values[name] = BrowserError(_exception_text(r["exceptionDetails"]))
         else:
@@ -347,7 +356,8 @@ def _result(events: list[dict[str, Any]], url: str, png: bytes, values: dict[str
         if method == "Network.requestWillBeSent":
             u = p["request"]["url"]
             urls[p["requestId"]] = u
-            if not u.startswith(("file:", "data:", "blob:", "about:", "chrome")):
+            if not u.startswith(("file:", "data:", "blob:", "about:", "chrome",
+                                 "http://127.0.0.1:", "ws://127.0.0.1:")):
                 res.external_requests.append(u)
         elif method == "Network.loadingFailed":
             res.failed_requests.append({"url": urls.get(p["requestId"], "?"),
