@@ -121,6 +121,22 @@ class BuildResult:
     building_grid: pd.Series
 
 
+def _report_communities(inp, grouping) -> None:
+    """Communities where compounds had to be cut, or a ring could not be cut open."""
+    for ci in grouping.loose:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                       "no plan within the rule keeps every compound whole: compounds may be cut")
+    for ci in grouping.rings:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
+                       "a grid rings another and the ring cannot be cut open within the rule")
+
+
+def _street_share(inp, grids: gpd.GeoDataFrame) -> float:
+    """Share of the grid lines inside communities that runs along streets or rivers."""
+    lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
+    return street_line_share(grids, lines) if len(lines) else float("nan")
+
+
 def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> dict:
     """Report every basic grid below the compactness bar (``thin_block`` when one of its blocks
     forces it, else ``thin_grid``); the compactness figures of the run."""
@@ -233,12 +249,7 @@ def build_grids(
 
     grouping = group_into_grids(lw, blocks)
     timings.update(grouping.timings)
-    for ci in grouping.loose:
-        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
-                       "no plan within the rule keeps every compound whole: compounds may be cut")
-    for ci in grouping.rings:
-        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
-                       "a grid rings another and the ring cannot be cut open within the rule")
+    _report_communities(inp, grouping)
 
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
@@ -257,10 +268,7 @@ def build_grids(
     stats = run_stats(grids, asm.records, inp.rules_by_comm, gmeas, blocks.n_blocks,
                       grouping.units.n_units, grouping.n_split, len(grouping.units.arr.faces),
                       timings, time.perf_counter() - t_start)
-    stats.update(thin)
-    stats["strips_split"] = blocks.n_strips
-    lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
-    stats["street_line_share"] = street_line_share(grids, lines) if len(lines) else float("nan")
+    stats.update(thin, strips_split=blocks.n_strips, street_line_share=_street_share(inp, grids))
     log.debug("built %d grids in %.2f s", len(grids), stats["seconds"]["total"])
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
         grids = grids.to_crs(inp.in_crs)
