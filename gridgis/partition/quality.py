@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from .. import schema
@@ -20,7 +21,7 @@ from ..schema import BASIC
 from .geom import polsby_popper
 
 __all__ = ["STREET_CORRIDOR_M", "count_enclaves", "count_holes", "plan_quality",
-           "compactness", "street_line_share"]
+           "compactness", "street_line_share", "thin_grids"]
 
 #: half-width of a street corridor (metres from a centre line, sidewalks included)
 STREET_CORRIDOR_M = 12.0
@@ -65,7 +66,8 @@ def _interior_rings(geoms: np.ndarray) -> np.ndarray:
 
 
 def count_enclaves(grids: gpd.GeoDataFrame, tol_m: float = 0.05) -> int:
-    """Grids whose whole outline lies along one other grid (a grid ringed by another).
+    """Basic grids whose whole outline lies along one other grid (a grid ringed by another;
+    a special grid inside a basic one is allowed).
 
     >>> g = gpd.GeoDataFrame(geometry=[
     ...     shapely.box(0, 0, 3, 3).difference(shapely.box(1, 1, 2, 2)), shapely.box(1, 1, 2, 2)])
@@ -78,7 +80,9 @@ def count_enclaves(grids: gpd.GeoDataFrame, tol_m: float = 0.05) -> int:
     ri = shapely.get_parts(geoms, return_index=True)[1]
     ext = np.array([shapely.union_all(ring[ri == i]) for i in range(len(geoms))], dtype=object)
     ii, jj = shapely.STRtree(geoms).query(ext, predicate="intersects")
-    keep = ii != jj
+    basic = (grids[schema.KIND] == BASIC).to_numpy() if schema.KIND in grids else \
+        np.ones(len(geoms), dtype=bool)
+    keep = (ii != jj) & basic[ii]
     ii, jj = ii[keep], jj[keep]
     covered = shapely.length(shapely.intersection(ext[ii], shapely.buffer(outline[jj], tol_m)))
     return int(len(np.unique(ii[covered >= 0.99 * shapely.length(ext[ii])])))
@@ -112,6 +116,41 @@ def street_line_share(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
         return 1.0
     corridor = shapely.union_all(shapely.buffer(roads.geometry.to_numpy(), corridor_m))
     return float(shapely.length(shapely.intersection(inner_all, corridor)) / total)
+
+
+def thin_grids(grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame, bar: float = 0.30,
+               share: float = 1 / 3) -> pd.DataFrame:
+    """Basic grids below the compactness ``bar``, and whether one of their units (blocks)
+    forces it: a unit covering at least ``share`` of the grid that is about as thin (its
+    Polsby–Popper at most the grid's + 0.05).
+
+    Returns ``grid_code, community_code, pp, block_pp, forced`` (``block_pp``: the thinnest
+    unit covering at least ``share`` of the grid).
+
+    Examples
+    --------
+    >>> thin_grids(res.grids, res.units)                                 # doctest: +SKIP
+    """
+    cols = ["grid_code", "community_code", "pp", "block_pp", "forced"]
+    kind = grids[schema.KIND] if schema.KIND in grids else pd.Series(BASIC, index=grids.index)
+    pp = compactness(grids.geometry.to_numpy())
+    low = np.flatnonzero((pp < bar) & (kind == BASIC).to_numpy())
+    if len(low) == 0:
+        return pd.DataFrame({c: [] for c in cols}).astype({"forced": bool})
+    code = grids[schema.GRID_CODE].to_numpy()
+    garea = dict(zip(code, shapely.area(grids.geometry.to_numpy()), strict=True))
+    u = pd.DataFrame({"g": units[schema.GRID_CODE].to_numpy(),
+                      "pp": compactness(units.geometry.to_numpy()),
+                      "a": shapely.area(units.geometry.to_numpy())})
+    u = u[u["a"] >= share * u["g"].map(garea).fillna(np.inf)]
+    worst = u.groupby("g")["pp"].min()
+    block = np.array([worst.get(c, np.nan) for c in code[low]], dtype=float)
+    return pd.DataFrame({
+        "grid_code": code[low],
+        "community_code": grids[schema.COMMUNITY_CODE].to_numpy()[low],
+        "pp": pp[low], "block_pp": block,
+        "forced": np.nan_to_num(block, nan=np.inf) <= pp[low] + 0.05,
+    })
 
 
 def plan_quality(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None) -> dict:

@@ -18,6 +18,7 @@ import shapely
 from .. import schema
 from .._inputs import metric
 from ..errors import SchemaError
+from ..i18n import N_, _, tr
 from ._common import hex_to_rgb
 from .colouring import colour_classes
 
@@ -29,22 +30,25 @@ PALETTE = (
     "#8dd3c7", "#fdb462", "#80b1d3", "#fb8072", "#b3de69", "#bebada", "#fccde5", "#ffed6f",
     "#bc80bd", "#ccebc5", "#a6cee3", "#e5c494",
 )
-#: English grid kind → Chinese name.
+#: Grid kind → its name for people (English message ids, shown through :func:`kind_names`).
 KIND_NAMES = {
-    schema.BASIC: "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
-    "industrial_park": "工业园区", "park": "公园", "commercial": "商务楼宇",
+    schema.BASIC: N_("Basic grid"), "school": N_("School"), "hospital": N_("Hospital"),
+    "market": N_("Market"), "industrial_park": N_("Industrial park"), "park": N_("Park"),
+    "commercial": N_("Commercial building"),
 }
 
 
 def kind_names() -> dict[str, str]:
-    """English grid kind → Chinese name (a copy of :data:`KIND_NAMES`).
+    """Grid kind → its name in the language in use (Chinese by default).
 
     Examples
     --------
-    >>> kind_names()["school"]
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     kind_names()["school"]
     '学校'
     """
-    return dict(KIND_NAMES)
+    return {kind: _(name) for kind, name in KIND_NAMES.items()}
 
 
 def _shade(color: str, factor: float) -> str:
@@ -117,7 +121,7 @@ def _numeric_classes(x: pd.Series, cmap: str, k: int, scheme: str) -> tuple[pd.S
         for i, b in enumerate(bins):
             legend.append((pal[i], f"{_fmt(lo if i == 0 else bins[i - 1])} – {_fmt(b)}"))
     if (~valid).any():
-        legend.append(("#cccccc", "无数据"))
+        legend.append(("#cccccc", _("no data")))
     return colors, legend
 
 
@@ -130,8 +134,8 @@ def column_colors(values: pd.Series, *, cmap: str = "YlOrRd", k: int = 5,
     --------
     >>> import pandas as pd
     >>> colors, legend = column_colors(pd.Series(["school", "basic", "school"]))
-    >>> legend
-    [('#8dd3c7', '基础网格'), ('#fdb462', '学校')]
+    >>> [name for _, name in legend] == [kind_names()["basic"], kind_names()["school"]]
+    True
     """
     s = pd.Series(values)
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
@@ -139,7 +143,8 @@ def column_colors(values: pd.Series, *, cmap: str = "YlOrRd", k: int = 5,
     cats = sorted(s.dropna().astype(str).unique())
     pal = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
     colors = s.astype(str).map(pal).where(s.notna(), "#cccccc")
-    return colors, [(pal[c], KIND_NAMES.get(c, c)) for c in cats[:24]]
+    names = kind_names()
+    return colors, [(pal[c], names.get(c, c)) for c in cats[:24]]
 
 
 def _fmt(v: float) -> str:
@@ -156,6 +161,7 @@ def grid_fills(grids: gpd.GeoDataFrame, color: str | None) -> tuple[pd.Series, l
     if color is None:
         return community_colors(grids), []
     if color not in grids.columns:
-        raise SchemaError(f"grids: no column {color!r} to color by",
-                          fix=f"use one of {', '.join(map(str, grids.columns[:12]))}")
+        raise SchemaError(tr("grids: no column {color!r} to color by", color=color),
+                          fix=tr("use one of {join}",
+                                 join=', '.join(map(str, grids.columns[:12]))))
     return column_colors(grids[color])

@@ -29,8 +29,9 @@ import shapely
 from .. import schema
 from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError, SchemaError, with_options
+from ..i18n import _, pgettext, tr
 from ._common import save_figure
-from .colors import KIND_NAMES, community_colors
+from .colors import community_colors, kind_names
 from .fonts import register_cjk_font
 from .labels import place_labels, short_codes
 
@@ -151,14 +152,16 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
         try:
             return _rgba([color] * n), [], None
         except ValueError:
-            raise SchemaError(f"color: no column {color!r} and not a colour name", source="grids") from None
+            raise SchemaError(tr("color: no column {color!r} and not a colour name",
+                                 color=color), source="grids") from None
     values = gdf[color]
     categorical = not pd.api.types.is_numeric_dtype(values) or values.nunique() <= min(12, max(n // 3, 2))
     if categorical:
         cats = sorted(values.astype(str).unique())
         lut = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
         if color == schema.KIND:
-            legend = [(KIND_NAMES.get(c, c), lut[c]) for c in cats]
+            names = kind_names()
+            legend = [(names.get(c, c), lut[c]) for c in cats]
         else:
             legend = [(c, lut[c]) for c in cats] if len(cats) <= 16 else []
         return _rgba([lut[v] for v in values.astype(str)]), legend, _legend_title(color)
@@ -177,22 +180,25 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
 
 def _legend_title(column: str) -> str:
     return {
-        schema.HOUSEHOLDS: "户数", schema.POPULATION: "人口", schema.KIND: "网格类型",
-        schema.COMMUNITY_CODE: "所属社区", "events": "事件数",
+        schema.HOUSEHOLDS: _("Households"), schema.POPULATION: _("Population"),
+        schema.KIND: _("Grid kind"), schema.COMMUNITY_CODE: _("Community"),
+        "events": _("Events"), "n_events": _("Events"),
     }.get(column, column)
 
 
 def _heights(gdf: gpd.GeoDataFrame, height: Any, scale: float) -> tuple[np.ndarray, str]:
     if isinstance(height, str):
         if height not in gdf.columns:
-            raise SchemaError(f"height: no column {height!r}", source="grids",
-                              fix=f"use one of {[c for c in gdf.columns if c != 'geometry']}")
+            raise SchemaError(tr("height: no column {height!r}", height=height), source="grids",
+                              fix=tr("use one of {v}",
+                                     v=[c for c in gdf.columns if c != 'geometry']))
         values = pd.to_numeric(gdf[height], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
         top = values.max() if len(values) and values.max() > 0 else 1.0
         base = scale * 0.08
-        return base + (scale - base) * values / top, f"高度按{_legend_title(height)}（最高 {top:,.0f}）"
+        return base + (scale - base) * values / top, tr("height by {what} (at most {top:,.0f})",
+                                                         what=_legend_title(height), top=top)
     value = float(height)
-    return np.full(len(gdf), value), f"统一高度 {value:g} m"
+    return np.full(len(gdf), value), tr("same height {value:g} m", value=value)
 
 
 def grid_map_25d(
@@ -262,7 +268,7 @@ def grid_map_25d(
     g = metric(as_layer(grids, "grids", geometry=None, missing="drop", normalize=False))
     g = g[g.geometry.geom_type.isin(POLYGONS)].copy()
     if len(g) == 0:
-        raise GridGISError("no polygon grids to draw", source="grids")
+        raise GridGISError(tr("no polygon grids to draw"), source="grids")
     view = View(azimuth, tilt, light_azimuth, light_altitude)
     minx, miny, maxx, maxy = g.total_bounds
     extent = float(np.hypot(maxx - minx, maxy - miny))
@@ -291,8 +297,9 @@ def grid_map_25d(
         place_labels(ax, sx, sy, list(_label_text(g, labels)), fontsize=size,
                      priority=g.geometry.area.to_numpy(), obstacles=furniture)
     _north_arrow(ax, view)
-    ax.text(0.99, 0.01, f"斜视图：方位 {azimuth:g}°，倾角 {tilt:g}°；{height_note}；"
-            f"水平方向范围约 {(maxx - minx) / 1000:.1f} × {(maxy - miny) / 1000:.1f} km",
+    ax.text(0.99, 0.01, tr("oblique view: azimuth {azimuth:g}°, tilt {tilt:g}°; {height}; about "
+                           "{width:.1f} × {depth:.1f} km across", azimuth=azimuth, tilt=tilt,
+                           height=height_note, width=(maxx - minx) / 1000, depth=(maxy - miny) / 1000),
             transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#444444")
     if out is not None:
         save_figure(fig, out, dpi=dpi)
@@ -430,7 +437,7 @@ def _label_text(g: gpd.GeoDataFrame, labels: str) -> pd.Series:
         return g[schema.GRID_CODE].astype(str)
     column = schema.GRID_NAME if labels == "name" else labels
     if column not in g.columns:
-        raise SchemaError(f"labels: no column {column!r}", source="grids")
+        raise SchemaError(tr("labels: no column {column!r}", column=column), source="grids")
     return g[column].astype(str)
 
 
@@ -443,7 +450,7 @@ def _north_arrow(ax: Any, view: View) -> None:
     ax.annotate("", xy=(cx + 0.05 * d[0], cy + 0.05 * d[1]), xytext=(cx - 0.02 * d[0], cy - 0.02 * d[1]),
                 xycoords="axes fraction",
                 arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.8, mutation_scale=16))
-    ax.text(cx + 0.075 * d[0], cy + 0.075 * d[1], "北", transform=ax.transAxes, ha="center",
+    ax.text(cx + 0.075 * d[0], cy + 0.075 * d[1], pgettext("compass", "N"), transform=ax.transAxes, ha="center",
             va="center", fontsize=11, fontweight="bold")
 
 
@@ -462,15 +469,17 @@ def check_view(*, tilt: float, dpi: int, scheme: str, k: int) -> None:
     import mapclassify
 
     if not 0.0 <= float(tilt) <= MAX_TILT:
-        raise GridGISError(f"tilt {tilt} is out of range", where="tilt",
-                           fix=with_options(f"use 0 (straight down) to {MAX_TILT:.0f} degrees",
+        raise GridGISError(tr("tilt {tilt} is out of range", tilt=tilt), where="tilt",
+                           fix=with_options(tr("use 0 (straight down) to {MAX_TILT:.0f} "
+                                               "degrees",
+                                               MAX_TILT=MAX_TILT),
                                             ("tilt", "55")))
     if int(dpi) < 1 or int(dpi) > 2400:
-        raise GridGISError(f"dpi {dpi} is out of range", where="dpi",
-                           fix=with_options("use 1 to 2400 (300 for print)", ("dpi", "300")))
+        raise GridGISError(tr("dpi {dpi} is out of range", dpi=dpi), where="dpi",
+                           fix=with_options(tr("use 1 to 2400 (300 for print)"), ("dpi", "300")))
     try:
         mapclassify.classify(np.arange(12, dtype=float), scheme=scheme, k=max(2, min(int(k), 5)))
     except Exception:
-        raise GridGISError(f"unknown classification scheme {scheme!r}", where="scheme",
-                           fix="use NaturalBreaks, Quantiles, EqualInterval, FisherJenks, "
-                               "HeadTailBreaks, BoxPlot or StdMean") from None
+        raise GridGISError(tr("unknown classification scheme {scheme!r}", scheme=scheme), where="scheme",
+                           fix=tr("use NaturalBreaks, Quantiles, EqualInterval, FisherJenks, "
+                                  "HeadTailBreaks, BoxPlot or StdMean")) from None

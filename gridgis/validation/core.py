@@ -11,6 +11,7 @@ from .. import schema
 from .._inputs import as_layer
 from .._inputs import metric as metric_layer
 from ..codes import load_scheme
+from ..i18n import _
 from ..rules import Rules, load_rules
 from ..schema import BASIC
 from .codes import check_codes
@@ -127,18 +128,18 @@ def validate(
         if p is not None:
             findings += check_nesting(plan, p, tol)
     if p is None:
-        skipped["parents"] = ("no parent layer: gaps against the community boundary, crossings "
-                              "and nesting not checked")
+        skipped["parents"] = _("no parent layer: gaps against the community boundary, "
+                               "crossings and nesting not checked")
     building_grid = None
     if b is not None:
         bf, building_grid = check_buildings(plan, b)
         findings += bf + check_compounds(plan, b, building_grid, rules)
     else:
-        skipped["buildings"] = "no buildings given"
+        skipped["buildings"] = _("no buildings given")
     if a is not None:
         findings += check_addresses(plan, a)
     else:
-        skipped["addresses"] = "no addresses given"
+        skipped["addresses"] = _("no addresses given")
     findings += check_sizes(plan, p, rules, building_grid, b, skipped)
     findings += check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
                              grid_kinds(plan.gdf),
