@@ -42,6 +42,12 @@ NETWORK_OFF = (
     "--proxy-bypass-list=<-loopback>",
     "--host-resolver-rules=MAP * ~NOTFOUND",
 )
+#: Network cut except loopback (a local Jupyter/Voilà server): only 127.0.0.1 is reachable.
+LOOPBACK_ONLY = (
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=127.0.0.1",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+)
 BASE_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -189,8 +195,8 @@ class _Pipe:
                     return True
 
 
-def _fontconfig(tmp: Path) -> Path:
-    dirs = "".join(f"<dir>{d}</dir>" for d in LATIN_FONT_DIRS if Path(d).is_dir())
+def _fontconfig(tmp: Path, font_dirs: tuple[str, ...] = LATIN_FONT_DIRS) -> Path:
+    dirs = "".join(f"<dir>{d}</dir>" for d in font_dirs if Path(d).is_dir())
     conf = tmp / "fonts.conf"
     conf.write_text(
         '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
@@ -215,7 +221,9 @@ def open_page(
     evaluate: dict[str, str] | None = None,
     webgl: bool = False,
     system_cjk_fonts: bool = True,
+    font_dirs: tuple[str, ...] | None = None,
     timeout: float = 60.0,
+    allow_loopback: bool = False,
 ) -> PageResult:
     """Open ``page`` (a local HTML file or a URL) in headless chromium with the network cut.
 
@@ -234,14 +242,21 @@ def open_page(
         Enable WebGL through ANGLE/SwiftShader (software) for deck.gl pages.
     system_cjk_fonts
         False hides every CJK font of the system from chromium (only DejaVu/Liberation remain).
+    font_dirs
+        The only font folders chromium sees (``()``: an empty font folder, no font at all);
+        overrides ``system_cjk_fonts``.
+    allow_loopback
+        Let the page reach servers on 127.0.0.1 (and nothing else).
     """
     exe = require_chromium()
     url = page if isinstance(page, str) and "://" in page else Path(page).resolve().as_uri()
     tmp = Path(short_tmpdir("gridgis-chromium-"))
     env = {**os.environ, "TMPDIR": str(tmp)}  # chromium's singleton socket goes under TMPDIR
-    if not system_cjk_fonts:
+    if font_dirs is not None:
+        env["FONTCONFIG_FILE"] = str(_fontconfig(tmp, font_dirs))
+    elif not system_cjk_fonts:
         env["FONTCONFIG_FILE"] = str(_fontconfig(tmp))
-    args = [exe, *BASE_FLAGS, *NETWORK_OFF, *(WEBGL_FLAGS if webgl else ()),
+    args = [exe, *BASE_FLAGS, *(LOOPBACK_ONLY if allow_loopback else NETWORK_OFF), *(WEBGL_FLAGS if webgl else ()),
             f"--user-data-dir={tmp / 'profile'}", f"--window-size={width},{height}",
             "--remote-debugging-pipe", "about:blank"]
     cmd_r, cmd_w = os.pipe()  # we write commands, chromium reads them on fd 3
@@ -314,7 +329,7 @@ def _drive(cdp: _Pipe, url: str, width: int, height: int, wait: float,
     values = {}
     for name, expr in evaluate.items():
         r = cdp.send("Runtime.evaluate", {"expression": expr, "returnByValue": True,
-                                          "awaitPromise": True}, session=session)
+                                          "awaitPromise": True}, session=session, timeout=timeout)
         if "exceptionDetails" in r:
             values[name] = BrowserError(_exception_text(r["exceptionDetails"]))
         else:
@@ -341,7 +356,8 @@ def _result(events: list[dict[str, Any]], url: str, png: bytes, values: dict[str
         if method == "Network.requestWillBeSent":
             u = p["request"]["url"]
             urls[p["requestId"]] = u
-            if not u.startswith(("file:", "data:", "blob:", "about:", "chrome")):
+            if not u.startswith(("file:", "data:", "blob:", "about:", "chrome",
+                                 "http://127.0.0.1:", "ws://127.0.0.1:")):
                 res.external_requests.append(u)
         elif method == "Network.loadingFailed":
             res.failed_requests.append({"url": urls.get(p["requestId"], "?"),

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gridgis import schema
 from gridgis.partition import BuildOptions, RegionOptions, build_grids
+from gridgis.partition.quality import count_enclaves, count_holes
 from gridgis.rules import load_rules
 from tests import real_data
 from tests.synthetic import synthetic_district
@@ -40,6 +41,7 @@ def test_random_districts_cover_nest_and_bound(seed, nx, ny, density, rural, sit
     res = _build(layers, seed=seed)
     check_plan(layers, res)
     assert res.stats["basic_unflagged_out_of_range"] == 0
+    assert count_enclaves(res.grids) == 0 and count_holes(res.grids) == 0
     # flags only where the report explains them
     flagged = res.grids.loc[res.grids[schema.FLAG] != "", schema.GRID_CODE]
     assert set(flagged) <= set(res.report.loc[res.report["item"] == "grid", "item_id"])

@@ -121,6 +121,22 @@ class BuildResult:
     building_grid: pd.Series
 
 
+def _report_communities(inp, grouping) -> None:
+    """Communities where compounds had to be cut, or a ring could not be cut open."""
+    for ci in grouping.loose:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                       "no plan within the rule keeps every compound whole: compounds may be cut")
+    for ci in grouping.rings:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
+                       "a grid rings another and the ring cannot be cut open within the rule")
+
+
+def _street_share(inp, grids: gpd.GeoDataFrame) -> float:
+    """Share of the grid lines inside communities that runs along streets or rivers."""
+    lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
+    return street_line_share(grids, lines) if len(lines) else float("nan")
+
+
 def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> dict:
     """Report every basic grid below the compactness bar (``thin_block`` when one of its blocks
     forces it, else ``thin_grid``); the compactness figures of the run."""
@@ -151,6 +167,7 @@ def build_grids(
     rivers: gpd.GeoDataFrame | None = None,
     *,
     options: BuildOptions | None = None,
+    village_groups: gpd.GeoDataFrame | None = None,
     n_jobs: int | None = None,
     client: Any = None,
 ) -> BuildResult:
@@ -187,6 +204,10 @@ def build_grids(
         River centre lines (barriers, like arterial roads).
     options
         Less common knobs, see :class:`BuildOptions`.
+    village_groups
+        Village-group (村民小组) polygons: their outlines bound blocks like community lines, and
+        the buildings of a group stay in one grid when the group fits (like a ``compound_id``
+        group; a building's own compound comes first).
     n_jobs, client
         City scale: with ``n_jobs`` (worker processes; ``1`` runs in this process, ``-1`` one
         per core) or a ``dask.distributed`` ``client`` the communities are built as tasks of
@@ -216,9 +237,9 @@ def build_grids(
     opts = options or BuildOptions()
     if n_jobs is not None or client is not None:
         return build_parallel(communities, roads, buildings, rules, special_sites, locked, seed,
-                              rivers, opts, n_jobs, client)
+                              rivers, opts, n_jobs, client, village_groups)
     inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
-                      seed=seed, opts=opts)
+                      seed=seed, opts=opts, village_groups=village_groups)
     timings: dict[str, Any] = {"inputs": time.perf_counter() - t_start}
 
     t = time.perf_counter()
@@ -228,12 +249,7 @@ def build_grids(
 
     grouping = group_into_grids(lw, blocks)
     timings.update(grouping.timings)
-    for ci in grouping.loose:
-        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
-                       "no plan within the rule keeps every compound whole: compounds may be cut")
-    for ci in grouping.rings:
-        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
-                       "a grid rings another and the ring cannot be cut open within the rule")
+    _report_communities(inp, grouping)
 
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
@@ -252,10 +268,7 @@ def build_grids(
     stats = run_stats(grids, asm.records, inp.rules_by_comm, gmeas, blocks.n_blocks,
                       grouping.units.n_units, grouping.n_split, len(grouping.units.arr.faces),
                       timings, time.perf_counter() - t_start)
-    stats.update(thin)
-    stats["strips_split"] = blocks.n_strips
-    lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
-    stats["street_line_share"] = street_line_share(grids, lines) if len(lines) else float("nan")
+    stats.update(thin, strips_split=blocks.n_strips, street_line_share=_street_share(inp, grids))
     log.debug("built %d grids in %.2f s", len(grids), stats["seconds"]["total"])
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
         grids = grids.to_crs(inp.in_crs)

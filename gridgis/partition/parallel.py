@@ -90,6 +90,7 @@ def make_tasks(inp: Inputs, seed: int, rules: Any, options: BuildOptions,
             "rivers": _near(inp.rivers_m, area), "buildings": inp.bld.iloc[btask == k],
             "special_sites": _owned(inp.sites, stask, k) if inp.sites is not None else None,
             "locked": _owned(inp.lock, ltask, k) if inp.lock is not None else None,
+            "village_groups": _near(inp.vg, area) if inp.vg is not None else None,
             "rules": rules, "seed": seed, "options": options,
         })
     return tasks, bcomm
@@ -190,7 +191,8 @@ def build_parallel(communities: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None
                    buildings: gpd.GeoDataFrame | None, rules: Any,
                    special_sites: gpd.GeoDataFrame | None, locked: gpd.GeoDataFrame | None,
                    seed: int, rivers: gpd.GeoDataFrame | None, options: BuildOptions,
-                   n_jobs: int | None, client: Any) -> BuildResult:
+                   n_jobs: int | None, client: Any,
+                   village_groups: gpd.GeoDataFrame | None = None) -> BuildResult:
     """:func:`~gridgis.partition.build_grids` run as tasks of a few communities each.
 
     ``n_jobs`` worker processes (``-1``: one per core; ``1``: in this process), or the workers
@@ -203,7 +205,7 @@ def build_parallel(communities: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None
     """
     t0 = time.perf_counter()
     inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
-                      seed=seed, opts=options)
+                      seed=seed, opts=options, village_groups=village_groups)
     tasks, bcomm = make_tasks(inp, seed, inp.rules, options)
     t1 = time.perf_counter()
     jobs = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 0 else int(n_jobs)

@@ -8,6 +8,7 @@ re-tiling), :mod:`.revalidate` (local re-validation), :mod:`.history` (records, 
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from .. import schema
 from ..codes import CodeScheme
 from ..crs import to_crs
 from ..errors import InputFileError
+from ..i18n import _
 from ..rules import Rules
 from ..validation import ERROR, Finding, ValidationReport
 from ..versions import diff
@@ -32,7 +34,11 @@ from .history import Edit, History, PlanState
 from .revalidate import run_validate
 from .summary import community_summary
 
-__all__ = ["Plan"]
+__all__ = ["EDITOR_MODULE", "Plan"]
+
+#: Module whose ``open_editor(plan, **options)`` :meth:`Plan.edit` calls (an interface above the
+#: plan layer: loaded by name, never imported here).
+EDITOR_MODULE = "gridgis.editor"
 
 
 class Plan(PlanEdits):
@@ -404,7 +410,7 @@ class Plan(PlanEdits):
 
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise InputFileError("no file to save to", fix="pass a path: plan.save('plans.gpkg')")
+            raise InputFileError(_("no file to save to"), fix=_("pass a path: plan.save('plans.gpkg')"))
         cw = crosswalk if crosswalk is not None else self._state.crosswalk
         context = {k: v for k, v in self.context.inputs.items() if k in CONTEXT_LAYERS}
         version = save_version(self.grids, target, author=author, note=note, crosswalk=cw,
@@ -436,3 +442,20 @@ class Plan(PlanEdits):
 
     def _repr_html_(self) -> str:
         return self.map_html()
+
+    def edit(self, **options: Any) -> Any:
+        """Open the plan in the map editor (Jupyter): click or box-select grids, draw split
+        lines and areas, merge, split, transfer, rename, undo/redo and save, with households
+        and findings updated after each edit. Every edit is a method call of this plan.
+
+        The editor (:mod:`gridgis.editor`, an interface above this layer) is loaded by name,
+        like a plotting backend: ``options`` go to :class:`gridgis.editor.PlanEditor`
+        (``basemap=`` a local tile folder or MBTiles file, ``height=``).
+
+        Examples
+        --------
+        >>> editor = gridgis.Plan.open("district.gpkg").edit()  # doctest: +SKIP
+        >>> editor  # the map, in a notebook  # doctest: +SKIP
+        >>> print(editor.code())  # the session as Python  # doctest: +SKIP
+        """
+        return importlib.import_module(EDITOR_MODULE).open_editor(self, **options)

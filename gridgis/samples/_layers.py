@@ -101,10 +101,17 @@ def _admin_layers(b: DistrictBuilder, r: dict) -> tuple[gpd.GeoDataFrame, ...]:
     streets = _gdf({
         "code": _str(b.street_code[s] for s in st_ids),
         "name": _str(b.street_name[s] for s in st_ids),
-        "parent_code": _str(N.DISTRICT_CODE for _ in st_ids),
+        "parent_code": _str(b.street_code[s][:6] for s in st_ids),
     }, st_geom)
-    district = _gdf({"code": _str([N.DISTRICT_CODE]), "name": _str([N.DISTRICT_NAME])},
-                    [shapely.coverage_union_all(np.asarray(st_geom, dtype=object))])
+    # one district, or several when a city-sized scale needs more than 99 streets per kind
+    d_codes = sorted({b.street_code[s][:6] for s in st_ids})
+    district = _gdf({
+        "code": _str(d_codes),
+        "name": _str(N.DISTRICT_NAME if k == 0 else f"{N.DISTRICT_NAME[:-1]}{N.numeral(k + 1)}区"
+                     for k in range(len(d_codes))),
+    }, [shapely.coverage_union_all(np.asarray(
+        [g for s, g in zip(st_ids, st_geom, strict=True) if b.street_code[s][:6] == d],
+        dtype=object)) for d in d_codes])
     return district, streets, communities
 
 
