@@ -99,8 +99,7 @@ def build_report(
     district: gpd.GeoDataFrame | None = None,
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
-    seed: int = 0, streets: gpd.GeoDataFrame | None = None,
-    period: tuple[Any, Any] | None = None,
+    seed: int = 0, streets: gpd.GeoDataFrame | None = None, period: tuple | None = None,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -117,8 +116,7 @@ def build_report(
     roads, district, streets
         Drawn as context on maps; streets and district add a roll-up table per level.
     title, seed, period
-        Report title (default: "<district name>网格化服务管理报告"); seed of the hot spots;
-        ``(start, end)`` of the events bulletin (通报; default: the last whole month).
+        Title (default "<district name>网格化服务管理报告"); hot-spot seed; bulletin (start, end).
 
     Returns
     -------
