@@ -50,7 +50,7 @@ def test_bulletin_workbook_speaks_chinese(october, tmp_path):
     with use_language("zh"):
         path = write_bulletin_excel(b, tmp_path / "通报.xlsx")
         sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["概况", "各街道", "各社区", "各责任单位"]
+    assert list(sheets) == ["汇总", "各街道", "各社区", "各责任单位"]
     street = sheets["各街道"]
     assert list(street.columns[:4]) == ["排名", "编码", "单位", "事件数"]
     assert "按期办结率(%)" in street.columns and "满意率(%)" in street.columns

@@ -381,8 +381,8 @@ def _exposure_test(counts: np.ndarray, wts: Any, exposure: np.ndarray) -> tuple[
 def _cell_exposure(cells: np.ndarray, polygons: gpd.GeoDataFrame, column: str, crs: Any) -> np.ndarray:
     """Exposure of each cell: every polygon's ``column`` spread over its area."""
     if column not in polygons.columns:
-        raise SchemaError(f"exposure layer has no column {column!r}", source="exposure",
-                          fix="give the grids with households, or name the column with exposure_col")
+        raise SchemaError(tr("exposure layer has no column {column!r}", column=column), source="exposure",
+                          fix=_("give the grids with households, or name the column with exposure_col"))
     poly = polygons.to_crs(crs) if not polygons.crs.equals(crs) else polygons
     value = pd.to_numeric(poly[column], errors="coerce").fillna(0).clip(lower=0).to_numpy(dtype=float)
     geoms = poly.geometry.values

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import SchemaError
+from ..i18n import _, tr
 from ..rules import Rules
 from .deadlines import arrays_as_of, deadline_arrays
 from .records import INVALID, STATUS
@@ -247,7 +248,7 @@ def event_indicators(
     by = [by] if isinstance(by, str) else list(by)
     schema.require_columns(events, [*by, schema.REPORTED_AT], source="events")
     if period is not None and str(period).upper() not in _PERIODS:
-        raise SchemaError(f"unknown period {period!r}", fix="use 'M', 'Q' or 'Y'")
+        raise SchemaError(tr("unknown period {period!r}", period=period), fix=_("use 'M', 'Q' or 'Y'"))
     period = None if period is None else _PERIODS[str(period).upper()]
     ev = _window(events, start, end)
     if as_of is None and end is not None:

@@ -39,6 +39,7 @@ from scipy.stats import nbinom, norm, poisson
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
+from ..i18n import _, tr
 from ._gistar import classify, star_matrix
 from .hotspots import spatial_weights
 
@@ -185,13 +186,14 @@ def rate_hotspots(
     """
     for col in (count, exposure):
         if col not in grids.columns:
-            raise SchemaError(f"grids have no column {col!r}",
-                              fix="count events with gridgis.events.grid_stats; name the exposure column")
+            raise SchemaError(tr("grids have no column {column!r}", column=col),
+                              fix=_("count events with gridgis.events.grid_stats; name the exposure column"))
     o_all = pd.to_numeric(grids[count], errors="coerce").fillna(0).to_numpy(dtype=float)
     x_all = pd.to_numeric(grids[exposure], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(x_all) & (x_all > 0)
     if ok.sum() < 3:
-        raise GridGISError(f"only {int(ok.sum())} grids have a positive {exposure!r}; need at least 3")
+        raise GridGISError(tr("only {n} grids have a positive {column!r}; need at least 3", n=int(ok.sum()),
+                              column=exposure))
     o, x = o_all[ok], x_all[ok]
     e = x * o.sum() / x.sum()
     mat = None
