@@ -13,6 +13,7 @@ from .. import schema
 from ..i18n import _, tr
 from ..render.colors import KIND_NAMES
 from ..validation import Finding
+from ..validation.catalogue import RULES
 from ._text import SEVERITY, STATUS, STATUS_COLOURS, TEXT, status_label
 
 __all__ = ["panel_html"]
@@ -26,6 +27,11 @@ def _num(v: Any) -> str:
     except (TypeError, ValueError):
         return "—"
     return "—" if np.isnan(f) else f"{f:,.0f}"
+
+
+def _rule_title(rule: str) -> str:
+    info = RULES.get(rule)
+    return _(info.title) if info is not None else rule
 
 
 def _overview(status: dict[str, str], findings: list[Finding]) -> str:
@@ -84,7 +90,7 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
     if mine:
         items = "".join(
             f'<li class="gg-{f.severity}">[{_(SEVERITY.get(f.severity, f.severity))}] '
-            f"{html.escape(f.rule)}：{html.escape(f.message)}</li>"
+            f"{html.escape(_rule_title(f.rule))}: {html.escape(f.message)}</li>"
             for f in mine[:MAX_FINDINGS])
         more = f"<li>… {len(mine) - MAX_FINDINGS}</li>" if len(mine) > MAX_FINDINGS else ""
         found = f'<ul class="gg-findings">{items}{more}</ul>'

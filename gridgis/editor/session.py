@@ -180,6 +180,8 @@ class PlanEditor:
             the drawn area to the selected grid.
         ``buildings`` (``show``, ``bounds``)
             Show or hide the buildings in view.
+        ``code``
+            Put the session as Python (:meth:`code`) in the widget, to copy.
 
         Returns
         -------
@@ -293,6 +295,10 @@ class PlanEditor:
         if len(sel) != 1:
             raise EditorError(_(TEXT["need_one"]), where="selection")
         return sel[0]
+
+    def _on_code(self, _e: dict[str, Any]) -> str:
+        self.widget.code = self.code()
+        return self.widget.code
 
     def _on_buildings(self, e: dict[str, Any]) -> None:
         show = bool(e.get("show", True))

@@ -43,6 +43,8 @@ class EditorWidget(anywidget.AnyWidget):
         The last shape drawn: ``{"shape": "line"|"polygon", "d": path}`` or empty.
     panel, status
         HTML of the side panel; the last message.
+    code
+        The session as Python (filled when the browser asks for it).
     extent
         ``[x0, y0, x1, y1]`` of the plan in drawing coordinates; ``origin`` the Web Mercator
         coordinates of the drawing's (0, 0).
@@ -73,6 +75,7 @@ class EditorWidget(anywidget.AnyWidget):
     can_undo = traitlets.Bool(False).tag(sync=True)
     can_redo = traitlets.Bool(False).tag(sync=True)
     show_buildings = traitlets.Bool(False).tag(sync=True)
+    code = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(560).tag(sync=True)
 
     def __init__(self, handler: Callable[[dict[str, Any]], Any] | None = None,
