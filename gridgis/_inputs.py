@@ -22,6 +22,7 @@ from . import schema
 from ._geometry import polygonal, present
 from .crs import metric_crs, resolve_crs, to_crs
 from .errors import CRSError, GeometryError, SchemaError
+from .i18n import _, tr
 
 __all__ = ["POLYGONS", "POINTS", "LINES", "as_layer", "metric"]
 
@@ -51,8 +52,9 @@ def _frame(obj: Any, name: str, lonlat: bool) -> gpd.GeoDataFrame:
         lat = pd.to_numeric(df[schema.LAT], errors="coerce")
         return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     what = "a GeoDataFrame or a table with lon/lat columns" if lonlat else "a GeoDataFrame"
-    raise SchemaError(f"{name} must be {what}, got {type(obj).__name__}", source=name,
-                      fix="read it with gridgis.read_vector(path)")
+    raise SchemaError(tr("{name} must be {what}, got {name2}",
+                         name=name, what=what, name2=type(obj).__name__), source=name,
+                      fix=_("read it with gridgis.read_vector(path)"))
 
 
 def _rows(gdf: gpd.GeoDataFrame, mask: np.ndarray) -> str:
@@ -67,10 +69,10 @@ def _check_types(gdf: gpd.GeoDataFrame, name: str, types: tuple[str, ...], has: 
         found = ", ".join(sorted({str(k) for k in kinds[bad]}))
         word = _NOUNS.get(types, ("", "unexpected"))[1]
         raise GeometryError(
-            f"the {name} layer has {int(bad.sum())} {word} geometr(ies) ({found}); expected "
-            f"{' or '.join(types)}", source=name, where=_rows(gdf, bad),
-            fix=f"keep only {types[0].lower()} features in the {name} layer, or pick its "
-                f"{types[0].lower()} layer")
+            tr("the {name} layer has {sum} {word} geometr(ies) ({found}); expected {join}",
+               name=name, sum=int(bad.sum()), word=word, found=found, join=' or '.join(types)), source=name, where=_rows(gdf, bad),
+            fix=tr("keep only {lower} features in the {name} layer, or pick its {lower} layer",
+                   lower=types[0].lower(), name=name))
 
 
 def _fix_invalid(gdf: gpd.GeoDataFrame, name: str, invalid: str, has: np.ndarray
@@ -83,9 +85,9 @@ def _fix_invalid(gdf: gpd.GeoDataFrame, name: str, invalid: str, has: np.ndarray
         return gdf
     if invalid == "error":
         reason = shapely.is_valid_reason(geoms[np.flatnonzero(bad)[0]])
-        raise GeometryError(f"the {name} layer has {int(bad.sum())} invalid geometr(ies) "
-                            f"({reason})", source=name, where=_rows(gdf, bad),
-                            fix="repair them in GIS, or with gridgis.repair for a plan")
+        raise GeometryError(tr("the {name} layer has {sum} invalid geometr(ies) ({reason})",
+                               name=name, sum=int(bad.sum()), reason=reason), source=name, where=_rows(gdf, bad),
+                            fix=_("repair them in GIS, or with gridgis.repair for a plan"))
     fixed = geoms.copy()
     made = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
     poly = np.isin(shapely.get_type_id(geoms[bad]), (3, 6))
@@ -165,7 +167,8 @@ def as_layer(
     ['code', 'geometry']
     """
     if missing not in _MISSING or invalid not in _INVALID:
-        raise ValueError(f"missing must be one of {_MISSING}, invalid one of {_INVALID}")
+        raise ValueError(tr("missing must be one of {MISSING}, invalid one of {INVALID}",
+                            MISSING=_MISSING, INVALID=_INVALID))
     src = schema.label(obj, name) if source is None else source
     gdf = _frame(obj, name, lonlat)
     if normalize:
@@ -173,20 +176,22 @@ def as_layer(
     else:
         schema.require_columns(gdf, list(required), source=src)
     if require_crs and gdf.crs is None:
-        raise CRSError(f"the {name} layer has no CRS", source=src,
-                       fix="set it, e.g. gdf.set_crs('EPSG:4547') or gdf.set_crs('EPSG:4326')")
+        raise CRSError(tr("the {name} layer has no CRS", name=name), source=src,
+                       fix=_("set it, e.g. gdf.set_crs('EPSG:4547') or "
+                             "gdf.set_crs('EPSG:4326')"))
     has = present(np.asarray(gdf.geometry.array, dtype=object))
     if not has.any() and not allow_empty:
         what = "has no rows: it is empty" if not len(gdf) else "has no geometry in any row"
         noun = _NOUNS.get(tuple(geometry or ()), ("",))[0]
         what += f" (no {noun})" if noun else ""
-        raise GeometryError(f"the {name} layer {what}", source=src,
-                            fix=f"check that the {name} file holds features")
+        raise GeometryError(tr("the {name} layer {what}", name=name, what=what), source=src,
+                            fix=tr("check that the {name} file holds features", name=name))
     if not has.all() and len(gdf):
         if missing == "error":
-            raise GeometryError(f"{int((~has).sum())} {name} row(s) without a geometry",
+            raise GeometryError(tr("{sum} {name} row(s) without a geometry",
+                                   sum=int((~has).sum()), name=name),
                                 source=src, where=_rows(gdf, ~has),
-                                fix="draw them or drop these rows")
+                                fix=_("draw them or drop these rows"))
         if missing == "drop":
             gdf, has = gdf[has], has[has]
     if geometry is not None:
@@ -222,7 +227,7 @@ def metric(gdf: gpd.GeoDataFrame | None, crs: Any = None) -> gpd.GeoDataFrame | 
     if gdf is None:
         return None
     if gdf.crs is None:
-        raise CRSError("the layer has no CRS", fix="set it, e.g. gdf.set_crs('EPSG:4547')")
+        raise CRSError(_("the layer has no CRS"), fix=_("set it, e.g. gdf.set_crs('EPSG:4547')"))
     if crs is None:
         has = present(np.asarray(gdf.geometry.array, dtype=object))
         target: Any = metric_crs(gdf[has] if has.any() else gdf)

@@ -18,6 +18,7 @@ import shapely
 
 from ._geometry import polygonal
 from .errors import CRSError
+from .i18n import tr
 
 __all__ = [
     "GCJ02", "BD09", "CHINA_LON", "CHINA_LAT", "resolve_crs", "in_china", "wgs84_to_gcj02",
@@ -50,15 +51,15 @@ def resolve_crs(crs: Any) -> pyproj.CRS | str:
         If the CRS is missing or unknown.
     """
     if crs is None:
-        raise CRSError("no coordinate reference system given", fix="pass crs='EPSG:4326' or similar")
+        raise CRSError(tr("no coordinate reference system given"), fix=tr("pass crs='EPSG:4326' or similar"))
     if isinstance(crs, str) and crs.strip().upper().replace(" ", "") in _PSEUDO:
         return _PSEUDO[crs.strip().upper().replace(" ", "")]
     try:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
         raise CRSError(
-            f"unknown coordinate reference system {crs!r}: {exc}",
-            fix="use an EPSG code such as 'EPSG:4326', 'EPSG:4490', or 'GCJ02'/'BD09'",
+            tr("unknown coordinate reference system {crs!r}: {exc}", crs=crs, exc=exc),
+            fix=tr("use an EPSG code such as 'EPSG:4326', 'EPSG:4490', or 'GCJ02'/'BD09'"),
         ) from None
 
 
@@ -247,7 +248,8 @@ def metric_crs(data: gpd.GeoDataFrame | gpd.GeoSeries | tuple[float, float, floa
     else:
         src = data.crs if crs is None else crs
         if src is None:
-            raise CRSError("layer has no CRS", fix="set it with gdf.set_crs('EPSG:4326') or similar")
+            raise CRSError(tr("layer has no CRS"), fix=tr("set it with gdf.set_crs('EPSG:4326') or "
+                                                      "similar"))
         src = resolve_crs(src)
         if not isinstance(src, str) and src.is_projected and _is_metre(src):
             return src
@@ -255,7 +257,7 @@ def metric_crs(data: gpd.GeoDataFrame | gpd.GeoSeries | tuple[float, float, floa
         lon0, lat0, lon1, lat1 = geo.total_bounds
     lon, lat = float((lon0 + lon1) / 2), float((lat0 + lat1) / 2)
     if not (np.isfinite(lon) and np.isfinite(lat)):
-        raise CRSError("cannot choose a metric CRS for an empty or non-finite layer")
+        raise CRSError(tr("cannot choose a metric CRS for an empty or non-finite layer"))
     if bool(in_china(lon, lat)) and 73.5 <= lon <= 136.5:
         cm = int(np.clip(round(lon / 3.0) * 3, 75, 135))
         return pyproj.CRS.from_epsg(4534 + (cm - 75) // 3)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputFileError
+from .i18n import _, tr
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
@@ -58,8 +59,9 @@ def check_single_encoding(lines: Iterable[bytes], *, source: object = None) -> N
             gbk = gbk or number
         if utf8 and gbk:
             raise InputFileError(
-                f"the file mixes text encodings: line {utf8} is UTF-8, line {gbk} is not",
-                source=source, fix="save the whole file in one encoding (UTF-8, or GBK)",
+                tr("the file mixes text encodings: line {utf8} is UTF-8, line {gbk} is not",
+                   utf8=utf8, gbk=gbk),
+                source=source, fix=_("save the whole file in one encoding (UTF-8, or GBK)"),
             )
 
 
@@ -92,8 +94,8 @@ def detect_encoding(data: bytes | str | Path, *, source: object = None) -> str:
 
     best = from_bytes(raw).best()
     if best is None:
-        raise InputFileError("cannot detect the text encoding", source=source,
-                             fix="save the file as UTF-8")
+        raise InputFileError(_("cannot detect the text encoding"), source=source,
+                             fix=_("save the file as UTF-8"))
     return best.encoding
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from .i18n import tr
+
 __all__ = [
     "CRSError",
     "CodeSchemeError",
@@ -67,9 +69,9 @@ class GridGISError(Exception):
         if self.where:
             parts.append(f"{self.where}")
         prefix = ": ".join(parts)
-        text = f"{prefix}: {self.message}" if prefix else self.message
+        text = tr("{where}: {message}", where=prefix, message=self.message) if prefix else self.message
         if self.fix:
-            text += f" (fix: {self.fix})"
+            text += tr(" (fix: {fix})", fix=self.fix)
         return text
 
 
@@ -165,11 +167,15 @@ def option(keyword: str, value: str = "…") -> str | None:
 def with_options(text: str | None, *settings: tuple[str, str]) -> str | None:
     """``text`` followed by ", or pass <settings>" for the settings that exist in the interface.
 
-    >>> with_options("name them 经度/纬度", ("lon", "COLUMN"), ("lat", "COLUMN"))
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     with_options("name them 经度/纬度", ("lon", "COLUMN"), ("lat", "COLUMN"))
     "name them 经度/纬度, or pass lon='COLUMN' lat='COLUMN'"
     """
     spelled = [s for s in (option(k, v) for k, v in settings) if s]
     if not spelled:
         return text
     joined = " ".join(spelled)
-    return f"{text}, or pass {joined}" if text else f"pass {joined}"
+    if text:
+        return tr("{fix}, or pass {settings}", fix=text, settings=joined)
+    return tr("pass {settings}", settings=joined)

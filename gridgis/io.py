@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 
 from . import schema
+from ._excel import write_excel
 from ._geometry import present
 from .crs import points_to_wgs84, resolve_crs
 from .encodings import (
@@ -29,6 +30,7 @@ from .encodings import (
     sniff_separator,
 )
 from .errors import CRSError, GeometryError, InputFileError, SchemaError, with_options
+from .i18n import tr
 from .writing import replacing
 
 __all__ = [
@@ -68,11 +70,11 @@ def is_database_url(source: Any) -> bool:
 def _existing(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
-        raise InputFileError("file not found", source=p, fix="check the path and the working folder")
+        raise InputFileError(tr("file not found"), source=p, fix=tr("check the path and the working folder"))
     if p.is_dir() and p.suffix.lower() not in {".gdb", ".parquet"}:
-        raise InputFileError("is a folder, expected a file", source=p)
+        raise InputFileError(tr("is a folder, expected a file"), source=p)
     if p.is_file() and p.stat().st_size == 0:
-        raise InputFileError("file is empty (0 bytes)", source=p)
+        raise InputFileError(tr("file is empty (0 bytes)"), source=p)
     return p
 
 
@@ -121,14 +123,14 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, header_row: 
     try:
         book = pd.ExcelFile(path)
     except Exception as exc:  # zipfile.BadZipFile, xlrd errors, a text file named .xlsx …
-        raise InputFileError(f"not a readable Excel workbook ({exc})", source=path) from None
+        raise InputFileError(tr("not a readable Excel workbook ({exc})", exc=exc), source=path) from None
     with book:
         names = list(book.sheet_names)
         if isinstance(sheet, str) and sheet not in names:
-            raise InputFileError(f"no sheet {sheet!r}; sheets are {names}", source=path,
-                                 fix=with_options("use one of the sheet names", ("sheet", "NAME")))
+            raise InputFileError(tr("no sheet {sheet!r}; sheets are {names}", sheet=sheet, names=names), source=path,
+                                 fix=with_options(tr("use one of the sheet names"), ("sheet", "NAME")))
         if isinstance(sheet, int) and not 0 <= sheet < len(names):
-            raise InputFileError(f"no sheet number {sheet}; sheets are {names}", source=path)
+            raise InputFileError(tr("no sheet number {sheet}; sheets are {names}", sheet=sheet, names=names), source=path)
         tops = {}
         for name in ([names[sheet]] if isinstance(sheet, int) else [sheet] if sheet else names):
             top = pd.read_excel(book, sheet_name=name, header=None, nrows=HEADER_SEARCH_ROWS,
@@ -142,7 +144,7 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, header_row: 
         try:
             df = pd.read_excel(book, sheet_name=chosen, header=hdr, dtype=codes)
         except ValueError as exc:
-            raise InputFileError(f"cannot read sheet {chosen!r}: {exc}", source=path) from None
+            raise InputFileError(tr("cannot read sheet {chosen!r}: {exc}", chosen=chosen, exc=exc), source=path) from None
     df.attrs["sheet"] = chosen
     return df
 
@@ -195,22 +197,22 @@ def read_table(
         try:
             df = pd.read_parquet(path)
         except Exception as exc:
-            raise InputFileError(f"not a readable Parquet file ({exc})", source=path) from None
+            raise InputFileError(tr("not a readable Parquet file ({exc})", exc=exc), source=path) from None
         if "geometry" in df.columns and df["geometry"].dtype == object:
             df = df.drop(columns="geometry") if df["geometry"].isna().all() else df
     elif suffix in VECTOR_SUFFIXES:
         df = read_vector(path, allow_empty=True)
     else:
         raise InputFileError(
-            f"unsupported table format {suffix!r}",
+            tr("unsupported table format {suffix!r}", suffix=suffix),
             source=path,
-            fix="use CSV, Excel (.xlsx), Parquet or a vector file",
+            fix=tr("use CSV, Excel (.xlsx), Parquet or a vector file"),
         )
     if len(df.columns) == 0:
-        raise InputFileError("table has no columns", source=path)
+        raise InputFileError(tr("table has no columns"), source=path)
     if len(df) == 0 and suffix not in VECTOR_SUFFIXES:
-        raise InputFileError("the table has a header but no data rows", source=path,
-                             fix="check that the right file (or sheet) was given")
+        raise InputFileError(tr("the table has a header but no data rows"), source=path,
+                             fix=tr("check that the right file (or sheet) was given"))
     df.attrs[schema.SOURCE_ATTR] = str(path)
     return schema.normalize_columns(df, required=required, extra_aliases=extra_aliases, source=path)
 
@@ -237,11 +239,11 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any,
         text = raw.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputFileError(
-            f"cannot decode as {enc}: {exc}", source=path,
-            fix=with_options("save the file as UTF-8", ("encoding", "gb18030"))
+            tr("cannot decode as {enc}: {exc}", enc=enc, exc=exc), source=path,
+            fix=with_options(tr("save the file as UTF-8"), ("encoding", "gb18030"))
         ) from None
     if not text.strip():
-        raise InputFileError("file has no rows or header", source=path)
+        raise InputFileError(tr("file has no rows or header"), source=path)
     sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(text)
     skip = header_row - 1 if header_row else csv_header_row(text, sep)
     body = text.lstrip("\ufeff").split("\n", skip)[-1] if skip else text
@@ -251,11 +253,11 @@ def _read_csv(path: Path, *, encoding: str | None, dtype: Any,
         return pd.read_csv(_io.StringIO(body), sep=sep, dtype=dtypes, skipinitialspace=True)
     except pd.errors.ParserError as exc:
         raise InputFileError(
-            f"malformed CSV: {exc}", source=path,
-            fix="check quoting and the number of fields on the line named",
+            tr("malformed CSV: {exc}", exc=exc), source=path,
+            fix=tr("check quoting and the number of fields on the line named"),
         ) from None
     except pd.errors.EmptyDataError:
-        raise InputFileError("file has no rows or header", source=path) from None
+        raise InputFileError(tr("file has no rows or header"), source=path) from None
 
 
 # ---- vector layers ------------------------------------------------------------------------------
@@ -267,7 +269,7 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         return [str(name) for name in pyogrio.list_layers(p)[:, 0]]
     except Exception as exc:
-        raise InputFileError(f"not a readable vector file ({exc})", source=p) from None
+        raise InputFileError(tr("not a readable vector file ({exc})", exc=exc), source=p) from None
 
 
 def read_vector(
@@ -322,15 +324,15 @@ def read_vector(
                 gdf = gpd.read_file(path, layer=layer, engine="pyogrio",
                                     encoding=shapefile_encoding(path))
         except Exception as exc:
-            raise InputFileError(f"cannot read layer ({exc})", source=label) from None
+            raise InputFileError(tr("cannot read layer ({exc})", exc=exc), source=label) from None
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise GeometryError("layer has no geometry column", source=label)
+        raise GeometryError(tr("layer has no geometry column"), source=label)
     if len(gdf) == 0 and not allow_empty:
-        raise InputFileError("layer has no features", source=label)
+        raise InputFileError(tr("layer has no features"), source=label)
     if gdf.crs is None:
         if crs is None:
-            raise CRSError("layer has no CRS", source=label, fix=with_options(
-                "save the layer with its coordinate system (a shapefile needs its .prj)",
+            raise CRSError(tr("layer has no CRS"), source=label, fix=with_options(
+                tr("save the layer with its coordinate system (a shapefile needs its .prj)"),
                 ("crs", "EPSG:…")))
         gdf = gdf.set_crs(resolve_crs(crs) if not _pseudo(crs) else 4326)
     gdf = schema.normalize_columns(gdf, required=required, source=label)
@@ -356,18 +358,18 @@ def pick_layer(path: str | Path, layer: str | int | None, geometry: str | None =
     try:
         info = pyogrio.list_layers(path)
     except Exception as exc:
-        raise InputFileError(f"not a readable vector file ({exc})", source=path) from None
+        raise InputFileError(tr("not a readable vector file ({exc})", exc=exc), source=path) from None
     names = [str(n) for n in info[:, 0]]
     if not names:
-        raise InputFileError("file holds no layer", source=path)
+        raise InputFileError(tr("file holds no layer"), source=path)
     if isinstance(layer, int):
         if not 0 <= layer < len(names):
-            raise InputFileError(f"no layer number {layer}; layers are {names}", source=path)
+            raise InputFileError(tr("no layer number {layer}; layers are {names}", layer=layer, names=names), source=path)
         return names[layer]
     if layer is not None:
         if layer not in names:
-            raise InputFileError(f"no layer {layer!r}; layers are {names}", source=path,
-                                 fix=with_options("use one of the names listed", ("layer", "NAME")))
+            raise InputFileError(tr("no layer {layer!r}; layers are {names}", layer=layer, names=names), source=path,
+                                 fix=with_options(tr("use one of the names listed"), ("layer", "NAME")))
         return str(layer)
     if len(names) == 1:
         return names[0]
@@ -377,8 +379,8 @@ def pick_layer(path: str | Path, layer: str | int | None, geometry: str | None =
                 if str(t).upper().replace(" Z", "").replace(" M", "") in wanted]
         if len(fits) == 1:
             return fits[0]
-    raise InputFileError(f"file has {len(names)} layers {names}; say which one", source=path,
-                         fix=with_options(None, ("layer", "NAME")) or "keep one layer per file")
+    raise InputFileError(tr("file has {n_names} layers {names}; say which one", n_names=len(names), names=names), source=path,
+                         fix=with_options(None, ("layer", "NAME")) or tr("keep one layer per file"))
 
 
 def _pseudo(crs: Any) -> bool:
@@ -407,8 +409,8 @@ def check_geometries(
     missing = np.flatnonzero(~present(geoms))
     if len(missing) and not allow_missing:
         raise GeometryError(
-            f"{len(missing)} feature(s) without geometry", source=source,
-            where=f"feature(s) {_rows(missing)}", fix="delete or redraw them",
+            tr("{n_missing} feature(s) without geometry", n_missing=len(missing)), source=source,
+            where=tr("feature(s) {rows}", rows=_rows(missing)), fix=tr("delete or redraw them"),
         )
     if family is not None:
         types = np.asarray(shapely.get_type_id(geoms))
@@ -417,17 +419,17 @@ def check_geometries(
         if len(bad):
             kinds = sorted(set(gdf.geometry.iloc[bad].geom_type))
             raise GeometryError(
-                f"expected {family} geometries, found {kinds}", source=source,
-                where=f"feature(s) {_rows(bad)}",
+                tr("expected {family} geometries, found {kinds}", family=family, kinds=kinds), source=source,
+                where=tr("feature(s) {rows}", rows=_rows(bad)),
             )
     if not allow_invalid:
         invalid = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
         if len(invalid):
             reason = shapely.is_valid_reason(geoms[invalid[0]])
             raise GeometryError(
-                f"{len(invalid)} invalid geometr{'y' if len(invalid) == 1 else 'ies'} "
-                f"(first: {reason})", source=source, where=f"feature(s) {_rows(invalid)}",
-                fix="run gridgis repair, or fix them with shapely.make_valid / QGIS 'Fix geometries'",
+                tr("{n_invalid} invalid geometries (first: {reason})", n_invalid=len(invalid), reason=reason), source=source, where=tr("feature(s) {rows}", rows=_rows(invalid)),
+                fix=tr("run gridgis repair, or fix them with shapely.make_valid / QGIS 'Fix "
+                       "geometries'"),
             )
 
 
@@ -477,8 +479,8 @@ def read_points(
         return df.to_crs(4326)
     if schema.LON not in df.columns or schema.LAT not in df.columns:
         raise SchemaError(
-            f"no longitude/latitude columns; found {schema.original_headers(df)}", source=label,
-            fix=with_options("name them 经度/纬度 or lon/lat", ("lon", "COLUMN"), ("lat", "COLUMN")),
+            tr("no longitude/latitude columns; found {original_headers}", original_headers=schema.original_headers(df)), source=label,
+            fix=with_options(tr("name them 经度/纬度 or lon/lat"), ("lon", "COLUMN"), ("lat", "COLUMN")),
         )
     x = pd.to_numeric(df[schema.LON], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[schema.LAT], errors="coerce").to_numpy(dtype=float)
@@ -519,7 +521,8 @@ def write_gpkg(layers: Mapping[str, pd.DataFrame], path: str | Path, *, mode: st
             try:
                 pyogrio.write_dataframe(_stringify_objects(frame), tmp, layer=name, driver="GPKG")
             except Exception as exc:
-                raise InputFileError(f"cannot write layer {name!r} ({exc})", source=path) from None
+                raise InputFileError(tr("cannot write layer {name!r} ({exc})",
+                                        name=name, exc=exc), source=path) from None
     return path
 
 
@@ -581,13 +584,13 @@ def write_table(df: pd.DataFrame, path: str | Path, *, encoding: str = "utf-8-si
     geo = isinstance(df, gpd.GeoDataFrame)
     if suffix not in {".csv", ".xlsx", ".xlsm", ".parquet", ".pq"} and not (
             suffix in VECTOR_SUFFIXES and geo):
-        raise InputFileError(f"unsupported output format {suffix!r}", source=path,
-                             fix="write .csv, .xlsx or .parquet (.gpkg for map layers)")
+        raise InputFileError(tr("unsupported output format {suffix!r}", suffix=suffix), source=path,
+                             fix=tr("write .csv, .xlsx or .parquet (.gpkg for map layers)"))
     with replacing(path) as tmp:
         if suffix == ".csv":
             _write_csv(_without_geometry(df), tmp, encoding)
         elif suffix in {".xlsx", ".xlsm"}:
-            _without_geometry(df).to_excel(tmp, index=False)
+            write_excel(_without_geometry(df), tmp)
         elif suffix in {".parquet", ".pq"}:
             df.to_parquet(tmp, index=False)
         else:

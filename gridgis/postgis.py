@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import DatabaseError
+from .i18n import tr
 
 __all__ = [
     "list_tables",
@@ -31,8 +32,8 @@ def _engine(url: str):
         import sqlalchemy as sa
     except ImportError:  # pragma: no cover - optional dependency
         raise DatabaseError(
-            "PostGIS support needs SQLAlchemy, psycopg2 and GeoAlchemy2",
-            fix='pip install "gridgis[postgis]"',
+            tr("PostGIS support needs SQLAlchemy, psycopg2 and GeoAlchemy2"),
+            fix=tr('pip install "gridgis[postgis]"'),
         ) from None
     clean = re.sub(r"^(postgis|postgres)://", "postgresql://", url)
     if clean.startswith("postgresql://"):
@@ -40,7 +41,7 @@ def _engine(url: str):
     try:
         return sa.create_engine(clean, future=True)
     except Exception as exc:
-        raise DatabaseError(f"bad database URL ({exc})", source=_redact(url)) from None
+        raise DatabaseError(tr("bad database URL ({exc})", exc=exc), source=_redact(url)) from None
 
 
 def _redact(url: str) -> str:
@@ -54,8 +55,8 @@ def _split(table: str) -> tuple[str, str]:
     for part in (schema_name, name):
         if not _IDENT.match(part):
             raise DatabaseError(
-                f"table name {table!r} is not a plain identifier",
-                fix="use letters, digits and underscores (schema.table)",
+                tr("table name {table!r} is not a plain identifier", table=table),
+                fix=tr("use letters, digits and underscores (schema.table)"),
             )
     return schema_name, name
 
@@ -71,7 +72,7 @@ def list_tables(url: str) -> list[str]:
                 sa.text("SELECT f_table_schema, f_table_name FROM geometry_columns ORDER BY 1, 2")
             ).all()
     except Exception as exc:
-        raise DatabaseError(f"cannot list tables ({_first_line(exc)})", source=_redact(url)) from None
+        raise DatabaseError(tr("cannot list tables ({first_line})", first_line=_first_line(exc)), source=_redact(url)) from None
     finally:
         engine.dispose()
     return [f"{s}.{t}" if s != "public" else t for s, t in rows]
@@ -87,8 +88,9 @@ def read_postgis_layer(url: str, table: str | None) -> gpd.GeoDataFrame:
 
     if not table:
         raise DatabaseError(
-            f"say which table to read; spatial tables are {list_tables(url)}",
-            source=_redact(url), fix="pass layer=TABLE (CLI: --layer TABLE)",
+            tr("say which table to read; spatial tables are {list_tables}",
+               list_tables=list_tables(url)),
+            source=_redact(url), fix=tr("pass layer=TABLE (CLI: --layer TABLE)"),
         )
     schema_name, name = _split(str(table))
     engine = _engine(url)
@@ -103,7 +105,8 @@ def read_postgis_layer(url: str, table: str | None) -> gpd.GeoDataFrame:
             ).scalar()
             if geom is None:
                 raise DatabaseError(
-                    f"no spatial table {table!r}; spatial tables are {list_tables(url)}",
+                    tr("no spatial table {table!r}; spatial tables are {list_tables}",
+                       table=table, list_tables=list_tables(url)),
                     source=_redact(url),
                 )
             sql = f'SELECT * FROM "{schema_name}"."{name}"'
@@ -111,7 +114,8 @@ def read_postgis_layer(url: str, table: str | None) -> gpd.GeoDataFrame:
     except DatabaseError:
         raise
     except Exception as exc:
-        raise DatabaseError(f"cannot read {table!r} ({_first_line(exc)})", source=_redact(url)) from None
+        raise DatabaseError(tr("cannot read {table!r} ({first_line})",
+                               table=table, first_line=_first_line(exc)), source=_redact(url)) from None
     finally:
         engine.dispose()
 
@@ -137,7 +141,7 @@ def write_postgis(
                 schema_name, name = _split(table)
                 if isinstance(df, gpd.GeoDataFrame):
                     if df.crs is None:
-                        raise DatabaseError(f"layer {table!r} has no CRS", source=_redact(url))
+                        raise DatabaseError(tr("layer {table!r} has no CRS", table=table), source=_redact(url))
                     df.to_postgis(name, con, schema=schema_name, if_exists=if_exists, index=False)
                 else:
                     pd.DataFrame(df).to_sql(name, con, schema=schema_name, if_exists=if_exists, index=False)
@@ -146,7 +150,8 @@ def write_postgis(
         raise
     except Exception as exc:
         raise DatabaseError(
-            f"write failed and was rolled back; previous tables are unchanged ({_first_line(exc)})",
+            tr("write failed and was rolled back; previous tables are unchanged ({first_line})",
+               first_line=_first_line(exc)),
             source=_redact(url),
         ) from None
     finally:

@@ -50,6 +50,7 @@ from typing import Any
 
 from . import schema
 from .errors import CodeSchemeError, RulesError
+from .i18n import tr
 from .tolerances import Tolerances
 
 if sys.version_info >= (3, 11):
@@ -284,8 +285,9 @@ class CodeScheme:
         """Code of serial ``serial`` of ``kind`` in community ``community``."""
         rng = self.range_for(kind)
         if not rng.start <= serial <= rng.stop:
-            raise CodeSchemeError(f"serial {serial} outside {rng.start}..{rng.stop}",
-                                  where=f"kind {kind!r}")
+            raise CodeSchemeError(tr("serial {serial} outside {start}..{stop}",
+                                     serial=serial, start=rng.start, stop=rng.stop),
+                                  where=tr("kind {kind!r}", kind=kind))
         return f"{community}{self.separator}{rng.prefix}{serial:0{self.serial_width}d}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -317,14 +319,16 @@ class CodeScheme:
         unknown = sorted(set(data) - known)
         if unknown:
             raise CodeSchemeError(
-                f"unknown key(s) {unknown}; expected some of {sorted(known)}",
+                tr("unknown key(s) {unknown}; expected some of {sorted}",
+                   unknown=unknown, sorted=sorted(known)),
                 source=source, where="codes",
             )
         kwargs = dict(data)
         if "ranges" in kwargs:
             raw = kwargs["ranges"]
             if not isinstance(raw, Mapping):
-                raise CodeSchemeError("ranges must be a table of {kind: {start, stop, prefix}}",
+                raise CodeSchemeError(tr("ranges must be a table of {{kind: {{start, stop, "
+                                         "prefix}}}}"),
                                       source=source, where="codes.ranges")
             ranges: dict[str, SerialRange] = {}
             rfields = {f.name for f in dataclasses.fields(SerialRange)}
@@ -334,7 +338,8 @@ class CodeScheme:
                     continue
                 if not isinstance(spec, Mapping) or set(spec) - rfields:
                     raise CodeSchemeError(
-                        f"range must be a table with keys {sorted(rfields)}, got {spec!r}",
+                        tr("range must be a table with keys {sorted}, got {spec!r}",
+                           sorted=sorted(rfields), spec=spec),
                         source=source, where=f"codes.ranges.{key}",
                     )
                 ranges[str(key)] = SerialRange(**spec)
@@ -406,36 +411,41 @@ def _check_value(section: str, key: str, value: Any, default: Any, source: str) 
     if key == "basis":
         if value not in ("households", "population"):
             raise RulesError(
-                f"{where} = {value!r}; expected 'households' or 'population'", source=source
+                tr("{where} = {value!r}; expected 'households' or 'population'",
+                   where=where, value=value), source=source
             )
         return value
     if key == "name":
         return str(value)
     if key == "kinds":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise RulesError(f"{where} must be a list of non-empty strings", source=source)
+            raise RulesError(tr("{where} must be a list of non-empty strings", where=where), source=source)
         return tuple(value)
     if key == "deadline_days":
         if not isinstance(value, dict):
-            raise RulesError(f"{where} must be a table of urgency = days", source=source)
+            raise RulesError(tr("{where} must be a table of urgency = days", where=where), source=source)
         out = dict(default)
         for k, v in value.items():
             if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
                 raise RulesError(
-                    f"{where}.{k} = {v!r}; expected a positive number of days", source=source
+                    tr("{where}.{k} = {v!r}; expected a positive number of days",
+                       where=where, k=k, v=v), source=source
                 )
             out[str(k)] = float(v)
         return out
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RulesError(
-            f"{where} = {value!r} ({type(value).__name__}); expected a number >= 0",
+            tr("{where} = {value!r} ({name}); expected a number >= 0",
+               where=where, value=value, name=type(value).__name__),
             source=source,
         )
     if value < 0:
-        raise RulesError(f"{where} = {value!r}; expected a number >= 0", source=source)
+        raise RulesError(tr("{where} = {value!r}; expected a number >= 0",
+                            where=where, value=value), source=source)
     if key.startswith(("min_", "max_", "target_")):
         if value != int(value):
-            raise RulesError(f"{where} = {value!r}; expected a whole number", source=source)
+            raise RulesError(tr("{where} = {value!r}; expected a whole number",
+                                where=where, value=value), source=source)
         return int(value)
     return float(value)
 
@@ -458,10 +468,11 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
     for section, value in data.items():
         if section not in _SECTIONS:
             raise RulesError(
-                f"unknown section [{section}]; expected one of {sorted(_SECTIONS)}", source=source
+                tr("unknown section [{section}]; expected one of {sorted}",
+                   section=section, sorted=sorted(_SECTIONS)), source=source
             )
         if not isinstance(value, dict):
-            raise RulesError(f"[{section}] must be a table", source=source)
+            raise RulesError(tr("[{section}] must be a table", section=section), source=source)
         if section == "codes":
             kwargs[section] = _code_scheme(value, source)
             continue
@@ -471,7 +482,8 @@ def rules_from_dict(data: dict[str, Any], *, source: str = "<rules>") -> Rules:
         for key, v in value.items():
             if key not in known:
                 raise RulesError(
-                    f"unknown key [{section}] {key}; expected one of {sorted(known)}",
+                    tr("unknown key [{section}] {key}; expected one of {sorted}",
+                       section=section, key=key, sorted=sorted(known)),
                     source=source,
                 )
             updates[key] = _check_value(section, key, v, getattr(base, key), source)
@@ -512,7 +524,8 @@ def _check_shares(updates: Mapping[str, Any], source: str) -> None:
         ok = (v >= lo if lo_in else v > lo) and (v < hi if lo_in else v <= hi)
         if not ok:
             span = f"[{lo}, {hi})" if lo_in else f"({lo}, {hi}]"
-            raise RulesError(f"[tolerances] {key} = {v!r}; expected a share in {span}",
+            raise RulesError(tr("[tolerances] {key} = {v!r}; expected a share in {span}",
+                                key=key, v=v, span=span),
                              source=source)
 
 
@@ -521,13 +534,15 @@ def _check_profile(section: str, p: Profile, source: str) -> None:
         lo, hi = getattr(p, f"min_{measure}"), getattr(p, f"max_{measure}")
         if lo is not None and hi is not None and lo > hi:
             raise RulesError(
-                f"[{section}] min_{measure} = {lo} is larger than max_{measure} = {hi}",
+                tr("[{section}] min_{measure} = {lo} is larger than max_{measure} = {hi}",
+                   section=section, measure=measure, lo=lo, hi=hi),
                 source=source,
             )
     lo, hi = p.bounds
     if hi == float("inf"):
         raise RulesError(
-            f"[{section}] has basis {p.basis!r} but no max_{p.basis}", source=source
+            tr("[{section}] has basis {basis!r} but no max_{basis}",
+               section=section, basis=p.basis), source=source
         )
 
 
@@ -553,17 +568,17 @@ def load_rules(rules: str | Path | dict | Rules | None = None) -> Rules:
         return rules_from_dict(rules)
     path = Path(rules)
     if path.is_dir():
-        raise RulesError("is a folder, not a rules file", source=path,
-                         fix="give the path of a .toml file")
+        raise RulesError(tr("is a folder, not a rules file"), source=path,
+                         fix=tr("give the path of a .toml file"))
     try:  # utf-8-sig: Notepad saves UTF-8 with a byte-order mark
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise RulesError("rules file not found", source=path,
-                         fix="check the path and the working folder") from None
+        raise RulesError(tr("rules file not found"), source=path,
+                         fix=tr("check the path and the working folder")) from None
     except OSError as exc:
-        raise RulesError(f"cannot read the rules file ({exc.strerror})", source=path) from None
+        raise RulesError(tr("cannot read the rules file ({strerror})", strerror=exc.strerror), source=path) from None
     except UnicodeDecodeError as exc:
-        raise RulesError(f"rules file is not UTF-8 ({exc.reason})", source=path) from None
+        raise RulesError(tr("rules file is not UTF-8 ({reason})", reason=exc.reason), source=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"not valid TOML: {exc}", source=path) from None
+        raise RulesError(tr("not valid TOML: {exc}", exc=exc), source=path) from None
     return rules_from_dict(data, source=str(path))

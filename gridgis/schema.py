@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SchemaError, with_options
+from .i18n import _, tr
 
 __all__ = [
     "ADDRESS",
@@ -160,7 +161,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     CODE: ("编码", "代码", "区划代码", "行政区划代码", "统计用区划代码", "adcode", "admin_code", "xzqdm"),
     NAME: ("名称", "区划名称", "行政区划名称", "admin_name", "xzqmc"),
     PARENT_CODE: ("上级编码", "上级代码", "所属街道", "所属街道编码", "parent", "parent_id"),
-    AREA_KIND: ("城乡类型", "社区类型", "urban_rural"),
+    AREA_KIND: ("城乡类型", "社区类型", "urban_rural", "urban or rural"),
     KIND: ("网格类型", "类型", "grid_kind", "type", "kind_name"),
     HOUSEHOLDS: ("户数", "住户数", "总户数", "hh", "household", "households_count", "hushu"),
     POPULATION: ("人口", "人口数", "常住人口", "总人口", "人数", "pop", "residents", "renkou"),
@@ -176,11 +177,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
     LON: ("经度", "lng", "long", "longitude", "x坐标", "jd"),
     LAT: ("纬度", "latitude", "y坐标", "wd"),
     EVENT_ID: ("事件编号", "事件编码", "事件ID", "案件编号", "case_id"),
-    CATEGORY: ("事件类型", "事件类别", "类别", "事件分类", "event_type", "type_name"),
+    CATEGORY: ("事件类型", "事件类别", "类别", "事件分类", "event_type", "type_name", "event category"),
     URGENCY: ("紧急程度", "紧急度", "事件等级", "priority", "level"),
     STAGE: ("流程环节", "环节", "状态", "办理状态", "status", "workflow_stage"),
     REPORTED_AT: ("上报时间", "报告时间", "发生时间", "report_time", "created_at", "reported"),
     CLOSED_AT: ("办结时间", "结案时间", "关闭时间", "close_time", "closed", "finished_at"),
+    # headers gridgis writes in tables for people (gridgis.people), so they read back
+    MATCH: ("匹配结果",),
+    MATCH_REASON: ("匹配说明",),
+    DISTANCE_M: ("距离", "distance"),
+    FLAG: ("标记",),
 }
 
 _ROAD_LOOKUP = {
@@ -293,9 +299,10 @@ def normalize_columns(
     if missing:
         wanted = ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" for m in missing)
         raise SchemaError(
-            f"missing required column(s) {wanted}; found columns {original_headers(df)}",
+            tr("missing required column(s) {wanted}; found columns {original_headers}",
+               wanted=wanted, original_headers=original_headers(df)),
             source=source,
-            fix=with_options("rename the header(s)", ("extra_aliases", "{'your header': 'canonical'}")),
+            fix=with_options(_("rename the header(s)"), ("extra_aliases", "{'your header': 'canonical'}")),
         )
     return out
 
@@ -328,9 +335,11 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object 
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SchemaError(
-            f"missing required column(s) {missing}; found columns {original_headers(df)}",
+            tr("missing required column(s) {missing}; found columns {original_headers}",
+               missing=missing, original_headers=original_headers(df)),
             source=source,
-            fix="pass the table through gridgis.schema.normalize_columns or rename the headers",
+            fix=_("pass the table through gridgis.schema.normalize_columns or rename the "
+                  "headers"),
         )
 
 
@@ -400,11 +409,13 @@ def code_factors(values: Iterable[object], *, source: object = None, column: obj
     if lost.any():
         rows = np.flatnonzero(np.isin(idx, np.flatnonzero(lost)))
         raise SchemaError(
-            f"{len(rows)} code(s) are not exact (e.g. {series.iloc[rows[0]]!r}): the digits were "
-            "lost when the column was stored as a number", source=source,
-            where=f"column {column or series.name}, row(s) {', '.join(map(str, rows[:10]))}",
-            fix="store the codes as text (in Excel: format the column as Text and enter the codes "
-                "again), then export the file again",
+            tr("{n_rows} code(s) are not exact (e.g. {iloc!r}): the digits were lost when the "
+               "column was stored as a number",
+               n_rows=len(rows), iloc=series.iloc[rows[0]]), source=source,
+            where=tr("column {column}, row(s) {rows}", column=column or series.name,
+                     rows=", ".join(map(str, rows[:10]))),
+            fix=_("store the codes as text (in Excel: format the column as Text and enter the "
+                  "codes again), then export the file again"),
         )
     t_idx, t_uniq = pd.factorize(texts, use_na_sentinel=True)
     if len(t_idx):

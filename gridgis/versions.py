@@ -37,6 +37,7 @@ from . import schema
 from ._geometry import single_parts
 from ._inputs import as_layer, metric
 from .errors import InputFileError, SchemaError
+from .i18n import tr
 
 __all__ = [
     "META_LAYER",
@@ -69,33 +70,35 @@ def _codes(plan: gpd.GeoDataFrame, what: str) -> pd.Series:
     as_layer(plan, what, geometry=None, require_crs=False, missing="keep", allow_empty=True,
              normalize=False)
     if schema.GRID_CODE not in plan.columns:
-        raise SchemaError("plan has no grid_code column", source=what,
-                          fix="code it first with gridgis.codes.assign_codes or recode")
+        raise SchemaError(tr("plan has no grid_code column"), source=what,
+                          fix=tr("code it first with gridgis.codes.assign_codes or recode"))
     codes = _code_series(plan[schema.GRID_CODE], plan.index)
     missing = codes.isna().to_numpy()
     if missing.any():
-        raise SchemaError(f"{int(missing.sum())} grid(s) have no code", source=what,
-                          where=f"rows {list(plan.index[missing][:10])}")
+        raise SchemaError(tr("{sum} grid(s) have no code", sum=int(missing.sum())), source=what,
+                          where=tr("rows {rows}", rows=list(plan.index[missing][:10])))
     dup = codes.duplicated(keep=False).to_numpy()
     if dup.any():
-        raise SchemaError(f"duplicate codes {sorted(set(codes[dup]))[:5]}", source=what,
-                          where=f"rows {list(plan.index[dup][:10])}")
+        raise SchemaError(tr("duplicate codes {sorted}", sorted=sorted(set(codes[dup]))[:5]), source=what,
+                          where=tr("rows {rows}", rows=list(plan.index[dup][:10])))
     return codes
 
 
 def _read_meta(path: Path, *, must_exist: bool = True) -> pd.DataFrame:
     if not path.exists():
         if must_exist:
-            raise InputFileError("versions file not found", source=path,
-                                 fix="save a first version with gridgis.versions.save_version")
+            raise InputFileError(tr("versions file not found"), source=path,
+                                 fix=tr("save a first version with "
+                                        "gridgis.versions.save_version"))
         return pd.DataFrame(columns=list(META_COLUMNS))
     try:
         layers = {str(name) for name, _ in pyogrio.list_layers(path)}
     except Exception as exc:
-        raise InputFileError(f"not a readable GeoPackage ({exc})", source=path) from None
+        raise InputFileError(tr("not a readable GeoPackage ({exc})", exc=exc), source=path) from None
     if META_LAYER not in layers:
-        raise InputFileError(f"no {META_LAYER!r} table: not a plan versions file", source=path,
-                             fix="use a new file, or one written by save_version")
+        raise InputFileError(tr("no {META_LAYER!r} table: not a plan versions file",
+                                META_LAYER=META_LAYER), source=path,
+                             fix=tr("use a new file, or one written by save_version"))
     meta = pd.DataFrame(pyogrio.read_dataframe(path, layer=META_LAYER, read_geometry=False))
     meta = meta.reindex(columns=list(META_COLUMNS))
     meta["version"] = meta["version"].astype(np.int64)
@@ -197,19 +200,20 @@ def list_versions(path: str | Path) -> pd.DataFrame:
 
 def _resolve(meta: pd.DataFrame, version: int | None, path: Path) -> pd.Series:
     if len(meta) == 0:
-        raise InputFileError("versions file holds no version", source=path)
+        raise InputFileError(tr("versions file holds no version"), source=path)
     if version is None:
         return meta.iloc[-1]
     v = int(version)
     if v < 0:  # -1 = latest, -2 = the one before …
         if -v > len(meta):
-            raise InputFileError(f"only {len(meta)} version(s) saved", source=path,
-                                 where=f"version {version}")
+            raise InputFileError(tr("only {n_meta} version(s) saved", n_meta=len(meta)), source=path,
+                                 where=tr("version {version}", version=version))
         return meta.iloc[v]
     hit = meta[meta["version"] == v]
     if len(hit) == 0:
-        raise InputFileError(f"no version {v}; saved versions: {meta['version'].tolist()}",
-                             source=path, where=f"version {version}")
+        raise InputFileError(tr("no version {v}; saved versions: {tolist}",
+                                v=v, tolist=meta['version'].tolist()),
+                             source=path, where=tr("version {version}", version=version))
     return hit.iloc[0]
 
 
@@ -280,7 +284,7 @@ def read_plan(path: Any, layer: str | None = None, *, version: int | None = None
 
 
 CONTEXT_LAYERS = ("communities", "buildings", "addresses", "roads", "rivers", "special_sites",
-                  "district", "events")
+                  "district", "events", "streets")
 
 
 def plan_context(path: Any) -> dict[str, gpd.GeoDataFrame]:

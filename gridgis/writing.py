@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError
+from .i18n import _, tr
 
 __all__ = ["check_output", "replacing", "same_file", "save_figure", "write_text"]
 
@@ -116,30 +117,33 @@ def check_output(
     for part in target.parts:
         if len(os.fsencode(part)) > limit:
             raise OutputError(
-                f"file name is {len(os.fsencode(part))} bytes long; the file system allows {limit}",
-                source=target, fix=f"give {option} a shorter name",
+                tr("file name is {n_fsencode} bytes long; the file system allows {limit}",
+                   n_fsencode=len(os.fsencode(part)), limit=limit),
+                source=target, fix=tr("give {option} a shorter name", option=option),
             )
     for src in inputs:
         if src is None or not isinstance(src, str | os.PathLike) or "://" in str(src):
             continue
         if same_file(target, src):
             raise OutputError(
-                "the output is one of the inputs and would overwrite it", source=target,
-                fix=f"give {option} a new file name (inputs are never overwritten)",
+                _("the output is one of the inputs and would overwrite it"), source=target,
+                fix=tr("give {option} a new file name (inputs are never overwritten)",
+                       option=option),
             )
     if folder and target.exists() and not target.is_dir():
-        raise OutputError("exists and is a file, but a folder is expected here", source=target,
-                          fix=f"give {option} a folder (new or existing)")
+        raise OutputError(_("exists and is a file, but a folder is expected here"), source=target,
+                          fix=tr("give {option} a folder (new or existing)", option=option))
     if not folder and target.is_dir():
-        raise OutputError("is a folder, but a file is expected here", source=target,
-                          fix=f"give {option} a file name inside that folder")
+        raise OutputError(_("is a folder, but a file is expected here"), source=target,
+                          fix=tr("give {option} a file name inside that folder", option=option))
     base = _existing_ancestor(target.parent if not folder else target)
     if not base.is_dir():
-        raise OutputError(f"cannot create a folder under {base}: it is a file", source=target,
-                          fix=f"give {option} a path in an existing folder")
+        raise OutputError(tr("cannot create a folder under {base}: it is a file", base=base), source=target,
+                          fix=tr("give {option} a path in an existing folder", option=option))
     if not os.access(base, os.W_OK | os.X_OK):
-        raise OutputError(f"no permission to write in {base}", source=target,
-                          fix=f"give {option} a path in a folder you may write to")
+        raise OutputError(tr("no permission to write in {base}", base=base), source=target,
+                          fix=tr("give {option} a path in a folder you may write to",
+                                 option=option))
     return target
 
 
@@ -190,7 +194,7 @@ def replacing(target: str | Path, *, keep: bool = False) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create the folder ({exc.strerror})", source=target.parent) from None
+        raise OutputError(tr("cannot create the folder ({strerror})", strerror=exc.strerror), source=target.parent) from None
     tmp = target.with_name(f".{uuid.uuid4().hex[:12]}.part{target.suffix}")
     try:
         if keep and target.exists():
@@ -205,7 +209,7 @@ def replacing(target: str | Path, *, keep: bool = False) -> Iterator[Path]:
         _fsync(target.parent)
     except OSError as exc:
         _discard(tmp)
-        raise OutputError(f"cannot write ({exc.strerror or exc})", source=target) from None
+        raise OutputError(tr("cannot write ({v})", v=exc.strerror or exc), source=target) from None
     except BaseException:
         _discard(tmp)
         raise

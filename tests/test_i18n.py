@@ -1,5 +1,6 @@
 """The message catalogue: complete, compiled, shipped, and the language switch in every interface."""
 
+import ast
 import doctest
 import importlib.util
 import re
@@ -69,7 +70,8 @@ def test_no_translation_is_left_in_english(script):
     """A Chinese msgstr holds Chinese (a copied English id is not a translation)."""
     catalogue = script.read_catalogue("zh_CN")
     english = [m.id for m in catalogue if m.id and isinstance(m.string, str) and m.string
-               and re.search(r"[A-Za-z]{4,}", m.id) and not HAN.search(m.string)]
+               and re.search(r"[A-Za-z]{4,}", re.sub(r"\{[^}]*\}", "", m.id))
+               and not HAN.search(m.string)]
     assert not english, english[:10]
 
 
@@ -180,3 +182,108 @@ def test_every_cli_help_text_is_translated(capsys, monkeypatch):
         assert main([*([command] if command else []), "--help"]) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert not [e for e in english if " ".join(e.split()) in out], command
+
+
+# ---- tables for people ---------------------------------------------------------------------------
+
+
+def test_chinese_headers_of_schema_columns_read_back():
+    """A table written for people in Chinese reads back into the canonical columns."""
+    from gridgis import schema
+    from gridgis.people import HEADERS, header
+
+    with use_language("zh"):
+        for column in HEADERS:
+            if column in schema.ALIASES:
+                assert schema.canonical_name(header(column)) == column, column
+    with use_language("en"):
+        for column in HEADERS:
+            if column in schema.ALIASES:
+                assert schema.canonical_name(header(column)) == column, column
+
+
+def test_people_tables_translate_headers_and_values():
+    import pandas as pd
+
+    from gridgis.people import for_people
+
+    df = pd.DataFrame({"grid_code": ["430302001001001"] * 5, "severity": ["error"] * 5,
+                       "match": ["inside", "boundary", "nearest", "unmatched", "invalid"],
+                       "hotspot": ["hot", "cold", "not significant", "hot", "cold"]})
+    with use_language("zh"):
+        out = for_people(df)
+    assert list(out.columns) == ["网格编码", "级别", "匹配结果", "冷热点"]
+    assert list(out["匹配结果"]) == ["在网格内", "边界", "最近网格", "未匹配", "无效"]
+    assert set(out["冷热点"]) == {"热点", "冷点", "不显著"} and set(out["级别"]) == {"错误"}
+    assert list(df.columns) == ["grid_code", "severity", "match", "hotspot"]  # API frame untouched
+    with use_language("en"):
+        out = for_people(df)
+    assert list(out["Match"]) == list(df["match"]) and not any(HAN.search(c) for c in out.columns)
+
+
+# ---- no user-facing English outside the catalogue -------------------------------------------------
+
+_SENTENCE = re.compile(r"[A-Za-z]{2,}[^A-Za-z{}]+[A-Za-z]{2,}")
+_TRANSLATED = {"_", "tr", "N_", "pgettext", "ngettext"}
+#: exceptions for programming mistakes, not for people using gridgis
+_DEVELOPER_ERRORS = {"AssertionError", "AttributeError", "RuntimeError", "NotImplementedError"}
+_USER_KEYWORDS = {"fix", "message", "title", "caption", "xlabel", "ylabel", "label"}
+
+
+def _is_sink(call: ast.Call) -> bool:
+    """Calls whose text a person reads: errors raised, CLI lines, log lines, warnings, titles."""
+    f = call.func
+    name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    if name.endswith("Error") or name.endswith("Warning"):
+        return name not in _DEVELOPER_ERRORS
+    if isinstance(f, ast.Name):
+        return name in {"say", "error", "status", "with_options"}
+    if not isinstance(f, ast.Attribute):
+        return False
+    owner = f.value.id if isinstance(f.value, ast.Name) else ""
+    return ((owner in {"logger", "log", "logging"} and name in {"info", "warning", "error"})
+            or (owner == "warnings" and name == "warn")
+            or name in {"set_title", "set_xlabel", "set_ylabel", "suptitle"})
+
+
+def _english_literals(node: ast.AST) -> list[str]:
+    """English sentences written as literals in ``node`` (translated calls excluded)."""
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Name) and f.id in _TRANSLATED:
+            return []
+        return [t for arg in [*node.args, *(k.value for k in node.keywords)]
+                for t in _english_literals(arg)]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value] if _SENTENCE.search(node.value) else []
+    if isinstance(node, ast.JoinedStr):
+        text = "".join(v.value if isinstance(v, ast.Constant) else " {} " for v in node.values)
+        return [text] if _SENTENCE.search(text) else []
+    if isinstance(node, (ast.BinOp, ast.IfExp, ast.BoolOp)):
+        return [t for child in ast.iter_child_nodes(node) for t in _english_literals(child)]
+    return []
+
+
+def english_outside_catalogue(source: str, name: str = "<module>") -> list[str]:
+    """``file:line: text`` of each user-facing English sentence not routed through the catalogue."""
+    found = []
+    for node in ast.walk(ast.parse(source, name)):
+        if isinstance(node, ast.Call) and _is_sink(node):
+            args = [*node.args, *(k.value for k in node.keywords if k.arg in _USER_KEYWORDS)]
+            found += [f"{name}:{node.lineno}: {text[:80]}" for a in args for text in _english_literals(a)]
+    return found
+
+
+def test_the_english_check_sees_sentences_outside_the_catalogue():
+    bad = 'raise InputFileError(f"cannot read {path}", fix="save it as UTF-8")\nsay("wrote it")'
+    good = 'raise InputFileError(tr("cannot read {path}", path=p), fix=_("save it as UTF-8"))'
+    assert len(english_outside_catalogue(bad)) == 3
+    assert english_outside_catalogue(good) == []
+
+
+def test_no_module_formats_user_facing_english_outside_the_catalogue():
+    found = []
+    for path in sorted((ROOT / "gridgis").rglob("*.py")):
+        found += english_outside_catalogue(path.read_text(encoding="utf-8"),
+                                           str(path.relative_to(ROOT)))
+    assert not found, "\n".join(found[:40])

@@ -3,7 +3,6 @@ bundled sample and a generated district of more than 100,000 households."""
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -12,7 +11,9 @@ from hypothesis import strategies as st
 
 from gridgis import schema
 from gridgis.partition import BuildOptions, RegionOptions, build_grids
+from gridgis.partition.quality import count_enclaves, count_holes
 from gridgis.rules import load_rules
+from tests import real_data
 from tests.synthetic import synthetic_district
 from tests.test_partition import check_plan
 
@@ -40,6 +41,7 @@ def test_random_districts_cover_nest_and_bound(seed, nx, ny, density, rural, sit
     res = _build(layers, seed=seed)
     check_plan(layers, res)
     assert res.stats["basic_unflagged_out_of_range"] == 0
+    assert count_enclaves(res.grids) == 0 and count_holes(res.grids) == 0
     # flags only where the report explains them
     flagged = res.grids.loc[res.grids[schema.FLAG] != "", schema.GRID_CODE]
     assert set(flagged) <= set(res.report.loc[res.report["item"] == "grid", "item_id"])
@@ -78,27 +80,7 @@ def test_rivers_and_arterials_are_avoided_as_grid_interiors():
 
 @pytest.fixture(scope="module")
 def bubenec():
-    momepy = pytest.importorskip("momepy")
-    path = momepy.datasets.get_path("bubenec")
-    b = gpd.read_file(path, layer="buildings")
-    streets = gpd.read_file(path, layer="streets")
-    tess = gpd.read_file(path, layer="tessellation")
-    # households from footprint (true metres) × floors / 80 m² per household
-    area = b.to_crs(b.estimate_utm_crs()).area
-    b[schema.BUILDING_ID] = b["uID"].astype(str)
-    b[schema.FLOORS] = 5
-    b[schema.HOUSEHOLDS] = np.round(area * b[schema.FLOORS] / 80.0).astype(int)
-    b[schema.POPULATION] = np.round(b[schema.HOUSEHOLDS] * 2.2).astype(int)
-    hull = shapely.union_all(tess.geometry.to_numpy())
-    x0, y0, x1, y1 = hull.bounds
-    cx = hull.centroid.x
-    west = shapely.intersection(hull, shapely.box(x0 - 1, y0 - 1, cx, y1 + 1))
-    east = shapely.difference(hull, west)
-    comm = gpd.GeoDataFrame(
-        {schema.CODE: ["110105001001", "110105001002"], schema.NAME: ["西区", "东区"]},
-        geometry=[west, east], crs=tess.crs,
-    )
-    return {"communities": comm, "roads": streets, "buildings": b}
+    return real_data.bubenec()
 
 
 def test_real_streets_and_buildings_bubenec(bubenec):

@@ -22,6 +22,7 @@ import shapely
 
 from gridgis import codes, partition
 from gridgis.errors import CRSError, GridGISError, SchemaError
+from gridgis.i18n import use_language
 from gridgis.render import assets, to_wgs84, web
 from gridgis.render.deck import deck_map_25d
 from gridgis.samples import load_sample
@@ -62,17 +63,19 @@ def findings(plan, sample):
 @pytest.fixture(scope="module")
 def map_page(tmp_path_factory, plan, sample, findings):
     out = tmp_path_factory.mktemp("web") / "plan.html"
-    m = web.interactive_map(plan, roads=sample["roads"], rivers=sample["rivers"],
-                            communities=sample["communities"], findings=findings,
-                            points={"事件": sample["events"]}, out=out, title="样例区网格图")
+    with use_language("zh"):  # the office's page, in Chinese
+        m = web.interactive_map(plan, roads=sample["roads"], rivers=sample["rivers"],
+                                communities=sample["communities"], findings=findings,
+                                points={"事件": sample["events"]}, out=out, title="样例区网格图")
     return m, out
 
 
 @pytest.fixture(scope="module")
 def deck_page(tmp_path_factory, plan, sample):
     out = tmp_path_factory.mktemp("deck") / "plan25d.html"
-    return deck_map_25d(plan, buildings=sample["buildings"], roads=sample["roads"],
-                        rivers=sample["rivers"], out=out, title="样例区 2.5D 网格图")
+    with use_language("zh"):
+        return deck_map_25d(plan, buildings=sample["buildings"], roads=sample["roads"],
+                            rivers=sample["rivers"], out=out, title="样例区 2.5D 网格图")
 
 
 def _has(s: str, page: str) -> bool:
@@ -200,8 +203,9 @@ def test_interactive_map_of_the_sample(map_page, plan):
 
 def test_interactive_map_any_crs_and_column_colors(plan, sample, tmp_path):
     wgs = plan.to_crs(4326)
-    m = web.interactive_map(wgs, color="kind", labels="code", tiles=None,
-                            points=sample["addresses"], max_points=500)
+    with use_language("zh"):
+        m = web.interactive_map(wgs, color="kind", labels="code", tiles=None,
+                                points=sample["addresses"], max_points=500)
     page = assets.offline_html(m)
     assert _has("基础网格", page) and "gg-legend" in page
     assert plan["grid_code"].iloc[0] in page

@@ -10,6 +10,7 @@ import pytest
 matplotlib.use("Agg")
 
 from gridgis.errors import GridGISError  # noqa: E402
+from gridgis.i18n import use_language  # noqa: E402
 from gridgis.workflows import build_report, community_table  # noqa: E402
 
 from .sysdeps import require_system  # noqa: E402
@@ -30,17 +31,18 @@ def test_bundle_on_sample(plan, tmp_path):
     merged = previous.loc[pair].union_all()
     previous = previous.drop(index=pair[1])
     previous.loc[pair[0], "geometry"] = merged
-    bundle = build_report(grids, tmp_path, communities=layers["communities"],
-                          buildings=layers["buildings"], addresses=layers["addresses"],
-                          events=layers["events"], previous=previous, roads=layers["roads"],
-                          district=layers["district"])
+    with use_language("zh"):  # the office's report, in Chinese (the default outside the suite)
+        bundle = build_report(grids, tmp_path, communities=layers["communities"],
+                              buildings=layers["buildings"], addresses=layers["addresses"],
+                              events=layers["events"], previous=previous, roads=layers["roads"],
+                              district=layers["district"])
     assert bundle.pdf.stat().st_size > 50_000 and bundle.pages >= 5
     for name in ("grid_map_25d", "findings_map", "event_heatmap", "events_per_grid"):
         assert [p.suffix for p in bundle.figures[name]] == [".png", ".svg"]
         assert all(p.stat().st_size > 5_000 for p in bundle.figures[name])
     assert set(bundle.tables) >= {"communities", "findings", "events_by_grid", "crosswalk"}
     cw = (tmp_path / "tables" / "crosswalk.csv").read_text(encoding="utf-8-sig")
-    assert "split" in cw  # the merged grid of the previous plan was split in two
+    assert "拆分" in cw  # the merged grid of the previous plan was split in two
     html = bundle.html.read_text(encoding="utf-8")
     assert "雨湖区网格化服务管理报告" in html and html.count("data:image/png;base64,") >= 4
     assert "http://" not in html and "https://" not in html
@@ -63,7 +65,8 @@ def test_bundle_on_sample(plan, tmp_path):
 
 def test_community_table(plan):
     grids, layers = plan
-    t = community_table(grids, layers["communities"])
+    with use_language("zh"):
+        t = community_table(grids, layers["communities"])
     assert len(t) == grids["community_code"].nunique()
     assert t["基础网格"].sum() == (grids["kind"] == "basic").sum()
     assert (t["户数最大"] <= 500).all()

@@ -15,6 +15,7 @@ from .. import schema
 from .._inputs import as_layer
 from ..crs import resolve_crs
 from ..errors import SchemaError
+from ..i18n import tr
 from ._status import R_MISSING, R_NOT_NUMBER, R_NOT_POINT
 
 __all__ = ["extract_xy", "find_lonlat"]
@@ -125,8 +126,9 @@ def extract_xy(
     else:
         if lon_col is None:
             raise SchemaError(
-                f"no longitude/latitude columns; found {list(map(str, points.columns))}",
-                source="points", fix="name them 经度/纬度 or lon/lat, or pass lon=/lat=",
+                tr("no longitude/latitude columns; found {list}",
+                   list=list(map(str, points.columns))),
+                source="points", fix=tr("name them 经度/纬度 or lon/lat, or pass lon=/lat="),
             )
         src = crs if crs is not None else "EPSG:4326"
         x, tx = _numbers(points[lon_col])

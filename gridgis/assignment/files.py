@@ -39,6 +39,7 @@ from ..encodings import (
     sniff_separator,
 )
 from ..errors import CRSError, InputFileError, option
+from ..i18n import _, tr
 from ..io import csv_header_row, pick_layer, read_excel
 from ..rules import Rules
 from ..writing import check_output, replacing
@@ -119,10 +120,11 @@ class _CsvSource(_Source):
             with open(path, encoding=self.encoding, newline="") as fh:
                 head = fh.read(1 << 16)
         except UnicodeError as exc:
-            raise InputFileError(f"cannot decode as {self.encoding} ({exc.reason})", source=path,
-                                 fix="save the file as UTF-8") from None
+            raise InputFileError(tr("cannot decode as {encoding} ({reason})",
+                                    encoding=self.encoding, reason=exc.reason), source=path,
+                                 fix=_("save the file as UTF-8")) from None
         if not head.strip():
-            raise InputFileError("file has no rows or header", source=path)
+            raise InputFileError(_("file has no rows or header"), source=path)
         self.sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
         self.skip = header_row - 1 if header_row else csv_header_row(head, self.sep)
 
@@ -142,11 +144,11 @@ class _CsvSource(_Source):
                     done = pos
             except pd.errors.ParserError as exc:
                 raise InputFileError(
-                    f"malformed CSV after data row {rows}: {exc}", source=self.path,
-                    fix="check quoting and the number of fields on the line named",
+                    tr("malformed CSV after data row {rows}: {exc}", rows=rows, exc=exc), source=self.path,
+                    fix=_("check quoting and the number of fields on the line named"),
                 ) from None
             except pd.errors.EmptyDataError:
-                raise InputFileError("file has no rows or header", source=self.path) from None
+                raise InputFileError(_("file has no rows or header"), source=self.path) from None
 
 
 def _natural_key(path: str) -> list[Any]:
@@ -179,11 +181,11 @@ class _ParquetSource(_Source):
             key=lambda p: _natural_key(str(p)),
         )
         if not files:
-            raise InputFileError("no Parquet files found", source=path)
+            raise InputFileError(_("no Parquet files found"), source=path)
         try:
             self.files = [pq.ParquetFile(f) for f in files]
         except Exception as exc:
-            raise InputFileError(f"not a readable Parquet file ({exc})", source=path) from None
+            raise InputFileError(tr("not a readable Parquet file ({exc})", exc=exc), source=path) from None
         self.total = sum(f.metadata.num_rows for f in self.files)
 
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
@@ -207,7 +209,7 @@ class _VectorSource(_Source):
         try:
             info = pyogrio.read_info(path, layer=self.layer)
         except Exception as exc:
-            raise InputFileError(f"not a readable vector file ({exc})", source=path) from None
+            raise InputFileError(tr("not a readable vector file ({exc})", exc=exc), source=path) from None
         self.total, self.crs = int(info["features"]), info.get("crs")
 
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
@@ -257,16 +259,17 @@ def _checked_crs(source: _Source, crs: Any) -> Any:
 
     wanted, layer_crs = resolve_crs(crs), CRS.from_user_input(own)
     if isinstance(wanted, str) and layer_crs.is_geographic:
-        logger.warning("%s: layer says %s; its coordinates are read as %s as asked",
+        logger.warning(_("%s: layer says %s; its coordinates are read as %s as asked"),
                        source.path, layer_crs.to_string(), wanted)
         return crs
     if not isinstance(wanted, str) and CRS.from_user_input(wanted).equals(layer_crs):
         return crs
     flag = option("crs")
-    raise CRSError(f"the layer has its own CRS ({layer_crs.to_string()}); {crs} disagrees",
+    raise CRSError(tr("the layer has its own CRS ({to_string}); {crs} disagrees",
+                      to_string=layer_crs.to_string(), crs=crs),
                    source=source.path,
-                   fix=f"leave out {flag.split()[0]} (the layer's CRS is used)" if flag
-                   else "reproject the layer if its CRS is wrong")
+                   fix=tr("leave out {split} (the layer's CRS is used)", split=flag.split()[0]) if flag
+                   else _("reproject the layer if its CRS is wrong"))
 
 
 def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = None,
@@ -280,12 +283,12 @@ def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = 
     ...     print(start, len(chunk))
     """
     if not path.exists():
-        raise InputFileError("file not found", source=path, fix="check the path and the working folder")
+        raise InputFileError(_("file not found"), source=path, fix=_("check the path and the working folder"))
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in PARQUET_SUFFIXES:
         return _ParquetSource(path, chunk_size)
     if path.stat().st_size == 0:
-        raise InputFileError("file is empty (0 bytes)", source=path)
+        raise InputFileError(_("file is empty (0 bytes)"), source=path)
     if suffix in CSV_SUFFIXES:
         return _CsvSource(path, chunk_size, encoding, header_row)
     if suffix in EXCEL_SUFFIXES:
@@ -293,8 +296,8 @@ def open_source(path: Path, chunk_size: int, *, layer: Any = None, sheet: Any = 
     if suffix in VECTOR_SUFFIXES:
         return _VectorSource(path, chunk_size, layer)
     raise InputFileError(
-        f"unsupported input format {suffix!r}", source=path,
-        fix="use CSV, Excel, Parquet (file or folder) or a vector file such as GeoPackage",
+        tr("unsupported input format {suffix!r}", suffix=suffix), source=path,
+        fix=_("use CSV, Excel, Parquet (file or folder) or a vector file such as GeoPackage"),
     )
 
 
@@ -376,8 +379,8 @@ class _ParquetSink(_Sink):
                 table = table.cast(self.schema)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
                 raise InputFileError(
-                    f"column types changed between chunks ({exc})", source=self.path,
-                    fix="write to .csv instead, or convert the input to Parquet first",
+                    tr("column types changed between chunks ({exc})", exc=exc), source=self.path,
+                    fix=_("write to .csv instead, or convert the input to Parquet first"),
                 ) from None
         self.writer.write_table(table)
 
@@ -418,7 +421,7 @@ def open_sink(path: Path) -> _Sink:
     if suffix == ".gpkg":
         return _GpkgSink(path, layer="assigned")
     raise InputFileError(
-        f"unsupported output format {suffix!r}", source=path, fix="write .parquet, .csv or .gpkg"
+        tr("unsupported output format {suffix!r}", suffix=suffix), source=path, fix=_("write .parquet, .csv or .gpkg")
     )
 
 
@@ -492,7 +495,8 @@ def assign_file(
     path = Path(path)
     out_path = Path(out_path)
     if chunk_size < 1:
-        raise InputFileError(f"chunk_size must be >= 1, got {chunk_size}")
+        raise InputFileError(tr("chunk_size must be >= 1, got {chunk_size}",
+                                chunk_size=chunk_size))
     plan = grids if isinstance(grids, PlanIndex) else PlanIndex(
         grids, code_column=code_column, max_distance=max_distance, rules=rules
     )
@@ -525,8 +529,8 @@ def assign_file(
             if bar is not None:
                 bar.close()
         if not sink.rows and not isinstance(source, _VectorSource | _ParquetSource):
-            raise InputFileError("the table has a header but no data rows", source=path,
-                                 fix="check that the right file (or sheet) was given")
+            raise InputFileError(_("the table has a header but no data rows"), source=path,
+                                 fix=_("check that the right file (or sheet) was given"))
         if not sink.rows:
             # an empty layer or Parquet file: still write an output with the expected columns
             cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]

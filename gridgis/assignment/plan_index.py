@@ -22,6 +22,7 @@ from .._geometry import oriented, present, ring_segments
 from .._inputs import as_layer, metric
 from ..crs import points_to_wgs84
 from ..errors import SchemaError, with_options
+from ..i18n import _, tr
 from ..rules import Rules, load_rules
 from ._exact import ST_INSIDE, ST_OUTSIDE
 from ._status import (
@@ -85,30 +86,32 @@ class PlanIndex:
         grids = as_layer(grids, "grids", missing="keep")
         if code_column not in grids.columns:
             raise SchemaError(
-                f"grid plan has no {code_column!r} column; found {schema.original_headers(grids)}",
+                tr("grid plan has no {code_column!r} column; found {original_headers}",
+                   code_column=code_column, original_headers=schema.original_headers(grids)),
                 source=schema.label(grids, "grids"),
-                fix=with_options(None, ("code_column", "COLUMN")) or "code the plan first",
+                fix=with_options(None, ("code_column", "COLUMN")) or tr("code the plan first"),
             )
         rules_ = load_rules(rules)
         self.code_column = code_column
         self.max_distance = float(rules_.assign.max_distance_m if max_distance is None else max_distance)
         if not self.max_distance >= 0:
-            raise SchemaError(f"max_distance must be >= 0 metres, got {max_distance!r}")
+            raise SchemaError(tr("max_distance must be >= 0 metres, got {max_distance!r}",
+                                 max_distance=max_distance))
         self.far_outside = float(rules_.assign.far_outside_m)
 
         codes = grids[code_column]
         if codes.isna().any():
             rows = list(np.flatnonzero(codes.isna().to_numpy())[:10])
             raise SchemaError(
-                "grid plan has grids without a code", source="grids", where=f"rows {rows}",
-                fix="give every grid a code (gridgis codes) before assigning",
+                _("grid plan has grids without a code"), source="grids", where=tr("rows {rows}", rows=rows),
+                fix=_("give every grid a code (gridgis codes) before assigning"),
             )
         codes = codes.astype(str).to_numpy(dtype=object)
         dup = pd.Series(codes).duplicated(keep=False).to_numpy()
         if dup.any():
             raise SchemaError(
-                f"duplicate grid codes {sorted(set(codes[dup]))[:10]}", source=schema.label(grids, "grids"),
-                fix="grid codes must be unique; re-code the plan",
+                tr("duplicate grid codes {sorted}", sorted=sorted(set(codes[dup]))[:10]), source=schema.label(grids, "grids"),
+                fix=_("grid codes must be unique; re-code the plan"),
             )
         geoms = np.asarray(grids.geometry.array, dtype=object)
         # tie-break rank = position of the code in sorted order; categories are the sorted codes

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import SchemaError
+from ..i18n import _, tr
 from ..rules import Rules
 from .coordinates import extract_xy
 from .plan_index import Assigned, PlanIndex
@@ -174,12 +175,13 @@ def assign(
         plan = grids
         if code_column != plan.code_column and code_column != schema.GRID_CODE:
             raise SchemaError(
-                f"code_column={code_column!r} differs from the PlanIndex's {plan.code_column!r}"
+                tr("code_column={code_column!r} differs from the PlanIndex's {code_column2!r}",
+                   code_column=code_column, code_column2=plan.code_column)
             )
         if max_distance is not None or rules is not None:
             raise SchemaError(
-                "max_distance/rules are fixed when the PlanIndex is built",
-                fix="pass them to PlanIndex(grids, max_distance=..., rules=...)",
+                _("max_distance/rules are fixed when the PlanIndex is built"),
+                fix=_("pass them to PlanIndex(grids, max_distance=..., rules=...)"),
             )
     else:
         plan = PlanIndex(grids, code_column=code_column, max_distance=max_distance, rules=rules)

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..i18n import tr
+from ..people import value
 from ._status import MATCH_VALUES
 from .plan_index import PlanIndex
 
@@ -90,9 +92,10 @@ class AssignResult:
         """One line per match status, e.g. for the CLI."""
         st = self.status_counts
         total = int(st.sum())
-        parts = [f"{k}: {int(v):,}" for k, v in st.items()]
+        parts = [f"{value(schema.MATCH, k)}: {int(v):,}" for k, v in st.items()]
         empty = int((self.per_grid == 0).sum())
-        return f"{total:,} rows — " + ", ".join(parts) + f"; {empty} grid(s) without points"
+        return tr("{total:,} rows — {parts}; {empty} grid(s) without points", total=total,
+                  parts=", ".join(parts), empty=empty)
 
 
 def per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:

@@ -14,14 +14,14 @@ copied from them. Outputs never overwrite inputs and are written atomically
 (:mod:`gridgis.writing`). Every verb's ``--help`` shows an example.
 
 Modules: ``_app`` (the app, global options, logging and shared output helpers), ``_options``
-(options several verbs share), one module per group of verbs (``plans``, ``maps``, ``tables``)
+(options several verbs share), one module per group of verbs (``plans``, ``maps``, ``tables``, ``prints``)
 and ``_main`` (the entry point and exit codes). Readers that turn the files named on the command
 line into checked layers live in :mod:`gridgis.workflows.readers`.
 """
 
 from __future__ import annotations
 
-from . import maps, plans, tables
+from . import maps, plans, prints, tables
 from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS, app
 from ._help import help_texts
 from ._main import main
@@ -38,6 +38,9 @@ for _name, _verb in [
     ("heatmap", maps.heatmap_cmd),
     ("recode", tables.recode_cmd),
     ("recode-table", tables.recode_table_cmd),
+    ("summary", prints.summary_cmd),
+    ("atlas", prints.atlas_cmd),
+    ("notice", prints.notice_cmd),
 ]:
     app.command(_name)(_verb)
 

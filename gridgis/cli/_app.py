@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..i18n import set_language
+from ..i18n import set_language, tr
 from ..writing import check_output
 
 __all__ = [
@@ -121,7 +121,7 @@ def say(message: str) -> None:
 
 def error(message: str) -> None:
     """An error line on stderr, printed whatever the log level."""
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    print(tr("error: {message}", message=message), file=sys.stderr, flush=True)
 
 
 def progress_enabled() -> bool:
@@ -144,8 +144,10 @@ def print_findings(report: Any) -> None:
         from rich.console import Console
 
         Console(stderr=True).print(report.rich_table(max_rows=50 if State.verbose else 20))
-        for rule, why in report.skipped.items():
-            say(f"not checked: {rule} ({why})")
+        from ..validation.report import skipped_line
+
+        for what, why in report.skipped.items():
+            say(skipped_line(what, why))
     else:  # the summary lists the rules not checked too
         say(report.summary(max_rows=50 if State.verbose else 20))
 

@@ -13,7 +13,7 @@ import typer
 from typer._click import exceptions as click_exc
 
 from ..errors import GridGISError
-from ..i18n import use_language
+from ..i18n import _, tr, use_language
 from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error, remove_logging
 from ._help import lang_argument, localized_command
 
@@ -32,16 +32,17 @@ def internal_error(exc: BaseException) -> int:
     text = "".join(traceback.format_exception(exc))
     if State.debug:
         print(text, file=sys.stderr)
-        error(f"internal error ({type(exc).__name__}); please report it with the traceback above")
+        error(tr("internal error ({name}); please report it with the traceback above",
+                 name=type(exc).__name__))
         return EXIT_INTERNAL
     try:
         path = log_path()
         path.write_text(f"gridgis {' '.join(sys.argv[1:])}\n{text}", encoding="utf-8")
-        where = f"details in {path}"
+        where = tr("details in {path}", path=path)
     except OSError:
-        where = "run again with --debug for details"
-    error(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); {where}. "
-           "Please report it with that file.")
+        where = _("run again with --debug for details")
+    error(tr("internal error ({name}: {exc}); {where}. Please report it with that file.",
+             name=type(exc).__name__, exc=str(exc)[:200], where=where))
     return EXIT_INTERNAL
 
 
@@ -78,7 +79,7 @@ def _run(argv: list[str]) -> int:
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except (typer.Abort, KeyboardInterrupt):
-        error("interrupted; outputs not finished were left untouched")
+        error(_("interrupted; outputs not finished were left untouched"))
         return 130
     except OSError as exc:  # disk full, permission lost mid-run …: an output cannot be written
         name = exc.filename or ""

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import GridGISError, cli_options
+from ..i18n import _, tr
 from ..workflows.readers import read_events, read_layer, read_plan
 from ._app import (
     check_outputs,
@@ -59,8 +60,8 @@ def render_cmd(
 
     check_outputs((out, "--out"), inputs=(plan, buildings))
     if out.suffix.lower() not in {".png", ".svg", ".pdf", ".html", ".htm"}:
-        raise GridGISError(f"unsupported map format {out.suffix!r}", source=out,
-                           fix="give --out a .png, .svg, .pdf or .html file")
+        raise GridGISError(tr("unsupported map format {suffix!r}", suffix=out.suffix), source=out,
+                           fix=_("give --out a .png, .svg, .pdf or .html file"))
     with cli_options(tilt="--tilt", dpi="--dpi"):
         check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=5)
     grids = read_plan(plan, layer)
@@ -85,11 +86,11 @@ def render_cmd(
             interactive_map(grids, roads=ctx.get("roads"), rivers=ctx.get("rivers"),
                             communities=ctx.get("communities"), title=title, out=out,
                             color=None if color == "community_code" else color)
-        say(f"wrote {out}")
+        say(tr("wrote {path}", path=out))
         return
     grid_map_25d(grids, buildings=bldg, height=h, color=color, labels=None if labels == "none" else labels,
                  scheme=scheme, azimuth=azimuth, tilt=tilt, title=title, out=out, dpi=dpi)
-    say(f"wrote {out}")
+    say(tr("wrote {path}", path=out))
 
 
 def report_cmd(
@@ -127,9 +128,9 @@ def report_cmd(
     bundle = build_report(grids, out, communities=comm, buildings=ctx.get("buildings"),
                           addresses=ctx.get("addresses"), events=ev, previous=prev,
                           roads=ctx.get("roads"), district=ctx.get("district"), rules=rules,
-                          title=title)
-    say(f"wrote {bundle.pdf} ({bundle.pages} pages), {bundle.html}, "
-        f"{sum(len(v) for v in bundle.figures.values())} figure files, {len(bundle.tables)} tables")
+                          title=title, streets=ctx.get("streets"))
+    say(tr("wrote {pdf} ({pages} pages), {html}, {sum} figure files, {n_tables} tables",
+           pdf=bundle.pdf, pages=bundle.pages, html=bundle.html, sum=sum(len(v) for v in bundle.figures.values()), n_tables=len(bundle.tables)))
 
 
 def heatmap_cmd(
@@ -174,5 +175,5 @@ def heatmap_cmd(
     if len(bad):
         gio.write_table(bad.drop(columns=bad.geometry.name), out / "events_problems.csv")
     counts = ev["status"].value_counts().to_dict()
-    say(f"{len(ev)} events: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    say("wrote " + ", ".join(str(p) for p in written.values()))
+    say(tr("{n} events: {counts}", n=len(ev), counts=", ".join(f"{k} {v}" for k, v in counts.items())))
+    say(tr("wrote {path}", path=", ".join(str(p) for p in written.values())))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import GridGISError, cli_options
+from ..i18n import _, tr
 from ..workflows.readers import read_layer, read_plan
 from ._app import (
     EXIT_OK,
@@ -98,14 +99,15 @@ def build_cmd(
     keep = read_plan(locked, layer_option="") if locked else None
     sites, rivers = optional(sites_layer), optional(rivers_layer)
     if community and keep is None:
-        raise GridGISError("--community needs --locked (the plan whose other grids are kept)")
+        raise GridGISError(_("--community needs --locked (the plan whose other grids are kept)"))
     if community:
         missing = sorted(set(community) - set(comm["code"].astype(str)))
         if missing:
-            raise GridGISError(f"no community {missing} in layer {communities_layer}", source=district)
+            raise GridGISError(tr("no community {missing} in layer {communities_layer}",
+                                  missing=missing, communities_layer=communities_layer), source=district)
         # every grid outside these communities is locked; codes of unchanged grids are kept
         previous, keep = keep, keep[~keep["community_code"].astype(str).isin(community)]
-    with status("building grids…"):
+    with status(_("building grids…")):
         built = build_grids(comm, road, bldg, rules=rules, special_sites=sites, locked=keep,
                             seed=seed, rivers=rivers)
     if community:
@@ -122,9 +124,11 @@ def build_cmd(
                            replace_context=True)
     gio.write_table(built.report, report_path)
     basic = grids[grids[KIND] == BASIC]
-    say(f"{len(grids)} grids ({len(basic)} basic) in {grids['community_code'].nunique()} communities; "
-        f"households per basic grid {int(basic['households'].min())}–{int(basic['households'].max())}")
-    say(f"wrote {out} (version {version}) and {report_path} ({len(built.report)} report rows)")
+    say(tr("{n_grids} grids ({n_basic} basic) in {nunique} communities; households per basic "
+           "grid {min}–{max}",
+           n_grids=len(grids), n_basic=len(basic), nunique=grids['community_code'].nunique(), min=int(basic['households'].min()), max=int(basic['households'].max())))
+    say(tr("wrote {out} (version {version}) and {report_path} ({n_report} report rows)",
+           out=out, version=version, report_path=report_path, n_report=len(built.report)))
     bad = grids["flag"].astype(str).str.contains("out_of_range").any()
     return EXIT_VIOLATIONS if bad else EXIT_OK
 
@@ -169,16 +173,16 @@ def validate_cmd(
     if not State.quiet:
         print_findings(report)
     if html:
-        say(f"wrote {write_validation_page(report, html)}")
+        say(tr("wrote {path}", path=write_validation_page(report, html)))
     if json_out:
         report.to_json(json_out)
-        say(f"wrote {json_out}")
+        say(tr("wrote {path}", path=json_out))
     if gpkg:
         from .. import io as gio
 
         # an existing GeoPackage keeps its other layers; only 'findings' is replaced
         gio.write_gpkg({"findings": report.to_geodataframe()}, gpkg, mode="a")
-        say(f"wrote layer 'findings' of {gpkg}")
+        say(tr("wrote layer 'findings' of {gpkg}", gpkg=gpkg))
     if report.has_errors or (strict and report.findings):
         raise typer.Exit(EXIT_VIOLATIONS)
 
@@ -220,8 +224,9 @@ def repair_cmd(
 
     if in_place:
         if not is_versions_file(plan):
-            raise GridGISError("--in-place needs a plan versions GeoPackage (it gains a version)",
-                               source=plan, fix="give --out a new file instead")
+            raise GridGISError(_("--in-place needs a plan versions GeoPackage (it gains a "
+                                 "version)"),
+                               source=plan, fix=_("give --out a new file instead"))
         out = plan
     else:
         check_outputs((out, "--out"), inputs=(plan, parents, buildings, rules))
@@ -235,12 +240,12 @@ def repair_cmd(
         version = save_version(res.plan, out, author=author, note=note,
                                context={"changes": res.log_frame()}, replace_context=True)
         say(res.summary())
-        say(f"wrote {out} (version {version})")
+        say(tr("wrote {out} (version {version})", out=out, version=version))
     else:
         write_layers({"grids": res.plan, "changes": res.log_frame()}, out)
         say(res.summary())
-        say(f"wrote layers 'grids' and 'changes' of {out}")
+        say(tr("wrote layers 'grids' and 'changes' of {out}", out=out))
     if html:
-        say(f"wrote {write_validation_page(res.report, html)}")
+        say(tr("wrote {path}", path=write_validation_page(res.report, html)))
     if res.report.has_errors:
         raise typer.Exit(EXIT_VIOLATIONS)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import GridGISError, cli_options
+from ..i18n import tr
 from ..workflows.readers import read_layer, read_plan, read_previous_plan
 from ._app import (
     EXIT_OK,
@@ -69,7 +70,7 @@ def assign_cmd(
     if per_grid is not None:
         gio.write_table(res.per_grid.rename_axis(code_column).reset_index(), per_grid)
     say(res.summary())
-    say(f"wrote {out}")
+    say(tr("wrote {path}", path=out))
     bad = int(res.status_counts["invalid"] + res.status_counts["unmatched"])
     return EXIT_VIOLATIONS if strict and bad else EXIT_OK
 
@@ -84,7 +85,7 @@ def _write_recoded(res: Any, out: Path) -> None:
 
     if is_versions_file(out):
         version = save_version(res.plan, out, note="gridgis recode", crosswalk=res.crosswalk)
-        say(f"added version {version} to {out}")
+        say(tr("added version {version} to {out}", version=version, out=out))
     else:
         gio.write_gpkg({"grids": res.plan, "crosswalk": res.crosswalk}, out, mode="a")
 
@@ -133,16 +134,16 @@ def recode_cmd(
         try:
             text = retired.read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise GridGISError(f"cannot read retired codes ({exc})", source=retired) from None
+            raise GridGISError(tr("cannot read retired codes ({exc})", exc=exc), source=retired) from None
         earlier += [line.strip() for line in text.splitlines() if line.strip()]
     res = recode(old_plan, new_plan, households=hh, scheme=scheme, retired=earlier or None,
                  same_threshold=same_threshold, rules=rules)
     _write_recoded(res, out)
     gio.write_table(res.crosswalk, cw_path)
     counts = ", ".join(f"{k} {v}" for k, v in res.summary().items() if v)
-    say(f"{len(res.plan)} grids coded, {len(res.kept)} codes kept, {len(res.retired)} retired "
-        f"({counts})")
-    say(f"wrote {out} and {cw_path}")
+    say(tr("{n_plan} grids coded, {n_kept} codes kept, {n_retired} retired ({counts})",
+           n_plan=len(res.plan), n_kept=len(res.kept), n_retired=len(res.retired), counts=counts))
+    say(tr("wrote {out} and {cw_path}", out=out, cw_path=cw_path))
 
 
 def recode_table_cmd(
@@ -186,7 +187,8 @@ def recode_table_cmd(
                            lat=lat, coords_crs=coords_crs, locate=locate,
                            fallback="largest" if largest else None, rules=rules)
     gio.write_table(res.report, rep_path)
-    say(", ".join(f"{k} {v}" for k, v in res.counts.items()) + f" rows; wrote {target}")
+    say(tr("{counts} rows; wrote {path}", counts=", ".join(f"{k} {v}" for k, v in res.counts.items()),
+           path=target))
     if not res.ok:
-        say(f"some rows have no new code: see {rep_path}")
+        say(tr("some rows have no new code: see {rep_path}", rep_path=rep_path))
         raise typer.Exit(EXIT_VIOLATIONS)

@@ -13,6 +13,7 @@ from .. import schema
 from .._geometry import first_container, present, representative_points
 from .._inputs import as_layer, metric
 from ..errors import SchemaError
+from ..i18n import _, tr
 
 __all__ = ["weights_points", "locate", "overlaps"]
 
@@ -32,8 +33,8 @@ def weights_points(households: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, 
         bad = ~np.isfinite(w) & ~pd.isna(hh[schema.HOUSEHOLDS]).to_numpy()
         bad |= np.isfinite(w) & (w < 0)
         if bad.any():
-            raise SchemaError("households must be non-negative numbers", source="households",
-                              where=f"rows {list(hh.index[bad][:10])}")
+            raise SchemaError(_("households must be non-negative numbers"), source="households",
+                              where=tr("rows {rows}", rows=list(hh.index[bad][:10])))
         w = np.nan_to_num(w, nan=0.0)
     else:
         w = np.ones(len(hh))

@@ -13,6 +13,7 @@ from .. import schema
 from .._geometry import first_hit
 from .._inputs import as_layer
 from ..errors import CodeSchemeError, GeometryError, SchemaError
+from ..i18n import _, tr
 from ..rules import CodeScheme
 
 __all__ = [
@@ -56,9 +57,9 @@ def _locate_communities(plan: gpd.GeoDataFrame, need: np.ndarray, communities: A
     if communities is None:
         rows = list(plan.index[need][:10])
         raise SchemaError(
-            f"{int(need.sum())} grid(s) have no community_code", source=what,
-            where=f"rows {rows}",
-            fix="add a community_code column or pass communities= to locate the grids",
+            tr("{sum} grid(s) have no community_code", sum=int(need.sum())), source=what,
+            where=tr("rows {rows}", rows=rows),
+            fix=_("add a community_code column or pass communities= to locate the grids"),
         )
     comm = check_communities(communities)
     pts = plan.geometry[need].to_crs(comm.crs).representative_point()
@@ -69,9 +70,9 @@ def _locate_communities(plan: gpd.GeoDataFrame, need: np.ndarray, communities: A
     found = first >= 0
     if (~found).any():
         rows = list(plan.index[need][~found][:10])
-        raise GeometryError(f"{int((~found).sum())} grid(s) lie in no community",
-                            source=what, where=f"rows {rows}",
-                            fix="check the CRS of grids and communities")
+        raise GeometryError(tr("{sum} grid(s) lie in no community", sum=int((~found).sum())),
+                            source=what, where=tr("rows {rows}", rows=rows),
+                            fix=_("check the CRS of grids and communities"))
     return comm_codes[first]
 
 
@@ -93,10 +94,11 @@ def community_codes(plan: gpd.GeoDataFrame, scheme: CodeScheme, communities: Any
     if bad.any():
         sample = sorted(set(values[bad]))[:5]
         raise CodeSchemeError(
-            f"community code(s) {sample} do not have {scheme.parent_length} "
-            f"{'digits' if scheme.digits_only else 'characters'}",
-            source=what, where=f"rows {list(plan.index[bad][:10])}",
-            fix="use the 12-digit statistical division codes or set parent_length in the scheme",
+            tr("community code(s) {sample} do not have {parent_length} {v}",
+               sample=sample, parent_length=scheme.parent_length, v='digits' if scheme.digits_only else 'characters'),
+            source=what, where=tr("rows {rows}", rows=list(plan.index[bad][:10])),
+            fix=_("use the 12-digit statistical division codes or set parent_length in the "
+                  "scheme"),
         )
     return values
 

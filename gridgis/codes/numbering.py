@@ -35,6 +35,7 @@ import shapely
 from .. import schema
 from .._inputs import metric
 from ..errors import CodeSchemeError
+from ..i18n import tr
 from ..rules import CodeScheme, SerialRange, load_rules
 from ._plans import (
     check_plan,
@@ -156,17 +157,18 @@ def _serials(community: np.ndarray, pools: np.ndarray, order: np.ndarray,
         if len(avail) < len(grp):
             label = f"{comm} {names[comm]}" if names.get(comm) else comm
             problems.append(
-                f"community {label}: {len(grp)} grid(s) need serials in {pool.prefix}"
-                f"{pool.start}..{pool.stop} but only {len(avail)} are free"
-                f"{f' ({len(taken)} taken)' if taken else ''}"
+                tr("community {community}: {n} grid(s) need serials in {start}..{stop} but only "
+                   "{free} are free", community=label, n=len(grp), start=f"{pool.prefix}{pool.start}",
+                   stop=pool.stop, free=len(avail))
+                + (tr(" ({n} taken)", n=len(taken)) if taken else "")
             )
             continue
         serial[grp["i"].to_numpy()] = avail[:len(grp)]
     if problems:
         raise CodeSchemeError(
-            "scheme cannot hold the grids: " + "; ".join(problems), source=source,
+            tr("scheme cannot hold the grids: {problems}", problems="; ".join(problems)), source=source,
             where=problems[0].split(":")[0],
-            fix="widen serial_width or the serial range of that kind, or merge grids",
+            fix=tr("widen serial_width or the serial range of that kind, or merge grids"),
         )
     return serial
 
@@ -221,7 +223,8 @@ def allocate_codes(communities: Iterable[object], kinds: Iterable[object] | None
     community = np.asarray(list(communities), dtype=object)
     kind = clean_kinds([schema.BASIC] * len(community) if kinds is None else list(kinds))
     if len(kind) != len(community):
-        raise CodeSchemeError(f"{len(community)} communities but {len(kind)} kinds",
+        raise CodeSchemeError(tr("{n_community} communities but {n_kind} kinds",
+                                 n_community=len(community), n_kind=len(kind)),
                               source=source)
     rank = np.arange(len(community)) if order is None else np.asarray(list(order), np.int64)
     pools = pools_of(kind, sch)

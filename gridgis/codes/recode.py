@@ -39,6 +39,7 @@ import shapely
 from .. import schema
 from .._inputs import metric
 from ..errors import CodeSchemeError, SchemaError
+from ..i18n import _, tr
 from ..rules import Tolerances, load_rules
 from ._overlay import locate, overlaps, weights_points
 from ._plans import (
@@ -118,28 +119,29 @@ def _thresholds(same_threshold: float | None, min_share: float | None,
     same = tol.recode_same_share if same_threshold is None else same_threshold
     least = tol.recode_min_share if min_share is None else min_share
     if not 0.5 < same <= 1.0:
-        raise CodeSchemeError(f"same_threshold must be in (0.5, 1], got {same}",
+        raise CodeSchemeError(tr("same_threshold must be in (0.5, 1], got {same}", same=same),
                               where="same_threshold")
     if not 0.0 <= least < 0.5:
-        raise CodeSchemeError(f"min_share must be in [0, 0.5), got {least}", where="min_share")
+        raise CodeSchemeError(tr("min_share must be in [0, 0.5), got {least}", least=least), where="min_share")
     return same, least
 
 
 def _old_codes(old: gpd.GeoDataFrame, label: str) -> np.ndarray:
     """Codes of the old plan: present and unique."""
     if schema.GRID_CODE not in old.columns:
-        raise SchemaError("old plan has no grid_code column", source=label,
-                          fix="code it first with gridgis.codes.assign_codes")
+        raise SchemaError(_("old plan has no grid_code column"), source=label,
+                          fix=_("code it first with gridgis.codes.assign_codes"))
     codes = code_series(old[schema.GRID_CODE], old.index).to_numpy(dtype=object)
     if pd.isna(codes).any():
         rows = list(old.index[pd.isna(codes)][:10])
-        raise SchemaError("old plan has grids without a code", source=label,
-                          where=f"rows {rows}")
+        raise SchemaError(_("old plan has grids without a code"), source=label,
+                          where=tr("rows {rows}", rows=rows))
     dup = pd.Series(codes).duplicated(keep=False).to_numpy()
     if dup.any():
-        raise SchemaError(f"old plan has duplicate codes {sorted(set(codes[dup]))[:5]}",
-                          source=label, where=f"rows {list(old.index[dup][:10])}",
-                          fix="every grid needs its own code")
+        raise SchemaError(tr("old plan has duplicate codes {sorted}",
+                             sorted=sorted(set(codes[dup]))[:5]),
+                          source=label, where=tr("rows {rows}", rows=list(old.index[dup][:10])),
+                          fix=_("every grid needs its own code"))
     return codes
 
 
@@ -289,7 +291,7 @@ def recode(old_plan: gpd.GeoDataFrame, new_plan: gpd.GeoDataFrame,
     old, new = check_plan(old_plan, old_label), check_plan(new_plan, new_label)
     for plan, what in ((old, old_label), (new, new_label)):
         if len(plan) == 0:
-            raise SchemaError("plan has no grids", source=what)
+            raise SchemaError(_("plan has no grids"), source=what)
     old_codes = _old_codes(old, old_label)
     if schema.COMMUNITY_CODE in old.columns:
         old_comm = code_series(old[schema.COMMUNITY_CODE]).to_numpy(dtype=object)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import CodeSchemeError
+from ..i18n import _, tr
 from ..rules import DEFAULT_RULES, CodeScheme, Rules, SerialRange, load_rules
 
 if sys.version_info >= (3, 11):
@@ -96,11 +97,11 @@ def load_scheme(scheme: SchemeLike = None, *, rules: RulesLike = None) -> CodeSc
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise CodeSchemeError("code scheme file not found", source=path) from None
+        raise CodeSchemeError(_("code scheme file not found"), source=path) from None
     except UnicodeDecodeError as exc:
-        raise CodeSchemeError(f"code scheme file is not UTF-8 ({exc.reason})", source=path) from None
+        raise CodeSchemeError(tr("code scheme file is not UTF-8 ({reason})", reason=exc.reason), source=path) from None
     except tomllib.TOMLDecodeError as exc:
-        raise CodeSchemeError(f"not valid TOML: {exc}", source=path) from None
+        raise CodeSchemeError(tr("not valid TOML: {exc}", exc=exc), source=path) from None
     if isinstance(data.get("codes"), Mapping):  # a rules file: its [codes] section
         data = data["codes"]
     return CodeScheme.from_dict(data, source=path)

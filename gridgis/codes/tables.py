@@ -21,6 +21,7 @@ import shapely
 from .. import schema
 from .._geometry import present
 from ..errors import CodeSchemeError, SchemaError
+from ..i18n import _, tr
 from ._overlay import locate as locate_points
 from ._plans import check_plan, code_series
 from .recode import RecodeResult
@@ -125,9 +126,10 @@ def _check_new_codes(codes: pd.Series, scheme: Any, where: str) -> None:
     if bad.any():
         sample = sorted(set(present[bad]))[:5]
         raise CodeSchemeError(
-            f"{int(bad.sum())} new code(s) do not fit the code scheme, e.g. {sample}",
+            tr("{sum} new code(s) do not fit the code scheme, e.g. {sample}",
+               sum=int(bad.sum()), sample=sample),
             source=where, where="column new_code",
-            fix="give the scheme (--rules [codes]) the crosswalk was made with",
+            fix=_("give the scheme (--rules [codes]) the crosswalk was made with"),
         )
 
 
@@ -151,12 +153,12 @@ def _coordinate_columns(df: pd.DataFrame, lon: str | None, lat: str | None
                         ) -> tuple[str | None, str | None]:
     """The lon/lat columns: as given, else detected by their names (``None`` when absent)."""
     if (lon is None) != (lat is None):
-        raise SchemaError("give both lon= and lat= or neither", source="recode_table")
+        raise SchemaError(_("give both lon= and lat= or neither"), source="recode_table")
     if lon is not None:
         for c in (lon, lat):
             if c not in df.columns:
-                raise SchemaError(f"coordinate column {c!r} not found; columns: "
-                                  f"{list(map(str, df.columns))}", source="recode_table")
+                raise SchemaError(tr("coordinate column {c!r} not found; columns: {list}",
+                                     c=c, list=list(map(str, df.columns))), source="recode_table")
         return lon, lat
     found: dict[str, str] = {}
     for c in df.columns:
@@ -290,8 +292,9 @@ def _locate_rows(rows: _Rows, df: pd.DataFrame, plan: Any, lon_c: str | None,
     if not finite.any():
         return
     if plan is None:
-        raise SchemaError("rows need locating but no new plan was given", source="recode_table",
-                          fix="pass plan= (the new plan GeoDataFrame or file) or locate='never'")
+        raise SchemaError(_("rows need locating but no new plan was given"), source="recode_table",
+                          fix=_("pass plan= (the new plan GeoDataFrame or file) or "
+                                "locate='never'"))
     hit, plan_codes = _locate_in_plan(x[finite], y[finite], plan, crs)
     at = np.flatnonzero(todo)[finite][hit >= 0]
     hit = hit[hit >= 0]
@@ -353,9 +356,9 @@ def _code_column(df: pd.DataFrame, column: str, source: object) -> str:
     canon = schema.canonical_name(column)
     if canon is not None and canon in df.columns:
         return canon
-    raise SchemaError(f"code column {column!r} not found; columns: "
-                      f"{list(map(str, df.columns))}", source=source,
-                      fix="name the code column with column=")
+    raise SchemaError(tr("code column {column!r} not found; columns: {list}",
+                         column=column, list=list(map(str, df.columns))), source=source,
+                      fix=_("name the code column with column="))
 
 
 def recode_table(table: pd.DataFrame | str | Path,
@@ -426,10 +429,12 @@ def recode_table(table: pd.DataFrame | str | Path,
     from .. import io as gio
 
     if locate not in ("split", "all", "never"):
-        raise SchemaError(f"locate must be 'split', 'all' or 'never', got {locate!r}",
+        raise SchemaError(tr("locate must be 'split', 'all' or 'never', got {locate!r}",
+                             locate=locate),
                           source="recode_table")
     if fallback not in (None, "largest"):
-        raise SchemaError(f"fallback must be None or 'largest', got {fallback!r}",
+        raise SchemaError(tr("fallback must be None or 'largest', got {fallback!r}",
+                             fallback=fallback),
                           source="recode_table")
     source_path = None if isinstance(table, pd.DataFrame) else Path(table)
     if isinstance(crosswalk, RecodeResult) and plan is None:

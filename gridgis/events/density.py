@@ -42,6 +42,7 @@ import shapely
 from scipy.signal import fftconvolve
 
 from ..errors import GeometryError, GridGISError, SchemaError
+from ..i18n import tr
 from .points import clip_geometry, to_metric_points
 from .raster import M2_PER_KM2, Raster
 
@@ -88,7 +89,7 @@ def kernel_profile(kernel: str) -> Any:
         return KERNELS[kernel][0]
     except KeyError:
         raise GridGISError(
-            f"unknown kernel {kernel!r}", fix=f"use one of {sorted(KERNELS)}"
+            tr("unknown kernel {kernel!r}", kernel=kernel), fix=tr("use one of {sorted}", sorted=sorted(KERNELS))
         ) from None
 
 
@@ -111,7 +112,8 @@ def kernel_constant(kernel: str, bandwidth: float, scale: str = "density") -> fl
         return 1.0
     if scale == "qgis":
         return _QGIS_SCALED[kernel] / bandwidth**2
-    raise GridGISError(f"unknown scale {scale!r}", fix=f"use one of {list(_SCALES)}")
+    raise GridGISError(tr("unknown scale {scale!r}", scale=scale), fix=tr("use one of {list}",
+                                                          list=list(_SCALES)))
 
 
 def _units(scale: str) -> str:
@@ -134,7 +136,7 @@ def _grid(
     if shape is not None:
         rows, cols = (int(v) for v in shape)
         if rows < 1 or cols < 1:
-            raise GridGISError(f"shape must be positive, got {shape}")
+            raise GridGISError(tr("shape must be positive, got {shape}", shape=shape))
         cell = max(width / cols, height / rows)
         cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
         return cell, cx - cell * cols / 2, cy + cell * rows / 2, rows, cols
@@ -143,15 +145,17 @@ def _grid(
         while (width / cell_size + 1) * (height / cell_size + 1) > max_cells:
             cell_size *= 1.25
     if cell_size <= 0:
-        raise GridGISError(f"cell_size must be positive, got {cell_size}")
+        raise GridGISError(tr("cell_size must be positive, got {cell_size}",
+                              cell_size=cell_size))
     x0 = math.floor(xmin / cell_size) * cell_size
     y1 = math.ceil(ymax / cell_size) * cell_size
     cols = max(1, int(math.ceil((xmax - x0) / cell_size - 1e-9)))
     rows = max(1, int(math.ceil((y1 - ymin) / cell_size - 1e-9)))
     if rows * cols > max_cells:
         raise GridGISError(
-            f"raster of {rows}×{cols} cells exceeds max_cells={max_cells}",
-            fix="use a larger cell_size or raise max_cells",
+            tr("raster of {rows}×{cols} cells exceeds max_cells={max_cells}",
+               rows=rows, cols=cols, max_cells=max_cells),
+            fix=tr("use a larger cell_size or raise max_cells"),
         )
     return cell_size, x0, y1, rows, cols
 
@@ -244,7 +248,7 @@ def _bounds(extent: Sequence[float] | None, geom: shapely.Geometry | None, x: np
         return geom.bounds
     if len(x):
         return (x.min() - bandwidth, y.min() - bandwidth, x.max() + bandwidth, y.max() + bandwidth)
-    raise GeometryError("no points and no clip/extent: cannot size the raster")
+    raise GeometryError(tr("no points and no clip/extent: cannot size the raster"))
 
 
 def _fft_sum(col: np.ndarray, row: np.ndarray, w: np.ndarray | None, rows: int, cols: int,
@@ -329,11 +333,12 @@ def kde(
     >>> r.values.shape, r.units                                               # doctest: +SKIP
     """
     if not bandwidth or bandwidth <= 0:
-        raise GridGISError(f"bandwidth must be a positive number of metres, got {bandwidth}")
+        raise GridGISError(tr("bandwidth must be a positive number of metres, got {bandwidth}",
+                              bandwidth=bandwidth))
     kernel_profile(kernel)
     factor = kernel_constant(kernel, bandwidth, scale)
     if method not in ("auto", "fft", "exact"):
-        raise GridGISError(f"unknown method {method!r}", fix="use 'auto', 'fft' or 'exact'")
+        raise GridGISError(tr("unknown method {method!r}", method=method), fix=tr("use 'auto', 'fft' or 'exact'"))
     if crs is None and isinstance(clip, gpd.GeoDataFrame | gpd.GeoSeries) and clip.crs is not None:
         ccrs = pyproj.CRS.from_user_input(clip.crs)
         if ccrs.is_projected:
@@ -402,14 +407,14 @@ def kde_frames(
     >>> [(str(p), r.meta["n_events"]) for p, r in frames]                   # doctest: +SKIP
     """
     if time_col not in events.columns:
-        raise SchemaError(f"events have no {time_col!r} column", fix="load them with gridgis.events.load")
+        raise SchemaError(tr("events have no {time_col!r} column", time_col=time_col), fix=tr("load them with gridgis.events.load"))
     times = pd.to_datetime(events[time_col], errors="coerce")
     has_time = times.notna().to_numpy()
     if not has_time.any():
         return []
     pfreq = {"D": "D", "W": "W-SUN", "M": "M"}.get(freq.upper()[:1], None)
     if pfreq is None:
-        raise GridGISError(f"unknown freq {freq!r}", fix="use 'D', 'W' or 'M'")
+        raise GridGISError(tr("unknown freq {freq!r}", freq=freq), fix=tr("use 'D', 'W' or 'M'"))
     periods = times.dt.tz_localize(None).dt.to_period(pfreq) if times.dt.tz is not None else times.dt.to_period(pfreq)
     # fix the grid once, from all events, so frames align
     kw = dict(kde_kwargs)

@@ -43,6 +43,7 @@ from scipy.stats import false_discovery_control
 
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
+from ..i18n import _, tr
 from .points import clip_geometry, to_metric_points
 
 __all__ = [
@@ -96,7 +97,8 @@ def spatial_weights(
     from libpysal import weights as lw
 
     if len(gdf) < 3:
-        raise GridGISError(f"need at least 3 grids for hot-spot analysis, got {len(gdf)}")
+        raise GridGISError(tr("need at least 3 grids for hot-spot analysis, got {n_gdf}",
+                              n_gdf=len(gdf)))
     geo = gdf.geometry.reset_index(drop=True)
     frame = gpd.GeoDataFrame(geometry=geo, crs=gdf.crs)
     with warnings.catch_warnings():
@@ -111,14 +113,14 @@ def spatial_weights(
             w = lw.KNN.from_dataframe(_centroids(frame), k=min(k, len(frame) - 1), use_index=False)
         elif kind == "distance":
             if not distance:
-                raise GridGISError("distance weights need distance= (metres)")
+                raise GridGISError(_("distance weights need distance= (metres)"))
             w = lw.DistanceBand.from_dataframe(
                 _centroids(frame), threshold=float(distance), binary=True, silence_warnings=True,
                 use_index=False,
             )
         else:
             raise GridGISError(
-                f"unknown weights kind {kind!r}", fix="use 'queen', 'rook', 'knn' or 'distance'"
+                tr("unknown weights kind {kind!r}", kind=kind), fix=_("use 'queen', 'rook', 'knn' or 'distance'")
             )
     w.transform = "B"
     return w
@@ -186,18 +188,21 @@ def getis_ord(
     from esda.getisord import G_Local
 
     if value not in grids.columns:
-        raise SchemaError(f"grids have no column {value!r}", fix="compute it with gridgis.events.grid_stats")
+        raise SchemaError(tr("grids have no column {value!r}", value=value), fix=_("compute it with "
+                                                                   "gridgis.events.grid_stats"))
     y_all = pd.to_numeric(grids[value], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(y_all)
     if ok.sum() < 3:
-        raise GridGISError(f"only {int(ok.sum())} grids have a {value!r} value; need at least 3")
+        raise GridGISError(tr("only {sum} grids have a {value!r} value; need at least 3",
+                              sum=int(ok.sum()), value=value))
     sub = grids.loc[ok]
     if isinstance(weights, str):
         w = spatial_weights(sub, weights, k=k, distance=distance)
     else:
         w = weights
         if w.n != int(ok.sum()):
-            raise GridGISError(f"weights cover {w.n} units, but {int(ok.sum())} grids have values")
+            raise GridGISError(tr("weights cover {n} units, but {sum} grids have values",
+                                  n=w.n, sum=int(ok.sum())))
     y = y_all[ok]
     out = grids.copy()
     n = len(grids)
@@ -347,7 +352,8 @@ def event_hotspots(
     from esda.getisord import G_Local
 
     if cell_size <= 0:
-        raise GridGISError(f"cell_size must be positive, got {cell_size}")
+        raise GridGISError(tr("cell_size must be positive, got {cell_size}",
+                              cell_size=cell_size))
     ev = events
     if "status" in ev.columns:
         ev = ev.loc[(ev["status"] != "invalid").to_numpy()]
@@ -357,7 +363,7 @@ def event_hotspots(
     x, y, w, mcrs = to_metric_points(ev, crs=crs, weights=weights)
     geom = clip_geometry(area, mcrs)
     if geom is None:
-        raise GridGISError("event_hotspots needs an area (district or grids)")
+        raise GridGISError(_("event_hotspots needs an area (district or grids)"))
     xmin, ymin, xmax, ymax = geom.bounds
     nx = max(1, int(math.ceil((xmax - xmin) / cell_size)))
     ny = max(1, int(math.ceil((ymax - ymin) / cell_size)))
@@ -375,7 +381,7 @@ def event_hotspots(
     cover[touching] = shapely.area(shapely.intersection(boxes[touching], geom)) / cell_size**2
     keep = np.flatnonzero(cover >= min_cover)
     if len(keep) < 3:
-        raise GridGISError(f"only {len(keep)} lattice cells in the area", fix="use a smaller cell_size")
+        raise GridGISError(tr("only {n_keep} lattice cells in the area", n_keep=len(keep)), fix=_("use a smaller cell_size"))
     dist = float(distance) if distance else 2.5 * cell_size
     wts = _lattice_weights(keep, nx, ny, cell_size, dist)
     yv = counts[keep]
@@ -439,7 +445,7 @@ def event_hotspots_by(
     >>> by_cat.attrs["groups"]                                               # doctest: +SKIP
     """
     if by not in events.columns:
-        raise SchemaError(f"events have no column {by!r}")
+        raise SchemaError(tr("events have no column {by!r}", by=by))
     ev = events
     if "status" in ev.columns:
         ev = ev.loc[(ev["status"] != "invalid").to_numpy()]
@@ -455,7 +461,8 @@ def event_hotspots_by(
         groups[str(name)] = {"events": int(len(sub)), "hot_cells": int((cells["hotspot"] == "hot").sum())}
         parts.append(cells)
     if not parts:
-        raise GridGISError(f"no {by} group has {min_events} or more events")
+        raise GridGISError(tr("no {by} group has {min_events} or more events",
+                              by=by, min_events=min_events))
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
     out.attrs.update(parts[0].attrs)
     out.attrs.update(by=by, groups=groups, skipped_groups=skipped)

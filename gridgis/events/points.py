@@ -12,6 +12,7 @@ import shapely
 
 from .._inputs import as_layer, metric
 from ..errors import CRSError, GeometryError, SchemaError
+from ..i18n import _, tr
 
 __all__ = ["clip_geometry", "to_metric_points"]
 
@@ -47,12 +48,12 @@ def to_metric_points(
     """
     if isinstance(points, tuple) and len(points) == 2:
         if crs is None:
-            raise CRSError("coordinates given as (x, y) arrays need crs=", fix="pass crs='EPSG:4547'")
+            raise CRSError(_("coordinates given as (x, y) arrays need crs="), fix=_("pass crs='EPSG:4547'"))
         x = np.asarray(points[0], dtype=float).ravel()
         y = np.asarray(points[1], dtype=float).ravel()
         target = pyproj.CRS.from_user_input(crs)
         if not target.is_projected:
-            raise CRSError(f"crs {target.name!r} is not metric", fix="project the coordinates first")
+            raise CRSError(tr("crs {name!r} is not metric", name=target.name), fix=_("project the coordinates first"))
         w = None if weights is None else np.asarray(weights, dtype=float).ravel()
     else:
         layer = as_layer(points, "points", geometry=("Point",), missing="keep", allow_empty=True,
@@ -61,7 +62,7 @@ def to_metric_points(
         target = pyproj.CRS.from_user_input(geoms.crs)
         if isinstance(weights, str):
             if not isinstance(points, gpd.GeoDataFrame) or weights not in points.columns:
-                raise SchemaError(f"weights column {weights!r} not found")
+                raise SchemaError(tr("weights column {weights!r} not found", weights=weights))
             w = pd.to_numeric(points[weights], errors="coerce").to_numpy(dtype=float)
         else:
             w = None if weights is None else np.asarray(weights, dtype=float).ravel()
@@ -69,7 +70,8 @@ def to_metric_points(
         x = shapely.get_x(arr) if len(arr) else np.zeros(0)
         y = shapely.get_y(arr) if len(arr) else np.zeros(0)
     if w is not None and len(w) != len(x):
-        raise SchemaError(f"weights has {len(w)} values for {len(x)} points")
+        raise SchemaError(tr("weights has {n_w} values for {n_x} points",
+                             n_w=len(w), n_x=len(x)))
     ok = np.isfinite(x) & np.isfinite(y)
     if w is not None:
         ok &= np.isfinite(w)
@@ -99,7 +101,8 @@ def clip_geometry(clip: Any, crs: pyproj.CRS) -> shapely.Geometry | None:
     elif isinstance(clip, shapely.Geometry):
         geom = clip  # assumed to be in ``crs``
     else:
-        raise GeometryError(f"clip must be a GeoDataFrame, GeoSeries or geometry, not {type(clip)}")
+        raise GeometryError(tr("clip must be a GeoDataFrame, GeoSeries or geometry, not {type}",
+                               type=type(clip)))
     if geom.is_empty:
-        raise GeometryError("clip geometry is empty")
+        raise GeometryError(_("clip geometry is empty"))
     return geom

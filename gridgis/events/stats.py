@@ -20,6 +20,7 @@ import shapely
 from .. import schema
 from .._geometry import present
 from ..errors import GridGISError, SchemaError
+from ..i18n import _, tr
 from ..rules import Rules, load_rules
 from .deadlines import deadlines
 from .records import INVALID, STATUS
@@ -83,9 +84,10 @@ def grid_stats(
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     if schema.GRID_CODE not in events.columns:
         raise SchemaError(
-            "events have no grid_code column",
+            _("events have no grid_code column"),
             source="events",
-            fix="assign them first: gridgis.assignment.assign(events, grids) or events.attach_grid_codes",
+            fix=_("assign them first: gridgis.assignment.assign(events, grids) or "
+                  "events.attach_grid_codes"),
         )
     ev = pd.DataFrame(events.drop(columns=getattr(events, "_geometry_column_name", None) or [], errors="ignore"))
     for col in (schema.CATEGORY, schema.URGENCY, schema.STAGE, schema.REPORTED_AT, schema.CLOSED_AT):
@@ -166,7 +168,7 @@ def period_index(times: Any, freq: str = "W") -> pd.Series:
     """
     key = str(freq).upper()[:1]
     if key not in _FREQ:
-        raise GridGISError(f"unknown freq {freq!r}", fix="use 'D' (day), 'W' (week) or 'M' (month)")
+        raise GridGISError(tr("unknown freq {freq!r}", freq=freq), fix=_("use 'D' (day), 'W' (week) or 'M' (month)"))
     t = pd.to_datetime(pd.Series(times), errors="coerce")
     return t.dt.to_period(_FREQ[key])
 

@@ -10,6 +10,7 @@ with the full search. Plans of communities whose units did not change are reused
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -21,10 +22,11 @@ from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
 from ._linework import Linework
 from ._unitize import Units, make_units
+from .geom import polsby_popper
 from .regions import Region, RegionOptions, UnitGraph, plan_regions
 
 __all__ = ["EARLY_BUDGET", "RETRIES_MAX", "RETRIES_MIN", "GridUnits", "Grouping", "group_into_grids",
-           "retries_for"]
+           "plan_score", "retries_for"]
 
 #: spanning trees per grid in early refinement rounds (a failure there is cheap)
 EARLY_BUDGET = 12
@@ -32,6 +34,11 @@ EARLY_BUDGET = 12
 #: re-seeded searches of a community left with an unsolved grid (more for bigger communities)
 RETRIES_MIN = 4
 RETRIES_MAX = 16
+
+#: Polsby–Popper under which a grid counts as thin when plans are compared, and the weight of
+#: the shortfall (see :func:`plan_score`)
+THIN_BAR = 0.30
+THIN_WEIGHT = 10.0
 
 #: one planned grid: community index, its units, flag, reason and cause
 GridUnits = tuple[int, np.ndarray, str, str, str]
@@ -47,6 +54,8 @@ class Grouping:
     """Blocks cut into several units."""
     timings: dict[str, float] = field(default_factory=dict)
     rings: list[int] = field(default_factory=list)
+    loose: list[int] = field(default_factory=list)
+    """Communities where compounds may be cut: keeping them whole left no plan in range."""
     """Community of every grid left ringing another (a ring that could not be cut open)."""
 
 
@@ -61,7 +70,7 @@ def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions
     grid is searched again: exhaustively when it is small (a plan, or the proof that none
     exists), else with other random trees (a fixed number of re-seeded searches, so a seed
     always gives the same plan)."""
-    regions = plan_regions(local, np.arange(local.n), rule, lw.inp.rng(code), opts)
+    regions = _most_compact(local, rule, lw, code, opts)
     if not final or not _unsolved(regions):
         return regions
     out = [r for r in regions if r.cause != "oversize"]
@@ -73,6 +82,38 @@ def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions
         result += mine if not _unsolved(mine) else _search_piece(local, comp, rule, lw,
                                                                  f"{code}:{comp[0]}", opts, mine)
     return result
+
+
+def plan_score(g: UnitGraph, regions: list) -> tuple[int, int, float]:
+    """How good a plan is, higher is better: fewest flagged grids, then fewest unsolved, then
+    ``Σ log PP`` plus a heavy penalty for every grid below the compactness bar (so lifting the
+    thinnest grids counts most)."""
+    lab = np.full(g.n, -1, dtype=np.int64)
+    for i, r in enumerate(regions):
+        lab[r.nodes] = i
+    n = len(regions)
+    ok = lab >= 0
+    area = np.bincount(lab[ok], weights=g.area[ok], minlength=n)
+    per = np.bincount(lab[ok], weights=g.perimeter[ok], minlength=n)
+    inside = (lab[g.eu] == lab[g.ev]) & (lab[g.eu] >= 0)
+    per -= 2 * np.bincount(lab[g.eu][inside], weights=g.length[inside], minlength=n)
+    logpp = np.log(np.clip(polsby_popper(area, np.maximum(per, 1e-9)), 1e-6, None))
+    below = np.minimum(logpp - math.log(THIN_BAR), 0.0)  # how far grids sit below the bar
+    return (-sum(bool(r.flag) for r in regions), -_unsolved(regions),
+            float(logpp.sum() + THIN_WEIGHT * below.sum()))
+
+
+def _most_compact(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions) -> list:
+    """The best of ``restarts`` searches with different random trees (:func:`plan_score`)."""
+    nodes = np.arange(local.n)
+    best = plan_regions(local, nodes, rule, lw.inp.rng(code), opts)
+    score = plan_score(local, best)
+    for k in range(1, lw.inp.opts.restarts):
+        again = plan_regions(local, nodes, rule, lw.inp.rng(f"{code}:restart{k}"), opts)
+        s = plan_score(local, again)
+        if s > score:
+            best, score = again, s
+    return best
 
 
 def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: str,
@@ -176,18 +217,23 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     early = dataclasses.replace(opts.regions, budget=min(opts.regions.budget, EARLY_BUDGET),
                                 fallback=False)
     rebuild, final, rnd = True, False, 0
+    loose: frozenset[int] = frozenset()
     while True:
         final = final or rnd >= opts.refine_rounds
         if rebuild:
             rounds += 1
             t = time.perf_counter()
-            units = make_units(lw, blocks, piece_cap, cut_cache)
+            units = make_units(lw, blocks, piece_cap, cut_cache, loose)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
         rings: list[int] = []
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
                                                 final, plan_cache, rings)
         t_regions += time.perf_counter() - t
+        if final and failing and not loose:
+            # the size rule comes first: where whole compounds leave no plan, let them be cut
+            loose, rebuild = frozenset(failing), True
+            continue
         if final or not failing:
             break
         # refine: cut the blocks of failing communities into smaller units and try again
@@ -197,4 +243,4 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         rnd += 1
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
-                    rings=rings)
+                    rings=rings, loose=sorted(loose))

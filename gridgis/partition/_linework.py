@@ -116,8 +116,9 @@ def make_linework(inp: Inputs) -> Linework:
     lock_outline = shapely.union_all(as_lines(lock_geoms)) if len(lock_geoms) else None
     lw = Linework(inp, np.empty(0, dtype=object), barrier_lines, lock_outline)
     lw.lane_lines = lw.snap(as_lines(clipped[lane_mask]))
+    vg_lines = as_lines(inp.vg.geometry.to_numpy()) if inp.vg is not None else []
     lw.base_lines = np.concatenate(
         [as_lines(inp.cgeoms), as_lines(lock_geoms), lw.snap(as_lines(inp.site_geoms)),
-         lw.snap(as_lines(clipped[~lane_mask]))]
+         lw.snap(as_lines(clipped[~lane_mask])), lw.snap(np.asarray(vg_lines, dtype=object))]
     )
     return lw

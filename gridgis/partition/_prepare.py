@@ -20,9 +20,10 @@ import pyproj
 import shapely
 
 from .. import schema
-from .._geometry import present
+from .._geometry import first_container, present
 from .._inputs import as_layer, metric
 from ..errors import SchemaError
+from ..i18n import tr
 from ..rules import Profile, Rules, load_rules
 from .regions import SizeRule
 from .special import community_of, prepare_polygons
@@ -75,10 +76,10 @@ def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataF
     if dup.any():
         rows = comm.index[dup.to_numpy()].tolist()[:5]
         raise SchemaError(
-            "community codes must be present and unique",
+            tr("community codes must be present and unique"),
             source="communities",
-            where=f"rows {rows}",
-            fix="give every community its own 12-digit code",
+            where=tr("rows {rows}", rows=rows),
+            fix=tr("give every community its own 12-digit code"),
         )
     invalid = ~shapely.is_valid(np.asarray(comm.geometry.array, dtype=object))
     if invalid.any():
@@ -114,9 +115,10 @@ def prep_buildings(gdf: gpd.GeoDataFrame | None, crs, rep: Report) -> gpd.GeoDat
     out = as_layer(gdf, "buildings", geometry=None, missing="keep", allow_empty=True)
     if schema.HOUSEHOLDS not in out.columns and schema.POPULATION not in out.columns:
         raise SchemaError(
-            "buildings need a households (户数) or population (人口) column",
+            tr("buildings need a households (户数) or population (人口) column"),
             source="buildings",
-            fix="add the column or derive it, e.g. footprint area × floors / 80 m² per household",
+            fix=tr("add the column or derive it, e.g. footprint area × floors / 80 m² per "
+                   "household"),
         )
     out = out.copy()
     for col in MEASURES:
@@ -187,6 +189,8 @@ class Inputs:
     bmeas: np.ndarray
     rules_by_comm: list[tuple[SizeRule, list[int]]]
     group_of: np.ndarray
+    vg: gpd.GeoDataFrame | None = None
+    """Village groups (村民小组) in metres: their outlines bound blocks; each is kept whole."""
 
     def rng(self, key: str) -> np.random.Generator:
         """Random generator of one task of the run (seed and key give the same stream)."""
@@ -212,15 +216,24 @@ def _building_points(bld: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.
     return bgeoms, bvalid, bpts, bmeas
 
 
-def _compound_groups(bld: gpd.GeoDataFrame) -> np.ndarray:
-    """Group of every building when blocks are cut: its compound (``compound_id``), else itself
-    (negative labels)."""
-    if schema.COMPOUND_ID not in bld.columns:
-        return -1 - np.arange(len(bld))
-    comp_s = bld[schema.COMPOUND_ID].astype("string").fillna("").str.strip()
-    _, comp_idx = np.unique(comp_s.to_numpy(dtype=object).astype(str), return_inverse=True)
-    return np.where(comp_s.to_numpy(dtype=object) == "", -1 - np.arange(len(bld)),
-                    comp_idx.reshape(-1))
+def _compound_groups(bld: gpd.GeoDataFrame, bpts: np.ndarray, bvalid: np.ndarray,
+                     vg: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Group of every building: its compound (``compound_id``), else its village group (when
+    given), else itself (negative labels)."""
+    own = -1 - np.arange(len(bld))
+    if schema.COMPOUND_ID in bld.columns:
+        comp_s = bld[schema.COMPOUND_ID].astype("string").fillna("").str.strip()
+        _, comp_idx = np.unique(comp_s.to_numpy(dtype=object).astype(str), return_inverse=True)
+        group = np.where(comp_s.to_numpy(dtype=object) == "", own, comp_idx.reshape(-1))
+    else:
+        group = own
+    if vg is not None and len(vg) and bvalid.any():
+        in_vg = np.full(len(bld), -1, dtype=np.int64)
+        in_vg[bvalid] = first_container(bpts[bvalid], vg.geometry.to_numpy(),
+                                        predicate="intersects")
+        free = (group < 0) & (in_vg >= 0)
+        group = np.where(free, int(group.max(initial=-1)) + 1 + in_vg, group)
+    return group
 
 
 def read_inputs(
@@ -234,6 +247,7 @@ def read_inputs(
     *,
     seed: int,
     opts: BuildOptions,
+    village_groups: gpd.GeoDataFrame | None = None,
 ) -> Inputs:
     """Check the layers of :func:`~gridgis.partition.build_grids` and move them to metres.
 
@@ -262,11 +276,12 @@ def read_inputs(
     site_geoms, site_comm = _polygons_and_communities(sites, codes, cgeoms)
     lock_geoms, lock_comm = _polygons_and_communities(lock, codes, cgeoms)
     bgeoms, bvalid, bpts, bmeas = _building_points(bld)
+    vg = prepare_polygons(village_groups, "village_groups", mcrs, [])
     rules_by_comm = [size_rule(rules.profile_for(k)) for k in comm_m[schema.AREA_KIND]]
     return Inputs(
         rules=rules, opts=opts, seed=seed, report=rep, in_crs=comm.crs, mcrs=mcrs, comm_m=comm_m,
         codes=codes, cgeoms=cgeoms, roads_m=roads_m, rivers_m=rivers_m, bld=bld, sites=sites,
         lock=lock, site_geoms=site_geoms, lock_geoms=lock_geoms, site_comm=site_comm,
         lock_comm=lock_comm, bgeoms=bgeoms, bvalid=bvalid, bpts=bpts, bmeas=bmeas,
-        rules_by_comm=rules_by_comm, group_of=_compound_groups(bld),
+        rules_by_comm=rules_by_comm, group_of=_compound_groups(bld, bpts, bvalid, vg), vg=vg,
     )

@@ -16,6 +16,7 @@ from ._assembly import Assembly
 from ._faces import union_faces
 from ._prepare import Inputs
 from .geom import polsby_popper
+from .quality import count_enclaves
 
 __all__ = ["building_grids", "report_grids", "run_stats", "units_table"]
 
@@ -126,6 +127,8 @@ def run_stats(grids: gpd.GeoDataFrame, records: list[dict], rules_by_comm, gmeas
         "share_in_range_unflagged": float((basic & ~flagged & in_range).sum()
                                           / max((basic & ~flagged).sum(), 1)),
         "mean_polsby_popper_basic": float(pp[basic].mean()) if nb else float("nan"),
+        "p5_polsby_popper_basic": float(np.percentile(pp[basic], 5)) if nb else float("nan"),
+        "enclaves": count_enclaves(grids) if len(grids) else 0,
         "single_polygons": bool(np.all(shapely.get_type_id(geoms) == 3)) if len(geoms) else True,
         "refine_rounds": int(timings.pop("rounds", 1)),
         "seconds": {**{k: round(v, 3) for k, v in timings.items()}, "total": round(total, 3)},

@@ -166,8 +166,10 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
 
 
 def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
-                      face_comm: np.ndarray, bface: np.ndarray, n_units: int) -> np.ndarray | None:
-    """New unit of every unit once the units sharing a compound are joined (``None``: none)."""
+                      face_comm: np.ndarray, bface: np.ndarray, n_units: int,
+                      loose: frozenset[int]) -> np.ndarray | None:
+    """New unit of every unit once the units sharing a compound are joined (``None``: none);
+    not in the communities of ``loose``."""
     inp = lw.inp
     if n_units == 0 or len(bface) == 0:
         return None
@@ -179,13 +181,19 @@ def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
                     for c in unit_comm]).reshape(-1, 2)
     ui, uj = face_unit[arr.edges.i], face_unit[arr.edges.j]
     keep = (ui >= 0) & (uj >= 0) & (ui != uj) & (face_comm[arr.edges.i] == face_comm[arr.edges.j])
+    if loose:
+        keep &= ~np.isin(face_comm[arr.edges.i], list(loose))
     new = join_compounds(bunit, inp.group_of, inp.bmeas, cap, (ui[keep], uj[keep]), n_units)
     return new if int(new.max()) + 1 < n_units else None
 
 
 def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
-               cut_cache: dict[tuple[int, bytes], np.ndarray]) -> Units:
+               cut_cache: dict[tuple[int, bytes], np.ndarray],
+               loose: frozenset[int] = frozenset()) -> Units:
     """Cut the blocks of ``piece_cap`` below their caps and group all faces into units.
+
+    Units holding one compound are joined (:mod:`._compounds`), except in the communities of
+    ``loose``, where keeping compounds whole left no plan within the rule.
 
     Examples
     --------
@@ -220,7 +228,7 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     has_bld[bface[bface >= 0]] = True
     face_unit = absorb_detached(arr, face_unit, face_comm, has_bld,
                                 inp.rules.tolerances.sliver_area_m2)
-    new = _joined_compounds(lw, arr, face_unit, face_comm, bface, n_units)
+    new = _joined_compounds(lw, arr, face_unit, face_comm, bface, n_units, loose)
     if new is not None:
         face_unit = np.where(face_unit >= 0, new[np.maximum(face_unit, 0)], -1)
         unit_of_cell = np.where(unit_of_cell >= 0, new[np.maximum(unit_of_cell, 0)], -1)

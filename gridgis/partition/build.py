@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .. import schema
@@ -41,11 +42,16 @@ from ._linework import make_linework
 from ._numbering import number_grids
 from ._prepare import read_inputs
 from ._result import building_grids, report_grids, run_stats, units_table
+from .parallel import build_parallel
+from .quality import compactness, street_line_share, thin_grids
 from .regions import RegionOptions
 
-__all__ = ["BARRIER_CLASSES", "BASIC", "BuildOptions", "BuildResult", "build_grids"]
+__all__ = ["BARRIER_CLASSES", "COMPACTNESS_BAR", "BASIC", "BuildOptions", "BuildResult", "build_grids"]
 
 log = logging.getLogger(__name__)
+
+#: Polsby–Popper below which a basic grid is reported (``thin_block``) with its thinnest block
+COMPACTNESS_BAR = 0.30
 
 #: road classes whose lines are barriers (grids prefer not to straddle them)
 BARRIER_CLASSES = schema.BARRIER_ROAD_CLASSES
@@ -67,6 +73,8 @@ class BuildOptions:
     min_contact_m: float = 1.0
     """Units touching along less than this do not count as neighbours (a grid joined only by
     such a neck would look like two pieces), unless a piece would be too small on its own."""
+    restarts: int = 4
+    """Searches (with different random trees) per community; the most compact plan is kept."""
     refine_rounds: int = 2
     """Rounds of cutting blocks into smaller units in communities that admit no plan."""
     regions: RegionOptions = field(default_factory=RegionOptions)
@@ -94,7 +102,8 @@ class BuildResult:
         ``reason`` codes: grids ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
         ``oversize_building``, ``not_single_polygon``, ``special_over_cap``, ``thin_block`` (a grid
         below the compactness bar because one of its blocks is that thin); communities
-        ``enclave`` (a ring that could not be cut open); buildings
+        ``enclave`` (a ring that could not be cut open), ``compound_split`` (no plan
+        within the rule keeps every compound whole, so compounds were cut); buildings
         ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
         ``bad_population``; sites ``unknown_kind``, ``site_in_several_parts``,
         ``site_not_placed``, ``crosses_community``, ``outside_communities``; locked grids
@@ -112,6 +121,41 @@ class BuildResult:
     building_grid: pd.Series
 
 
+def _report_communities(inp, grouping) -> None:
+    """Communities where compounds had to be cut, or a ring could not be cut open."""
+    for ci in grouping.loose:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                       "no plan within the rule keeps every compound whole: compounds may be cut")
+    for ci in grouping.rings:
+        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
+                       "a grid rings another and the ring cannot be cut open within the rule")
+
+
+def _street_share(inp, grids: gpd.GeoDataFrame) -> float:
+    """Share of the grid lines inside communities that runs along streets or rivers."""
+    lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
+    return street_line_share(grids, lines) if len(lines) else float("nan")
+
+
+def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> dict:
+    """Report every basic grid below the compactness bar (``thin_block`` when one of its blocks
+    forces it, else ``thin_grid``); the compactness figures of the run."""
+    thin = thin_grids(grids, units, COMPACTNESS_BAR)
+    for r in thin.itertuples(index=False):
+        why = ("a block covering much of it is as thin" if r.forced
+               else "no single block forces it")
+        report.add("grid", r.grid_code, r.community_code,
+                   "thin_block" if r.forced else "thin_grid",
+                   f"Polsby–Popper {r.pp:.2f} below {COMPACTNESS_BAR:.2f}: {why} "
+                   f"(thinnest large block {r.block_pp:.2f})")
+    basic = (grids[schema.KIND] == BASIC).to_numpy()
+    pp = compactness(grids.geometry.to_numpy())[basic]
+    free = ~grids.loc[basic, schema.GRID_CODE].isin(thin.loc[thin["forced"], "grid_code"])
+    return {"p5_polsby_popper_unforced": float(np.percentile(pp[free.to_numpy()], 5))
+            if free.any() else float("nan"), "thin_grids": int((~thin["forced"]).sum()),
+            "thin_blocks": int(thin["forced"].sum())}
+
+
 def build_grids(
     communities: gpd.GeoDataFrame,
     roads: gpd.GeoDataFrame | None = None,
@@ -123,6 +167,9 @@ def build_grids(
     rivers: gpd.GeoDataFrame | None = None,
     *,
     options: BuildOptions | None = None,
+    village_groups: gpd.GeoDataFrame | None = None,
+    n_jobs: int | None = None,
+    client: Any = None,
 ) -> BuildResult:
     """Build a seamless grid plan: basic grids within the size rules, plus special grids.
 
@@ -157,6 +204,16 @@ def build_grids(
         River centre lines (barriers, like arterial roads).
     options
         Less common knobs, see :class:`BuildOptions`.
+    village_groups
+        Village-group (村民小组) polygons: their outlines bound blocks like community lines, and
+        the buildings of a group stay in one grid when the group fits (like a ``compound_id``
+        group; a building's own compound comes first).
+    n_jobs, client
+        City scale: with ``n_jobs`` (worker processes; ``1`` runs in this process, ``-1`` one
+        per core) or a ``dask.distributed`` ``client`` the communities are built as tasks of
+        :data:`~gridgis.partition.parallel.COMMUNITIES_PER_TASK` each
+        (:mod:`gridgis.partition.parallel`); the plan is the same for every ``n_jobs`` and
+        client. Without either, the whole run is one task (a different plan for the same seed).
 
     Returns
     -------
@@ -178,8 +235,11 @@ def build_grids(
     """
     t_start = time.perf_counter()
     opts = options or BuildOptions()
+    if n_jobs is not None or client is not None:
+        return build_parallel(communities, roads, buildings, rules, special_sites, locked, seed,
+                              rivers, opts, n_jobs, client, village_groups)
     inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
-                      seed=seed, opts=opts)
+                      seed=seed, opts=opts, village_groups=village_groups)
     timings: dict[str, Any] = {"inputs": time.perf_counter() - t_start}
 
     t = time.perf_counter()
@@ -189,9 +249,7 @@ def build_grids(
 
     grouping = group_into_grids(lw, blocks)
     timings.update(grouping.timings)
-    for ci in grouping.rings:
-        inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
-                       "a grid rings another and the ring cannot be cut open within the rule")
+    _report_communities(inp, grouping)
 
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
@@ -205,10 +263,12 @@ def build_grids(
         index=inp.bld.index, name=schema.GRID_CODE,
     )
     timings["assembly"] = time.perf_counter() - t
+    thin = _report_thin(inp.report, grids, units)
 
     stats = run_stats(grids, asm.records, inp.rules_by_comm, gmeas, blocks.n_blocks,
                       grouping.units.n_units, grouping.n_split, len(grouping.units.arr.faces),
                       timings, time.perf_counter() - t_start)
+    stats.update(thin, strips_split=blocks.n_strips, street_line_share=_street_share(inp, grids))
     log.debug("built %d grids in %.2f s", len(grids), stats["seconds"]["total"])
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
         grids = grids.to_crs(inp.in_crs)

@@ -40,7 +40,7 @@ from ._plan import Plan
 from .context import PlanContext
 from .history import Edit, EditResult, PlanState
 from .index import GridIndex, PointIndex
-from .summary import community_summary
+from .summary import LEVELS, community_summary, grid_units, level_summary
 
 __all__ = ["Plan", "Edit", "EditResult", "PlanState", "PlanContext", "GridIndex", "PointIndex",
-           "community_summary", "diff"]
+           "community_summary", "diff", "LEVELS", "grid_units", "level_summary"]

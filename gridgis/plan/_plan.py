@@ -23,6 +23,7 @@ from .. import schema
 from ..codes import CodeScheme
 from ..crs import to_crs
 from ..errors import InputFileError
+from ..i18n import _
 from ..rules import Rules
 from ..validation import ERROR, Finding, ValidationReport
 from ..versions import diff
@@ -409,7 +410,7 @@ class Plan(PlanEdits):
 
         target = Path(path) if path is not None else self.path
         if target is None:
-            raise InputFileError("no file to save to", fix="pass a path: plan.save('plans.gpkg')")
+            raise InputFileError(_("no file to save to"), fix=_("pass a path: plan.save('plans.gpkg')"))
         cw = crosswalk if crosswalk is not None else self._state.crosswalk
         context = {k: v for k, v in self.context.inputs.items() if k in CONTEXT_LAYERS}
         version = save_version(self.grids, target, author=author, note=note, crosswalk=cw,

@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from .. import schema
 from .._geometry import polygonal, present
 from ..errors import SchemaError
+from ..i18n import tr
 from ..schema import BASIC
 from ..validation import ERROR, WARNING, Finding
 
@@ -39,7 +40,7 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
     if community is not None:
         focus = ok & (g[schema.COMMUNITY_CODE].to_numpy(object) == str(community))
         if not focus.any():
-            raise SchemaError(f"no grid in community {community!r}", where=str(community))
+            raise SchemaError(tr("no grid in community {community!r}", community=community), where=str(community))
     x0, y0, x1, y1 = shapely.total_bounds(geoms[focus])
     if community is not None:  # a margin, and only what shows
         m = 0.05 * max(x1 - x0, y1 - y0)

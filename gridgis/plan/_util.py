@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import schema
 from ..errors import GeometryError
+from ..i18n import _, tr
 
 __all__ = ["GRID_COLUMNS", "str_codes", "geometries"]
 
@@ -43,10 +44,11 @@ def geometries(obj: Any, crs: Any, mcrs: Any) -> np.ndarray:
         try:
             coords = np.asarray(obj, dtype=float)
         except (TypeError, ValueError):
-            raise GeometryError(f"cannot read a geometry from {type(obj).__name__}",
+            raise GeometryError(tr("cannot read a geometry from {name}",
+                                   name=type(obj).__name__),
                                 fix=_GEOM_FIX) from None
         if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) < 2:
-            raise GeometryError("coordinates must be a list of (x, y) pairs", fix=_GEOM_FIX)
+            raise GeometryError(_("coordinates must be a list of (x, y) pairs"), fix=_GEOM_FIX)
         geoms = np.array([shapely.LineString(coords)], dtype=object)
     gs = gpd.GeoSeries(geoms, crs=crs)
     return np.asarray(gs.to_crs(mcrs).array, dtype=object)

@@ -22,6 +22,7 @@ from .._geometry import first_container, first_hit, present, representative_poin
 from .._inputs import as_layer, metric
 from ..codes import CodeScheme, load_scheme, parse_codes
 from ..errors import GridGISError, InputFileError, PartitionError, SchemaError
+from ..i18n import _, tr
 from ..rules import Rules, load_rules
 from ..schema import BASIC
 from ._util import GRID_COLUMNS, str_codes
@@ -54,15 +55,15 @@ def read_plan_file(path: Path, layer: str | None, version: int | None,
     from ..versions import is_versions_file, read_plan
 
     if not path.exists():
-        raise InputFileError("file not found", source=path)
+        raise InputFileError(_("file not found"), source=path)
     layers = list_layers(path)
     versioned = layer is None and is_versions_file(path)
     if not versioned and layer is None and path.suffix.lower() == ".gpkg" and \
             not any(n in layers for n in _PLAN_LAYERS):
         raise InputFileError(
-            f"no plan layer found; layers are {layers}", source=path,
-            fix="pass layer=NAME, or save a plan there with Plan.save / "
-                "gridgis.versions.save_version")
+            tr("no plan layer found; layers are {layers}", layers=layers), source=path,
+            fix=_("pass layer=NAME, or save a plan there with Plan.save / "
+                  "gridgis.versions.save_version"))
     grids = read_plan(path, layer, version=version)
     out = dict(given)
     for name in CONTEXT_LAYERS:
@@ -289,13 +290,13 @@ class PlanContext:
         """
         bld = self.buildings
         if bld is None:
-            raise PartitionError("the plan has no buildings", fix="pass buildings= to the Plan")
+            raise PartitionError(_("the plan has no buildings"), fix=_("pass buildings= to the Plan"))
         col = (bld[schema.BUILDING_ID].astype(str).to_numpy(object)
                if schema.BUILDING_ID in bld else bld.index.astype(str).to_numpy())
         sel = np.flatnonzero(np.isin(col, ids))
         missing = sorted(set(ids) - set(col[sel]))
         if missing:
-            raise PartitionError(f"unknown building id(s) {missing[:5]}", where="buildings")
+            raise PartitionError(tr("unknown building id(s) {missing}", missing=missing[:5]), where="buildings")
         return sel
 
     # -- households ---------------------------------------------------------------------------------
@@ -435,10 +436,10 @@ class PlanContext:
         dup = pd.Series(codes).duplicated(keep=False).to_numpy() & (codes != "")
         if dup.any():
             raise SchemaError(
-                f"grid codes must be unique to edit a plan; duplicated: "
-                f"{sorted(set(codes[dup]))[:5]}", source="grids",
-                where=f"rows {np.flatnonzero(dup)[:10].tolist()}",
-                fix="re-code the plan first (gridgis.codes.assign_codes) or fix the codes")
+                tr("grid codes must be unique to edit a plan; duplicated: {sorted}",
+                   sorted=sorted(set(codes[dup]))[:5]), source="grids",
+                where=tr("rows {rows}", rows=np.flatnonzero(dup)[:10].tolist()),
+                fix=_("re-code the plan first (gridgis.codes.assign_codes) or fix the codes"))
         self.codes.seen |= set(codes[codes != ""])
         for i in np.flatnonzero(codes == ""):
             codes[i] = self.codes.fresh(comm[i], g[schema.KIND].iloc[i], set(codes) | taken)

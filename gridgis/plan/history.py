@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
+from ..i18n import tr
 from ..validation import ERROR, Finding
 
 __all__ = ["Edit", "EditResult", "PlanState", "Step", "History"]
@@ -207,8 +208,8 @@ class PlanState:
         codes = self.grids[schema.GRID_CODE].to_numpy(object)
         hit = np.flatnonzero(codes == str(code))
         if not len(hit):
-            raise SchemaError(f"no grid with code {code!r} in the plan", where=str(code),
-                              fix="see plan.codes for the codes of the current plan")
+            raise SchemaError(tr("no grid with code {code!r} in the plan", code=code), where=str(code),
+                              fix=tr("see plan.codes for the codes of the current plan"))
         return int(hit[0])
 
     def geometry(self, code: Any) -> Any:

@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from .. import schema
 from .._geometry import AREA_FLOOR_M2, fast_union, first_container, single_parts
 from ..errors import PartitionError, SchemaError
+from ..i18n import tr
 from ..rules import Rules
 from ..schema import BASIC
 from ._util import geometries
@@ -97,21 +98,22 @@ def merge(ctx: PlanContext, state: PlanState, codes: Sequence[str], *, name: str
     """
     codes = [str(c) for c in dict.fromkeys(codes)]
     if len(codes) < 2:
-        raise PartitionError("merge needs at least two grid codes", where=str(codes))
+        raise PartitionError(tr("merge needs at least two grid codes"), where=str(codes))
     rows = [state.row(c) for c in codes]
     g = state.grids
     comms = set(g[schema.COMMUNITY_CODE].iloc[rows])
     if len(comms) > 1:
         raise PartitionError(
-            f"grids {codes} lie in different communities {sorted(comms)}",
-            fix="a grid never crosses its community line: merge grids of one community")
+            tr("grids {codes} lie in different communities {sorted}",
+               codes=codes, sorted=sorted(comms)),
+            fix=tr("a grid never crosses its community line: merge grids of one community"))
     geoms = np.asarray(g.geometry.array, dtype=object)
     merged = single_parts(np.array([fast_union(geoms[rows])], dtype=object))[0]
     parts = shapely.get_parts(merged)
     if len(parts[shapely.area(parts) > AREA_FLOOR_M2]) > 1:
         raise PartitionError(
-            f"grids {codes} do not form one connected piece",
-            fix="merge grids that share an edge (see plan.neighbours(code))")
+            tr("grids {codes} do not form one connected piece", codes=codes),
+            fix=tr("merge grids that share an edge (see plan.neighbours(code))"))
     keep = rows[0]
     new_geoms = geoms.copy()
     new_geoms[keep] = merged
@@ -138,8 +140,8 @@ def _split_by_line(ctx: PlanContext, state: PlanState, r: int, code: str, line: 
         return clip_lines(lines_m, geom, extend)
 
     if not len(lines_for(EXTEND_M)):
-        raise PartitionError(f"the line does not reach grid {code}",
-                             fix="draw it across the grid, in the plan's CRS")
+        raise PartitionError(tr("the line does not reach grid {code}", code=code),
+                             fix=tr("draw it across the grid, in the plan's CRS"))
     params = {"code": code, "line": shapely.to_wkt(shapely.union_all(lines_m),
                                                    rounding_precision=3)}
 
@@ -148,8 +150,8 @@ def _split_by_line(ctx: PlanContext, state: PlanState, r: int, code: str, line: 
         groups = merge_slivers(ctx, ret, faces)
         if groups.max() < 1:
             raise PartitionError(
-                f"the line does not cut grid {code} into pieces",
-                fix="draw the line across the whole grid, from one edge to another")
+                tr("the line does not cut grid {code} into pieces", code=code),
+                fix=tr("draw the line across the whole grid, from one edge to another"))
         return part_labels(ctx, state.grids, ret, r, faces, groups)
 
     return f"split {code} along a line", params, lines_for, relabel
@@ -167,7 +169,7 @@ def _split_by_buildings(ctx: PlanContext, state: PlanState, r: int, code: str, p
 
     parts = int(parts)
     if parts < 2:
-        raise PartitionError("parts must be at least 2", where=f"parts={parts}")
+        raise PartitionError(tr("parts must be at least 2"), where=f"parts={parts}")
     geom = state.grids.geometry.iloc[r]
     b_in = ctx.buildings_in(geom)
 
@@ -207,7 +209,7 @@ def split(ctx: PlanContext, state: PlanState, code: str, line: Any = None, *,
     1
     """
     if (line is None) == (by is None):
-        raise PartitionError("give either line=… or by='buildings'", where="split")
+        raise PartitionError(tr("give either line=… or by='buildings'"), where="split")
     r = state.row(code)
     if line is not None:
         desc, params, lines_for, relabel = _split_by_line(ctx, state, r, code, line)
@@ -216,7 +218,7 @@ def split(ctx: PlanContext, state: PlanState, code: str, line: Any = None, *,
         desc, params, lines_for, relabel = _split_by_buildings(ctx, state, r, code, parts,
                                                                rng_seed)
     else:
-        raise PartitionError(f"unknown split mode by={by!r}", fix="use by='buildings'")
+        raise PartitionError(tr("unknown split mode by={by!r}", by=by), fix=tr("use by='buildings'"))
     done = retile_edit(ctx, state.grids, [r], lines_for, relabel)
     return Proposal("split", desc, params, done.grids, added=done.added, removed=done.removed,
                     changed=done.changed, recount=[*done.added, *done.changed])
@@ -238,8 +240,8 @@ def _guess_items(ctx: PlanContext, items: Any) -> dict[str, Any]:
             return {"buildings": seq}
     if ctx.units is not None and all(isinstance(x, (int, np.integer)) for x in seq):
         return {"units": seq}
-    raise PartitionError(f"cannot tell what {seq[:3]} are",
-                         fix="pass buildings=[ids], units=[ids] or area=polygon")
+    raise PartitionError(tr("cannot tell what {seq} are", seq=seq[:3]),
+                         fix=tr("pass buildings=[ids], units=[ids] or area=polygon"))
 
 
 def _move_buildings(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, t: int,
@@ -252,8 +254,9 @@ def _move_buildings(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, 
     src = sorted(set(int(x) for x in gi if same_comm[x] and x != t))
     if not src:
         raise PartitionError(
-            f"none of buildings {ids[:5]} lies in another grid of community {comm}",
-            fix="transfer buildings of the same community from a neighbouring grid")
+            tr("none of buildings {ids} lies in another grid of community {comm}",
+               ids=ids[:5], comm=comm),
+            fix=tr("transfer buildings of the same community from a neighbouring grid"))
     bgeo = np.asarray(ctx.buildings.geometry.array, dtype=object)
 
     def lines_for(extend: float) -> np.ndarray:
@@ -274,13 +277,13 @@ def _move_buildings(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, 
 
 def _units_piece(ctx: PlanContext, units: Any) -> tuple[BaseGeometry, str, dict]:
     if ctx.units is None:
-        raise PartitionError("the plan has no units", fix="open it with Plan.build, or pass units=")
+        raise PartitionError(tr("the plan has no units"), fix=tr("open it with Plan.build, or pass units="))
     ids = list(units) if isinstance(units, _SEQ) else [units]
     uid = ctx.units["unit_id"].to_numpy() if "unit_id" in ctx.units else \
         ctx.units.index.to_numpy()
     sel = np.isin(uid, ids)
     if not sel.any():
-        raise PartitionError(f"no unit with id in {ids[:5]}")
+        raise PartitionError(tr("no unit with id in {ids}", ids=ids[:5]))
     piece = shapely.union_all(np.asarray(ctx.units.geometry.array)[sel])
     params = {"units": [int(x) if isinstance(x, (int, np.integer)) else x for x in ids]}
     return piece, f"units {', '.join(str(x) for x in ids[:3])}", params
@@ -296,9 +299,10 @@ def _move_area(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, t: in
     src = sorted(int(x) for x in hit if same_comm[x] and x != t and
                  shapely.area(shapely.intersection(geoms[x], piece)) > 0.01)
     if not src:
-        raise PartitionError(f"{what} overlap(s) no other grid of community {comm}",
-                             fix="draw the area over land of a neighbouring grid of the "
-                                 "same community")
+        raise PartitionError(tr("{what} overlap(s) no other grid of community {comm}",
+                                what=what, comm=comm),
+                             fix=tr("draw the area over land of a neighbouring grid of the "
+                                    "same community"))
     boundary = shapely.boundary(piece)
 
     def lines_for(extend: float) -> np.ndarray:
@@ -329,12 +333,12 @@ def transfer(ctx: PlanContext, state: PlanState, items: Any = None, to: str | No
     ... # doctest: +SKIP
     """
     if to is None:
-        raise PartitionError("say which grid receives the land: transfer(..., to=CODE)")
+        raise PartitionError(tr("say which grid receives the land: transfer(..., to=CODE)"))
     given = {"units": units, "buildings": buildings, "area": area}
     if items is not None:
         given.update(_guess_items(ctx, items))
     if sum(x is not None for x in given.values()) != 1:
-        raise PartitionError("give exactly one of units=, buildings= or area=")
+        raise PartitionError(tr("give exactly one of units=, buildings= or area="))
     t = state.row(to)
     g = state.grids
     geoms = np.asarray(g.geometry.array, dtype=object)
@@ -356,8 +360,8 @@ def transfer(ctx: PlanContext, state: PlanState, items: Any = None, to: str | No
         labels = ret.pg.copy()
         mv = moving(ret) & np.isin(ret.pg, src)
         if not mv.any():
-            raise PartitionError(f"no land of another grid moves to {to}",
-                                 fix="check the ids / the area")
+            raise PartitionError(tr("no land of another grid moves to {to}", to=to),
+                                 fix=tr("check the ids / the area"))
         labels[mv] = t
         return labels, []
 
@@ -436,12 +440,12 @@ def rebuild(ctx: PlanContext, state: PlanState, community: str,
     from ..partition import build_grids
 
     if ctx.communities is None:
-        raise PartitionError("rebuild needs the communities layer",
-                             fix="pass communities= to the Plan")
+        raise PartitionError(tr("rebuild needs the communities layer"),
+                             fix=tr("pass communities= to the Plan"))
     community = str(community)
     crow = ctx.communities[ctx.communities[schema.CODE] == community]
     if not len(crow):
-        raise PartitionError(f"no community {community!r}", where=community)
+        raise PartitionError(tr("no community {community!r}", community=community), where=community)
     keep = {str(k) for k in keep}
     g = state.grids
     codes = g[schema.GRID_CODE].to_numpy(object)
@@ -449,7 +453,8 @@ def rebuild(ctx: PlanContext, state: PlanState, community: str,
     redo = np.flatnonzero(in_c & (g[schema.KIND].to_numpy(object) == BASIC) &
                           ~np.isin(codes, list(keep)))
     if not len(redo):
-        raise PartitionError(f"community {community} has no basic grid to rebuild")
+        raise PartitionError(tr("community {community} has no basic grid to rebuild",
+                                community=community))
     locked = g.iloc[np.flatnonzero(in_c & ~np.isin(np.arange(len(g)), redo))]
     bsel = None if ctx.building_community is None else ctx.building_community == community
     bld = None if ctx.buildings is None else ctx.buildings[bsel]
@@ -461,7 +466,8 @@ def rebuild(ctx: PlanContext, state: PlanState, community: str,
     fresh = ~built[schema.GRID_CODE].isin(locked[schema.GRID_CODE]).to_numpy()
     new_grids = built[fresh].reset_index(drop=True)
     if not len(new_grids):
-        raise PartitionError(f"the builder made no grid in community {community}")
+        raise PartitionError(tr("the builder made no grid in community {community}",
+                                community=community))
     lines = extend_ends(interior_lines(np.asarray(built.geometry.array, dtype=object), fresh))
     area = shapely.union_all(g.geometry.to_numpy()[redo])
     done = retile_edit(ctx, g, list(redo), lambda extend: clip_lines(lines, area, extend),
@@ -522,6 +528,7 @@ def set_kind(ctx: PlanContext, state: PlanState, code: str, kind: str) -> Propos
     kind = str(kind).strip()
     allowed = {BASIC, *ctx.rules.special.kinds}
     if kind not in allowed:
-        raise SchemaError(f"unknown grid kind {kind!r}", where=code,
-                          fix=f"use one of {sorted(allowed)} (rules [special] kinds)")
+        raise SchemaError(tr("unknown grid kind {kind!r}", kind=kind), where=code,
+                          fix=tr("use one of {sorted} (rules [special] kinds)",
+                                 sorted=sorted(allowed)))
     return _set_attribute(state, code, schema.KIND, "kind", kind, "set_kind", "set kind of")

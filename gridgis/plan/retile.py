@@ -39,6 +39,7 @@ from .._geometry import (
     single_parts,
 )
 from ..errors import PartitionError
+from ..i18n import tr
 from ..partition.blocks import arrangement, as_lines
 
 if TYPE_CHECKING:
@@ -543,5 +544,5 @@ def retile_edit(ctx: PlanContext, grids: gpd.GeoDataFrame, edited: Sequence[int]
         except InexactEdit as exc:
             last = exc
     raise PartitionError(
-        f"the edit could not be applied exactly ({last})",
-        fix="draw the line or area a little differently (away from grid corners)")
+        tr("the edit could not be applied exactly ({last})", last=last),
+        fix=tr("draw the line or area a little differently (away from grid corners)"))

@@ -14,6 +14,7 @@ import shapely
 from .. import schema
 from .._geometry import first_container
 from ..errors import PartitionError
+from ..i18n import tr
 
 if TYPE_CHECKING:
     from .context import PlanContext
@@ -93,8 +94,9 @@ def split_faces(ctx: PlanContext, grids: gpd.GeoDataFrame, ret: Retiling, faces:
     code = grids[schema.GRID_CODE].iloc[r]
     if nf < parts:
         raise PartitionError(
-            f"grid {code} falls into only {nf} building cell(s); cannot make {parts} grids",
-            fix="split it with a line instead, or ask for fewer parts")
+            tr("grid {code} falls into only {nf} building cell(s); cannot make {parts} grids",
+               code=code, nf=nf, parts=parts),
+            fix=tr("split it with a line instead, or ask for fewer parts"))
     local = np.full(len(arr.faces), -1, dtype=np.int64)
     local[faces] = np.arange(nf)
     meas = np.zeros((nf, 2))
@@ -111,7 +113,8 @@ def split_faces(ctx: PlanContext, grids: gpd.GeoDataFrame, ret: Retiling, faces:
     graph = UnitGraph(m, arr.area[faces], arr.perimeter[faces], eu, ev,
                       e.length[inside], np.zeros(int(inside.sum())))
     if len(graph.components(np.arange(nf))) > 1:
-        raise PartitionError(f"grid {code} is in several pieces; repair it before splitting")
+        raise PartitionError(tr("grid {code} is in several pieces; repair it before splitting",
+                                code=code))
     rng = np.random.default_rng([seed & 0xFFFFFFFF, int(r)])
     regions = plan_component(graph, np.arange(nf), rule, rng, RegionOptions(), k=parts)
     groups = np.zeros(nf, dtype=np.int64)

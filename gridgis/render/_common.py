@@ -6,8 +6,10 @@ itself is private: user code imports from :mod:`gridgis.render` instead.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,11 +24,12 @@ import shapely
 from .. import writing
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
+from ..i18n import _, tr
 
 __all__ = [
     "COORD_DECIMALS", "HEAT_CMAP", "HOTSPOT_COLORS", "decorate", "draw_outlines",
     "geojson", "hex_to_rgb", "js_json", "known_areas", "metric", "new_figure", "save_figure",
-    "target_crs", "template", "to_wgs84",
+    "TEMPLATE_TEXT", "target_crs", "template", "to_wgs84",
 ]
 
 HEAT_CMAP = "YlOrRd"
@@ -38,10 +41,25 @@ COORD_DECIMALS = 6
 _FIGURE_FORMATS = {".png", ".svg", ".pdf", ".jpg", ".jpeg"}
 
 
+#: A text of a page template: ``{%t msgid%}`` in HTML, ``{%js msgid%}`` as a JavaScript string.
+TEMPLATE_TEXT = re.compile(r"\{%(t|js) (.*?)%\}", re.S)
+
+
 @lru_cache(maxsize=16)
-def template(name: str) -> str:
-    """Text of a page template shipped in ``gridgis/render/templates`` (package data)."""
+def _template_source(name: str) -> str:
     return resources.files("gridgis.render").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def template(name: str) -> str:
+    """Text of a page template shipped in ``gridgis/render/templates`` (package data), its
+    ``{%t …%}`` / ``{%js …%}`` texts in the language in use (:mod:`gridgis.i18n`)."""
+    text = _template_source(name)
+
+    def fill(m: re.Match) -> str:
+        words = _(m.group(2))
+        return html.escape(words) if m.group(1) == "t" else json.dumps(words, ensure_ascii=False)
+
+    return TEMPLATE_TEXT.sub(fill, text)
 
 
 # ---- layers and CRS ---------------------------------------------------------------------------------
@@ -57,7 +75,7 @@ def target_crs(*layers: gpd.GeoDataFrame | None) -> pyproj.CRS:
             from ..crs import metric_crs
 
             return metric_crs(layer)
-    raise SchemaError("no layer with a CRS to draw")
+    raise SchemaError(_("no layer with a CRS to draw"))
 
 
 def to_wgs84(gdf: gpd.GeoDataFrame, name: str = "layer", *, simplify_m: float = 0.0,
@@ -155,8 +173,8 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 300) -> Path:
     path = Path(path)
     if path.suffix.lower() not in _FIGURE_FORMATS:
         plt.close(fig)
-        raise GridGISError(f"unsupported image format {path.suffix!r}", source=path,
-                           fix="use .png, .svg or .pdf")
+        raise GridGISError(tr("unsupported image format {suffix!r}", suffix=path.suffix), source=path,
+                           fix=_("use .png, .svg or .pdf"))
     path.parent.mkdir(parents=True, exist_ok=True)
     writing.save_figure(fig, path, dpi=dpi, bbox_inches="tight", facecolor="white")
     plt.close(fig)

@@ -18,23 +18,31 @@ from .. import schema
 from .._geometry import present
 from .._inputs import as_layer
 from ..errors import SchemaError
+from ..i18n import N_, _, tr
 from ._common import COORD_DECIMALS, js_json, template, to_wgs84
 from .assets import CJK_CHARS
 
 __all__ = [
-    "ALIASES", "NO_ZOOM", "SEVERITY_COLORS", "add_points", "as_findings", "css_element", "fit_zoom",
+    "ALIASES", "NO_ZOOM", "alias", "SEVERITY_COLORS", "add_points", "as_findings", "css_element", "fit_zoom",
     "grid_label_rows", "label_layer", "label_room", "panel", "text_px", "to_latlon",
 ]
 
-#: Column → Chinese label in tooltips and legends.
+#: Column → its label in tooltips and legends (English message ids; see :func:`alias`).
 ALIASES = {
-    schema.GRID_CODE: "网格编码", schema.GRID_NAME: "网格名称", schema.HOUSEHOLDS: "户数",
-    schema.POPULATION: "人口", "kind_zh": "类型", schema.COMMUNITY_CODE: "社区编码",
-    schema.EVENT_ID: "事件编号", schema.ADDRESS_ID: "地址编号", schema.CATEGORY: "类别",
-    schema.URGENCY: "紧急程度", schema.STAGE: "环节", schema.ADDRESS: "地址", "status": "状态",
-    schema.MATCH: "匹配", "severity": "级别", "rule": "规则", "message": "说明", "grids": "网格",
-    schema.FLAG: "标记",
+    schema.GRID_CODE: N_("Grid code"), schema.GRID_NAME: N_("Grid name"),
+    schema.HOUSEHOLDS: N_("Households"), schema.POPULATION: N_("Population"),
+    "kind_zh": N_("Grid kind"), schema.COMMUNITY_CODE: N_("Community code"),
+    schema.EVENT_ID: N_("Event ID"), schema.ADDRESS_ID: N_("Address ID"),
+    schema.CATEGORY: N_("Event category"), schema.URGENCY: N_("Urgency"),
+    schema.STAGE: N_("Workflow stage"), schema.ADDRESS: N_("Address"), "status": N_("Status"),
+    schema.MATCH: N_("Match"), "severity": N_("Severity"), "rule": N_("Rule"),
+    "message": N_("Finding"), "grids": N_("Grids"), schema.FLAG: N_("Flag"),
 }
+
+
+def alias(column: object) -> str:
+    """The label of ``column`` in tooltips and legends, in the language in use."""
+    return _(ALIASES[column]) if column in ALIASES else str(column)
 SEVERITY_COLORS = {"error": "#d7191c", "warning": "#f28e2b"}
 _URGENCY_COLORS = {"一般": "#3182bd", "重要": "#fd8d3c", "重要紧急": "#d62728"}
 _POINT_FIELDS = (schema.EVENT_ID, schema.ADDRESS_ID, schema.CATEGORY, schema.URGENCY, schema.STAGE,
@@ -112,8 +120,10 @@ def _label_texts(grids_m: gpd.GeoDataFrame, labels: bool | str) -> tuple[pd.Seri
     if isinstance(labels, str) and labels in grids_m.columns:
         text = grids_m[labels].astype(str)
         return text, text
-    raise SchemaError(f"labels={labels!r}: not True/False, 'name', 'code' or a column of grids",
-                      fix="use labels='name', labels='code' or an existing column name")
+    raise SchemaError(tr("labels={labels!r}: not True/False, 'name', 'code' or a column of "
+                         "grids",
+                         labels=labels),
+                      fix=_("use labels='name', labels='code' or an existing column name"))
 
 
 def grid_label_rows(grids_m: gpd.GeoDataFrame, labels: bool | str, lat: float,
@@ -137,11 +147,12 @@ def grid_label_rows(grids_m: gpd.GeoDataFrame, labels: bool | str, lat: float,
     return rows, detail
 
 
-def label_layer(rows: list[list[Any]], *, name: str = "标签", show: bool = True) -> Any:
+def label_layer(rows: list[list[Any]], *, name: str | None = None, show: bool = True) -> Any:
     """A folium layer of permanent labels (HTML, not interactive), each shown by zoom level.
 
     A row is ``[lat, lon, css class, html, [short from, short until, long from]]``.
     """
+    name = _("Labels") if name is None else name
     import folium
     from branca.element import Template
 
@@ -189,9 +200,11 @@ def _sample_points(pts: gpd.GeoDataFrame, name: str, max_points: int,
     if n_located > max_points:
         rng = np.random.default_rng(seed)
         keep = np.sort(rng.choice(n_located, size=max_points, replace=False))
-        return pts.iloc[keep], f"{name}（显示 {max_points:,} / {total:,}）"
+        return pts.iloc[keep], tr("{name} (showing {shown:,} of {total:,})", name=name,
+                                  shown=max_points, total=total)
     if n_located < total:
-        return pts, f"{name}（{n_located:,} / {total:,} 有坐标）"
+        return pts, tr("{name} ({located:,} of {total:,} have coordinates)", name=name,
+                       located=n_located, total=total)
     return pts, name
 
 
@@ -215,7 +228,7 @@ def add_points(m: Any, name: str, pts: gpd.GeoDataFrame, max_points: int, seed: 
     cols = [pts[f].astype(object).where(pts[f].notna(), "").astype(str).tolist() for f in fields]
     rows = [[float(a), float(b), int(c), *vals]
             for a, b, c, *vals in zip(lat, lon, ci, *cols, strict=True)]
-    _point_layer(rows, colors, [ALIASES.get(f, f) for f in fields], name=label,
+    _point_layer(rows, colors, [alias(f) for f in fields], name=label,
                  pane="gg-points").add_to(m)
 
 
@@ -227,7 +240,7 @@ def as_findings(findings: Any) -> gpd.GeoDataFrame:
                    normalize=False)
     for col in ("severity", "rule", "message"):
         if col not in gdf.columns:
-            raise SchemaError(f"findings: column {col!r} is missing",
-                              fix="pass ValidationReport.to_geodataframe() or a layer with "
-                                  "severity, rule and message columns")
+            raise SchemaError(tr("findings: column {col!r} is missing", col=col),
+                              fix=_("pass ValidationReport.to_geodataframe() or a layer with "
+                                    "severity, rule and message columns"))
     return gdf

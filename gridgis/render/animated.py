@@ -31,6 +31,7 @@ from .. import schema
 from .._geometry import present
 from .._inputs import as_layer, metric
 from ..errors import GridGISError
+from ..i18n import _, tr
 from ..writing import write_text
 from ._common import HEAT_CMAP, target_crs, template
 from .assets import offline_html
@@ -123,10 +124,11 @@ def _event_data(ev: gpd.GeoDataFrame, geoms: Any, use: np.ndarray, times: pd.Ser
     t = times[use]
     start = t.min().normalize() if len(t) else pd.Timestamp("2000-01-01")
     day = ((t.dt.normalize() - start).dt.days).to_numpy(dtype=np.int64) if len(t) else np.zeros(0, int)
-    cats = (ev[schema.CATEGORY].astype("string").fillna("未分类") if schema.CATEGORY in ev
-            else pd.Series("未分类", index=ev.index))[use]
-    urgs = (ev[schema.URGENCY].astype("string").fillna("未知") if schema.URGENCY in ev
-            else pd.Series("未知", index=ev.index))[use]
+    other, unknown = _("uncategorised"), _("unknown")
+    cats = (ev[schema.CATEGORY].astype("string").fillna(other) if schema.CATEGORY in ev
+            else pd.Series(other, index=ev.index))[use]
+    urgs = (ev[schema.URGENCY].astype("string").fillna(unknown) if schema.URGENCY in ev
+            else pd.Series(unknown, index=ev.index))[use]
     cat_names = sorted(cats.unique().tolist())
     urg_names = [u for u in schema.URGENCY_LEVELS if u in set(urgs)] + sorted(
         set(urgs) - set(schema.URGENCY_LEVELS))
@@ -173,7 +175,7 @@ def animated_heatmap_html(
     cell_size: float | None = None,
     max_side: int = 360,
     freq: str = "W",
-    title: str = "事件热力图 (时间动画)",
+    title: str | None = None,
     cmap: str = HEAT_CMAP,
     kernel: str = "quartic",
 ) -> Path:
@@ -214,7 +216,7 @@ def animated_heatmap_html(
 
     kernel_profile(kernel)
     if freq.upper()[:1] not in ("D", "W", "M"):
-        raise GridGISError(f"unknown freq {freq!r}", fix="use 'D', 'W' or 'M'")
+        raise GridGISError(tr("unknown freq {freq!r}", freq=freq), fix=_("use 'D', 'W' or 'M'"))
     crs = target_crs(district, grids, communities, events)
     clip_layer = district if district is not None else grids
     clip_geom = None
@@ -228,9 +230,11 @@ def animated_heatmap_html(
         xs, ys = shapely.get_x(geoms[use]), shapely.get_y(geoms[use])
         bounds = (xs.min() - bandwidth, ys.min() - bandwidth, xs.max() + bandwidth, ys.max() + bandwidth)
     else:
-        raise GridGISError("no events with a location and time, and no outline to size the map")
+        raise GridGISError(_("no events with a location and time, and no outline to size the "
+                             "map"))
     if cell_size is None:
         cell_size = max(bounds[2] - bounds[0], bounds[3] - bounds[1]) / max_side
+    title = _("Event heatmap (animated)") if title is None else title
     lattice = _Lattice.covering(bounds, float(cell_size))
     data = {
         "title": title, "cols": lattice.cols, "rows": lattice.rows, "cell": lattice.cell,

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GridGISError
+from ..i18n import _, tr
 from ..writing import write_text
 from .fonts import FAMILY, FONT_PATH, font_face_css
 
@@ -143,8 +144,9 @@ def read_asset(rel: str) -> str:
     """
     path = ASSET_DIR / rel
     if not path.exists():
-        raise GridGISError(f"vendored asset {rel} is missing from {ASSET_DIR}",
-                           fix="reinstall gridgis (the package data under gridgis/render/js)")
+        raise GridGISError(tr("vendored asset {rel} is missing from {ASSET_DIR}",
+                              rel=rel, ASSET_DIR=ASSET_DIR),
+                           fix=_("reinstall gridgis (the package data under gridgis/render/js)"))
     return path.read_text(encoding="utf-8")
 
 
@@ -163,12 +165,15 @@ def _inline_css_urls(css: str, base: Path) -> str:
         if url.startswith(("data:", "#")):
             return m.group(0)
         if re.match(r"(?:[a-z]+:)?//", url, re.I):
-            raise GridGISError(f"vendored stylesheet references {url}",
-                               fix="vendor that file under gridgis/render/js and point the CSS at it")
+            raise GridGISError(tr("vendored stylesheet references {url}", url=url),
+                               fix=_("vendor that file under gridgis/render/js and point the "
+                                     "CSS at it"))
         target = (base / url.split("?")[0].split("#")[0]).resolve()
         if not target.is_file():
-            raise GridGISError(f"vendored stylesheet references {url}, not found beside it ({target})",
-                               fix="add the file or remove the rule from the vendored CSS")
+            raise GridGISError(tr("vendored stylesheet references {url}, not found beside it "
+                                  "({target})",
+                                  url=url, target=target),
+                               fix=_("add the file or remove the rule from the vendored CSS"))
         return f"url({_data_uri(target)})"
 
     return _CSS_URL.sub(repl, css)
@@ -181,8 +186,10 @@ def _asset_text(asset_name: str, url: str) -> str:
         fname = "leaflet_heat.min.js" if asset.name == "leaflet_heat" else url.rsplit("/", 1)[-1]
         path = resources.files("folium") / "templates" / fname
         if not path.is_file():
-            raise GridGISError(f"no local copy of {url} (folium's templates/{fname} is missing)",
-                               fix="reinstall folium, or remove the plugin from the map")
+            raise GridGISError(tr("no local copy of {url} (folium's templates/{fname} is "
+                                  "missing)",
+                                  url=url, fname=fname),
+                               fix=_("reinstall folium, or remove the plugin from the map"))
         return path.read_text(encoding="utf-8")
     assert asset.file is not None
     text = read_asset(asset.file)
@@ -319,8 +326,8 @@ def _render(m: Any) -> str:
         return m
     if hasattr(m, "get_root"):
         return m.get_root().render()
-    raise GridGISError(f"cannot make an offline page of a {type(m).__name__}",
-                       fix="pass a folium.Map (or any folium element) or an HTML string")
+    raise GridGISError(tr("cannot make an offline page of a {name}", name=type(m).__name__),
+                       fix=_("pass a folium.Map (or any folium element) or an HTML string"))
 
 
 def offline_html(
@@ -407,9 +414,9 @@ def offline_html(
     page = _LINK_HREF.sub(link_repl, page)
     if unresolved:
         raise GridGISError(
-            "offline HTML: no local copy of " + ", ".join(dict.fromkeys(unresolved)),
-            fix="remove the plugin that needs it, or vendor the file under gridgis/render/js "
-                "and register it in gridgis.render.assets._ASSETS",
+            tr("offline HTML: no local copy of {files}", files=", ".join(dict.fromkeys(unresolved))),
+            fix=_("remove the plugin that needs it, or vendor the file under "
+                  "gridgis/render/js and register it in gridgis.render.assets._ASSETS"),
         )
     if cjk_font is not False and 'id="gridgis-cjk-font"' not in page:
         block = _cjk_font_block(content) if cjk_font is None else _cjk_font_block(content + "网")
@@ -421,9 +428,10 @@ def offline_html(
         listed = "; ".join(f"{k} {u}" for k, u in refs[:10])
         more = f" (+{len(refs) - 10} more)" if len(refs) > 10 else ""
         raise GridGISError(
-            f"offline HTML would still load from outside the file: {listed}{more}",
-            fix="use tiles=None (or allow_online_tiles=True for tile layers), embed images as "
-                "data URIs, and drop plugins that fetch data",
+            tr("offline HTML would still load from outside the file: {listed}{more}",
+               listed=listed, more=more),
+            fix=_("use tiles=None (or allow_online_tiles=True for tile layers), embed images "
+                  "as data URIs, and drop plugins that fetch data"),
         )
     return page
 

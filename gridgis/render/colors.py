@@ -9,7 +9,6 @@ Example
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +18,9 @@ import shapely
 from .. import schema
 from .._inputs import metric
 from ..errors import SchemaError
+from ..i18n import N_, _, tr
 from ._common import hex_to_rgb
+from .colouring import colour_classes
 
 __all__ = ["KIND_NAMES", "PALETTE", "column_colors", "community_colors", "grid_fills", "kind_names"]
 
@@ -28,22 +29,25 @@ PALETTE = (
     "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
     "#bc80bd", "#ccebc5", "#a6cee3", "#e5c494",
 )
-#: English grid kind → Chinese name.
+#: Grid kind → its name for people (English message ids, shown through :func:`kind_names`).
 KIND_NAMES = {
-    schema.BASIC: "基础网格", "school": "学校", "hospital": "医院", "market": "市场",
-    "industrial_park": "工业园区", "park": "公园", "commercial": "商务楼宇",
+    schema.BASIC: N_("Basic grid"), "school": N_("School"), "hospital": N_("Hospital"),
+    "market": N_("Market"), "industrial_park": N_("Industrial park"), "park": N_("Park"),
+    "commercial": N_("Commercial building"),
 }
 
 
 def kind_names() -> dict[str, str]:
-    """English grid kind → Chinese name (a copy of :data:`KIND_NAMES`).
+    """Grid kind → its name in the language in use (Chinese by default).
 
     Examples
     --------
-    >>> kind_names()["school"]
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     kind_names()["school"]
     '学校'
     """
-    return dict(KIND_NAMES)
+    return {kind: _(name) for kind, name in KIND_NAMES.items()}
 
 
 def _shade(color: str, factor: float) -> str:
@@ -57,24 +61,11 @@ def _shade(color: str, factor: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _greedy_colors(geoms: np.ndarray, keys: list[Any]) -> dict[Any, int]:
-    """Color index per key such that touching geometries get different indices (greedy)."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    graph.add_nodes_from(keys)
-    if len(geoms) > 1:
-        tree = shapely.STRtree(geoms)
-        left, right = tree.query(geoms, predicate="intersects")
-        for i, j in zip(left.tolist(), right.tolist(), strict=True):
-            if i < j:
-                graph.add_edge(keys[i], keys[j])
-    return nx.greedy_color(graph, strategy="largest_first")
-
-
 def community_colors(grids: gpd.GeoDataFrame, palette: Iterable[str] = PALETTE) -> pd.Series:
     """A fill color per grid: a hue per community (neighbouring communities differ), with
-    neighbouring grids inside a community in alternating shades. Deterministic.
+    neighbouring grids inside a community in alternating shades, so that no two neighbouring
+    grids share a colour (graph colouring, :mod:`gridgis.render.colouring`). Deterministic;
+    the static maps, the print pages and the interactive maps all use it.
 
     Examples
     --------
@@ -91,14 +82,14 @@ def community_colors(grids: gpd.GeoDataFrame, palette: Iterable[str] = PALETTE) 
         comm = np.array(["all"] * len(met))
     codes = sorted(set(comm))
     geoms = np.asarray(met.geometry.array)
-    unions = np.array([shapely.union_all(shapely.buffer(geoms[comm == c], 0.5)) for c in codes])
-    hue = _greedy_colors(unions, codes)
+    unions = np.array([shapely.union_all(geoms[comm == c]) for c in codes])
+    hue = colour_classes(unions, codes, touch_m=1.0)
     shade = np.zeros(len(met), dtype=int)
     for c in codes:
         idx = np.flatnonzero(comm == c)
-        local = _greedy_colors(shapely.buffer(geoms[idx], 0.5), list(range(len(idx))))
+        local = colour_classes(geoms[idx], list(range(len(idx))), touch_m=1.0)
         shade[idx] = [local[k] for k in range(len(idx))]
-    factors = (1.0, 0.82, 1.22, 0.68, 1.38)
+    factors = (1.0, 0.72, 1.32, 0.52, 1.55, 0.86, 1.16)
     colors = [_shade(palette[hue[c] % len(palette)], factors[s % len(factors)])
               for c, s in zip(comm, shade, strict=True)]
     return pd.Series(colors, index=grids.index, name="fill")
@@ -129,7 +120,7 @@ def _numeric_classes(x: pd.Series, cmap: str, k: int, scheme: str) -> tuple[pd.S
         for i, b in enumerate(bins):
             legend.append((pal[i], f"{_fmt(lo if i == 0 else bins[i - 1])} – {_fmt(b)}"))
     if (~valid).any():
-        legend.append(("#cccccc", "无数据"))
+        legend.append(("#cccccc", _("no data")))
     return colors, legend
 
 
@@ -142,8 +133,8 @@ def column_colors(values: pd.Series, *, cmap: str = "YlOrRd", k: int = 5,
     --------
     >>> import pandas as pd
     >>> colors, legend = column_colors(pd.Series(["school", "basic", "school"]))
-    >>> legend
-    [('#8dd3c7', '基础网格'), ('#fdb462', '学校')]
+    >>> [name for _, name in legend] == [kind_names()["basic"], kind_names()["school"]]
+    True
     """
     s = pd.Series(values)
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
@@ -151,7 +142,8 @@ def column_colors(values: pd.Series, *, cmap: str = "YlOrRd", k: int = 5,
     cats = sorted(s.dropna().astype(str).unique())
     pal = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
     colors = s.astype(str).map(pal).where(s.notna(), "#cccccc")
-    return colors, [(pal[c], KIND_NAMES.get(c, c)) for c in cats[:24]]
+    names = kind_names()
+    return colors, [(pal[c], names.get(c, c)) for c in cats[:24]]
 
 
 def _fmt(v: float) -> str:
@@ -168,6 +160,7 @@ def grid_fills(grids: gpd.GeoDataFrame, color: str | None) -> tuple[pd.Series, l
     if color is None:
         return community_colors(grids), []
     if color not in grids.columns:
-        raise SchemaError(f"grids: no column {color!r} to color by",
-                          fix=f"use one of {', '.join(map(str, grids.columns[:12]))}")
+        raise SchemaError(tr("grids: no column {color!r} to color by", color=color),
+                          fix=tr("use one of {join}",
+                                 join=', '.join(map(str, grids.columns[:12]))))
     return column_colors(grids[color])

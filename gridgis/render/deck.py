@@ -30,6 +30,7 @@ from .. import schema
 from .._geometry import explode
 from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError, SchemaError
+from ..i18n import N_, _, tr
 from ..writing import write_text
 from ._common import hex_to_rgb, js_json, template, to_wgs84
 from .assets import ASSET_DIR, insert_head, offline_html
@@ -40,8 +41,9 @@ __all__ = ["deck_map_25d", "deck_html", "FLOOR_HEIGHT_M"]
 
 
 _TOOLTIP_FIELDS = (
-    (schema.GRID_CODE, "网格编码"), (schema.GRID_NAME, "网格名称"), (schema.HOUSEHOLDS, "户数"),
-    (schema.POPULATION, "人口"), ("kind_zh", "类型"),
+    (schema.GRID_CODE, N_("Grid code")), (schema.GRID_NAME, N_("Grid name")),
+    (schema.HOUSEHOLDS, N_("Households")), (schema.POPULATION, N_("Population")),
+    ("kind_zh", N_("Grid kind")),
 )
 
 
@@ -71,8 +73,9 @@ def _heights(gdf: gpd.GeoDataFrame, height: Any, max_height: float, base: float)
     if isinstance(height, (int, float)):
         return np.full(n, float(height))
     if height not in gdf.columns:
-        raise SchemaError(f"grids: no column {height!r} for the heights",
-                          fix="pass a numeric column (households, population, n_events …) or a number")
+        raise SchemaError(tr("grids: no column {height!r} for the heights", height=height),
+                          fix=tr("pass a numeric column (households, population, n_events …) "
+                                 "or a number"))
     v = pd.to_numeric(gdf[height], errors="coerce").to_numpy(dtype=float)
     if not np.isfinite(v).any():
         return np.full(n, base)
@@ -181,13 +184,14 @@ def deck_map_25d(
     for key in ("mapStyle", "mapProvider", "mapboxKey", "googleMapsKey"):
         spec.pop(key, None)
     tooltips = {
-        "grids": [[label, key] for key, label in _TOOLTIP_FIELDS
+        "grids": [[_(label), key] for key, label in _TOOLTIP_FIELDS
                   if key in grids_m.columns or key == "kind_zh"],
-        "buildings": [["楼栋", schema.BUILDING_ID], ["层数", schema.FLOORS], ["户数", schema.HOUSEHOLDS]],
+        "buildings": [[_("Building"), schema.BUILDING_ID], [_("Floors"), schema.FLOORS],
+                      [_("Households"), schema.HOUSEHOLDS]],
     }
-    hint = "拖动平移 · 右键拖动旋转/倾斜 · 滚轮缩放"
+    hint = _("drag to pan · right-drag to rotate/tilt · wheel to zoom")
     if isinstance(height, str):
-        hint = f"高度：{_label(height)} · " + hint
+        hint = tr("height: {what} · ", what=_label(height)) + hint
     west, south, east, north = (float(v) for v in g.total_bounds)
     page = deck_html(spec, tooltips=tooltips, title=title, legend=legend,
                      legend_title=_label(color) if color else None, hint=hint,
@@ -279,8 +283,8 @@ def _records(df: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 
 
 def _label(col: str | None) -> str:
-    return {schema.HOUSEHOLDS: "户数", schema.POPULATION: "人口", schema.KIND: "类型",
-            "n_events": "事件数"}.get(col or "", str(col))
+    return {schema.HOUSEHOLDS: _("Households"), schema.POPULATION: _("Population"),
+            schema.KIND: _("Grid kind"), "n_events": _("Events")}.get(col or "", str(col))
 
 
 def _building_layer(pdk: Any, buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame,
@@ -316,8 +320,9 @@ def _deck_js() -> str:
     for rel in ("deckgl/deck.gl.min.js", "deckgl/deck.gl-json.min.js"):
         path = ASSET_DIR / rel
         if not path.exists():
-            raise GridGISError(f"vendored deck.gl bundle {rel} is missing from {ASSET_DIR}",
-                               fix="reinstall gridgis (package data gridgis/render/js)")
+            raise GridGISError(tr("vendored deck.gl bundle {rel} is missing from {ASSET_DIR}",
+                                  rel=rel, ASSET_DIR=ASSET_DIR),
+                               fix=tr("reinstall gridgis (package data gridgis/render/js)"))
         parts.append(path.read_text(encoding="utf-8").replace("</script", "<\\/script"))
     core, json_bundle = parts
     # the @deck.gl/json bundle reads deck.gl from globalThis.deck, then replaces it with its own

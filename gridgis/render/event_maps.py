@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._inputs import metric
 from ..errors import SchemaError
+from ..i18n import tr
 from ._common import HEAT_CMAP, decorate, draw_outlines, new_figure, save_figure, target_crs
 from .fonts import register_cjk_font
 
@@ -133,7 +134,7 @@ def plot_grid_events(
     """
     register_cjk_font()
     if column not in stats.columns:
-        raise SchemaError(f"no column {column!r} in the grid statistics")
+        raise SchemaError(tr("no column {column!r} in the grid statistics", column=column))
     crs = target_crs(stats)
     g = metric(stats, crs)
     if ax is None:

@@ -18,6 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import schema
+from ..i18n import _
+from ..people import header
 from ._common import HEAT_CMAP
 from .assets import save_offline
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:  # the heatmap module (scipy) loads only when a map is drawn
 def heatmap_overlay(
     raster: Raster,
     *,
-    name: str = "事件热力图",
+    name: str | None = None,
     opacity: float = 0.8,
     cmap: str = HEAT_CMAP,
     vmax: float | None = None,
@@ -53,7 +55,7 @@ def heatmap_overlay(
         image=web.to_data_uri(cmap, vmax or raster.max or None),
         bounds=[[south, west], [north, east]],
         opacity=opacity,
-        name=name,
+        name=_("Event heatmap") if name is None else name,
         interactive=False,
         zindex=2,
     )
@@ -72,14 +74,15 @@ def _outline_layers(m: Any, grids: gpd.GeoDataFrame | None, district: gpd.GeoDat
                 keep[c] = keep[c].round(2)
         folium.GeoJson(
             keep.to_json(na="null"),
-            name="网格",
+            name=_("Grids"),
             style_function=lambda _: {"color": "#333333", "weight": 0.8, "fillOpacity": 0.0},
-            tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[header(f) for f in fields])
+            if fields else None,
         ).add_to(m)
     if district is not None:
         folium.GeoJson(
             district.to_crs(4326)[[district.geometry.name]].to_json(),
-            name="区界",
+            name=_("District boundary"),
             style_function=lambda _: {"color": "#000000", "weight": 2.5, "fillOpacity": 0.0},
         ).add_to(m)
 
@@ -90,7 +93,7 @@ def heatmap_map(
     grids: gpd.GeoDataFrame | None = None,
     district: gpd.GeoDataFrame | None = None,
     path: str | Path | None = None,
-    title: str = "事件热力图",
+    title: str | None = None,
     tooltip: Iterable[str] = (schema.GRID_CODE, schema.GRID_NAME, "n_events", "rate_per_100hh"),
 ) -> Any:
     """Offline folium map: heatmap layer plus grid outlines (with tooltips) and district.
@@ -105,6 +108,7 @@ def heatmap_map(
     """
     import folium
 
+    title = _("Event heatmap") if title is None else title
     west, south, east, north = raster.to_web_mercator(max_size=256).wgs84_bounds()
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_start=13,
                    control_scale=True, prefer_canvas=True)

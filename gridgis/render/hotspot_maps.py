@@ -19,6 +19,7 @@ import numpy as np
 
 from .._inputs import metric
 from ..errors import SchemaError
+from ..i18n import tr
 from ._common import (
     HOTSPOT_COLORS,
     decorate,
@@ -97,7 +98,7 @@ def plot_hotspots(
 
     register_cjk_font()
     if "gi_bin" not in hotspots.columns:
-        raise SchemaError("no gi_bin column", fix="compute it with gridgis.events.getis_ord")
+        raise SchemaError(tr("no gi_bin column"), fix=tr("compute it with gridgis.events.getis_ord"))
     lattice = "cell_id" in hotspots.columns
     crs = target_crs(hotspots)
     g = metric(hotspots, crs)
@@ -181,7 +182,8 @@ def save_hotspots_by_group(
     from ..events import HOTSPOT_LABELS
 
     if "group" not in cells.columns:
-        raise SchemaError("no group column", fix="compute it with gridgis.events.event_hotspots_by")
+        raise SchemaError(tr("no group column"), fix=tr("compute it with "
+                                                    "gridgis.events.event_hotspots_by"))
     crs = target_crs(cells)
     info = cells.attrs.get("groups", {})
     names = sorted(cells["group"].unique(), key=lambda g: (-info.get(g, {}).get("hot_cells", 0), g))[:max_panels]

@@ -29,11 +29,14 @@ import shapely
 from .. import schema
 from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError, SchemaError, with_options
+from ..i18n import _, pgettext, tr
 from ._common import save_figure
-from .colors import KIND_NAMES
+from .colors import community_colors, kind_names
 from .fonts import register_cjk_font
+from .labels import place_labels, short_codes
 
-__all__ = ["FLOOR_HEIGHT_M", "MAX_TILT", "PALETTE", "View", "check_view", "grid_map_25d"]
+__all__ = ["FLOOR_HEIGHT_M", "MAX_TILT", "PALETTE", "View", "check_view", "draw_25d_page",
+           "draw_slabs", "grid_map_25d", "label_anchors", "north_angle"]
 
 #: Fill colours of the 2.5D map (one per community or category).
 PALETTE = [
@@ -138,7 +141,10 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
     n = len(gdf)
     if color is None:
         return _rgba(["#9ecae1"] * n), [], None
-    if color == schema.COMMUNITY_CODE and color not in gdf.columns:
+    if color == schema.COMMUNITY_CODE and color in gdf.columns:
+        # the fills of the interactive map: neighbouring grids never share a colour
+        return _rgba(community_colors(gdf).tolist()), [], None
+    if color == schema.COMMUNITY_CODE:
         color = schema.KIND if schema.KIND in gdf.columns else None
     if color is None:
         return _rgba(["#9ecae1"] * n), [], None
@@ -146,14 +152,16 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
         try:
             return _rgba([color] * n), [], None
         except ValueError:
-            raise SchemaError(f"color: no column {color!r} and not a colour name", source="grids") from None
+            raise SchemaError(tr("color: no column {color!r} and not a colour name",
+                                 color=color), source="grids") from None
     values = gdf[color]
     categorical = not pd.api.types.is_numeric_dtype(values) or values.nunique() <= min(12, max(n // 3, 2))
     if categorical:
         cats = sorted(values.astype(str).unique())
         lut = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(cats)}
         if color == schema.KIND:
-            legend = [(KIND_NAMES.get(c, c), lut[c]) for c in cats]
+            names = kind_names()
+            legend = [(names.get(c, c), lut[c]) for c in cats]
         else:
             legend = [(c, lut[c]) for c in cats] if len(cats) <= 16 else []
         return _rgba([lut[v] for v in values.astype(str)]), legend, _legend_title(color)
@@ -172,22 +180,25 @@ def _colors(gdf: gpd.GeoDataFrame, color: Any, cmap: str, scheme: str, k: int
 
 def _legend_title(column: str) -> str:
     return {
-        schema.HOUSEHOLDS: "户数", schema.POPULATION: "人口", schema.KIND: "网格类型",
-        schema.COMMUNITY_CODE: "所属社区", "events": "事件数",
+        schema.HOUSEHOLDS: _("Households"), schema.POPULATION: _("Population"),
+        schema.KIND: _("Grid kind"), schema.COMMUNITY_CODE: _("Community"),
+        "events": _("Events"), "n_events": _("Events"),
     }.get(column, column)
 
 
 def _heights(gdf: gpd.GeoDataFrame, height: Any, scale: float) -> tuple[np.ndarray, str]:
     if isinstance(height, str):
         if height not in gdf.columns:
-            raise SchemaError(f"height: no column {height!r}", source="grids",
-                              fix=f"use one of {[c for c in gdf.columns if c != 'geometry']}")
+            raise SchemaError(tr("height: no column {height!r}", height=height), source="grids",
+                              fix=tr("use one of {v}",
+                                     v=[c for c in gdf.columns if c != 'geometry']))
         values = pd.to_numeric(gdf[height], errors="coerce").fillna(0).clip(lower=0).to_numpy(float)
         top = values.max() if len(values) and values.max() > 0 else 1.0
         base = scale * 0.08
-        return base + (scale - base) * values / top, f"高度按{_legend_title(height)}（最高 {top:,.0f}）"
+        return base + (scale - base) * values / top, tr("height by {what} (at most {top:,.0f})",
+                                                         what=_legend_title(height), top=top)
     value = float(height)
-    return np.full(len(gdf), value), f"统一高度 {value:g} m"
+    return np.full(len(gdf), value), tr("same height {value:g} m", value=value)
 
 
 def grid_map_25d(
@@ -228,7 +239,8 @@ def grid_map_25d(
         Column to colour by (default: the community, else the grid kind) — categorical values get a palette, numbers a mapclassify
         classification (``scheme``, ``k`` classes, ``cmap``) — a colour name, or ``None``.
     labels
-        ``"code"`` (grid code serial), ``"full_code"``, ``"name"``, any column, or ``None``.
+        ``"code"`` (the shortest code tail unique on the map: the serial, else
+        ``community-serial``), ``"full_code"``, ``"name"``, any column, or ``None``.
     azimuth, tilt
         Where the viewer stands (degrees clockwise from north) and the tilt from vertical.
     light_azimuth, light_altitude
@@ -249,7 +261,6 @@ def grid_map_25d(
     >>> fig = grid_map_25d(grids, height="households", out="plan25d.png")  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
     from matplotlib.patches import Patch
 
     check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=k)
@@ -257,54 +268,134 @@ def grid_map_25d(
     g = metric(as_layer(grids, "grids", geometry=None, missing="drop", normalize=False))
     g = g[g.geometry.geom_type.isin(POLYGONS)].copy()
     if len(g) == 0:
-        raise GridGISError("no polygon grids to draw", source="grids")
+        raise GridGISError(tr("no polygon grids to draw"), source="grids")
     view = View(azimuth, tilt, light_azimuth, light_altitude)
     minx, miny, maxx, maxy = g.total_bounds
     extent = float(np.hypot(maxx - minx, maxy - miny))
     heights, height_note = _heights(g, height, height_scale * extent)
     rgba, legend, legend_title = _colors(g, color, cmap, scheme, k)
-    geoms = g.geometry.to_numpy()
-    # painter's order of grids: far (large rotated y of the nearest point) first
-    order = np.empty(len(g))
-    order[np.argsort(-_near_depth(geoms, view), kind="stable")] = np.arange(len(g))
-    polys, colors, keys = _prism_faces(geoms, np.zeros(len(g)), heights, rgba, order, view)
-    if buildings is not None and len(buildings):
-        bpolys, bcolors, bkeys = _building_faces(buildings, g, heights, order, view, building_exaggeration)
-        polys += bpolys
-        colors = np.concatenate([colors, bcolors])
-        keys = np.concatenate([keys, bkeys])
-    idx = np.lexsort((keys[:, 3], keys[:, 2], keys[:, 1], keys[:, 0]))
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     else:
         fig = ax.figure
+    draw_slabs(ax, g, heights, rgba, view, buildings=buildings,
+               building_exaggeration=building_exaggeration)
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=16, fontweight="bold", pad=12)
+    furniture = []
+    if legend:
+        handles = [Patch(facecolor=c, edgecolor="#555555", label=lab) for lab, c in legend]
+        furniture.append(ax.legend(handles=handles, title=legend_title, loc="lower left",
+                                   fontsize=8, title_fontsize=9, frameon=True, framealpha=0.9,
+                                   ncol=1 if len(handles) <= 8 else 2))
+    if labels:
+        sx, sy = label_anchors(g, heights, view)
+        size = float(np.clip(11 - 1.3 * np.log2(max(len(g), 1)), 5, 10))
+        place_labels(ax, sx, sy, list(_label_text(g, labels)), fontsize=size,
+                     priority=g.geometry.area.to_numpy(), obstacles=furniture)
+    _north_arrow(ax, view)
+    ax.text(0.99, 0.01, tr("oblique view: azimuth {azimuth:g}°, tilt {tilt:g}°; {height}; about "
+                           "{width:.1f} × {depth:.1f} km across", azimuth=azimuth, tilt=tilt,
+                           height=height_note, width=(maxx - minx) / 1000, depth=(maxy - miny) / 1000),
+            transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#444444")
+    if out is not None:
+        save_figure(fig, out, dpi=dpi)
+    return fig
+
+
+def draw_slabs(ax: Any, grids_m: gpd.GeoDataFrame, heights: np.ndarray, rgba: np.ndarray,
+               view: View, *, buildings: gpd.GeoDataFrame | None = None,
+               building_exaggeration: float = 3.0, gid: str = "gridgis-grids") -> Any:
+    """Draw metric grids as slabs of ``heights`` with face colours ``rgba`` (one per grid) into
+    ``ax`` in the oblique ``view``; buildings stand on top. Returns the PolyCollection.
+
+    Examples
+    --------
+    >>> coll = draw_slabs(ax, grids_m, np.full(len(grids_m), 50.0), rgba, View())  # doctest: +SKIP
+    """
+    from matplotlib.collections import PolyCollection
+
+    geoms = grids_m.geometry.to_numpy()
+    # painter's order of grids: far (large rotated y of the nearest point) first
+    order = np.empty(len(grids_m))
+    order[np.argsort(-_near_depth(geoms, view), kind="stable")] = np.arange(len(grids_m))
+    polys, colors, keys = _prism_faces(geoms, np.zeros(len(grids_m)), heights, rgba, order, view)
+    if buildings is not None and len(buildings):
+        bpolys, bcolors, bkeys = _building_faces(buildings, grids_m, heights, order, view,
+                                                 building_exaggeration)
+        polys += bpolys
+        colors = np.concatenate([colors, bcolors])
+        keys = np.concatenate([keys, bkeys])
+    idx = np.lexsort((keys[:, 3], keys[:, 2], keys[:, 1], keys[:, 0]))
     # walls are edged in their own colour (no seams between the many small wall quads);
     # roofs get a darker outline so that grid boundaries read clearly
     is_roof = keys[idx, 3] == 1
     edges = colors[idx].copy()
     edges[is_roof, :3] *= 0.45
     coll = PolyCollection([polys[i] for i in idx], facecolors=colors[idx], edgecolors=edges,
-                          linewidths=np.where(is_roof, 0.4, 0.3))
+                          linewidths=np.where(is_roof, 0.4, 0.3), gid=gid)
     ax.add_collection(coll)
-    ax.autoscale_view()
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    if labels:
-        _draw_labels(ax, g, heights, labels, view)
-    if title:
-        ax.set_title(title, fontsize=16, fontweight="bold", pad=12)
-    if legend:
-        handles = [Patch(facecolor=c, edgecolor="#555555", label=lab) for lab, c in legend]
-        ax.legend(handles=handles, title=legend_title, loc="lower left", fontsize=8,
-                  title_fontsize=9, frameon=True, framealpha=0.9,
-                  ncol=1 if len(handles) <= 8 else 2)
-    _north_arrow(ax, view)
-    ax.text(0.99, 0.01, f"斜视图：方位 {azimuth:g}°，倾角 {tilt:g}°；{height_note}；"
-            f"水平方向范围约 {(maxx - minx) / 1000:.1f} × {(maxy - miny) / 1000:.1f} km",
-            transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#444444")
-    if out is not None:
-        save_figure(fig, out, dpi=dpi)
-    return fig
+    return coll
+
+
+def draw_25d_page(ax: Any, grids_m: gpd.GeoDataFrame, fills: pd.Series, focus: np.ndarray,
+                  context: dict[str, Any], *, view: View | None = None,
+                  height: str = schema.HOUSEHOLDS) -> tuple[int, tuple[np.ndarray, np.ndarray],
+                                                            list[str]]:
+    """The 2.5D map of one atlas page: the ``focus`` grids as slabs in their ``fills`` (with
+    the buildings of ``context``), fitted to a round horizontal scale.
+
+    Returns the scale denominator (along the page's horizontal, true to scale in the oblique
+    view), the label anchors of the focus grids and their fills.
+
+    Examples
+    --------
+    >>> scale, anchors, fills = draw_25d_page(ax, grids_m, fills, mask, {})  # doctest: +SKIP
+    """
+    from .layout import fit_scale
+
+    view = view or View()
+    g = grids_m[focus]
+    minx, miny, maxx, maxy = g.total_bounds
+    heights, _ = _heights(g, height if height in g else 30.0,
+                          0.05 * float(np.hypot(maxx - minx, maxy - miny)))
+    colours = list(fills.to_numpy()[focus])
+    buildings = context.get("buildings")
+    if buildings is not None:
+        buildings = buildings[buildings.intersects(shapely.box(minx, miny, maxx, maxy))]
+    coll = draw_slabs(ax, g, heights, _rgba(colours), view, buildings=buildings)
+    sx0, sy0, sx1, sy1 = coll.get_datalim(ax.transData).extents
+    scale = fit_scale(ax, (sx0, sy0, sx1, sy1))
+    return scale, label_anchors(g, heights, view), colours
+
+
+def north_angle(view: View) -> float:
+    """Direction of north on the oblique map, degrees clockwise from up.
+
+    Examples
+    --------
+    >>> round(north_angle(View(azimuth=180.0)), 6)
+    0.0
+    """
+    nx, ny = view.rotate(np.array([0.0]), np.array([1.0]))
+    _, sy = view.project(nx, ny, 0.0)
+    return float(np.degrees(np.arctan2(nx[0], sy[0])))
+
+
+def label_anchors(grids_m: gpd.GeoDataFrame, heights: np.ndarray, view: View
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Screen positions of a label on the roof of every slab (a point inside each grid).
+
+    Examples
+    --------
+    >>> sx, sy = label_anchors(grids_m, heights, View())  # doctest: +SKIP
+    """
+    pts = shapely.point_on_surface(grids_m.geometry.to_numpy())
+    xr, yr = view.rotate(shapely.get_x(pts), shapely.get_y(pts))
+    return view.project(xr, yr, heights)
 
 
 def _near_depth(geoms: np.ndarray, view: View) -> np.ndarray:
@@ -340,28 +431,14 @@ def _building_faces(buildings: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame, heig
 
 
 def _label_text(g: gpd.GeoDataFrame, labels: str) -> pd.Series:
-    if labels == "code":
-        return g[schema.GRID_CODE].astype(str).str[-3:]
+    if labels == "code":  # the shortest code tail unique on the map
+        return pd.Series(short_codes(g[schema.GRID_CODE].astype(str).tolist()), index=g.index)
     if labels == "full_code":
         return g[schema.GRID_CODE].astype(str)
     column = schema.GRID_NAME if labels == "name" else labels
     if column not in g.columns:
-        raise SchemaError(f"labels: no column {column!r}", source="grids")
+        raise SchemaError(tr("labels: no column {column!r}", column=column), source="grids")
     return g[column].astype(str)
-
-
-def _draw_labels(ax: Any, g: gpd.GeoDataFrame, heights: np.ndarray, labels: str, view: View) -> None:
-    import matplotlib.patheffects as pe
-
-    text = _label_text(g, labels)
-    pts = shapely.point_on_surface(g.geometry.to_numpy())
-    xr, yr = view.rotate(shapely.get_x(pts), shapely.get_y(pts))
-    sx, sy = view.project(xr, yr, heights)
-    size = float(np.clip(11 - 1.3 * np.log2(max(len(g), 1)), 4, 10))
-    effect = [pe.withStroke(linewidth=1.6, foreground="white")]
-    for x, y, t in zip(sx, sy, text, strict=True):
-        ax.text(x, y, t, ha="center", va="center", fontsize=size, color="#1a1a1a",
-                path_effects=effect, zorder=5, clip_on=True)
 
 
 def _north_arrow(ax: Any, view: View) -> None:
@@ -373,7 +450,7 @@ def _north_arrow(ax: Any, view: View) -> None:
     ax.annotate("", xy=(cx + 0.05 * d[0], cy + 0.05 * d[1]), xytext=(cx - 0.02 * d[0], cy - 0.02 * d[1]),
                 xycoords="axes fraction",
                 arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.8, mutation_scale=16))
-    ax.text(cx + 0.075 * d[0], cy + 0.075 * d[1], "北", transform=ax.transAxes, ha="center",
+    ax.text(cx + 0.075 * d[0], cy + 0.075 * d[1], pgettext("compass", "N"), transform=ax.transAxes, ha="center",
             va="center", fontsize=11, fontweight="bold")
 
 
@@ -392,15 +469,17 @@ def check_view(*, tilt: float, dpi: int, scheme: str, k: int) -> None:
     import mapclassify
 
     if not 0.0 <= float(tilt) <= MAX_TILT:
-        raise GridGISError(f"tilt {tilt} is out of range", where="tilt",
-                           fix=with_options(f"use 0 (straight down) to {MAX_TILT:.0f} degrees",
+        raise GridGISError(tr("tilt {tilt} is out of range", tilt=tilt), where="tilt",
+                           fix=with_options(tr("use 0 (straight down) to {MAX_TILT:.0f} "
+                                               "degrees",
+                                               MAX_TILT=MAX_TILT),
                                             ("tilt", "55")))
     if int(dpi) < 1 or int(dpi) > 2400:
-        raise GridGISError(f"dpi {dpi} is out of range", where="dpi",
-                           fix=with_options("use 1 to 2400 (300 for print)", ("dpi", "300")))
+        raise GridGISError(tr("dpi {dpi} is out of range", dpi=dpi), where="dpi",
+                           fix=with_options(tr("use 1 to 2400 (300 for print)"), ("dpi", "300")))
     try:
         mapclassify.classify(np.arange(12, dtype=float), scheme=scheme, k=max(2, min(int(k), 5)))
     except Exception:
-        raise GridGISError(f"unknown classification scheme {scheme!r}", where="scheme",
-                           fix="use NaturalBreaks, Quantiles, EqualInterval, FisherJenks, "
-                               "HeadTailBreaks, BoxPlot or StdMean") from None
+        raise GridGISError(tr("unknown classification scheme {scheme!r}", scheme=scheme), where="scheme",
+                           fix=tr("use NaturalBreaks, Quantiles, EqualInterval, FisherJenks, "
+                                  "HeadTailBreaks, BoxPlot or StdMean")) from None

@@ -15,8 +15,12 @@ from typing import Any
 
 from branca.element import Element
 
+from ..i18n import _
+from ..people import value
 from ..validation import RULE_ORDER, RULES, ValidationReport
 from ..validation._text import format_measure, grid_list
+from ..validation.catalogue import rule_title
+from ..validation.report import skipped_line
 from ..writing import write_text
 from .assets import offline_html
 from .web import interactive_map
@@ -27,10 +31,11 @@ _CSS = """
 .folium-map{width:62% !important}
 .gv-side{position:fixed;top:0;right:0;bottom:0;width:38%;overflow:auto;z-index:1001;
  background:#fff;border-left:1px solid #ccc;padding:6px 12px;box-sizing:border-box;
- font:13px/1.4 "Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
+ font:13px/1.4 "gridgis CJK Sans","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222}
 .gv-side h1{font-size:17px;margin:4px 0} .gv-side h2{font-size:15px;margin:12px 0 4px}
 .gv-ok{color:#1a7f37} .gv-bad{color:#c62828}
 .gv-side table{border-collapse:collapse;width:100%}
+.gv-side th,.gv-side td:first-child{white-space:nowrap}
 .gv-side td,.gv-side th{border-bottom:1px solid #eee;padding:2px 4px;vertical-align:top;
  text-align:left}
 .gv-side tr.error td:first-child{color:#c62828;font-weight:bold}
@@ -73,28 +78,33 @@ def _bounds(report: ValidationReport) -> list[str]:
     return out
 
 
+def _heads(*words: str) -> str:
+    return "<tr>" + "".join(f"<th>{html.escape(w)}</th>" for w in words) + "</tr>"
+
+
 def _summary(report: ValidationReport) -> str:
     rows = "".join(
-        f'<tr class="{r.severity}"><td>{r.severity}</td>'
-        f"<td>{html.escape(RULES[r.rule].title if r.rule in RULES else r.rule)} "
-        f"<code>{html.escape(r.rule)}</code></td><td>{r.count}</td>"
-        f"<td>{format_measure(r.total_measure)} {html.escape(r.unit)}</td></tr>"
+        f'<tr class="{r.severity}" data-rule="{html.escape(r.rule)}">'
+        f"<td>{html.escape(value('severity', r.severity))}</td>"
+        f"<td>{html.escape(rule_title(r.rule))}</td><td>{r.count}</td>"
+        f"<td>{format_measure(r.total_measure)} {html.escape(value('unit', r.unit))}</td></tr>"
         for r in report.counts().itertuples()
-    ) or '<tr><td colspan="4">no findings</td></tr>'
+    ) or f'<tr><td colspan="4">{html.escape(_("no findings"))}</td></tr>'
     explained = "".join(
-        f"<dt>{html.escape(RULES[rule].title)} <code>{html.escape(rule)}</code></dt>"
-        f"<dd>{html.escape(RULES[rule].explanation)} <b>Fix:</b> "
+        f'<dt data-rule="{html.escape(rule)}">{html.escape(RULES[rule].title)}</dt>'
+        f"<dd>{html.escape(RULES[rule].explanation)} <b>{html.escape(_('Fix:'))}</b> "
         f"{html.escape(RULES[rule].fix)}</dd>"
         for rule in sorted(report.rules_found(), key=lambda r: RULE_ORDER.get(r, 99))
         if rule in RULES
     )
-    skipped = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>"
+    skipped = "".join(f"<li>{html.escape(skipped_line(k, v))}</li>"
                       for k, v in report.skipped.items())
     return (
-        "<h2>Summary</h2><table><tr><th>severity</th><th>rule</th><th>count</th>"
-        f"<th>total</th></tr>{rows}</table>"
-        + (f"<p>Not checked:</p><ul>{skipped}</ul>" if skipped else "")
-        + (f"<h2>What the rules mean</h2><dl>{explained}</dl>" if explained else "")
+        f"<h2>{html.escape(_('Summary'))}</h2><table>"
+        + _heads(_("severity"), _("rule"), _("count"), _("total")) + f"{rows}</table>"
+        + (f"<ul>{skipped}</ul>" if skipped else "")
+        + (f"<h2>{html.escape(_('What the rules mean'))}</h2><dl>{explained}</dl>"
+           if explained else "")
     )
 
 
@@ -105,13 +115,16 @@ def _finding_rows(report: ValidationReport) -> str:
         noise = " noise" if f.noise else ""
         where = f' data-b="{bounds[i]}"' if bounds[i] else ""
         rows.append(
-            f'<tr id="f{i}" class="{f.severity}{noise}" data-i="{i}"{where}>'
-            f"<td>{f.severity}</td><td>{html.escape(f.rule)}</td>"
+            f'<tr id="f{i}" class="{f.severity}{noise}" data-i="{i}" '
+            f'data-rule="{html.escape(f.rule)}"{where}>'
+            f"<td>{html.escape(value('severity', f.severity))}</td>"
+            f"<td>{html.escape(rule_title(f.rule))}</td>"
             f"<td>{html.escape(grid_list(f.grids, 4))}</td>"
-            f"<td>{format_measure(f.measure)} {html.escape(f.unit)}</td>"
+            f"<td>{format_measure(f.measure)} {html.escape(value('unit', f.unit))}</td>"
             f"<td>{html.escape(f.message)}</td></tr>")
-    return ('<table id="gv-findings"><tr><th>severity</th><th>rule</th><th>grids</th>'
-            "<th>measure</th><th>message</th></tr>" + "\n".join(rows) + "</table>")
+    return ('<table id="gv-findings">'
+            + _heads(_("severity"), _("rule"), _("grids"), _("measure"), _("message"))
+            + "\n".join(rows) + "</table>")
 
 
 def validation_map(report: ValidationReport, *, title: str | None = None) -> Any:
@@ -122,7 +135,7 @@ def validation_map(report: ValidationReport, *, title: str | None = None) -> Any
     report
         A :class:`~gridgis.validation.ValidationReport` (it carries the grids and communities).
     title
-        Page heading (default "Grid plan validation").
+        Page heading (default "Grid plan validation", in the language in use).
 
     Returns
     -------
@@ -132,9 +145,9 @@ def validation_map(report: ValidationReport, *, title: str | None = None) -> Any
     --------
     >>> m = validation_map(validate(plan, communities))  # doctest: +SKIP
     """
-    title = title or "Grid plan validation"
+    title = title or _("Grid plan validation")
     if report.grids is None or not len(report.grids):
-        raise ValueError("the report carries no grids to draw")
+        raise ValueError(_("the report carries no grids to draw"))
     findings = report.to_geodataframe(crs="EPSG:4326")
     if len(findings):
         findings["grids"] = findings["grids"].astype(str)
@@ -142,7 +155,7 @@ def validation_map(report: ValidationReport, *, title: str | None = None) -> Any
     status_cls = "gv-ok" if report.ok else "gv-bad"
     side = (f'<div class="gv-side"><h1>{html.escape(title)}</h1>'
             f'<span class="{status_cls}">{html.escape(report.status_line())}</span>'
-            f"{_summary(report)}<h2>Findings</h2>{_finding_rows(report)}</div>")
+            f"{_summary(report)}<h2>{html.escape(_('Findings'))}</h2>{_finding_rows(report)}</div>")
     root = m.get_root()
     root.header.add_child(Element(f"<style>{_CSS}</style>"), name="gv_css")
     root.html.add_child(Element(side), name="gv_side")
@@ -161,7 +174,7 @@ def validation_page(report: ValidationReport, *, title: str | None = None) -> st
     False
     """
     page = offline_html(validation_map(report, title=title))
-    name = html.escape(title or "Grid plan validation")
+    name = html.escape(title or _("Grid plan validation"))
     return page.replace("<head>", f"<head>\n<title>{name}</title>", 1) \
         if "<title>" not in page else page
 

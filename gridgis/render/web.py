@@ -27,12 +27,15 @@ import shapely
 
 from .. import schema
 from .._inputs import as_layer, metric
+from ..i18n import _, tr
+from ..people import value
+from ..validation.catalogue import rule_title
 from ._common import geojson, template, to_wgs84
 from ._web_layers import (
-    ALIASES,
     NO_ZOOM,
     SEVERITY_COLORS,
     add_points,
+    alias,
     as_findings,
     css_element,
     fit_zoom,
@@ -65,7 +68,7 @@ def _new_map(g: gpd.GeoDataFrame, tiles: str | None) -> Any:
         folium.map.CustomPane(pane, z_index=z, pointer_events=pane not in ("gg-base", "gg-outline")
                               ).add_to(m)
     if tiles is not None:
-        folium.TileLayer(tiles, name="在线底图", control=True).add_to(m)
+        folium.TileLayer(tiles, name=_("Online base map"), control=True).add_to(m)
     return m
 
 
@@ -80,7 +83,7 @@ def _add_base(m: Any, roads: gpd.GeoDataFrame | None, rivers: gpd.GeoDataFrame |
         rv = rv.assign(_w=(np.clip((width.fillna(20) / 6).to_numpy(), 2, 10) if width is not None
                            else 4.0))
         folium.GeoJson(
-            geojson(rv, ["name", "_w"]), name="水系",
+            geojson(rv, ["name", "_w"]), name=_("Rivers"),
             style_function=lambda f: {"color": "#9cc3e6", "weight": f["properties"]["_w"],
                                       "opacity": 1.0, "fill": False},
             pane="gg-base", interactive=False, show=True,
@@ -91,7 +94,7 @@ def _add_base(m: Any, roads: gpd.GeoDataFrame | None, rivers: gpd.GeoDataFrame |
         cls = rd[schema.ROAD_CLASS].astype(str) if schema.ROAD_CLASS in rd.columns else pd.Series("local", index=rd.index)
         rd = rd.assign(_w=cls.map(weights).fillna(1.5).to_numpy())
         folium.GeoJson(
-            geojson(rd, ["_w"]), name="道路",
+            geojson(rd, ["_w"]), name=_("Roads"),
             style_function=lambda f: {"color": "#ffffff" if f["properties"]["_w"] >= 2 else "#e2ded6",
                                       "weight": f["properties"]["_w"], "opacity": 1.0,
                                       "fill": False},
@@ -113,11 +116,11 @@ def _add_grids(m: Any, g: gpd.GeoDataFrame, grids_m: gpd.GeoDataFrame, color: st
                           "kind_zh", color) if c is not None and c in gd.columns]
     fields = list(dict.fromkeys(fields))
     folium.GeoJson(
-        geojson(gd, fields + ["_fill"]), name="网格",
+        geojson(gd, fields + ["_fill"]), name=_("Grids"),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#ffffff",
                                   "weight": 1.2, "fillOpacity": fill_opacity, "opacity": 0.95},
         highlight_function=lambda _: {"weight": 3, "color": "#333333", "fillOpacity": 0.75},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[ALIASES.get(f, f) for f in fields],
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[alias(f) for f in fields],
                                       sticky=True),
     ).add_to(m)
     return legend
@@ -140,7 +143,7 @@ def _add_outlines(m: Any, cm_m: gpd.GeoDataFrame, simplify_m: float) -> None:
 
     cm = to_wgs84(cm_m, "communities", simplify_m=simplify_m, coverage=True)
     folium.GeoJson(
-        geojson(cm, []), name="社区界线",
+        geojson(cm, []), name=_("Community lines"),
         style_function=lambda _: {"color": "#444444", "weight": 2.0, "fill": False, "opacity": 0.9},
         pane="gg-outline", interactive=False,
     ).add_to(m)
@@ -148,7 +151,7 @@ def _add_outlines(m: Any, cm_m: gpd.GeoDataFrame, simplify_m: float) -> None:
     district = to_wgs84(gpd.GeoDataFrame(geometry=[outer], crs=cm_m.crs), "district",
                         simplify_m=max(simplify_m, 1.0))
     folium.GeoJson(
-        geojson(district, []), name="外边界", control=False,
+        geojson(district, []), name=_("Outer boundary"), control=False,
         style_function=lambda _: {"color": "#222222", "weight": 3.2, "fill": False, "opacity": 1.0},
         pane="gg-outline", interactive=False,
     ).add_to(m)
@@ -163,14 +166,17 @@ def _add_findings(m: Any, findings: Any) -> None:
         return
     fd = to_wgs84(fd, "findings")
     fd = fd.assign(_c=fd["severity"].astype(str).map(SEVERITY_COLORS).fillna("#7b3294").to_numpy())
+    fd["severity"] = [value("severity", v) for v in fd["severity"]]
+    if "rule" in fd.columns:
+        fd["rule"] = [rule_title(v) for v in fd["rule"]]
     ffields = [c for c in ("severity", "rule", "message", "grids") if c in fd.columns]
     folium.GeoJson(
-        geojson(fd, ffields + ["_c"]), name=f"校验问题（{len(fd)}）",
+        geojson(fd, ffields + ["_c"]), name=tr("Findings ({n})", n=len(fd)),
         style_function=lambda f: {"color": f["properties"]["_c"], "weight": 2.5,
                                   "fillColor": f["properties"]["_c"], "fillOpacity": 0.45,
                                   "radius": 6},
         marker=folium.CircleMarker(radius=6, pane="gg-findings"),
-        tooltip=folium.GeoJsonTooltip(fields=ffields, aliases=[ALIASES.get(f, f) for f in ffields],
+        tooltip=folium.GeoJsonTooltip(fields=ffields, aliases=[alias(f) for f in ffields],
                                       sticky=True, max_width=360),
         pane="gg-findings",
     ).add_to(m)
@@ -187,7 +193,7 @@ def _add_overlays(m: Any, heatmap: Any, findings: Any, points: Any, max_points: 
     if findings is not None:
         _add_findings(m, findings)
     if points is not None:
-        layers = points.items() if isinstance(points, Mapping) else [("点位", points)]
+        layers = points.items() if isinstance(points, Mapping) else [(_("Points"), points)]
         for i, (name, pts) in enumerate(layers):
             if pts is not None and len(pts):
                 add_points(m, str(name), pts, max_points, seed + i)
@@ -206,7 +212,7 @@ def _add_labels(m: Any, grids_m: gpd.GeoDataFrame, cm_m: gpd.GeoDataFrame, named
                   f'<div class="gg-in"><span class="gg-s">{html_mod.escape(n)}</span></div>',
                   [int(z0), int(detail), NO_ZOOM]]
                  for (a, b), n, z0 in zip(latlon, c_names, c_from, strict=True)]
-    label_layer(rows, name="标签").add_to(m)
+    label_layer(rows, name=_("Labels")).add_to(m)
 
 
 def _metric_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -301,7 +307,7 @@ def interactive_map(
     if legend:
         items = "".join(f"<div><i style='background:{c}'></i>{html_mod.escape(t)}</div>"
                         for c, t in legend)
-        head = html_mod.escape(ALIASES.get(color, str(color)))
+        head = html_mod.escape(alias(color))
         m.get_root().html.add_child(panel(f"<b>{head}</b>{items}", "gg-legend"))
     if title:
         m.get_root().html.add_child(panel(html_mod.escape(title), "gg-title"))

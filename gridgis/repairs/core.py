@@ -21,6 +21,7 @@ from .._geometry import (
 )
 from ..codes import load_scheme
 from ..crs import to_crs, to_crs_valid
+from ..i18n import tr
 from ..rules import Rules, load_rules
 from ..tolerances import Tolerances
 from ..validation import ValidationReport, validate
@@ -73,11 +74,11 @@ class RepairResult:
         for c in self.log:
             counts[c.action][0] += 1
             counts[c.action][1] += c.area_m2
-        lines = [f"{len(self.log)} changes:"]
+        lines = [tr("{n} changes:", n=len(self.log))]
         for action, (n, area) in counts.items():
             lines.append(f"  {action:<18} {int(n):>5}  {area:,.1f} m²")
         lines.extend(self.notes)
-        lines.append("after repair: " + self.report.summary(max_rows=10))
+        lines.append(tr("after repair: {summary}", summary=self.report.summary(max_rows=10)))
         return "\n".join(lines)
 
 

@@ -12,11 +12,13 @@ import pyarrow.compute as pc
 import shapely
 
 from ..errors import GridGISError
+from ..i18n import tr
 from ._events import event_table
 
 __all__ = [
     "CRS",
     "LAYERS",
+    "MAX_SCALE",
     "generate_district",
     "generate_points",
     "normalise_layer",
@@ -76,6 +78,10 @@ def normalise_layer(name: str, df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+#: largest scale: about 3,000,000 households, the size of a prefecture-level city
+MAX_SCALE = 100.0
+
+
 def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFrame]:
     """Generate the synthetic sample district.
 
@@ -88,8 +94,8 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
         Area factor. ``1.0`` gives one district (~26 km²) with 4 streets/towns, 15 urban
         communities, 7 villages, ~3,200 buildings, ~32,000 households, ~3,800 addresses and
         ~10,700 events; ``scale=4`` has about four times as much of everything (linear size
-        doubles, ~10 s). Must be in ``[0.1, 25]``; for million-row point tables use
-        :func:`generate_points`.
+        doubles, ~10 s); ``scale=94`` is a prefecture-level city of about 3,000,000 households.
+        Must be in ``[0.1, 100]``; for million-row point tables use :func:`generate_points`.
 
     Returns
     -------
@@ -107,9 +113,10 @@ def generate_district(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDat
     """
     from ._layers import build_layers
 
-    if not (0.1 <= float(scale) <= 25.0):
-        raise GridGISError(f"scale={scale!r} is out of range", fix="use 0.1 <= scale <= 25; "
-                           "for very large point tables use generate_points(n)")
+    if not (0.1 <= float(scale) <= MAX_SCALE):
+        raise GridGISError(tr("scale={scale!r} is out of range", scale=scale),
+                           fix=tr("use 0.1 <= scale <= {top:g}; for very large point tables use "
+                                  "generate_points(n)", top=MAX_SCALE))
     raw = build_layers(int(seed), float(scale))
     return {name: normalise_layer(name, raw[name]) for name in LAYERS}
 
@@ -241,10 +248,10 @@ def generate_points(n: int, layers: dict[str, gpd.GeoDataFrame] | None = None, *
     from ._layers import to_wgs84
 
     if kind not in ("addresses", "events"):
-        raise GridGISError(f"kind={kind!r} is not supported", fix="use 'addresses' or 'events'")
+        raise GridGISError(tr("kind={kind!r} is not supported", kind=kind), fix=tr("use 'addresses' or 'events'"))
     n = int(n)
     if n < 0:
-        raise GridGISError(f"n={n} must be >= 0")
+        raise GridGISError(tr("n={n} must be >= 0", n=n))
     rng = np.random.default_rng(seed)
     if layers is None:
         from .loading import load_sample  # loading builds on this module

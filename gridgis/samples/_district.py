@@ -358,9 +358,10 @@ class DistrictBuilder(UrbanLand, Settlements):
     def naming(self) -> None:
         """Street/town and community codes and names (north to south, west to east)."""
         ids = self.comm_ids
-        streets = sorted(set(self.comm_street.values()))
+        streets = sorted({self.comm_street[c] for c in ids})  # streets that kept a community
 
-        def nw_key(p):
+        def nw_key(p):  # a community without blocks has no position: it sorts first
+            p = np.nan_to_num(np.asarray(p, dtype=float))
             return (-round(float(p[1]) / 50.0), float(p[0]))
 
         spos = {s: np.mean([self.comm_pos[c] for c in ids if self.comm_street[c] == s], axis=0)
@@ -369,18 +370,19 @@ class DistrictBuilder(UrbanLand, Settlements):
         towns = sorted((s for s in streets if self.street_is_town[s]), key=lambda s: nw_key(spos[s]))
         self.street_code, self.street_name = {}, {}
         for k, s in enumerate(jd):
-            self.street_code[s] = f"{N.DISTRICT_CODE}{k + 1:03d}"
-            self.street_name[s] = N.STREETS[k] if k < len(N.STREETS) else f"{N.STEMS[k]}街道"
+            self.street_code[s] = _street_code(k, 0)
+            self.street_name[s] = (N.STREETS[k] if k < len(N.STREETS)
+                                   else self.place_names.take("街道"))
         n_zhen = n_xiang = 0
         for k, s in enumerate(towns):
-            name = N.TOWNS[k] if k < len(N.TOWNS) else f"{N.VILLAGE_STEMS[k]}镇"
+            name = N.TOWNS[k] if k < len(N.TOWNS) else self.vnames.take("镇")
             if name.endswith("乡"):
+                code = _street_code(n_xiang, 200)
                 n_xiang += 1
-                code = 200 + n_xiang
             else:
+                code = _street_code(n_zhen, 100)
                 n_zhen += 1
-                code = 100 + n_zhen
-            self.street_code[s] = f"{N.DISTRICT_CODE}{code:03d}"
+            self.street_code[s] = code
             self.street_name[s] = name
         # community names: urban ones after their main street, villages from the village pool
         used: set[str] = set()
@@ -419,3 +421,9 @@ class DistrictBuilder(UrbanLand, Settlements):
         for h in self.hamlets:
             h["lane"].name = f"{self.comm_name[h['comm']][:-1]}{N.numeral(h['group'])}组路"
 
+
+def _street_code(k: int, base: int) -> str:
+    """9-digit code of the ``k``-th street (``base`` 0), town (100) or township (200): 99 per
+    district, further ones in the next district codes (a city of several districts)."""
+    district = int(N.DISTRICT_CODE) + k // 99
+    return f"{district}{base + k % 99 + 1:03d}"

@@ -72,27 +72,46 @@ def build_layers(seed: int = 0, scale: float = 1.0) -> dict[str, gpd.GeoDataFram
     return layers
 
 
+def _polygons(g: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal part of a geometry (empty when it has none)."""
+    if g is None:
+        return shapely.Polygon()
+    parts = shapely.get_parts(g)
+    parts = parts[(shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)]
+    return shapely.union_all(parts) if len(parts) else shapely.Polygon()
+
+
 def _admin_layers(b: DistrictBuilder, r: dict) -> tuple[gpd.GeoDataFrame, ...]:
     """District, streets and communities."""
-    comm_ids = sorted(b.comm_ids, key=lambda c: b.comm_code[c])
-    comm_geom = [r["comm_geom"][c] for c in comm_ids]
+    # polygons only (a community squeezed to a line by its neighbours is left out)
+    geom = {c: _polygons(r["comm_geom"][c]) for c in b.comm_ids}
+    comm_ids = sorted((c for c in b.comm_ids if not geom[c].is_empty), key=lambda c: b.comm_code[c])
+    comm_geom = [geom[c] for c in comm_ids]
     communities = _gdf({
         "code": _str(b.comm_code[c] for c in comm_ids),
         "name": _str(b.comm_name[c] for c in comm_ids),
         "parent_code": _str(b.street_code[b.comm_street[c]] for c in comm_ids),
         "area_kind": _str("urban" if b.comm_urban[c] else "rural" for c in comm_ids),
     }, comm_geom)
-    st_ids = sorted(b.street_code, key=lambda s: b.street_code[s])
+    st_ids = sorted((s for s in b.street_code if any(b.comm_street[c] == s for c in comm_ids)),
+                    key=lambda s: b.street_code[s])
     st_geom = [shapely.coverage_union_all(np.asarray(
         [g for c, g in zip(comm_ids, comm_geom, strict=True) if b.comm_street[c] == s], dtype=object))
         for s in st_ids]
     streets = _gdf({
         "code": _str(b.street_code[s] for s in st_ids),
         "name": _str(b.street_name[s] for s in st_ids),
-        "parent_code": _str(N.DISTRICT_CODE for _ in st_ids),
+        "parent_code": _str(b.street_code[s][:6] for s in st_ids),
     }, st_geom)
-    district = _gdf({"code": _str([N.DISTRICT_CODE]), "name": _str([N.DISTRICT_NAME])},
-                    [shapely.coverage_union_all(np.asarray(st_geom, dtype=object))])
+    # one district, or several when a city-sized scale needs more than 99 streets per kind
+    d_codes = sorted({b.street_code[s][:6] for s in st_ids})
+    district = _gdf({
+        "code": _str(d_codes),
+        "name": _str(N.DISTRICT_NAME if k == 0 else f"{N.DISTRICT_NAME[:-1]}{N.numeral(k + 1)}区"
+                     for k in range(len(d_codes))),
+    }, [shapely.coverage_union_all(np.asarray(
+        [g for s, g in zip(st_ids, st_geom, strict=True) if b.street_code[s][:6] == d],
+        dtype=object)) for d in d_codes])
     return district, streets, communities
 
 

@@ -178,7 +178,8 @@ class Settlements:
         nbrs_l = [sorted(s) for s in nbrs]
         nbrs_all_l = [sorted(s) for s in nbrs_all]
         hh = np.array([self.block_hh[comm == c].sum() for c in ids])
-        pos = np.array([self.block_pos[comm == c].mean(0) for c in ids])
+        pos = np.array([self.block_pos[comm == c].mean(0) if (comm == c).any()
+                        else np.full(2, np.nan) for c in ids])
         urban = np.array([self.comm_urban[c] for c in ids])
         labels = np.full(n, -1)
         k_jd = max(1, int(round(hh[urban].sum() / 10000.0)))

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from ..errors import InputFileError
+from ..i18n import _, tr
 from ._api import LAYERS, generate_district, normalise_layer
 
 __all__ = ["SAMPLE_DIR", "SAMPLE_GPKG", "load_sample"]
@@ -30,8 +31,8 @@ def _read(p: Path) -> dict[str, gpd.GeoDataFrame]:
     have = {row[0] for row in pyogrio.list_layers(p)}
     missing = [n for n in LAYERS if n not in have]
     if missing:
-        raise InputFileError(f"sample GeoPackage lacks layer(s) {missing}", source=p,
-                             fix="regenerate it with scripts/make_samples.py")
+        raise InputFileError(tr("sample GeoPackage lacks layer(s) {missing}", missing=missing), source=p,
+                             fix=_("regenerate it with scripts/make_samples.py"))
     return {n: normalise_layer(n, pyogrio.read_dataframe(p, layer=n)) for n in LAYERS}
 
 
@@ -63,8 +64,8 @@ def load_sample(path: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
         if key not in _CACHE:
             _CACHE[key] = _read(p)
     elif path is not None:
-        raise InputFileError("file not found", source=p, fix="check the path, or call "
-                             "load_sample() without a path for the bundled sample")
+        raise InputFileError(_("file not found"), source=p, fix=_("check the path, or call load_sample() "
+                                                               "without a path for the bundled sample"))
     else:
         key = ("generated", str(p), 0, 1.0)
         if key not in _CACHE:

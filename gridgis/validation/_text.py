@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..i18n import tr
+
 __all__ = ["short_number", "wide", "names", "format_measure", "grid_list"]
 
 
@@ -28,10 +30,14 @@ def wide(width: float, noise: bool) -> str:
 
     Examples
     --------
-    >>> wide(0.3, True)
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     wide(0.3, True)
     'about 0.30 m wide'
     """
-    return f"about {width:.2f} m wide" if noise else f"up to {short_number(width)} m wide"
+    if noise:
+        return tr("about {width:.2f} m wide", width=width)
+    return tr("up to {width} m wide", width=short_number(width))
 
 
 def names(grids: list[str] | tuple[str, ...], limit: int = 4) -> str:
@@ -39,12 +45,14 @@ def names(grids: list[str] | tuple[str, ...], limit: int = 4) -> str:
 
     Examples
     --------
-    >>> names(['a', 'b', 'c'], limit=2)
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     names(['a', 'b', 'c'], limit=2)
     'a, b and 1 more'
     """
     grids = list(grids)
     text = ", ".join(grids[:limit])
-    return text + (f" and {len(grids) - limit} more" if len(grids) > limit else "")
+    return text + (tr(" and {n} more", n=len(grids) - limit) if len(grids) > limit else "")
 
 
 def format_measure(value: float | None) -> str:

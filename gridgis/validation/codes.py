@@ -10,6 +10,7 @@ import shapely
 
 from .. import schema
 from ..codes import load_scheme, parse_codes
+from ..i18n import tr
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
 
@@ -45,24 +46,28 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
     for r in range(n):
         c = codes[r]
         if not c:
-            why = "has no code"
+            why = tr("grid {grid} has no code", grid=plan.labels[r])
         elif not valid[r]:
             ranges = ", ".join(f"{k} {v.prefix}{v.start:0{sch.serial_width}d}–"
                                f"{v.prefix}{v.stop:0{sch.serial_width}d}"
                                for k, v in sch.ranges.items())
-            why = (f"has code '{c}', which is not a {sch.parent_length}-digit community code "
-                   f"followed by a serial ({width} characters; {ranges})")
+            why = tr("grid {grid} has code '{code}', which is not a {digits}-digit community "
+                     "code followed by a serial ({width} characters; {ranges})",
+                     grid=plan.labels[r], code=c, digits=sch.parent_length, width=width,
+                     ranges=ranges)
         elif kinds[r] in known_kinds and rkey[r] != want_key[r] \
                 and sch.ranges[rkey[r]] != sch.ranges[want_key[r]]:
             rng = sch.ranges[want_key[r]]
-            why = (f"has code '{c}' with a serial of the {rkey[r]} range, but its kind "
-                   f"'{kinds[r]}' is numbered {rng.prefix}{rng.start:0{sch.serial_width}d}–"
-                   f"{rng.prefix}{rng.stop:0{sch.serial_width}d}")
+            why = tr("grid {grid} has code '{code}' with a serial of the {range} range, but its "
+                     "kind '{kind}' is numbered {start}–{stop}", grid=plan.labels[r], code=c,
+                     range=rkey[r], kind=kinds[r],
+                     start=f"{rng.prefix}{rng.start:0{sch.serial_width}d}",
+                     stop=f"{rng.prefix}{rng.stop:0{sch.serial_width}d}")
         else:
             wellformed[r] = True
             continue
         out.append(Finding("code_malformed", ERROR, (plan.labels[r],), None, "",
-                           f"grid {plan.labels[r]} {why}", geometry=geom_of(r),
+                           why, geometry=geom_of(r),
                            parent=named[r] or None))
     s = pd.Series(codes)
     dup = s[(s != "") & s.duplicated(keep=False)]
@@ -70,8 +75,8 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
         rows = grp.index.to_numpy()
         geoms = [plan.geom[r] for r in rows if plan.usable[r]]
         out.append(Finding("code_duplicate", ERROR, (str(code),), float(len(rows)), "grids",
-                           f"code {code} is used by {len(rows)} grids (rows "
-                           f"{', '.join(map(str, rows[:6]))})",
+                           tr("code {code} is used by {n} grids (rows {rows})", code=code,
+                              n=len(rows), rows=", ".join(map(str, rows[:6]))),
                            geometry=shapely.union_all(geoms) if geoms else None,
                            parent=named[rows[0]] or None))
     if has_community:
@@ -79,8 +84,9 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
             if named[r] and comm[r] != named[r]:
                 out.append(Finding(
                     "code_prefix", ERROR, (plan.labels[r],), None, "",
-                    f"grid {plan.labels[r]} has code prefix {comm[r]} but community_code "
-                    f"{named[r]}", geometry=geom_of(r), parent=named[r]))
+                    tr("grid {grid} has code prefix {prefix} but community_code {community}",
+                       grid=plan.labels[r], prefix=comm[r], community=named[r]),
+                    geometry=geom_of(r), parent=named[r]))
     # serial order: inside a community and a serial range, a grid clearly north-west of another
     # must carry the lower serial (true of any west→east, north→south reading order)
     ok = wellformed & plan.usable & ~s.duplicated(keep=False).to_numpy()
@@ -105,8 +111,9 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
             rows_involved = sorted(set(grp["r_a"]) | set(grp["r_b"]))
             out.append(Finding(
                 "code_order", WARNING, tuple(involved), float(len(grp)), "pairs",
-                f"community {prefix}: serials are not west→east, north→south — e.g. grid {lb} "
-                f"lies north-west of grid {la} but has the higher serial ({len(grp)} such pairs)",
+                tr("community {community}: serials are not west→east, north→south — e.g. grid "
+                   "{b} lies north-west of grid {a} but has the higher serial ({n} such pairs)",
+                   community=prefix, b=lb, a=la, n=len(grp)),
                 geometry=shapely.union_all([plan.geom[int(r)] for r in rows_involved]),
                 parent=prefix))
     return out

@@ -11,9 +11,11 @@ from .. import schema
 from .._inputs import as_layer
 from .._inputs import metric as metric_layer
 from ..codes import load_scheme
+from ..i18n import _
 from ..rules import Rules, load_rules
 from ..schema import BASIC
 from .codes import check_codes
+from .compounds import check_compounds
 from .coverage import check_gaps, check_overlaps
 from .items import check_addresses, check_buildings
 from .nesting import check_nesting
@@ -39,6 +41,18 @@ def item_layer(layer: Any, name: str, mcrs: Any) -> gpd.GeoDataFrame | None:
     return metric_layer(gdf, mcrs).reset_index(drop=True)
 
 
+def _hierarchy(levels: Any, parents: Any, grids: Any, rules: Rules, scheme: Any) -> list:
+    """Findings of the levels above the grids (grids in communities are checked by validate)."""
+    from .hierarchy import Level, admin_levels, check_hierarchy, level_digits
+
+    if isinstance(levels, dict):
+        digits = level_digits(scheme)
+        levels = [Level(name, layer, digits.get(name)) for name, layer in levels.items()
+                  if layer is not None]
+    chain = [*levels, *admin_levels(communities=parents, grids=grids, scheme=scheme)]
+    return check_hierarchy(chain, rules=rules, scheme=scheme, checked=(("community", "grid"),))
+
+
 def validate(
     grids: gpd.GeoDataFrame,
     parents: gpd.GeoDataFrame | None = None,
@@ -47,6 +61,7 @@ def validate(
     rules: Rules | dict | str | None = None,
     *,
     scheme: Any = None,
+    levels: Any = None,
 ) -> ValidationReport:
     """Check a grid plan and explain every problem found.
 
@@ -72,6 +87,11 @@ def validate(
         the ``[codes]`` section of ``rules`` (:func:`gridgis.codes.load_scheme`), itself by
         default 15 digits = 12-digit community code + 3-digit serial, basic 001–899, special
         900–999.
+    levels
+        Administrative levels above the communities, top down: a mapping such as
+        ``{"district": district, "street": streets}`` (layers with ``code``/``parent_code``) or
+        :class:`~gridgis.validation.hierarchy.Level` objects. Every level is checked to nest
+        in the one above it, and grids in their street (:mod:`gridgis.validation.hierarchy`).
 
     Returns
     -------
@@ -108,22 +128,25 @@ def validate(
         if p is not None:
             findings += check_nesting(plan, p, tol)
     if p is None:
-        skipped["parents"] = ("no parent layer: gaps against the community boundary, crossings "
-                              "and nesting not checked")
+        skipped["parents"] = _("no parent layer: gaps against the community boundary, "
+                               "crossings and nesting not checked")
     building_grid = None
     if b is not None:
         bf, building_grid = check_buildings(plan, b)
-        findings += bf
+        findings += bf + check_compounds(plan, b, building_grid, rules)
     else:
-        skipped["buildings"] = "no buildings given"
+        skipped["buildings"] = _("no buildings given")
     if a is not None:
         findings += check_addresses(plan, a)
     else:
-        skipped["addresses"] = "no addresses given"
+        skipped["addresses"] = _("no addresses given")
     findings += check_sizes(plan, p, rules, building_grid, b, skipped)
     findings += check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
                              grid_kinds(plan.gdf),
                              {BASIC, *(k.lower() for k in rules.special.kinds)})
+
+    if levels:
+        findings += _hierarchy(levels, parents, plan.gdf, rules, scheme)
 
     shown = plan.gdf[[c for c in (schema.GRID_CODE, schema.COMMUNITY_CODE, schema.KIND)
                       if c in plan.gdf]].copy()

@@ -10,6 +10,7 @@ import shapely
 
 from .. import schema
 from .._geometry import explode, fast_union, polygonal, widths
+from ..i18n import tr
 from ._text import names, short_number, wide
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
@@ -75,12 +76,13 @@ def check_overlaps(plan: PreparedPlan, tol: Any) -> list[Finding]:
         same = abs(area[k] - full_a[k]) < tol.coverage_rel * full_a[k] + tol.area_floor_m2 and \
             abs(area[k] - full_b[k]) < tol.coverage_rel * full_b[k] + tol.area_floor_m2
         if same:
-            msg = f"grids {ga} and {gb} have the same boundary (duplicate, {short_number(area[k])} m²)"
+            msg = tr("grids {a} and {b} have the same boundary (duplicate, {area} m²)",
+                     a=ga, b=gb, area=short_number(area[k]))
         else:
-            msg = (f"grids {ga} and {gb} overlap by {short_number(area[k])} m² "
-                   f"({wide(width[k], noise)})")
+            msg = tr("grids {a} and {b} overlap by {area} m² ({width})", a=ga, b=gb,
+                     area=short_number(area[k]), width=wide(width[k], noise))
         if noise:
-            msg += f"; narrower than {tol.gap_width_m:g} m: digitising noise"
+            msg += tr("; narrower than {gap:g} m: digitising noise", gap=tol.gap_width_m)
         pa = plan.named[plan.uidx[a[k]]] or None
         out.append(Finding("overlap", WARNING if noise else ERROR, tuple(sorted((ga, gb))),
                            float(area[k]), "m²", msg, geometry=inter[k], parent=pa, noise=noise,
@@ -133,14 +135,16 @@ def check_gaps(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, tol: Any) -
         if parents is None and len(neigh[k]) < 2:
             continue  # a notch of one grid's outline, not a gap between grids
         noise = bool(width[k] < tol.gap_width_m)
-        where = f" in community {owner[k]}" if owner[k] else ""
+        where = tr(" in community {community}", community=owner[k]) if owner[k] else ""
         if neigh[k]:
-            msg = (f"gap of {short_number(area[k])} m² ({wide(width[k], noise)}){where} "
-                   f"next to grid{'s' if len(neigh[k]) > 1 else ''} {names(neigh[k])}")
+            msg = tr("gap of {area} m² ({width}){where} next to grids {grids}",
+                     area=short_number(area[k]), width=wide(width[k], noise), where=where,
+                     grids=names(neigh[k]))
         else:
-            msg = f"gap of {short_number(area[k])} m²{where} with no grid at all"
+            msg = tr("gap of {area} m²{where} with no grid at all", area=short_number(area[k]),
+                     where=where)
         if noise:
-            msg += f"; narrower than {tol.gap_width_m:g} m: digitising noise"
+            msg += tr("; narrower than {gap:g} m: digitising noise", gap=tol.gap_width_m)
         out.append(Finding("gap", WARNING if noise else ERROR, tuple(neigh[k]), float(area[k]),
                            "m²", msg, geometry=gaps[k], parent=owner[k], noise=noise,
                            width_m=float(width[k])))

@@ -13,6 +13,7 @@ import shapely
 
 from .. import schema
 from .._geometry import POLYGONAL_TYPES, first_hit, present, representative_points
+from ..i18n import tr
 from ._text import names
 from .limits import SPLIT_MIN_M2, SPLIT_SHARE
 from .prepare import PreparedPlan, as_codes
@@ -110,16 +111,19 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
     out = []
     for i in np.flatnonzero(items.hits == 0):
         if not has[i]:
-            msg = f"building {ids[i]} has no geometry and so lies in no grid"
+            msg = tr("building {building} has no geometry and so lies in no grid",
+                     building=ids[i])
         else:
-            msg = f"building {ids[i]} ({int(hh[i])} households) lies in no grid"
+            msg = tr("building {building} ({households} households) lies in no grid",
+                     building=ids[i], households=int(hh[i]))
         out.append(Finding("building_unassigned", ERROR, (), float(hh[i]), "households", msg,
                            geometry=geoms[i], parent=comm[i],
                            item=ids[i]))
     for i, gl in _in_several(plan, items, pts):
         out.append(Finding("building_in_two", ERROR, gl, float(hh[i]), "households",
-                           f"building {ids[i]} ({int(hh[i])} households) lies in "
-                           f"{len(gl)} grids: {names(gl)}", geometry=geoms[i],
+                           tr("building {building} ({households} households) lies in {n} "
+                              "grids: {grids}", building=ids[i], households=int(hh[i]),
+                              n=len(gl), grids=names(gl)), geometry=geoms[i],
                            parent=plan.named[items.grid_of[i]] or None, item=ids[i]))
     # footprints shared by two grids
     poly = np.flatnonzero(np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES) & (items.hits == 1))
@@ -143,8 +147,9 @@ def check_buildings(plan: PreparedPlan, b: gpd.GeoDataFrame) -> tuple[list[Findi
                 shares = ", ".join(f"{100 * s:.0f}%" for s in part["share"])
                 out.append(Finding(
                     "building_split", WARNING, gl, float(part["share"].iloc[1] * 100), "%",
-                    f"building {ids[i]} is split by a grid line between {names(gl)} "
-                    f"({shares}); its {int(hh[i])} households count in {gl[0]} only",
+                    tr("building {building} is split by a grid line between {grids} ({shares}); "
+                       "its {households} households count in {first} only", building=ids[i],
+                       grids=names(gl), shares=shares, households=int(hh[i]), first=gl[0]),
                     geometry=geoms[i], parent=plan.named[items.grid_of[i]] or None, item=ids[i]))
     return out, items.grid_of
 
@@ -165,16 +170,22 @@ def check_addresses(plan: PreparedPlan, a: gpd.GeoDataFrame) -> list[Finding]:
     comm = _communities(a)
     out = []
     for i in np.flatnonzero(items.hits == 0):
-        name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
-        why = "has no coordinates" if not has[i] \
-            else "lies in no grid"
-        out.append(Finding("address_unassigned", ERROR, (), None, "", f"{name} {why}",
+        name = _address(ids[i], None if text is None else text[i])
+        why = (tr("address {address} has no coordinates", address=name) if not has[i]
+               else tr("address {address} lies in no grid", address=name))
+        out.append(Finding("address_unassigned", ERROR, (), None, "", why,
                            geometry=geoms[i], parent=comm[i],
                            item=ids[i]))
     for i, gl in _in_several(plan, items, pts):
-        name = f"address {ids[i]}" + (f" ({text[i]})" if text is not None else "")
         out.append(Finding("address_in_two", ERROR, gl, float(len(gl)), "grids",
-                           f"{name} lies in {len(gl)} grids: {names(gl)}",
+                           tr("address {address} lies in {n} grids: {grids}",
+                              address=_address(ids[i], None if text is None else text[i]),
+                              n=len(gl), grids=names(gl)),
                            geometry=geoms[i], parent=plan.named[items.grid_of[i]] or None,
                            item=ids[i]))
     return out
+
+
+def _address(item: object, text: object | None) -> str:
+    """An address id with its text, for a message."""
+    return f"{item} ({text})" if text is not None else str(item)

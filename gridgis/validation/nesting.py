@@ -11,6 +11,7 @@ import shapely
 
 from .. import schema
 from .._geometry import polygonal, widths
+from ..i18n import tr
 from ._text import short_number, wide
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
@@ -34,10 +35,12 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
     named = plan.named[rows]
     pidx = np.array([pos.get(c, -1) for c in named], dtype=int)
     for r in rows[pidx < 0]:
-        what = (f"names community {plan.named[r]}, which is not in the parent layer"
-                if plan.named[r] else "names no community (no community_code, no code prefix)")
+        what = (tr("grid {grid} names community {community}, which is not in the parent layer",
+                   grid=plan.labels[r], community=plan.named[r]) if plan.named[r] else
+                tr("grid {grid} names no community (no community_code, no code prefix)",
+                   grid=plan.labels[r]))
         out.append(Finding("unknown_parent", ERROR, (plan.labels[r],), None, "",
-                           f"grid {plan.labels[r]} {what}", geometry=plan.geom[r],
+                           what, geometry=plan.geom[r],
                            parent=plan.named[r] or None))
     known = pidx >= 0
     rows, pidx = rows[known], pidx[known]
@@ -70,16 +73,17 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
             pct = 100.0 * in_area.max() / area[k]
             out.append(Finding(
                 "wrong_parent", ERROR, (label,), round(100 * share_home, 1), "% in named community",
-                f"grid {label} is under community {home} but {pct:.0f}% of it lies in community "
-                f"{codes[best]}", geometry=g[k], parent=home))
+                tr("grid {grid} is under community {home} but {pct:.0f}% of it lies in "
+                   "community {other}", grid=label, home=home, pct=pct, other=codes[best]),
+                geometry=g[k], parent=home))
             continue
         for q, piece, a in zip(others, pieces_in, in_area, strict=True):
             if a <= tol.area_floor_m2:
                 continue
             out.append(_piece_finding(
                 "crosses_parent", label, home, piece, a, tol,
-                f"grid {label} (community {home}) reaches {short_number(a)} m² into community "
-                f"{codes[q]}"))
+                tr("grid {grid} (community {home}) reaches {area} m² into community {other}",
+                   grid=label, home=home, area=short_number(a), other=codes[q])))
         beyond = outside[k]
         if others:
             beyond = shapely.difference(beyond, shapely.union_all(pgeom[others]))
@@ -88,7 +92,8 @@ def check_nesting(plan: PreparedPlan, parents: gpd.GeoDataFrame, tol: Any) -> li
         if ba > tol.area_floor_m2:
             out.append(_piece_finding(
                 "outside_parent", label, home, beyond, ba, tol,
-                f"grid {label} has {short_number(ba)} m² outside every community"))
+                tr("grid {grid} has {area} m² outside every community", grid=label,
+                   area=short_number(ba))))
     return out
 
 

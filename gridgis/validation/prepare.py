@@ -15,6 +15,7 @@ from .._geometry import EMPTY_POLYGON, POLYGONAL_TYPES, polygonal, present
 from .._inputs import as_layer
 from .._inputs import metric as metric_layer
 from ..codes import parse_codes
+from ..i18n import tr
 from ..schema import BASIC
 from .report import ERROR, Finding
 
@@ -107,9 +108,10 @@ def prepare_grids(grids: gpd.GeoDataFrame, *, scheme: Any = None,
     for i in np.flatnonzero(invalid | bad_type):
         g = geom[i]
         if bad_type[i]:
-            msg = f"grid {labels[i]} is a {g.geom_type}, not a polygon"
+            msg = tr("grid {grid} is a {type}, not a polygon", grid=labels[i], type=g.geom_type)
         else:
-            msg = f"grid {labels[i]} has an invalid polygon: {shapely.is_valid_reason(g)}"
+            msg = tr("grid {grid} has an invalid polygon: {reason}", grid=labels[i],
+                     reason=shapely.is_valid_reason(g))
         fixed = g if valid[i] else shapely.make_valid(g, method="structure", keep_collapsed=False)
         clean[i] = polygonal(np.array([fixed], dtype=object))[0]
         findings.append(Finding("invalid_geometry", ERROR, (labels[i],), None, "", msg,
@@ -118,9 +120,10 @@ def prepare_grids(grids: gpd.GeoDataFrame, *, scheme: Any = None,
     area = shapely.area(clean)
     empty = area <= 0
     for i in np.flatnonzero(empty):
-        why = "has no geometry" if not has[i] else "has zero area"
-        findings.append(Finding("empty_grid", ERROR, (labels[i],), 0.0, "m²",
-                                f"grid {labels[i]} {why}", geometry=None, parent=named[i] or None))
+        why = (tr("grid {grid} has no geometry", grid=labels[i]) if not has[i]
+               else tr("grid {grid} has zero area", grid=labels[i]))
+        findings.append(Finding("empty_grid", ERROR, (labels[i],), 0.0, "m²", why,
+                                geometry=None, parent=named[i] or None))
     clean[empty] = EMPTY_POLYGON
     usable = ~empty
     uidx = np.flatnonzero(usable)

@@ -28,12 +28,15 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..crs import to_crs
+from ..i18n import _, pgettext, tr
+from ..people import value
 from ..rules import Rules
 from ..writing import write_text
 from ._text import format_measure, grid_list
-from .catalogue import RULE_ORDER
+from .catalogue import RULE_ORDER, rule_title
 
-__all__ = ["ERROR", "WARNING", "SEVERITIES", "Finding", "ValidationReport", "sort_findings"]
+__all__ = ["ERROR", "WARNING", "SEVERITIES", "Finding", "ValidationReport", "skipped_line",
+           "sort_findings"]
 
 ERROR, WARNING = "error", "warning"
 SEVERITIES = (ERROR, WARNING)
@@ -264,31 +267,38 @@ class ValidationReport:
         return text
 
     def summary(self, max_rows: int = 20) -> str:
-        """Plain-text summary: status line, a count per rule and the first findings."""
+        """Plain-text summary: status line, a count per rule and the first findings.
+
+        In the language in use (:mod:`gridgis.i18n`); rules are named by their titles.
+        """
         lines = [self.status_line()]
         counts = self.counts()
         if len(counts):
             lines.append("")
-            lines.append(f"{'severity':<8}  {'rule':<20}  {'count':>6}  total")
+            lines.append(tr("{severity} | {rule} | {count} | total", severity=_("severity"),
+                            rule=_("rule"), count=_("count")))
             for r in counts.itertuples():
-                lines.append(f"{r.severity:<8}  {r.rule:<20}  {r.count:>6}  "
-                             f"{format_measure(r.total_measure)} {r.unit}".rstrip())
+                lines.append(f"{value('severity', r.severity)} | {rule_title(r.rule)} | {r.count} | "
+                             f"{format_measure(r.total_measure)} {value('unit', r.unit)}".rstrip())
             lines.append("")
             for f in self.findings[:max_rows]:
-                lines.append(f"[{f.severity}] {f.rule}: {f.message}")
+                lines.append(tr("[{severity}] {rule}: {message}", severity=value("severity", f.severity),
+                                rule=rule_title(f.rule), message=f.message))
             if len(self.findings) > max_rows:
-                lines.append(f"… {len(self.findings) - max_rows} more (report.to_geodataframe())")
-        for rule, why in self.skipped.items():
-            lines.append(f"not checked: {rule} ({why})")
+                lines.append(tr("… {n} more (report.to_geodataframe())",
+                                n=len(self.findings) - max_rows))
+        lines += [skipped_line(what, why) for what, why in self.skipped.items()]
         return "\n".join(lines)
 
     def status_line(self) -> str:
-        """One line: OK/FAILED with the number of grids, errors and warnings."""
+        """One line: passed/failed with the number of grids, errors and warnings."""
         if self.clean:
-            return f"OK: {self.n_grids} grids, no problem found."
-        state = "FAILED" if self.has_errors else "OK with warnings"
-        return (f"{state}: {self.n_grids} grids, {len(self.errors)} errors, "
-                f"{len(self.warnings)} warnings.")
+            return tr("OK: {n} grids, no problem found.", n=self.n_grids)
+        if self.has_errors:
+            return tr("FAILED: {n} grids, {errors} errors, {warnings} warnings.", n=self.n_grids,
+                      errors=len(self.errors), warnings=len(self.warnings))
+        return tr("OK with warnings: {n} grids, {errors} errors, {warnings} warnings.",
+                  n=self.n_grids, errors=len(self.errors), warnings=len(self.warnings))
 
     def rich_table(self, max_rows: int = 30):
         """A :class:`rich.table.Table` of the findings, for terminals."""
@@ -297,18 +307,19 @@ class ValidationReport:
 
         # cells are Text, never markup (messages quote "[urban]"); codes are never folded
         table = Table(title=Text(self.status_line()), show_lines=False, expand=False)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("rule", no_wrap=True)
-        table.add_column("grids", no_wrap=True)
-        table.add_column("measure", justify="right", no_wrap=True)
-        table.add_column("message")
+        table.add_column(_("severity"), no_wrap=True)
+        table.add_column(_("rule"), no_wrap=True)
+        table.add_column(_("grids"), no_wrap=True)
+        table.add_column(_("measure"), justify="right", no_wrap=True)
+        table.add_column(_("message"))
         for f in self.findings[:max_rows]:
             colour = "red" if f.severity == ERROR else "yellow"
-            table.add_row(Text(f.severity, style=colour), Text(f.rule),
+            table.add_row(Text(value("severity", f.severity), style=colour), Text(rule_title(f.rule)),
                           Text(grid_list(f.grids, 3).replace(", ", "\n")),
-                          Text(f"{format_measure(f.measure)} {f.unit}".strip()), Text(f.message))
+                          Text(f"{format_measure(f.measure)} {value('unit', f.unit)}".strip()),
+                          Text(f.message))
         if len(self.findings) > max_rows:
-            table.caption = f"… {len(self.findings) - max_rows} more findings"
+            table.caption = tr("… {n} more findings", n=len(self.findings) - max_rows)
         return table
 
     def __rich__(self):
@@ -317,13 +328,22 @@ class ValidationReport:
     def _repr_html_(self) -> str:
         counts = self.counts()
         body = "".join(
-            f"<tr><td>{html.escape(r.severity)}</td><td>{html.escape(r.rule)}</td>"
-            f"<td>{r.count}</td><td>{format_measure(r.total_measure)} {html.escape(r.unit)}</td></tr>"
+            f"<tr><td>{html.escape(value('severity', r.severity))}</td>"
+            f"<td>{html.escape(rule_title(r.rule))}</td><td>{r.count}</td>"
+            f"<td>{format_measure(r.total_measure)} {html.escape(value('unit', r.unit))}</td></tr>"
             for r in counts.itertuples()
         )
+        heads = "".join(f"<th>{html.escape(h)}</th>"
+                        for h in (_("severity"), _("rule"), _("count"), _("total")))
         return (f"<p>{html.escape(self.status_line())}</p>"
-                + (f"<table><tr><th>severity</th><th>rule</th><th>count</th><th>total</th></tr>"
-                   f"{body}</table>" if body else ""))
+                + (f"<table><tr>{heads}</tr>{body}</table>" if body else ""))
+
+
+def skipped_line(what: str, why: str) -> str:
+    """The line that says an input was not given and what was not checked because of it."""
+    names = {"parents": pgettext("input", "parents"), "buildings": pgettext("input", "buildings"),
+             "addresses": pgettext("input", "addresses"), "size": pgettext("input", "size")}
+    return tr("not checked: {what} ({why})", what=names.get(what, what), why=why)
 
 
 def _json_default(obj: Any) -> Any:

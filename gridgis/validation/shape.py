@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ..i18n import tr
 from ._text import short_number
 from .limits import SLIVER_THIN_MAX_FACTOR
 from .prepare import PreparedPlan
@@ -38,8 +39,8 @@ def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
         sizes = ", ".join(short_number(x) for x in pa[order[1:]][:5])
         out.append(Finding(
             "multipart", ERROR, (plan.labels[r],), float(len(parts)), "parts",
-            f"grid {plan.labels[r]} is in {len(parts)} separate pieces (main piece "
-            f"{short_number(pa[order[0]])} m², detached {sizes} m²)",
+            tr("grid {grid} is in {n} separate pieces (main piece {main} m², detached {sizes} m²)",
+               grid=plan.labels[r], n=len(parts), main=short_number(pa[order[0]]), sizes=sizes),
             geometry=rest, parent=plan.named[r] or None))
     # single polygons whose lobes are joined only by a neck narrower than gap_width_m
     single = np.flatnonzero(nparts == 1)
@@ -57,8 +58,9 @@ def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
                 shapely.buffer(shapely.union_all(mine[1:]), r_neck * 1.5), g[single[k]])
             out.append(Finding(
                 "multipart", WARNING, (plan.labels[r],), float(len(mine)), "parts",
-                f"grid {plan.labels[r]} is {len(mine)} pieces joined only by a neck narrower "
-                f"than {tol.gap_width_m:g} m (detached {short_number(rest.area)} m²)",
+                tr("grid {grid} is {n} pieces joined only by a neck narrower than {gap:g} m "
+                   "(detached {area} m²)", grid=plan.labels[r], n=len(mine),
+                   gap=tol.gap_width_m, area=short_number(rest.area)),
                 geometry=rest, parent=plan.named[r] or None))
     perim = shapely.length(g)
     thin = np.where(perim > 0, 4 * np.pi * area / np.maximum(perim, 1e-12) ** 2, 1.0)
@@ -68,12 +70,13 @@ def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
     for k in np.flatnonzero(tiny | skinny):
         r = plan.uidx[k]
         if tiny[k]:
-            msg = (f"grid {plan.labels[r]} is tiny: {short_number(area[k])} m² "
-                   f"(< {tol.sliver_area_m2:g} m²)")
+            msg = tr("grid {grid} is tiny: {area} m² (< {min:g} m²)", grid=plan.labels[r],
+                     area=short_number(area[k]), min=tol.sliver_area_m2)
             measure, unit = float(area[k]), "m²"
         else:
-            msg = (f"grid {plan.labels[r]} is a thin sliver: compactness {thin[k]:.3f} "
-                   f"(< {tol.sliver_thinness:g}), {short_number(area[k])} m²")
+            msg = tr("grid {grid} is a thin sliver: compactness {thin:.3f} (< {min:g}), {area} m²",
+                     grid=plan.labels[r], thin=thin[k], min=tol.sliver_thinness,
+                     area=short_number(area[k]))
             measure, unit = float(thin[k]), "compactness"
         out.append(Finding("sliver", ERROR, (plan.labels[r],), measure, unit, msg,
                            geometry=g[k], parent=plan.named[r] or None))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..i18n import _, pgettext, tr
 from ..rules import Rules
 from ..schema import BASIC
 from .limits import FLAG_ABOVE_MAX, FLAG_BELOW_MIN
@@ -52,8 +53,9 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
     out: list[Finding] = []
     for r in np.flatnonzero(~special & (kinds != BASIC)):
         out.append(Finding("kind_unknown", WARNING, (plan.labels[r],), None, "",
-                           f"grid {plan.labels[r]} has kind '{kinds[r]}', which is neither "
-                           f"'basic' nor a special kind ({', '.join(sorted(special_kinds))})",
+                           tr("grid {grid} has kind '{kind}', which is neither 'basic' nor a "
+                              "special kind ({kinds})", grid=plan.labels[r], kind=kinds[r],
+                              kinds=", ".join(sorted(special_kinds))),
                            geometry=plan.geom[r] if plan.usable[r] else None,
                            parent=plan.named[r] or None))
     # area kind of each grid's community
@@ -76,10 +78,12 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
             v = np.where(np.isnan(v), counted, v)
         values[col] = v
     if all(np.isnan(v).all() for v in values.values()):
-        skipped["size"] = "no households/population columns and no buildings to count them"
+        skipped["size"] = _("no households/population columns and no buildings to count them")
         return out
     flags = _flags(gdf[schema.FLAG] if schema.FLAG in gdf else None, n)
     units = {schema.HOUSEHOLDS: "households", schema.POPULATION: "residents"}
+    words = {schema.HOUSEHOLDS: _("households"), schema.POPULATION: _("residents")}
+    words = {schema.HOUSEHOLDS: _("households"), schema.POPULATION: _("residents")}
     for r in range(n):
         prof = rules.profile_for(area_kind[r])
         label = plan.labels[r]
@@ -89,16 +93,18 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
         if np.isnan(val):
             if not special[r]:
                 out.append(Finding("size_unknown", WARNING, (label,), None, "",
-                                   f"grid {label} has no {units[basis]} value", geometry=geom,
+                                   tr("grid {grid} has no {what} value", grid=label,
+                                      what=words[basis]), geometry=geom,
                                    parent=plan.named[r] or None))
             continue
-        lo, _ = prof.bounds
+        lo = prof.bounds[0]
         if not special[r] and val < lo:
             allowed = FLAG_BELOW_MIN in flags[r]
             out.append(Finding(
                 "size_below_min", WARNING if allowed else ERROR, (label,), float(val), units[basis],
-                f"grid {label} has {val:,.0f} {units[basis]}, below the {prof.name} minimum "
-                f"{lo:,.0f}" + (" (flagged below_min_allowed)" if allowed else ""),
+                tr("grid {grid} has {value:,.0f} {what}, below the {profile} minimum {min:,.0f}",
+                   grid=label, value=val, what=words[basis], profile=_profile(prof.name), min=lo)
+                + (_(" (flagged below_min_allowed)") if allowed else ""),
                 geometry=geom, parent=plan.named[r] or None))
         caps = dict(prof.caps)
         if special[r] and rules.special.max_households is not None:
@@ -107,10 +113,21 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
             v = values[col][r]
             if not np.isnan(v) and v > cap:
                 allowed = FLAG_ABOVE_MAX in flags[r]
-                who = "special" if special[r] else prof.name
+                who = _("special") if special[r] else _profile(prof.name)
                 out.append(Finding(
                     "size_above_max", WARNING if allowed else ERROR, (label,), float(v), units[col],
-                    f"grid {label} has {v:,.0f} {units[col]}, above the {who} maximum {cap:,.0f}"
-                    + (" (flagged above_max_allowed)" if allowed else ""),
+                    tr("grid {grid} has {value:,.0f} {what}, above the {profile} maximum "
+                       "{max:,.0f}", grid=label, value=v, what=words[col], profile=who, max=cap)
+                    + (_(" (flagged above_max_allowed)") if allowed else ""),
                     geometry=geom, parent=plan.named[r] or None))
     return out
+
+
+def _profile(name: str) -> str:
+    """A size profile's name (urban, rural …) in the language in use."""
+    return {"urban": pgettext("area", "urban"), "rural": pgettext("area", "rural")}.get(name, name)
+
+
+def _profile(name: str) -> str:
+    """A size profile's name (urban, rural …) in the language in use."""
+    return {"urban": pgettext("area", "urban"), "rural": pgettext("area", "rural")}.get(name, name)

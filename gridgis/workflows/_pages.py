@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..i18n import _, get_language
 from ..writing import write_text
 
 __all__ = ["A4", "PdfFlow", "ROWS_PER_PAGE", "Section", "fmt_cell", "write_html", "write_pdf"]
@@ -95,7 +96,7 @@ class PdfFlow:
             if self.y - height < self.BOTTOM:  # does not fit the rest of this page
                 self.new_page()
                 self._page()
-            self.fig.text(self.LEFT, self.y, caption + (" (续)" if start else ""), fontsize=11,
+            self.fig.text(self.LEFT, self.y, caption + (_(" (continued)") if start else ""), fontsize=11,
                           weight="bold", va="top")
             ax = self.fig.add_axes([self.LEFT, self.y - height, self.WIDTH, height - 0.03])
             ax.set_axis_off()
@@ -106,7 +107,7 @@ class PdfFlow:
                 tab.auto_set_font_size(False)
                 tab.set_fontsize(7 if len(chunk.columns) > 6 else 8)
             else:
-                ax.text(0.5, 0.5, "（无）", ha="center", va="center")
+                ax.text(0.5, 0.5, _("(none)"), ha="center", va="center")
             self.y -= height + 0.01
 
 
@@ -124,7 +125,9 @@ def write_pdf(sections: list[Section], path: Path, figures: dict[str, list[Path]
                 flow.text(line)
             n = len(sec.figures)
             for name in sec.figures:
-                flow.figure(figures[name][0], height=0.7 if n == 1 else 0.42)
+                # the cover's map fills what its lines leave of the first page
+                room = flow.y - flow.BOTTOM - 0.01 if i == 0 else 0.7
+                flow.figure(figures[name][0], height=min(0.7, room) if n == 1 else 0.42)
             for caption, df in sec.tables:
                 flow.table(caption, df)
         flow.new_page()
@@ -135,7 +138,7 @@ def write_pdf(sections: list[Section], path: Path, figures: dict[str, list[Path]
 
 
 _CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:960px;
+body{font-family:"gridgis CJK Sans","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:960px;
 margin:2em auto;color:#222;line-height:1.5}
 h1{border-bottom:3px solid #2b6cb0}h2{color:#2b6cb0;margin-top:2em}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}
@@ -145,8 +148,15 @@ img{max-width:100%;border:1px solid #eee}
 
 
 def write_html(sections: list[Section], path: Path, figures: dict[str, list[Path]], title: str) -> None:
-    """Write the sections as one self-contained HTML page (figures inlined as PNG)."""
-    parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
+    """Write the sections as one self-contained HTML page (figures and the CJK font inlined).
+
+    The bundled CJK font, cut down to the characters the page uses, is embedded, so the page
+    shows its Chinese text on machines without any Chinese font.
+    """
+    from ..render.assets import offline_html
+
+    lang = "zh-CN" if get_language() == "zh" else "en"
+    parts = [f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
              f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"]
     for i, sec in enumerate(sections):
         tag = "h1" if i == 0 else "h2"
@@ -154,9 +164,10 @@ def write_html(sections: list[Section], path: Path, figures: dict[str, list[Path
         parts += [f"<p>{html.escape(t)}</p>" for t in sec.text]
         for name in sec.figures:
             data = base64.b64encode(figures[name][0].read_bytes()).decode()
-            parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
+            parts.append(f"<img alt='{html.escape(sec.title)}' data-figure='{html.escape(name)}' "
+                         f"src='data:image/png;base64,{data}'>")
         for caption, df in sec.tables:
             parts.append(f"<h3>{html.escape(caption)}</h3>")
             parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.2f}"))
     parts.append("</body></html>")
-    write_text(path, "\n".join(parts))
+    write_text(path, offline_html("\n".join(parts), cjk_font=None))

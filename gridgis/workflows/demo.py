@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from .. import schema
+from ..i18n import _, tr
+from ..people import for_people, value
 from ..plan import community_summary
 from ..rules import load_rules
 from ..samples import load_sample
@@ -73,7 +75,7 @@ def _step(progress: bool, n: int, total: int, label: str) -> Iterator[None]:
             yield
     else:
         yield
-    logger.info("[%d/%d] %s: %.1f s", n, total, label, time.perf_counter() - start)
+    logger.info("[%d/%d] %s: %.1f s", n, total, label, time.perf_counter() - start)  # s: seconds
 
 
 def run_demo(
@@ -123,49 +125,49 @@ def run_demo(
     rules = load_rules()
     written: dict[str, Path] = {}
     summary = sample_summary(layers)
-    logger.info(
-        "sample district: %d streets, %d communities, %d households, %d addresses, %d events",
-        len(layers["streets"]), len(summary), int(summary["households"].sum()),
-        len(layers["addresses"]), len(layers["events"]),
-    )
+    logger.info("%s", tr(
+        "sample district: {streets} streets, {communities} communities, {households} households, "
+        "{addresses} addresses, {events} events", streets=len(layers["streets"]),
+        communities=len(summary), households=int(summary["households"].sum()),
+        addresses=len(layers["addresses"]), events=len(layers["events"])))
     total = 6
     comm = layers["communities"]
-    with _step(progress, 1, total, "building grids"):
+    with _step(progress, 1, total, _("building grids")):
         built = build_grids(
             comm, layers["roads"], layers["buildings"], rules=rules,
             special_sites=layers["special_sites"], rivers=layers["rivers"], seed=seed,
         )
-    with _step(progress, 2, total, "coding and validating"):
+    with _step(progress, 2, total, _("coding and validating")):
         grids = assign_codes(built.grids, communities=comm)
         report = validate(grids, parents=comm, buildings=layers["buildings"],
                           addresses=layers["addresses"], rules=rules)
         written["validation_html"] = write_validation_page(report, out / "validation.html")
         written["validation_json"] = out / "validation.json"
         report.to_json(written["validation_json"])
-    with _step(progress, 3, total, "assigning addresses and events"):
+    with _step(progress, 3, total, _("assigning addresses and events")):
         addresses = assign(layers["addresses"], grids, rules=rules)
         events = assign(layers["events"], grids, rules=rules)
-    with _step(progress, 4, total, "event statistics, heatmap and hot spots"):
+    with _step(progress, 4, total, _("event statistics, heatmap and hot spots")):
         event_files = write_event_outputs(
             events.table, grids, out / "events", district=layers["district"],
             communities=comm, planted=layers["hotspots"], rules=rules, seed=seed,
         )
         written.update({f"events_{k}": v for k, v in event_files.items()})
-    with _step(progress, 5, total, "grid maps"):
+    with _step(progress, 5, total, _("grid maps")):
         written.update(_grid_maps(grids, layers, out))
         written.update(_web_maps(grids, layers, report, events.table, out))
-    with _step(progress, 6, total, "writing the plan GeoPackage"):
+    with _step(progress, 6, total, _("writing the plan GeoPackage")):
         plan_path = out / "plan.gpkg"
-        context = {k: layers[k] for k in ("district", "communities", "roads", "rivers", "buildings",
-                                          "special_sites")}
+        context = {k: layers[k] for k in ("district", "streets", "communities", "roads", "rivers",
+                                          "buildings", "special_sites")}
         context["addresses"] = addresses.table
         context["findings"] = report.to_geodataframe()
-        save_version(grids, plan_path, author="gridgis demo", note="sample district, first build",
+        save_version(grids, plan_path, author="gridgis demo", note=_("sample district, first build"),
                      context=context, replace_context=True)
         written["plan"] = plan_path
         table = grid_summary(grids, comm)
         written["grid_summary"] = out / "grid_summary.csv"
-        write_table(table.reset_index(), written["grid_summary"])
+        write_table(for_people(table.reset_index()), written["grid_summary"])
     logger.info("%s", _closing(built.stats, grids, report, addresses.status_counts))
     return written
 
@@ -179,7 +181,8 @@ def _grid_maps(grids: Any, layers: dict, out: Path) -> dict[str, Path]:
     for suffix in ("png", "svg"):
         path = out / f"grid_map_25d.{suffix}"
         grid_map_25d(grids, buildings=layers["buildings"], height=schema.HOUSEHOLDS,
-                     color=schema.COMMUNITY_CODE, labels="code", title=f"{name} 2.5维立体网格图", out=path)
+                     color=schema.COMMUNITY_CODE, labels="code", title=tr("{name} 2.5D grid map", name=name),
+                     out=path)
         written[f"grid_map_25d_{suffix}"] = path
     return written
 
@@ -193,18 +196,19 @@ def _web_maps(grids: Any, layers: dict, report: Any, events: Any, out: Path) -> 
     path = out / "map.html"
     interactive_map(grids, roads=layers["roads"], rivers=layers["rivers"],
                     communities=layers["communities"], findings=report,
-                    points={"事件": events}, title=f"{name}网格划分", out=path)
+                    points={_("Events"): events}, title=tr("{name} grid plan", name=name), out=path)
     path_25d = out / "map_25d.html"
     deck_map_25d(grids, buildings=layers["buildings"], roads=layers["roads"], rivers=layers["rivers"],
-                 title=f"{name} 2.5维立体网格图", out=path_25d)
+                 title=tr("{name} 2.5D grid map", name=name), out=path_25d)
     return {"map_html": path, "map_25d_html": path_25d}
 
 
 def _closing(stats: dict, grids: Any, report: Any, status: pd.Series) -> str:
     basic = grids[grids[schema.KIND] == schema.BASIC]
-    return (
-        f"{len(grids)} grids ({len(basic)} basic, {len(grids) - len(basic)} special); "
-        f"basic households {int(basic[schema.HOUSEHOLDS].min())}–{int(basic[schema.HOUSEHOLDS].max())}; "
-        f"validation: {len(report.errors)} errors, {len(report.warnings)} warnings; "
-        f"addresses: " + ", ".join(f"{k} {int(v)}" for k, v in status.items() if v)
-    )
+    return tr(
+        "{n} grids ({basic} basic, {special} special); basic households {min}–{max}; "
+        "validation: {errors} errors, {warnings} warnings; addresses: {addresses}",
+        n=len(grids), basic=len(basic), special=len(grids) - len(basic),
+        min=int(basic[schema.HOUSEHOLDS].min()), max=int(basic[schema.HOUSEHOLDS].max()),
+        errors=len(report.errors), warnings=len(report.warnings),
+        addresses=", ".join(f"{value(schema.MATCH, k)} {int(v)}" for k, v in status.items() if v))

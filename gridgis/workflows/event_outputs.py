@@ -24,7 +24,9 @@ from ..events import (
     kde,
     trend,
 )
+from ..i18n import tr
 from ..io import write_gpkg, write_table
+from ..people import for_people
 from ..render import (
     animated_heatmap_html,
     heatmap_map,
@@ -100,15 +102,16 @@ def write_event_outputs(
     valid = ev.loc[(ev["status"] != "invalid").to_numpy()]
     raster = kde(valid, bandwidth=bandwidth, cell_size=cell_size, clip=clip)
     period = pd.to_datetime(valid[schema.REPORTED_AT], errors="coerce")
-    span = f"{period.min():%Y-%m-%d} 至 {period.max():%Y-%m-%d}" if period.notna().any() else ""
+    span = (tr("{start} to {end}", start=f"{period.min():%Y-%m-%d}", end=f"{period.max():%Y-%m-%d}")
+            if period.notna().any() else "")
     written["heatmap_png"] = save_heatmap(
         raster, out / f"{prefix}_heatmap.png", grids=grids, communities=communities, district=district,
-        title=f"事件热力图 {span}".strip(),
+        title=tr("Event heatmap {span}", span=span).strip(),
     )
     stats = grid_stats(ev, grids, rules=rules)
     written["by_grid_png"] = save_grid_event_map(
         stats, out / f"{prefix}_by_grid.png", communities=communities, district=district,
-        title=f"各网格事件率 (件/百户) {span}".strip(),
+        title=tr("Events per 100 households by grid {span}", span=span).strip(),
     )
     cells = event_hotspots(valid, clip, cell_size=hotspot_cell, permutations=permutations, seed=seed)
     written["hotspots_png"] = save_hotspot_map(
@@ -132,7 +135,7 @@ def write_event_outputs(
             table, out / f"{prefix}_grid_hotspots.png", communities=communities, district=district,
         )
     csv_path = out / f"{prefix}_by_grid.csv"
-    write_table(pd.DataFrame(table.drop(columns=table.geometry.name)), csv_path)
+    write_table(for_people(pd.DataFrame(table.drop(columns=table.geometry.name))), csv_path)
     written["by_grid_csv"] = csv_path
     layers = {"cells": cells, "grids": table}
     if by_cat is not None:
@@ -157,5 +160,5 @@ def _write_trend(events: pd.DataFrame, path: Path) -> Path:
         t.insert(0, "freq", f)
         t.index = t.index.astype(str)
         trends.append(t)
-    write_table(pd.concat(trends).fillna(0).reset_index(), path)
+    write_table(for_people(pd.concat(trends).fillna(0).reset_index()), path)
     return path

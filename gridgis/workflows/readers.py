@@ -91,7 +91,8 @@ def read_validation_inputs(
     ``addresses`` may be a point layer or a table with lon/lat columns (经度/纬度 …) in
     ``addresses_crs`` (an EPSG code, ``GCJ02`` or ``BD09``). Inputs not given are taken from
     layers stored beside the plan in its GeoPackage (``communities``, ``buildings``,
-    ``addresses``), when present.
+    ``addresses``), when present. The plan's ``district`` and ``streets`` layers, when stored
+    beside it, become ``levels`` (validate checks that every level nests in the one above).
 
     Examples
     --------
@@ -114,4 +115,6 @@ def read_validation_inputs(
     with input_role("addresses"):
         out["addresses"] = (gio.read_points(addresses, crs=addresses_crs, layer=addresses_layer)
                             if addresses is not None else context.get("addresses"))
+    out["levels"] = {name: context[key] for name, key in (("district", "district"),
+                                                          ("street", "streets")) if key in context}
     return out

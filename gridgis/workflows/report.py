@@ -25,13 +25,19 @@ import pandas as pd
 from .. import schema
 from .._geometry import present
 from .._inputs import as_layer, metric
+from ..i18n import _, tr
 from ..io import write_table
+from ..people import FOR_PEOPLE_ATTR, for_people, value
 from ..plan import community_summary
 from ..rules import Rules, load_rules
+from ..validation.catalogue import rule_title
 from ..writing import save_figure
 from ._pages import ROWS_PER_PAGE, Section, write_html, write_pdf
 
-__all__ = ["ReportBundle", "build_report", "community_table"]
+__all__ = ["HOTSPOT_COLUMNS", "ReportBundle", "build_report", "community_table", "rules_used"]
+
+#: Columns of the hot-spot table of the report (``n_events``: the events of each grid).
+HOTSPOT_COLUMNS = (schema.GRID_CODE, "n_events", "rate_per_100hh", "gi_z", "gi_p", "hotspot")
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +63,10 @@ class ReportBundle:
 
 def community_table(grids: pd.DataFrame, communities: pd.DataFrame | None,
                     findings: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per community: name, basic/special grids, households min/median/max, findings count.
+    """Per community, for people: name, basic/special grids, households min/median/max, findings.
+
+    Headers are in the language in use (:mod:`gridgis.i18n`; 社区编码, 基础网格, 户数最大 … in
+    Chinese, the default).
 
     Examples
     --------
@@ -65,14 +74,15 @@ def community_table(grids: pd.DataFrame, communities: pd.DataFrame | None,
     >>> community_table(grids, layers["communities"])[["基础网格", "户数最大"]]   # doctest: +SKIP
     """
     table = community_summary(grids, communities, findings)
-    columns = {schema.NAME: "名称", "basic": "基础网格", "special": "专属网格",
-               "households_min": "户数最小", "households_median": "户数中位",
-               "households_max": "户数最大", "errors": "错误", "warnings": "警告"}
-    out = table[[c for c in columns if c in table]].rename(columns=columns)
+    columns = [schema.NAME, "basic", "special", "households_min", "households_median",
+               "households_max", "errors", "warnings"]
+    out = table[[c for c in columns if c in table]]
     if communities is None or schema.NAME not in communities:
-        out = out.drop(columns="名称")
-    out.index.name = "社区编码"
-    return out.reset_index().fillna({"户数最小": 0, "户数中位": 0, "户数最大": 0})
+        out = out.drop(columns=schema.NAME, errors="ignore")
+    out.index.name = schema.COMMUNITY_CODE
+    out = out.reset_index().fillna({"households_min": 0, "households_median": 0,
+                                    "households_max": 0})
+    return for_people(out)
 
 
 def build_report(
@@ -89,6 +99,7 @@ def build_report(
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
     seed: int = 0,
+    streets: gpd.GeoDataFrame | None = None,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -102,8 +113,8 @@ def build_report(
         Event table or points (lon/lat or geometry); enables the event section.
     previous
         The previous plan; enables the code crosswalk section (:func:`gridgis.codes.recode`).
-    roads, district
-        Drawn as context on maps.
+    roads, district, streets
+        Drawn as context on maps; streets and district add a roll-up table per level.
     title
         Report title (default: "<district name>网格化服务管理报告").
     seed
@@ -137,10 +148,10 @@ def build_report(
                      allow_empty=True)
     if title is None:
         name = district[schema.NAME].iloc[0] if district is not None and schema.NAME in district else ""
-        title = f"{name}网格化服务管理报告"
+        title = tr("{name} grid management report", name=name).strip()
     sections: list[Section] = []
 
-    logger.info("validating the plan")
+    logger.info("%s", _("validating the plan"))
     report = validate(grids, parents=communities, buildings=buildings, addresses=addresses, rules=rules)
     findings = report.to_geodataframe()
     if schema.COMMUNITY_CODE not in grids:
@@ -150,48 +161,68 @@ def build_report(
     if schema.HOUSEHOLDS not in grids:
         grids = grids.assign(**{schema.HOUSEHOLDS: 0})
 
-    logger.info("drawing the 2.5D grid map")
+    logger.info("%s", _("drawing the 2.5D grid map"))
     _figure_25d(grids, buildings, title, bundle)
     basic = grids[grids[schema.KIND].astype(str) == schema.BASIC]
     cover = Section(title, figures=["grid_map_25d"])
     cover.text = [
-        f"生成日期 {_dt.date.today():%Y-%m-%d}",
-        f"网格 {len(grids)} 个（基础网格 {len(basic)}，专属网格 {len(grids) - len(basic)}）；"
-        f"社区/村 {grids[schema.COMMUNITY_CODE].nunique()} 个；总户数 {int(grids[schema.HOUSEHOLDS].sum())}",
-        f"基础网格户数 {int(basic[schema.HOUSEHOLDS].min()) if len(basic) else 0}"
-        f"–{int(basic[schema.HOUSEHOLDS].max()) if len(basic) else 0}；"
-        f"规则 {rules.urban.min_households}–{rules.urban.max_households} 户（城市）",
-        f"校验：错误 {len(report.errors)} 项，警告 {len(report.warnings)} 项",
+        tr("Made on {date}", date=f"{_dt.date.today():%Y-%m-%d}"),
+        tr("{n} grids ({basic} basic, {special} special); {communities} communities and villages; "
+           "{households} households in all", n=len(grids), basic=len(basic),
+           special=len(grids) - len(basic), communities=grids[schema.COMMUNITY_CODE].nunique(),
+           households=int(grids[schema.HOUSEHOLDS].sum())),
+        tr("Households per basic grid: {min}–{max}",
+           min=int(basic[schema.HOUSEHOLDS].min()) if len(basic) else 0,
+           max=int(basic[schema.HOUSEHOLDS].max()) if len(basic) else 0),
+        *rules_used(rules, grids, communities),
+        tr("Validation: {errors} errors, {warnings} warnings", errors=len(report.errors),
+           warnings=len(report.warnings)),
     ]
     sections.append(cover)
 
     table = community_table(grids, communities, findings)
     bundle.tables["communities"] = _write_csv(table, out / "tables" / "communities.csv")
-    sections.append(Section("各社区网格统计", tables=[("各社区网格", table)]))
+    sections.append(Section(_("Grids by community"), tables=[(_("Grids of each community"), table)]))
+    sections.append(_levels_section(grids, communities, streets, district, report, addresses,
+                                    out, bundle))
 
-    logger.info("validation section")
+    logger.info("%s", _("validation section"))
     _figure_findings(grids, findings, roads, bundle)
     counts = report.counts()
-    bundle.tables["findings"] = _write_csv(pd.DataFrame(findings.drop(columns="geometry")),
-                                           out / "tables" / "findings.csv")
-    val = Section("规则校验", figures=["findings_map"])
-    val.text = [report.summary(max_rows=0).splitlines()[0] if len(report) else "未发现问题：方案符合全部规则。"]
+    bundle.tables["findings"] = _write_csv(_findings_table(findings), out / "tables" / "findings.csv")
+    val = Section(_("Rule checks"), figures=["findings_map"])
+    val.text = [report.status_line() if len(report)
+                else _("No problem found: the plan meets every rule.")]
     if len(counts):
-        val.tables.append(("校验结果汇总", counts.rename(columns={
-            "rule": "规则", "severity": "级别", "count": "数量", "total_measure": "合计量", "unit": "单位"})))
+        val.tables.append((_("Findings by rule"), for_people(counts, texts={"rule": rule_title})))
     sections.append(val)
 
     if events is not None and len(events):
-        logger.info("event section")
+        logger.info("%s", _("event section"))
         sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
 
     if previous is not None:
-        logger.info("code crosswalk")
+        logger.info("%s", _("code crosswalk"))
         sections.append(_crosswalk_section(previous, grids, buildings, out, bundle))
 
     bundle.pages = write_pdf(sections, bundle.pdf, bundle.figures)
     write_html(sections, bundle.html, bundle.figures, title)
     return bundle
+
+
+def _levels_section(grids: Any, communities: Any, streets: Any, district: Any, report: Any,
+                    addresses: Any, out: Path, bundle: ReportBundle) -> Section:
+    """Roll-up tables per level (district, streets, communities): issue 18's hook."""
+    from ..i18n import _
+    from .prints import LEVEL_TABLE_TITLES, level_tables
+
+    tables = level_tables(grids, {"communities": communities, "streets": streets,
+                                  "district": district}, findings=report.findings,
+                          addresses=addresses)
+    for level, t in tables.items():
+        bundle.tables[f"by_{level}"] = _write_csv(t.reset_index(), out / "tables" / f"by_{level}.csv")
+    return Section(_("Totals by level"), tables=[(_(LEVEL_TABLE_TITLES[k]), t.reset_index())
+                                                for k, t in tables.items()])
 
 
 # ---- figures ---------------------------------------------------------------------------------
@@ -238,8 +269,8 @@ def _figure_findings(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame,
                 shapes = part.geometry.buffer(np.maximum(1.0, 0.004 * max(np.ptp(g.total_bounds[[0, 2]]), 1)))
                 shapes.plot(ax=ax, color=color, alpha=0.75, zorder=3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors.values()]
-    ax.legend(handles, ["错误", "警告"], loc="lower right", frameon=True)
-    ax.set_title("规则校验问题分布")
+    ax.legend(handles, [value("severity", s) for s in colors], loc="lower right", frameon=True)
+    ax.set_title(_("Where the findings are"))
     ax.set_axis_off()
     ax.set_aspect("equal")
     _save_figure(fig, "findings_map", bundle)
@@ -256,19 +287,19 @@ def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: A
     if schema.GRID_CODE not in ev:
         ev = ev_mod.attach_grid_codes(ev, grids)
     valid = ev[ev["status"] != "invalid"] if "status" in ev else ev
-    section = Section("事件统计")
+    section = Section(_("Events"))
     stats = ev_mod.grid_stats(ev, grids, rules=rules)
     table = pd.DataFrame(stats.drop(columns="geometry"))
     bundle.tables["events_by_grid"] = _write_csv(table, out / "tables" / "events_by_grid.csv")
-    by_cat = valid[schema.CATEGORY].value_counts().rename_axis("事件类型").rename("件数").reset_index()
-    by_urg = valid[schema.URGENCY].value_counts().rename_axis("紧急程度").rename("件数").reset_index()
+    by_cat = for_people(valid[schema.CATEGORY].value_counts().rename("n_events").reset_index())
+    by_urg = for_people(valid[schema.URGENCY].value_counts().rename("n_events").reset_index())
     dl = ev_mod.deadlines(valid, rules=rules)
     on_time = dl["on_time"].dropna() if "on_time" in dl else pd.Series(dtype=bool)
     section.text = [
-        f"事件 {len(ev)} 件（有效 {len(valid)} 件）；按期办结率 "
-        f"{(on_time.mean() * 100 if len(on_time) else float('nan')):.1f}%",
+        tr("{n} events ({valid} usable); closed on time: {share:.1f}%", n=len(ev), valid=len(valid),
+           share=on_time.mean() * 100 if len(on_time) else float("nan")),
     ]
-    section.tables += [("按事件类型", by_cat), ("按紧急程度", by_urg)]
+    section.tables += [(_("By event category"), by_cat), (_("By urgency"), by_urg)]
     geo = valid if isinstance(valid, gpd.GeoDataFrame) else None
     if geo is not None and len(geo):
         clip = district if district is not None else grids
@@ -282,10 +313,10 @@ def _event_section(events: pd.DataFrame, grids: gpd.GeoDataFrame, communities: A
     plot_grid_events(rated, ax=ax)
     _save_figure(fig, "events_per_grid", bundle)
     section.figures.append("events_per_grid")
-    hot = rated[rated.get("hotspot", pd.Series("", index=rated.index)).astype(str).str.startswith("hot")]
+    hot = rated[rated.get("hotspot", pd.Series("", index=rated.index)).astype(str) == "hot"]
     if len(hot):
-        cols = [c for c in (schema.GRID_CODE, "events", "rate_per_100hh", "gi_z", "gi_p", "hotspot") if c in hot]
-        section.tables.append(("热点网格 (Gi*)", pd.DataFrame(hot[cols]).head(ROWS_PER_PAGE)))
+        section.tables.append((_("Hot-spot grids (Gi*)"),
+                               for_people(pd.DataFrame(hot[list(HOTSPOT_COLUMNS)]).head(ROWS_PER_PAGE))))
     return section
 
 
@@ -296,11 +327,12 @@ def _crosswalk_section(previous: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, buil
     res = recode(previous, grids, households=buildings)
     cw = res.crosswalk
     bundle.tables["crosswalk"] = _write_csv(cw, out / "tables" / "crosswalk.csv")
-    rel = cw["relation"].value_counts().rename_axis("关系").rename("数量").reset_index()
-    changed = cw[cw["relation"] != "same"].head(ROWS_PER_PAGE * 2)
-    section = Section("网格编码对照（旧→新）")
-    section.text = [f"对照表 {len(cw)} 行；未变化网格保留原编码 {int((cw['relation'] == 'same').sum())} 个"]
-    section.tables += [("变化类型", rel), ("变化的网格", changed)]
+    rel = for_people(cw["relation"].value_counts().rename("count").reset_index())
+    changed = for_people(cw[cw["relation"] != "same"].head(ROWS_PER_PAGE * 2))
+    section = Section(_("Grid code crosswalk (old → new)"))
+    section.text = [tr("{n} rows in the crosswalk; {same} unchanged grids keep their code",
+                       n=len(cw), same=int((cw["relation"] == "same").sum()))]
+    section.tables += [(_("Kinds of change"), rel), (_("Grids that changed"), changed)]
     return section
 
 
@@ -308,5 +340,42 @@ def _crosswalk_section(previous: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, buil
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
-    write_table(df, path)
+    """A table for people: headers and values in the language in use."""
+    write_table(df if _is_for_people(df) else for_people(df), path)
     return path
+
+
+def _is_for_people(df: pd.DataFrame) -> bool:
+    return bool(df.attrs.get(FOR_PEOPLE_ATTR, False))
+
+
+def _findings_table(findings: gpd.GeoDataFrame) -> pd.DataFrame:
+    return for_people(pd.DataFrame(findings.drop(columns="geometry")), texts={"rule": rule_title})
+
+
+def rules_used(rules: Rules, grids: pd.DataFrame, communities: pd.DataFrame | None) -> list[str]:
+    """The size rules used, one line each for urban and rural communities.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     rules_used(load_rules(), pd.DataFrame(), None)[0]
+    'Urban communities: 300–500 households per basic grid'
+    """
+    del grids, communities  # both profiles are stated: a plan may gain either kind of community
+    return [_profile_line(_("Urban communities"), rules.urban),
+            _profile_line(_("Rural communities"), rules.rural)]
+
+
+def _profile_line(who: str, profile: Any) -> str:
+    lo, hi = profile.bounds
+    unit = _("households") if profile.measure == schema.HOUSEHOLDS else _("residents")
+    size = (tr("{min}–{max} {unit}", min=int(lo), max=int(hi), unit=unit) if hi != float("inf")
+            else tr("at least {min} {unit}", min=int(lo), unit=unit))
+    text = tr("{who}: {size} per basic grid", who=who, size=size)
+    if profile.measure == schema.HOUSEHOLDS and profile.max_population is not None:
+        text += tr(", at most {max} residents", max=profile.max_population)
+    if profile.measure == schema.POPULATION and profile.max_households is not None:
+        text += tr(", at most {max} households", max=profile.max_households)
+    return text

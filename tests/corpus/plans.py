@@ -482,6 +482,17 @@ def corpus(seed: int = 0) -> list[Case]:
                       note="one building outside the district, one across a grid line"))
 
     d = base.copy()
+    a, bb = _neighbour_pair(d, C3)
+    pts = d.buildings.geometry.representative_point()
+    first = [int(np.flatnonzero(pts.within(d.grids.geometry.iloc[g]).to_numpy())[0]) for g in (a, bb)]
+    d.buildings = d.buildings.copy()
+    d.buildings["compound_id"] = ""
+    d.buildings.loc[d.buildings.index[first], "compound_id"] = "X01"
+    cases.append(Case("compound_split", d, {"compound_split": {"warning"}}, repairable=False,
+                      allowed={"address_unassigned"},
+                      note="two buildings of one small compound in two neighbouring grids"))
+
+    d = base.copy()
     ad = d.addresses
     extra = ad.iloc[[0]].copy()
     extra["address_id"] = "A_FAR"

@@ -1,0 +1,218 @@
+"""City scale: communities built in parallel processes, or on a dask.distributed cluster.
+
+Grids never cross a community line, so a plan is the union of the plans of its communities.
+:func:`build_parallel` checks every layer once, cuts the run into tasks of a fixed number of
+communities (in code order), gives each task the roads, rivers, buildings, special sites and
+locked grids of its communities, runs :func:`~gridgis.partition.build_grids` on each task — in
+this process (``n_jobs=1``), in ``n_jobs`` worker processes, or on a dask cluster (``client``)
+— and joins the results. The tasks do not depend on ``n_jobs`` or on the cluster, so the same
+inputs and seed give the same plan however the tasks are run.
+
+Examples
+--------
+>>> import gridgis
+>>> s = gridgis.load_sample()                                               # doctest: +SKIP
+>>> res = gridgis.build_grids(s["communities"], s["roads"], s["buildings"], n_jobs=2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from .._geometry import first_container
+from ..schema import BASIC
+from ._prepare import Inputs, read_inputs
+from .quality import compactness
+
+if TYPE_CHECKING:
+    from .build import BuildOptions, BuildResult
+
+__all__ = ["COMMUNITIES_PER_TASK", "Task", "build_parallel", "make_tasks", "run_task"]
+
+log = logging.getLogger(__name__)
+
+#: communities per task: fixed, so that a plan does not depend on how its tasks are run
+COMMUNITIES_PER_TASK = 4
+#: metres around a task's communities from which roads and rivers are taken
+LINE_PAD_M = 5.0
+
+#: one task: keyword arguments of build_grids for a few communities
+Task = dict[str, Any]
+
+
+def _near(layer: gpd.GeoDataFrame, area: shapely.Geometry) -> gpd.GeoDataFrame:
+    """Rows of ``layer`` whose geometry intersects ``area``."""
+    if len(layer) == 0:
+        return layer
+    hit = layer.sindex.query(area, predicate="intersects")
+    return layer.iloc[np.sort(hit)]
+
+
+def _owned(layer: gpd.GeoDataFrame, owner: np.ndarray, k: int) -> gpd.GeoDataFrame | None:
+    return layer.iloc[np.flatnonzero(owner == k)] if len(layer) else None
+
+
+def make_tasks(inp: Inputs, seed: int, rules: Any, options: BuildOptions,
+               per_task: int = COMMUNITIES_PER_TASK) -> tuple[list[Task], np.ndarray]:
+    """Tasks of a run (layers in metres) and the community of every building (``-1``: none).
+
+    Examples
+    --------
+    >>> tasks, bcomm = make_tasks(inp, 0, None, BuildOptions())               # doctest: +SKIP
+    """
+    comm = inp.comm_m
+    n = len(comm)
+    task_of_comm = np.arange(n) // max(int(per_task), 1)
+    bcomm = np.full(len(inp.bld), -1, dtype=np.int64)
+    if inp.bvalid.any():
+        bcomm[inp.bvalid] = first_container(inp.bpts[inp.bvalid], inp.cgeoms,
+                                            predicate="intersects")
+    btask = np.where(bcomm >= 0, task_of_comm[np.maximum(bcomm, 0)], -1)
+    # sites and locked grids outside every community go to the first task, which reports them
+    stask = np.where(inp.site_comm >= 0, task_of_comm[np.maximum(inp.site_comm, 0)], 0)
+    ltask = np.where(inp.lock_comm >= 0, task_of_comm[np.maximum(inp.lock_comm, 0)], 0)
+    tasks = []
+    for k in range(int(task_of_comm.max()) + 1 if n else 0):
+        rows = np.flatnonzero(task_of_comm == k)
+        area = shapely.buffer(shapely.union_all(inp.cgeoms[rows]), LINE_PAD_M)
+        tasks.append({
+            "communities": comm.iloc[rows], "roads": _near(inp.roads_m, area),
+            "rivers": _near(inp.rivers_m, area), "buildings": inp.bld.iloc[btask == k],
+            "special_sites": _owned(inp.sites, stask, k) if inp.sites is not None else None,
+            "locked": _owned(inp.lock, ltask, k) if inp.lock is not None else None,
+            "village_groups": _near(inp.vg, area) if inp.vg is not None else None,
+            "rules": rules, "seed": seed, "options": options,
+        })
+    return tasks, bcomm
+
+
+def run_task(task: Task) -> BuildResult:
+    """Build the grids of one task (in a worker process or on a dask worker)."""
+    from .build import build_grids
+
+    return build_grids(**task)
+
+
+def _run(tasks: list[Task], n_jobs: int, client: Any) -> list[BuildResult]:
+    if client is not None:
+        futures = client.map(run_task, tasks, pure=False)
+        return client.gather(futures)
+    if n_jobs <= 1 or len(tasks) <= 1:
+        return [run_task(t) for t in tasks]
+    with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        return list(pool.map(run_task, tasks))
+
+
+def _shared_vertices(grids: gpd.GeoDataFrame, task: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """Grid geometries with the vertices that grids of other tasks have on their common lines
+    (each task nodes its own lines, so a line ending on a community boundary makes a vertex on
+    one side only; with it on both sides the plan is a valid coverage)."""
+    geoms = grids.geometry.to_numpy().copy()
+    ii, jj = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    other = task[ii] != task[jj]
+    ii, jj = ii[other], jj[other]
+    for i in np.unique(ii).tolist():
+        pts = shapely.multipoints(shapely.get_coordinates(geoms[jj[ii == i]]))
+        geoms[i] = shapely.snap(geoms[i], pts, tol)
+    return geoms
+
+
+def _stats(grids: gpd.GeoDataFrame, results: list[BuildResult], seconds: dict) -> dict:
+    """Statistics of the joined plan: counts summed, shares and compactness of the whole."""
+    summed = ("grids", "basic_grids", "special_grids", "locked_grids", "faces", "blocks",
+              "units", "blocks_split", "basic_in_range", "basic_flagged",
+              "basic_unflagged_out_of_range", "enclaves", "strips_split", "thin_grids",
+              "thin_blocks")
+    out: dict[str, Any] = {"communities": sum(r.stats.get("communities", 0) for r in results)}
+    out.update({k: int(sum(r.stats.get(k, 0) for r in results)) for k in summed})
+    basic = (grids[schema.KIND] == BASIC).to_numpy()
+    flagged = (grids[schema.FLAG] != "").to_numpy()
+    pp = compactness(grids.geometry.to_numpy())
+    out["share_in_range_unflagged"] = float(
+        (out["basic_grids"] - out["basic_flagged"] - out["basic_unflagged_out_of_range"])
+        / max(int((basic & ~flagged).sum()), 1))
+    out["mean_polsby_popper_basic"] = float(pp[basic].mean()) if basic.any() else float("nan")
+    out["p5_polsby_popper_basic"] = (float(np.percentile(pp[basic], 5)) if basic.any()
+                                     else float("nan"))
+    out["single_polygons"] = all(r.stats.get("single_polygons", True) for r in results)
+    out["tasks"] = len(results)
+    out["seconds"] = seconds
+    return out
+
+
+def _join(inp: Inputs, results: list[BuildResult], bcomm: np.ndarray,
+          seconds: dict) -> BuildResult:
+    from .build import BuildResult
+
+    grids = pd.concat([r.grids for r in results], ignore_index=True) if results else \
+        gpd.GeoDataFrame(geometry=[], crs=inp.mcrs)
+    if len(results) > 1:
+        task = np.repeat(np.arange(len(results)), [len(r.grids) for r in results])
+        grids = grids.set_geometry(_shared_vertices(grids, task), crs=grids.crs)
+    units = pd.concat([r.units for r in results], ignore_index=True) if results else \
+        gpd.GeoDataFrame(geometry=[], crs=inp.mcrs)
+    if len(units):
+        units["unit_id"] = np.arange(len(units))
+    building_grid = pd.Series(pd.array([pd.NA] * len(inp.bld), dtype="string"),
+                              index=inp.bld.index, name=schema.GRID_CODE)
+    values = building_grid.to_numpy(dtype=object, na_value=pd.NA)
+    btask = np.full(len(bcomm), -1, dtype=np.int64)
+    btask[bcomm >= 0] = bcomm[bcomm >= 0] // COMMUNITIES_PER_TASK
+    for k, r in enumerate(results):
+        values[np.flatnonzero(btask == k)] = r.building_grid.to_numpy(dtype=object,
+                                                                      na_value=pd.NA)
+    building_grid[:] = values
+    bids = (inp.bld[schema.BUILDING_ID] if schema.BUILDING_ID in inp.bld.columns
+            else pd.Series(inp.bld.index, index=inp.bld.index))
+    for i in np.flatnonzero(bcomm < 0).tolist():
+        why = "no_geometry" if not inp.bvalid[i] else "outside_communities"
+        inp.report.add("building", bids.iloc[i], "", why,
+                       "building could not be placed in any grid")
+    report = pd.concat([inp.report.frame(), *(r.report for r in results)], ignore_index=True)
+    stats = _stats(grids, results, seconds)
+    if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
+        grids, units = grids.to_crs(inp.in_crs), units.to_crs(inp.in_crs)
+    return BuildResult(grids=gpd.GeoDataFrame(grids, crs=grids.crs),
+                       units=gpd.GeoDataFrame(units, crs=units.crs), report=report,
+                       stats=stats, building_grid=building_grid)
+
+
+def build_parallel(communities: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None,
+                   buildings: gpd.GeoDataFrame | None, rules: Any,
+                   special_sites: gpd.GeoDataFrame | None, locked: gpd.GeoDataFrame | None,
+                   seed: int, rivers: gpd.GeoDataFrame | None, options: BuildOptions,
+                   n_jobs: int | None, client: Any,
+                   village_groups: gpd.GeoDataFrame | None = None) -> BuildResult:
+    """:func:`~gridgis.partition.build_grids` run as tasks of a few communities each.
+
+    ``n_jobs`` worker processes (``-1``: one per core; ``1``: in this process), or the workers
+    of a ``dask.distributed`` ``client``. The plan is the same for every ``n_jobs`` and client.
+
+    Examples
+    --------
+    >>> res = build_parallel(comm, roads, bld, None, None, None, 0, None, BuildOptions(), 2,
+    ...                      None)                                              # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
+                      seed=seed, opts=options, village_groups=village_groups)
+    tasks, bcomm = make_tasks(inp, seed, inp.rules, options)
+    t1 = time.perf_counter()
+    jobs = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 0 else int(n_jobs)
+    results = _run(tasks, jobs, client)
+    t2 = time.perf_counter()
+    log.debug("%d tasks on %s", len(tasks), "a dask cluster" if client else f"{jobs} process(es)")
+    seconds = {"inputs": round(t1 - t0, 3), "tasks": round(t2 - t1, 3)}
+    res = _join(inp, results, bcomm, seconds)
+    seconds["total"] = round(time.perf_counter() - t0, 3)
+    return res

@@ -1,0 +1,175 @@
+"""Measures of a built plan that a planning office checks by eye: enclaves and holes, thin
+grids, and how much of the grid lines runs along streets.
+
+Examples
+--------
+>>> from gridgis.partition.quality import plan_quality
+>>> q = plan_quality(res.grids, roads)                                   # doctest: +SKIP
+>>> q["enclaves"], q["holes"], round(q["street_line_share"], 2)          # doctest: +SKIP
+(0, 0, 0.84)
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .. import schema
+from ..schema import BASIC
+from .geom import polsby_popper
+
+__all__ = ["STREET_CORRIDOR_M", "count_enclaves", "count_holes", "plan_quality",
+           "compactness", "street_line_share", "thin_grids"]
+
+#: half-width of a street corridor (metres from a centre line, sidewalks included)
+STREET_CORRIDOR_M = 12.0
+
+
+def compactness(geoms: np.ndarray) -> np.ndarray:
+    """Polsby–Popper compactness ``4πA/P²`` of every polygon (1 for a circle).
+
+    >>> compactness(np.array([shapely.box(0, 0, 1, 1)])).round(3).tolist()
+    [0.785]
+    """
+    return polsby_popper(shapely.area(geoms), shapely.length(geoms))
+
+
+def count_holes(grids: gpd.GeoDataFrame, min_area_m2: float = 1.0) -> int:
+    """Holes of basic grids not filled by a special grid or left by the community itself.
+
+    >>> g = gpd.GeoDataFrame({"kind": ["basic", "basic"]}, geometry=[
+    ...     shapely.box(0, 0, 3, 3).difference(shapely.box(1, 1, 2, 2)), shapely.box(1, 1, 2, 2)])
+    >>> count_holes(g)
+    1
+    """
+    kind = grids[schema.KIND].astype(str).to_numpy() if schema.KIND in grids else None
+    geoms = grids.geometry.to_numpy()
+    basic = np.ones(len(geoms), bool) if kind is None else kind == BASIC
+    holes = _interior_rings(geoms[basic])
+    holes = holes[shapely.area(holes) >= min_area_m2]
+    if len(holes) == 0:
+        return 0
+    special = geoms[~basic]
+    if len(special) == 0:
+        return len(holes)
+    filled = shapely.area(shapely.intersection(holes, shapely.union_all(special)))
+    return int((filled < 0.99 * shapely.area(holes)).sum())
+
+
+def _interior_rings(geoms: np.ndarray) -> np.ndarray:
+    parts = shapely.get_parts(geoms)
+    rings = [shapely.polygons(shapely.get_interior_ring(p, i))
+             for p in parts for i in range(shapely.get_num_interior_rings(p))]
+    return np.array(rings, dtype=object)
+
+
+def count_enclaves(grids: gpd.GeoDataFrame, tol_m: float = 0.05) -> int:
+    """Basic grids whose whole outline lies along one other grid (a grid ringed by another;
+    a special grid inside a basic one is allowed).
+
+    >>> g = gpd.GeoDataFrame(geometry=[
+    ...     shapely.box(0, 0, 3, 3).difference(shapely.box(1, 1, 2, 2)), shapely.box(1, 1, 2, 2)])
+    >>> count_enclaves(g)
+    1
+    """
+    geoms = grids.geometry.to_numpy()
+    outline = shapely.boundary(shapely.buffer(geoms, 0))
+    ring = shapely.get_exterior_ring(shapely.get_parts(geoms))
+    ri = shapely.get_parts(geoms, return_index=True)[1]
+    ext = np.array([shapely.union_all(ring[ri == i]) for i in range(len(geoms))], dtype=object)
+    ii, jj = shapely.STRtree(geoms).query(ext, predicate="intersects")
+    basic = (grids[schema.KIND] == BASIC).to_numpy() if schema.KIND in grids else \
+        np.ones(len(geoms), dtype=bool)
+    keep = (ii != jj) & basic[ii]
+    ii, jj = ii[keep], jj[keep]
+    covered = shapely.length(shapely.intersection(ext[ii], shapely.buffer(outline[jj], tol_m)))
+    return int(len(np.unique(ii[covered >= 0.99 * shapely.length(ext[ii])])))
+
+
+def street_line_share(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
+                      corridor_m: float = STREET_CORRIDOR_M) -> float:
+    """Share of the length of grid lines inside communities that runs within ``corridor_m`` of
+    a street or lane centre line (1.0 when there are no such lines).
+
+    Examples
+    --------
+    >>> g = gpd.GeoDataFrame({"community_code": ["1", "1"]},
+    ...                      geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> r = gpd.GeoDataFrame(geometry=[shapely.LineString([(1, -1), (1, 2)])])
+    >>> street_line_share(g, r, corridor_m=0.1)
+    1.0
+    """
+    roads = roads.to_crs(grids.crs) if roads.crs is not None and grids.crs is not None else roads
+    comm = (grids[schema.COMMUNITY_CODE].astype(str) if schema.COMMUNITY_CODE in grids
+            else np.zeros(len(grids)))
+    inner = []
+    for _, sub in grids.groupby(comm):
+        geoms = sub.geometry.to_numpy()
+        lines = shapely.union_all(shapely.boundary(geoms))
+        outer = shapely.boundary(shapely.union_all(geoms))
+        inner.append(shapely.difference(lines, shapely.buffer(outer, 0.05)))
+    inner_all = shapely.union_all(np.array(inner, dtype=object))
+    total = shapely.length(inner_all)
+    if total == 0:
+        return 1.0
+    corridor = shapely.union_all(shapely.buffer(roads.geometry.to_numpy(), corridor_m))
+    return float(shapely.length(shapely.intersection(inner_all, corridor)) / total)
+
+
+def thin_grids(grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame, bar: float = 0.30,
+               share: float = 1 / 3) -> pd.DataFrame:
+    """Basic grids below the compactness ``bar``, and whether one of their units (blocks)
+    forces it: a unit covering at least ``share`` of the grid that is about as thin (its
+    Polsby–Popper at most the grid's + 0.05).
+
+    Returns ``grid_code, community_code, pp, block_pp, forced`` (``block_pp``: the thinnest
+    unit covering at least ``share`` of the grid).
+
+    Examples
+    --------
+    >>> thin_grids(res.grids, res.units)                                 # doctest: +SKIP
+    """
+    cols = ["grid_code", "community_code", "pp", "block_pp", "forced"]
+    kind = grids[schema.KIND] if schema.KIND in grids else pd.Series(BASIC, index=grids.index)
+    pp = compactness(grids.geometry.to_numpy())
+    low = np.flatnonzero((pp < bar) & (kind == BASIC).to_numpy())
+    if len(low) == 0:
+        return pd.DataFrame({c: [] for c in cols}).astype({"forced": bool})
+    code = grids[schema.GRID_CODE].to_numpy()
+    garea = dict(zip(code, shapely.area(grids.geometry.to_numpy()), strict=True))
+    u = pd.DataFrame({"g": units[schema.GRID_CODE].to_numpy(),
+                      "pp": compactness(units.geometry.to_numpy()),
+                      "a": shapely.area(units.geometry.to_numpy())})
+    u = u[u["a"] >= share * u["g"].map(garea).fillna(np.inf)]
+    worst = u.groupby("g")["pp"].min()
+    block = np.array([worst.get(c, np.nan) for c in code[low]], dtype=float)
+    return pd.DataFrame({
+        "grid_code": code[low],
+        "community_code": grids[schema.COMMUNITY_CODE].to_numpy()[low],
+        "pp": pp[low], "block_pp": block,
+        "forced": np.nan_to_num(block, nan=np.inf) <= pp[low] + 0.05,
+    })
+
+
+def plan_quality(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None) -> dict:
+    """Enclaves, holes, compactness of basic grids (5th percentile, median, minimum) and, with
+    ``roads``, the street-line share, of a plan in a metric CRS.
+
+    Examples
+    --------
+    >>> plan_quality(res.grids.to_crs(res.grids.estimate_utm_crs()), roads)  # doctest: +SKIP
+    {'enclaves': 0, 'holes': 0, 'pp_p5': 0.31, 'pp_median': 0.52, 'pp_min': 0.2, ...}
+    """
+    basic = grids[grids[schema.KIND] == BASIC] if schema.KIND in grids else grids
+    pp = compactness(basic.geometry.to_numpy())
+    out = {
+        "enclaves": count_enclaves(grids), "holes": count_holes(grids),
+        "pp_p5": float(np.percentile(pp, 5)) if len(pp) else float("nan"),
+        "pp_median": float(np.median(pp)) if len(pp) else float("nan"),
+        "pp_min": float(pp.min()) if len(pp) else float("nan"),
+    }
+    if roads is not None and len(roads):
+        out["street_line_share"] = street_line_share(grids, roads)
+    return out

@@ -1,0 +1,201 @@
+"""Tables written for people: headers and values in the office's language.
+
+The Python API keeps canonical English columns and values (``grid_code``, ``match == "inside"``).
+Every table gridgis writes *for people* — CSV and Excel files, the report's tables, the HTML
+pages — goes through :func:`for_people` first: headers become 网格编码, 户数, 匹配结果 … and
+values 在网格内 / 边界 / 最近网格 / 未匹配 / 无效, 热点 / 冷点 / 不显著, 错误 / 警告 … in Chinese
+(the default), or plain English with ``set_language("en")``. Each Chinese header of a schema
+column is one of that column's aliases (:data:`gridgis.schema.ALIASES`), so a table written in
+Chinese reads back into the same canonical columns.
+
+Add a column: give it an English header below (``N_("…")``) and its Chinese translation in the
+catalogue (see :mod:`gridgis.i18n`). Add a value: a ``pgettext(<column>, "<value>")`` line in
+:func:`_values`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from gridgis.i18n import use_language
+>>> with use_language("zh"):
+...     for_people(pd.DataFrame({"grid_code": ["430302001001001"], "match": ["inside"]}))
+          网格编码  匹配结果
+0  430302001001001  在网格内
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from . import schema
+from .i18n import N_, _, pgettext, tr
+
+__all__ = ["FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "for_people", "header", "value"]
+
+#: English header of each column of a table for people (translated with the catalogue).
+HEADERS: dict[str, str] = {
+    schema.GRID_CODE: N_("Grid code"), schema.GRID_NAME: N_("Grid name"),
+    schema.COMMUNITY_CODE: N_("Community code"), schema.CODE: N_("Code"),
+    schema.NAME: N_("Name"), schema.PARENT_CODE: N_("Parent code"),
+    schema.AREA_KIND: N_("Urban or rural"), schema.KIND: N_("Grid kind"),
+    schema.HOUSEHOLDS: N_("Households"), schema.POPULATION: N_("Population"),
+    schema.FLAG: N_("Flag"), schema.BUILDING_ID: N_("Building ID"),
+    schema.ADDRESS_ID: N_("Address ID"), schema.ADDRESS: N_("Address"),
+    schema.LON: N_("Longitude"), schema.LAT: N_("Latitude"),
+    schema.EVENT_ID: N_("Event ID"), schema.CATEGORY: N_("Event category"),
+    schema.URGENCY: N_("Urgency"), schema.STAGE: N_("Workflow stage"),
+    schema.REPORTED_AT: N_("Reported at"), schema.CLOSED_AT: N_("Closed at"),
+    schema.MATCH: N_("Match"), schema.MATCH_REASON: N_("Match reason"),
+    schema.DISTANCE_M: N_("Distance (m)"),
+    # community summaries
+    "basic_grids": N_("Basic grids"), "special_grids": N_("Special grids"),
+    "basic": N_("Basic grids"), "special": N_("Special grids"),
+    "hh_min": N_("Households min"), "hh_median": N_("Households median"),
+    "hh_max": N_("Households max"), "households_min": N_("Households min"),
+    "households_median": N_("Households median"), "households_max": N_("Households max"),
+    "errors": N_("Errors"), "warnings": N_("Warnings"),
+    # validation findings and counts
+    "rule": N_("Rule"), "severity": N_("Severity"), "grids": N_("Grids"),
+    "n_grids": N_("Number of grids"), "measure": N_("Measure"), "unit": N_("Unit"),
+    "message": N_("Finding"), "parent": N_("Community"), "item": N_("Building or address"),
+    "noise": N_("Digitising noise"), "width_m": N_("Width (m)"), "count": N_("Count"),
+    "total_measure": N_("Total"),
+    # events per grid
+    "n_events": N_("Events"), "n_closed": N_("Closed"), "n_due": N_("With a deadline"),
+    "n_on_time": N_("Closed on time"), "n_overdue": N_("Overdue"),
+    "median_close_days": N_("Median days to close"), "on_time_share": N_("On-time share"),
+    "rate_per_100hh": N_("Events per 100 households"), "hot_cells": N_("Hot cells"),
+    "hot_share": N_("Hot share"), "hot_events": N_("Events in hot cells"),
+    "hot_level": N_("Hot level"), "gi_z": N_("Gi* z"), "gi_p": N_("Gi* p"),
+    "gi_p_norm": N_("Gi* p (normal)"), "gi_bin": N_("Gi* confidence bin"),
+    "hotspot": N_("Hot spot"), "cell_id": N_("Cell"), "status": N_("Status"),
+    "problem": N_("Problem"),
+    # event trends
+    "period": N_("Period"), "freq": N_("Period length"),
+    # code crosswalk
+    "old_code": N_("Old code"), "new_code": N_("New code"), "relation": N_("Relation"),
+    "hh_share": N_("Household share"), "area_share": N_("Area share"),
+    "new_hh_share": N_("Household share of the new grid"),
+    "new_area_share": N_("Area share of the new grid"), "area_m2": N_("Area (m²)"),
+}
+
+#: ``DataFrame.attrs`` key set on a table made by :func:`for_people`.
+FOR_PEOPLE_ATTR = "gridgis_for_people"
+
+#: Columns named ``<prefix>:<value>`` (counts per category …): header of the prefix.
+PREFIXED = (schema.CATEGORY, schema.URGENCY, schema.STAGE)
+
+#: Columns shown only in the language of their values (the people table drops them).
+_DISPLAY_ONLY = ("hotspot_label",)
+
+
+def _values() -> dict[str, dict[str, str]]:
+    """``{column: {canonical value: text}}`` in the language in use."""
+    return {
+        schema.MATCH: {
+            "inside": pgettext("match", "inside"), "boundary": pgettext("match", "boundary"),
+            "nearest": pgettext("match", "nearest"), "unmatched": pgettext("match", "unmatched"),
+            "invalid": pgettext("match", "invalid")},
+        "severity": {"error": pgettext("severity", "error"),
+                     "warning": pgettext("severity", "warning")},
+        "hotspot": {"hot": pgettext("hotspot", "hot"), "cold": pgettext("hotspot", "cold"),
+                    "not significant": pgettext("hotspot", "not significant"),
+                    "no data": pgettext("hotspot", "no data")},
+        schema.AREA_KIND: {"urban": pgettext("area", "urban"), "rural": pgettext("area", "rural")},
+        schema.KIND: {
+            "basic": pgettext("kind", "basic"), "school": pgettext("kind", "school"),
+            "hospital": pgettext("kind", "hospital"), "market": pgettext("kind", "market"),
+            "industrial_park": pgettext("kind", "industrial_park"),
+            "park": pgettext("kind", "park"), "commercial": pgettext("kind", "commercial")},
+        schema.FLAG: {"below_min_allowed": pgettext("flag", "below_min_allowed"),
+                      "above_max_allowed": pgettext("flag", "above_max_allowed")},
+        "relation": {
+            "same": pgettext("relation", "same"), "split": pgettext("relation", "split"),
+            "merged": pgettext("relation", "merged"), "reshaped": pgettext("relation", "reshaped"),
+            "new": pgettext("relation", "new"), "retired": pgettext("relation", "retired")},
+        "status": {"ok": pgettext("status", "ok"), "warning": pgettext("status", "warning"),
+                   "invalid": pgettext("status", "invalid")},
+        "unit": {"households": pgettext("unit", "households"),
+                 "residents": pgettext("unit", "residents"),
+                 "population": pgettext("unit", "residents"),
+                 "m²": "m²", "m": "m", "": ""},
+        "freq": {"D": pgettext("freq", "day"), "W": pgettext("freq", "week"),
+                 "M": pgettext("freq", "month")},
+    }
+
+
+def header(column: object) -> str:
+    """The header of ``column`` in a table for people (unknown columns unchanged).
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     header("households"), header("category:噪音扰民"), header("my column")
+    ('户数', '事件类型：噪音扰民', 'my column')
+    """
+    name = str(column)
+    if name in HEADERS:
+        return _(HEADERS[name])
+    prefix, sep, rest = name.partition(":")
+    if sep and prefix in PREFIXED:
+        return tr("{column}: {value}", column=_(HEADERS[prefix]), value=rest)
+    return name
+
+
+def value(column: str, v: object) -> object:
+    """``v`` of ``column`` as people read it (values without a text unchanged).
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     value("match", "nearest"), value("severity", "error"), value("households", 12)
+    ('最近网格', '错误', 12)
+    """
+    table = _values().get(column)
+    if table is None or not isinstance(v, str):
+        return _bool(v)
+    return table.get(v, v)
+
+
+def _bool(v: object) -> object:
+    if isinstance(v, bool):
+        return _("yes") if v else _("no")
+    return v
+
+
+def for_people(df: pd.DataFrame,
+               texts: Mapping[str, Callable[[object], object]] | None = None) -> pd.DataFrame:
+    """A copy of ``df`` with headers and values for people, in the language in use.
+
+    The geometry column (if any) is dropped; codes stay text. ``texts`` gives the text of the
+    values of more columns (``{"rule": rule_title}``: layers above pass what they know).
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     for_people(pd.DataFrame({"severity": ["warning"], "noise": [True]}))
+      Severity Digitising noise
+    0  warning              yes
+    """
+    out = pd.DataFrame(df).copy()
+    geometry = getattr(df, "_geometry_column_name", None)
+    drop = [c for c in out.columns if c == geometry or c in _DISPLAY_ONLY]
+    out = out.drop(columns=drop)
+    tables = _values()
+    texts = dict(texts or {})
+    for column in out.columns:
+        name = str(column)
+        if name in texts:
+            out[column] = [texts[name](v) for v in out[column]]
+        elif name in tables or out[column].dtype == bool:
+            out[column] = [value(name, v) for v in out[column]]
+    out.columns = [header(c) for c in out.columns]
+    if out.index.name is not None:
+        out.index.name = header(out.index.name)
+    out.attrs[FOR_PEOPLE_ATTR] = True
+    return out
+
