@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import schema
 from ..i18n import _, tr
-from ..render.colors import KIND_NAMES
+from ..render.colors import kind_names
 from ..validation import Finding
 from ..validation.catalogue import RULES
 from ._text import SEVERITY, STATUS, STATUS_COLOURS, TEXT, status_label
@@ -68,6 +68,7 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
         "col_code", "col_name", "col_kind", "col_status", "col_households", "col_population",
         "col_community"))
     body = []
+    kinds = kind_names()
     for _i, r in rows.iterrows():
         code = str(r[schema.GRID_CODE])
         kind = str(r[schema.KIND])
@@ -78,7 +79,7 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
         body.append(
             f'<tr data-code="{html.escape(code)}"><td>{html.escape(code)}</td>'
             f"<td>{html.escape(str(name) if isinstance(name, str) else '')}</td>"
-            f"<td>{html.escape(KIND_NAMES.get(kind, kind))}</td>"
+            f"<td>{html.escape(kinds.get(kind, kind))}</td>"
             f'<td><i class="gg-dot" style="background:{colour}"></i>{label}</td>'
             f'<td class="gg-n">{_num(r[schema.HOUSEHOLDS])}</td>'
             f'<td class="gg-n">{_num(r[schema.POPULATION])}</td>'

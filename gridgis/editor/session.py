@@ -20,7 +20,7 @@ import shapely
 from .. import schema
 from ..errors import GridGISError
 from ..i18n import _, tr
-from ..render.colors import KIND_NAMES
+from ..render.colors import kind_names
 from ._basemap import basemap_images
 from ._features import Display
 from ._panel import panel_html
@@ -94,7 +94,8 @@ class PlanEditor:
         w.extent = self.display.view_bounds(tuple(plan.state.grids.total_bounds))
         w.texts = texts()
         w.colours = dict(STATUS_COLOURS)
-        w.kinds = [[k, KIND_NAMES.get(k, k)] for k in (schema.BASIC, *plan.rules.special.kinds)]
+        names = kind_names()
+        w.kinds = [[k, names.get(k, k)] for k in (schema.BASIC, *plan.rules.special.kinds)]
         if ctx.communities is not None:
             w.communities = self.display.paths(ctx.communities.geometry.array, simplify=1.0)
         if basemap is not None:
