@@ -160,7 +160,7 @@ class PlanEditor:
         try:
             self.handle(event)
         except GridGISError as exc:  # shown to the planner, not raised into the browser
-            log.info("editor event %s failed: %s", event.get("type"), exc)
+            log.debug("editor event %s refused: %s", event.get("type"), exc)
 
     def handle(self, event: dict[str, Any]) -> Any:
         """Handle one event of the browser (or of a recorded session).

@@ -14,14 +14,15 @@ from typing import Any
 import traitlets
 
 from ..errors import GridGISError
-from ..i18n import _
+from ..i18n import _, tr
 from ..render.fonts import FAMILY, FONT_PATH
 
 try:
     import anywidget
 except ImportError as exc:  # pragma: no cover - the extra is part of dev installs
     raise GridGISError(_("the map editor needs anywidget and ipywidgets"),
-                       fix="pip install 'gridgis[editor]'") from exc
+                       fix=tr("install the editor extra: {command}",
+                              command="pip install 'gridgis[editor]'")) from exc
 
 __all__ = ["EditorWidget"]
 
