@@ -246,8 +246,8 @@ def test_validate_cli_reads_the_street_level(plan_file, tmp_path):
     res = run("validate", str(bad))
     assert res.returncode == 1
     lines = [x for x in (res.stderr + res.stdout).splitlines()
-             if "wrong_parent" in x and "430302001004" in x]
-    assert len(lines) == 1 and "430302001004" in lines[0] and "430302003" in lines[0]
+             if "community 430302001004 is under street 430302003" in x]
+    assert len(lines) == 1 and "lies in street 430302001" in lines[0]
 
 
 def test_bad_options_are_input_errors(sample_plan, layers):

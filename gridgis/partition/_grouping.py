@@ -70,7 +70,7 @@ def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions
     grid is searched again: exhaustively when it is small (a plan, or the proof that none
     exists), else with other random trees (a fixed number of re-seeded searches, so a seed
     always gives the same plan)."""
-    regions = _most_compact(local, rule, lw, code, opts)
+    regions = plan_regions(local, np.arange(local.n), rule, lw.inp.rng(code), opts)
     if not final or not _unsolved(regions):
         return regions
     out = [r for r in regions if r.cause != "oversize"]
@@ -103,10 +103,13 @@ def plan_score(g: UnitGraph, regions: list) -> tuple[int, int, float]:
             float(logpp.sum() + THIN_WEIGHT * below.sum()))
 
 
-def _most_compact(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions) -> list:
-    """The best of ``restarts`` searches with different random trees (:func:`plan_score`)."""
+def _most_compact(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions,
+                  best: list) -> list:
+    """``best`` or, when better (:func:`plan_score`), one of ``restarts - 1`` searches with
+    other random trees (a plan with a flagged grid keeps the searches that explain the flag)."""
+    if any(r.flag for r in best):
+        return best
     nodes = np.arange(local.n)
-    best = plan_regions(local, nodes, rule, lw.inp.rng(code), opts)
     score = plan_score(local, best)
     for k in range(1, lw.inp.opts.restarts):
         again = plan_regions(local, nodes, rule, lw.inp.rng(f"{code}:restart{k}"), opts)
@@ -145,10 +148,11 @@ def retries_for(n_units: int) -> int:
 
 
 def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
-                      plan_cache: dict[bytes, list], rings: list[int]
+                      plan_cache: dict[bytes, list], rings: list[int], polish: bool = False
                       ) -> tuple[list[GridUnits], list[int]]:
     """Grids of every community on the current units; communities without a contiguous plan.
-    Communities with a grid ringing another that could not be cut open go to ``rings``."""
+    Communities with a grid ringing another that could not be cut open go to ``rings``. With
+    ``polish`` the plans are compared with other searches and the most compact kept."""
     inp = lw.inp
     ug = group_graph(units.arr, units.face_unit, units.n_units, units.unit_meas,
                      units.pair_barrier, units.labels.comm)
@@ -165,7 +169,10 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         key = graph_key(ci, local) + (b"final" if final else b"early")
         if key not in plan_cache:
             plan_cache[key] = _search(local, rule, lw, str(inp.codes[ci]), opts, final)
-        regions, left = open_rings(local, plan_cache[key], rule)
+        regions = plan_cache[key]
+        if polish:
+            regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
+        regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
             failing.append(ci)
@@ -241,6 +248,12 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         # with nothing left to refine, plan once more with the full search (same units)
         rebuild, final = added, final or not added
         rnd += 1
+    if lw.inp.opts.restarts > 1:  # the plans kept: the most compact of several searches
+        t = time.perf_counter()
+        rings = []
+        grid_units, _ = _plan_communities(lw, units, opts.regions if final else early, final,
+                                          plan_cache, rings, polish=True)
+        t_regions += time.perf_counter() - t
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
                     rings=rings, loose=sorted(loose))

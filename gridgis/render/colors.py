@@ -24,9 +24,10 @@ from .colouring import colour_classes
 
 __all__ = ["KIND_NAMES", "PALETTE", "column_colors", "community_colors", "grid_fills", "kind_names"]
 
-#: Community hues of the web maps (pastel, distinguishable side by side).
+#: Community hues of the maps (pastel, distinguishable side by side); the more saturated ones
+#: first, since a district's communities seldom need more than four colour classes.
 PALETTE = (
-    "#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffed6f",
+    "#8dd3c7", "#fdb462", "#80b1d3", "#fb8072", "#b3de69", "#bebada", "#fccde5", "#ffed6f",
     "#bc80bd", "#ccebc5", "#a6cee3", "#e5c494",
 )
 #: Grid kind → its name for people (English message ids, shown through :func:`kind_names`).

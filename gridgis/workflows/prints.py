@@ -29,10 +29,10 @@ SUMMARY_TITLES = {
     "grid": N_("Grid"), "community": N_("Community (village)"),
     "street": N_("Street (township)"), "district": N_("District (county)"),
     "name": N_("Name"), "parent": N_("Parent code"), "children": N_("Units below"),
-    "grids": N_("Grids"), "basic": N_("Basic grids"), "special": N_("Special grids"),
+    "grids": N_("Number of grids"), "basic": N_("Basic grids"), "special": N_("Special grids"),
     "households": N_("Households"), "population": N_("Population"), "errors": N_("Errors"),
     "warnings": N_("Warnings"), "size_findings": N_("Size findings"),
-    "addresses": N_("Addresses"), "events": N_("Events"), "events_due": N_("Events due"),
+    "addresses": N_("Addresses"), "events": N_("Number of events"), "events_due": N_("Events due"),
     "events_on_time": N_("Closed on time"), "on_time_share": N_("On-time share"),
 }
 

@@ -98,8 +98,7 @@ def build_report(
     district: gpd.GeoDataFrame | None = None,
     rules: Rules | str | Path | dict | None = None,
     title: str | None = None,
-    seed: int = 0,
-    streets: gpd.GeoDataFrame | None = None,
+    seed: int = 0, streets: gpd.GeoDataFrame | None = None,
 ) -> ReportBundle:
     """Write the report bundle of a plan into ``out_dir``.
 
@@ -115,10 +114,8 @@ def build_report(
         The previous plan; enables the code crosswalk section (:func:`gridgis.codes.recode`).
     roads, district, streets
         Drawn as context on maps; streets and district add a roll-up table per level.
-    title
-        Report title (default: "<district name>网格化服务管理报告").
-    seed
-        Seed of the hot-spot permutations.
+    title, seed
+        Report title (default: "<district name>网格化服务管理报告"); seed of the hot spots.
 
     Returns
     -------
@@ -183,8 +180,7 @@ def build_report(
     table = community_table(grids, communities, findings)
     bundle.tables["communities"] = _write_csv(table, out / "tables" / "communities.csv")
     sections.append(Section(_("Grids by community"), tables=[(_("Grids of each community"), table)]))
-    sections.append(_levels_section(grids, communities, streets, district, report, addresses,
-                                    out, bundle))
+    sections.append(_levels(grids, communities, streets, district, report, addresses, out, bundle))
 
     logger.info("%s", _("validation section"))
     _figure_findings(grids, findings, roads, bundle)
@@ -210,8 +206,8 @@ def build_report(
     return bundle
 
 
-def _levels_section(grids: Any, communities: Any, streets: Any, district: Any, report: Any,
-                    addresses: Any, out: Path, bundle: ReportBundle) -> Section:
+def _levels(grids: Any, communities: Any, streets: Any, district: Any, report: Any,
+            addresses: Any, out: Path, bundle: ReportBundle) -> Section:
     """Roll-up tables per level (district, streets, communities): issue 18's hook."""
     from ..i18n import _
     from .prints import LEVEL_TABLE_TITLES, level_tables
