@@ -206,6 +206,7 @@ def test_session_code_and_recorded_events_replay(plan, tmp_path):
     editor.handle({"type": "undo"})
     assert editor.handle({"type": "save", "note": "hand edits"}) == 2
     src = editor.code()
+    assert editor.handle({"type": "code"}) == src == editor.widget.code  # the 代码 button
     assert "Plan.open(" in src and "version=1" in src and "plan.save(note='hand edits')" in src
     assert [ln.split("(")[0] for ln in src.splitlines() if ln.startswith(("plan.", "r1 "))] == [
         "r1 = plan.split", "plan.rename", "plan.save"]

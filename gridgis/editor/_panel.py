@@ -11,8 +11,9 @@ import numpy as np
 
 from .. import schema
 from ..i18n import _, tr
-from ..render.colors import KIND_NAMES
+from ..render.colors import kind_names
 from ..validation import Finding
+from ..validation.catalogue import RULES
 from ._text import SEVERITY, STATUS, STATUS_COLOURS, TEXT, status_label
 
 __all__ = ["panel_html"]
@@ -26,6 +27,11 @@ def _num(v: Any) -> str:
     except (TypeError, ValueError):
         return "—"
     return "—" if np.isnan(f) else f"{f:,.0f}"
+
+
+def _rule_title(rule: str) -> str:
+    info = RULES.get(rule)
+    return _(info.title) if info is not None else rule
 
 
 def _overview(status: dict[str, str], findings: list[Finding]) -> str:
@@ -62,6 +68,7 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
         "col_code", "col_name", "col_kind", "col_status", "col_households", "col_population",
         "col_community"))
     body = []
+    kinds = kind_names()
     for _i, r in rows.iterrows():
         code = str(r[schema.GRID_CODE])
         kind = str(r[schema.KIND])
@@ -72,7 +79,7 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
         body.append(
             f'<tr data-code="{html.escape(code)}"><td>{html.escape(code)}</td>'
             f"<td>{html.escape(str(name) if isinstance(name, str) else '')}</td>"
-            f"<td>{html.escape(KIND_NAMES.get(kind, kind))}</td>"
+            f"<td>{html.escape(kinds.get(kind, kind))}</td>"
             f'<td><i class="gg-dot" style="background:{colour}"></i>{label}</td>'
             f'<td class="gg-n">{_num(r[schema.HOUSEHOLDS])}</td>'
             f'<td class="gg-n">{_num(r[schema.POPULATION])}</td>'
@@ -84,7 +91,7 @@ def panel_html(grids: Any, selected: list[str], findings: list[Finding],
     if mine:
         items = "".join(
             f'<li class="gg-{f.severity}">[{_(SEVERITY.get(f.severity, f.severity))}] '
-            f"{html.escape(f.rule)}：{html.escape(f.message)}</li>"
+            f"{html.escape(_rule_title(f.rule))}: {html.escape(f.message)}</li>"
             for f in mine[:MAX_FINDINGS])
         more = f"<li>… {len(mine) - MAX_FINDINGS}</li>" if len(mine) > MAX_FINDINGS else ""
         found = f'<ul class="gg-findings">{items}{more}</ul>'

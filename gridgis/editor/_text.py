@@ -42,6 +42,7 @@ TEXT = {
     "save": N_("Save as a new version"),
     "note_placeholder": N_("Version note"),
     "clear": N_("Clear selection"),
+    "show_code": N_("Session as code"),
     "hint": N_("Click a grid to select it, Shift+click to add, Shift+drag to select a box; "
                "drag to pan, scroll to zoom; when drawing, click to add points, double-click "
                "to finish, Esc to cancel."),

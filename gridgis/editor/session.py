@@ -20,7 +20,7 @@ import shapely
 from .. import schema
 from ..errors import GridGISError
 from ..i18n import _, tr
-from ..render.colors import KIND_NAMES
+from ..render.colors import kind_names
 from ._basemap import basemap_images
 from ._features import Display
 from ._panel import panel_html
@@ -94,7 +94,8 @@ class PlanEditor:
         w.extent = self.display.view_bounds(tuple(plan.state.grids.total_bounds))
         w.texts = texts()
         w.colours = dict(STATUS_COLOURS)
-        w.kinds = [[k, KIND_NAMES.get(k, k)] for k in (schema.BASIC, *plan.rules.special.kinds)]
+        names = kind_names()
+        w.kinds = [[k, names.get(k, k)] for k in (schema.BASIC, *plan.rules.special.kinds)]
         if ctx.communities is not None:
             w.communities = self.display.paths(ctx.communities.geometry.array, simplify=1.0)
         if basemap is not None:
@@ -159,7 +160,7 @@ class PlanEditor:
         try:
             self.handle(event)
         except GridGISError as exc:  # shown to the planner, not raised into the browser
-            log.info("editor event %s failed: %s", event.get("type"), exc)
+            log.debug("editor event %s refused: %s", event.get("type"), exc)
 
     def handle(self, event: dict[str, Any]) -> Any:
         """Handle one event of the browser (or of a recorded session).
@@ -180,6 +181,8 @@ class PlanEditor:
             the drawn area to the selected grid.
         ``buildings`` (``show``, ``bounds``)
             Show or hide the buildings in view.
+        ``code``
+            Put the session as Python (:meth:`code`) in the widget, to copy.
 
         Returns
         -------
@@ -293,6 +296,10 @@ class PlanEditor:
         if len(sel) != 1:
             raise EditorError(_(TEXT["need_one"]), where="selection")
         return sel[0]
+
+    def _on_code(self, _e: dict[str, Any]) -> str:
+        self.widget.code = self.code()
+        return self.widget.code
 
     def _on_buildings(self, e: dict[str, Any]) -> None:
         show = bool(e.get("show", True))

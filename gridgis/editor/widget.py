@@ -14,14 +14,15 @@ from typing import Any
 import traitlets
 
 from ..errors import GridGISError
-from ..i18n import _
+from ..i18n import _, tr
 from ..render.fonts import FAMILY, FONT_PATH
 
 try:
     import anywidget
 except ImportError as exc:  # pragma: no cover - the extra is part of dev installs
     raise GridGISError(_("the map editor needs anywidget and ipywidgets"),
-                       fix="pip install 'gridgis[editor]'") from exc
+                       fix=tr("install the editor extra: {command}",
+                              command="pip install 'gridgis[editor]'")) from exc
 
 __all__ = ["EditorWidget"]
 
@@ -43,6 +44,8 @@ class EditorWidget(anywidget.AnyWidget):
         The last shape drawn: ``{"shape": "line"|"polygon", "d": path}`` or empty.
     panel, status
         HTML of the side panel; the last message.
+    code
+        The session as Python (filled when the browser asks for it).
     extent
         ``[x0, y0, x1, y1]`` of the plan in drawing coordinates; ``origin`` the Web Mercator
         coordinates of the drawing's (0, 0).
@@ -73,6 +76,7 @@ class EditorWidget(anywidget.AnyWidget):
     can_undo = traitlets.Bool(False).tag(sync=True)
     can_redo = traitlets.Bool(False).tag(sync=True)
     show_buildings = traitlets.Bool(False).tag(sync=True)
+    code = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(560).tag(sync=True)
 
     def __init__(self, handler: Callable[[dict[str, Any]], Any] | None = None,

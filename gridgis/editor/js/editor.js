@@ -86,6 +86,10 @@ function render({ model, el }) {
   const note = htmlEl("input", "gg-note", save);
   note.placeholder = T.note_placeholder;
   button("save", "", () => send({ type: "save", note: note.value }), save);
+  button("show_code", "", () => send({ type: "code" }), save);
+  const code = htmlEl("textarea", "gg-code", root);
+  code.readOnly = true;
+  code.style.display = "none";
 
   function setMode(m) {
     st.mode = m;
@@ -177,6 +181,12 @@ function render({ model, el }) {
   }
   function drawPanel() { panel.innerHTML = model.get("panel"); }
   function drawStatus() { status.textContent = model.get("status"); }
+  function drawCode() {
+    const text = model.get("code");
+    code.value = text;
+    code.style.display = text ? "" : "none";
+    if (text) { code.focus(); code.select(); }
+  }
   function drawButtons() {
     undo.disabled = !model.get("can_undo");
     redo.disabled = !model.get("can_redo");
@@ -280,6 +290,7 @@ function render({ model, el }) {
   model.on("change:drawing", drawSketch);
   model.on("change:panel", drawPanel);
   model.on("change:status", drawStatus);
+  model.on("change:code", drawCode);
   model.on("change:can_undo", drawButtons);
   model.on("change:can_redo", drawButtons);
   model.on("change:show_buildings", drawButtons);
