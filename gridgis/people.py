@@ -4,9 +4,10 @@ The Python API keeps canonical English columns and values (``grid_code``, ``matc
 Every table gridgis writes *for people* — CSV and Excel files, the report's tables, the HTML
 pages — goes through :func:`for_people` first: headers become 网格编码, 户数, 匹配结果 … and
 values 在网格内 / 边界 / 最近网格 / 未匹配 / 无效, 热点 / 冷点 / 不显著, 错误 / 警告 … in Chinese
-(the default), or plain English with ``set_language("en")``. Each Chinese header of a schema
-column is one of that column's aliases (:data:`gridgis.schema.ALIASES`), so a table written in
-Chinese reads back into the same canonical columns.
+(the default). In English (``set_language("en")``) a table for people keeps the canonical
+columns and values, so it reads like the Python API and back into it. Each Chinese header of a
+schema column is one of that column's aliases (:data:`gridgis.schema.ALIASES`), so a table
+written in Chinese reads back into the same canonical columns too.
 
 Add a column: give it an English header below (``N_("…")``) and its Chinese translation in the
 catalogue (see :mod:`gridgis.i18n`). Add a value: a ``pgettext(<column>, "<value>")`` line in
@@ -17,9 +18,9 @@ Examples
 >>> import pandas as pd
 >>> from gridgis.i18n import use_language
 >>> with use_language("zh"):
-...     for_people(pd.DataFrame({"grid_code": ["430302001001001"], "match": ["inside"]}))
-          网格编码  匹配结果
-0  430302001001001  在网格内
+...     table = for_people(pd.DataFrame({"grid_code": ["430302001001001"], "match": ["inside"]}))
+>>> list(table.columns), table.iloc[0].tolist()
+(['网格编码', '匹配结果'], ['430302001001001', '在网格内'])
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from . import schema
-from .i18n import N_, _, pgettext, tr
+from .i18n import N_, _, get_language, pgettext, tr
 
 __all__ = ["FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "for_people", "header", "value"]
 
-#: English header of each column of a table for people (translated with the catalogue).
+#: Description of each column of a table for people: the catalogue id of its Chinese header.
 HEADERS: dict[str, str] = {
     schema.GRID_CODE: N_("Grid code"), schema.GRID_NAME: N_("Grid name"),
     schema.COMMUNITY_CODE: N_("Community code"), schema.CODE: N_("Code"),
@@ -137,6 +138,8 @@ def header(column: object) -> str:
     ('户数', '事件类型：噪音扰民', 'my column')
     """
     name = str(column)
+    if get_language() != "zh":
+        return name
     if name in HEADERS:
         return _(HEADERS[name])
     prefix, sep, rest = name.partition(":")
@@ -155,6 +158,8 @@ def value(column: str, v: object) -> object:
     ...     value("match", "nearest"), value("severity", "error"), value("households", 12)
     ('最近网格', '错误', 12)
     """
+    if get_language() != "zh":
+        return v
     table = _values().get(column)
     if table is None or not isinstance(v, str):
         return _bool(v)
@@ -179,13 +184,16 @@ def for_people(df: pd.DataFrame,
     >>> from gridgis.i18n import use_language
     >>> with use_language("en"):
     ...     for_people(pd.DataFrame({"severity": ["warning"], "noise": [True]}))
-      Severity Digitising noise
-    0  warning              yes
+      severity  noise
+    0  warning   True
     """
     out = pd.DataFrame(df).copy()
     geometry = getattr(df, "_geometry_column_name", None)
     drop = [c for c in out.columns if c == geometry or c in _DISPLAY_ONLY]
     out = out.drop(columns=drop)
+    out.attrs[FOR_PEOPLE_ATTR] = True
+    if get_language() != "zh":  # English: the API's own columns and values
+        return out
     tables = _values()
     texts = dict(texts or {})
     for column in out.columns:

@@ -207,6 +207,8 @@ def test_pages_draw_chinese_with_the_embedded_font(zh, tmp_path):
     Chromium sees only a folder of Latin fonts (with no font at all it cannot lay text out: its
     font loading never settles), the bundled font's folder added for the reference drawing.
     """
+    import numpy as np
+
     from gridgis.render.fonts import FAMILY, FONT_DIR
 
     from .browser import LATIN_FONT_DIRS, open_page
@@ -231,9 +233,11 @@ def test_pages_draw_chinese_with_the_embedded_font(zh, tmp_path):
         # the same glyph advances as the bundled font installed on the machine …
         assert ref and abs((ref[2] - ref[0]) - (box[2] - box[0])) <= 1, (name, box, ref)
         a, b = _crop(alone, box), _crop(system, ref)
-        h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
-        same = abs(a[-h:, :w] - b[-h:, :w]).mean()
-        assert (a < 128).any() and same < 30, (name, same)
+        w = min(a.shape[1], b.shape[1])
+        # ink per pixel column: the same glyphs whatever the line box (ascent differs a little)
+        same = np.corrcoef((255 - a.mean(axis=2)).sum(axis=0)[:w],
+                           (255 - b.mean(axis=2)).sum(axis=0)[:w])[0, 1]
+        assert (a < 160).any() and same > 0.9, (name, same)
         # … and not the boxes (or fallback glyphs) drawn without a Chinese font
         assert boxes is None or abs((boxes[2] - boxes[0]) - (box[2] - box[0])) > 4, (name, boxes)
 
