@@ -164,7 +164,7 @@ def assign_strips(arr: Arrangement, block: np.ndarray, split: StripSplit) -> np.
                                  predicate="intersects")
     hit = (region >= 0) & (out >= 0)
     target = owner_face[region[hit]]
-    good = target >= 0
+    good = (target >= 0) & (block[np.maximum(target, 0)] >= 0)
     idx = np.flatnonzero(hit)[good]
     out[idx] = block[target[good]]
     valid = out >= 0
