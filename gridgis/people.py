@@ -121,6 +121,7 @@ def _values() -> dict[str, dict[str, str]]:
         "unit": {"households": pgettext("unit", "households"),
                  "residents": pgettext("unit", "residents"),
                  "population": pgettext("unit", "residents"),
+                 "grids": pgettext("unit", "grids"), "parts": pgettext("unit", "parts"),
                  "m²": "m²", "m": "m", "": ""},
         "freq": {"D": pgettext("freq", "day"), "W": pgettext("freq", "week"),
                  "M": pgettext("freq", "month")},
