@@ -3,7 +3,7 @@
 The plan's bounding box is cut into a regular raster of square cells. Every cell that a grid
 boundary touches (its closed square, widened by a small margin) is an *edge cell*; all other
 cells lie wholly inside one face of the plan (inside one grid, or outside all grids). Non-edge
-cells are grouped into 4-connected components (a sparse graph's components; two
+cells are grouped into 4-connected components (union by hooking; two
 side-adjacent cells that no boundary touches lie in the same face), and one exact
 point-in-polygon test per component tells which grid that face belongs to (several where grids
 overlap).
