@@ -301,19 +301,26 @@ def _components(free: np.ndarray, nx: int) -> tuple[np.ndarray, int]:
     """4-connected components of the ``True`` cells of a raster stored row by row (``nx`` cells
     a row): labels ``1..n`` (``0`` for ``False`` cells) and ``n``, as ``scipy.ndimage.label``.
 
-    Union by hooking: every round, each root with a neighbouring root of a smaller number is
-    hooked under the smallest, then every cell points to its root (pointer jumping); a few
-    rounds of vectorised work, and no scipy import on the path of a cold ``gridgis assign``.
+    Each row's runs of ``True`` cells are nodes, runs that touch across two rows are joined;
+    the components of that small graph come from union by hooking (each round, every root
+    with a neighbouring root of a smaller number is hooked under the smallest, then every node
+    points to its root by pointer jumping). Vectorised, and no scipy import on the path of a
+    cold ``gridgis assign``.
     """
-    cells = np.flatnonzero(free)
-    node = np.full(len(free), -1, dtype=np.int64)
-    node[cells] = np.arange(len(cells))
-    right = cells[(cells % nx != nx - 1) & free[np.minimum(cells + 1, len(free) - 1)]]
-    down = cells[cells + nx < len(free)]
-    down = down[free[down + nx]]
-    a = np.r_[node[right], node[down]]
-    b = np.r_[node[right + 1], node[down + nx]]
-    parent = np.arange(len(cells))
+    n = len(free)
+    labels = np.zeros(n, dtype=np.int64)
+    if not free.any():
+        return labels, 0
+    first = np.zeros(n, dtype=bool)
+    first[::nx] = True
+    starts = free & (first | ~np.r_[False, free[:-1]])
+    run = np.cumsum(starts) - 1
+    n_runs = int(run[-1]) + 1
+    below = np.flatnonzero(free[:-nx] & free[nx:]) if n > nx else np.zeros(0, dtype=np.int64)
+    a, b = run[below], run[below + nx]  # both non-decreasing in scan order: sorted pairs
+    keep = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])] if len(a) else np.zeros(0, bool)
+    a, b = a[keep], b[keep]
+    parent = np.arange(n_runs)
     while len(a):
         pa, pb = parent[a], parent[b]
         differ = pa != pb
@@ -327,6 +334,5 @@ def _components(free: np.ndarray, nx: int) -> tuple[np.ndarray, int]:
                 break
             parent = up
     roots, comp = np.unique(parent, return_inverse=True)
-    labels = np.zeros(len(free), dtype=np.int64)
-    labels[cells] = comp + 1
+    labels[free] = comp[run[free]] + 1
     return labels, len(roots)
