@@ -37,12 +37,11 @@ from _bench import step
 from pyproj import Transformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.province import province_plan  # noqa: E402
-
 import gridgis.assignment as ga  # noqa: E402
 from gridgis.codes import recode_table  # noqa: E402
 from gridgis.events import grid_stats  # noqa: E402
 from gridgis.validation import validate  # noqa: E402
+from tests.province import province_plan  # noqa: E402
 
 CATEGORIES = ["环境卫生", "治安隐患", "矛盾纠纷", "城市管理", "安全生产", "民生服务"]
 
