@@ -115,7 +115,7 @@ def main() -> None:
     ap.add_argument("--grids", type=int, default=200_000)
     ap.add_argument("--per-community", type=int, default=19)
     ap.add_argument("--rows", type=int, default=10_000_000, help="addresses and events each")
-    ap.add_argument("--chunk-size", type=int, default=1_000_000)
+    ap.add_argument("--chunk-size", type=int, default=250_000)
     ap.add_argument("--skip-anchors", action="store_true", help="skip the in-memory runs")
     ap.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
     args = ap.parse_args()
