@@ -5,12 +5,13 @@ EPSG:4547), 10,000,000 addresses and 10,000,000 events (WGS84 lon/lat, Parquet f
 outside the plan), then:
 
 1. ``validate`` of the plan with its communities (every geometry and code rule);
-2. ``assign`` of the addresses and of the events, file to file, streamed in chunks
-   (anchor: the same in memory, the whole table read with pandas at once);
-3. ``recode-table`` of the assigned events onto a redrawn plan (every 50th grid split in two,
-   rows of split grids placed by their coordinates), file to file, streamed in chunks (anchor:
-   pandas reading the whole table, ``merge`` with the one-successor rows of the crosswalk, and
-   writing it);
+2. ``gridgis assign`` of the addresses and of the events, file to file, streamed in chunks,
+   each in its own process (its peak memory is the verb's own; anchor: the same in memory, the
+   whole table read with pandas at once);
+3. ``gridgis recode-table`` of the assigned events onto a redrawn plan (every 50th grid split in
+   two, rows of split grids placed by their coordinates), file to file, streamed in chunks, in
+   its own process (anchor: pandas reading the whole table, ``merge`` with the one-successor
+   rows of the crosswalk, and writing it);
 4. per-grid event statistics (``gridgis.events.grid_stats``) of the recoded events.
 
 Every line shows the wall time, rows/s and the peak resident memory of the step (the mark is
@@ -22,9 +23,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,12 +37,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
+from _bench import Step as Timing
 from _bench import step
 from pyproj import Transformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gridgis.assignment as ga  # noqa: E402
-from gridgis.codes import recode_table  # noqa: E402
 from gridgis.events import grid_stats  # noqa: E402
 from gridgis.validation import validate  # noqa: E402
 from tests.province import province_plan  # noqa: E402
@@ -95,6 +99,36 @@ def redrawn(grids: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     return plan, cw
 
 
+_VERB = """
+import atexit, runpy, sys
+
+def _peak():
+    with open("/proc/self/status") as fh:
+        hwm = [line for line in fh if line.startswith("VmHWM:")]
+    sys.stderr.write("\\nPEAK_KB " + (hwm[0].split()[1] if hwm else "0") + "\\n")
+
+atexit.register(_peak)
+sys.argv = ["gridgis", *sys.argv[1:]]
+runpy.run_module("gridgis.cli", run_name="__main__")
+"""
+
+
+def run_verb(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``gridgis <args>`` in a fresh process: wall time and its peak memory (MB, the
+    process's own high-water mark, read as it exits)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
+    t = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", _VERB, "-q", *args], cwd=cwd, env=env,
+                         capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if res.returncode not in (0, 1):
+        raise SystemExit(f"gridgis {' '.join(args)} failed ({res.returncode}): "
+                         f"{res.stderr[-2000:]}")
+    kb = [line.split()[1] for line in res.stderr.splitlines() if line.startswith("PEAK_KB")]
+    return seconds, int(kb[-1]) / 1024 if kb else float("nan")
+
+
 def assign_in_memory(src: Path, grids: gpd.GeoDataFrame, out: Path) -> int:
     df = pd.read_parquet(src)
     res = ga.assign(df, grids)
@@ -143,24 +177,27 @@ def main() -> None:
             report = validate(grids, parents)
         show(s, f"{len(report.findings):,} findings", len(grids))
 
+        grids.to_file(folder / "plan.gpkg", layer="grids")
+        new_plan.to_file(folder / "plan_new.gpkg", layer="grids")
+        cw.to_csv(folder / "crosswalk.csv", index=False)
         for what in ("addresses", "events"):
-            with step(f"2 assign {what} (streamed)") as s:
-                res = ga.assign_file(folder / f"{what}.parquet", grids,
-                                     folder / f"{what}_assigned.parquet",
-                                     chunk_size=args.chunk_size)
-            inside = int(res.status_counts["inside"])
-            show(s, f"{inside:,} inside", n)
+            sec, peak = run_verb(["assign", f"{what}.parquet", "--grids", "plan.gpkg", "-o",
+                                  f"{what}_assigned.parquet", "--chunk-size",
+                                  str(args.chunk_size)], folder)
+            show(Timing(f"2 gridgis assign {what} (streamed, own process)", sec, peak), "", n)
             if not args.skip_anchors and what == "addresses":
                 with step("  anchor: assign in memory (pandas)") as s:
                     rows = assign_in_memory(folder / f"{what}.parquet", grids,
                                             folder / "mem_assigned.parquet")
                 show(s, "", rows)
 
-        with step("3 recode-table events (streamed)") as s:
-            rec = recode_table(folder / "events_assigned.parquet", cw, column="grid_code",
-                               plan=new_plan, out=folder / "events_recoded.parquet",
-                               chunk_size=args.chunk_size)
-        show(s, ", ".join(f"{k} {v:,}" for k, v in rec.counts.items()), n)
+        sec, peak = run_verb(["recode-table", "events_assigned.parquet", "--crosswalk",
+                              "crosswalk.csv", "--plan", "plan_new.gpkg", "-o",
+                              "events_recoded.parquet"], folder)
+        counts = pd.read_csv(folder / "events_recoded_report.csv") if (
+            folder / "events_recoded_report.csv").exists() else None
+        show(Timing("3 gridgis recode-table events (streamed, own process)", sec, peak),
+             "" if counts is None else f"{len(counts):,} problem codes reported", n)
         if not args.skip_anchors:
             with step("  anchor: pandas merge in memory") as s:
                 rows = recode_in_memory(folder / "events_assigned.parquet", cw,
