@@ -212,6 +212,16 @@ class _PlanRef:
     def __init__(self, plan: gpd.GeoDataFrame | str | Path) -> None:
         self.source = plan
         self._layer: gpd.GeoDataFrame | None = None
+        self._lookup: tuple[np.ndarray, shapely.STRtree, np.ndarray] | None = None
+
+    def lookup(self) -> tuple[np.ndarray, shapely.STRtree, np.ndarray]:
+        """The plan's polygons, a tree over them and their codes (built once)."""
+        if self._lookup is None:
+            plan = self.layer()
+            geoms = np.asarray(plan.geometry.array)
+            self._lookup = (geoms, shapely.STRtree(geoms),
+                            code_series(plan[schema.GRID_CODE]).to_numpy(dtype=object))
+        return self._lookup
 
     def layer(self) -> gpd.GeoDataFrame:
         if self._layer is None:
@@ -234,9 +244,8 @@ def _locate_in_plan(x: np.ndarray, y: np.ndarray, ref: _PlanRef,
     plan = ref.layer()
     lon, lat = points_to_wgs84(x, y, coords_crs)
     pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(plan.crs)
-    hit = locate_points(np.asarray(pts.array), np.asarray(plan.geometry.array))
-    codes = code_series(plan[schema.GRID_CODE]).to_numpy(dtype=object)
-    return hit, codes
+    geoms, tree, codes = ref.lookup()
+    return locate_points(np.asarray(pts.array), geoms, tree), codes
 
 
 @dataclass
