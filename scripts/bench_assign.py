@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -208,13 +209,16 @@ def cold_runs(grids: gpd.GeoDataFrame, outline: shapely.Polygon, n: int, repeat:
             "plan.gpkg", "-o", "ours.parquet"]
     theirs = [sys.executable, "sjoin_script.py", "points.csv", "plan.gpkg", "theirs.parquet"]
     t_o, t_s = [], []
-    for _ in range(repeat):
-        for cmd, times in ((ours, t_o), (theirs, t_s)):
-            t = time.perf_counter()
-            subprocess.run(cmd, cwd=folder, env=env, check=True, capture_output=True)
-            times.append(time.perf_counter() - t)
-    a = pd.read_parquet(folder / "ours.parquet")
-    b = pd.read_parquet(folder / "theirs.parquet")
+    try:
+        for _ in range(repeat):
+            for cmd, times in ((ours, t_o), (theirs, t_s)):
+                t = time.perf_counter()
+                subprocess.run(cmd, cwd=folder, env=env, check=True, capture_output=True)
+                times.append(time.perf_counter() - t)
+        a = pd.read_parquet(folder / "ours.parquet")
+        b = pd.read_parquet(folder / "theirs.parquet")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     hit = b["grid_code"].notna().to_numpy()
     if len(a) != n or (a["grid_code"].to_numpy()[hit] != b["grid_code"].to_numpy()[hit]).any():
         raise SystemExit("cold runs disagree")
