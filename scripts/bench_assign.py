@@ -6,7 +6,12 @@ district, some around it), then times, from in-memory points to grid codes:
 
 * anchor:  ``geopandas.sjoin(points, grids, predicate="within")`` (STRtree build included);
 * gridgis: ``gridgis.assignment.assign(points, grids)`` (index build, validity checks, nearest-grid
-  search for points outside and the output table included).
+  search for points outside and the output table included);
+* anchor: DuckDB spatial (``duckdb`` with the spatial extension of the ``duckdb-extension-spatial``
+  package, loaded from disk), a join on ``ST_Intersects`` at the same thread count (``--threads``),
+  from the coordinate and WKB arrays to a (point, grid) table;
+* cold: a fresh ``gridgis assign`` process on ``--cold-points`` CSV rows against a fresh script
+  doing the same with ``sjoin`` (imports, reading and writing included).
 
 Each is run ``--repeat`` times, alternating; the best run of each is compared (and the median of
 the per-round ratios, which is steadier on a busy machine). The script checks that gridgis
@@ -23,10 +28,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 import gridgis.assignment as ga
@@ -119,11 +131,98 @@ def run_gridgis(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> ga.AssignR
     return ga.assign(points, grids)
 
 
+def spatial_extension() -> str:
+    """Path of DuckDB's spatial extension shipped by the ``duckdb-extension-spatial`` package
+    (loaded from disk: nothing is downloaded)."""
+    import duckdb_extension_spatial
+
+    root = Path(duckdb_extension_spatial.__file__).parent / "extensions"
+    found = sorted(root.glob("*/spatial.duckdb_extension"))
+    if not found:
+        raise SystemExit(f"no spatial extension under {root}")
+    return str(found[-1])
+
+
+def duckdb_connection(threads: int):
+    import duckdb
+
+    con = duckdb.connect(config={"threads": threads, "autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False})
+    con.execute(f"LOAD '{spatial_extension()}'")
+    return con
+
+
+def run_duckdb(con, points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Points to grids in DuckDB spatial: a join on ``ST_Intersects`` (its spatial join),
+    from the coordinate and WKB arrays to a (point, grid_code) table. A point on a shared edge
+    comes back once per grid it touches; a point in no grid does not come back."""
+    import pyarrow as pa
+
+    xy = shapely.get_coordinates(np.asarray(points.geometry.array))
+    pts = pa.table({"i": np.arange(len(xy)), "x": xy[:, 0], "y": xy[:, 1]})
+    g = pa.table({"grid_code": grids["grid_code"].to_numpy(dtype=str),
+                  "wkb": shapely.to_wkb(np.asarray(grids.geometry.array))})
+    con.register("pts", pts)
+    con.register("g", g)
+    out = con.execute(
+        "WITH gg AS (SELECT grid_code, ST_GeomFromWKB(wkb) AS geom FROM g) "
+        "SELECT p.i, gg.grid_code FROM pts p JOIN gg ON ST_Intersects(gg.geom, ST_Point(p.x, p.y))"
+    ).to_arrow_table().to_pandas()
+    con.unregister("pts")
+    con.unregister("g")
+    return out
+
+
 def timed(fn, *args):
     gc.collect()
     t = time.perf_counter()
     out = fn(*args)
     return time.perf_counter() - t, out
+
+
+COLD_SJOIN = """
+import sys
+import geopandas as gpd, pandas as pd
+pts, plan, out = sys.argv[1:4]
+df = pd.read_csv(pts)
+p = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
+g = gpd.read_file(plan)
+j = gpd.sjoin(p.to_crs(g.crs), g[["grid_code", "geometry"]], predicate="within", how="left")
+j = j[~j.index.duplicated()]
+pd.DataFrame(j.drop(columns=["geometry", "index_right"])).to_parquet(out)
+"""
+
+
+def cold_runs(grids: gpd.GeoDataFrame, outline: shapely.Polygon, n: int, repeat: int
+              ) -> tuple[float, float]:
+    """Best wall time of a fresh ``gridgis assign`` and of a fresh sjoin script (read the CSV of
+    ``n`` WGS84 points and the plan GeoPackage, join, write Parquet), alternating."""
+    folder = Path(tempfile.mkdtemp(prefix="bench_assign_"))
+    grids.to_file(folder / "plan.gpkg")
+    pts = random_points(outline, n, seed=7).to_crs(4326)
+    pd.DataFrame({"event_id": pts["event_id"], "lon": pts.geometry.x, "lat": pts.geometry.y}
+                 ).to_csv(folder / "points.csv", index=False)
+    (folder / "sjoin_script.py").write_text(COLD_SJOIN)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
+        str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
+    ours = [sys.executable, "-m", "gridgis.cli", "-q", "assign", "points.csv", "--grids",
+            "plan.gpkg", "-o", "ours.parquet"]
+    theirs = [sys.executable, "sjoin_script.py", "points.csv", "plan.gpkg", "theirs.parquet"]
+    t_o, t_s = [], []
+    try:
+        for _ in range(repeat):
+            for cmd, times in ((ours, t_o), (theirs, t_s)):
+                t = time.perf_counter()
+                subprocess.run(cmd, cwd=folder, env=env, check=True, capture_output=True)
+                times.append(time.perf_counter() - t)
+        a = pd.read_parquet(folder / "ours.parquet")
+        b = pd.read_parquet(folder / "theirs.parquet")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    hit = b["grid_code"].notna().to_numpy()
+    if len(a) != n or (a["grid_code"].to_numpy()[hit] != b["grid_code"].to_numpy()[hit]).any():
+        raise SystemExit("cold runs disagree")
+    return min(t_o), min(t_s)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -132,6 +231,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--grids", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                    help="threads of DuckDB (gridgis uses up to 2)")
+    ap.add_argument("--cold-points", type=int, default=100_000,
+                    help="rows of the cold CLI comparison (0: skip it)")
+    ap.add_argument("--skip-duckdb", action="store_true")
     ap.add_argument("--plan", choices=["voronoi", "streets"], default="voronoi",
                     help="voronoi: straight-edged grids (~7 vertices each); streets: grids with "
                          "wiggly street-like edges (~150 vertices each)")
@@ -141,15 +245,19 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     grids, outline = make(args.grids, args.seed)
     points = random_points(outline, args.points, seed=args.seed + 1)
     print(f"plan: {len(grids)} grids, {shapely.get_num_coordinates(grids.geometry.values).sum():,} "
-          f"vertices; points: {len(points):,} ({CRS})")
+          f"vertices; points: {len(points):,} ({CRS}); threads: {args.threads}")
 
-    t_sjoin, t_ours = [], []
-    joined = result = None
+    con = None if args.skip_duckdb else duckdb_connection(args.threads)
+    t_sjoin, t_ours, t_duck = [], [], []
+    joined = result = duck = None
     for _ in range(args.repeat):
         t, joined = timed(run_sjoin, points, grids)
         t_sjoin.append(t)
         t, result = timed(run_gridgis, points, grids)
         t_ours.append(t)
+        if con is not None:
+            t, duck = timed(run_duckdb, con, points, grids)
+            t_duck.append(t)
 
     # agreement on every point sjoin matched
     table = result.table
@@ -164,18 +272,37 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     best_s, best_o = min(t_sjoin), min(t_ours)
     ratio = best_s / best_o
     paired = float(np.median(np.array(t_sjoin) / np.array(t_ours)))
-    print(f"geopandas.sjoin(within): best {best_s:.3f} s  runs {[round(t, 3) for t in t_sjoin]}")
-    print(f"gridgis.assign         : best {best_o:.3f} s  runs {[round(t, 3) for t in t_ours]}")
+    print(f"anchor geopandas.sjoin(within): best {best_s:.3f} s  runs {[round(t, 3) for t in t_sjoin]}")
+    if con is not None:
+        print(f"anchor DuckDB spatial join     : best {min(t_duck):.3f} s  runs "
+              f"{[round(t, 3) for t in t_duck]}")
+    print(f"gridgis.assign                 : best {best_o:.3f} s  runs {[round(t, 3) for t in t_ours]}")
     print(f"index: {result.plan.index.stats}")
-    print(f"status: {dict(result.status_counts)}")
+    print(f"status: {dict(result.status_counts)} (every row back: {len(table) == len(points)})")
     print(f"sjoin matched {len(matched):,}; gridgis inside {inside_ours:,}; "
           f"disagreements on sjoin-matched points: {n_disagree}")
+    out = {"ratio": ratio, "paired_ratio": paired, "gridgis_s": best_o, "sjoin_s": best_s,
+           "disagree": n_disagree}
     print(f"ratio (sjoin / gridgis): {ratio:.2f}x best vs best; {paired:.2f}x median of paired runs")
+    if con is not None:
+        d = duck.drop_duplicates("i")
+        hit = d["i"].to_numpy()
+        n_dd = int((ours[hit] != d["grid_code"].to_numpy()).sum())
+        extra = len(duck) - len(d)
+        out["duckdb_s"] = min(t_duck)
+        out["duckdb_ratio"] = min(t_duck) / best_o
+        print(f"ratio (DuckDB / gridgis): {out['duckdb_ratio']:.2f}x best vs best; DuckDB "
+              f"returned {len(duck):,} rows ({extra:,} points twice, "
+              f"{len(points) - len(d):,} points not at all); disagreements: {n_dd}")
     print(f"gridgis points/s: {len(points) / best_o:,.0f}   sjoin points/s: {len(points) / best_s:,.0f}")
+    if args.cold_points:
+        t_co, t_cs = cold_runs(grids, outline, args.cold_points, args.repeat)
+        out["cold_ratio"] = t_cs / t_co
+        print(f"cold, {args.cold_points:,} rows CSV → Parquet: gridgis assign {t_co:.2f} s, "
+              f"sjoin script {t_cs:.2f} s, ratio {t_cs / t_co:.2f}x")
     if n_disagree:
         raise SystemExit("gridgis disagrees with sjoin")
-    return {"ratio": ratio, "paired_ratio": paired, "gridgis_s": best_o, "sjoin_s": best_s,
-            "disagree": n_disagree}
+    return out
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy import ndimage
 
 from .._geometry import first_hit
 from ._exact import (
@@ -53,8 +52,7 @@ class RasterTables:
         tables = self._edge_tables(seg, cell, piece_seg, edge_cells)
 
         # faces: 4-connected components of non-edge cells, one exact test per component
-        labels, nlab = ndimage.label(~edge[:-1].reshape(self.ny, self.nx))
-        labels = labels.ravel()
+        labels, nlab = _components(~edge[:-1], self.nx)
         rep = np.zeros(nlab + 1, dtype=np.int64)
         rep[labels] = np.arange(ncell)
         ry, rx = np.divmod(rep[1:], self.nx)
@@ -298,3 +296,43 @@ class RasterTables:
             np.r_[self.indices.astype(np.int64), piece_poly[hit], qp],
         )
 
+
+def _components(free: np.ndarray, nx: int) -> tuple[np.ndarray, int]:
+    """4-connected components of the ``True`` cells of a raster stored row by row (``nx`` cells
+    a row): labels ``1..n`` (``0`` for ``False`` cells) and ``n``, as ``scipy.ndimage.label``.
+
+    Each row's runs of ``True`` cells are nodes, runs that touch across two rows are joined;
+    the components of that small graph come from union by hooking (each round, every root
+    with a neighbouring root of a smaller number is hooked under the smallest, then every node
+    points to its root by pointer jumping). Vectorised, and no scipy import on the path of a
+    cold ``gridgis assign``.
+    """
+    n = len(free)
+    labels = np.zeros(n, dtype=np.int64)
+    if not free.any():
+        return labels, 0
+    first = np.zeros(n, dtype=bool)
+    first[::nx] = True
+    starts = free & (first | ~np.r_[False, free[:-1]])
+    run = np.cumsum(starts) - 1
+    n_runs = int(run[-1]) + 1
+    below = np.flatnonzero(free[:-nx] & free[nx:]) if n > nx else np.zeros(0, dtype=np.int64)
+    a, b = run[below], run[below + nx]  # both non-decreasing in scan order: sorted pairs
+    keep = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])] if len(a) else np.zeros(0, bool)
+    a, b = a[keep], b[keep]
+    parent = np.arange(n_runs)
+    while len(a):
+        pa, pb = parent[a], parent[b]
+        differ = pa != pb
+        if not differ.any():
+            break
+        a, b, pa, pb = a[differ], b[differ], pa[differ], pb[differ]
+        np.minimum.at(parent, np.maximum(pa, pb), np.minimum(pa, pb))
+        while True:
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
+    roots, comp = np.unique(parent, return_inverse=True)
+    labels[free] = comp[run[free]] + 1
+    return labels, len(roots)

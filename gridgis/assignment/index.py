@@ -3,7 +3,7 @@
 The plan's bounding box is cut into a regular raster of square cells. Every cell that a grid
 boundary touches (its closed square, widened by a small margin) is an *edge cell*; all other
 cells lie wholly inside one face of the plan (inside one grid, or outside all grids). Non-edge
-cells are grouped into 4-connected components with :func:`scipy.ndimage.label` (two
+cells are grouped into 4-connected components (union by hooking; two
 side-adjacent cells that no boundary touches lie in the same face), and one exact
 point-in-polygon test per component tells which grid that face belongs to (several where grids
 overlap).
@@ -41,7 +41,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy import ndimage
 
 from .._geometry import present
 from ._exact import (
@@ -378,9 +377,8 @@ class GridIndex(RasterTables):
         with self._lock:
             if getattr(self, "_near_k", None) != k:
                 plan = (self.lookup[:-1] != OUTSIDE).reshape(self.ny, self.nx).view(np.uint8)
-                m = ndimage.maximum_filter1d(plan, size=2 * k + 1, axis=0, mode="constant")
-                m = ndimage.maximum_filter1d(m, size=2 * k + 1, axis=1, mode="constant")
-                self._near = np.r_[m.ravel().astype(bool), True]
+                m = _dilate(_dilate(plan, k, axis=0), k, axis=1)
+                self._near = np.r_[m.ravel(), True]
                 self._near_k = k
             near = self._near
         return near[self.cells_of(np.asarray(x, float), np.asarray(y, float))]
@@ -398,3 +396,15 @@ class GridIndex(RasterTables):
             "complex_share": float(self.complex.mean()) if len(self.complex) else 0.0,
             "coverage": self.is_coverage,
         }
+
+
+def _dilate(a: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """True where a cell within ``k`` cells along ``axis`` is set (a 1-D maximum filter of
+    width ``2k + 1`` with zeros outside), by running sums."""
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (k + 1, k)
+    c = np.cumsum(np.pad(a.astype(np.int32), pad), axis=axis)
+    n = a.shape[axis]
+    hi = np.take(c, np.arange(2 * k + 1, 2 * k + 1 + n), axis=axis)
+    lo = np.take(c, np.arange(n), axis=axis)
+    return hi - lo > 0

@@ -9,6 +9,8 @@ second.
 
 from __future__ import annotations
 
+import itertools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,18 @@ import shapely
 
 from .. import schema
 from .._geometry import present
+from ..encodings import sniff_separator
 from ..errors import CodeSchemeError, SchemaError
 from ..i18n import _, tr
+from ._chunks import CHUNK_SUFFIXES, ChunkWriter, iter_chunks
 from ._overlay import locate as locate_points
 from ._plans import check_plan, code_series
 from .recode import RecodeResult
 from .scheme import RulesLike, SchemeLike, load_scheme, parse_codes
 
 __all__ = ["TABLE_STATUSES", "PROBLEM_STATUSES", "RecodeTableResult", "read_crosswalk", "recode_table"]
+
+logger = logging.getLogger(__name__)
 
 TABLE_STATUSES = (
     "kept",             # code unchanged (the grid kept its code)
@@ -53,7 +59,8 @@ class RecodeTableResult:
     ----------
     table
         The input rows (same order, same columns) with the code column rewritten, plus
-        ``<column>_old`` (the value before) and ``recode_status`` (see ``TABLE_STATUSES``).
+        ``<column>_old`` (the value before) and ``recode_status`` (see ``TABLE_STATUSES``);
+        ``None`` when a large file was rewritten in chunks (the rows are in ``path``).
     report
         One row per (old value, status) that is not a plain kept/mapped row: ``old_code,
         status, rows, candidates`` (successor codes, largest share first, joined by ``|``).
@@ -63,7 +70,7 @@ class RecodeTableResult:
         Where the table was written (``out``), else ``None``.
     """
 
-    table: pd.DataFrame
+    table: pd.DataFrame | None
     report: pd.DataFrame
     counts: pd.Series
     path: Path | None = None
@@ -184,11 +191,12 @@ def _original_headers(path: Path, sheet: Any = 0) -> list[str] | None:
                 raw = fh.read(1 << 16)
             if b"\n" in raw:
                 raw = raw[: raw.rindex(b"\n")]  # whole lines only: no cut multibyte character
-            text = raw.decode(gio.detect_encoding(raw), errors="ignore")
-            sep = "\t" if suffix == ".tsv" else None
+            text = raw.decode(gio.detect_encoding(raw), errors="ignore").lstrip("\ufeff")
+            sep = "\t" if suffix == ".tsv" else sniff_separator(text)
             import io as _io
 
-            return list(pd.read_csv(_io.StringIO(text), sep=sep, engine="python", nrows=0).columns)
+            return list(pd.read_csv(_io.StringIO(text), sep=sep, engine="python", nrows=0,
+                                    skiprows=gio.csv_header_row(text, sep) or None).columns)
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             return list(pd.read_excel(path, sheet_name=sheet, nrows=0).columns)
         if suffix in {".parquet", ".pq"}:
@@ -200,22 +208,46 @@ def _original_headers(path: Path, sheet: Any = 0) -> list[str] | None:
     return None
 
 
-def _locate_in_plan(x: np.ndarray, y: np.ndarray, plan: gpd.GeoDataFrame | str | Path,
+class _PlanRef:
+    """The new plan, read and checked when first needed (once for all chunks of a table)."""
+
+    def __init__(self, plan: gpd.GeoDataFrame | str | Path) -> None:
+        self.source = plan
+        self._layer: gpd.GeoDataFrame | None = None
+        self._lookup: tuple[np.ndarray, shapely.STRtree, np.ndarray] | None = None
+
+    def lookup(self) -> tuple[np.ndarray, shapely.STRtree, np.ndarray]:
+        """The plan's polygons, a tree over them and their codes (built once)."""
+        if self._lookup is None:
+            plan = self.layer()
+            geoms = np.asarray(plan.geometry.array)
+            self._lookup = (geoms, shapely.STRtree(geoms),
+                            code_series(plan[schema.GRID_CODE]).to_numpy(dtype=object))
+        return self._lookup
+
+    def layer(self) -> gpd.GeoDataFrame:
+        if self._layer is None:
+            plan = self.source
+            if not isinstance(plan, gpd.GeoDataFrame):
+                from ..io import read_vector
+
+                plan = read_vector(plan)
+            plan = check_plan(plan, "plan")
+            schema.require_columns(plan, [schema.GRID_CODE], source=schema.label(plan, "plan"))
+            self._layer = plan
+        return self._layer
+
+
+def _locate_in_plan(x: np.ndarray, y: np.ndarray, ref: _PlanRef,
                     coords_crs: Any) -> tuple[np.ndarray, np.ndarray]:
     """Index of the new-plan grid holding each coordinate pair (-1 outside) and the codes."""
     from ..crs import points_to_wgs84
 
-    if not isinstance(plan, gpd.GeoDataFrame):
-        from ..io import read_vector
-
-        plan = read_vector(plan)
-    plan = check_plan(plan, "plan")
-    schema.require_columns(plan, [schema.GRID_CODE], source=schema.label(plan, "plan"))
+    plan = ref.layer()
     lon, lat = points_to_wgs84(x, y, coords_crs)
     pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(plan.crs)
-    hit = locate_points(np.asarray(pts.array), np.asarray(plan.geometry.array))
-    codes = code_series(plan[schema.GRID_CODE]).to_numpy(dtype=object)
-    return hit, codes
+    geoms, tree, codes = ref.lookup()
+    return locate_points(np.asarray(pts.array), geoms, tree), codes
 
 
 @dataclass
@@ -231,11 +263,24 @@ class _Rows:
     new: np.ndarray     # new code of every row
 
 
-def _map_distinct(idx: np.ndarray, uniq: np.ndarray, cw: pd.DataFrame, fallback: str | None
+@dataclass
+class _Crosswalk:
+    """A crosswalk ready for mapping: old codes, their successors and every new code."""
+
+    olds: pd.Index
+    cands: list[tuple[str, ...]]
+    new_codes: set[str]
+
+    @classmethod
+    def of(cls, cw: pd.DataFrame) -> _Crosswalk:
+        olds, cands = _successors(cw)
+        return cls(olds, cands, set(cw["new_code"].dropna()))
+
+
+def _map_distinct(idx: np.ndarray, uniq: np.ndarray, succ: _Crosswalk, fallback: str | None
                   ) -> _Rows:
     """Status and new code of every distinct value, spread to the rows."""
-    olds, cands = _successors(cw)
-    new_codes = set(cw["new_code"].dropna())
+    olds, cands, new_codes = succ.olds, succ.cands, succ.new_codes
     pos = olds.get_indexer(pd.Index(uniq, dtype=object)) if len(uniq) else np.zeros(0, int)
     u_status = np.empty(len(uniq), dtype=object)
     u_new = np.full(len(uniq), None, dtype=object)
@@ -318,6 +363,11 @@ def _locate_rows(rows: _Rows, df: pd.DataFrame, plan: Any, lon_c: str | None,
 
 def _problem_report(rows: _Rows) -> pd.DataFrame:
     """One row per (old value, status) that is not kept or mapped, worst statuses first."""
+    return _sorted_report(_report_rows(rows))
+
+
+def _report_rows(rows: _Rows) -> pd.DataFrame:
+    """Rows per (old value, status) that is not kept or mapped, in no order."""
     n_s = len(TABLE_STATUSES)
     key = np.where(rows.idx >= 0, rows.idx, len(rows.uniq)).astype(np.int64) * n_s + rows.sid
     ukey, n_rows = np.unique(key, return_counts=True)
@@ -328,7 +378,11 @@ def _problem_report(rows: _Rows) -> pd.DataFrame:
         "old_code": vals[u_i], "status": np.array(TABLE_STATUSES, dtype=object)[s_i],
         "rows": n_rows, "candidates": cands_txt[u_i],
     })
-    report = report[~report["status"].isin(["kept", "mapped"])]
+    return report[~report["status"].isin(["kept", "mapped"])]
+
+
+def _sorted_report(report: pd.DataFrame) -> pd.DataFrame:
+    """The problem report in its order: worst statuses first, then most rows."""
     return report.assign(_o=report["status"].map(_SID)).sort_values(
         ["_o", "rows", "old_code"], ascending=[True, False, True], kind="stable"
     ).drop(columns="_o").reset_index(drop=True)
@@ -371,7 +425,8 @@ def recode_table(table: pd.DataFrame | str | Path,
                  locate: str = "split",
                  fallback: str | None = None,
                  scheme: SchemeLike = None,
-                 rules: RulesLike = None) -> RecodeTableResult:
+                 rules: RulesLike = None,
+                 chunk_size: int | None = 1_000_000) -> RecodeTableResult:
     """Rewrite the grid codes of a table (households, addresses, events) with a crosswalk.
 
     Every row comes back. A code with one successor is replaced; a code whose old grid went to
@@ -409,6 +464,10 @@ def recode_table(table: pd.DataFrame | str | Path,
     scheme, rules
         The code scheme (or rules with a ``[codes]`` section) the new codes must fit; when
         both are ``None`` the crosswalk's codes are not checked against a scheme.
+    chunk_size
+        A CSV/Parquet file written to ``out`` (``.csv``/``.parquet``) with more rows than this
+        is rewritten a chunk at a time, in bounded memory (CSV values are copied as text);
+        the result's ``table`` is then ``None``. ``None``: always in memory.
 
     Returns
     -------
@@ -440,24 +499,100 @@ def recode_table(table: pd.DataFrame | str | Path,
     if isinstance(crosswalk, RecodeResult) and plan is None:
         plan = crosswalk.plan
     check = None if scheme is None and rules is None else load_scheme(scheme, rules=rules)
-    cw = read_crosswalk(crosswalk, check)
+    job = _Job(_Crosswalk.of(read_crosswalk(crosswalk, check)),
+               None if plan is None else _PlanRef(plan), lon, lat, coords_crs, locate, fallback)
+    if source_path is not None and out is not None and chunk_size is not None:
+        streamed = _recode_stream(source_path, column, Path(out), job, chunk_size)
+        if streamed is not None:
+            return streamed
     df = gio.read_table(table, dtype={column: str}) if source_path is not None else table
     col = _code_column(df, column, source_path or "table")
-    idx, uniq = schema.code_factors(df[col], source=source_path or "table", column=column)
-    rows = _map_distinct(idx, uniq, cw, fallback)
-    lon_c, lat_c = _coordinate_columns(df, lon, lat)
-    use_geometry = lon_c is None and isinstance(df, gpd.GeoDataFrame) and df.crs is not None
-    if locate != "never" and (lon_c is not None or use_geometry):
-        _locate_rows(rows, df, plan, lon_c, lat_c, coords_crs, locate)
-    if fallback == "largest":
-        rows.sid[rows.sid == _SID["ambiguous"]] = _SID["largest"]
-
-    out_df = df.copy()
-    out_df[f"{col}_old"] = df[col]
-    out_df[col] = pd.Series(rows.new, index=df.index, dtype=object)
-    out_df["recode_status"] = pd.Categorical.from_codes(rows.sid, categories=list(TABLE_STATUSES))
+    out_df, rows = _recode_frame(df, col, job, source_path or "table", column)
     counts = pd.Series(np.bincount(rows.sid, minlength=len(TABLE_STATUSES)),
                        index=list(TABLE_STATUSES), name="rows")
     written = None if out is None else _write(out_df, df, col, out, source_path)
     return RecodeTableResult(table=out_df, report=_problem_report(rows),
                              counts=counts[counts > 0], path=written)
+
+
+@dataclass
+class _Job:
+    """What every chunk of a table is rewritten with."""
+
+    succ: _Crosswalk
+    plan: _PlanRef | None
+    lon: str | None
+    lat: str | None
+    coords_crs: Any
+    locate: str
+    fallback: str | None
+
+
+def _recode_frame(df: pd.DataFrame, col: str, job: _Job, source: object, column: str
+                  ) -> tuple[pd.DataFrame, _Rows]:
+    """The rows of ``df`` with ``col`` rewritten, ``<col>_old`` and ``recode_status``."""
+    idx, uniq = schema.code_factors(df[col], source=source, column=column)
+    rows = _map_distinct(idx, uniq, job.succ, job.fallback)
+    lon_c, lat_c = _coordinate_columns(df, job.lon, job.lat)
+    use_geometry = lon_c is None and isinstance(df, gpd.GeoDataFrame) and df.crs is not None
+    if job.locate != "never" and (lon_c is not None or use_geometry):
+        _locate_rows(rows, df, job.plan, lon_c, lat_c, job.coords_crs, job.locate)
+    if job.fallback == "largest":
+        rows.sid[rows.sid == _SID["ambiguous"]] = _SID["largest"]
+    out_df = df.copy()
+    out_df[f"{col}_old"] = df[col]
+    out_df[col] = pd.Series(rows.new, index=df.index, dtype=object)
+    out_df["recode_status"] = pd.Categorical.from_codes(rows.sid, categories=list(TABLE_STATUSES))
+    return out_df, rows
+
+
+def _file_code_column(df: pd.DataFrame, column: str, source: Path) -> str:
+    """The code column among a file's own headers: as named, or by its canonical name."""
+    if column in df.columns:
+        return column
+    canon = schema.canonical_name(column) or column
+    for c in df.columns:
+        if schema.canonical_name(c) == canon:
+            return c
+    return _code_column(df, column, source)  # raises, naming the columns
+
+
+def _recode_stream(path: Path, column: str, out: Path, job: _Job, chunk_size: int
+                   ) -> RecodeTableResult | None:
+    """Rewrite a CSV/Parquet file into a CSV/Parquet file a chunk at a time (``table`` is
+    ``None`` in the result); ``None`` when the file fits in one chunk or is of another kind
+    (the caller rewrites it in memory)."""
+    from ..writing import check_output, replacing
+
+    if path.suffix.lower() not in CHUNK_SUFFIXES or out.suffix.lower() not in {
+            ".csv", ".parquet", ".pq"} or not path.is_file():
+        return None
+    if chunk_size < 1:
+        raise SchemaError(f"chunk_size must be >= 1, got {chunk_size}", source="recode_table")
+    chunks = iter_chunks(path, chunk_size)
+    first = next(chunks, None)
+    second = next(chunks, None)
+    if first is None or second is None:
+        return None
+    check_output(out, inputs=[path])
+    counts = np.zeros(len(TABLE_STATUSES), dtype=np.int64)
+    reports = []
+    with replacing(out) as tmp:
+        writer = ChunkWriter(tmp)
+        try:
+            for chunk in itertools.chain([first, second], chunks):
+                col = _file_code_column(chunk, column, path)
+                out_df, rows = _recode_frame(chunk, col, job, path, column)
+                writer.write(out_df)
+                counts += np.bincount(rows.sid, minlength=len(TABLE_STATUSES))
+                reports.append(_report_rows(rows))
+        finally:
+            writer.close()
+    report = pd.concat(reports, ignore_index=True)
+    report = report.groupby(["old_code", "status", "candidates"], dropna=False, sort=False,
+                            as_index=False)["rows"].sum()[["old_code", "status", "rows",
+                                                           "candidates"]]
+    counts_s = pd.Series(counts, index=list(TABLE_STATUSES), name="rows")
+    logger.info("%s: %d rows rewritten in chunks of %d", path, int(counts.sum()), chunk_size)
+    return RecodeTableResult(table=None, report=_sorted_report(report),
+                             counts=counts_s[counts_s > 0], path=out)

@@ -11,6 +11,7 @@ import shapely
 from .. import schema
 from ..codes import load_scheme, parse_codes
 from ..i18n import tr
+from ._order import out_of_order
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
 
@@ -88,32 +89,42 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
                        grid=plan.labels[r], prefix=comm[r], community=named[r]),
                     geometry=geom_of(r), parent=named[r]))
     # serial order: inside a community and a serial range, a grid clearly north-west of another
-    # must carry the lower serial (true of any west→east, north→south reading order)
+    # must carry the lower serial (true of any west→east, north→south reading order); checked
+    # by sorting (:mod:`._order`), not by pairing
     ok = wellformed & plan.usable & ~s.duplicated(keep=False).to_numpy()
-    rows = np.flatnonzero(ok)
-    if len(rows) > 1:
-        cen = shapely.centroid(plan.geom[rows])
-        pool = [f"{sch.ranges[k].prefix}|{sch.ranges[k].start}" for k in rkey[rows]]
-        df = pd.DataFrame({
-            "r": rows, "prefix": comm[rows], "pool": pool, "serial": serial[rows],
-            "x": shapely.get_x(cen), "y": shapely.get_y(cen),
-            "size": np.sqrt(shapely.area(plan.geom[rows])),
-        })
-        df["margin"] = np.maximum(1.0, 0.1 * df.groupby("prefix")["size"].transform("median"))
-        pairs = df.merge(df, on=["prefix", "pool"], suffixes=("_a", "_b"))
-        bad = pairs[(pairs["serial_a"] < pairs["serial_b"])
-                    & (pairs["x_b"] < pairs["x_a"] - pairs["margin_a"])
-                    & (pairs["y_b"] > pairs["y_a"] + pairs["margin_a"])]
-        for prefix, grp in bad.groupby("prefix", sort=True):
-            involved = sorted({plan.labels[r] for r in np.r_[grp["r_a"], grp["r_b"]]})
-            ex = grp.iloc[0]
-            la, lb = plan.labels[int(ex["r_a"])], plan.labels[int(ex["r_b"])]
-            rows_involved = sorted(set(grp["r_a"]) | set(grp["r_b"]))
-            out.append(Finding(
-                "code_order", WARNING, tuple(involved), float(len(grp)), "pairs",
-                tr("community {community}: serials are not west→east, north→south — e.g. grid "
-                   "{b} lies north-west of grid {a} but has the higher serial ({n} such pairs)",
-                   community=prefix, b=lb, a=la, n=len(grp)),
-                geometry=shapely.union_all([plan.geom[int(r)] for r in rows_involved]),
-                parent=prefix))
+    out += _serial_order(plan, np.flatnonzero(ok), comm, serial, rkey, sch)
+    return out
+
+
+def _serial_order(plan: PreparedPlan, rows: np.ndarray, comm: np.ndarray, serial: np.ndarray,
+                  rkey: np.ndarray, sch: Any) -> list[Finding]:
+    """One ``code_order`` warning per community whose serials break the reading order."""
+    if len(rows) < 2:
+        return []
+    cen = shapely.centroid(plan.geom[rows])
+    x, y = shapely.get_x(cen), shapely.get_y(cen)
+    prefix = comm[rows]
+    tag = {k: f"|{v.prefix}|{v.start}" for k, v in sch.ranges.items()}
+    pool = (pd.Series(prefix) + pd.Series(rkey[rows]).map(tag)).to_numpy(dtype=object)
+    size = pd.Series(np.sqrt(shapely.area(plan.geom[rows])))
+    margin = np.maximum(1.0, 0.1 * size.groupby(prefix).transform("median").to_numpy())
+    early, late = out_of_order(pool, serial[rows], x, y, margin)
+    flagged = early | late
+    out: list[Finding] = []
+    for p in sorted(set(prefix[flagged])):
+        mine = np.flatnonzero(prefix == p)
+        a = mine[early[mine]][0]
+        same = mine[pool[mine] == pool[a]]
+        # an example pair: the later grid furthest north-west of the earliest flagged one
+        b_all = same[(serial[rows[same]] > serial[rows[a]]) & (x[same] < x[a] - margin[a])
+                     & (y[same] > y[a] + margin[a])]
+        b = b_all[np.argmax(y[b_all] - x[b_all])]
+        bad = rows[mine[flagged[mine]]]
+        involved = sorted(plan.labels[r] for r in bad)
+        out.append(Finding(
+            "code_order", WARNING, tuple(involved), float(len(bad)), "grids",
+            tr("community {community}: serials are not west→east, north→south — e.g. grid {b} "
+               "lies north-west of grid {a} but has the higher serial ({n} grids out of order)",
+               community=p, b=plan.labels[rows[b]], a=plan.labels[rows[a]], n=len(bad)),
+            geometry=shapely.union_all(plan.geom[bad]), parent=p))
     return out

@@ -15,10 +15,26 @@ Example
 >>> written = run_demo("demo_output")            # doctest: +SKIP
 """
 
-from .bulletin import Bulletin, bulletin, bulletin_section, write_bulletin_excel
-from .demo import grid_summary, run_demo, sample_summary
-from .event_outputs import write_event_outputs
-from .report import ReportBundle, build_report, community_table
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# public name -> submodule; imported on first use, so that a verb that only needs the readers
+# (``gridgis assign``) does not load the report, the demo and the event maps
+_LAZY = {
+    "Bulletin": "bulletin",
+    "bulletin": "bulletin",
+    "bulletin_section": "bulletin",
+    "write_bulletin_excel": "bulletin",
+    "ReportBundle": "report",
+    "build_report": "report",
+    "community_table": "report",
+    "grid_summary": "demo",
+    "run_demo": "demo",
+    "sample_summary": "demo",
+    "write_event_outputs": "event_outputs",
+}
 
 __all__ = [
     "Bulletin",
@@ -33,3 +49,18 @@ __all__ = [
     "sample_summary",
     "write_event_outputs",
 ]
+
+if TYPE_CHECKING:
+    from .bulletin import Bulletin, bulletin, bulletin_section, write_bulletin_excel
+    from .demo import grid_summary, run_demo, sample_summary
+    from .event_outputs import write_event_outputs
+    from .report import ReportBundle, build_report, community_table
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
