@@ -70,6 +70,8 @@ HEADERS: dict[str, str] = {
     "hot_share": N_("Hot share"), "hot_events": N_("Events in hot cells"),
     "hot_level": N_("Hot level"), "gi_z": N_("Gi* z"), "gi_p": N_("Gi* p"),
     "expected": N_("Expected events"), "ratio": N_("Observed / expected"),
+    "excess": N_("Events above expected"), "rate": N_("Events per household"),
+    "eb_rate": N_("Smoothed rate (empirical Bayes)"),
     "gi_p_norm": N_("Gi* p (normal)"), "gi_bin": N_("Gi* confidence bin"),
     "hotspot": N_("Hot spot"), "cell_id": N_("Cell"), "status": N_("Status"),
     "problem": N_("Problem"),

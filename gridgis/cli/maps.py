@@ -9,7 +9,7 @@ import typer
 
 from ..errors import GridGISError, cli_options
 from ..i18n import _, tr
-from ..workflows.bulletin import parse_date
+from ..workflows.bulletins import parse_date
 from ..workflows.readers import read_events, read_layer, read_plan
 from ._app import (
     check_outputs,

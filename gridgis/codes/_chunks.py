@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from ..encodings import detect_encoding, sniff_separator
 from ..errors import InputFileError
+from ..i18n import _, tr
 from ..io import csv_header_row
 
 __all__ = ["CHUNK_SUFFIXES", "iter_chunks", "ChunkWriter"]
@@ -45,7 +46,8 @@ def _parquet_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:
-        raise InputFileError(f"not a readable Parquet file ({exc})", source=path) from None
+        raise InputFileError(tr("not a readable Parquet file ({error})", error=exc),
+                             source=path) from None
     for batch in pf.iter_batches(batch_size=chunk_size):
         yield batch.to_pandas()
 
@@ -60,7 +62,7 @@ def _csv_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
     enc = detect_encoding(sample, source=path)
     text = sample.decode(enc, errors="replace").lstrip("\ufeff")
     if not text.strip():
-        raise InputFileError("file has no rows or header", source=path)
+        raise InputFileError(_("file has no rows or header"), source=path)
     sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(text)
     skip = csv_header_row(text, sep)
     lines = text.splitlines()[skip:]
@@ -76,8 +78,8 @@ def _csv_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
         for batch in reader:
             yield batch.to_pandas()
     except pa.ArrowInvalid as exc:
-        raise InputFileError(f"malformed CSV: {exc}", source=path,
-                             fix="check quoting and the number of fields on the line named"
+        raise InputFileError(tr("malformed CSV: {error}", error=exc), source=path,
+                             fix=_("check quoting and the number of fields on the line named")
                              ) from None
 
 

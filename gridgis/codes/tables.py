@@ -568,7 +568,8 @@ def _recode_stream(path: Path, column: str, out: Path, job: _Job, chunk_size: in
             ".csv", ".parquet", ".pq"} or not path.is_file():
         return None
     if chunk_size < 1:
-        raise SchemaError(f"chunk_size must be >= 1, got {chunk_size}", source="recode_table")
+        raise SchemaError(tr("chunk_size must be >= 1, got {n}", n=chunk_size),
+                          source="recode_table")
     chunks = iter_chunks(path, chunk_size)
     first = next(chunks, None)
     second = next(chunks, None)
@@ -593,6 +594,7 @@ def _recode_stream(path: Path, column: str, out: Path, job: _Job, chunk_size: in
                             as_index=False)["rows"].sum()[["old_code", "status", "rows",
                                                            "candidates"]]
     counts_s = pd.Series(counts, index=list(TABLE_STATUSES), name="rows")
-    logger.info("%s: %d rows rewritten in chunks of %d", path, int(counts.sum()), chunk_size)
+    logger.info("%s", tr("{path}: {n} rows rewritten in chunks of {size}", path=path,
+                         n=int(counts.sum()), size=chunk_size))
     return RecodeTableResult(table=None, report=_sorted_report(report),
                              counts=counts_s[counts_s > 0], path=out)

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 # public name -> submodule; imported on first use, so that a verb that only needs the readers
 # (``gridgis assign``) does not load the report, the demo and the event maps
 _LAZY = {
-    "Bulletin": "bulletin",
-    "bulletin": "bulletin",
-    "bulletin_section": "bulletin",
-    "write_bulletin_excel": "bulletin",
+    "Bulletin": "bulletins",
+    "bulletin": "bulletins",
+    "bulletin_section": "bulletins",
+    "write_bulletin_excel": "bulletins",
     "ReportBundle": "report",
     "build_report": "report",
     "community_table": "report",
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .bulletin import Bulletin, bulletin, bulletin_section, write_bulletin_excel
+    from .bulletins import Bulletin, bulletin, bulletin_section, write_bulletin_excel
     from .demo import grid_summary, run_demo, sample_summary
     from .event_outputs import write_event_outputs
     from .report import ReportBundle, build_report, community_table

@@ -162,7 +162,7 @@ def write_event_outputs(
 def _write_bulletin(ev: pd.DataFrame, grids: gpd.GeoDataFrame, communities: Any, streets: Any,
                     period: tuple[Any, Any], rules: Any, path: Path) -> Path:
     """The monthly bulletin of the events as a workbook."""
-    from .bulletin import bulletin, write_bulletin_excel
+    from .bulletins import bulletin, write_bulletin_excel
 
     b = bulletin(ev, grids, communities=communities, streets=streets, start=period[0], end=period[1],
                  rules=rules)

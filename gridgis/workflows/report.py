@@ -33,7 +33,7 @@ from ..rules import Rules, load_rules
 from ..validation.catalogue import rule_title
 from ..writing import save_figure
 from ._pages import ROWS_PER_PAGE, Section, write_html, write_pdf
-from .bulletin import report_bulletin
+from .bulletins import report_bulletin
 
 __all__ = ["HOTSPOT_COLUMNS", "ReportBundle", "build_report", "community_table", "rules_used"]
 

@@ -222,7 +222,8 @@ def bulletin_text(b: Bulletin) -> list[str]:
         lines.append(tr("First among streets: {unit} (solved on time {share:.1%}).", unit=top["unit"],
                         share=float(top["on_time_share"]) if pd.notna(top["on_time_share"]) else 0.0))
     lines.append(_("Ranked by the share solved in time, then the share reached on site in time, then "
-                   "satisfaction; 小事不出网格 is the share resolved at grid level."))
+                   "satisfaction; the grid-level share is the share of events resolved within the "
+                   "grid."))
     return lines
 
 
