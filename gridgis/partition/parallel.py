@@ -64,11 +64,12 @@ def _owned(layer: gpd.GeoDataFrame, owner: np.ndarray, k: int) -> gpd.GeoDataFra
 
 def make_tasks(inp: Inputs, seed: int, rules: Any, options: BuildOptions,
                per_task: int = COMMUNITIES_PER_TASK) -> tuple[list[Task], np.ndarray]:
-    """Tasks of a run (layers in metres) and the community of every building (``-1``: none).
+    """Tasks of a run (layers in metres) and the task of every building (``-1``: in no
+    community).
 
     Examples
     --------
-    >>> tasks, bcomm = make_tasks(inp, 0, None, BuildOptions())               # doctest: +SKIP
+    >>> tasks, btask = make_tasks(inp, 0, None, BuildOptions())               # doctest: +SKIP
     """
     comm = inp.comm_m
     n = len(comm)
@@ -93,7 +94,7 @@ def make_tasks(inp: Inputs, seed: int, rules: Any, options: BuildOptions,
             "village_groups": _near(inp.vg, area) if inp.vg is not None else None,
             "rules": rules, "seed": seed, "options": options,
         })
-    return tasks, bcomm
+    return tasks, btask
 
 
 def run_task(task: Task) -> BuildResult:
@@ -150,7 +151,7 @@ def _stats(grids: gpd.GeoDataFrame, results: list[BuildResult], seconds: dict) -
     return out
 
 
-def _join(inp: Inputs, results: list[BuildResult], bcomm: np.ndarray,
+def _join(inp: Inputs, results: list[BuildResult], btask: np.ndarray,
           seconds: dict) -> BuildResult:
     from .build import BuildResult
 
@@ -166,15 +167,13 @@ def _join(inp: Inputs, results: list[BuildResult], bcomm: np.ndarray,
     building_grid = pd.Series(pd.array([pd.NA] * len(inp.bld), dtype="string"),
                               index=inp.bld.index, name=schema.GRID_CODE)
     values = building_grid.to_numpy(dtype=object, na_value=pd.NA)
-    btask = np.full(len(bcomm), -1, dtype=np.int64)
-    btask[bcomm >= 0] = bcomm[bcomm >= 0] // COMMUNITIES_PER_TASK
     for k, r in enumerate(results):
         values[np.flatnonzero(btask == k)] = r.building_grid.to_numpy(dtype=object,
                                                                       na_value=pd.NA)
     building_grid[:] = values
     bids = (inp.bld[schema.BUILDING_ID] if schema.BUILDING_ID in inp.bld.columns
             else pd.Series(inp.bld.index, index=inp.bld.index))
-    for i in np.flatnonzero(bcomm < 0).tolist():
+    for i in np.flatnonzero(btask < 0).tolist():
         why = "no_geometry" if not inp.bvalid[i] else "outside_communities"
         inp.report.add("building", bids.iloc[i], "", why,
                        "building could not be placed in any grid")
@@ -206,13 +205,13 @@ def build_parallel(communities: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None
     t0 = time.perf_counter()
     inp = read_inputs(communities, roads, buildings, rules, special_sites, locked, rivers,
                       seed=seed, opts=options, village_groups=village_groups)
-    tasks, bcomm = make_tasks(inp, seed, inp.rules, options)
+    tasks, btask = make_tasks(inp, seed, inp.rules, options)
     t1 = time.perf_counter()
     jobs = (os.cpu_count() or 1) if n_jobs is None or n_jobs < 0 else int(n_jobs)
     results = _run(tasks, jobs, client)
     t2 = time.perf_counter()
     log.debug("%d tasks on %s", len(tasks), "a dask cluster" if client else f"{jobs} process(es)")
     seconds = {"inputs": round(t1 - t0, 3), "tasks": round(t2 - t1, 3)}
-    res = _join(inp, results, bcomm, seconds)
+    res = _join(inp, results, btask, seconds)
     seconds["total"] = round(time.perf_counter() - t0, 3)
     return res

@@ -94,7 +94,7 @@ def atlas_text(key: str, **fields: Any) -> str:
     ...     atlas_text("page", n=3)
     '第 3 页'
     """
-    return _(ATLAS_TEXT[key]).format(**fields)
+    return tr(ATLAS_TEXT[key], **fields)
 
 
 _TEXT_MODES = ("code", "name")

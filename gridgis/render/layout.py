@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GridGISError
-from ..i18n import N_, _, tr
+from ..i18n import N_, tr
 from .fonts import register_cjk_font
 
 __all__ = ["PAPERS", "PAGE_TEXT", "Page", "crs_note", "draw_footer", "draw_inset", "draw_legend",
@@ -57,7 +57,7 @@ def page_text(key: str, **fields: Any) -> str:
     ...     page_text("scale", scale="5 000")
     '比例尺 1:5 000'
     """
-    return _(PAGE_TEXT[key]).format(**fields)
+    return tr(PAGE_TEXT[key], **fields)
 
 
 _SCALES = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.5)

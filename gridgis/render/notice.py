@@ -72,7 +72,7 @@ def notice_text(key: str, **fields: Any) -> str:
     ...     notice_text("title")
     '网格公示牌'
     """
-    return _(NOTICE_TEXT[key]).format(**fields)
+    return tr(NOTICE_TEXT[key], **fields)
 
 
 #: Fill of the grid of a notice board (its neighbours are pale grey).
