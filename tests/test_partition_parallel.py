@@ -3,6 +3,7 @@ same plan as the same tasks run in this process."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -10,6 +11,7 @@ import shapely
 import gridgis
 from gridgis import schema
 from gridgis.partition import build_grids
+from gridgis.partition.quality import compactness, street_line_share
 from tests.test_partition import check_plan
 
 
@@ -58,3 +60,17 @@ def test_dask_cluster_gives_the_same_plan(district, serial):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         _same(serial, _build(district, client=client))
+
+
+def test_joined_statistics_measure_the_whole_plan(district, serial):
+    """The street-line share and the compactness of the unforced grids are those of the joined
+    plan (each task measures its own communities; lengths add up)."""
+    lines = pd.concat([district["roads"], district["rivers"]], ignore_index=True)
+    metric = serial.grids.to_crs(serial.grids.estimate_utm_crs())
+    share = street_line_share(metric, lines.to_crs(metric.crs))
+    assert serial.stats["street_line_share"] == pytest.approx(share, rel=1e-3)
+    forced = serial.report.loc[serial.report["reason"] == "thin_block", "item_id"]
+    basic = metric[(metric[schema.KIND] == schema.BASIC) & ~metric[schema.GRID_CODE].isin(forced)]
+    pp = compactness(basic.geometry.to_numpy())
+    assert serial.stats["p5_polsby_popper_unforced"] == pytest.approx(np.percentile(pp, 5),
+                                                                      rel=1e-3)

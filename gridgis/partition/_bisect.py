@@ -12,7 +12,10 @@ import numpy as np
 
 from .graph import DEFAULT_OPTIONS, EPS, RegionOptions, SizeRule, UnitGraph
 
-__all__ = ["Bisector", "Sub", "random_tree", "score", "split_below", "subtrees"]
+__all__ = ["CUTS_PER_TREE", "Bisector", "Sub", "random_tree", "score", "split_below", "subtrees"]
+
+#: cuts of one spanning tree scored exactly (area/perimeter of both sides), those with most slack
+CUTS_PER_TREE = 24
 
 
 class Sub:
@@ -126,21 +129,25 @@ class Bisector:
         """Tree budget for a component of ``k`` regions."""
         self.limit = self.trees_used + self.opts.budget * k + 100
 
-    # -- one spanning tree -> candidate cuts -----------------------------------------------
-    def _cuts(self, sub: Sub, k: int) -> list[tuple[float, float, int, tuple]]:
-        """Candidate cuts of one random spanning tree: (violation, -score, k1, side).
+    # -- a batch of spanning trees -> candidate cuts ------------------------------------------
+    def _trees(self, sub: Sub, count: int) -> list[tuple] | None:
+        """``count`` random spanning trees as :func:`subtrees` tuples (``None``: not connected)."""
+        out = []
+        for _ in range(count):
+            self.trees_used += 1
+            order_l, pred_l = random_tree(sub.n, sub.eu_l, sub.ev_l, self.rng)
+            if len(order_l) != sub.n:  # callers pass connected node sets
+                return None
+            out.append(subtrees(sub, order_l, pred_l))
+        return out
 
-        ``side = (order, start, end)``: the in-side is ``order[start:end]`` (a subtree).
+    def _violation(self, Sc: np.ndarray, T: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best side count ``k1`` of every cut, its bound violation and its lost slack.
+
+        ``Sc`` holds the measure totals of the cut-off sides (``(C, m)``) of a set of ``k``
+        regions with totals ``T``.
         """
-        n = sub.n
-        self.trees_used += 1
-        order_l, pred_l = random_tree(n, sub.eu_l, sub.ev_l, self.rng)
-        if len(order_l) != n:  # not connected (callers pass connected node sets)
-            return []
-        order, pos, s_i, e_i, m_pre = subtrees(sub, order_l, pred_l)
-        cand = order[1:]
-        Sc = m_pre[e_i] - m_pre[s_i]
-        T = m_pre[-1]
         lo, hi = self.rule.lo, self.rule.hi
         k1 = np.arange(1, k)
         k2 = k - k1
@@ -157,9 +164,9 @@ class Bisector:
             + np.where(np.isfinite(hi2), np.maximum(s2 - hi2, 0), 0) / scale_hi
         ).sum(axis=2)  # (C, k-1)
         # slack: how far each side's mean region size is from the preferred size (basis) or
-        # the balanced size T/k (other measures), relative
-        # to the room the bounds leave (sides that will be split again need slack); every
-        # measure with an upper bound counts, so secondary caps are kept in balance too
+        # the balanced size T/k (other measures), relative to the room the bounds leave (sides
+        # that will be split again need slack); every measure with an upper bound counts, so
+        # secondary caps are kept in balance too
         mean = T / k
         mean[0] = self.rule.target  # the basis aims at the preferred size
         room = np.where(lo > 0, np.minimum(mean - lo, hi - mean), hi - mean)
@@ -169,31 +176,53 @@ class Bisector:
         dev1 = (np.abs(s1 / k1[None, :, None] - mean) / room).max(axis=2)
         dev2 = (np.abs(s2 / k2[None, :, None] - mean) / room).max(axis=2)
         slack = np.where(k1[None, :] > 1, dev1, 0.0) + np.where(k2[None, :] > 1, dev2, 0.0)
-        best_k1 = np.argmin(viol * 1e3 + slack, axis=1)
-        rows = np.arange(len(cand))
-        v = viol[rows, best_k1]
-        slack = slack[rows, best_k1]
+        best = np.argmin(viol * 1e3 + slack, axis=1)
+        rows = np.arange(len(Sc))
+        return best + 1, viol[rows, best], slack[rows, best]
+
+    def _cuts(self, sub: Sub, k: int, count: int) -> list[tuple[float, float, int, tuple]]:
+        """Candidate cuts of ``count`` random spanning trees: (violation, -score, k1, side).
+
+        ``side = (order, start, end)``: the in-side is ``order[start:end]`` (a subtree of that
+        tree). All trees are scored in one vectorised pass; of each tree only the
+        :data:`CUTS_PER_TREE` cuts leaving the most slack are scored exactly.
+        """
+        trees = self._trees(sub, count)
+        if trees is None:
+            return []
+        tree = np.repeat(np.arange(len(trees)), sub.n - 1)
+        s_i = np.concatenate([t[2] for t in trees])
+        e_i = np.concatenate([t[3] for t in trees])
+        Sc = np.concatenate([t[4][t[3]] - t[4][t[2]] for t in trees])
+        k1, v, slack = self._violation(Sc, trees[0][4][-1], k)
         keep = v <= v.min() + 1e-6 if self.relaxed else v <= 1e-9
         if not keep.any():
             return []
-        cand, best_k1, v, slack = cand[keep], best_k1[keep] + 1, v[keep], slack[keep]
-        s_i, e_i = s_i[keep], e_i[keep]
-        if len(cand) > 24:  # score exactly only the cuts that leave the most slack
-            pick = np.sort(np.argsort(slack + v * 1e3, kind="stable")[:24])
-            cand, best_k1, v, slack = cand[pick], best_k1[pick], v[pick], slack[pick]
-            s_i, e_i = s_i[pick], e_i[pick]
-        pu, pv = pos[sub.eu][None, :], pos[sub.ev][None, :]
+        pick = np.flatnonzero(keep)
+        # per tree, score exactly only the cuts that leave the most slack
+        rank = np.lexsort((slack[pick] + v[pick] * 1e3, tree[pick]))
+        pick = pick[rank]
+        first = np.searchsorted(tree[pick], tree[pick], side="left")
+        pick = np.sort(pick[np.arange(len(pick)) - first < CUTS_PER_TREE])
+        tree, s_i, e_i, k1, v, slack = tree[pick], s_i[pick], e_i[pick], k1[pick], v[pick], \
+            slack[pick]
+        pos = np.stack([t[1] for t in trees])[tree]  # (C, n): preorder position of every node
+        order = np.stack([t[0] for t in trees])
         si, ei = s_i[:, None], e_i[:, None]
+        pu = np.take_along_axis(pos, np.broadcast_to(sub.eu, (len(pick), len(sub.eu))), 1)
+        pv = np.take_along_axis(pos, np.broadcast_to(sub.ev, (len(pick), len(sub.ev))), 1)
         in_u = (pu >= si) & (pu < ei)
         in_v = (pv >= si) & (pv < ei)
         both_in = (in_u & in_v).astype(float)
         both_out = (~in_u & ~in_v).astype(float)
-        a_pre = np.concatenate([[0.0], np.cumsum(sub.area[order])])
-        p_pre = np.concatenate([[0.0], np.cumsum(sub.perim[order])])
-        area_in = a_pre[e_i] - a_pre[s_i]
-        per_in = p_pre[e_i] - p_pre[s_i]
-        area_out = a_pre[-1] - area_in
-        per_out = p_pre[-1] - per_in
+        zero = np.zeros((len(trees), 1))
+        a_pre = np.hstack([zero, np.cumsum(sub.area[order], axis=1)])[tree]
+        p_pre = np.hstack([zero, np.cumsum(sub.perim[order], axis=1)])[tree]
+        rows = np.arange(len(pick))
+        area_in = a_pre[rows, e_i] - a_pre[rows, s_i]
+        per_in = p_pre[rows, e_i] - p_pre[rows, s_i]
+        area_out = a_pre[:, -1] - area_in
+        per_out = p_pre[:, -1] - per_in
         per_in = per_in - 2 * (both_in @ sub.length)
         per_out = per_out - 2 * (both_out @ sub.length)
         alpha = self.opts.barrier_weight
@@ -202,8 +231,8 @@ class Bisector:
         )
         sc = sc - self.opts.balance_weight * slack
         return [
-            (float(v[c]), -float(sc[c]), int(best_k1[c]), (order, int(s_i[c]), int(e_i[c])))
-            for c in range(len(cand))
+            (float(v[c]), -float(sc[c]), int(k1[c]), (order[tree[c]], int(s_i[c]), int(e_i[c])))
+            for c in range(len(pick))
         ]
 
     # -- recursive split ---------------------------------------------------------------------
@@ -216,11 +245,12 @@ class Bisector:
         sub = Sub(self.g, nodes)
         cands: list[tuple[float, float, int, tuple]] = []
         drawn = 0
-        while drawn < self.opts.max_trees and self.trees_used < self.limit:
-            cands.extend(self._cuts(sub, k))
-            drawn += 1
-            if drawn >= self.opts.trees and cands:
-                break
+        while drawn < self.opts.max_trees and self.trees_used < self.limit and not cands:
+            # a first batch of ``trees`` trees, then more batches until a feasible cut shows
+            count = min(max(self.opts.trees, 1), self.opts.max_trees - drawn,
+                        self.limit - self.trees_used)
+            cands.extend(self._cuts(sub, k, count))
+            drawn += count
         if not cands:
             return None
         # best first: least violation, then best score; drop duplicate sides

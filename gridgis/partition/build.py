@@ -43,7 +43,7 @@ from ._numbering import number_grids
 from ._prepare import read_inputs
 from ._result import building_grids, report_grids, run_stats, units_table
 from .parallel import build_parallel
-from .quality import compactness, street_line_share, thin_grids
+from .quality import compactness, street_line_lengths, thin_grids
 from .regions import RegionOptions
 
 __all__ = ["BARRIER_CLASSES", "COMPACTNESS_BAR", "BASIC", "BuildOptions", "BuildResult", "build_grids"]
@@ -131,10 +131,15 @@ def _report_communities(inp, grouping) -> None:
                        "a grid rings another and the ring cannot be cut open within the rule")
 
 
-def _street_share(inp, grids: gpd.GeoDataFrame) -> float:
-    """Share of the grid lines inside communities that runs along streets or rivers."""
+def _street_lines(inp, grids: gpd.GeoDataFrame) -> dict:
+    """Length of the grid lines inside communities and the share of it along streets or
+    rivers (the lengths let plans built in parts add up)."""
     lines = pd.concat([inp.roads_m, inp.rivers_m], ignore_index=True)
-    return street_line_share(grids, lines) if len(lines) else float("nan")
+    if not len(lines):
+        return {"street_line_share": float("nan"), "grid_line_m": 0.0, "street_line_m": 0.0}
+    total, on_street = street_line_lengths(grids, lines)
+    return {"street_line_share": on_street / total if total > 0 else 1.0,
+            "grid_line_m": total, "street_line_m": on_street}
 
 
 def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> dict:
@@ -268,7 +273,7 @@ def build_grids(
     stats = run_stats(grids, asm.records, inp.rules_by_comm, gmeas, blocks.n_blocks,
                       grouping.units.n_units, grouping.n_split, len(grouping.units.arr.faces),
                       timings, time.perf_counter() - t_start)
-    stats.update(thin, strips_split=blocks.n_strips, street_line_share=_street_share(inp, grids))
+    stats.update(thin, strips_split=blocks.n_strips, **_street_lines(inp, grids))
     log.debug("built %d grids in %.2f s", len(grids), stats["seconds"]["total"])
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
         grids = grids.to_crs(inp.in_crs)

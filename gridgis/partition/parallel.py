@@ -50,16 +50,25 @@ LINE_PAD_M = 5.0
 Task = dict[str, Any]
 
 
-def _near(layer: gpd.GeoDataFrame, area: shapely.Geometry) -> gpd.GeoDataFrame:
-    """Rows of ``layer`` whose geometry intersects ``area``."""
-    if len(layer) == 0:
-        return layer
-    hit = layer.sindex.query(area, predicate="intersects")
-    return layer.iloc[np.sort(hit)]
+def _near(layer: gpd.GeoDataFrame | None, cgeoms: np.ndarray, task_of_comm: np.ndarray,
+          n_tasks: int) -> list:
+    """Rows of ``layer`` within :data:`LINE_PAD_M` of the communities of each task (one bulk
+    index query for all tasks)."""
+    if layer is None or len(layer) == 0:
+        return [layer] * n_tasks
+    ci, li = layer.sindex.query(cgeoms, predicate="dwithin", distance=LINE_PAD_M)
+    pairs = np.unique(np.stack([task_of_comm[ci], li], axis=1), axis=0)
+    cut = np.searchsorted(pairs[:, 0], np.arange(n_tasks + 1))
+    return [layer.iloc[pairs[cut[k]:cut[k + 1], 1]] for k in range(n_tasks)]
 
 
-def _owned(layer: gpd.GeoDataFrame, owner: np.ndarray, k: int) -> gpd.GeoDataFrame | None:
-    return layer.iloc[np.flatnonzero(owner == k)] if len(layer) else None
+def _by_task(layer: gpd.GeoDataFrame | None, owner: np.ndarray, n_tasks: int) -> list:
+    """Rows of ``layer`` of each task (``owner``: the task of every row, ``-1`` none)."""
+    if layer is None:
+        return [None] * n_tasks
+    order = np.argsort(owner, kind="stable")
+    cut = np.searchsorted(owner[order], np.arange(n_tasks + 1))
+    return [layer.iloc[order[cut[k]:cut[k + 1]]] for k in range(n_tasks)]
 
 
 def make_tasks(inp: Inputs, seed: int, rules: Any, options: BuildOptions,
@@ -82,18 +91,18 @@ def make_tasks(inp: Inputs, seed: int, rules: Any, options: BuildOptions,
     # sites and locked grids outside every community go to the first task, which reports them
     stask = np.where(inp.site_comm >= 0, task_of_comm[np.maximum(inp.site_comm, 0)], 0)
     ltask = np.where(inp.lock_comm >= 0, task_of_comm[np.maximum(inp.lock_comm, 0)], 0)
-    tasks = []
-    for k in range(int(task_of_comm.max()) + 1 if n else 0):
-        rows = np.flatnonzero(task_of_comm == k)
-        area = shapely.buffer(shapely.union_all(inp.cgeoms[rows]), LINE_PAD_M)
-        tasks.append({
-            "communities": comm.iloc[rows], "roads": _near(inp.roads_m, area),
-            "rivers": _near(inp.rivers_m, area), "buildings": inp.bld.iloc[btask == k],
-            "special_sites": _owned(inp.sites, stask, k) if inp.sites is not None else None,
-            "locked": _owned(inp.lock, ltask, k) if inp.lock is not None else None,
-            "village_groups": _near(inp.vg, area) if inp.vg is not None else None,
-            "rules": rules, "seed": seed, "options": options,
-        })
+    n_tasks = int(task_of_comm.max()) + 1 if n else 0
+    layers = {
+        "communities": _by_task(comm, task_of_comm, n_tasks),
+        "roads": _near(inp.roads_m, inp.cgeoms, task_of_comm, n_tasks),
+        "rivers": _near(inp.rivers_m, inp.cgeoms, task_of_comm, n_tasks),
+        "buildings": _by_task(inp.bld, btask, n_tasks),
+        "special_sites": _by_task(inp.sites, stask, n_tasks),
+        "locked": _by_task(inp.lock, ltask, n_tasks),
+        "village_groups": _near(inp.vg, inp.cgeoms, task_of_comm, n_tasks),
+    }
+    tasks = [{**{key: rows[k] for key, rows in layers.items()},
+              "rules": rules, "seed": seed, "options": options} for k in range(n_tasks)]
     return tasks, btask
 
 
@@ -110,8 +119,11 @@ def _run(tasks: list[Task], n_jobs: int, client: Any) -> list[BuildResult]:
         return client.gather(futures)
     if n_jobs <= 1 or len(tasks) <= 1:
         return [run_task(t) for t in tasks]
+    # the biggest tasks first, so that no worker is left with a big one at the end
+    order = sorted(range(len(tasks)), key=lambda k: -len(tasks[k]["buildings"]))
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        return list(pool.map(run_task, tasks))
+        done = dict(zip(order, pool.map(run_task, [tasks[k] for k in order]), strict=True))
+    return [done[k] for k in range(len(tasks))]
 
 
 def _shared_vertices(grids: gpd.GeoDataFrame, task: np.ndarray, tol: float = 1e-6) -> np.ndarray:
@@ -121,14 +133,19 @@ def _shared_vertices(grids: gpd.GeoDataFrame, task: np.ndarray, tol: float = 1e-
     geoms = grids.geometry.to_numpy().copy()
     ii, jj = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     other = task[ii] != task[jj]
-    ii, jj = ii[other], jj[other]
-    for i in np.unique(ii).tolist():
-        pts = shapely.multipoints(shapely.get_coordinates(geoms[jj[ii == i]]))
-        geoms[i] = shapely.snap(geoms[i], pts, tol)
+    order = np.argsort(ii[other], kind="stable")
+    ii, jj = ii[other][order], jj[other][order]
+    if len(ii) == 0:
+        return geoms
+    owners, slot = np.unique(ii, return_inverse=True)
+    coords, pair = shapely.get_coordinates(geoms[jj], return_index=True)
+    pts = shapely.multipoints(coords, indices=slot[pair])
+    geoms[owners] = shapely.snap(geoms[owners], pts, tol)
     return geoms
 
 
-def _stats(grids: gpd.GeoDataFrame, results: list[BuildResult], seconds: dict) -> dict:
+def _stats(grids: gpd.GeoDataFrame, results: list[BuildResult], report: pd.DataFrame,
+           seconds: dict) -> dict:
     """Statistics of the joined plan: counts summed, shares and compactness of the whole."""
     summed = ("grids", "basic_grids", "special_grids", "locked_grids", "faces", "blocks",
               "units", "blocks_split", "basic_in_range", "basic_flagged",
@@ -145,6 +162,14 @@ def _stats(grids: gpd.GeoDataFrame, results: list[BuildResult], seconds: dict) -
     out["mean_polsby_popper_basic"] = float(pp[basic].mean()) if basic.any() else float("nan")
     out["p5_polsby_popper_basic"] = (float(np.percentile(pp[basic], 5)) if basic.any()
                                      else float("nan"))
+    lengths = [r.stats.get(k, 0.0) for r in results for k in ("grid_line_m", "street_line_m")]
+    out["grid_line_m"], out["street_line_m"] = float(sum(lengths[::2])), float(sum(lengths[1::2]))
+    out["street_line_share"] = (out["street_line_m"] / out["grid_line_m"] if out["grid_line_m"]
+                                else float("nan"))
+    forced = report.loc[report["reason"] == "thin_block", "item_id"]
+    free = basic & ~grids[schema.GRID_CODE].isin(forced).to_numpy()
+    out["p5_polsby_popper_unforced"] = (float(np.percentile(pp[free], 5)) if free.any()
+                                        else float("nan"))
     out["single_polygons"] = all(r.stats.get("single_polygons", True) for r in results)
     out["tasks"] = len(results)
     out["seconds"] = seconds
@@ -178,7 +203,7 @@ def _join(inp: Inputs, results: list[BuildResult], btask: np.ndarray,
         inp.report.add("building", bids.iloc[i], "", why,
                        "building could not be placed in any grid")
     report = pd.concat([inp.report.frame(), *(r.report for r in results)], ignore_index=True)
-    stats = _stats(grids, results, seconds)
+    stats = _stats(grids, results, report, seconds)
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):
         grids, units = grids.to_crs(inp.in_crs), units.to_crs(inp.in_crs)
     return BuildResult(grids=gpd.GeoDataFrame(grids, crs=grids.crs),

@@ -21,7 +21,7 @@ from ..schema import BASIC
 from .geom import polsby_popper
 
 __all__ = ["STREET_CORRIDOR_M", "count_enclaves", "count_holes", "plan_quality",
-           "compactness", "street_line_share", "thin_grids"]
+           "compactness", "street_line_lengths", "street_line_share", "thin_grids"]
 
 #: half-width of a street corridor (metres from a centre line, sidewalks included)
 STREET_CORRIDOR_M = 12.0
@@ -75,17 +75,57 @@ def count_enclaves(grids: gpd.GeoDataFrame, tol_m: float = 0.05) -> int:
     1
     """
     geoms = grids.geometry.to_numpy()
-    outline = shapely.boundary(shapely.buffer(geoms, 0))
     ring = shapely.get_exterior_ring(shapely.get_parts(geoms))
     ri = shapely.get_parts(geoms, return_index=True)[1]
     ext = np.array([shapely.union_all(ring[ri == i]) for i in range(len(geoms))], dtype=object)
     ii, jj = shapely.STRtree(geoms).query(ext, predicate="intersects")
     basic = (grids[schema.KIND] == BASIC).to_numpy() if schema.KIND in grids else \
         np.ones(len(geoms), dtype=bool)
-    keep = (ii != jj) & basic[ii]
+    # a grid ringed by another lies in its bounding box, except for the 1 % of its outline
+    # that may leave the ring: only such pairs are measured
+    lo, hi = shapely.bounds(ext)[:, :2], shapely.bounds(ext)[:, 2:]
+    glo, ghi = shapely.bounds(geoms)[:, :2], shapely.bounds(geoms)[:, 2:]
+    pad = (tol_m + 0.01 * shapely.length(ext))[:, None]
+    inside = ((lo[ii] >= glo[jj] - pad[ii]) & (hi[ii] <= ghi[jj] + pad[ii])).all(axis=1)
+    keep = (ii != jj) & basic[ii] & inside
     ii, jj = ii[keep], jj[keep]
-    covered = shapely.length(shapely.intersection(ext[ii], shapely.buffer(outline[jj], tol_m)))
+    outline = shapely.boundary(shapely.buffer(geoms[jj], 0))
+    covered = shapely.length(shapely.intersection(ext[ii], shapely.buffer(outline, tol_m)))
     return int(len(np.unique(ii[covered >= 0.99 * shapely.length(ext[ii])])))
+
+
+def street_line_lengths(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
+                        corridor_m: float = STREET_CORRIDOR_M) -> tuple[float, float]:
+    """Length of the grid lines inside communities, and the part of it within ``corridor_m``
+    of a street or lane centre line (metres, in the CRS of ``grids``).
+
+    Plans built in parts add up: the lines of a community lie in the part that holds it.
+
+    Examples
+    --------
+    >>> g = gpd.GeoDataFrame({"community_code": ["1", "1"]},
+    ...                      geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> r = gpd.GeoDataFrame(geometry=[shapely.LineString([(1, -1), (1, 2)])])
+    >>> street_line_lengths(g, r, corridor_m=0.1)
+    (1.0, 1.0)
+    """
+    roads = roads.to_crs(grids.crs) if roads.crs is not None and grids.crs is not None else roads
+    comm = (grids[schema.COMMUNITY_CODE].astype(str) if schema.COMMUNITY_CODE in grids
+            else np.zeros(len(grids)))
+    inner = []
+    for _, sub in grids.groupby(comm):
+        geoms = sub.geometry.to_numpy()
+        lines = shapely.union_all(shapely.boundary(geoms))
+        outer = shapely.boundary(shapely.union_all(geoms))
+        inner.append(shapely.difference(lines, shapely.buffer(outer, 0.05)))
+    inner_all = shapely.union_all(np.array(inner, dtype=object))
+    total = float(shapely.length(inner_all))
+    if total == 0 or len(roads) == 0:
+        return total, 0.0
+    near = roads.geometry.to_numpy()[shapely.STRtree(roads.geometry.to_numpy()).query(
+        inner_all, predicate="dwithin", distance=corridor_m)]
+    corridor = shapely.union_all(shapely.buffer(near, corridor_m))
+    return total, float(shapely.length(shapely.intersection(inner_all, corridor)))
 
 
 def street_line_share(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
@@ -101,21 +141,8 @@ def street_line_share(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     >>> street_line_share(g, r, corridor_m=0.1)
     1.0
     """
-    roads = roads.to_crs(grids.crs) if roads.crs is not None and grids.crs is not None else roads
-    comm = (grids[schema.COMMUNITY_CODE].astype(str) if schema.COMMUNITY_CODE in grids
-            else np.zeros(len(grids)))
-    inner = []
-    for _, sub in grids.groupby(comm):
-        geoms = sub.geometry.to_numpy()
-        lines = shapely.union_all(shapely.boundary(geoms))
-        outer = shapely.boundary(shapely.union_all(geoms))
-        inner.append(shapely.difference(lines, shapely.buffer(outer, 0.05)))
-    inner_all = shapely.union_all(np.array(inner, dtype=object))
-    total = shapely.length(inner_all)
-    if total == 0:
-        return 1.0
-    corridor = shapely.union_all(shapely.buffer(roads.geometry.to_numpy(), corridor_m))
-    return float(shapely.length(shapely.intersection(inner_all, corridor)) / total)
+    total, on_street = street_line_lengths(grids, roads, corridor_m)
+    return on_street / total if total > 0 else 1.0
 
 
 def thin_grids(grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame, bar: float = 0.30,

@@ -202,8 +202,7 @@ def local_search(
         q = p + alpha * b
         return 4.0 * math.pi * a / (q * q) if q > 0 else 0.0
 
-    def viol(s):
-        return float(rule.violation(s[None, :])[0])
+    viol = rule.violation_of
 
     def connected_without(r: int, u: int) -> bool:
         rest = members[r]
