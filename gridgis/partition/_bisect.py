@@ -100,7 +100,8 @@ def subtrees(sub: Sub, order_l: list[int], pred_l: list[int]
     for x in reversed(order_l[1:]):
         size_l[pred_l[x]] += size_l[x]
     size = np.asarray(size_l, dtype=np.int64)
-    m_pre = np.vstack([np.zeros((1, sub.M.shape[1])), np.cumsum(sub.M[order], axis=0)])
+    m_pre = np.zeros((n + 1, sub.M.shape[1]))
+    np.cumsum(sub.M[order], axis=0, out=m_pre[1:])
     cand = order[1:]
     s_i = pos[cand]
     return order, pos, s_i, s_i + size[cand], m_pre
