@@ -84,10 +84,8 @@ def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions
     return result
 
 
-def plan_score(g: UnitGraph, regions: list) -> tuple[int, int, float]:
-    """How good a plan is, higher is better: fewest flagged grids, then fewest unsolved, then
-    ``Σ log PP`` plus a heavy penalty for every grid below the compactness bar (so lifting the
-    thinnest grids counts most)."""
+def region_pp(g: UnitGraph, regions: list) -> np.ndarray:
+    """Polsby–Popper of every region (exact, from the units' areas and shared boundaries)."""
     lab = np.full(g.n, -1, dtype=np.int64)
     for i, r in enumerate(regions):
         lab[r.nodes] = i
@@ -97,7 +95,14 @@ def plan_score(g: UnitGraph, regions: list) -> tuple[int, int, float]:
     per = np.bincount(lab[ok], weights=g.perimeter[ok], minlength=n)
     inside = (lab[g.eu] == lab[g.ev]) & (lab[g.eu] >= 0)
     per -= 2 * np.bincount(lab[g.eu][inside], weights=g.length[inside], minlength=n)
-    logpp = np.log(np.clip(polsby_popper(area, np.maximum(per, 1e-9)), 1e-6, None))
+    return polsby_popper(area, np.maximum(per, 1e-9))
+
+
+def plan_score(g: UnitGraph, regions: list) -> tuple[int, int, float]:
+    """How good a plan is, higher is better: fewest flagged grids, then fewest unsolved, then
+    ``Σ log PP`` plus a heavy penalty for every grid below the compactness bar (so lifting the
+    thinnest grids counts most)."""
+    logpp = np.log(np.clip(region_pp(g, regions), 1e-6, None))
     below = np.minimum(logpp - math.log(THIN_BAR), 0.0)  # how far grids sit below the bar
     return (-sum(bool(r.flag) for r in regions), -_unsolved(regions),
             float(logpp.sum() + THIN_WEIGHT * below.sum()))
@@ -106,8 +111,9 @@ def plan_score(g: UnitGraph, regions: list) -> tuple[int, int, float]:
 def _most_compact(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions,
                   best: list) -> list:
     """``best`` or, when better (:func:`plan_score`), one of ``restarts - 1`` searches with
-    other random trees (a plan with a flagged grid keeps the searches that explain the flag)."""
-    if any(r.flag for r in best):
+    other random trees. The searches are spent where a grid is below the compactness bar; a
+    plan with a flagged grid keeps the searches that explain the flag."""
+    if any(r.flag for r in best) or region_pp(local, best).min() >= THIN_BAR:
         return best
     nodes = np.arange(local.n)
     score = plan_score(local, best)

@@ -74,7 +74,8 @@ class BuildOptions:
     """Units touching along less than this do not count as neighbours (a grid joined only by
     such a neck would look like two pieces), unless a piece would be too small on its own."""
     restarts: int = 4
-    """Searches (with different random trees) per community; the most compact plan is kept."""
+    """Searches (with different random trees) of a community whose first plan has a grid below
+    Polsby–Popper 0.30; the most compact plan is kept."""
     refine_rounds: int = 2
     """Rounds of cutting blocks into smaller units in communities that admit no plan."""
     regions: RegionOptions = field(default_factory=RegionOptions)

@@ -126,35 +126,40 @@ def _run(tasks: list[Task], n_jobs: int, client: Any) -> list[BuildResult]:
     return [done[k] for k in range(len(tasks))]
 
 
-def _shared_vertices(grids: gpd.GeoDataFrame, task: np.ndarray, tol: float = 1e-6) -> np.ndarray:
-    """Grid geometries with the vertices that grids of other tasks have on their common lines
-    (each task nodes its own lines, so a line ending on a community boundary makes a vertex on
-    one side only; with it on both sides the plan is a valid coverage).
-
-    Only a neighbour's vertices that lie on a grid's boundary and are not yet its vertices are
-    snapped to, so the few grids that miss one are the only ones changed.
-    """
-    geoms = grids.geometry.to_numpy().copy()
-    ii, jj = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    other = task[ii] != task[jj]
-    ii, jj = ii[other], jj[other]
-    if len(ii) == 0:
-        return geoms
+def _missing_vertices(geoms: np.ndarray, ii: np.ndarray, jj: np.ndarray,
+                      tol: float) -> pd.DataFrame:
+    """Vertices of grids ``jj`` that lie on the boundary of their neighbour ``ii`` without
+    being its vertices: rows ``g`` (the grid ``ii``), ``x``, ``y``."""
     coords, pair = shapely.get_coordinates(geoms[jj], return_index=True)
     owner = ii[pair]
     box = shapely.bounds(geoms)[owner]
     near = ((coords >= box[:, :2] - tol) & (coords <= box[:, 2:] + tol)).all(axis=1)
-    coords, owner = coords[near], owner[near]
-    rims = shapely.boundary(geoms)
-    near = shapely.dwithin(shapely.points(coords), rims[owner], tol)
     cand = pd.DataFrame({"g": owner[near], "x": coords[near, 0], "y": coords[near, 1]})
-    own_xy, own_g = shapely.get_coordinates(geoms[cand["g"].unique()], return_index=True)
-    own = pd.DataFrame({"g": cand["g"].unique()[own_g], "x": own_xy[:, 0], "y": own_xy[:, 1]})
-    missing = cand.merge(own.drop_duplicates(), how="left", indicator=True)
-    missing = missing[missing["_merge"] == "left_only"].drop_duplicates(["g", "x", "y"])
+    grids = cand["g"].unique()
+    own_xy, own_g = shapely.get_coordinates(geoms[grids], return_index=True)
+    own = pd.DataFrame({"g": grids[own_g], "x": own_xy[:, 0], "y": own_xy[:, 1]})
+    cand = cand.merge(own.drop_duplicates(), how="left", indicator=True)
+    cand = cand[cand["_merge"] == "left_only"].drop_duplicates(["g", "x", "y"])
+    grids, slot = np.unique(cand["g"].to_numpy(), return_inverse=True)
+    rims = shapely.boundary(geoms[grids])
+    shapely.prepare(rims)
+    on_rim = shapely.dwithin(rims[slot], shapely.points(cand[["x", "y"]].to_numpy()), tol)
+    return cand.loc[on_rim, ["g", "x", "y"]].sort_values("g", kind="stable")
+
+
+def _shared_vertices(grids: gpd.GeoDataFrame, task: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """Grid geometries with the vertices that grids of other tasks have on their common lines
+    (each task nodes its own lines, so a line ending on a community boundary makes a vertex on
+    one side only; with it on both sides the plan is a valid coverage). Only the grids that
+    miss such a vertex change."""
+    geoms = grids.geometry.to_numpy().copy()
+    ii, jj = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    other = task[ii] != task[jj]
+    if not other.any():
+        return geoms
+    missing = _missing_vertices(geoms, ii[other], jj[other], tol)
     if len(missing) == 0:
         return geoms
-    missing = missing.sort_values("g", kind="stable")
     owners, slot = np.unique(missing["g"].to_numpy(), return_inverse=True)
     pts = shapely.multipoints(missing[["x", "y"]].to_numpy(), indices=slot)
     geoms[owners] = shapely.snap(geoms[owners], pts, tol)
