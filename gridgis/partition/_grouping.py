@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._blocking import Blocks
+from ._compounds import PLAIN
 from ._exhaustive import exhaustive_plan
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
@@ -54,9 +55,12 @@ class Grouping:
     """Blocks cut into several units."""
     timings: dict[str, float] = field(default_factory=dict)
     rings: list[int] = field(default_factory=list)
+    """Community of every grid left ringing another (a ring that could not be cut open)."""
     loose: list[int] = field(default_factory=list)
     """Communities where compounds may be cut: keeping them whole left no plan in range."""
-    """Community of every grid left ringing another (a ring that could not be cut open)."""
+    extra: dict[int, int] = field(default_factory=dict)
+    """Pieces beyond the fewest of the compounds above the maximum, per community where the
+    fewest left no plan in range (:data:`._compounds.PLAIN`: not cut on their own)."""
 
 
 def _unsolved(regions: list) -> int:
@@ -225,18 +229,25 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
                                 fallback=False)
     rebuild, final, rnd = True, False, 0
     loose: frozenset[int] = frozenset()
+    extra: dict[int, int] = {}
     while True:
         final = final or rnd >= opts.refine_rounds
         if rebuild:
             rounds += 1
             t = time.perf_counter()
-            units = make_units(lw, blocks, piece_cap, cut_cache, loose)
+            units = make_units(lw, blocks, piece_cap, cut_cache, loose, extra)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
         rings: list[int] = []
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
                                                 final, plan_cache, rings)
         t_regions += time.perf_counter() - t
+        more = [ci for ci in failing if ci in units.pieced and extra.get(ci, 0) < PLAIN]
+        if final and more:
+            # a compound above the maximum in the fewest pieces left no plan: one piece more
+            extra.update({ci: extra.get(ci, 0) + 1 for ci in more})
+            rebuild = True
+            continue
         if final and failing and not loose:
             # the size rule comes first: where whole compounds leave no plan, let them be cut
             loose, rebuild = frozenset(failing), True
@@ -256,4 +267,4 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         t_regions += time.perf_counter() - t
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
-                    rings=rings, loose=sorted(loose))
+                    rings=rings, loose=sorted(loose), extra=extra)

@@ -37,6 +37,7 @@ from ..rules import Rules
 from ..schema import BASIC
 from ._assembly import assemble_grids
 from ._blocking import make_blocks
+from ._compounds import report_compounds
 from ._grouping import group_into_grids
 from ._linework import make_linework
 from ._numbering import number_grids
@@ -254,6 +255,8 @@ def build_grids(
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
     bgrid, gmeas = building_grids(inp, asm)
+    report_compounds(inp, bgrid, np.array([r["ci"] for r in asm.records], dtype=np.int64),
+                     grouping.extra, grouping.loose)
     grids = number_grids(asm.records, gmeas, inp.codes, inp.comm_m, inp.mcrs)
     report_grids(inp, asm.records, grids, gmeas)
     gcode = grids[schema.GRID_CODE].to_numpy()
