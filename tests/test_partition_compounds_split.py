@@ -81,7 +81,7 @@ def test_validate_warns_only_above_the_fewest():
         return gpd.GeoDataFrame(
             {schema.GRID_CODE: [f"430302001001{i + 1:03d}" for i in range(len(edges) - 1)],
              schema.COMMUNITY_CODE: ["430302001001"] * (len(edges) - 1)},
-            geometry=[shapely.box(a, Y0, z, Y0 + 400) for a, z in zip(edges, edges[1:])],
+            geometry=[shapely.box(a, Y0, z, Y0 + 400) for a, z in zip(edges[:-1], edges[1:], strict=True)],
             crs=CRS)
 
     three = cut([X0, X0 + 100, X0 + 200, X0 + 600])  # the compound spans x 0..250: 3 grids
