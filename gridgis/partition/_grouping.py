@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import tr
 from ._blocking import Blocks
 from ._compounds import PLAIN
 from ._exhaustive import exhaustive_plan
@@ -129,8 +130,8 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
     plan, exhaustive = exhaustive_plan(local, comp, rule)
     if plan is not None:
         return [Region(p) for p in plan]
-    note = (f"an exhaustive search over all {len(comp)} units found no contiguous split "
-            "within the rule")
+    note = tr("an exhaustive search over all {n} units found no contiguous split within the "
+              "rule", n=len(comp))
     if not exhaustive:
         tries = retries_for(len(comp))
         for t in range(1, tries + 1):
@@ -139,10 +140,10 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
                 regions = again
             if not _unsolved(regions):
                 return regions
-        note = f"after {tries + 1} searches with different random trees"
+        note = tr("after {n} searches with different random trees", n=tries + 1)
     for r in regions:
         if r.cause == "no_contiguous_split":
-            r.reason += f" ({note})"
+            r.reason = tr("{reason} ({note})", reason=r.reason, note=note)
     return regions
 
 
@@ -185,7 +186,7 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
             flag, reason, cause = r.flag, r.reason, r.cause
             if flag == "oversize_unit":
                 flag = cause = units.unit_flag.get(int(members[0]), "oversize_building")
-                reason = "one building (or an unsplittable block) exceeds the maximum"
+                reason = tr("one building (or an unsplittable block) exceeds the maximum")
             grid_units.append((ci, members, flag, reason, cause))
     return grid_units, failing
 

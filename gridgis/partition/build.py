@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..i18n import tr
 from ..rules import Rules
 from ..schema import BASIC
 from ._assembly import assemble_grids
@@ -99,12 +100,16 @@ class BuildResult:
         Building blocks of the basic grids: ``unit_id, block_id, community_code, grid_code,
         households, population, flag, geometry``.
     report
-        Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``.
+        Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``
+        (``detail`` in the office's language through :mod:`gridgis.i18n`, the other columns
+        canonical English).
         ``reason`` codes: grids ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
         ``oversize_building``, ``not_single_polygon``, ``special_over_cap``, ``thin_block`` (a grid
         below the compactness bar because one of its blocks is that thin); communities
         ``enclave`` (a ring that could not be cut open), ``compound_split`` (no plan
-        within the rule keeps every compound whole, so compounds were cut); buildings
+        within the rule keeps every compound whole, so compounds were cut); compounds
+        ``compound_split`` (a compound in more grids than ``ceil(T / max)``, with the reason);
+        buildings
         ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
         ``bad_population``; sites ``unknown_kind``, ``site_in_several_parts``,
         ``site_not_placed``, ``crosses_community``, ``outside_communities``; locked grids
@@ -126,10 +131,12 @@ def _report_communities(inp, grouping) -> None:
     """Communities where compounds had to be cut, or a ring could not be cut open."""
     for ci in grouping.loose:
         inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
-                       "no plan within the rule keeps every compound whole: compounds may be cut")
+                       tr("no plan within the rule keeps every compound whole: compounds may "
+                         "be cut"))
     for ci in grouping.rings:
         inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
-                       "a grid rings another and the ring cannot be cut open within the rule")
+                       tr("a grid rings another and the ring cannot be cut open within the "
+                         "rule"))
 
 
 def _street_share(inp, grids: gpd.GeoDataFrame) -> float:
@@ -143,12 +150,12 @@ def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> di
     forces it, else ``thin_grid``); the compactness figures of the run."""
     thin = thin_grids(grids, units, COMPACTNESS_BAR)
     for r in thin.itertuples(index=False):
-        why = ("a block covering much of it is as thin" if r.forced
-               else "no single block forces it")
+        why = (tr("a block covering much of it is as thin") if r.forced
+               else tr("no single block forces it"))
         report.add("grid", r.grid_code, r.community_code,
                    "thin_block" if r.forced else "thin_grid",
-                   f"Polsby–Popper {r.pp:.2f} below {COMPACTNESS_BAR:.2f}: {why} "
-                   f"(thinnest large block {r.block_pp:.2f})")
+                   tr("Polsby–Popper {pp:.2f} below {bar:.2f}: {why} (thinnest large block "
+                      "{block:.2f})", pp=r.pp, bar=COMPACTNESS_BAR, why=why, block=r.block_pp))
     basic = (grids[schema.KIND] == BASIC).to_numpy()
     pp = compactness(grids.geometry.to_numpy())[basic]
     free = ~grids.loc[basic, schema.GRID_CODE].isin(thin.loc[thin["forced"], "grid_code"])
