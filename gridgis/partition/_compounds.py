@@ -27,12 +27,13 @@ from ._prepare import Inputs, caps_of
 from .graph import EPS, RegionOptions, SizeRule, UnitGraph
 from .regions import plan_component, split_below
 
-__all__ = ["PLAIN", "compound_pieces", "join_compounds", "oversize_cells", "report_compounds"]
+__all__ = ["PLAIN", "common_label", "compound_pieces", "join_compounds", "oversize_cells",
+           "report_compounds"]
 
-#: extra pieces at which a compound above the maximum is no longer cut on its own (its buildings
-#: are grouped with the rest of their block): the builder tries ``0 .. PLAIN - 1`` extra pieces
-#: in a community whose plan fails, then this
-PLAIN = 2
+#: extra pieces at which a compound above the maximum is planned building by building (each of
+#: its cells a unit of its own, gathered afterwards by :mod:`._gather`): the builder tries
+#: ``0 .. PLAIN - 1`` extra pieces in a community whose plan fails, then this
+PLAIN = 1
 
 
 def _find(parent: np.ndarray, x: int) -> int:
@@ -122,10 +123,21 @@ def oversize_cells(bcell: np.ndarray, group: np.ndarray, bmeas: np.ndarray, cell
         big = (gtot[ginv] > cell_cap[bcell[ok]] + 1e-9).any(axis=1)
         label[ok] = np.where(big, gid[ginv], -1)
     # a cell counts when every building in it belongs to the same oversize compound
-    lo = np.full(n_cells, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(n_cells, -1, dtype=np.int64)
-    np.minimum.at(lo, bcell[placed], label[placed])
-    np.maximum.at(hi, bcell[placed], label[placed])
+    return common_label(bcell[placed], label[placed], n_cells)
+
+
+def common_label(owner: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
+    """Per owner ``0..n-1``: the label all its items share when it is not negative, else -1.
+
+    Examples
+    --------
+    >>> common_label(np.array([0, 0, 1, 1, 2]), np.array([4, 4, 4, 5, -1]), 4).tolist()
+    [4, -1, -1, -1]
+    """
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, owner, label)
+    np.maximum.at(hi, owner, label)
     return np.where((lo == hi) & (hi >= 0), hi, -1)
 
 
@@ -155,8 +167,9 @@ def compound_pieces(g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray, rul
     """Cells of the oversize compounds among ``nodes`` cut into the fewest pieces.
 
     Every connected set of one compound's cells is split into ``ceil(T / max) + extra``
-    contiguous pieces (more only when no such split exists); a cell above the maximum (one
-    building over it) stays alone and is flagged ``oversize_building``.
+    contiguous pieces (more only when no such split exists; every cell alone from ``extra`` of
+    :data:`PLAIN`); a cell above the maximum (one building over it) stays alone and is flagged
+    ``oversize_building``.
 
     Parameters
     ----------
@@ -196,6 +209,9 @@ def compound_pieces(g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray, rul
         local = strong_graph(local_graph(g, mine), min_contact, 0.0)
         over = (local.measures > rule.hi + EPS).any(axis=1)
         pieces += [(mine[[i]], "oversize_building") for i in np.flatnonzero(over)]
+        if extra >= PLAIN:  # building by building
+            pieces += [(mine[[i]], "") for i in np.flatnonzero(~over)]
+            continue
         for comp in local.components(np.flatnonzero(~over)):
             pieces += [(mine[p], "") for p in _fewest(local, comp, rule, rng, opts, extra)]
     return pieces, nodes[grp < 0]
@@ -207,9 +223,9 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
         return tr("no plan within the rule keeps the compounds of this community whole, so "
                   "they were cut like the rest of their blocks")
     if extra.get(ci, 0) >= PLAIN:
-        return tr("no plan within the rule was found with the compound in {need} to {most} "
-                  "pieces of its own buildings, so its buildings were grouped with the rest of "
-                  "their blocks", need=need, most=need + PLAIN - 1)
+        return tr("no plan within the rule was found with the compound cut into {need} pieces "
+                  "of its own buildings, so its buildings were planned one by one and gathered "
+                  "into as few grids as the rule allows", need=need)
     return tr("streets, lanes or a community line cut the compound into parts, and each part "
               "needs grids of its own")
 

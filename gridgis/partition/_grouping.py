@@ -20,6 +20,7 @@ from ..i18n import tr
 from ._blocking import Blocks
 from ._compounds import PLAIN
 from ._exhaustive import exhaustive_plan
+from ._gather import gather_compounds
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
 from ._linework import Linework
@@ -177,6 +178,8 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
+        if units.unit_group is not None and ci in units.pieced:
+            regions = gather_compounds(local, regions, rule, units.unit_group[nodes])
         regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):

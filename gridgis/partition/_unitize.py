@@ -13,7 +13,7 @@ import numpy as np
 
 from .._geometry import Arrangement, first_container
 from ._blocking import Blocks
-from ._compounds import PLAIN, compound_pieces, join_compounds, oversize_cells
+from ._compounds import common_label, compound_pieces, join_compounds, oversize_cells
 from ._faces import absorb_detached, attach_orphans, best_neighbour, union_faces
 from ._graphs import group_graph, local_graph, strong_graph
 from ._linework import MICRO_FACE_M2, FaceLabels, Linework
@@ -44,6 +44,8 @@ class Units:
     unit_flag: dict[int, str]
     pieced: frozenset[int] = frozenset()
     """Communities with a compound above the maximum cut into pieces (:mod:`._compounds`)."""
+    unit_group: np.ndarray | None = None
+    """Per unit: the compound above the maximum all its buildings belong to, else -1."""
 
 
 @dataclass
@@ -175,9 +177,9 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
 
 
 def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
-                 plain: frozenset[int]) -> tuple[np.ndarray, frozenset[int]]:
+                 loose: frozenset[int]) -> tuple[np.ndarray, frozenset[int]]:
     """Oversize compound of every cell (:func:`.oversize_cells`; none in the communities of
-    ``plain``) and the communities holding such cells."""
+    ``loose``) and the communities holding such cells."""
     inp = lw.inp
     cell_comm = np.full(n_cells, -1, dtype=np.int64)
     inside = c.cell >= 0
@@ -186,8 +188,8 @@ def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
     cap = np.array([caps.get(ci, [np.inf, np.inf]) for ci in cell_comm.tolist()],
                    dtype=float).reshape(-1, 2)
     group = oversize_cells(bcell, inp.group_of, inp.bmeas, cap, n_cells)
-    if plain:
-        group[np.isin(cell_comm, list(plain))] = -1
+    if loose:
+        group[np.isin(cell_comm, list(loose))] = -1
     return group, frozenset(np.unique(cell_comm[group >= 0]).tolist())
 
 
@@ -222,7 +224,7 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     Units holding one compound are joined (:mod:`._compounds`), except in the communities of
     ``loose``, where keeping compounds whole left no plan within the rule. A compound above
     the maximum is cut into the fewest pieces plus ``extra[community]`` (``extra`` of
-    :data:`.PLAIN` or more: cut like the rest of its block), except in ``loose``.
+    :data:`.PLAIN`: building by building), except in ``loose``.
 
     Examples
     --------
@@ -249,9 +251,8 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
     pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
 
+    cell_group, pieced = _cell_groups(lw, c, bcell, n_cells, loose)
     extra = extra or {}
-    plain = loose | {ci for ci, e in extra.items() if e >= PLAIN}
-    cell_group, pieced = _cell_groups(lw, c, bcell, n_cells, frozenset(plain))
     unit_of_cell, n_units, unit_flag = _unit_of_cell(lw, blocks, piece_cap, c, cell_meas,
                                                      cell_block, pair_barrier, cell_group, extra)
     face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
@@ -276,6 +277,9 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     unit_comm = np.full(n_units, -1, dtype=np.int64)
     fu = face_unit >= 0
     unit_comm[face_unit[fu]] = face_comm[fu]
+    held = valid_c & (cell_meas.sum(axis=1) > 0)
+    unit_group = common_label(unit_of_cell[held], cell_group[held], n_units)
     return Units(arr=arr, labels=c.labels, bface=bface, pair_barrier=pair_barrier,
                  face_unit=face_unit, n_units=n_units, unit_meas=unit_meas,
-                 unit_block=unit_block, unit_comm=unit_comm, unit_flag=unit_flag, pieced=pieced)
+                 unit_block=unit_block, unit_comm=unit_comm, unit_flag=unit_flag, pieced=pieced,
+                 unit_group=unit_group)
