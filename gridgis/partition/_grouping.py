@@ -178,7 +178,7 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
-        if units.unit_group is not None and ci in units.pieced:
+        if units.unit_group is not None:
             regions = gather_compounds(local, regions, rule, units.unit_group[nodes])
         regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
@@ -234,12 +234,13 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     rebuild, final, rnd = True, False, 0
     loose: frozenset[int] = frozenset()
     extra: dict[int, int] = {}
+    piece_cache: dict = {}
     while True:
         final = final or rnd >= opts.refine_rounds
         if rebuild:
             rounds += 1
             t = time.perf_counter()
-            units = make_units(lw, blocks, piece_cap, cut_cache, loose, extra)
+            units = make_units(lw, blocks, piece_cap, cut_cache, loose, extra, piece_cache)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
         rings: list[int] = []

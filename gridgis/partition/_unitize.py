@@ -15,11 +15,12 @@ from .._geometry import Arrangement, first_container
 from ._blocking import Blocks
 from ._compounds import common_label, compound_pieces, join_compounds, oversize_cells
 from ._faces import absorb_detached, attach_orphans, best_neighbour, union_faces
-from ._graphs import group_graph, local_graph, strong_graph
+from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._linework import MICRO_FACE_M2, FaceLabels, Linework
 from ._prepare import caps_of
 from .blocks import arrangement
 from .geom import near_lines
+from .graph import SizeRule
 from .regions import RegionOptions, UnitGraph, split_below
 from .units import split_lines
 
@@ -45,7 +46,8 @@ class Units:
     pieced: frozenset[int] = frozenset()
     """Communities with a compound above the maximum cut into pieces (:mod:`._compounds`)."""
     unit_group: np.ndarray | None = None
-    """Per unit: the compound above the maximum all its buildings belong to, else -1."""
+    """Per unit: the compound all its buildings belong to when it is to be gathered (above the
+    maximum, or any compound where compounds may be cut), else -1 (:mod:`._gather`)."""
 
 
 @dataclass
@@ -137,7 +139,7 @@ def _cells(lw: Linework, blocks: Blocks, cut_lines: list[np.ndarray]) -> _Cells:
 
 def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray], c: _Cells,
                   cell_meas: np.ndarray, cell_block: np.ndarray, pair_barrier: np.ndarray,
-                  cell_group: np.ndarray, extra: dict[int, int]
+                  cell_group: np.ndarray, extra: dict[int, int], piece_cache: dict
                   ) -> tuple[np.ndarray, int, dict[int, str]]:
     """Unit of every cell: whole blocks, or groups of cells of a block that is split (the
     cells of a compound above the maximum in the fewest pieces, :func:`.compound_pieces`)."""
@@ -160,10 +162,8 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
             rule, cols = inp.rules_by_comm[blocks.block_comm[b]]
             sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev,
                             cg.length, cg.barrier)
-            groups, nodes = compound_pieces(sub, nodes, cell_group, rule,
-                                            inp.rng(f"compounds:{b}"), inp.opts.regions,
-                                            inp.opts.min_contact_m,
-                                            extra.get(int(blocks.block_comm[b]), 0))
+            groups, nodes = _pieces(lw, sub, nodes, cell_group, rule, b,
+                                    extra.get(int(blocks.block_comm[b]), 0), piece_cache)
             if len(nodes):
                 groups += split_block(sub, nodes, piece_cap[b][cols], rule.hi,
                                       inp.rng(f"block:{b}"), inp.opts.regions,
@@ -176,10 +176,28 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
     return unit_of_cell, n_units, unit_flag
 
 
+def _pieces(lw: Linework, g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray,
+            rule: SizeRule, b: int, extra: int, cache: dict
+            ) -> tuple[list[tuple[np.ndarray, str]], np.ndarray]:
+    """:func:`.compound_pieces` of block ``b``, reused while the block's cells are the same
+    (refinement rounds rebuild every unit)."""
+    if not (cell_group[nodes] >= 0).any():
+        return [], nodes
+    local = local_graph(g, nodes)
+    key = (b, extra, graph_key(b, local) + cell_group[nodes].tobytes())
+    if key not in cache:
+        cache[key] = compound_pieces(local, np.arange(len(nodes)), cell_group[nodes], rule,
+                                     lw.inp.rng(f"compounds:{b}"), lw.inp.opts.regions,
+                                     lw.inp.opts.min_contact_m, extra)
+    groups, rest = cache[key]
+    return [(nodes[p], f) for p, f in groups], nodes[rest]
+
+
 def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
-                 loose: frozenset[int]) -> tuple[np.ndarray, frozenset[int]]:
+                 loose: frozenset[int]) -> tuple[np.ndarray, np.ndarray, frozenset[int]]:
     """Oversize compound of every cell (:func:`.oversize_cells`; none in the communities of
-    ``loose``) and the communities holding such cells."""
+    ``loose``), the compound to gather of every cell (the oversize one, or in ``loose`` any
+    compound) and the communities holding oversize cells."""
     inp = lw.inp
     cell_comm = np.full(n_cells, -1, dtype=np.int64)
     inside = c.cell >= 0
@@ -188,9 +206,15 @@ def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
     cap = np.array([caps.get(ci, [np.inf, np.inf]) for ci in cell_comm.tolist()],
                    dtype=float).reshape(-1, 2)
     group = oversize_cells(bcell, inp.group_of, inp.bmeas, cap, n_cells)
+    gather = group.copy()
     if loose:
-        group[np.isin(cell_comm, list(loose))] = -1
-    return group, frozenset(np.unique(cell_comm[group >= 0]).tolist())
+        free = np.isin(cell_comm, list(loose))
+        group[free] = -1
+        placed = bcell >= 0
+        anyc = common_label(bcell[placed], np.where(inp.group_of >= 0, inp.group_of, -1)[placed],
+                            n_cells)
+        gather[free] = anyc[free]
+    return group, gather, frozenset(np.unique(cell_comm[group >= 0]).tolist())
 
 
 def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
@@ -217,8 +241,8 @@ def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
 
 def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
                cut_cache: dict[tuple[int, bytes], np.ndarray],
-               loose: frozenset[int] = frozenset(), extra: dict[int, int] | None = None
-               ) -> Units:
+               loose: frozenset[int] = frozenset(), extra: dict[int, int] | None = None,
+               piece_cache: dict | None = None) -> Units:
     """Cut the blocks of ``piece_cap`` below their caps and group all faces into units.
 
     Units holding one compound are joined (:mod:`._compounds`), except in the communities of
@@ -251,10 +275,11 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
     pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
 
-    cell_group, pieced = _cell_groups(lw, c, bcell, n_cells, loose)
+    cell_group, cell_gather, pieced = _cell_groups(lw, c, bcell, n_cells, loose)
     extra = extra or {}
     unit_of_cell, n_units, unit_flag = _unit_of_cell(lw, blocks, piece_cap, c, cell_meas,
-                                                     cell_block, pair_barrier, cell_group, extra)
+                                                     cell_block, pair_barrier, cell_group, extra,
+                                                     {} if piece_cache is None else piece_cache)
     face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
     # tiny empty pieces cut off from their unit (noding noise) join a touching unit
     has_bld = np.zeros(len(arr.faces), dtype=bool)
@@ -278,7 +303,7 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     fu = face_unit >= 0
     unit_comm[face_unit[fu]] = face_comm[fu]
     held = valid_c & (cell_meas.sum(axis=1) > 0)
-    unit_group = common_label(unit_of_cell[held], cell_group[held], n_units)
+    unit_group = common_label(unit_of_cell[held], cell_gather[held], n_units)
     return Units(arr=arr, labels=c.labels, bface=bface, pair_barrier=pair_barrier,
                  face_unit=face_unit, n_units=n_units, unit_meas=unit_meas,
                  unit_block=unit_block, unit_comm=unit_comm, unit_flag=unit_flag, pieced=pieced,
