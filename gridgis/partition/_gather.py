@@ -21,7 +21,7 @@ __all__ = ["MAX_MOVES", "gather_compounds"]
 #: moves made at most per community (each one lowers the score, so the search ends anyway)
 MAX_MOVES = 200
 #: a move may not leave a grid below this Polsby–Popper unless it was already thinner
-PP_FLOOR = 0.2
+PP_FLOOR = 0.3
 
 
 class _State:
