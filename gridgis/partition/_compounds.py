@@ -230,7 +230,7 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
               "needs grids of its own")
 
 
-def report_compounds(inp: Inputs, bgrid: np.ndarray, grid_comm: np.ndarray,
+def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
                      extra: dict[int, int], loose: list[int]) -> int:
     """Report (``compound_split``) every compound in more grids than ``ceil(T / max)``, with
     the reason; returns how many.
@@ -241,15 +241,15 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, grid_comm: np.ndarray,
         Inputs of the run (buildings with ``compound_id``, measures, rules per community).
     bgrid
         Grid of every building (``-1``: unplaced).
-    grid_comm
-        Community of every grid.
+    records
+        Every grid's record (its community ``ci``).
     extra, loose
         Extra pieces per community and communities where compounds were cut
         (:class:`._grouping.Grouping`).
 
     Examples
     --------
-    >>> report_compounds(inp, bgrid, grid_comm, grouping.extra, grouping.loose)  # doctest: +SKIP
+    >>> report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)  # doctest: +SKIP
     0
     """
     if schema.COMPOUND_ID not in inp.bld.columns or len(bgrid) == 0:
@@ -261,7 +261,7 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, grid_comm: np.ndarray,
     n = 0
     for cid, rows in frame.groupby("c", sort=True).indices.items():
         grids = np.unique(frame["g"].to_numpy()[rows])
-        ci = int(grid_comm[grids[0]])
+        ci = int(records[grids[0]]["ci"])
         cap = np.asarray(caps_of(inp.rules_by_comm[ci]), dtype=float)
         tot = meas[rows].sum(axis=0)
         fin = np.isfinite(cap) & (cap > 0)
