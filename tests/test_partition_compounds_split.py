@@ -130,3 +130,34 @@ def test_sample_compound_warnings_are_explained_by_the_report():
                       & (res.report["reason"] == "compound_split")]
     assert warned == set(rows["item_id"])
     assert (rows["detail"].str.len() > 20).all()
+
+
+def test_validate_and_builder_count_the_population_cap_alike():
+    """With a population cap as well, a compound needs ``ceil(T / cap)`` grids on every capped
+    measure: 640 households (max 500: 2 grids) of 2,600 residents (max 1,600: 2 grids) need 2,
+    and 3,600 residents need 3; the builder and validate agree."""
+    comm, b = _layers(cols=12, rows=8, comp_cols=4, hh_comp=20, hh_other=20)
+    big = (b[schema.COMPOUND_ID] == "BIG").to_numpy()
+    b[schema.POPULATION] = 0.0
+    b.loc[big, schema.POPULATION] = 3600 / big.sum()
+    b.loc[~big, schema.POPULATION] = 40.0
+    rules = {"urban": {"max_population": 1600}}
+    res = build_grids(comm, None, b, rules)
+    assert int(b.loc[big, schema.HOUSEHOLDS].sum()) == 640
+    assert _grids_of(res, b, "BIG") == 3
+    assert not gridgis.validate(res.grids, buildings=b, rules=rules).select("compound_split")
+    halves = gpd.GeoDataFrame(
+        {schema.GRID_CODE: ["430302001001001", "430302001001002"],
+         schema.COMMUNITY_CODE: ["430302001001"] * 2},
+        geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 400),
+                  shapely.box(X0 + 100, Y0, X0 + 600, Y0 + 400)], crs=CRS)
+    assert not gridgis.validate(halves, buildings=b).select("compound_split")  # no cap: 2
+    found = gridgis.validate(halves, buildings=b, rules=rules).select("compound_split")
+    assert not found  # 2 grids, 3 needed: fewer than needed is not a split
+    thirds = gpd.GeoDataFrame(
+        {schema.GRID_CODE: [f"430302001001{i:03d}" for i in range(1, 5)],
+         schema.COMMUNITY_CODE: ["430302001001"] * 4},
+        geometry=[shapely.box(X0 + a, Y0, X0 + z, Y0 + 400)
+                  for a, z in ((0, 50), (50, 100), (100, 150), (150, 600))], crs=CRS)
+    assert len(gridgis.validate(thirds, buildings=b, rules=rules).select("compound_split")) == 1
+    assert len(gridgis.validate(thirds, buildings=b).select("compound_split")) == 1
