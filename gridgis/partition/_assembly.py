@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from ..i18n import tr
 from ._faces import face_components, union_faces
 from ._grouping import Grouping
 from ._prepare import Inputs, Report
@@ -34,12 +35,13 @@ def report_outside(rep: Report, item: str, geoms: np.ndarray, ids: pd.Series,
     for i, g in enumerate(geoms):
         ci = comm_idx[i]
         if ci < 0:
-            rep.add(item, ids.iloc[i], "", "outside_communities", "not inside any community")
+            rep.add(item, ids.iloc[i], "", "outside_communities", tr("not inside any community"))
             continue
         out_area = float(shapely.area(shapely.difference(g, cgeoms[ci])))
         if out_area > 1.0:
             rep.add(item, ids.iloc[i], codes[ci], "crosses_community",
-                    f"{out_area:.1f} m² outside community {codes[ci]} left to that land")
+                    tr("{area:.1f} m² outside community {community} left to that land",
+                       area=out_area, community=codes[ci]))
 
 
 class Assembly:
@@ -98,18 +100,20 @@ class Assembly:
             flag = "" if kind in kinds_ok else "unknown_kind"
             if si in done_sites:
                 rep.add("site", site_ids.iloc[si], codes[ci], "site_in_several_parts",
-                        "each connected part is a special grid of its own")
+                        tr("each connected part is a special grid of its own"))
             done_sites.add(si)
             self.add_grid(fidx, ci, kind, flag, extra)
             if flag:
                 rep.add("site", site_ids.iloc[si], codes[ci], "unknown_kind",
-                        f"kind {kind!r} is not in rules.special.kinds {sorted(kinds_ok)}")
+                        tr("kind {kind!r} is not in rules.special.kinds {kinds}", kind=kind,
+                           kinds=sorted(kinds_ok)))
         site_comm = inp.site_comm
         for si in range(len(sites)):
             if si not in done_sites:
                 rep.add("site", site_ids.iloc[si], codes[site_comm[si]] if site_comm[si] >= 0
                         else "", "site_not_placed",
-                        "no land of the site lies in its community (or a locked grid covers it)")
+                        tr("no land of the site lies in its community (or a locked grid "
+                          "covers it)"))
         report_outside(rep, "site", inp.site_geoms, site_ids, site_comm, codes, inp.cgeoms)
 
     def add_locked(self) -> None:
@@ -125,7 +129,8 @@ class Assembly:
             code = str(row[schema.GRID_CODE])
             if len(fidx) == 0:
                 rep.add("locked", code, "", "locked_not_placed",
-                        "the grid covers no land of its community (or another locked grid does)")
+                        tr("the grid covers no land of its community (or another locked grid "
+                          "does)"))
                 continue
             ci = int(face_comm[fidx[0]])
             kind, flag, name = (row.get(c) for c in (schema.KIND, schema.FLAG, schema.GRID_NAME))
@@ -137,8 +142,8 @@ class Assembly:
             area_all = float(shapely.area(inp.lock_geoms[li]))
             if area_all - area_in > max(tol.outside_parent_m2, 1e-6 * area_all):
                 rep.add("locked", code, inp.codes[ci], "locked_clipped",
-                        f"{area_all - area_in:.1f} m² outside its community or under another "
-                        "locked grid were rebuilt")
+                        tr("{area:.1f} m² outside its community or under another locked grid "
+                           "were rebuilt", area=area_all - area_in))
 
 
 def assemble_grids(inp: Inputs, grouping: Grouping) -> Assembly:

@@ -5,13 +5,35 @@ are drawn by village group (村民小组). Blocks over the maximum are already c
 compounds (:func:`._unitize.cut_groups`); a compound that a street or a community line cuts into
 several units is joined here: neighbouring units holding the same compound merge while the
 compound and the merged unit stay within the community's maximum.
+
+A compound above the maximum is cut along its own buildings into as few pieces as the rule
+allows (:func:`compound_pieces`): ``ceil(T / max)`` contiguous pieces of its building cells,
+balanced and within ``[min, max]`` when they can be, each piece one unit. Two pieces never fit
+in one grid, so the compound ends in exactly that many grids.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
+import math
 
-__all__ = ["join_compounds"]
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..i18n import tr
+from ._graphs import local_graph, strong_graph
+from ._prepare import Inputs, caps_of
+from .graph import EPS, RegionOptions, SizeRule, UnitGraph
+from .regions import plan_component, split_below
+
+__all__ = ["PLAIN", "common_label", "compound_pieces", "join_compounds", "oversize_cells",
+           "report_compounds"]
+
+#: extra pieces at which a compound above the maximum is planned building by building (each of
+#: its cells a unit of its own, gathered afterwards by :mod:`._gather`): the builder tries
+#: ``0 .. PLAIN - 1`` extra pieces in a community whose plan fails, then this
+PLAIN = 1
 
 
 def _find(parent: np.ndarray, x: int) -> int:
@@ -70,3 +92,184 @@ def join_compounds(bunit: np.ndarray, group: np.ndarray, bmeas: np.ndarray, unit
     roots = np.array([_find(parent, u) for u in range(n_units)], dtype=np.int64)
     _, new = np.unique(roots, return_inverse=True)
     return new.astype(np.int64)
+
+
+def oversize_cells(bcell: np.ndarray, group: np.ndarray, bmeas: np.ndarray, cell_cap: np.ndarray,
+                   n_cells: int) -> np.ndarray:
+    """Compound of every cell that holds buildings of one compound above the maximum, else -1.
+
+    Parameters
+    ----------
+    bcell, group, bmeas
+        Per building: its cell (``-1`` when none), compound label (negative: none) and
+        measures ``(households, population)``.
+    cell_cap
+        Per cell: the maximum of its community (per measure).
+
+    Examples
+    --------
+    >>> oversize_cells(np.array([0, 1, 2, 2]), np.array([5, 5, 6, 5]),
+    ...                np.array([[30.0, 0], [30.0, 0], [5.0, 0], [5.0, 0]]),
+    ...                np.full((3, 2), 50.0), 3).tolist()
+    [5, 5, -1]
+    """
+    placed = bcell >= 0
+    label = np.full(len(bcell), -1, dtype=np.int64)
+    ok = placed & (group >= 0)
+    if ok.any():
+        gid, ginv = np.unique(group[ok], return_inverse=True)
+        gtot = np.zeros((len(gid), bmeas.shape[1]))
+        np.add.at(gtot, ginv, bmeas[ok])
+        big = (gtot[ginv] > cell_cap[bcell[ok]] + 1e-9).any(axis=1)
+        label[ok] = np.where(big, gid[ginv], -1)
+    # a cell counts when every building in it belongs to the same oversize compound
+    return common_label(bcell[placed], label[placed], n_cells)
+
+
+def common_label(owner: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
+    """Per owner ``0..n-1``: the label all its items share when it is not negative, else -1.
+
+    Examples
+    --------
+    >>> common_label(np.array([0, 0, 1, 1, 2]), np.array([4, 4, 4, 5, -1]), 4).tolist()
+    [4, -1, -1, -1]
+    """
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, owner, label)
+    np.maximum.at(hi, owner, label)
+    return np.where((lo == hi) & (hi >= 0), hi, -1)
+
+
+def _fewest(local: UnitGraph, comp: np.ndarray, rule: SizeRule, rng: np.random.Generator,
+            opts: RegionOptions, extra: int) -> list[np.ndarray]:
+    """Connected ``comp`` in ``ceil(T / max) + extra`` contiguous pieces within the maximum
+    (balanced, and within the minimum too when the total allows it); more when no such split
+    is found."""
+    total = local.measures[comp].sum(axis=0)
+    kmin, _ = rule.k_range(total)
+    strict = dataclasses.replace(opts, fallback=False)
+    for k in range(kmin + extra, min(len(comp), kmin + extra + 2) + 1):
+        if k <= 1:
+            return [comp]
+        los = [rule.lo] if (rule.lo * k <= total + EPS).all() else []
+        for lo in [*los, np.zeros_like(rule.lo)]:
+            r = SizeRule(lo=lo, hi=rule.hi, target=float(total[0]) / k)
+            parts = plan_component(local, comp, r, rng, strict, k=k)
+            if not any(p.flag for p in parts):
+                return [p.nodes for p in parts]
+    return split_below(local, comp, rule.hi, rng, opts)
+
+
+def compound_pieces(g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray, rule: SizeRule,
+                    rng: np.random.Generator, opts: RegionOptions, min_contact: float,
+                    extra: int = 0) -> tuple[list[tuple[np.ndarray, str]], np.ndarray]:
+    """Cells of the oversize compounds among ``nodes`` cut into the fewest pieces.
+
+    Every connected set of one compound's cells is split into ``ceil(T / max) + extra``
+    contiguous pieces (more only when no such split exists; every cell alone from ``extra`` of
+    :data:`PLAIN`); a cell above the maximum (one building over it) stays alone and is flagged
+    ``oversize_building``.
+
+    Parameters
+    ----------
+    g
+        Graph of the cells (measures in the rule's columns).
+    nodes
+        Cells of one block.
+    cell_group
+        Per cell: its oversize compound (:func:`oversize_cells`), ``-1`` for none.
+    rule
+        Size rule of the community.
+    min_contact
+        Contacts shorter than this do not join cells (a neck).
+    extra
+        Pieces beyond the fewest (smaller pieces leave the rest of the community more room).
+
+    Returns
+    -------
+    pieces, rest
+        ``(cells, flag)`` of every piece, and the cells of ``nodes`` in no oversize compound.
+
+    Examples
+    --------
+    >>> from gridgis.partition.regions import UnitGraph
+    >>> g = UnitGraph.chain([200, 200, 200, 200, 50])
+    >>> rule = SizeRule(lo=np.array([300.0]), hi=np.array([500.0]), target=400.0)
+    >>> pieces, rest = compound_pieces(g, np.arange(5), np.array([3, 3, 3, 3, -1]), rule,
+    ...                                np.random.default_rng(0), RegionOptions(), 0.0)
+    >>> sorted(p.tolist() for p, _ in pieces), rest.tolist()
+    ([[0, 1], [2, 3]], [4])
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    grp = cell_group[nodes]
+    pieces: list[tuple[np.ndarray, str]] = []
+    for gid in np.unique(grp[grp >= 0]).tolist():
+        mine = nodes[grp == gid]
+        local = strong_graph(local_graph(g, mine), min_contact, 0.0)
+        over = (local.measures > rule.hi + EPS).any(axis=1)
+        pieces += [(mine[[i]], "oversize_building") for i in np.flatnonzero(over)]
+        if extra >= PLAIN:  # building by building
+            pieces += [(mine[[i]], "") for i in np.flatnonzero(~over)]
+            continue
+        for comp in local.components(np.flatnonzero(~over)):
+            pieces += [(mine[p], "") for p in _fewest(local, comp, rule, rng, opts, extra)]
+    return pieces, nodes[grp < 0]
+
+
+def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
+    """Why a compound above the maximum lies in more grids than it needs."""
+    if ci in loose:
+        return tr("no plan within the rule keeps the compounds of this community whole, so "
+                  "they were cut like the rest of their blocks")
+    if extra.get(ci, 0) >= PLAIN:
+        return tr("no plan within the rule was found with the compound cut into {need} pieces "
+                  "of its own buildings, so its buildings were planned one by one and gathered "
+                  "into as few grids as the rule allows", need=need)
+    return tr("streets, lanes or a community line cut the compound into parts, and each part "
+              "needs grids of its own")
+
+
+def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
+                     extra: dict[int, int], loose: list[int]) -> int:
+    """Report (``compound_split``) every compound in more grids than ``ceil(T / max)``, with
+    the reason; returns how many.
+
+    Parameters
+    ----------
+    inp
+        Inputs of the run (buildings with ``compound_id``, measures, rules per community).
+    bgrid
+        Grid of every building (``-1``: unplaced).
+    records
+        Every grid's record (its community ``ci``).
+    extra, loose
+        Extra pieces per community and communities where compounds were cut
+        (:class:`._grouping.Grouping`).
+
+    Examples
+    --------
+    >>> report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)  # doctest: +SKIP
+    0
+    """
+    if schema.COMPOUND_ID not in inp.bld.columns or len(bgrid) == 0:
+        return 0
+    comp = inp.bld[schema.COMPOUND_ID].astype("string").fillna("").str.strip()
+    ok = (comp != "").to_numpy() & (bgrid >= 0)
+    frame = pd.DataFrame({"c": comp.to_numpy(dtype=object)[ok], "g": bgrid[ok]})
+    meas = inp.bmeas[ok]
+    n = 0
+    for cid, rows in frame.groupby("c", sort=True).indices.items():
+        grids = np.unique(frame["g"].to_numpy()[rows])
+        ci = int(records[grids[0]]["ci"])
+        cap = np.asarray(caps_of(inp.rules_by_comm[ci]), dtype=float)
+        tot = meas[rows].sum(axis=0)
+        fin = np.isfinite(cap) & (cap > 0)
+        need = max([1, *(math.ceil(t / c - 1e-9) for t, c in zip(tot[fin], cap[fin], strict=True))])
+        if len(grids) <= need:
+            continue
+        inp.report.add("compound", cid, inp.codes[ci], "compound_split",
+                       tr("in {n} grids where {need} would hold it: {why}", n=len(grids),
+                          need=need, why=_why(ci, need, extra, loose)))
+        n += 1
+    return n

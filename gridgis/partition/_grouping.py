@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import tr
 from ._blocking import Blocks
+from ._compounds import PLAIN
 from ._exhaustive import exhaustive_plan
+from ._gather import gather_compounds
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
 from ._linework import Linework
@@ -54,9 +57,12 @@ class Grouping:
     """Blocks cut into several units."""
     timings: dict[str, float] = field(default_factory=dict)
     rings: list[int] = field(default_factory=list)
+    """Community of every grid left ringing another (a ring that could not be cut open)."""
     loose: list[int] = field(default_factory=list)
     """Communities where compounds may be cut: keeping them whole left no plan in range."""
-    """Community of every grid left ringing another (a ring that could not be cut open)."""
+    extra: dict[int, int] = field(default_factory=dict)
+    """Pieces beyond the fewest of the compounds above the maximum, per community where the
+    fewest left no plan in range (:data:`._compounds.PLAIN`: not cut on their own)."""
 
 
 def _unsolved(regions: list) -> int:
@@ -131,8 +137,8 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
     plan, exhaustive = exhaustive_plan(local, comp, rule)
     if plan is not None:
         return [Region(p) for p in plan]
-    note = (f"an exhaustive search over all {len(comp)} units found no contiguous split "
-            "within the rule")
+    note = tr("an exhaustive search over all {n} units found no contiguous split within the "
+              "rule", n=len(comp))
     if not exhaustive:
         tries = retries_for(len(comp))
         for t in range(1, tries + 1):
@@ -141,10 +147,10 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
                 regions = again
             if not _unsolved(regions):
                 return regions
-        note = f"after {tries + 1} searches with different random trees"
+        note = tr("after {n} searches with different random trees", n=tries + 1)
     for r in regions:
         if r.cause == "no_contiguous_split":
-            r.reason += f" ({note})"
+            r.reason = tr("{reason} ({note})", reason=r.reason, note=note)
     return regions
 
 
@@ -178,6 +184,8 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
+        if units.unit_group is not None:
+            regions = gather_compounds(local, regions, rule, units.unit_group[nodes])
         regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
@@ -187,7 +195,7 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
             flag, reason, cause = r.flag, r.reason, r.cause
             if flag == "oversize_unit":
                 flag = cause = units.unit_flag.get(int(members[0]), "oversize_building")
-                reason = "one building (or an unsplittable block) exceeds the maximum"
+                reason = tr("one building (or an unsplittable block) exceeds the maximum")
             grid_units.append((ci, members, flag, reason, cause))
     return grid_units, failing
 
@@ -231,18 +239,26 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
                                 fallback=False)
     rebuild, final, rnd = True, False, 0
     loose: frozenset[int] = frozenset()
+    extra: dict[int, int] = {}
+    piece_cache: dict = {}
     while True:
         final = final or rnd >= opts.refine_rounds
         if rebuild:
             rounds += 1
             t = time.perf_counter()
-            units = make_units(lw, blocks, piece_cap, cut_cache, loose)
+            units = make_units(lw, blocks, piece_cap, cut_cache, loose, extra, piece_cache)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
         rings: list[int] = []
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
                                                 final, plan_cache, rings)
         t_regions += time.perf_counter() - t
+        more = [ci for ci in failing if ci in units.pieced and extra.get(ci, 0) < PLAIN]
+        if final and more:
+            # a compound above the maximum in the fewest pieces left no plan: one piece more
+            extra.update({ci: extra.get(ci, 0) + 1 for ci in more})
+            rebuild = True
+            continue
         if final and failing and not loose:
             # the size rule comes first: where whole compounds leave no plan, let them be cut
             loose, rebuild = frozenset(failing), True
@@ -262,4 +278,4 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         t_regions += time.perf_counter() - t
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
-                    rings=rings, loose=sorted(loose))
+                    rings=rings, loose=sorted(loose), extra=extra)

@@ -85,7 +85,8 @@ def prep_communities(communities: gpd.GeoDataFrame, rep: Report) -> gpd.GeoDataF
     if invalid.any():
         comm = as_layer(comm, "communities", invalid="fix")
         for code in comm.loc[invalid, schema.CODE]:
-            rep.add("community", code, code, "geometry_repaired", "invalid boundary made valid")
+            rep.add("community", code, code, "geometry_repaired",
+                    tr("invalid boundary made valid"))
     if schema.AREA_KIND not in comm.columns:
         comm[schema.AREA_KIND] = "urban"
     comm[schema.AREA_KIND] = comm[schema.AREA_KIND].fillna("urban").astype(str)
@@ -131,9 +132,11 @@ def prep_buildings(gdf: gpd.GeoDataFrame | None, crs, rep: Report) -> gpd.GeoDat
             ids = out.get(schema.BUILDING_ID, pd.Series(out.index, index=out.index))
             for i in np.flatnonzero(bad.to_numpy())[:50]:
                 rep.add("building", ids.iloc[i], None, f"bad_{col}",
-                        f"{col}={out[col].iloc[i]!r} counted as 0")
+                        tr("{column}={value} counted as 0", column=col,
+                           value=str(out[col].iloc[i])))
             if bad.sum() > 50:
-                rep.add("building", "", None, f"bad_{col}", f"{int(bad.sum()) - 50} more rows")
+                rep.add("building", "", None, f"bad_{col}",
+                        tr("{n} more rows", n=int(bad.sum()) - 50))
         out[col] = vals.where(~bad, 0.0).astype(float)
     return metric(out, crs)
 

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from ..i18n import tr
 from ..schema import BASIC
 from ._assembly import Assembly
 from ._faces import union_faces
@@ -44,16 +45,18 @@ def building_grids(inp: Inputs, asm: Assembly) -> tuple[np.ndarray, np.ndarray]:
         why = "no_geometry" if not inp.bvalid[i] else "outside_communities"
         rep.add("building", bids.iloc[i], bld[schema.COMMUNITY_CODE].iloc[i]
                 if schema.COMMUNITY_CODE in bld.columns else "", why,
-                "building could not be placed in any grid")
+                tr("building could not be placed in any grid"))
     if schema.COMMUNITY_CODE in bld.columns and okb.any():
         given = bld[schema.COMMUNITY_CODE].astype("string").fillna("").to_numpy()
         got = np.array([codes[records[g]["ci"]] if g >= 0 else "" for g in bgrid])
         mism = okb & (given != "") & (given != got)
         for i in np.flatnonzero(mism)[:200].tolist():
             rep.add("building", bids.iloc[i], got[i], "community_mismatch",
-                    f"community_code {given[i]} in the table, placed by location in {got[i]}")
+                    tr("community_code {given} in the table, placed by location in {got}",
+                       given=given[i], got=got[i]))
         if mism.sum() > 200:
-            rep.add("building", "", "", "community_mismatch", f"{int(mism.sum()) - 200} more")
+            rep.add("building", "", "", "community_mismatch",
+                    tr("{n} more", n=int(mism.sum()) - 200))
     return bgrid, gmeas
 
 
@@ -67,13 +70,14 @@ def report_grids(inp: Inputs, records: list[dict], grids: gpd.GeoDataFrame,
                     rec.get("cause") or rec["flag"], rec.get("reason", ""))
         if rec["geometry"].geom_type != "Polygon":
             rep.add("grid", grids[schema.GRID_CODE].iloc[gi], codes[rec["ci"]], "not_single_polygon",
-                    rec["geometry"].geom_type)
+                    tr("the grid is a {kind}, not one polygon", kind=rec["geometry"].geom_type))
     cap_sp = inp.rules.special.max_households
     if cap_sp is not None:
         for gi, rec in enumerate(records):
             if rec["kind"] != BASIC and gmeas[gi, 0] > cap_sp:
                 rep.add("grid", grids[schema.GRID_CODE].iloc[gi], codes[rec["ci"]],
-                        "special_over_cap", f"{gmeas[gi, 0]:.0f} households > {cap_sp}")
+                        "special_over_cap", tr("{households:.0f} households > {cap}",
+                                               households=gmeas[gi, 0], cap=cap_sp))
 
 
 def units_table(inp: Inputs, asm: Assembly, gcode: np.ndarray) -> gpd.GeoDataFrame:

@@ -13,13 +13,14 @@ import numpy as np
 
 from .._geometry import Arrangement, first_container
 from ._blocking import Blocks
-from ._compounds import join_compounds
+from ._compounds import common_label, compound_pieces, join_compounds, oversize_cells
 from ._faces import absorb_detached, attach_orphans, best_neighbour, union_faces
-from ._graphs import group_graph, local_graph, strong_graph
+from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._linework import MICRO_FACE_M2, FaceLabels, Linework
 from ._prepare import caps_of
 from .blocks import arrangement
 from .geom import near_lines
+from .graph import SizeRule
 from .regions import RegionOptions, UnitGraph, split_below
 from .units import split_lines
 
@@ -42,6 +43,11 @@ class Units:
     unit_block: np.ndarray
     unit_comm: np.ndarray
     unit_flag: dict[int, str]
+    pieced: frozenset[int] = frozenset()
+    """Communities with a compound above the maximum cut into pieces (:mod:`._compounds`)."""
+    unit_group: np.ndarray | None = None
+    """Per unit: the compound all its buildings belong to when it is to be gathered (above the
+    maximum, or any compound where compounds may be cut), else -1 (:mod:`._gather`)."""
 
 
 @dataclass
@@ -132,9 +138,11 @@ def _cells(lw: Linework, blocks: Blocks, cut_lines: list[np.ndarray]) -> _Cells:
 
 
 def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray], c: _Cells,
-                  cell_meas: np.ndarray, cell_block: np.ndarray, pair_barrier: np.ndarray
+                  cell_meas: np.ndarray, cell_block: np.ndarray, pair_barrier: np.ndarray,
+                  cell_group: np.ndarray, extra: dict[int, int], piece_cache: dict
                   ) -> tuple[np.ndarray, int, dict[int, str]]:
-    """Unit of every cell: whole blocks, or groups of cells of a block that is split."""
+    """Unit of every cell: whole blocks, or groups of cells of a block that is split (the
+    cells of a compound above the maximum in the fewest pieces, :func:`.compound_pieces`)."""
     inp = lw.inp
     n_cells = len(cell_meas)
     unit_of_cell = np.full(n_cells, -1, dtype=np.int64)
@@ -154,15 +162,59 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
             rule, cols = inp.rules_by_comm[blocks.block_comm[b]]
             sub = UnitGraph(cell_meas[:, cols], cg.area, cg.perimeter, cg.eu, cg.ev,
                             cg.length, cg.barrier)
-            groups = split_block(sub, nodes, piece_cap[b][cols], rule.hi,
-                                 inp.rng(f"block:{b}"), inp.opts.regions,
-                                 inp.opts.min_contact_m)
+            groups, nodes = _pieces(lw, sub, nodes, cell_group, rule, b,
+                                    extra.get(int(blocks.block_comm[b]), 0), piece_cache)
+            if len(nodes):
+                groups += split_block(sub, nodes, piece_cap[b][cols], rule.hi,
+                                      inp.rng(f"block:{b}"), inp.opts.regions,
+                                      inp.opts.min_contact_m)
             for nodes_g, flag in groups:
                 unit_of_cell[nodes_g] = n_units
                 if flag:
                     unit_flag[n_units] = flag
                 n_units += 1
     return unit_of_cell, n_units, unit_flag
+
+
+def _pieces(lw: Linework, g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray,
+            rule: SizeRule, b: int, extra: int, cache: dict
+            ) -> tuple[list[tuple[np.ndarray, str]], np.ndarray]:
+    """:func:`.compound_pieces` of block ``b``, reused while the block's cells are the same
+    (refinement rounds rebuild every unit)."""
+    if not (cell_group[nodes] >= 0).any():
+        return [], nodes
+    local = local_graph(g, nodes)
+    key = (b, extra, graph_key(b, local) + cell_group[nodes].tobytes())
+    if key not in cache:
+        cache[key] = compound_pieces(local, np.arange(len(nodes)), cell_group[nodes], rule,
+                                     lw.inp.rng(f"compounds:{b}"), lw.inp.opts.regions,
+                                     lw.inp.opts.min_contact_m, extra)
+    groups, rest = cache[key]
+    return [(nodes[p], f) for p, f in groups], nodes[rest]
+
+
+def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
+                 loose: frozenset[int]) -> tuple[np.ndarray, np.ndarray, frozenset[int]]:
+    """Oversize compound of every cell (:func:`.oversize_cells`; none in the communities of
+    ``loose``), the compound to gather of every cell (the oversize one, or in ``loose`` any
+    compound) and the communities holding oversize cells."""
+    inp = lw.inp
+    cell_comm = np.full(n_cells, -1, dtype=np.int64)
+    inside = c.cell >= 0
+    cell_comm[c.cell[inside]] = c.labels.comm[inside]
+    caps = {ci: caps_of(inp.rules_by_comm[ci]) for ci in np.unique(cell_comm).tolist() if ci >= 0}
+    cap = np.array([caps.get(ci, [np.inf, np.inf]) for ci in cell_comm.tolist()],
+                   dtype=float).reshape(-1, 2)
+    group = oversize_cells(bcell, inp.group_of, inp.bmeas, cap, n_cells)
+    gather = group.copy()
+    if loose:
+        free = np.isin(cell_comm, list(loose))
+        group[free] = -1
+        placed = bcell >= 0
+        anyc = common_label(bcell[placed], np.where(inp.group_of >= 0, inp.group_of, -1)[placed],
+                            n_cells)
+        gather[free] = anyc[free]
+    return group, gather, frozenset(np.unique(cell_comm[group >= 0]).tolist())
 
 
 def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
@@ -189,11 +241,14 @@ def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
 
 def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
                cut_cache: dict[tuple[int, bytes], np.ndarray],
-               loose: frozenset[int] = frozenset()) -> Units:
+               loose: frozenset[int] = frozenset(), extra: dict[int, int] | None = None,
+               piece_cache: dict | None = None) -> Units:
     """Cut the blocks of ``piece_cap`` below their caps and group all faces into units.
 
     Units holding one compound are joined (:mod:`._compounds`), except in the communities of
-    ``loose``, where keeping compounds whole left no plan within the rule.
+    ``loose``, where keeping compounds whole left no plan within the rule. A compound above
+    the maximum is cut into the fewest pieces plus ``extra[community]`` (``extra`` of
+    :data:`.PLAIN`: building by building), except in ``loose``.
 
     Examples
     --------
@@ -220,8 +275,11 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
     pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
 
+    cell_group, cell_gather, pieced = _cell_groups(lw, c, bcell, n_cells, loose)
+    extra = extra or {}
     unit_of_cell, n_units, unit_flag = _unit_of_cell(lw, blocks, piece_cap, c, cell_meas,
-                                                     cell_block, pair_barrier)
+                                                     cell_block, pair_barrier, cell_group, extra,
+                                                     {} if piece_cache is None else piece_cache)
     face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
     # tiny empty pieces cut off from their unit (noding noise) join a touching unit
     has_bld = np.zeros(len(arr.faces), dtype=bool)
@@ -244,6 +302,9 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     unit_comm = np.full(n_units, -1, dtype=np.int64)
     fu = face_unit >= 0
     unit_comm[face_unit[fu]] = face_comm[fu]
+    held = valid_c & (cell_meas.sum(axis=1) > 0)
+    unit_group = common_label(unit_of_cell[held], cell_gather[held], n_units)
     return Units(arr=arr, labels=c.labels, bface=bface, pair_barrier=pair_barrier,
                  face_unit=face_unit, n_units=n_units, unit_meas=unit_meas,
-                 unit_block=unit_block, unit_comm=unit_comm, unit_flag=unit_flag)
+                 unit_block=unit_block, unit_comm=unit_comm, unit_flag=unit_flag, pieced=pieced,
+                 unit_group=unit_group)

@@ -33,10 +33,12 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from ..i18n import tr
 from ..rules import Rules
 from ..schema import BASIC
 from ._assembly import assemble_grids
 from ._blocking import make_blocks
+from ._compounds import report_compounds
 from ._grouping import group_into_grids
 from ._linework import make_linework
 from ._numbering import number_grids
@@ -99,12 +101,16 @@ class BuildResult:
         Building blocks of the basic grids: ``unit_id, block_id, community_code, grid_code,
         households, population, flag, geometry``.
     report
-        Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``.
+        Exceptions and unplaced items: ``item, item_id, community_code, reason, detail``
+        (``detail`` in the office's language through :mod:`gridgis.i18n`, the other columns
+        canonical English).
         ``reason`` codes: grids ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
         ``oversize_building``, ``not_single_polygon``, ``special_over_cap``, ``thin_block`` (a grid
         below the compactness bar because one of its blocks is that thin); communities
         ``enclave`` (a ring that could not be cut open), ``compound_split`` (no plan
-        within the rule keeps every compound whole, so compounds were cut); buildings
+        within the rule keeps every compound whole, so compounds were cut); compounds
+        ``compound_split`` (a compound in more grids than ``ceil(T / max)``, with the reason);
+        buildings
         ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
         ``bad_population``; sites ``unknown_kind``, ``site_in_several_parts``,
         ``site_not_placed``, ``crosses_community``, ``outside_communities``; locked grids
@@ -126,10 +132,12 @@ def _report_communities(inp, grouping) -> None:
     """Communities where compounds had to be cut, or a ring could not be cut open."""
     for ci in grouping.loose:
         inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
-                       "no plan within the rule keeps every compound whole: compounds may be cut")
+                       tr("no plan within the rule keeps every compound whole: compounds may "
+                         "be cut"))
     for ci in grouping.rings:
         inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
-                       "a grid rings another and the ring cannot be cut open within the rule")
+                       tr("a grid rings another and the ring cannot be cut open within the "
+                         "rule"))
 
 
 def _street_lines(inp, grids: gpd.GeoDataFrame) -> dict:
@@ -148,12 +156,12 @@ def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> di
     forces it, else ``thin_grid``); the compactness figures of the run."""
     thin = thin_grids(grids, units, COMPACTNESS_BAR)
     for r in thin.itertuples(index=False):
-        why = ("a block covering much of it is as thin" if r.forced
-               else "no single block forces it")
+        why = (tr("a block covering much of it is as thin") if r.forced
+               else tr("no single block forces it"))
         report.add("grid", r.grid_code, r.community_code,
                    "thin_block" if r.forced else "thin_grid",
-                   f"Polsby–Popper {r.pp:.2f} below {COMPACTNESS_BAR:.2f}: {why} "
-                   f"(thinnest large block {r.block_pp:.2f})")
+                   tr("Polsby–Popper {pp:.2f} below {bar:.2f}: {why} (thinnest large block "
+                      "{block:.2f})", pp=r.pp, bar=COMPACTNESS_BAR, why=why, block=r.block_pp))
     basic = (grids[schema.KIND] == BASIC).to_numpy()
     pp = compactness(grids.geometry.to_numpy())[basic]
     free = ~grids.loc[basic, schema.GRID_CODE].isin(thin.loc[thin["forced"], "grid_code"])
@@ -260,6 +268,7 @@ def build_grids(
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
     bgrid, gmeas = building_grids(inp, asm)
+    report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)
     grids = number_grids(asm.records, gmeas, inp.codes, inp.comm_m, inp.mcrs)
     report_grids(inp, asm.records, grids, gmeas)
     gcode = grids[schema.GRID_CODE].to_numpy()

@@ -30,6 +30,7 @@ import shapely
 
 from .. import schema
 from .._geometry import first_container
+from ..i18n import tr
 from ..schema import BASIC
 from ._prepare import Inputs, read_inputs
 from .quality import compactness
@@ -223,7 +224,7 @@ def _join(inp: Inputs, results: list[BuildResult], btask: np.ndarray,
     for i in np.flatnonzero(btask < 0).tolist():
         why = "no_geometry" if not inp.bvalid[i] else "outside_communities"
         inp.report.add("building", bids.iloc[i], "", why,
-                       "building could not be placed in any grid")
+                       tr("building could not be placed in any grid"))
     report = pd.concat([inp.report.frame(), *(r.report for r in results)], ignore_index=True)
     stats = _stats(grids, results, report, seconds)
     if inp.in_crs is not None and not inp.mcrs.equals(inp.in_crs):

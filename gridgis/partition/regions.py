@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from ..i18n import tr
 from ._bisect import Bisector, split_below
 from .graph import DEFAULT_OPTIONS, EPS, Region, RegionOptions, SizeRule, UnitGraph
 
@@ -338,9 +339,9 @@ def plan_component(
     total = g.measures[nodes].sum(axis=0)
     if k is None and total[0] < rule.lo[0] - EPS:
         return [Region(nodes, "below_min_allowed",
-                       f"total {total[0]:.0f} below the minimum {rule.lo[0]:.0f} of one grid "
-                       "(the whole community, or a piece of it cut off by special or locked "
-                       "grids)", "below_min")]
+                       tr("total {total:.0f} below the minimum {lo:.0f} of one grid (the whole "
+                          "community, or a piece of it cut off by special or locked grids)",
+                          total=total[0], lo=rule.lo[0]), "below_min")]
     if k is not None:
         ks, feasible = [max(1, min(int(k), len(nodes)))], True
     else:
@@ -357,7 +358,7 @@ def plan_component(
                 break
     if parts is None and feasible and not opts.fallback:
         return [Region(nodes, "out_of_range",
-                       "no contiguous split within bounds found (unit sizes/adjacency)",
+                       tr("no contiguous split within bounds found (unit sizes/adjacency)"),
                        "no_contiguous_split")]
     if parts is None:
         # least-violating plan, then recombination of the regions out of bounds
@@ -376,10 +377,9 @@ def plan_component(
             kmin, kmax = rule.k_range(total)
             if kmin > kmax:
                 cause = "no_feasible_count"
-                reason = (
-                    f"community total {total[0]:.0f} admits no grid count: "
-                    f"ceil(T/max)={kmin} > floor(T/min)={kmax}"
-                )
+                reason = tr("community total {total:.0f} admits no grid count: "
+                            "ceil(T/max)={kmin} > floor(T/min)={kmax}",
+                            total=total[0], kmin=kmin, kmax=kmax)
             else:
                 cause = "no_contiguous_split"
                 reason = _explain(g, parts, i, rule)
@@ -404,13 +404,15 @@ def _explain(g: UnitGraph, parts: list[np.ndarray], i: int, rule: SizeRule) -> s
     if total[0] < lo:
         sums = [float(g.measures[parts[j], 0].sum()) for j in nb]
         if sums and min(sums) + total[0] > hi:
-            return (f"{total[0]:.0f} below the minimum {lo:.0f}, and joining any neighbouring "
-                    f"grid ({', '.join(f'{x:.0f}' for x in sums)}) would pass the maximum "
-                    f"{hi:.0f}; units: {shown}")
-        return (f"{total[0]:.0f} below the minimum {lo:.0f}; no contiguous regrouping with "
-                f"its neighbours was found; units: {shown}")
-    return (f"{total[0]:.0f} above the maximum {hi:.0f}; its units ({shown}) cannot be "
-            "regrouped with their neighbours into contiguous grids within bounds")
+            return tr("{total:.0f} below the minimum {lo:.0f}, and joining any neighbouring "
+                      "grid ({sums}) would pass the maximum {hi:.0f}; units: {units}",
+                      total=total[0], lo=lo, sums=", ".join(f"{x:.0f}" for x in sums), hi=hi,
+                      units=shown)
+        return tr("{total:.0f} below the minimum {lo:.0f}; no contiguous regrouping with its "
+                  "neighbours was found; units: {units}", total=total[0], lo=lo, units=shown)
+    return tr("{total:.0f} above the maximum {hi:.0f}; its units ({units}) cannot be regrouped "
+              "with their neighbours into contiguous grids within bounds", total=total[0], hi=hi,
+              units=shown)
 
 
 def plan_regions(
@@ -434,7 +436,8 @@ def plan_regions(
     over = np.isfinite(rule.hi) & (g.measures[nodes] > rule.hi + EPS)
     big = nodes[over.any(axis=1)]
     out = [
-        Region(np.array([u]), "oversize_unit", "a single unit exceeds the maximum", "oversize")
+        Region(np.array([u]), "oversize_unit", tr("a single unit exceeds the maximum"),
+               "oversize")
         for u in big
     ]
     rest = nodes[~over.any(axis=1)]

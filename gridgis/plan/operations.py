@@ -437,7 +437,7 @@ def rebuild(ctx: PlanContext, state: PlanState, community: str,
     >>> p = rebuild(plan.context, plan.state, "430302001001")  # doctest: +SKIP
     >>> p.details["build_report"]  # doctest: +SKIP
     """
-    from ..partition import BuildOptions, build_grids
+    from ..partition import build_grids
 
     if ctx.communities is None:
         raise PartitionError(tr("rebuild needs the communities layer"),
@@ -459,11 +459,8 @@ def rebuild(ctx: PlanContext, state: PlanState, community: str,
     bsel = None if ctx.building_community is None else ctx.building_community == community
     bld = None if ctx.buildings is None else ctx.buildings[bsel]
     seed = ctx.seed if seed is None else int(seed)
-    # road-space strips stay whole here: the re-tiling by grid lines below cannot yet follow
-    # lines that run down the middle of a strip (it left a strip-shaped gap)
     res = build_grids(crow, ctx.roads, bld, ctx.rules if rules is None else rules,
-                      locked=locked if len(locked) else None, seed=seed, rivers=ctx.rivers,
-                      options=BuildOptions(strip_max_width_m=0.0))
+                      locked=locked if len(locked) else None, seed=seed, rivers=ctx.rivers)
     built = res.grids if res.grids.crs.equals(ctx.metric_crs) else \
         res.grids.to_crs(ctx.metric_crs)
     fresh = ~built[schema.GRID_CODE].isin(locked[schema.GRID_CODE]).to_numpy()

@@ -18,6 +18,7 @@ polygonize drops.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ __all__ = [
     "touching",
     "retile",
     "exact_arrangement",
+    "inner_points",
     "unique_segments",
     "interior_lines",
     "extend_ends",
@@ -190,8 +192,36 @@ def exact_arrangement(base: np.ndarray, lines: np.ndarray) -> Arrangement:
         noded = shapely.node(shapely.multilinestrings(segs))
         segs = unique_segments(shapely.get_parts(noded))
     except shapely.errors.GEOSException:  # pragma: no cover - noder robustness failure
-        return arrangement(allx)
-    return Arrangement.from_faces(shapely.get_parts(shapely.polygonize(segs)))
+        return inner_points(arrangement(allx))
+    return inner_points(Arrangement.from_faces(shapely.get_parts(shapely.polygonize(segs))))
+
+
+def inner_points(arr: Arrangement) -> Arrangement:
+    """``arr`` with a representative point strictly inside every face.
+
+    GEOS's point-on-surface falls on the edge of a face with a hair-thin spike, as where a grid
+    line down the middle of a road-space strip meets a grid edge; such a face would be found in
+    no grid and dropped (a gap). Those faces get the centre of their largest inscribed circle.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> spiked = shapely.Polygon([(390032.56619522255, 3080707.508467252),
+    ...                           (390032.44785318954, 3080726.8531723022),
+    ...                           (390032.6828370944, 3080688.4416779615),
+    ...                           (390001.2855362721, 3080689.2225169116)])
+    >>> arr = inner_points(Arrangement.from_faces(np.array([spiked])))
+    >>> bool(shapely.contains_properly(spiked, arr.rep[0]))
+    True
+    """
+    bad = ~shapely.contains_properly(arr.faces, arr.rep)
+    if not bad.any():
+        return arr
+    rep = arr.rep.copy()
+    centres = shapely.get_point(shapely.maximum_inscribed_circle(arr.faces[bad]), 0)
+    inside = shapely.contains_properly(arr.faces[bad], centres)
+    rep[np.flatnonzero(bad)[inside]] = centres[inside]
+    return dataclasses.replace(arr, rep=rep)
 
 
 def assemble(ret: Retiling, labels: np.ndarray, geoms: np.ndarray, keep_same: np.ndarray

@@ -1,8 +1,9 @@
 """Compounds whole: a residential compound (小区) or village group that fits in one grid lies in one.
 
 The practice is one managed compound = one grid (一个有物业管理的小区划分为一个网格) and rural grids
-drawn by village group; a compound above the maximum should use as few grids as the rule allows.
-Buildings carry the compound in ``compound_id``.
+drawn by village group; a compound above the maximum should use as few grids as the rule allows:
+``ceil(total / max)`` on every measure with a maximum (households, and population when capped),
+the count the builder cuts such a compound into. Buildings carry the compound in ``compound_id``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,23 @@ def _area_kinds(plan: PreparedPlan) -> np.ndarray:
     if schema.AREA_KIND in gdf:
         return gdf[schema.AREA_KIND].fillna("urban").astype(str).to_numpy()
     return np.full(len(gdf), "urban", dtype=object)
+
+
+def _need(prof, totals: dict[str, float]) -> int:
+    """Grids a compound needs: ``ceil(total / cap)`` on every capped measure (the builder's
+    count, :func:`gridgis.partition.build_grids`).
+
+    Examples
+    --------
+    >>> from gridgis.rules import Profile
+    >>> _need(Profile(max_population=1600), {"households": 400.0, "population": 2000.0})
+    2
+    """
+    need = 1
+    for m, cap in prof.caps.items():
+        if cap > 0 and m in totals:
+            need = max(need, math.ceil(totals[m] / cap - 1e-9))
+    return need
 
 
 def check_compounds(plan: PreparedPlan, b: gpd.GeoDataFrame, building_grid: np.ndarray,
@@ -58,7 +76,7 @@ def check_compounds(plan: PreparedPlan, b: gpd.GeoDataFrame, building_grid: np.n
             continue
         prof = rules.profile_for(kinds[grids[0]])
         total = float(frame[prof.measure].to_numpy()[rows].sum())
-        need = max(1, math.ceil(total / prof.bounds[1])) if prof.bounds[1] > 0 else 1
+        need = _need(prof, {m: float(frame[m].to_numpy()[rows].sum()) for m in prof.caps})
         if len(grids) <= need:
             continue
         labels = tuple(plan.labels[g] for g in grids)
