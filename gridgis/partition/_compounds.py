@@ -233,7 +233,8 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
 def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
                      extra: dict[int, int], loose: list[int]) -> int:
     """Report (``compound_split``) every compound in more grids than ``ceil(T / max)``, with
-    the reason; returns how many.
+    the reason, and once each community of ``loose`` where one was; returns how many
+    compounds.
 
     Parameters
     ----------
@@ -259,6 +260,7 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
     frame = pd.DataFrame({"c": comp.to_numpy(dtype=object)[ok], "g": bgrid[ok]})
     meas = inp.bmeas[ok]
     n = 0
+    cut: set[int] = set()  # loose communities where a compound was cut
     for cid, rows in frame.groupby("c", sort=True).indices.items():
         grids = np.unique(frame["g"].to_numpy()[rows])
         ci = int(records[grids[0]]["ci"])
@@ -268,6 +270,11 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
         need = max([1, *(math.ceil(t / c - 1e-9) for t, c in zip(tot[fin], cap[fin], strict=True))])
         if len(grids) <= need:
             continue
+        if ci in loose and ci not in cut:
+            cut.add(ci)
+            inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                           tr("no plan within the rule keeps every compound whole: compounds "
+                              "may be cut"))
         inp.report.add("compound", cid, inp.codes[ci], "compound_split",
                        tr("in {n} grids where {need} would hold it: {why}", n=len(grids),
                           need=need, why=_why(ci, need, extra, loose)))

@@ -70,14 +70,14 @@ def _unsolved(regions: list) -> int:
     return sum(r.cause == "no_contiguous_split" for r in regions)
 
 
-def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions, final: bool
-            ) -> list:
-    """Plan of one community. In the final round, every connected piece left with an unsolved
-    grid is searched again: exhaustively when it is small (a plan, or the proof that none
-    exists), else with other random trees (a fixed number of re-seeded searches, so a seed
-    always gives the same plan)."""
+def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions,
+            retry: RegionOptions | None) -> list:
+    """Plan of one community. With ``retry`` (the final rounds), every connected piece left
+    with an unsolved grid is searched again: exhaustively when it is small (a plan, or the
+    proof that none exists), else with other random trees and the options ``retry`` (a fixed
+    number of re-seeded searches, so a seed always gives the same plan)."""
     regions = plan_regions(local, np.arange(local.n), rule, lw.inp.rng(code), opts)
-    if not final or not _unsolved(regions):
+    if retry is None or not _unsolved(regions):
         return regions
     out = [r for r in regions if r.cause != "oversize"]
     over = [r for r in regions if r.cause == "oversize"]
@@ -86,7 +86,7 @@ def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions
     for comp in local.components(rest):
         mine = [r for r in out if np.isin(r.nodes, comp).any()]
         result += mine if not _unsolved(mine) else _search_piece(local, comp, rule, lw,
-                                                                 f"{code}:{comp[0]}", opts, mine)
+                                                                 f"{code}:{comp[0]}", retry, mine)
     return result
 
 
@@ -160,12 +160,16 @@ def retries_for(n_units: int) -> int:
 
 
 def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
-                      plan_cache: dict[bytes, list], rings: list[int], polish: bool = False
+                      plan_cache: dict[bytes, list], rings: list[int], polish: bool = False,
+                      loose: frozenset[int] = frozenset()
                       ) -> tuple[list[GridUnits], list[int]]:
     """Grids of every community on the current units; communities without a contiguous plan.
     Communities with a grid ringing another that could not be cut open go to ``rings``. With
-    ``polish`` the plans are compared with other searches and the most compact kept."""
+    ``polish`` the plans are compared with other searches and the most compact kept. In the
+    final rounds the communities of ``loose`` get full re-seeded retries of unsolved pieces,
+    the others retries with the early round's budget."""
     inp = lw.inp
+    probe = dataclasses.replace(opts, budget=min(opts.budget, EARLY_BUDGET), fallback=False)
     ug = group_graph(units.arr, units.face_unit, units.n_units, units.unit_meas,
                      units.pair_barrier, units.labels.comm)
     grid_units: list[GridUnits] = []
@@ -178,9 +182,13 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         g = UnitGraph(units.unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
                       ug.barrier)
         local = strong_graph(local_graph(g, nodes), inp.opts.min_contact_m, rule.lo[0])
-        key = graph_key(ci, local) + (b"final" if final else b"early")
+        # full retries where nothing is left to relax (compounds may be cut); before that the
+        # retries only ask whether a plan with whole compounds is easily found
+        last = ci in loose
+        key = graph_key(ci, local) + (b"early" if not final else b"final" if last else b"probe")
         if key not in plan_cache:
-            plan_cache[key] = _search(local, rule, lw, str(inp.codes[ci]), opts, final)
+            plan_cache[key] = _search(local, rule, lw, str(inp.codes[ci]), opts,
+                                      None if not final else opts if last else probe)
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
@@ -251,7 +259,7 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         t = time.perf_counter()
         rings: list[int] = []
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
-                                                final, plan_cache, rings)
+                                                final, plan_cache, rings, loose=loose)
         t_regions += time.perf_counter() - t
         more = [ci for ci in failing if ci in units.pieced and extra.get(ci, 0) < PLAIN]
         if final and more:
@@ -274,7 +282,7 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         t = time.perf_counter()
         rings = []
         grid_units, _ = _plan_communities(lw, units, opts.regions if final else early, final,
-                                          plan_cache, rings, polish=True)
+                                          plan_cache, rings, polish=True, loose=loose)
         t_regions += time.perf_counter() - t
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,

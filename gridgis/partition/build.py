@@ -108,7 +108,7 @@ class BuildResult:
         ``oversize_building``, ``not_single_polygon``, ``special_over_cap``, ``thin_block`` (a grid
         below the compactness bar because one of its blocks is that thin); communities
         ``enclave`` (a ring that could not be cut open), ``compound_split`` (no plan
-        within the rule keeps every compound whole, so compounds were cut); compounds
+        within the rule keeps every compound whole, and a compound was cut); compounds
         ``compound_split`` (a compound in more grids than ``ceil(T / max)``, with the reason);
         buildings
         ``outside_communities``, ``no_geometry``, ``community_mismatch``, ``bad_households`` /
@@ -128,12 +128,8 @@ class BuildResult:
     building_grid: pd.Series
 
 
-def _report_communities(inp, grouping) -> None:
-    """Communities where compounds had to be cut, or a ring could not be cut open."""
-    for ci in grouping.loose:
-        inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
-                       tr("no plan within the rule keeps every compound whole: compounds may "
-                         "be cut"))
+def _report_rings(inp, grouping) -> None:
+    """Communities where a ring could not be cut open."""
     for ci in grouping.rings:
         inp.report.add("community", inp.codes[ci], inp.codes[ci], "enclave",
                        tr("a grid rings another and the ring cannot be cut open within the "
@@ -263,7 +259,7 @@ def build_grids(
 
     grouping = group_into_grids(lw, blocks)
     timings.update(grouping.timings)
-    _report_communities(inp, grouping)
+    _report_rings(inp, grouping)
 
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
