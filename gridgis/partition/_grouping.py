@@ -24,7 +24,7 @@ from ._gather import gather_compounds
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
 from ._linework import Linework
-from ._unitize import Units, make_units
+from ._unitize import UnitCache, Units, make_units
 from .geom import polsby_popper
 from .regions import Region, RegionOptions, UnitGraph, plan_regions
 
@@ -239,7 +239,7 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     """
     opts = lw.inp.opts
     piece_cap: dict[int, np.ndarray] = {int(b): blocks.caps[b] for b in blocks.oversize}
-    cut_cache: dict[tuple[int, bytes], np.ndarray] = {}
+    cache = UnitCache()
     plan_cache: dict[bytes, list] = {}
     t_units = t_regions = 0.0
     rounds = 0
@@ -248,13 +248,12 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     rebuild, final, rnd = True, False, 0
     loose: frozenset[int] = frozenset()
     extra: dict[int, int] = {}
-    piece_cache: dict = {}
     while True:
         final = final or rnd >= opts.refine_rounds
         if rebuild:
             rounds += 1
             t = time.perf_counter()
-            units = make_units(lw, blocks, piece_cap, cut_cache, loose, extra, piece_cache)
+            units = make_units(lw, blocks, piece_cap, cache, loose, extra)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
         rings: list[int] = []

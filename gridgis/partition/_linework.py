@@ -20,14 +20,17 @@ from .._geometry import Arrangement, first_container
 from ._faces import best_neighbour
 from ._prepare import Inputs
 from .blocks import as_lines, merge_slivers
+from .geom import near_lines
 from .special import owner_labels
 
-__all__ = ["LOCK_SNAP_M", "MICRO_FACE_M2", "FaceLabels", "Linework", "make_linework"]
+__all__ = ["BARRIER_TOL_M", "LOCK_SNAP_M", "MICRO_FACE_M2", "FaceLabels", "Linework", "make_linework"]
 
 #: faces smaller than this (square metres) are noding noise and join a neighbour
 MICRO_FACE_M2 = 1e-3
 #: lines closer than this to a locked grid's outline are snapped onto it (metres)
 LOCK_SNAP_M = 0.01
+#: an arrangement edge whose midpoint is this close to a barrier line lies on it (metres)
+BARRIER_TOL_M = 1e-2
 
 
 class FaceLabels(NamedTuple):
@@ -50,6 +53,31 @@ class Linework:
     lane_lines: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     """Lanes (service roads, footways, paths …): block boundaries only inside a block too big
     for one grid."""
+    _on_barrier: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=complex), np.zeros(0, dtype=bool)),
+        init=False, repr=False)
+
+    def on_barrier(self, points: np.ndarray) -> np.ndarray:
+        """Whether each point (``(n, 2)``) lies within :data:`BARRIER_TOL_M` of a barrier line.
+
+        Points seen before are answered from a cache: the arrangements of the refinement
+        rounds of a run share most of their edges.
+        """
+        key = points[:, 0] + 1j * points[:, 1]
+        known, value = self._on_barrier
+        pos = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+        seen = (known[pos] == key) if len(known) else np.zeros(len(key), dtype=bool)
+        out = np.zeros(len(key), dtype=bool)
+        out[seen] = value[pos[seen]]
+        new = np.flatnonzero(~seen)
+        if len(new):
+            out[new] = near_lines(points[new], self.barrier_lines, tol=BARRIER_TOL_M)
+            keys, first = np.unique(key[new], return_index=True)
+            known = np.concatenate([known, keys])
+            order = np.argsort(known, kind="stable")
+            self._on_barrier = (known[order],
+                                np.concatenate([value, out[new][first]])[order])
+        return out
 
     def snap(self, lines: np.ndarray) -> np.ndarray:
         """Snap lines running along a locked grid's outline onto it, so that the outline

@@ -7,7 +7,7 @@ of each such block are grouped into connected units below the cap. Other blocks 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,12 +19,11 @@ from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._linework import MICRO_FACE_M2, FaceLabels, Linework
 from ._prepare import caps_of
 from .blocks import arrangement
-from .geom import near_lines
 from .graph import SizeRule
 from .regions import RegionOptions, UnitGraph, split_below
 from .units import split_lines
 
-__all__ = ["Units", "cut_groups", "make_units", "split_block"]
+__all__ = ["UnitCache", "Units", "cut_groups", "make_units", "split_block"]
 
 
 @dataclass
@@ -96,11 +95,25 @@ def split_block(g: UnitGraph, nodes: np.ndarray, hi: np.ndarray, hard_max: np.nd
     return out
 
 
+@dataclass
+class UnitCache:
+    """What :func:`make_units` keeps across the refinement rounds of a run."""
+
+    cut: dict[tuple[int, bytes], np.ndarray] = field(default_factory=dict)
+    """Cut lines of a block for one grouping of its buildings."""
+    cells: dict[tuple, _Cells] = field(default_factory=dict)
+    """The arrangement with the cut lines of a set of blocks, and its cells."""
+    pieces: dict = field(default_factory=dict)
+    """Pieces of a block's cells (:func:`_unit_of_cell`)."""
+
+
 def _cut_lines(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
-               cut_cache: dict[tuple[int, bytes], np.ndarray]) -> list[np.ndarray]:
-    """Lines cutting every block of ``piece_cap`` along its building groups (cached)."""
+               cut_cache: dict[tuple[int, bytes], np.ndarray]
+               ) -> tuple[list[np.ndarray], tuple]:
+    """Lines cutting every block of ``piece_cap`` along its building groups (cached), and the
+    key of that set of lines."""
     inp = lw.inp
-    cut_lines = []
+    cut_lines, keys = [], []
     for b in sorted(piece_cap):
         inside = np.flatnonzero(blocks.bblock == b)
         labels = cut_groups(inp.group_of[inside], inp.bmeas[inside], piece_cap[b])
@@ -110,7 +123,8 @@ def _cut_lines(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
             cut_cache[key] = lw.snap(split_lines(geom, inp.bgeoms[inside], labels))
         if len(cut_cache[key]):
             cut_lines.append(cut_cache[key])
-    return cut_lines
+            keys.append(key)
+    return cut_lines, tuple(keys)
 
 
 def _cells(lw: Linework, blocks: Blocks, cut_lines: list[np.ndarray]) -> _Cells:
@@ -240,9 +254,8 @@ def _joined_compounds(lw: Linework, arr: Arrangement, face_unit: np.ndarray,
 
 
 def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
-               cut_cache: dict[tuple[int, bytes], np.ndarray],
-               loose: frozenset[int] = frozenset(), extra: dict[int, int] | None = None,
-               piece_cache: dict | None = None) -> Units:
+               cache: UnitCache | None = None, loose: frozenset[int] = frozenset(),
+               extra: dict[int, int] | None = None) -> Units:
     """Cut the blocks of ``piece_cap`` below their caps and group all faces into units.
 
     Units holding one compound are joined (:mod:`._compounds`), except in the communities of
@@ -252,12 +265,16 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
 
     Examples
     --------
-    >>> units = make_units(lw, blocks, {}, {})                              # doctest: +SKIP
+    >>> units = make_units(lw, blocks, {})                                  # doctest: +SKIP
     >>> units.n_units == blocks.n_blocks                                    # doctest: +SKIP
     True
     """
     inp = lw.inp
-    c = _cells(lw, blocks, _cut_lines(lw, blocks, piece_cap, cut_cache))
+    cache = cache or UnitCache()
+    cut_lines, key = _cut_lines(lw, blocks, piece_cap, cache.cut)
+    if key not in cache.cells:  # rounds that cut no block anew share the arrangement
+        cache.cells[key] = _cells(lw, blocks, cut_lines)
+    c = cache.cells[key]
     arr, cell, bface = c.arr, c.cell, c.bface
     face_comm = c.labels.comm
     n_cells = int(cell.max()) + 1 if (cell >= 0).any() else 0
@@ -271,7 +288,7 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     cell_block[cell[cell >= 0]] = c.fblock[cell >= 0]
 
     # barrier length of every shared face pair
-    seg_bar = near_lines((arr.edges.seg_a + arr.edges.seg_b) / 2.0, lw.barrier_lines, tol=1e-2)
+    seg_bar = lw.on_barrier((arr.edges.seg_a + arr.edges.seg_b) / 2.0)
     seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
     pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
 
@@ -279,7 +296,7 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     extra = extra or {}
     unit_of_cell, n_units, unit_flag = _unit_of_cell(lw, blocks, piece_cap, c, cell_meas,
                                                      cell_block, pair_barrier, cell_group, extra,
-                                                     {} if piece_cache is None else piece_cache)
+                                                     cache.pieces)
     face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
     # tiny empty pieces cut off from their unit (noding noise) join a touching unit
     has_bld = np.zeros(len(arr.faces), dtype=bool)
