@@ -169,7 +169,10 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
     final rounds the communities of ``loose`` get full re-seeded retries of unsolved pieces,
     the others retries with the early round's budget."""
     inp = lw.inp
-    probe = dataclasses.replace(opts, budget=min(opts.budget, EARLY_BUDGET), fallback=False)
+    # before the last relaxation a failed search only needs to say so: no fallback plan, and
+    # retries with the early round's budget
+    probe = dataclasses.replace(opts, fallback=False)
+    probe_retry = dataclasses.replace(probe, budget=min(opts.budget, EARLY_BUDGET))
     ug = group_graph(units.arr, units.face_unit, units.n_units, units.unit_meas,
                      units.pair_barrier, units.labels.comm)
     grid_units: list[GridUnits] = []
@@ -182,13 +185,14 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         g = UnitGraph(units.unit_meas[:, cols], ug.area, ug.perimeter, ug.eu, ug.ev, ug.length,
                       ug.barrier)
         local = strong_graph(local_graph(g, nodes), inp.opts.min_contact_m, rule.lo[0])
-        # full retries where nothing is left to relax (compounds may be cut); before that the
-        # retries only ask whether a plan with whole compounds is easily found
+        # the full search where nothing is left to relax (compounds may be cut); before that
+        # the search asks whether a plan with whole compounds is easily found
         last = ci in loose
         key = graph_key(ci, local) + (b"early" if not final else b"final" if last else b"probe")
         if key not in plan_cache:
-            plan_cache[key] = _search(local, rule, lw, str(inp.codes[ci]), opts,
-                                      None if not final else opts if last else probe)
+            search, retry = ((opts, None) if not final else (opts, opts) if last
+                             else (probe, probe_retry))
+            plan_cache[key] = _search(local, rule, lw, str(inp.codes[ci]), search, retry)
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
