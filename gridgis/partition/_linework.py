@@ -9,6 +9,7 @@ grid, special site, basic land), places buildings in faces and merges slivers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -20,7 +21,7 @@ from .._geometry import Arrangement, first_container
 from ._faces import best_neighbour
 from ._prepare import Inputs
 from .blocks import as_lines, merge_slivers
-from .geom import near_lines
+from .geom import near_lines, segment_tree
 from .special import owner_labels
 
 __all__ = ["BARRIER_TOL_M", "LOCK_SNAP_M", "MICRO_FACE_M2", "FaceLabels", "Linework", "make_linework"]
@@ -57,11 +58,17 @@ class Linework:
         default_factory=lambda: (np.zeros(0, dtype=complex), np.zeros(0, dtype=bool)),
         init=False, repr=False)
 
+    @cached_property
+    def barrier_tree(self) -> shapely.STRtree | None:
+        """Tree of the barrier lines' segments (built on first use)."""
+        return segment_tree(self.barrier_lines)
+
     def on_barrier(self, points: np.ndarray) -> np.ndarray:
         """Whether each point (``(n, 2)``) lies within :data:`BARRIER_TOL_M` of a barrier line.
 
-        Points seen before are answered from a cache: the arrangements of the refinement
-        rounds of a run share most of their edges.
+        Points seen before are answered from a cache (the arrangements of the refinement
+        rounds of a run share most of their edges), the others with a tree of the barrier
+        segments built once.
         """
         key = points[:, 0] + 1j * points[:, 1]
         known, value = self._on_barrier
@@ -71,7 +78,8 @@ class Linework:
         out[seen] = value[pos[seen]]
         new = np.flatnonzero(~seen)
         if len(new):
-            out[new] = near_lines(points[new], self.barrier_lines, tol=BARRIER_TOL_M)
+            out[new] = near_lines(points[new], self.barrier_lines, BARRIER_TOL_M,
+                                  self.barrier_tree)
             keys, first = np.unique(key[new], return_index=True)
             known = np.concatenate([known, keys])
             order = np.argsort(known, kind="stable")

@@ -13,6 +13,7 @@ from .._geometry import line_segments, segment_lines
 __all__ = [
     "near_lines",
     "polsby_popper",
+    "segment_tree",
 ]
 
 
@@ -32,8 +33,26 @@ def polsby_popper(area: np.ndarray, perimeter: np.ndarray) -> np.ndarray:
     return np.where(perimeter > 0, out, 0.0)
 
 
-def near_lines(points: np.ndarray, lines: np.ndarray, tol: float) -> np.ndarray:
-    """Boolean per point: within ``tol`` of any of ``lines``.
+def segment_tree(lines: np.ndarray) -> shapely.STRtree | None:
+    """An ``STRtree`` of the single segments of ``lines`` (``None`` when there are none): one
+    small segment per tree entry keeps exact distance tests cheap.
+
+    Examples
+    --------
+    >>> import numpy as np, shapely
+    >>> len(segment_tree(np.array([shapely.LineString([(0, 0), (1, 0), (1, 1)])])))
+    2
+    """
+    if len(lines) == 0:
+        return None
+    a, b = line_segments(lines)
+    return shapely.STRtree(segment_lines(a, b)) if len(a) else None
+
+
+def near_lines(points: np.ndarray, lines: np.ndarray, tol: float,
+               tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Boolean per point: within ``tol`` of any of ``lines`` (``tree``: their
+    :func:`segment_tree`, when at hand).
 
     Examples
     --------
@@ -43,14 +62,9 @@ def near_lines(points: np.ndarray, lines: np.ndarray, tol: float) -> np.ndarray:
     [True, False]
     """
     out = np.zeros(len(points), dtype=bool)
-    if len(points) == 0 or len(lines) == 0:
+    tree = tree if tree is not None else segment_tree(lines)
+    if len(points) == 0 or tree is None:
         return out
-    # one small segment per tree entry keeps the exact distance tests cheap
-    a, b = line_segments(lines)
-    if not len(a):
-        return out
-    tree = shapely.STRtree(segment_lines(a, b))
-    pts = shapely.points(points)
-    hit = tree.query(pts, predicate="dwithin", distance=tol)
+    hit = tree.query(shapely.points(points), predicate="dwithin", distance=tol)
     out[np.unique(hit[0])] = True
     return out

@@ -117,8 +117,12 @@ def street_line_lengths(grids: gpd.GeoDataFrame, roads: gpd.GeoDataFrame,
     tree = shapely.STRtree(lines)
     total = on_street = 0.0
     # community by community: their inner lines never meet (community outlines are left out)
-    for _, sub in grids.groupby(comm):
-        geoms = sub.geometry.to_numpy()
+    _, group = np.unique(np.asarray(comm), return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    cuts = np.flatnonzero(np.diff(group[order])) + 1
+    all_geoms = grids.geometry.to_numpy()
+    for rows in np.split(order, cuts) if len(order) else []:
+        geoms = all_geoms[rows]
         outer = shapely.boundary(shapely.union_all(geoms))
         inner = shapely.difference(shapely.union_all(shapely.boundary(geoms)),
                                    shapely.buffer(outer, 0.05))
