@@ -3,7 +3,7 @@ the plans of the sample and of a generated district keep their fingerprint (code
 population and flags of every grid). The fingerprints were set when the builder learnt real
 street networks (road classes, strips, rings, compounds, restarts), then again when compounds
 above the maximum were cut along their own buildings into the fewest pieces, or, where that left
-no plan, planned building by building and gathered into as few grids as the rule allows (so were
+no plan, planned building by building and gathered by moves within the rule (so were
 the compounds of a community where compounds may be cut); their cells are grouped apart from the
 rest of their block, which moves the plans of the communities holding one (the generated district
 has 100 grids instead of 101, the flags are the same). They moved again when the bisection began

@@ -225,7 +225,7 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
     if extra.get(ci, 0) >= PLAIN:
         return tr("no plan within the rule was found with the compound cut into {need} pieces "
                   "of its own buildings, so its buildings were planned one by one and gathered "
-                  "into as few grids as the rule allows", need=need)
+                  "as far as moves within the rule reach", need=need)
     return tr("streets, lanes or a community line cut the compound into parts, and each part "
               "needs grids of its own")
 

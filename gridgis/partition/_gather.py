@@ -1,4 +1,4 @@
-"""Compounds above the maximum gathered into the fewest grids: a local search on a plan.
+"""Compounds gathered into fewer grids: a local search on a plan.
 
 Where the fewest pieces of a compound left no plan within the rule, its buildings are planned
 one by one (:func:`._compounds.compound_pieces` at :data:`._compounds.PLAIN`) and the plan then
