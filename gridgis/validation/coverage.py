@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -12,6 +13,7 @@ from .. import schema
 from .._geometry import EMPTY_POLYGON, explode, fast_union, polygonal, widths
 from ..i18n import tr
 from ._text import names, short_number, wide
+from ._threads import chunked, min_chunk, threads, together
 from .prepare import PreparedPlan
 from .report import ERROR, WARNING, Finding
 
@@ -53,13 +55,7 @@ def check_overlaps(plan: PreparedPlan, tol: Any) -> list[Finding]:
     >>> check_overlaps(plan, load_rules().tolerances)  # doctest: +SKIP
     """
     ug = plan.geom[plan.uidx]
-    a, b = plan.tree.query(ug, predicate="intersects")
-    keep = a < b
-    a, b = a[keep], b[keep]
-    if not len(a):
-        return []
-    ov = shapely.relate_pattern(ug[a], ug[b], "2********")
-    a, b = a[ov], b[ov]
+    a, b = plan.interior_pairs()
     if not len(a):
         return []
     inter = polygonal(shapely.intersection(ug[a], ug[b]))
@@ -135,6 +131,48 @@ def union_by_group(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.nd
     return out
 
 
+def _community_gaps(plan: PreparedPlan, pg: np.ndarray, tol: Any) -> np.ndarray:
+    """Pieces of each community in no grid, larger than the area floor.
+
+    A community whose grids do not overlap each other and whose area exceeds the sum of the
+    areas the grids cover in it by less than half the area floor has no piece above the floor
+    (the pieces add up to that difference): it is skipped. The others are differenced with the
+    union of the grids whose interiors meet them (grids that only touch change nothing).
+
+    >>> _community_gaps(plan, communities, tol)  # doctest: +SKIP
+    """
+    ug = plan.geom[plan.uidx]
+    pi, gi = plan.tree.query(pg, predicate="intersects")
+    ci, cg = plan.tree.query(pg, predicate="covers")
+    n = max(len(ug), 1)
+    covered = np.isin(pi.astype(np.int64) * n + gi, ci.astype(np.int64) * n + cg)
+    part = np.zeros(len(pi))
+    part[covered] = shapely.area(ug[gi[covered]])
+    rest = np.flatnonzero(~covered)
+    if len(rest):
+        meet = chunked(shapely.relate_pattern, pg[pi[rest]], ug[gi[rest]], pattern="2********")
+        rest = rest[meet]
+        covered[rest] = True  # from here: the grid's interior meets the community's
+        part[rest] = shapely.area(shapely.intersection(ug[gi[rest]], pg[pi[rest]]))
+    pi, gi, part = pi[covered], gi[covered], part[covered]
+    uncovered = shapely.area(pg) - np.bincount(pi, weights=part, minlength=len(pg))
+    suspect = np.zeros(len(ug), dtype=bool)
+    suspect[np.concatenate(plan.interior_pairs())] = True
+    dirty = np.bincount(pi, weights=suspect[gi], minlength=len(pg)) > 0
+    need = np.flatnonzero(dirty | (uncovered >= tol.area_floor_m2 / 2))
+
+    def gaps_of(some: np.ndarray) -> np.ndarray:
+        row = np.full(len(pg), -1, dtype=np.int64)
+        row[some] = np.arange(len(some))
+        sel = row[pi] >= 0
+        union = union_by_group(ug[gi[sel]], row[pi[sel]], len(some))
+        return explode(shapely.difference(pg[some], union), tol.area_floor_m2)[0]
+
+    k = max(1, min(threads(), len(need) * 40 // min_chunk()))  # about 40 grids each
+    parts = together([partial(gaps_of, s) for s in np.array_split(need, k)])
+    return np.concatenate(parts) if parts else np.empty(0, dtype=object)
+
+
 def check_gaps(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, tol: Any) -> list[Finding]:
     """Gap findings: land of the envelope (communities, else the closed plan) in no grid.
 
@@ -146,10 +184,7 @@ def check_gaps(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, tol: Any) -
         # one finding per community: each community less the grids that meet it (the same
         # pieces as the province less all grids, cut at community lines, without one union of
         # the whole plan)
-        pg = np.asarray(parents.geometry.array, dtype=object)
-        pi, gi = plan.tree.query(pg, predicate="intersects")
-        covered = union_by_group(plan.geom[plan.uidx][gi], pi, len(pg))
-        gaps, _ = explode(shapely.difference(pg, covered), tol.area_floor_m2)
+        gaps = _community_gaps(plan, np.asarray(parents.geometry.array, dtype=object), tol)
     else:
         union = fast_union(plan.geom[plan.uidx])
         envelope = closing_envelope(union, max(tol.gap_width_m, tol.snap_m))
