@@ -63,7 +63,7 @@ class _Tally:
         self.unassigned = 0
         self.rows = 0
         self.parts: dict[str, list[Any]] = {"n": [], "sums": [], "close": [],
-                                            **{c: [] for c, _ in _COUNTED}}
+                                            **{c: [] for c, _p in _COUNTED}}
         self.cats: set[Any] = set()
         self.stamps: list[Any] = []
 
@@ -73,7 +73,7 @@ class _Tally:
         self.rows += len(ev)
         g = ev.groupby(schema.GRID_CODE)
         self.parts["n"].append(g.size())
-        for col, _ in _COUNTED:
+        for col, _prefix in _COUNTED:
             self.parts[col].append(pd.crosstab(ev[schema.GRID_CODE], ev[col].fillna("未知")))
         self.parts["sums"].append(g[list(_SUMS.values())].sum())
         close = ev[[schema.GRID_CODE, "close_days"]]
