@@ -12,7 +12,8 @@ outside the plan), then:
    two, rows of split grids placed by their coordinates), file to file, streamed in chunks, in
    its own process (anchor: pandas reading the whole table, ``merge`` with the one-successor
    rows of the crosswalk, and writing it);
-4. per-grid event statistics (``gridgis.events.grid_stats``) of the recoded events.
+4. per-grid event statistics of the recoded events, streamed (``gridgis.events.grid_stats_file``)
+   beside the in-memory ``grid_stats`` (the anchor; both tables compared).
 
 Every line shows the wall time, rows/s and the peak resident memory of the step (the mark is
 reset before each step). Run ``python scripts/bench_province.py`` (full size: several minutes,
@@ -43,7 +44,7 @@ from pyproj import Transformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gridgis.assignment as ga  # noqa: E402
-from gridgis.events import grid_stats  # noqa: E402
+from gridgis.events import grid_stats, grid_stats_file  # noqa: E402
 from gridgis.validation import validate  # noqa: E402
 from tests.province import province_plan  # noqa: E402
 
@@ -204,13 +205,20 @@ def main() -> None:
                                         folder / "mem_recoded.parquet")
             show(s, "(no split rows placed)", rows)
 
-        with step("4 per-grid event statistics") as s:
-            ev = pq.read_table(folder / "events_recoded.parquet",
-                               columns=["grid_code", "category", "reported_at"]
-                               ).to_pandas(strings_to_categorical=True)
-            ev["grid_code"] = ev["grid_code"].astype(object)
-            stats = grid_stats(ev, new_plan)
+        with step("4 per-grid event statistics (streamed)") as s:
+            stats = grid_stats_file(folder / "events_recoded.parquet", new_plan,
+                                    chunk_size=4 * args.chunk_size)
         show(s, f"{int(stats['n_events'].sum()):,} events in {len(stats):,} grids", n)
+        if not args.skip_anchors:
+            with step("  anchor: statistics in memory (pandas)") as s:
+                ev = pq.read_table(folder / "events_recoded.parquet",
+                                   columns=["grid_code", "category", "reported_at"]
+                                   ).to_pandas()
+                mem = grid_stats(ev, new_plan)
+                del ev
+            same = pd.DataFrame(mem.drop(columns="geometry")).equals(
+                pd.DataFrame(stats.drop(columns="geometry")))
+            show(s, f"same table as streamed: {same}", n)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -29,6 +29,9 @@ __all__ = ["attach_grid_codes", "grid_stats", "grid_stats_file", "period_index",
 
 
 _COUNTED = ((schema.CATEGORY, "category"), (schema.URGENCY, "urgency"), (schema.STAGE, "stage"))
+#: The columns the statistics read from an events file.
+_READ = [schema.GRID_CODE, STATUS, schema.CATEGORY, schema.URGENCY, schema.STAGE,
+         schema.REPORTED_AT, schema.CLOSED_AT, schema.ONSITE_AT]
 _SUMS = {"n_closed": "closed", "n_due": "due", "n_on_time": "on_time", "n_overdue": "overdue"}
 
 
@@ -365,11 +368,12 @@ def grid_stats_file(
     judged_at = as_of
     if judged_at is None:  # the whole file's latest time, as the in-memory path takes it
         latest = [_as_of(_known(_checked(c, path), known_codes)[0], None)
-                  for c in iter_chunks(path, chunk_size)]
+                  for c in iter_chunks(path, chunk_size, [schema.GRID_CODE, STATUS,
+                                                          schema.REPORTED_AT, schema.CLOSED_AT])]
         latest = [t for t in latest if pd.notna(t)]
         judged_at = max(latest) if latest else None
     tally = _Tally()
-    for chunk in iter_chunks(path, chunk_size):
+    for chunk in iter_chunks(path, chunk_size, _READ):
         ev, unassigned = _known(_checked(chunk, path), known_codes)
         dl = deadlines(ev, rules=rules, deadline_days=deadline_days, working_days=working_days,
                        as_of=judged_at)
