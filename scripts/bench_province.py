@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -114,20 +115,23 @@ runpy.run_module("gridgis.cli", run_name="__main__")
 """
 
 
-def run_verb(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Run ``gridgis <args>`` in a fresh process: wall time and its peak memory (MB, the
-    process's own high-water mark, read as it exits)."""
+def run_verb(args: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Run ``gridgis <args>`` in a fresh process: wall time, its peak memory (MB, the
+    process's own high-water mark, read as it exits) and its CPU seconds."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
     t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = subprocess.run([sys.executable, "-c", _VERB, "-q", *args], cwd=cwd, env=env,
                          capture_output=True, text=True)
     seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if res.returncode not in (0, 1):
         raise SystemExit(f"gridgis {' '.join(args)} failed ({res.returncode}): "
                          f"{res.stderr[-2000:]}")
     kb = [line.split()[1] for line in res.stderr.splitlines() if line.startswith("PEAK_KB")]
-    return seconds, int(kb[-1]) / 1024 if kb else float("nan")
+    return seconds, int(kb[-1]) / 1024 if kb else float("nan"), cpu
 
 
 def assign_in_memory(src: Path, grids: gpd.GeoDataFrame, out: Path) -> int:
@@ -182,22 +186,23 @@ def main() -> None:
         new_plan.to_file(folder / "plan_new.gpkg", layer="grids")
         cw.to_csv(folder / "crosswalk.csv", index=False)
         for what in ("addresses", "events"):
-            sec, peak = run_verb(["assign", f"{what}.parquet", "--grids", "plan.gpkg", "-o",
+            sec, peak, cpu = run_verb(["assign", f"{what}.parquet", "--grids", "plan.gpkg", "-o",
                                   f"{what}_assigned.parquet", "--chunk-size",
                                   str(args.chunk_size)], folder)
-            show(Timing(f"2 gridgis assign {what} (streamed, own process)", sec, peak), "", n)
+            show(Timing(f"2 gridgis assign {what} (streamed, own process)", sec, peak, cpu), "",
+                 n)
             if not args.skip_anchors and what == "addresses":
                 with step("  anchor: assign in memory (pandas)") as s:
                     rows = assign_in_memory(folder / f"{what}.parquet", grids,
                                             folder / "mem_assigned.parquet")
                 show(s, "", rows)
 
-        sec, peak = run_verb(["recode-table", "events_assigned.parquet", "--crosswalk",
+        sec, peak, cpu = run_verb(["recode-table", "events_assigned.parquet", "--crosswalk",
                               "crosswalk.csv", "--plan", "plan_new.gpkg", "-o",
                               "events_recoded.parquet"], folder)
         counts = pd.read_csv(folder / "events_recoded_report.csv") if (
             folder / "events_recoded_report.csv").exists() else None
-        show(Timing("3 gridgis recode-table events (streamed, own process)", sec, peak),
+        show(Timing("3 gridgis recode-table events (streamed, own process)", sec, peak, cpu),
              "" if counts is None else f"{len(counts):,} problem codes reported", n)
         if not args.skip_anchors:
             with step("  anchor: pandas merge in memory") as s:
@@ -222,7 +227,10 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
-    print("\n".join(["", "summary:", *lines]))
+    load = os.getloadavg()
+    print("\n".join(["", "summary:", *lines,
+                     f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+                     f"({os.cpu_count()} cores)"]))
 
 
 if __name__ == "__main__":
