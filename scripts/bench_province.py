@@ -149,6 +149,43 @@ def recode_in_memory(src: Path, cw: pd.DataFrame, out: Path) -> int:
     return len(merged)
 
 
+def stats_step(path: Path, plan: gpd.GeoDataFrame, chunk_size: int, anchor: bool, show,
+               n: int) -> None:
+    """Step 4: per-grid statistics of an events file streamed, beside the in-memory ones."""
+    with step("4 per-grid event statistics (streamed)") as s:
+        stats = grid_stats_file(path, plan, chunk_size=chunk_size)
+    show(s, f"{int(stats['n_events'].sum()):,} events in {len(stats):,} grids", n)
+    if anchor:
+        with step("  anchor: statistics in memory (pandas)") as s:
+            ev = pq.read_table(path, columns=["grid_code", "category", "reported_at"]
+                               ).to_pandas()
+            mem = grid_stats(ev, plan)
+            del ev
+        same = pd.DataFrame(mem.drop(columns="geometry")).equals(
+            pd.DataFrame(stats.drop(columns="geometry")))
+        show(s, f"same table as streamed: {same}", n)
+
+
+def events_with_codes(path: Path, plan: gpd.GeoDataFrame, n: int, seed: int = 3,
+                      block: int = 1_000_000) -> None:
+    """``n`` events already carrying a grid code of ``plan`` (2 % unknown), for step 4 alone."""
+    rng = np.random.default_rng(seed)
+    codes = plan["grid_code"].to_numpy(dtype=object)
+    writer = None
+    for start in range(0, n, block):
+        k = min(block, n - start)
+        code = codes[rng.integers(0, len(codes), k)]
+        code[rng.random(k) < 0.02] = "999999999999999"
+        table = pa.table({
+            "event_id": np.arange(start, start + k), "grid_code": code.astype(str),
+            "category": np.asarray(CATEGORIES, dtype=object)[rng.integers(0, 6, k)],
+            "reported_at": (np.datetime64("2025-01-01T00:00:00")
+                            + rng.integers(0, 365 * 86400, k).astype("timedelta64[s]"))})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grids", type=int, default=200_000)
@@ -157,6 +194,8 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=250_000)
     ap.add_argument("--skip-anchors", action="store_true", help="skip the in-memory runs")
     ap.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
+    ap.add_argument("--stats-only", action="store_true",
+                    help="step 4 alone, on generated events that already carry grid codes")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_province_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,6 +208,13 @@ def main() -> None:
         print(lines[-1], flush=True)
 
     try:
+        if args.stats_only:
+            grids, _ = province_plan(math.ceil(args.grids / args.per_community),
+                                     args.per_community)
+            events_with_codes(folder / "events_coded.parquet", grids, n)
+            stats_step(folder / "events_coded.parquet", grids, 4 * args.chunk_size,
+                       not args.skip_anchors, show, n)
+            return
         with step("make province (plan, points files)") as s:
             grids, parents = province_plan(math.ceil(args.grids / args.per_community),
                                            args.per_community)
@@ -210,20 +256,8 @@ def main() -> None:
                                         folder / "mem_recoded.parquet")
             show(s, "(no split rows placed)", rows)
 
-        with step("4 per-grid event statistics (streamed)") as s:
-            stats = grid_stats_file(folder / "events_recoded.parquet", new_plan,
-                                    chunk_size=4 * args.chunk_size)
-        show(s, f"{int(stats['n_events'].sum()):,} events in {len(stats):,} grids", n)
-        if not args.skip_anchors:
-            with step("  anchor: statistics in memory (pandas)") as s:
-                ev = pq.read_table(folder / "events_recoded.parquet",
-                                   columns=["grid_code", "category", "reported_at"]
-                                   ).to_pandas()
-                mem = grid_stats(ev, new_plan)
-                del ev
-            same = pd.DataFrame(mem.drop(columns="geometry")).equals(
-                pd.DataFrame(stats.drop(columns="geometry")))
-            show(s, f"same table as streamed: {same}", n)
+        stats_step(folder / "events_recoded.parquet", new_plan, 4 * args.chunk_size,
+                   not args.skip_anchors, show, n)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -69,3 +69,11 @@ def test_a_file_without_grid_codes_is_refused(district, tmp_path):
         columns="grid_code").to_parquet(path)
     with pytest.raises(GridGISError):
         grid_stats_file(path, district, chunk_size=10)
+
+
+def test_a_file_without_rows_gives_every_grid_zero(district, tmp_path):
+    path = tmp_path / "events.parquet"
+    generated_events(district["grid_code"].to_numpy(), 50).iloc[:0].to_parquet(path)
+    got = grid_stats_file(path, district, chunk_size=10)
+    assert len(got) == len(district) and (got["n_events"] == 0).all()
+    assert got.attrs["unassigned"] == 0

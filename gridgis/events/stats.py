@@ -60,13 +60,15 @@ def _known(events: pd.DataFrame, codes: set[str]) -> tuple[pd.DataFrame, int]:
 
 
 class _Tally:
-    """Per-grid sums of events added a block at a time (medians from the kept close times)."""
+    """Per-grid sums of events added a block at a time: running totals, and the close times of
+    the closed events with the position of their grid (12 bytes an event) for the medians."""
 
-    def __init__(self) -> None:
+    def __init__(self, codes: pd.Index) -> None:
+        self.codes = codes
         self.unassigned = 0
         self.rows = 0
-        self.parts: dict[str, list[Any]] = {"n": [], "sums": [], "close": [],
-                                            **{c: [] for c, _p in _COUNTED}}
+        self.totals: dict[str, Any] = {}
+        self.close: list[tuple[np.ndarray, np.ndarray]] = []
         self.cats: set[Any] = set()
         self.stamps: list[Any] = []
 
@@ -75,23 +77,37 @@ class _Tally:
         self.unassigned += unassigned
         self.rows += len(ev)
         g = ev.groupby(schema.GRID_CODE)
-        self.parts["n"].append(g.size())
+        self._fold("n", g.size())
         for col, _prefix in _COUNTED:
-            self.parts[col].append(pd.crosstab(ev[schema.GRID_CODE], ev[col].fillna("未知")))
-        self.parts["sums"].append(g[list(_SUMS.values())].sum())
-        close = ev[[schema.GRID_CODE, "close_days"]]
-        self.parts["close"].append(close[close["close_days"].notna()])
+            self._fold(col, pd.crosstab(ev[schema.GRID_CODE], ev[col].fillna("未知")))
+        self._fold("sums", g[list(_SUMS.values())].sum())
+        days = ev["close_days"].to_numpy(dtype=float)
+        closed = ~np.isnan(days)
+        where = self.codes.get_indexer(ev[schema.GRID_CODE].to_numpy(dtype=object)[closed])
+        self.close.append((where.astype(np.int32), days[closed]))
         self.cats.update(ev[schema.CATEGORY].dropna().unique())
         self.stamps.append(_as_of(ev, None))
 
+    def _fold(self, key: str, part: Any) -> None:
+        total = self.totals.get(key)
+        self.totals[key] = part if total is None else pd.concat([total, part]).groupby(
+            level=0, sort=False).sum()
+
     def summed(self, key: str) -> Any:
-        parts = self.parts[key]
-        if key == "close":
-            return pd.concat(parts, ignore_index=True)
-        if len(parts) == 1:
-            return parts[0]
-        total = pd.concat(parts).groupby(level=0, sort=False).sum()
+        """The running total of ``key`` (``n``, ``sums`` or a counted column)."""
+        total = self.totals.get(key)
+        if total is None:  # no block at all (an empty file)
+            return (pd.Series(dtype=np.int64) if key == "n"
+                    else pd.DataFrame(columns=list(_SUMS.values()), dtype=np.int64))
         return total.reindex(columns=sorted(total.columns)) if key in dict(_COUNTED) else total
+
+    def medians(self) -> pd.Series:
+        """Median close time (days) of every grid with a closed event, by grid code."""
+        where = np.concatenate([w for w, _ in self.close]) if self.close else np.zeros(0, int)
+        days = np.concatenate([d for _, d in self.close]) if self.close else np.zeros(0)
+        med = pd.Series(days).groupby(where).median()
+        return pd.Series(med.to_numpy(), index=self.codes[med.index.to_numpy()],
+                         name="close_days")
 
 
 def _finish(tally: _Tally, grids: gpd.GeoDataFrame, codes: pd.Series, *, rules: Any,
@@ -112,8 +128,7 @@ def _finish(tally: _Tally, grids: gpd.GeoDataFrame, codes: pd.Series, *, rules: 
     for p in parts:
         base = base.join(p)
     agg = tally.summed("sums").rename(columns={v: k for k, v in _SUMS.items()})
-    close = tally.summed("close")
-    agg["median_close_days"] = close.groupby(schema.GRID_CODE)["close_days"].median()
+    agg["median_close_days"] = tally.medians()
     base = base.join(agg)
     count_cols = [c for c in base.columns if c != "median_close_days"]
     base[count_cols] = base[count_cols].fillna(0).astype(int)
@@ -187,7 +202,7 @@ def grid_stats(
     ev, unassigned = _known(events, set(codes))
     dl = deadlines(ev, rules=rules, deadline_days=deadline_days, working_days=working_days,
                    as_of=as_of)
-    tally = _Tally()
+    tally = _Tally(pd.Index(codes.unique()))
     tally.add(ev.join(dl), unassigned)
     return _finish(tally, grids, codes, rules=rules, deadline_days=deadline_days, as_of=as_of,
                    categories=categories, households=households)
@@ -372,7 +387,7 @@ def grid_stats_file(
                                                           schema.REPORTED_AT, schema.CLOSED_AT])]
         latest = [t for t in latest if pd.notna(t)]
         judged_at = max(latest) if latest else None
-    tally = _Tally()
+    tally = _Tally(pd.Index(codes.unique()))
     for chunk in iter_chunks(path, chunk_size, _READ):
         ev, unassigned = _known(_checked(chunk, path), known_codes)
         dl = deadlines(ev, rules=rules, deadline_days=deadline_days, working_days=working_days,
