@@ -42,7 +42,7 @@ def _counts(tab: pd.DataFrame, levels: Iterable[str], prefix: str) -> pd.DataFra
     return tab
 
 
-def _known(events: pd.DataFrame, codes: set[str]) -> tuple[pd.DataFrame, int]:
+def _known(events: pd.DataFrame, codes: pd.Index) -> tuple[pd.DataFrame, int]:
     """Events of known grids (status not invalid), with clean codes; and how many are not."""
     ev = pd.DataFrame(events.drop(columns=getattr(events, "_geometry_column_name", None) or [],
                                   errors="ignore"))
@@ -51,7 +51,7 @@ def _known(events: pd.DataFrame, codes: set[str]) -> tuple[pd.DataFrame, int]:
         if col not in ev.columns:
             ev[col] = None
     gc = ev[schema.GRID_CODE].astype("string").str.strip()
-    known = gc.isin(codes).fillna(False).to_numpy(dtype=bool)
+    known = codes.get_indexer(gc.to_numpy(dtype=object, na_value=None)) >= 0
     if STATUS in ev.columns:
         known = known & (ev[STATUS] != INVALID).to_numpy(dtype=bool)
     ev = ev.loc[known].copy()
@@ -76,10 +76,14 @@ class _Tally:
         """Count one block of known events that carry their deadline columns."""
         self.unassigned += unassigned
         self.rows += len(ev)
+        if not len(ev):
+            return
         g = ev.groupby(schema.GRID_CODE)
         self._fold("n", g.size())
-        for col, _prefix in _COUNTED:
-            self._fold(col, pd.crosstab(ev[schema.GRID_CODE], ev[col].fillna("未知")))
+        for col, _prefix in _COUNTED:  # a cross table of counts, grids by values
+            values = ev[col].astype(object).fillna("未知")
+            self._fold(col, ev.groupby([ev[schema.GRID_CODE], values], observed=True).size()
+                       .unstack(fill_value=0))
         self._fold("sums", g[list(_SUMS.values())].sum())
         days = ev["close_days"].to_numpy(dtype=float)
         closed = ~np.isnan(days)
@@ -99,7 +103,12 @@ class _Tally:
         if total is None:  # no block at all (an empty file)
             return (pd.Series(dtype=np.int64) if key == "n"
                     else pd.DataFrame(columns=list(_SUMS.values()), dtype=np.int64))
-        return total.reindex(columns=sorted(total.columns)) if key in dict(_COUNTED) else total
+        if key not in dict(_COUNTED):
+            return total
+        try:  # values in sorted order, as a cross table gives them
+            return total.reindex(columns=sorted(total.columns))
+        except TypeError:  # values of several types
+            return total
 
     def medians(self) -> pd.Series:
         """Median close time (days) of every grid with a closed event, by grid code."""
@@ -199,7 +208,7 @@ def grid_stats(
     schema.require_columns(grids, [schema.GRID_CODE], source="grids")
     _require_codes(events.columns, "events")
     codes = grids[schema.GRID_CODE].astype(str)
-    ev, unassigned = _known(events, set(codes))
+    ev, unassigned = _known(events, pd.Index(codes.unique()))
     dl = deadlines(ev, rules=rules, deadline_days=deadline_days, working_days=working_days,
                    as_of=as_of)
     tally = _Tally(pd.Index(codes.unique()))
@@ -379,7 +388,7 @@ def grid_stats_file(
     if chunk_size < 1:
         raise SchemaError(tr("chunk_size must be >= 1, got {n}", n=chunk_size), source=path)
     codes = grids[schema.GRID_CODE].astype(str)
-    known_codes = set(codes)
+    known_codes = pd.Index(codes.unique())
     judged_at = as_of
     if judged_at is None:  # the whole file's latest time, as the in-memory path takes it
         latest = [_as_of(_known(_checked(c, path), known_codes)[0], None)
