@@ -410,6 +410,23 @@ def code_text(value: object) -> object:
     return text if text else pd.NA
 
 
+def _plain_texts(values: np.ndarray) -> pd.Series | None:
+    """``values`` unchanged when all are texts of ASCII letters and digits without ``e``/``E``
+    (what :func:`code_text` returns for them as they are), else ``None``; one vectorised pass."""
+    if not len(values) or not all(isinstance(v, str) for v in values[:1]):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(values, type=pa.string())
+    except (ImportError, TypeError, ValueError):  # pyarrow's errors derive from these
+        return None
+    if not pc.all(pc.match_substring_regex(arr, r"^[0-9A-DF-Za-df-z]+$")).as_py():
+        return None
+    return pd.Series(values, dtype=object)
+
+
 def code_factors(values: Iterable[object], *, source: object = None, column: object = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """A code column factorised as text: ``(row -> index of its text or -1 when missing, texts)``.
@@ -430,7 +447,9 @@ def code_factors(values: Iterable[object], *, source: object = None, column: obj
         values if isinstance(values, np.ndarray) else list(values), dtype=object)
     idx, uniques = pd.factorize(series, use_na_sentinel=True)
     idx = np.asarray(idx, dtype=np.int64)
-    texts = pd.Series([code_text(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    texts = _plain_texts(np.asarray(uniques, dtype=object))
+    if texts is None:
+        texts = pd.Series([code_text(u) for u in np.asarray(uniques, dtype=object)], dtype=object)
     lost = np.array([t is None for t in texts], dtype=bool)
     if lost.any():
         rows = np.flatnonzero(np.isin(idx, np.flatnonzero(lost)))

@@ -12,7 +12,8 @@ outside the plan), then:
    two, rows of split grids placed by their coordinates), file to file, streamed in chunks, in
    its own process (anchor: pandas reading the whole table, ``merge`` with the one-successor
    rows of the crosswalk, and writing it);
-4. per-grid event statistics (``gridgis.events.grid_stats``) of the recoded events.
+4. per-grid event statistics of the recoded events, streamed (``gridgis.events.grid_stats_file``)
+   beside the in-memory ``grid_stats`` (the anchor; both tables compared).
 
 Every line shows the wall time, rows/s and the peak resident memory of the step (the mark is
 reset before each step). Run ``python scripts/bench_province.py`` (full size: several minutes,
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,7 +45,7 @@ from pyproj import Transformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gridgis.assignment as ga  # noqa: E402
-from gridgis.events import grid_stats  # noqa: E402
+from gridgis.events import grid_stats, grid_stats_file  # noqa: E402
 from gridgis.validation import validate  # noqa: E402
 from tests.province import province_plan  # noqa: E402
 
@@ -113,20 +115,23 @@ runpy.run_module("gridgis.cli", run_name="__main__")
 """
 
 
-def run_verb(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Run ``gridgis <args>`` in a fresh process: wall time and its peak memory (MB, the
-    process's own high-water mark, read as it exits)."""
+def run_verb(args: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Run ``gridgis <args>`` in a fresh process: wall time, its peak memory (MB, the
+    process's own high-water mark, read as it exits) and its CPU seconds."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
         str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
     t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = subprocess.run([sys.executable, "-c", _VERB, "-q", *args], cwd=cwd, env=env,
                          capture_output=True, text=True)
     seconds = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if res.returncode not in (0, 1):
         raise SystemExit(f"gridgis {' '.join(args)} failed ({res.returncode}): "
                          f"{res.stderr[-2000:]}")
     kb = [line.split()[1] for line in res.stderr.splitlines() if line.startswith("PEAK_KB")]
-    return seconds, int(kb[-1]) / 1024 if kb else float("nan")
+    return seconds, int(kb[-1]) / 1024 if kb else float("nan"), cpu
 
 
 def assign_in_memory(src: Path, grids: gpd.GeoDataFrame, out: Path) -> int:
@@ -144,6 +149,43 @@ def recode_in_memory(src: Path, cw: pd.DataFrame, out: Path) -> int:
     return len(merged)
 
 
+def stats_step(path: Path, plan: gpd.GeoDataFrame, chunk_size: int, anchor: bool, show,
+               n: int) -> None:
+    """Step 4: per-grid statistics of an events file streamed, beside the in-memory ones."""
+    with step("4 per-grid event statistics (streamed)") as s:
+        stats = grid_stats_file(path, plan, chunk_size=chunk_size)
+    show(s, f"{int(stats['n_events'].sum()):,} events in {len(stats):,} grids", n)
+    if anchor:
+        with step("  anchor: statistics in memory (pandas)") as s:
+            ev = pq.read_table(path, columns=["grid_code", "category", "reported_at"]
+                               ).to_pandas()
+            mem = grid_stats(ev, plan)
+            del ev
+        same = pd.DataFrame(mem.drop(columns="geometry")).equals(
+            pd.DataFrame(stats.drop(columns="geometry")))
+        show(s, f"same table as streamed: {same}", n)
+
+
+def events_with_codes(path: Path, plan: gpd.GeoDataFrame, n: int, seed: int = 3,
+                      block: int = 1_000_000) -> None:
+    """``n`` events already carrying a grid code of ``plan`` (2 % unknown), for step 4 alone."""
+    rng = np.random.default_rng(seed)
+    codes = plan["grid_code"].to_numpy(dtype=object)
+    writer = None
+    for start in range(0, n, block):
+        k = min(block, n - start)
+        code = codes[rng.integers(0, len(codes), k)]
+        code[rng.random(k) < 0.02] = "999999999999999"
+        table = pa.table({
+            "event_id": np.arange(start, start + k), "grid_code": code.astype(str),
+            "category": np.asarray(CATEGORIES, dtype=object)[rng.integers(0, 6, k)],
+            "reported_at": (np.datetime64("2025-01-01T00:00:00")
+                            + rng.integers(0, 365 * 86400, k).astype("timedelta64[s]"))})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grids", type=int, default=200_000)
@@ -152,6 +194,8 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=250_000)
     ap.add_argument("--skip-anchors", action="store_true", help="skip the in-memory runs")
     ap.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
+    ap.add_argument("--stats-only", action="store_true",
+                    help="step 4 alone, on generated events that already carry grid codes")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_province_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -164,6 +208,13 @@ def main() -> None:
         print(lines[-1], flush=True)
 
     try:
+        if args.stats_only:
+            grids, _ = province_plan(math.ceil(args.grids / args.per_community),
+                                     args.per_community)
+            events_with_codes(folder / "events_coded.parquet", grids, n)
+            stats_step(folder / "events_coded.parquet", grids, 4 * args.chunk_size,
+                       not args.skip_anchors, show, n)
+            return
         with step("make province (plan, points files)") as s:
             grids, parents = province_plan(math.ceil(args.grids / args.per_community),
                                            args.per_community)
@@ -181,22 +232,23 @@ def main() -> None:
         new_plan.to_file(folder / "plan_new.gpkg", layer="grids")
         cw.to_csv(folder / "crosswalk.csv", index=False)
         for what in ("addresses", "events"):
-            sec, peak = run_verb(["assign", f"{what}.parquet", "--grids", "plan.gpkg", "-o",
+            sec, peak, cpu = run_verb(["assign", f"{what}.parquet", "--grids", "plan.gpkg", "-o",
                                   f"{what}_assigned.parquet", "--chunk-size",
                                   str(args.chunk_size)], folder)
-            show(Timing(f"2 gridgis assign {what} (streamed, own process)", sec, peak), "", n)
+            show(Timing(f"2 gridgis assign {what} (streamed, own process)", sec, peak, cpu), "",
+                 n)
             if not args.skip_anchors and what == "addresses":
                 with step("  anchor: assign in memory (pandas)") as s:
                     rows = assign_in_memory(folder / f"{what}.parquet", grids,
                                             folder / "mem_assigned.parquet")
                 show(s, "", rows)
 
-        sec, peak = run_verb(["recode-table", "events_assigned.parquet", "--crosswalk",
+        sec, peak, cpu = run_verb(["recode-table", "events_assigned.parquet", "--crosswalk",
                               "crosswalk.csv", "--plan", "plan_new.gpkg", "-o",
                               "events_recoded.parquet"], folder)
         counts = pd.read_csv(folder / "events_recoded_report.csv") if (
             folder / "events_recoded_report.csv").exists() else None
-        show(Timing("3 gridgis recode-table events (streamed, own process)", sec, peak),
+        show(Timing("3 gridgis recode-table events (streamed, own process)", sec, peak, cpu),
              "" if counts is None else f"{len(counts):,} problem codes reported", n)
         if not args.skip_anchors:
             with step("  anchor: pandas merge in memory") as s:
@@ -204,17 +256,15 @@ def main() -> None:
                                         folder / "mem_recoded.parquet")
             show(s, "(no split rows placed)", rows)
 
-        with step("4 per-grid event statistics") as s:
-            ev = pq.read_table(folder / "events_recoded.parquet",
-                               columns=["grid_code", "category", "reported_at"]
-                               ).to_pandas(strings_to_categorical=True)
-            ev["grid_code"] = ev["grid_code"].astype(object)
-            stats = grid_stats(ev, new_plan)
-        show(s, f"{int(stats['n_events'].sum()):,} events in {len(stats):,} grids", n)
+        stats_step(folder / "events_recoded.parquet", new_plan, 4 * args.chunk_size,
+                   not args.skip_anchors, show, n)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
-    print("\n".join(["", "summary:", *lines]))
+    load = os.getloadavg()
+    print("\n".join(["", "summary:", *lines,
+                     f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+                     f"({os.cpu_count()} cores)"]))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import shapely  # noqa: E402
 from _bench import step  # noqa: E402
 
 from gridgis.validation import validate  # noqa: E402
+from gridgis.validation._threads import threads  # noqa: E402
 
 CRS = "EPSG:4547"
 X0, Y0 = 391_000.0, 3_082_000.0
@@ -178,7 +179,9 @@ def main() -> None:
     t_bar = s_full.seconds if full is not None and len(plan) <= 20_000 else s_geo.seconds
     what = "all-rules" if full is not None and len(plan) <= 20_000 else "grids + parents"
     status = "PASS" if t_bar <= bar else "FAIL"
-    print(f"bar: {what} validation of {len(plan):,} grids ≤ {bar:.0f} s: {status}")
+    print(f"bar: {what} validation of {len(plan):,} grids ≤ {bar:.0f} s: {status} "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; threads "
+          f"{threads()})")
 
 
 if __name__ == "__main__":

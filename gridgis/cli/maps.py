@@ -9,7 +9,6 @@ import typer
 
 from ..errors import GridGISError, cli_options
 from ..i18n import _, tr
-from ..workflows.bulletins import parse_date
 from ..workflows.readers import read_events, read_layer, read_plan
 from ._app import (
     check_outputs,
@@ -119,6 +118,7 @@ def report_cmd(
     """
     from ..versions import plan_context
     from ..workflows import build_report
+    from ..workflows.bulletins import parse_date
 
     check_outputs((out, "--out"), inputs=(plan, events, previous, parents, rules), folder=True)
     grids = read_plan(plan, layer)

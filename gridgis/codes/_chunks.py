@@ -26,8 +26,12 @@ CHUNK_SUFFIXES = {".csv", ".txt", ".tsv", ".parquet", ".pq"}
 _SAMPLE = 1 << 20
 
 
-def iter_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
+def iter_chunks(path: Path, chunk_size: int, columns: list[str] | None = None
+                ) -> Iterator[pd.DataFrame]:
     """The rows of a CSV or Parquet file, about ``chunk_size`` at a time, with their own headers.
+
+    ``columns`` limits a Parquet file to those of its columns (the others are not read); a CSV
+    file gives all of its columns.
 
     Examples
     --------
@@ -35,12 +39,13 @@ def iter_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
     ...     print(len(chunk))
     """
     if path.suffix.lower() in {".parquet", ".pq"}:
-        yield from _parquet_chunks(path, chunk_size)
+        yield from _parquet_chunks(path, chunk_size, columns)
     else:
         yield from _csv_chunks(path, chunk_size)
 
 
-def _parquet_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
+def _parquet_chunks(path: Path, chunk_size: int, columns: list[str] | None = None
+                    ) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
@@ -48,7 +53,9 @@ def _parquet_chunks(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
     except Exception as exc:
         raise InputFileError(tr("not a readable Parquet file ({error})", error=exc),
                              source=path) from None
-    for batch in pf.iter_batches(batch_size=chunk_size):
+    if columns is not None:
+        columns = [c for c in pf.schema_arrow.names if c in set(columns)]
+    for batch in pf.iter_batches(batch_size=chunk_size, columns=columns):
         yield batch.to_pandas()
 
 

@@ -127,7 +127,9 @@ def parse_codes(codes: Iterable[object], scheme: SchemeLike = None) -> pd.DataFr
     idx, uniq = schema.code_factors(codes)
     pattern = (rf"^(?P<community_code>.{{{sch.parent_length}}}){re.escape(sch.separator)}"
                rf"(?P<prefix>[A-Za-z0-9]*?)(?P<serial>\d{{{sch.serial_width}}})$")
-    parts = pd.Series(uniq, dtype=object).astype("string").str.extract(pattern)
+    parts = _extract_ascii(uniq, pattern)
+    if parts is None:  # some code is not plain ASCII text: Python's regular expressions
+        parts = pd.Series(uniq, dtype=object).astype("string").str.extract(pattern)
     parts["community_code"] = parts["community_code"].astype(object)
     if sch.digits_only:
         bad = ~parts["community_code"].fillna("x").str.fullmatch(r"\d+").astype(bool)
@@ -158,3 +160,22 @@ def parse_codes(codes: Iterable[object], scheme: SchemeLike = None) -> pd.DataFr
         "range_key": col(when_valid(key)),
         "valid": np.r_[valid, False][take],
     })
+
+
+def _extract_ascii(texts: np.ndarray, pattern: str) -> pd.DataFrame | None:
+    """``Series.str.extract(pattern)`` of printable-ASCII ``texts`` in one vectorised pass
+    (pyarrow's RE2 engine); ``None`` when a text is not printable ASCII, where Python's ``\\d``
+    and ``$`` differ from RE2's."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(np.asarray(texts, dtype=object), type=pa.string())
+    except (ImportError, TypeError, ValueError):  # pyarrow's errors derive from these
+        return None
+    if len(arr) and not pc.all(pc.match_substring_regex(arr, r"^[ -~]*$")).as_py():
+        return None
+    found = pc.extract_regex(arr, pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    return pd.DataFrame({name: pd.array(pc.struct_field(found, [i]).to_pandas(), dtype="string")
+                         for i, name in enumerate(names)})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from ..encodings import sniff_separator
 from ..errors import CodeSchemeError, SchemaError
 from ..i18n import _, tr
 from ._chunks import CHUNK_SUFFIXES, ChunkWriter, iter_chunks
-from ._overlay import locate as locate_points
-from ._plans import check_plan, code_series
+from ._planref import PlanRef, locate_in_plan
+from ._plans import code_series
 from .recode import RecodeResult
 from .scheme import RulesLike, SchemeLike, load_scheme, parse_codes
 
@@ -208,48 +208,6 @@ def _original_headers(path: Path, sheet: Any = 0) -> list[str] | None:
     return None
 
 
-class _PlanRef:
-    """The new plan, read and checked when first needed (once for all chunks of a table)."""
-
-    def __init__(self, plan: gpd.GeoDataFrame | str | Path) -> None:
-        self.source = plan
-        self._layer: gpd.GeoDataFrame | None = None
-        self._lookup: tuple[np.ndarray, shapely.STRtree, np.ndarray] | None = None
-
-    def lookup(self) -> tuple[np.ndarray, shapely.STRtree, np.ndarray]:
-        """The plan's polygons, a tree over them and their codes (built once)."""
-        if self._lookup is None:
-            plan = self.layer()
-            geoms = np.asarray(plan.geometry.array)
-            self._lookup = (geoms, shapely.STRtree(geoms),
-                            code_series(plan[schema.GRID_CODE]).to_numpy(dtype=object))
-        return self._lookup
-
-    def layer(self) -> gpd.GeoDataFrame:
-        if self._layer is None:
-            plan = self.source
-            if not isinstance(plan, gpd.GeoDataFrame):
-                from ..io import read_vector
-
-                plan = read_vector(plan)
-            plan = check_plan(plan, "plan")
-            schema.require_columns(plan, [schema.GRID_CODE], source=schema.label(plan, "plan"))
-            self._layer = plan
-        return self._layer
-
-
-def _locate_in_plan(x: np.ndarray, y: np.ndarray, ref: _PlanRef,
-                    coords_crs: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the new-plan grid holding each coordinate pair (-1 outside) and the codes."""
-    from ..crs import points_to_wgs84
-
-    plan = ref.layer()
-    lon, lat = points_to_wgs84(x, y, coords_crs)
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(plan.crs)
-    geoms, tree, codes = ref.lookup()
-    return locate_points(np.asarray(pts.array), geoms, tree), codes
-
-
 @dataclass
 class _Rows:
     """Per-row state of a table being rewritten."""
@@ -271,37 +229,56 @@ class _Crosswalk:
     cands: list[tuple[str, ...]]
     new_codes: set[str]
 
+    new_index: pd.Index = field(init=False, repr=False)
+    _mapped: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.new_index = pd.Index(list(self.new_codes), dtype=object)
+
     @classmethod
     def of(cls, cw: pd.DataFrame) -> _Crosswalk:
         olds, cands = _successors(cw)
         return cls(olds, cands, set(cw["new_code"].dropna()))
 
+    def mapped(self, fallback: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Status id, new code and ``|``-joined successors of every old code (worked out once
+        for all chunks of a table)."""
+        if fallback not in self._mapped:
+            n = len(self.olds)
+            sid = np.empty(n, dtype=np.int8)
+            new = np.full(n, None, dtype=object)
+            joined = np.empty(n, dtype=object)
+            for p, (val, c) in enumerate(zip(self.olds, self.cands, strict=True)):
+                joined[p] = "|".join(c)
+                if len(c) == 1:
+                    status, new[p] = ("kept" if c[0] == val else "mapped"), c[0]
+                elif len(c) == 0:
+                    status = "retired"
+                else:
+                    status = "ambiguous"
+                    new[p] = c[0] if fallback == "largest" else None
+                sid[p] = _SID[status]
+            self._mapped[fallback] = (sid, new, joined)
+        return self._mapped[fallback]
+
 
 def _map_distinct(idx: np.ndarray, uniq: np.ndarray, succ: _Crosswalk, fallback: str | None
                   ) -> _Rows:
-    """Status and new code of every distinct value, spread to the rows."""
-    olds, cands, new_codes = succ.olds, succ.cands, succ.new_codes
+    """Status and new code of every distinct value, spread to the rows (the crosswalk's own
+    mapping is worked out once, :meth:`_Crosswalk.mapped`; a chunk only looks it up)."""
+    olds, cands = succ.olds, succ.cands
     pos = olds.get_indexer(pd.Index(uniq, dtype=object)) if len(uniq) else np.zeros(0, int)
-    u_status = np.empty(len(uniq), dtype=object)
+    o_sid, o_new, o_cands = succ.mapped(fallback)
+    hit = pos >= 0
+    u_sid = np.empty(len(uniq), dtype=np.int8)
     u_new = np.full(len(uniq), None, dtype=object)
     u_cands = np.full(len(uniq), "", dtype=object)
-    for k, (p, val) in enumerate(zip(pos, uniq, strict=True)):
-        if p < 0:
-            u_status[k] = "already_new" if val in new_codes else "unknown"
-            u_new[k] = val if val in new_codes else None
-            continue
-        c = cands[p]
-        u_cands[k] = "|".join(c)
-        if len(c) == 1:
-            u_status[k] = "kept" if c[0] == val else "mapped"
-            u_new[k] = c[0]
-        elif len(c) == 0:
-            u_status[k] = "retired"
-        else:
-            u_status[k] = "ambiguous"
-            if fallback == "largest":
-                u_new[k] = c[0]
-    u_sid = np.array([_SID[s] for s in u_status], dtype=np.int8)
+    u_sid[hit], u_new[hit], u_cands[hit] = o_sid[pos[hit]], o_new[pos[hit]], o_cands[pos[hit]]
+    miss = np.flatnonzero(~hit)
+    is_new = succ.new_index.get_indexer(pd.Index(uniq[miss], dtype=object)) >= 0
+    u_sid[miss] = np.where(is_new, _SID["already_new"], _SID["unknown"])
+    u_new[miss] = np.where(is_new, uniq[miss], None)
     ok = idx >= 0
     safe = np.where(ok, idx, 0)
     sid = np.where(ok, u_sid[safe] if len(uniq) else 0, _SID["missing"]).astype(np.int8)
@@ -340,18 +317,16 @@ def _locate_rows(rows: _Rows, df: pd.DataFrame, plan: Any, lon_c: str | None,
         raise SchemaError(_("rows need locating but no new plan was given"), source="recode_table",
                           fix=_("pass plan= (the new plan GeoDataFrame or file) or "
                                 "locate='never'"))
-    hit, plan_codes = _locate_in_plan(x[finite], y[finite], plan, crs)
+    hit, plan_codes = locate_in_plan(x[finite], y[finite], plan, crs)
     at = np.flatnonzero(todo)[finite][hit >= 0]
     hit = hit[hit >= 0]
     if not len(at):
         return
     # is the grid found among the successors of the row's old code?
-    plan_pos = {c: i for i, c in enumerate(plan_codes)}
     n_plan = len(plan_codes)
-    allowed = np.array([u * n_plan + plan_pos[c] for u, p in enumerate(rows.pos) if p >= 0
-                        for c in rows.cands[p] if c in plan_pos], dtype=np.int64)
     u_of_row = rows.idx[at]
-    inside = (u_of_row >= 0) & np.isin(u_of_row * n_plan + hit, allowed)
+    p_of_row = np.where(u_of_row >= 0, rows.pos[np.clip(u_of_row, 0, None)], -1)
+    inside = (p_of_row >= 0) & np.isin(p_of_row * n_plan + hit, plan.allowed(rows.cands))
     located = plan_codes[hit]
     sid = np.where(inside, _SID["located"], _SID["located_outside"]).astype(np.int8)
     if locate == "all":  # rows the crosswalk already resolved to this grid keep their status
@@ -500,7 +475,7 @@ def recode_table(table: pd.DataFrame | str | Path,
         plan = crosswalk.plan
     check = None if scheme is None and rules is None else load_scheme(scheme, rules=rules)
     job = _Job(_Crosswalk.of(read_crosswalk(crosswalk, check)),
-               None if plan is None else _PlanRef(plan), lon, lat, coords_crs, locate, fallback)
+               None if plan is None else PlanRef(plan), lon, lat, coords_crs, locate, fallback)
     if source_path is not None and out is not None and chunk_size is not None:
         streamed = _recode_stream(source_path, column, Path(out), job, chunk_size)
         if streamed is not None:
@@ -520,7 +495,7 @@ class _Job:
     """What every chunk of a table is rewritten with."""
 
     succ: _Crosswalk
-    plan: _PlanRef | None
+    plan: PlanRef | None
     lon: str | None
     lat: str | None
     coords_crs: Any

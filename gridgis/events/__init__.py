@@ -58,7 +58,7 @@ from .records import (
     normalize_stage,
     normalize_urgency,
 )
-from .stats import attach_grid_codes, grid_stats, period_index, trend
+from .stats import attach_grid_codes, grid_stats, grid_stats_file, period_index, trend
 from .times import parse_times
 from .workdays import CalendarWarning, add_working_days, calendar_years, is_working_day
 
@@ -102,6 +102,7 @@ __all__ = [
     "event_hotspots_by",
     "getis_ord",
     "grid_stats",
+    "grid_stats_file",
     "hotspots_by_grid",
     "kde",
     "kde_frames",

@@ -33,18 +33,24 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
     n = len(codes)
     parsed = parse_codes(codes, sch)
     valid = parsed["valid"].to_numpy(dtype=bool)
-    comm = np.array(["" if pd.isna(x) else str(x) for x in parsed[schema.COMMUNITY_CODE]],
-                    dtype=object)
+    comm = _texts(parsed[schema.COMMUNITY_CODE])
     serial = parsed["serial"].to_numpy(dtype=float, na_value=np.nan)
-    rkey = np.array(["" if pd.isna(x) else str(x) for x in parsed["range_key"]], dtype=object)
-    want_key = np.array([sch.range_key(k) for k in kinds], dtype=object)
+    rkey = _texts(parsed["range_key"])
+    kind_keys = {k: sch.range_key(k) for k in pd.unique(kinds)}
+    want_key = np.array([kind_keys[k] for k in kinds], dtype=object) if n else kinds
+    # a known kind numbered in the range of another kind (ranges compared once per key pair)
+    check = valid & np.isin(kinds, list(known_kinds))
+    pair = pd.MultiIndex.from_arrays([rkey[check], want_key[check]])
+    other = [p for p in pair.unique() if _differ(sch, *p)]
+    wrong = np.zeros(n, dtype=bool)
+    wrong[np.flatnonzero(check)[pair.isin(other)]] = True
+    wellformed = (codes != "") & valid & ~wrong
 
     def geom_of(r: int):
         return plan.geom[r] if plan.usable[r] else None
 
-    wellformed = np.zeros(n, dtype=bool)
     width = sch.parent_length + len(sch.separator) + sch.serial_width
-    for r in range(n):
+    for r in np.flatnonzero(~wellformed):
         c = codes[r]
         if not c:
             why = tr("grid {grid} has no code", grid=plan.labels[r])
@@ -56,17 +62,13 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
                      "code followed by a serial ({width} characters; {ranges})",
                      grid=plan.labels[r], code=c, digits=sch.parent_length, width=width,
                      ranges=ranges)
-        elif kinds[r] in known_kinds and rkey[r] != want_key[r] \
-                and sch.ranges[rkey[r]] != sch.ranges[want_key[r]]:
+        else:
             rng = sch.ranges[want_key[r]]
             why = tr("grid {grid} has code '{code}' with a serial of the {range} range, but its "
                      "kind '{kind}' is numbered {start}–{stop}", grid=plan.labels[r], code=c,
                      range=rkey[r], kind=kinds[r],
                      start=f"{rng.prefix}{rng.start:0{sch.serial_width}d}",
                      stop=f"{rng.prefix}{rng.stop:0{sch.serial_width}d}")
-        else:
-            wellformed[r] = True
-            continue
         out.append(Finding("code_malformed", ERROR, (plan.labels[r],), None, "",
                            why, geometry=geom_of(r),
                            parent=named[r] or None))
@@ -81,19 +83,29 @@ def check_codes(plan: PreparedPlan, scheme: Any, has_community: bool, kinds: np.
                            geometry=shapely.union_all(geoms) if geoms else None,
                            parent=named[rows[0]] or None))
     if has_community:
-        for r in np.flatnonzero(wellformed):
-            if named[r] and comm[r] != named[r]:
-                out.append(Finding(
-                    "code_prefix", ERROR, (plan.labels[r],), None, "",
-                    tr("grid {grid} has code prefix {prefix} but community_code {community}",
-                       grid=plan.labels[r], prefix=comm[r], community=named[r]),
-                    geometry=geom_of(r), parent=named[r]))
+        for r in np.flatnonzero(wellformed & (named != "") & (comm != named)):
+            out.append(Finding(
+                "code_prefix", ERROR, (plan.labels[r],), None, "",
+                tr("grid {grid} has code prefix {prefix} but community_code {community}",
+                   grid=plan.labels[r], prefix=comm[r], community=named[r]),
+                geometry=geom_of(r), parent=named[r]))
     # serial order: inside a community and a serial range, a grid clearly north-west of another
     # must carry the lower serial (true of any west→east, north→south reading order); checked
     # by sorting (:mod:`._order`), not by pairing
     ok = wellformed & plan.usable & ~s.duplicated(keep=False).to_numpy()
     out += _serial_order(plan, np.flatnonzero(ok), comm, serial, rkey, sch)
     return out
+
+
+def _texts(values: pd.Series) -> np.ndarray:
+    """A column of texts with ``""`` for missing values, as an object array."""
+    values = values.astype(object)
+    return values.where(values.notna(), "").to_numpy(dtype=object)
+
+
+def _differ(sch: Any, have: str, want: str) -> bool:
+    """The serial range ``have`` is not the range ``want`` (both keys of the scheme)."""
+    return have != want and sch.ranges[have] != sch.ranges[want]
 
 
 def _serial_order(plan: PreparedPlan, rows: np.ndarray, comm: np.ndarray, serial: np.ndarray,

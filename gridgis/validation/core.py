@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -14,12 +15,13 @@ from ..codes import load_scheme
 from ..i18n import _
 from ..rules import Rules, load_rules
 from ..schema import BASIC
+from ._threads import threads
 from .codes import check_codes
 from .compounds import check_compounds
 from .coverage import check_gaps, check_overlaps
 from .items import check_addresses, check_buildings
 from .nesting import check_nesting
-from .prepare import grid_kinds, prepare_grids, prepare_parents
+from .prepare import PreparedPlan, grid_kinds, prepare_grids, prepare_parents
 from .report import ValidationReport, sort_findings
 from .shape import check_shape
 from .sizes import check_sizes
@@ -51,6 +53,17 @@ def _hierarchy(levels: Any, parents: Any, grids: Any, rules: Rules, scheme: Any)
                   if layer is not None]
     chain = [*levels, *admin_levels(communities=parents, grids=grids, scheme=scheme)]
     return check_hierarchy(chain, rules=rules, scheme=scheme, checked=(("community", "grid"),))
+
+
+def _coverage_checks(plan: PreparedPlan, parents: Any, tol: Any) -> list:
+    """Overlaps, then gaps (which reuse the overlapping pairs)."""
+    return check_overlaps(plan, tol) + check_gaps(plan, parents, tol)
+
+
+def _shape_checks(plan: PreparedPlan, parents: Any, tol: Any) -> list:
+    """Shapes, then nesting in the communities when there are any."""
+    out = check_shape(plan, tol)
+    return out + check_nesting(plan, parents, tol) if parents is not None else out
 
 
 def validate(
@@ -121,30 +134,34 @@ def validate(
     b = item_layer(buildings, "buildings", mcrs)
     a = item_layer(addresses, "addresses", mcrs)
 
-    if len(plan.uidx):
-        findings += check_overlaps(plan, tol)
-        findings += check_gaps(plan, p, tol)
-        findings += check_shape(plan, tol)
-        if p is not None:
-            findings += check_nesting(plan, p, tol)
+    # the geometry checks run beside the table checks below (shapely leaves the GIL to them)
+    pool = ThreadPoolExecutor(2) if threads() > 1 and len(plan.uidx) else None
+    geometry = [_coverage_checks, _shape_checks] if len(plan.uidx) else []
+    futures = [pool.submit(f, plan, p, tol) if pool else f for f in geometry]
     if p is None:
         skipped["parents"] = _("no parent layer: gaps against the community boundary, "
                                "crossings and nesting not checked")
+    rest: list = []
     building_grid = None
     if b is not None:
         bf, building_grid = check_buildings(plan, b)
-        findings += bf + check_compounds(plan, b, building_grid, rules)
+        rest += bf + check_compounds(plan, b, building_grid, rules)
     else:
         skipped["buildings"] = _("no buildings given")
     if a is not None:
-        findings += check_addresses(plan, a)
+        rest += check_addresses(plan, a)
     else:
         skipped["addresses"] = _("no addresses given")
-    findings += check_sizes(plan, p, rules, building_grid, b, skipped)
-    findings += check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
+    rest += check_sizes(plan, p, rules, building_grid, b, skipped)
+    rest += check_codes(plan, scheme, schema.COMMUNITY_CODE in plan.gdf,
                              grid_kinds(plan.gdf),
                              {BASIC, *(k.lower() for k in rules.special.kinds)})
 
+    for f in futures:
+        findings += f.result() if pool else f(plan, p, tol)
+    if pool:
+        pool.shutdown()
+    findings += rest
     if levels:
         findings += _hierarchy(levels, parents, plan.gdf, rules, scheme)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ from .._inputs import metric as metric_layer
 from ..codes import parse_codes
 from ..i18n import tr
 from ..schema import BASIC
+from ._threads import min_chunk, threads, together
 from .report import ERROR, Finding
 
 __all__ = ["PreparedPlan", "prepare_grids", "prepare_parents", "as_codes", "grid_kinds",
@@ -64,6 +66,33 @@ class PreparedPlan:
     usable: np.ndarray  # bool
     uidx: np.ndarray  # positions of usable rows
     tree: shapely.STRtree  # over geom[uidx]
+    _pairs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    def interior_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs ``a < b`` (positions in ``uidx``) of grids whose interiors meet, found once.
+
+        The overlap check reports them; the gap check skips the arithmetic shortcut for the
+        communities of these grids.
+
+        >>> a, b = plan.interior_pairs()  # doctest: +SKIP
+        """
+        if self._pairs is None:
+            ug = self.geom[self.uidx]
+
+            def pairs(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+                a, b = self.tree.query(ug[lo:hi], predicate="intersects")
+                a = a + lo
+                keep = a < b
+                a, b = a[keep], b[keep]
+                meet = shapely.relate_pattern(ug[a], ug[b], "2********")
+                return a[meet], b[meet]
+
+            k = max(1, min(threads(), len(ug) // min_chunk()))
+            cut = np.linspace(0, len(ug), k + 1).astype(int)
+            parts = together([partial(pairs, cut[i], cut[i + 1]) for i in range(k)])
+            self._pairs = (np.concatenate([p[0] for p in parts]),
+                           np.concatenate([p[1] for p in parts]))
+        return self._pairs
 
 
 
@@ -127,8 +156,10 @@ def prepare_grids(grids: gpd.GeoDataFrame, *, scheme: Any = None,
     clean[empty] = EMPTY_POLYGON
     usable = ~empty
     uidx = np.flatnonzero(usable)
+    tree = shapely.STRtree(clean[uidx])
+    tree.query(EMPTY_POLYGON)  # the tree is built now, not by the first of two threads
     plan = PreparedPlan(gdf=gdf, labels=labels, codes=codes, named=named, geom=clean, usable=usable,
-                 uidx=uidx, tree=shapely.STRtree(clean[uidx]))
+                        uidx=uidx, tree=tree)
     return plan, findings, mcrs
 
 
@@ -146,8 +177,9 @@ def prepare_parents(parents: gpd.GeoDataFrame, mcrs: Any) -> gpd.GeoDataFrame:
     bad = ~shapely.is_valid(g)
     if bad.any():
         g[bad] = shapely.make_valid(g[bad], method="structure", keep_collapsed=False)
-    p = p.set_geometry(gpd.GeoSeries(polygonal(g), crs=p.crs))
-    return p
+    g = polygonal(g)
+    shapely.prepare(g)  # once, before checks read them side by side
+    return p.set_geometry(gpd.GeoSeries(g, crs=p.crs))
 
 
 
@@ -172,5 +204,6 @@ def grid_kinds(gdf: pd.DataFrame) -> np.ndarray:
     if schema.KIND not in gdf:
         return np.full(len(gdf), BASIC, dtype=object)
     kinds = pd.Series(gdf[schema.KIND], dtype="object").fillna("").astype(str).str.strip()
-    kinds = kinds.map(lambda k: KIND_VALUES.get(k, k)).str.lower().to_numpy(dtype=object)
+    mapped = kinds.map(KIND_VALUES)
+    kinds = mapped.where(mapped.notna(), kinds).str.lower().to_numpy(dtype=object)
     return np.where(kinds == "", BASIC, kinds).astype(object)

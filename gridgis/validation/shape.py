@@ -16,6 +16,17 @@ from .report import ERROR, WARNING, Finding
 __all__ = ['check_shape']
 
 
+def _convex(g: np.ndarray) -> np.ndarray:
+    """Polygons without holes whose every vertex is a vertex of their convex hull: convex, so
+    shrinking them cannot cut them in pieces (no neck to look for)."""
+    simple = (shapely.get_type_id(g) == 3) & (shapely.get_num_interior_rings(g) == 0)
+    out = np.zeros(len(g), dtype=bool)
+    idx = np.flatnonzero(simple)
+    out[idx] = (shapely.get_num_coordinates(shapely.convex_hull(g[idx]))
+                == shapely.get_num_coordinates(g[idx]))
+    return out
+
+
 def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
     """Shape findings: grids in pieces (or joined by a narrow neck) and sliver grids.
 
@@ -43,7 +54,7 @@ def check_shape(plan: PreparedPlan, tol: Any) -> list[Finding]:
                grid=plan.labels[r], n=len(parts), main=short_number(pa[order[0]]), sizes=sizes),
             geometry=rest, parent=plan.named[r] or None))
     # single polygons whose lobes are joined only by a neck narrower than gap_width_m
-    single = np.flatnonzero(nparts == 1)
+    single = np.flatnonzero((nparts == 1) & ~_convex(g))
     if len(single) and tol.gap_width_m > 0:
         r_neck = tol.gap_width_m / 2.0
         opened = shapely.buffer(g[single], -r_neck, quad_segs=2)

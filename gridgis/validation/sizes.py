@@ -33,6 +33,24 @@ def _flags(values: Any, n: int) -> list[set[str]]:
 
 
 
+def _candidates(area_kind: np.ndarray, special: np.ndarray, values: dict[str, np.ndarray],
+                rules: Rules) -> np.ndarray:
+    """Rows that may give a size finding (missing value, below a minimum, above a cap): the
+    only rows the per-grid rules need to look at."""
+    hit = np.zeros(len(special), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for kind in pd.unique(area_kind):
+            prof = rules.profile_for(kind)
+            val = values[prof.measure]
+            odd = np.isnan(val) | (val < prof.bounds[0])
+            for col, cap in prof.caps.items():
+                odd |= values[col] > cap
+            hit |= (area_kind == kind) & odd
+        if rules.special.max_households is not None:
+            hit |= special & (values[schema.HOUSEHOLDS] > float(rules.special.max_households))
+    return np.flatnonzero(hit)
+
+
 def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rules,
                  building_grid: np.ndarray | None, buildings: gpd.GeoDataFrame | None,
                  skipped: dict[str, str]) -> list[Finding]:
@@ -61,7 +79,8 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
     # area kind of each grid's community
     if parents is not None and schema.AREA_KIND in parents:
         ak = dict(zip(parents[schema.CODE], parents[schema.AREA_KIND].astype(str), strict=True))
-        area_kind = np.array([ak.get(c, "urban") for c in plan.named], dtype=object)
+        area_kind = pd.Series(plan.named, dtype=object).map(ak).fillna("urban").to_numpy(
+            dtype=object)
     elif schema.AREA_KIND in gdf:
         area_kind = gdf[schema.AREA_KIND].fillna("urban").astype(str).to_numpy()
     else:
@@ -80,11 +99,12 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
     if all(np.isnan(v).all() for v in values.values()):
         skipped["size"] = _("no households/population columns and no buildings to count them")
         return out
-    flags = _flags(gdf[schema.FLAG] if schema.FLAG in gdf else None, n)
+    rows = _candidates(area_kind, special, values, rules)
+    flags = dict(zip(rows, _flags(gdf[schema.FLAG].to_numpy()[rows] if schema.FLAG in gdf
+                                  else None, len(rows)), strict=True))
     units = {schema.HOUSEHOLDS: "households", schema.POPULATION: "residents"}
     words = {schema.HOUSEHOLDS: _("households"), schema.POPULATION: _("residents")}
-    words = {schema.HOUSEHOLDS: _("households"), schema.POPULATION: _("residents")}
-    for r in range(n):
+    for r in rows:
         prof = rules.profile_for(area_kind[r])
         label = plan.labels[r]
         geom = plan.geom[r] if plan.usable[r] else None
@@ -121,11 +141,6 @@ def check_sizes(plan: PreparedPlan, parents: gpd.GeoDataFrame | None, rules: Rul
                     + (_(" (flagged above_max_allowed)") if allowed else ""),
                     geometry=geom, parent=plan.named[r] or None))
     return out
-
-
-def _profile(name: str) -> str:
-    """A size profile's name (urban, rural …) in the language in use."""
-    return {"urban": pgettext("area", "urban"), "rural": pgettext("area", "rural")}.get(name, name)
 
 
 def _profile(name: str) -> str:
