@@ -184,6 +184,102 @@ def test_every_cli_help_text_is_translated(capsys, monkeypatch):
         assert not [e for e in english if " ".join(e.split()) in out], command
 
 
+#: English words allowed in Chinese help: file formats, CRS and code names, settings and values
+#: a person types (zh|en, street, flat …), and the metavariables of the usage line.
+_HELP_ALLOWED = {
+    "gridgis", "GRIDGIS_LANG", "zh", "en", "CSV", "csv", "Excel", "xlsx", "gpkg", "GeoPackage",
+    "PDF", "pdf", "HTML", "html", "PNG", "png", "SVG", "svg", "TOML", "toml", "Parquet",
+    "parquet", "shapefile", "GBK", "UTF", "EPSG", "GCJ", "BD", "WGS", "CGCS", "Gi", "Getis",
+    "Ord", "FDR", "KDE", "YYYY", "MM", "DD", "PLAN", "OPTIONS", "COMMAND", "ARGS", "lon", "lng",
+    "lat", "street", "community", "district", "grid", "code", "name", "flat", "landscape",
+    "portrait", "deck", "gl", "QGIS", "PostGIS", "json", "geojson", "JSON", "km", "ID",
+    # sections of the rules file, a classification scheme and its library, a database URL
+    "tolerances", "codes", "assign", "events", "NaturalBreaks", "mapclassify", "postgresql",
+    "data", "samples",
+    # values and layer names a person types: --locate all|never, --labels none, layer 'changes',
+    # <ext> of a file name, the column 'kind' in an example
+    "all", "never", "none", "changes", "ext", "kind",
+}
+
+
+def _cli_codes() -> set[str]:
+    """Words a person types on the command line: verbs, option names, argument names (and
+    their upper-case metavariables), default values and choices."""
+    import typer
+
+    from gridgis.cli import app
+
+    root = typer.main.get_command(app)
+    words = set()
+    for command in [root, *root.commands.values()]:
+        words.update(re.findall(r"[A-Za-z]+", command.name or ""))
+        for param in command.params:
+            texts = [*param.opts, *param.secondary_opts, param.name or "", str(param.default)]
+            texts += [str(c) for c in getattr(getattr(param, "type_descriptor", None), "choices", None) or ()]
+            for text in texts:
+                found = re.findall(r"[A-Za-z]+", text)
+                words.update(found)
+                words.update(w.upper() for w in found)
+    return words
+
+
+def _help_words(text: str) -> set[str]:
+    """English words of a help or error text, option names, file names and settings left out."""
+    text = re.sub(r"--?[A-Za-z][\w-]*|\b[\w.-]+\.(?:gpkg|csv|xlsx|pdf|png|html|toml|parquet)\b",
+                  " ", text)
+    allowed = _HELP_ALLOWED | _cli_codes()
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z_]+", text)
+            if w not in allowed and "_" not in w.strip("_")}
+
+
+def _help_outputs(lang: str, capsys) -> dict[str, str]:
+    """``--help`` of the app and of every verb, and the usage errors, in ``lang``."""
+    from gridgis.cli import app
+
+    out = {}
+    for command in ["", *sorted(c.name for c in app.registered_commands)]:
+        assert main(["--lang", lang, *([command] if command else []), "--help"]) == 0
+        out[command or "gridgis"] = capsys.readouterr().out
+    for args in (["validate", "--nope"], ["validate"], ["no-such-verb"], ["atlas", "--paper", "A9"],
+                 ["heatmap", "x.csv", "--bandwidth", "abc"]):
+        assert main(["--lang", lang, *args]) == 2, args
+        res = capsys.readouterr()
+        out[" ".join(args)] = res.out + res.err
+    return out
+
+
+def test_cli_help_and_usage_errors_speak_chinese(capsys, monkeypatch):
+    """Click's and Typer's own words too: usage, panel titles, help option, errors."""
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")  # no word cut short by the table
+    texts = _help_outputs("zh", capsys)
+    assert "用法" in texts["gridgis"] and "命令" in texts["gridgis"]
+    assert "--nope" in texts["validate --nope"] and "--help" in texts["validate --nope"]
+    found = {k: sorted(_help_words(t)) for k, t in texts.items() if _help_words(t)}
+    assert not found
+
+
+def test_cli_help_and_usage_errors_speak_english(capsys, monkeypatch):
+    """No Chinese but the headers gridgis reads (网格编码, 经度 …) and the examples' file names."""
+    from gridgis import schema
+    from gridgis.render.notice import WORKER_ALIASES
+
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    headers = sorted({a for names in schema.ALIASES.values() for a in names} | set(WORKER_ALIASES),
+                     key=len, reverse=True)
+    texts = _help_outputs("en", capsys)
+    assert "Usage" in texts["gridgis"] and "No such option" in texts["validate --nope"]
+    found = {}
+    for k, t in texts.items():
+        t = t.split("Example")[0]
+        for h in headers:
+            t = t.replace(h, " ")
+        if HAN.search(t):
+            found[k] = HAN.findall(t)
+    assert not found
+
+
 # ---- tables for people ---------------------------------------------------------------------------
 
 

@@ -49,7 +49,7 @@ def render_cmd(
     deck: Annotated[bool, typer.Option("--deck", help="With .html: the interactive 2.5D (deck.gl) "
                                                       "map instead of the 2D map.")] = False,
 ) -> None:
-    """Draw a 2.5D (oblique, extruded) grid map for reports (the 2.5维立体网格图), or an
+    """Draw a 2.5D (oblique, extruded) grid map for reports, or an
     offline interactive HTML map (2D with tooltips and layers, or 2.5D with --deck).
 
     Example: ``gridgis render plan.gpkg -o 网格图.png --height households --color kind
