@@ -312,9 +312,32 @@ def test_people_tables_translate_headers_and_values():
     assert list(out["匹配结果"]) == ["在网格内", "边界", "最近网格", "未匹配", "无效"]
     assert set(out["冷热点"]) == {"热点", "冷点", "不显著"} and set(out["级别"]) == {"错误"}
     assert list(df.columns) == ["grid_code", "severity", "match", "hotspot"]  # API frame untouched
-    with use_language("en"):  # English tables for people keep the API's columns and values
+    with use_language("en"):  # English tables for people: readable headers, the API's values
         out = for_people(df)
-    assert out.equals(df)
+    assert list(out.columns) == ["Grid code", "Severity", "Match", "Hot spot"]
+    assert out.to_numpy().tolist() == df.to_numpy().tolist()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_people_tables_read_back_into_the_api_columns(tmp_path, lang, suffix):
+    """A table written for people, in either language, as CSV or Excel, reads back into the
+    canonical columns (the headers are aliases of the schema)."""
+    import pandas as pd
+
+    from gridgis import schema
+    from gridgis.io import read_table, write_table
+    from gridgis.people import HEADERS, for_people
+
+    columns = [c for c in HEADERS if c in schema.ALIASES]
+    df = pd.DataFrame({c: ["430302001001001" if "code" in c else "x"] for c in columns})
+    with use_language(lang):
+        people = for_people(df)
+        assert not [c for c in people.columns if "_" in c]  # no snake_case header left
+        write_table(people, tmp_path / f"people{suffix}")
+    back = read_table(tmp_path / f"people{suffix}")
+    assert list(back.columns) == columns
+    assert back.loc[0, "grid_code"] == "430302001001001"
 
 
 # ---- no user-facing English outside the catalogue -------------------------------------------------
