@@ -406,3 +406,68 @@ def test_no_module_formats_user_facing_english_outside_the_catalogue():
         found += english_outside_catalogue(path.read_text(encoding="utf-8"),
                                            str(path.relative_to(ROOT)))
     assert not found, "\n".join(found[:40])
+
+
+# ---- edits of a plan ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_plan_parts():
+    import geopandas as gpd
+
+    from gridgis import schema
+    from gridgis.partition import build_grids
+    from tests.synthetic import synthetic_district
+
+    layers = synthetic_district(seed=3, nx=2, ny=2)
+    res = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+                      special_sites=layers["special_sites"], rivers=layers["rivers"])
+    b = layers["buildings"]
+    addresses = gpd.GeoDataFrame({schema.ADDRESS_ID: [f"A{i:05d}" for i in range(len(b))],
+                                  schema.BUILDING_ID: b[schema.BUILDING_ID].to_numpy()},
+                                 geometry=b.geometry.representative_point().to_numpy(), crs=b.crs)
+    return layers, res, addresses
+
+
+def _edit_texts(parts) -> list[str]:
+    """Descriptions, summaries and notebook views of a few edits of a plan."""
+    from gridgis import schema
+    from gridgis.plan import Plan
+
+    layers, res, addresses = parts
+    plan = Plan(res.grids, layers["communities"], layers["buildings"], addresses,
+                roads=layers["roads"], rivers=layers["rivers"], units=res.units)
+    g = plan.grids
+    basic = g[g[schema.KIND] == "basic"]
+    code = basic[schema.GRID_CODE].iloc[0]
+    touching = basic[basic.geometry.touches(basic.geometry.iloc[0])
+                     & (basic[schema.COMMUNITY_CODE] == basic[schema.COMMUNITY_CODE].iloc[0])]
+    results = [plan.rename(code, "幸福里"), plan.set_kind(code, "school"),
+               plan.merge([code, touching[schema.GRID_CODE].iloc[0]])]
+    merged = plan.grids
+    big = merged.loc[merged[schema.HOUSEHOLDS].idxmax(), schema.GRID_CODE]
+    results.append(plan.split(big, by="buildings", parts=2))
+    texts = []
+    for r in results:
+        texts += [r.edit.description, r.summary(), re.sub(r"<[^>]+>", " ", r._repr_html_())]
+    texts += [e.description for e in plan.history]
+    texts.append(re.sub(r"<[^>]+>", " ", plan._repr_html_()))  # the plan in a notebook
+    return texts
+
+
+def test_plan_edits_are_described_in_chinese(small_plan_parts):
+    with use_language("zh"):
+        texts = _edit_texts(small_plan_parts)
+    codes = re.compile(r"[\w-]*\d[\w-]*")  # grid codes, unit and building ids
+    words = {w for t in texts for w in re.findall(r"[A-Za-z][A-Za-z_]+", codes.sub(" ", t))
+             if "_" not in w and w not in {"school", "basic"}}
+    assert all(HAN.search(t) for t in texts)
+    assert not words
+
+
+def test_plan_edits_are_described_in_english(small_plan_parts):
+    with use_language("en"):
+        texts = _edit_texts(small_plan_parts)
+    names = re.compile(r"\S*第\d+网格|\S*专属网格\d*|幸福里")  # grid names of the data and builder
+    left = {h for t in texts for h in HAN.findall(names.sub(" ", t))}
+    assert texts[0].startswith("rename") and not left
