@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from .i18n import pgettext
+
 __all__ = ["code_like", "display_width", "sheet_title", "write_excel", "write_sheets"]
 
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -46,8 +48,10 @@ def display_width(text: object) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
 
 
-def write_excel(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1") -> None:
+def write_excel(df: pd.DataFrame, path: str | Path, *, sheet_name: str | None = None) -> None:
     """Write ``df`` as one sheet: codes as text, sensible widths, the header row frozen.
+
+    The sheet is named ``sheet_name`` (default: "Table" in the language in use).
 
     Examples
     --------
@@ -59,7 +63,7 @@ def write_excel(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "Sheet1
     >>> cell.value, cell.data_type, cell.number_format
     ('430302001001001', 's', '@')
     """
-    write_sheets({sheet_name: df}, path)
+    write_sheets({pgettext("sheet", "Table") if sheet_name is None else sheet_name: df}, path)
 
 
 def sheet_title(name: str) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import GridGISError, cli_options
 from ..i18n import _, tr
+from ..people import for_people, value
 from ..workflows.bulletins import parse_date
 from ..workflows.readers import read_events, read_layer, read_plan
 from ._app import (
@@ -177,7 +178,8 @@ def heatmap_cmd(
                                   cell_size=cell, freq=freq, seed=seed)
     bad = ev[ev["status"] != "ok"]
     if len(bad):
-        gio.write_table(bad.drop(columns=bad.geometry.name), out / "events_problems.csv")
+        gio.write_table(for_people(bad.drop(columns=bad.geometry.name)), out / "events_problems.csv")
     counts = ev["status"].value_counts().to_dict()
-    say(tr("{n} events: {counts}", n=len(ev), counts=", ".join(f"{k} {v}" for k, v in counts.items())))
+    say(tr("{n} events: {counts}", n=len(ev),
+           counts=", ".join(f"{value('status', k)} {v}" for k, v in counts.items())))
     say(tr("wrote {path}", path=", ".join(str(p) for p in written.values())))
