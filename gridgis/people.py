@@ -51,6 +51,10 @@ HEADERS: dict[str, str] = {
     schema.REPORTED_AT: N_("Reported at"), schema.CLOSED_AT: N_("Closed at"),
     schema.MATCH: N_("Match"), schema.MATCH_REASON: N_("Match reason"),
     schema.DISTANCE_M: N_("Distance (m)"),
+    schema.DISPATCHED_AT: N_("Dispatched at"), schema.ONSITE_AT: N_("On site at"),
+    schema.FEEDBACK_AT: N_("Feedback at"), schema.EVALUATED_AT: N_("Evaluated at"),
+    schema.DEPARTMENT: N_("Department"), schema.HANDLING_LEVEL: N_("Handling level"),
+    schema.SATISFACTION: N_("Satisfaction"),
     # community summaries
     "basic_grids": N_("Basic grids"), "special_grids": N_("Special grids"),
     "basic": N_("Basic grids"), "special": N_("Special grids"),

@@ -471,3 +471,23 @@ def test_plan_edits_are_described_in_english(small_plan_parts):
     names = re.compile(r"\S*第\d+网格|\S*专属网格\d*|幸福里")  # grid names of the data and builder
     left = {h for t in texts for h in HAN.findall(names.sub(" ", t))}
     assert texts[0].startswith("rename") and not left
+
+
+def test_event_problems_speak_the_language():
+    """The reasons a row of an event table is flagged, as the problems file shows them."""
+    import pandas as pd
+
+    from gridgis import events
+
+    raw = pd.DataFrame({"事件编号": ["A1", "A1", "A3"], "经度": [112.9, "x", None],
+                        "纬度": [27.85, 27.85, None], "紧急程度": ["很急", "一般", None],
+                        "上报时间": ["2026-10-01 08:00", "abc", "2026-10-02"]})
+    with use_language("zh"):
+        zh = " ".join(events.load(raw)["problem"])
+    with use_language("en"):
+        en = " ".join(events.load(raw)["problem"])
+    assert "事件编号重复" in zh and "没有坐标" in zh and "无法识别的紧急程度" in zh
+    assert not [w for w in re.findall(r"[A-Za-z]{2,}", zh) if w not in {"abc"}]
+    assert "duplicate Event ID" in en and "no coordinates" in en
+    left = HAN.findall(re.sub(r"'[^']*'|\([^)]*\)", " ", en))  # values quoted from the data
+    assert not left, left
