@@ -229,8 +229,8 @@ def save_hotspots_by_group(
     a = cells.attrs
     if title is None:
         title = _("Event clusters by category (Getis-Ord Gi*)")
-    how = tr("Cells {cell:g} m, neighbourhood {distance:g} m, {n} permutations",
-             cell=a.get("cell_size", 0), distance=a.get("distance", 0), n=a.get("permutations", ""))
+    how = tr("Cells {cell:g} m, neighbourhood {distance:g} m, {how}",
+             cell=a.get("cell_size", 0), distance=a.get("distance", 0), how=_inference(a))
     how += _(", FDR corrected") if a.get("fdr") else _(", not corrected")
     fig.suptitle(f"{title}\n{how}", fontsize=12)
     return save_figure(fig, path, dpi=dpi)
