@@ -31,7 +31,8 @@ ALLOWED = {
     # codes a person types into the data (flags, the kind of a basic grid)
     "below_min_allowed", "above_max_allowed", "basic",
 }
-PATH = re.compile(r"[\w.\-]*(?:/[\w.\-]+)+/?|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx)\b")
+PATH = re.compile(r"[\w.\-]*(?:/[\w.\-]+)+/?"
+                  r"|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx|parquet)\b")
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
