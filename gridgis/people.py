@@ -4,10 +4,11 @@ The Python API keeps canonical English columns and values (``grid_code``, ``matc
 Every table gridgis writes *for people* — CSV and Excel files, the report's tables, the HTML
 pages — goes through :func:`for_people` first: headers become 网格编码, 户数, 匹配结果 … and
 values 在网格内 / 边界 / 最近网格 / 未匹配 / 无效, 热点 / 冷点 / 不显著, 错误 / 警告 … in Chinese
-(the default). In English (``set_language("en")``) a table for people keeps the canonical
-columns and values, so it reads like the Python API and back into it. Each Chinese header of a
-schema column is one of that column's aliases (:data:`gridgis.schema.ALIASES`), so a table
-written in Chinese reads back into the same canonical columns too.
+(the default). In English (``set_language("en")``) a table for people gets readable English
+headers (Grid code, Households, Match …: the message ids below) and keeps the canonical values.
+Each header of a schema column, Chinese or English, is one of that column's aliases
+(:data:`gridgis.schema.ALIASES`, compared without case, spaces and underscores), so a table
+written for people in either language reads back into the same canonical columns.
 
 Add a column: give it an English header below (``N_("…")``) and its Chinese translation in the
 catalogue (see :mod:`gridgis.i18n`). Add a value: a ``pgettext(<column>, "<value>")`` line in
@@ -34,7 +35,8 @@ from .i18n import N_, _, get_language, pgettext, tr
 
 __all__ = ["FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "for_people", "header", "value"]
 
-#: Description of each column of a table for people: the catalogue id of its Chinese header.
+#: Header of each column of a table for people: its English text, the catalogue id of the
+#: Chinese one.
 HEADERS: dict[str, str] = {
     schema.GRID_CODE: N_("Grid code"), schema.GRID_NAME: N_("Grid name"),
     schema.COMMUNITY_CODE: N_("Community code"), schema.CODE: N_("Code"),
@@ -49,6 +51,10 @@ HEADERS: dict[str, str] = {
     schema.REPORTED_AT: N_("Reported at"), schema.CLOSED_AT: N_("Closed at"),
     schema.MATCH: N_("Match"), schema.MATCH_REASON: N_("Match reason"),
     schema.DISTANCE_M: N_("Distance (m)"),
+    schema.DISPATCHED_AT: N_("Dispatched at"), schema.ONSITE_AT: N_("On site at"),
+    schema.FEEDBACK_AT: N_("Feedback at"), schema.EVALUATED_AT: N_("Evaluated at"),
+    schema.DEPARTMENT: N_("Department"), schema.HANDLING_LEVEL: N_("Handling level"),
+    schema.SATISFACTION: N_("Satisfaction"),
     # community summaries
     "basic_grids": N_("Basic grids"), "special_grids": N_("Special grids"),
     "basic": N_("Basic grids"), "special": N_("Special grids"),
@@ -139,10 +145,11 @@ def header(column: object) -> str:
     >>> with use_language("zh"):
     ...     header("households"), header("category:噪音扰民"), header("my column")
     ('户数', '事件类型：噪音扰民', 'my column')
+    >>> with use_language("en"):
+    ...     header("grid_code"), header("n_households")
+    ('Grid code', 'n_households')
     """
     name = str(column)
-    if get_language() != "zh":
-        return name
     if name in HEADERS:
         return _(HEADERS[name])
     prefix, sep, rest = name.partition(":")
@@ -187,16 +194,16 @@ def for_people(df: pd.DataFrame,
     >>> from gridgis.i18n import use_language
     >>> with use_language("en"):
     ...     for_people(pd.DataFrame({"severity": ["warning"], "noise": [True]}))
-      severity  noise
-    0  warning   True
+      Severity  Digitising noise
+    0  warning              True
     """
     out = pd.DataFrame(df).copy()
     geometry = getattr(df, "_geometry_column_name", None)
     drop = [c for c in out.columns if c == geometry or c in _DISPLAY_ONLY]
     out = out.drop(columns=drop)
     out.attrs[FOR_PEOPLE_ATTR] = True
-    if get_language() != "zh":  # English: the API's own columns and values
-        return out
+    if get_language() != "zh":  # English: readable headers, the API's own values
+        return _with_headers(out)
     tables = _values()
     texts = dict(texts or {})
     for column in out.columns:
@@ -205,6 +212,11 @@ def for_people(df: pd.DataFrame,
             out[column] = [texts[name](v) for v in out[column]]
         elif name in tables or out[column].dtype == bool:
             out[column] = [value(name, v) for v in out[column]]
+    return _with_headers(out)
+
+
+def _with_headers(out: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with the headers (and index name) for people, marked as a table for people."""
     out.columns = [header(c) for c in out.columns]
     if out.index.name is not None:
         out.index.name = header(out.index.name)

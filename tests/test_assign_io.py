@@ -249,8 +249,8 @@ def test_cli_assign(tmp_path, plan, events):
     assert code == 0
     table = pd.read_csv(out, encoding="utf-8-sig", dtype={"事件编号": str, "grid_code": str})
     same_assignment(table, expected_table(events, grids))
-    counts = pd.read_csv(per, encoding="utf-8-sig", dtype={"grid_code": str})
-    assert len(counts) == len(grids) and counts["count"].sum() == (table["grid_code"].notna()).sum()
+    counts = pd.read_csv(per, encoding="utf-8-sig", dtype={"Grid code": str})  # a table for people
+    assert len(counts) == len(grids) and counts["Count"].sum() == (table["grid_code"].notna()).sum()
     # --strict: invalid rows make the exit code 1; a missing file is bad input (2)
     assert main(["-q", "assign", str(src), "--grids", str(plan_path), "-o", str(out), "--strict"]) == 1
     assert main(["-q", "assign", str(tmp_path / "none.csv"), "--grids", str(plan_path),

@@ -57,6 +57,36 @@ def test_bulletin_workbook_speaks_chinese(october, tmp_path):
     assert street["按期办结率(%)"].between(0, 100).all()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_bulletin_workbook_is_made_for_people(october, tmp_path, lang):
+    """Codes are text cells, the header row is frozen and bold, every column has a width, and
+    the headers and sheet names are in the language in use."""
+    import re
+
+    import openpyxl
+
+    _, b = october
+    with use_language(lang):
+        path = write_bulletin_excel(b, tmp_path / f"bulletin_{lang}.xlsx")
+    book = openpyxl.load_workbook(path)
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert len(book.worksheets) == 4
+    for ws in book.worksheets:
+        header = [c.value for c in ws[1]]
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(ws.cell(1, j).font.bold for j in range(1, len(header) + 1))
+        widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width
+                  for j in range(1, len(header) + 1)]
+        assert all(w and w >= len(str(h)) for w, h in zip(widths, header, strict=True)), ws.title
+        for text in [ws.title, *header]:
+            assert bool(han.search(text)) == (lang == "zh"), text
+    streets = book.worksheets[1]
+    codes = [row[1] for row in streets.iter_rows(min_row=2)]
+    assert codes and all(c.data_type == "s" and c.value.isdigit() and c.number_format == "@"
+                         for c in codes)
+    assert [c.value for c in streets[1]][1] == ("编码" if lang == "zh" else "Code")
+
+
 def test_sample_events_under_the_offices_rules(sample_layers):
     ev = events.clean(sample_layers["events"])
     assert (ev["status"] == "ok").mean() > 0.99

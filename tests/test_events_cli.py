@@ -31,9 +31,9 @@ def test_heatmap_verb(tmp_path):
     for name in ("events_heatmap.png", "events_by_grid.png", "events_hotspots.png", "events_by_grid.csv",
                  "events_heatmap_animated.html", "events_problems.csv"):
         assert (out / name).stat().st_size > 0, name
-    problems = pd.read_csv(out / "events_problems.csv", encoding="utf-8-sig")
-    assert problems["event_id"].tolist() == [ev["event_id"].iloc[3]]
-    assert problems["problem"].iloc[0] == "no coordinates"
-    stats = pd.read_csv(out / "events_by_grid.csv", encoding="utf-8-sig")  # English: API columns
-    assert stats["n_events"].sum() == 799
+    problems = pd.read_csv(out / "events_problems.csv", encoding="utf-8-sig")  # for people
+    assert problems["Event ID"].tolist() == [ev["event_id"].iloc[3]]
+    assert problems["Problem"].iloc[0] == "no coordinates"
+    stats = pd.read_csv(out / "events_by_grid.csv", encoding="utf-8-sig")  # English headers
+    assert stats["Events"].sum() == 799
     assert main(["-q", "heatmap", str(tmp_path / "missing.csv"), "--grids", str(plan)]) == EXIT_BAD_INPUT

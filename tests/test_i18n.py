@@ -184,6 +184,102 @@ def test_every_cli_help_text_is_translated(capsys, monkeypatch):
         assert not [e for e in english if " ".join(e.split()) in out], command
 
 
+#: English words allowed in Chinese help: file formats, CRS and code names, settings and values
+#: a person types (zh|en, street, flat …), and the metavariables of the usage line.
+_HELP_ALLOWED = {
+    "gridgis", "GRIDGIS_LANG", "zh", "en", "CSV", "csv", "Excel", "xlsx", "gpkg", "GeoPackage",
+    "PDF", "pdf", "HTML", "html", "PNG", "png", "SVG", "svg", "TOML", "toml", "Parquet",
+    "parquet", "shapefile", "GBK", "UTF", "EPSG", "GCJ", "BD", "WGS", "CGCS", "Gi", "Getis",
+    "Ord", "FDR", "KDE", "YYYY", "MM", "DD", "PLAN", "OPTIONS", "COMMAND", "ARGS", "lon", "lng",
+    "lat", "street", "community", "district", "grid", "code", "name", "flat", "landscape",
+    "portrait", "deck", "gl", "QGIS", "PostGIS", "json", "geojson", "JSON", "km", "ID",
+    # sections of the rules file, a classification scheme and its library, a database URL
+    "tolerances", "codes", "assign", "events", "NaturalBreaks", "mapclassify", "postgresql",
+    "data", "samples",
+    # values and layer names a person types: --locate all|never, --labels none, layer 'changes',
+    # <ext> of a file name, the column 'kind' in an example
+    "all", "never", "none", "changes", "ext", "kind",
+}
+
+
+def _cli_codes() -> set[str]:
+    """Words a person types on the command line: verbs, option names, argument names (and
+    their upper-case metavariables), default values and choices."""
+    import typer
+
+    from gridgis.cli import app
+
+    root = typer.main.get_command(app)
+    words = set()
+    for command in [root, *root.commands.values()]:
+        words.update(re.findall(r"[A-Za-z]+", command.name or ""))
+        for param in command.params:
+            texts = [*param.opts, *param.secondary_opts, param.name or "", str(param.default)]
+            texts += [str(c) for c in getattr(getattr(param, "type_descriptor", None), "choices", None) or ()]
+            for text in texts:
+                found = re.findall(r"[A-Za-z]+", text)
+                words.update(found)
+                words.update(w.upper() for w in found)
+    return words
+
+
+def _help_words(text: str) -> set[str]:
+    """English words of a help or error text, option names, file names and settings left out."""
+    text = re.sub(r"--?[A-Za-z][\w-]*|\b[\w.-]+\.(?:gpkg|csv|xlsx|pdf|png|html|toml|parquet)\b",
+                  " ", text)
+    allowed = _HELP_ALLOWED | _cli_codes()
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z_]+", text)
+            if w not in allowed and "_" not in w.strip("_")}
+
+
+def _help_outputs(lang: str, capsys) -> dict[str, str]:
+    """``--help`` of the app and of every verb, and the usage errors, in ``lang``."""
+    from gridgis.cli import app
+
+    out = {}
+    for command in ["", *sorted(c.name for c in app.registered_commands)]:
+        assert main(["--lang", lang, *([command] if command else []), "--help"]) == 0
+        out[command or "gridgis"] = capsys.readouterr().out
+    for args in (["validate", "--nope"], ["validate"], ["no-such-verb"], ["atlas", "--paper", "A9"],
+                 ["heatmap", "x.csv", "--bandwidth", "abc"]):
+        assert main(["--lang", lang, *args]) == 2, args
+        res = capsys.readouterr()
+        out[" ".join(args)] = res.out + res.err
+    return out
+
+
+def test_cli_help_and_usage_errors_speak_chinese(capsys, monkeypatch):
+    """Click's and Typer's own words too: usage, panel titles, help option, errors."""
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")  # no word cut short by the table
+    texts = _help_outputs("zh", capsys)
+    assert "用法" in texts["gridgis"] and "命令" in texts["gridgis"]
+    assert "--nope" in texts["validate --nope"] and "--help" in texts["validate --nope"]
+    found = {k: sorted(_help_words(t)) for k, t in texts.items() if _help_words(t)}
+    assert not found
+
+
+def test_cli_help_and_usage_errors_speak_english(capsys, monkeypatch):
+    """No Chinese but the headers gridgis reads (网格编码, 经度 …) and the examples' file names."""
+    from gridgis import schema
+    from gridgis.render.notice import WORKER_ALIASES
+
+    monkeypatch.delenv("GRIDGIS_LANG", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    headers = sorted({a for names in schema.ALIASES.values() for a in names} | set(WORKER_ALIASES),
+                     key=len, reverse=True)
+    texts = _help_outputs("en", capsys)
+    assert "Usage" in texts["gridgis"] and "No such option" in texts["validate --nope"]
+    found = {}
+    for k, t in texts.items():
+        t = t.split("Example")[0]
+        for h in headers:
+            t = t.replace(h, " ")
+        if HAN.search(t):
+            found[k] = HAN.findall(t)
+    assert not found
+
+
 # ---- tables for people ---------------------------------------------------------------------------
 
 
@@ -216,9 +312,32 @@ def test_people_tables_translate_headers_and_values():
     assert list(out["匹配结果"]) == ["在网格内", "边界", "最近网格", "未匹配", "无效"]
     assert set(out["冷热点"]) == {"热点", "冷点", "不显著"} and set(out["级别"]) == {"错误"}
     assert list(df.columns) == ["grid_code", "severity", "match", "hotspot"]  # API frame untouched
-    with use_language("en"):  # English tables for people keep the API's columns and values
+    with use_language("en"):  # English tables for people: readable headers, the API's values
         out = for_people(df)
-    assert out.equals(df)
+    assert list(out.columns) == ["Grid code", "Severity", "Match", "Hot spot"]
+    assert out.to_numpy().tolist() == df.to_numpy().tolist()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_people_tables_read_back_into_the_api_columns(tmp_path, lang, suffix):
+    """A table written for people, in either language, as CSV or Excel, reads back into the
+    canonical columns (the headers are aliases of the schema)."""
+    import pandas as pd
+
+    from gridgis import schema
+    from gridgis.io import read_table, write_table
+    from gridgis.people import HEADERS, for_people
+
+    columns = [c for c in HEADERS if c in schema.ALIASES]
+    df = pd.DataFrame({c: ["430302001001001" if "code" in c else "x"] for c in columns})
+    with use_language(lang):
+        people = for_people(df)
+        assert not [c for c in people.columns if "_" in c]  # no snake_case header left
+        write_table(people, tmp_path / f"people{suffix}")
+    back = read_table(tmp_path / f"people{suffix}")
+    assert list(back.columns) == columns
+    assert back.loc[0, "grid_code"] == "430302001001001"
 
 
 # ---- no user-facing English outside the catalogue -------------------------------------------------
@@ -287,3 +406,88 @@ def test_no_module_formats_user_facing_english_outside_the_catalogue():
         found += english_outside_catalogue(path.read_text(encoding="utf-8"),
                                            str(path.relative_to(ROOT)))
     assert not found, "\n".join(found[:40])
+
+
+# ---- edits of a plan ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_plan_parts():
+    import geopandas as gpd
+
+    from gridgis import schema
+    from gridgis.partition import build_grids
+    from tests.synthetic import synthetic_district
+
+    layers = synthetic_district(seed=3, nx=2, ny=2)
+    res = build_grids(layers["communities"], layers["roads"], layers["buildings"],
+                      special_sites=layers["special_sites"], rivers=layers["rivers"])
+    b = layers["buildings"]
+    addresses = gpd.GeoDataFrame({schema.ADDRESS_ID: [f"A{i:05d}" for i in range(len(b))],
+                                  schema.BUILDING_ID: b[schema.BUILDING_ID].to_numpy()},
+                                 geometry=b.geometry.representative_point().to_numpy(), crs=b.crs)
+    return layers, res, addresses
+
+
+def _edit_texts(parts) -> list[str]:
+    """Descriptions, summaries and notebook views of a few edits of a plan."""
+    from gridgis import schema
+    from gridgis.plan import Plan
+
+    layers, res, addresses = parts
+    plan = Plan(res.grids, layers["communities"], layers["buildings"], addresses,
+                roads=layers["roads"], rivers=layers["rivers"], units=res.units)
+    g = plan.grids
+    basic = g[g[schema.KIND] == "basic"]
+    code = basic[schema.GRID_CODE].iloc[0]
+    touching = basic[basic.geometry.touches(basic.geometry.iloc[0])
+                     & (basic[schema.COMMUNITY_CODE] == basic[schema.COMMUNITY_CODE].iloc[0])]
+    results = [plan.rename(code, "幸福里"), plan.set_kind(code, "school"),
+               plan.merge([code, touching[schema.GRID_CODE].iloc[0]])]
+    merged = plan.grids
+    big = merged.loc[merged[schema.HOUSEHOLDS].idxmax(), schema.GRID_CODE]
+    results.append(plan.split(big, by="buildings", parts=2))
+    texts = []
+    for r in results:
+        texts += [r.edit.description, r.summary(), re.sub(r"<[^>]+>", " ", r._repr_html_())]
+    texts += [e.description for e in plan.history]
+    texts.append(re.sub(r"<[^>]+>", " ", plan._repr_html_()))  # the plan in a notebook
+    return texts
+
+
+def test_plan_edits_are_described_in_chinese(small_plan_parts):
+    with use_language("zh"):
+        texts = _edit_texts(small_plan_parts)
+    codes = re.compile(r"[\w-]*\d[\w-]*")  # grid codes, unit and building ids
+    words = {w for t in texts for w in re.findall(r"[A-Za-z][A-Za-z_]+", codes.sub(" ", t))
+             if "_" not in w and w not in {"school", "basic"}}
+    assert all(HAN.search(t) for t in texts)
+    assert not words
+
+
+def test_plan_edits_are_described_in_english(small_plan_parts):
+    with use_language("en"):
+        texts = _edit_texts(small_plan_parts)
+    names = re.compile(r"\S*第\d+网格|\S*专属网格\d*|幸福里")  # grid names of the data and builder
+    left = {h for t in texts for h in HAN.findall(names.sub(" ", t))}
+    assert texts[0].startswith("rename") and not left
+
+
+def test_event_problems_speak_the_language():
+    """The reasons a row of an event table is flagged, as the problems file shows them."""
+    import pandas as pd
+
+    from gridgis import events
+
+    raw = pd.DataFrame({"事件编号": ["A1", "A1", "A3"], "经度": [112.9, "x", None],
+                        "纬度": [27.85, 27.85, None], "紧急程度": ["很急", "一般", None],
+                        "上报时间": ["2026-10-01 08:00", "abc", "2026-10-02"]})
+    with use_language("zh"):
+        zh = " ".join(events.load(raw)["problem"])
+    with use_language("en"):
+        en = " ".join(events.load(raw)["problem"])
+    assert "事件编号重复" in zh and "没有坐标" in zh and "无法识别的紧急程度" in zh
+    assert not [w for w in re.findall(r"[A-Za-z]{2,}", zh) if w not in {"abc"}]
+    assert "duplicate Event ID" in en and "no coordinates" in en
+    left = HAN.findall(re.sub(r"'[^']*'|\([^)]*\)", " ", en))  # values quoted from the data
+    assert not left, left

@@ -1,4 +1,5 @@
-"""Every output of `gridgis demo`, `gridgis report` and `gridgis validate --html` speaks one language.
+"""Every output of `gridgis demo`, `report`, `validate --html`, `heatmap`, `summary`, `atlas`, `notice`
+and `assign --per-grid` speaks one language.
 
 In Chinese (the default) no English word is left outside an allowlist (units, file formats, CRS
 names, codes, names of statistics); with ``--lang en`` no Chinese is left except names that
@@ -30,7 +31,8 @@ ALLOWED = {
     # codes a person types into the data (flags, the kind of a basic grid)
     "below_min_allowed", "above_max_allowed", "basic",
 }
-PATH = re.compile(r"[\w.\-]*(?:/[\w.\-]+)+/?|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx)\b")
+PATH = re.compile(r"[\w.\-]*(?:/[\w.\-]+)+/?"
+                  r"|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx|parquet)\b")
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -54,7 +56,21 @@ def _run_all(lang: str, folder: Path) -> dict:
     assert validate.returncode in (0, 1), validate.stderr
     bad = _cli("--lang", lang, "validate", "no_such_plan.gpkg", cwd=folder)
     assert bad.returncode == 2
-    for res in (demo, report, validate, bad):
+    events = str(ROOT / "data" / "samples" / "events_gbk.csv")
+    more = [  # event outputs (maps, tables, bulletin workbook), roll-ups, print products
+        _cli("--lang", lang, "heatmap", events, "--grids", "demo/plan.gpkg", "--district",
+             "demo/plan.gpkg", "--district-layer", "district", "-o", "events", cwd=folder),
+        _cli("--lang", lang, "summary", "demo/plan.gpkg", "--by", "street", "--events", events,
+             "-o", "summary.xlsx", cwd=folder),
+        _cli("--lang", lang, "atlas", "demo/plan.gpkg", "--by", "street", "-o", "atlas.pdf",
+             cwd=folder),
+        _cli("--lang", lang, "notice", "demo/plan.gpkg", "-o", "notice.pdf", cwd=folder),
+        _cli("--lang", lang, "assign", str(ROOT / "data" / "samples" / "addresses.csv"), "--grids",
+             "demo/plan.gpkg", "-o", "assigned.parquet", "--per-grid", "per_grid.csv", cwd=folder),
+    ]
+    for res in more:
+        assert res.returncode == 0, res.stderr
+    for res in (demo, report, validate, bad, *more):
         printed += [res.stdout, res.stderr]
     return {"folder": folder, "printed": printed}
 
@@ -111,6 +127,17 @@ def pdf_text(path: Path) -> str:
                           check=True, timeout=120).stdout
 
 
+def workbook_text(path: Path) -> str:
+    """Sheet names and every text cell of an Excel workbook."""
+    import openpyxl
+
+    parts = []
+    for ws in openpyxl.load_workbook(path, read_only=True).worksheets:
+        parts.append(ws.title)
+        parts += [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    return "\n".join(parts)
+
+
 def outputs_text(run: dict) -> dict[str, str]:
     """``{what: text}`` for every page, PDF, table and CLI stream of a run."""
     folder = run["folder"]
@@ -123,6 +150,8 @@ def outputs_text(run: dict) -> dict[str, str]:
             texts[name] = table_text(path)
         elif path.suffix == ".pdf":
             texts[name] = pdf_text(path)
+        elif path.suffix == ".xlsx":
+            texts[name] = workbook_text(path)
     return texts
 
 
@@ -148,7 +177,9 @@ def data_names() -> set[str]:
 def test_chinese_outputs_have_no_english_word(zh):
     texts = outputs_text(zh)
     assert {"report/report.pdf", "report/report.html", "validation.html", "demo/validation.html",
-            "demo/grid_summary.csv", "report/tables/findings.csv"} <= set(texts)
+            "demo/grid_summary.csv", "report/tables/findings.csv", "report/tables/bulletin.xlsx",
+            "events/events_by_grid.csv", "summary.xlsx",
+            "atlas.pdf", "notice.pdf", "per_grid.csv"} <= set(texts)
     found = {name: sorted(english_words(text))[:12] for name, text in texts.items()
              if english_words(text)}
     assert not found

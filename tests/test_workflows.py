@@ -63,12 +63,15 @@ def test_write_event_outputs(tmp_path, district_data):
                               bandwidth=200, permutations=199)
     for key in ("heatmap_png", "by_grid_png", "hotspots_png", "grid_hotspots_png", "hotspots_by_category_png"):
         assert _is_png(out[key]) and out[key].stat().st_size > 20_000, key
-    table = pd.read_csv(out["by_grid_csv"], encoding="utf-8-sig")  # English: the API's columns
-    assert len(table) == len(grids) and table["n_events"].sum() == len(ev)
-    assert {"rate_per_100hh", "on_time_share", "expected", "hotspot",
-            "hot_level"} <= set(table.columns)
+    from gridgis.people import header
+
+    table = pd.read_csv(out["by_grid_csv"], encoding="utf-8-sig")  # English: readable headers
+    assert len(table) == len(grids) and table[header("n_events")].sum() == len(ev)
+    assert {header(c) for c in ("rate_per_100hh", "on_time_share", "expected", "hotspot",
+                                "hot_level")} <= set(table.columns)
     trend = pd.read_csv(out["trend_csv"], encoding="utf-8-sig")
-    weekly = trend[trend["freq"] == "W"].drop(columns=["period", "freq"]).to_numpy().sum()
+    weekly = trend[trend[header("freq")] == "W"].drop(
+        columns=[header("period"), header("freq")]).to_numpy().sum()
     assert weekly == len(ev)
     import pyogrio
 

@@ -512,7 +512,7 @@ def assign_file(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=source.total, unit=source.unit, unit_scale=source.unit == "B",
-                   desc=f"assign {path.name}")
+                   desc=tr("assign {name}", name=path.name))
     # a GeoPackage keeps its other layers; the 'assigned' layer is replaced
     with replacing(out_path, keep=out_path.suffix.lower() == ".gpkg") as tmp:
         sink = open_sink(tmp)

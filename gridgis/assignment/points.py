@@ -55,7 +55,7 @@ def assign_frame(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n, unit="pt", desc="assign")
+        bar = tqdm(total=n, unit="pt", desc=_("assign points"))
     for sl in _chunks(n, chunk_size):
         if pool is not None and sl.stop - sl.start >= 200_000:
             # two halves on two threads (numpy and pyproj release the GIL; the GEOS tests and

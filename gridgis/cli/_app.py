@@ -36,7 +36,7 @@ _HANDLER_NAME = "gridgis-cli"
 
 app = typer.Typer(
     name="gridgis",
-    help="Grid management (网格化服务管理) toolkit: build, validate, code, assign and render grids.",
+    help="Grid management toolkit: build, validate, code, assign and render grids.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

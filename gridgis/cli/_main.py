@@ -15,7 +15,7 @@ from typer._click import exceptions as click_exc
 from ..errors import GridGISError
 from ..i18n import _, tr, use_language
 from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error, remove_logging
-from ._help import lang_argument, localized_command
+from ._help import lang_argument, localized_command, show_usage_error
 
 __all__ = ["internal_error", "log_path", "main"]
 
@@ -73,8 +73,11 @@ def _run(argv: list[str]) -> int:
     except GridGISError as exc:
         error(str(exc))
         return EXIT_BAD_INPUT
-    except click_exc.ClickException as exc:  # usage errors, bad option values
-        exc.show()
+    except click_exc.UsageError as exc:  # usage errors, bad option values
+        show_usage_error(exc, error)
+        return EXIT_BAD_INPUT
+    except click_exc.ClickException as exc:
+        error(_(exc.format_message()))
         return EXIT_BAD_INPUT
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)

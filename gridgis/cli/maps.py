@@ -9,6 +9,7 @@ import typer
 
 from ..errors import GridGISError, cli_options
 from ..i18n import _, tr
+from ..people import for_people, value
 from ..workflows.readers import read_events, read_layer, read_plan
 from ._app import (
     check_outputs,
@@ -48,7 +49,7 @@ def render_cmd(
     deck: Annotated[bool, typer.Option("--deck", help="With .html: the interactive 2.5D (deck.gl) "
                                                       "map instead of the 2D map.")] = False,
 ) -> None:
-    """Draw a 2.5D (oblique, extruded) grid map for reports (the 2.5维立体网格图), or an
+    """Draw a 2.5D (oblique, extruded) grid map for reports, or an
     offline interactive HTML map (2D with tooltips and layers, or 2.5D with --deck).
 
     Example: ``gridgis render plan.gpkg -o 网格图.png --height households --color kind
@@ -177,7 +178,8 @@ def heatmap_cmd(
                                   cell_size=cell, freq=freq, seed=seed)
     bad = ev[ev["status"] != "ok"]
     if len(bad):
-        gio.write_table(bad.drop(columns=bad.geometry.name), out / "events_problems.csv")
+        gio.write_table(for_people(bad.drop(columns=bad.geometry.name)), out / "events_problems.csv")
     counts = ev["status"].value_counts().to_dict()
-    say(tr("{n} events: {counts}", n=len(ev), counts=", ".join(f"{k} {v}" for k, v in counts.items())))
+    say(tr("{n} events: {counts}", n=len(ev),
+           counts=", ".join(f"{value('status', k)} {v}" for k, v in counts.items())))
     say(tr("wrote {path}", path=", ".join(str(p) for p in written.values())))

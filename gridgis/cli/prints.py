@@ -14,10 +14,10 @@ from ._options import HeaderRow, Lat, Lon, PlanLayer, Rules
 
 __all__ = ["atlas_cmd", "notice_cmd", "summary_cmd"]
 
-Maker = Annotated[str | None, typer.Option(help="Map maker printed as 制图单位 (default: the "
+Maker = Annotated[str | None, typer.Option(help="Map maker printed in the footer (default: the "
                                                 "district's grid management centre).")]
-When = Annotated[str | None, typer.Option("--date", help="Date printed as 制图日期, e.g. "
-                                                         "2025年3月1日 (default: today).")]
+When = Annotated[str | None, typer.Option("--date", help="Date printed in the footer, e.g. "
+                                                         "2025-03-01 (default: today).")]
 
 
 def summary_cmd(
@@ -73,7 +73,7 @@ def atlas_cmd(
 ) -> None:
     """Write the print atlas: a cover, a district overview, then one page per community (or
     street) with its grids labelled and a table of its grids; title, legend, scale bar, north
-    arrow, overview inset, 制图单位 and 制图日期 on every page.
+    arrow, overview inset, map maker and date on every page.
 
     Example: ``gridgis atlas plan.gpkg --by community --paper A3 -o atlas.pdf``
     """
@@ -97,7 +97,7 @@ def notice_cmd(
     when: When = None,
     layer: PlanLayer = None,
 ) -> None:
-    """Write grid notice boards (网格公示牌): per grid its map, code, name, households, the grid
+    """Write grid notice boards: per grid its map, code, name, households, the grid
     workers in charge and a QR code of the grid code.
 
     Example: ``gridgis notice plan.gpkg --workers 网格员.xlsx -o 公示牌.pdf``

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import GridGISError, cli_options
 from ..i18n import tr
+from ..people import for_people, value
 from ..workflows.readers import read_layer, read_plan, read_previous_plan
 from ._app import (
     EXIT_OK,
@@ -68,7 +69,7 @@ def assign_cmd(
                           progress=progress_enabled(), layer=None if excel else layer,
                           sheet=layer if excel else None, lon=lon, lat=lat, header_row=header_row)
     if per_grid is not None:
-        gio.write_table(res.per_grid.rename_axis(code_column).reset_index(), per_grid)
+        gio.write_table(for_people(res.per_grid.rename_axis(code_column).reset_index()), per_grid)
     say(res.summary())
     say(tr("wrote {path}", path=out))
     bad = int(res.status_counts["invalid"] + res.status_counts["unmatched"])
@@ -140,7 +141,7 @@ def recode_cmd(
                  same_threshold=same_threshold, rules=rules)
     _write_recoded(res, out)
     gio.write_table(res.crosswalk, cw_path)
-    counts = ", ".join(f"{k} {v}" for k, v in res.summary().items() if v)
+    counts = ", ".join(f"{value('relation', k)} {v}" for k, v in res.summary().items() if v)
     say(tr("{n_plan} grids coded, {n_kept} codes kept, {n_retired} retired ({counts})",
            n_plan=len(res.plan), n_kept=len(res.kept), n_retired=len(res.retired), counts=counts))
     say(tr("wrote {out} and {cw_path}", out=out, cw_path=cw_path))

@@ -32,6 +32,7 @@ from .hotspots import (
     event_hotspots,
     event_hotspots_by,
     getis_ord,
+    hotspot_label,
     hotspots_by_grid,
     spatial_weights,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "poisson_excess",
     "rate_hotspots",
     "HOTSPOT_LABELS",
+    "hotspot_label",
     "INVALID",
     "LEVEL_ALIASES",
     "SATISFACTION_ALIASES",

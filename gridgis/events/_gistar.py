@@ -28,18 +28,37 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import false_discovery_control, norm
 
-__all__ = ["HOTSPOT_LABELS", "classify", "gi_star", "significant", "star_matrix"]
+from ..i18n import N_, _
 
-#: Chinese legend labels of the ``gi_bin`` classes (-3 … 3).
+__all__ = ["HOTSPOT_LABELS", "classify", "gi_star", "hotspot_label", "significant", "star_matrix"]
+
+#: Legend labels of the ``gi_bin`` classes (-3 … 3): English message ids, shown in the language
+#: in use by :func:`hotspot_label` (热点 (99%) … in Chinese).
 HOTSPOT_LABELS = {
-    3: "热点 (99%)",
-    2: "热点 (95%)",
-    1: "热点 (90%)",
-    0: "不显著",
-    -1: "冷点 (90%)",
-    -2: "冷点 (95%)",
-    -3: "冷点 (99%)",
+    3: N_("Hot spot (99%)"),
+    2: N_("Hot spot (95%)"),
+    1: N_("Hot spot (90%)"),
+    0: N_("Not significant"),
+    -1: N_("Cold spot (90%)"),
+    -2: N_("Cold spot (95%)"),
+    -3: N_("Cold spot (99%)"),
 }
+
+
+def hotspot_label(gi_bin: int | None) -> str:
+    """The legend label of a ``gi_bin`` class in the language in use (``None``: no data).
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     hotspot_label(3), hotspot_label(0), hotspot_label(None)
+    ('热点 (99%)', '不显著', '无数据')
+    >>> with use_language("en"):
+    ...     hotspot_label(-2)
+    'Cold spot (95%)'
+    """
+    return _("No data") if gi_bin is None else _(HOTSPOT_LABELS[int(gi_bin)])
 
 
 _BATCH = 64
@@ -136,5 +155,5 @@ def classify(
         np.where(sig & (z > 0), "hot", np.where(sig & (z < 0), "cold", "not significant")),
     )
     out["hotspot_label"] = [
-        "无数据" if not o else HOTSPOT_LABELS[int(b)] for o, b in zip(ok, gi_bin, strict=True)
+        hotspot_label(int(b) if o else None) for o, b in zip(ok, gi_bin, strict=True)
     ]

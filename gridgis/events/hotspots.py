@@ -49,7 +49,7 @@ import shapely
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
 from ..i18n import _, tr
-from ._gistar import HOTSPOT_LABELS, classify, gi_star, star_matrix
+from ._gistar import HOTSPOT_LABELS, classify, gi_star, hotspot_label, star_matrix
 from .points import clip_geometry, to_metric_points
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "event_hotspots",
     "event_hotspots_by",
     "getis_ord",
+    "hotspot_label",
     "hotspots_by_grid",
     "spatial_weights",
 ]
@@ -172,7 +173,7 @@ def getis_ord(
         permutation p when ``permutations > 0``, else the normal-theory p), ``gi_p_norm``
         (two-sided normal-theory p), ``gi_bin`` (±3/±2/±1 = hot/cold at 99/95/90 % confidence, 0 not significant),
         ``hotspot`` (``"hot"``, ``"cold"``, ``"not significant"``, ``"no data"`` at
-        ``alpha``) and ``hotspot_label`` (Chinese legend text). ``attrs`` holds the
+        ``alpha``) and ``hotspot_label`` (legend text in the language in use). ``attrs`` holds the
         parameters.
 
     Examples

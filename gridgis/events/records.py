@@ -25,6 +25,8 @@ import shapely
 from .. import schema
 from .._geometry import present
 from .._inputs import as_layer
+from ..i18n import _, tr
+from ..people import header
 from ._text import alias_key, alias_lookup, is_blank, map_aliases, show, tidy
 from .times import parse_times
 
@@ -330,19 +332,22 @@ def _check_ids(ev: gpd.GeoDataFrame, notes: _Notes) -> None:
     n = len(ev)
     if schema.EVENT_ID not in ev.columns:
         ev[schema.EVENT_ID] = [f"E{i + 1:06d}" for i in range(n)]
-        notes.add(notes.everywhere(), "no event_id column: numbered by row")
+        notes.add(notes.everywhere(), tr("no {column} column: numbered by row",
+                                         column=header(schema.EVENT_ID)))
         return
     ids = ev[schema.EVENT_ID]
     blank = is_blank(ids)
     ev[schema.EVENT_ID] = ids.astype("string").str.strip().astype(object)
     ev.loc[blank, schema.EVENT_ID] = [f"row{i}" for i in np.flatnonzero(blank)]
-    notes.add(blank, "event_id missing")
+    notes.add(blank, tr("{column} missing", column=header(schema.EVENT_ID)))
     dup = ev[schema.EVENT_ID].duplicated(keep=False).to_numpy() & ~blank
     if dup.any():
         first = ev.loc[dup].groupby(schema.EVENT_ID)[SOURCE_ROW].transform("min").to_numpy()
         rows = np.flatnonzero(dup)
         firsts = dict(zip(rows, first, strict=True))
-        notes.add(dup, lambda i: f"duplicate event_id {ev.at[i, schema.EVENT_ID]!r} (first at row {firsts[i]})")
+        notes.add(dup, lambda i: tr("duplicate {column} {value!r} (first at row {row})",
+                                    column=header(schema.EVENT_ID), value=ev.at[i, schema.EVENT_ID],
+                                    row=firsts[i]))
 
 
 def _check_location(ev: gpd.GeoDataFrame, notes: _Notes, geographic: bool) -> gpd.GeoDataFrame:
@@ -357,20 +362,24 @@ def _check_location(ev: gpd.GeoDataFrame, notes: _Notes, geographic: bool) -> gp
     raw_lon = ev[schema.LON] if schema.LON in ev.columns else pd.Series(np.nan, index=ev.index)
     raw_lat = ev[schema.LAT] if schema.LAT in ev.columns else pd.Series(np.nan, index=ev.index)
     no_coord = missing & is_blank(raw_lon) | missing & is_blank(raw_lat)
-    notes.add(no_coord, "no coordinates", fatal=True)
-    notes.add(missing & ~no_coord, lambda i: f"coordinates not numeric ({show(raw_lon.iat[i])}, {show(raw_lat.iat[i])})", fatal=True)
+    notes.add(no_coord, _("no coordinates"), fatal=True)
+    notes.add(missing & ~no_coord, lambda i: tr("coordinates not numeric ({lon}, {lat})",
+                                                lon=show(raw_lon.iat[i]), lat=show(raw_lat.iat[i])),
+              fatal=True)
     if geographic:
         out_range = ~missing & ((np.abs(x) > 180) | (np.abs(y) > 90))
         swapped = out_range & (np.abs(y) <= 180) & (np.abs(x) <= 90)
-        notes.add(swapped, lambda i: f"longitude/latitude swapped? (lon {x[i]:g}, lat {y[i]:g})", fatal=True)
-        notes.add(out_range & ~swapped, lambda i: f"coordinates out of range (lon {x[i]:g}, lat {y[i]:g})", fatal=True)
+        notes.add(swapped, lambda i: tr("longitude/latitude swapped? (lon {lon:g}, lat {lat:g})",
+                                        lon=x[i], lat=y[i]), fatal=True)
+        notes.add(out_range & ~swapped, lambda i: tr("coordinates out of range (lon {lon:g}, lat {lat:g})",
+                                                     lon=x[i], lat=y[i]), fatal=True)
         zero = ~missing & (x == 0) & (y == 0)
-        notes.add(zero, "coordinates are (0, 0)", fatal=True)
+        notes.add(zero, _("coordinates are (0, 0)"), fatal=True)
         bad_geo = out_range | zero
     else:
         bad_geo = np.zeros(n, dtype=bool)
     far = ~missing & ~bad_geo & ~in_china(x, y)
-    notes.add(far, lambda i: f"location outside China (lon {x[i]:.5f}, lat {y[i]:.5f})")
+    notes.add(far, lambda i: tr("location outside China (lon {lon:.5f}, lat {lat:.5f})", lon=x[i], lat=y[i]))
     drop_geom = missing | bad_geo
     if drop_geom.any():
         arr = np.asarray(ev.geometry.array, dtype=object).copy()
@@ -395,21 +404,24 @@ def _check_times(ev: gpd.GeoDataFrame, notes: _Notes, valid_years: tuple[int, in
         if col not in ev.columns:
             ev[col] = pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ns]")
             if required:
-                notes.add(notes.everywhere(), f"no {col} column")
+                notes.add(notes.everywhere(), tr("no {column} column", column=header(col)))
             continue
         raw = ev[col]
         t, bad = parse_times(raw)
         badm = bad.notna().to_numpy()
-        notes.add(badm, lambda i, c=col, b=bad: f"{c} not a date-time ({b.iat[i]!r})")
+        notes.add(badm, lambda i, c=col, b=bad: tr("{column} not a date-time ({value!r})",
+                                                   column=header(c), value=b.iat[i]))
         years = t.dt.year.to_numpy(dtype=float)
         odd = np.isfinite(years) & ((years < lo) | (years > hi))
-        notes.add(odd, lambda i, c=col, tt=t: f"{c} implausible ({tt.iat[i]})")
+        notes.add(odd, lambda i, c=col, tt=t: tr("{column} implausible ({value})", column=header(c),
+                                                 value=tt.iat[i]))
         t[odd] = pd.NaT
         if required:
-            notes.add(is_blank(raw), f"{col} missing")
+            notes.add(is_blank(raw), tr("{column} missing", column=header(col)))
         ev[col] = t.to_numpy()
     before = (ev[schema.CLOSED_AT] < ev[schema.REPORTED_AT]).to_numpy(dtype=bool)
-    notes.add(before, "closed_at is before reported_at")
+    notes.add(before, tr("{column} is before {reported}", column=header(schema.CLOSED_AT),
+                         reported=header(schema.REPORTED_AT)))
     _check_stage_times(ev, notes, valid_years)
 
 
@@ -420,10 +432,13 @@ def _check_stage_times(ev: gpd.GeoDataFrame, notes: _Notes, valid_years: tuple[i
         if col not in ev.columns:
             continue
         t, bad = parse_times(ev[col])
-        notes.add(bad.notna().to_numpy(), lambda i, c=col, b=bad: f"{c} not a date-time ({b.iat[i]!r})")
+        notes.add(bad.notna().to_numpy(), lambda i, c=col, b=bad: tr(
+            "{column} not a date-time ({value!r})", column=header(c), value=b.iat[i]))
         years = t.dt.year.to_numpy(dtype=float)
         t[np.isfinite(years) & ((years < lo) | (years > hi))] = pd.NaT
-        notes.add((t < ev[schema.REPORTED_AT]).to_numpy(dtype=bool), f"{col} is before reported_at")
+        notes.add((t < ev[schema.REPORTED_AT]).to_numpy(dtype=bool),
+                  tr("{column} is before {reported}", column=header(col),
+                     reported=header(schema.REPORTED_AT)))
         ev[col] = t.to_numpy()
 
 
@@ -436,26 +451,29 @@ def _check_labels(
 ) -> None:
     """Normalise urgency, stage and category; note missing and unknown labels."""
     for col, table, extra, label in (
-        (schema.URGENCY, _URGENCY, urgency_aliases, "urgency"),
-        (schema.STAGE, _STAGE, stage_aliases, "stage"),
+        (schema.URGENCY, _URGENCY, urgency_aliases, header(schema.URGENCY)),
+        (schema.STAGE, _STAGE, stage_aliases, header(schema.STAGE)),
     ):
         if col not in ev.columns:
             ev[col] = None
-            notes.add(notes.everywhere(), f"no {label} column")
+            notes.add(notes.everywhere(), tr("no {column} column", column=label))
             continue
         raw = ev[col]
         norm, blank, unknown = map_aliases(raw, _table(table, extra))
-        notes.add(blank, f"{label} missing")
+        notes.add(blank, tr("{column} missing", column=label))
         allowed = " / ".join(schema.URGENCY_LEVELS if col == schema.URGENCY else schema.STAGES)
-        notes.add(unknown, lambda i, r=raw, lab=label, a=allowed: f"{lab} {str(r.iat[i])!r} not recognised (expected {a})")
+        notes.add(unknown, lambda i, r=raw, lab=label, a=allowed: tr(
+            "{column} {value!r} not recognised (expected {allowed})", column=lab,
+            value=str(r.iat[i]), allowed=a))
         ev[col] = norm.to_numpy(dtype=object)
     for col, table, allowed in ((schema.HANDLING_LEVEL, _LEVEL, schema.HANDLING_LEVELS),
                                 (schema.SATISFACTION, _SATISFACTION, schema.SATISFACTION_LEVELS)):
         if col in ev.columns:  # optional: blank is fine, an unknown spelling is noted
-            norm, _, unknown = map_aliases(ev[col], table)
+            norm, _blank, unknown = map_aliases(ev[col], table)
             expected = " / ".join(allowed)
-            notes.add(unknown, lambda i, r=ev[col], c=col, a=expected:
-                      f"{c} {str(r.iat[i])!r} not recognised (expected {a})")
+            notes.add(unknown, lambda i, r=ev[col], c=col, a=expected: tr(
+                "{column} {value!r} not recognised (expected {allowed})", column=header(c),
+                value=str(r.iat[i]), allowed=a))
             ev[col] = norm.to_numpy(dtype=object)
     if schema.DEPARTMENT in ev.columns:
         dept = ev[schema.DEPARTMENT]
@@ -463,11 +481,12 @@ def _check_labels(
             lambda v: tidy(v) if isinstance(v, str) else None).to_numpy(dtype=object))
     if schema.CATEGORY not in ev.columns:
         ev[schema.CATEGORY] = UNCATEGORISED
-        notes.add(notes.everywhere(), "no category column")
+        notes.add(notes.everywhere(), tr("no {column} column", column=header(schema.CATEGORY)))
     else:
         blank = is_blank(ev[schema.CATEGORY])
         ev[schema.CATEGORY] = normalize_category(ev[schema.CATEGORY], category_aliases).to_numpy(dtype=object)
-        notes.add(blank, f"category missing (set to {UNCATEGORISED})")
+        notes.add(blank, tr("{column} missing (set to {value})", column=header(schema.CATEGORY),
+                            value=UNCATEGORISED))
 
 
 def _finish(ev: gpd.GeoDataFrame, notes: _Notes, source: str) -> gpd.GeoDataFrame:

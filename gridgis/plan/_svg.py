@@ -15,8 +15,10 @@ from .. import schema
 from .._geometry import polygonal, present
 from ..errors import SchemaError
 from ..i18n import tr
+from ..people import header, value
 from ..schema import BASIC
 from ..validation import ERROR, WARNING, Finding
+from ..validation.catalogue import rule_title
 
 __all__ = ["svg_map"]
 
@@ -72,7 +74,7 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
         for code in f.grids:
             if worst.get(code) != ERROR:
                 worst[code] = f.severity
-            notes.setdefault(code, []).append(f"[{f.severity}] {f.rule}")
+            notes.setdefault(code, []).append(f"[{value('severity', f.severity)}] {rule_title(f.rule)}")
     fills = {ERROR: "#f3a5a5", WARNING: "#ffe28a"}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
            f'viewBox="0 0 {width} {h}" style="background:#fafafa;font:11px sans-serif">']
@@ -82,8 +84,10 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
         fill = fills.get(worst.get(code, ""), "#dbe9f6" if row[schema.KIND] != BASIC
                          else "#e3f0da")
         hh = row[schema.HOUSEHOLDS]
-        tip = [f"{code} {row[schema.GRID_NAME]}", f"kind: {row[schema.KIND]}",
-               f"households: {'' if pd.isna(hh) else int(round(hh))}"]
+        tip = [f"{code} {row[schema.GRID_NAME]}",
+               tr("{column}: {value}", column=header(schema.KIND), value=value(schema.KIND, row[schema.KIND])),
+               tr("{column}: {value}", column=header(schema.HOUSEHOLDS),
+                  value="" if pd.isna(hh) else int(round(hh)))]
         tip += notes.get(code, [])[:6]
         out.append(f'<path d="{path(geoms[i])}" fill="{fill}" stroke="#555" '
                    f'stroke-width="0.6" fill-rule="evenodd"><title>'
@@ -98,7 +102,7 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
         if f.geometry is None or f.geometry.is_empty or shown >= 200:
             continue
         colour = "#d62728" if f.severity == ERROR else "#e69500"
-        tip = html.escape(f"[{f.severity}] {f.rule}: {f.message}")
+        tip = html.escape(f"[{value('severity', f.severity)}] {rule_title(f.rule)}: {f.message}")
         geom = f.geometry
         if geom.geom_type in ("Point", "MultiPoint"):
             for p in shapely.get_parts(geom)[:20]:
@@ -115,6 +119,8 @@ def svg_map(grids: gpd.GeoDataFrame, findings: list[Finding],
         shown += 1
     out.append("</svg>")
     n_err = sum(1 for f in findings if f.severity == ERROR)
-    head = (f"<p><b>{len(g)} grids</b>, {n_err} errors, {len(findings) - n_err} warnings "
-            f"(hover a grid for details; red: errors, yellow: warnings)</p>")
+    head = "<p>" + html.escape(tr(
+        "{grids} grids, {errors} errors, {warnings} warnings (hover a grid for details; red: "
+        "errors, yellow: warnings)", grids=len(g), errors=n_err,
+        warnings=len(findings) - n_err)) + "</p>"
     return f'<div style="max-width:{width}px">{head}{"".join(out)}</div>'

@@ -18,8 +18,11 @@ import pandas as pd
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
-from ..i18n import tr
+from ..i18n import _, tr
+from ..people import header
+from ..people import value as people_value
 from ..validation import ERROR, Finding
+from ..validation.catalogue import rule_title
 
 __all__ = ["Edit", "EditResult", "PlanState", "Step", "History"]
 
@@ -122,22 +125,31 @@ class EditResult:
         return not any(f.severity == ERROR for f in self.caused)
 
     def summary(self) -> str:
-        """The edit and its findings in a few lines of text."""
-        lines = [f"{self.edit.description} — {self.seconds:.2f} s "
-                 f"(validation {self.validate_seconds:.2f} s)"]
+        """The edit and its findings in a few lines of text (in the language in use)."""
+        lines = [tr("{what} — {seconds:.2f} s (validation {validate:.2f} s)",
+                    what=self.edit.description, seconds=self.seconds,
+                    validate=self.validate_seconds)]
         if self.added:
-            lines.append(f"  new grids: {', '.join(self.added)}")
+            lines.append("  " + tr("new grids: {codes}", codes=", ".join(self.added)))
         if self.removed:
-            lines.append(f"  removed grids: {', '.join(self.removed)}")
-        for title, items in (("caused", self.caused), ("cleared", self.cleared)):
-            for f in items:
-                lines.append(f"  {title:<7} [{f.severity}] {f.rule}: {f.message}")
-        for before, after in self.changed:
-            lines.append(f"  changed [{after.severity}] {after.rule}: {after.message} "
-                         f"(was {_fmt_measure(before)})")
+            lines.append("  " + tr("removed grids: {codes}", codes=", ".join(self.removed)))
+        for title, f in self._rows():
+            line = f"  {title} [{_severity(f)}] {rule_title(f.rule)}: {f.message}"
+            before = self._before.get(id(f))
+            lines.append(line + tr(" (was {measure})", measure=_fmt_measure(before))
+                         if before is not None else line)
         if not (self.caused or self.cleared or self.changed):
-            lines.append("  no finding caused or cleared")
+            lines.append("  " + _("no finding caused or cleared"))
         return "\n".join(lines)
+
+    @property
+    def _before(self) -> dict[int, Finding]:
+        return {id(after): before for before, after in self.changed}
+
+    def _rows(self) -> list[tuple[str, Finding]]:
+        """``(what happened, finding)`` for each finding caused, cleared or changed."""
+        rows = [(_("caused"), f) for f in self.caused] + [(_("cleared"), f) for f in self.cleared]
+        return rows + [(_("changed"), after) for _before, after in self.changed]
 
     def __repr__(self) -> str:
         return (f"<EditResult {self.edit.op}: +{len(self.caused)} / -{len(self.cleared)} "
@@ -147,24 +159,28 @@ class EditResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        rows = []
-        for title, items in (("caused", self.caused), ("cleared", self.cleared)):
-            rows += [(title, f) for f in items]
-        rows += [("changed", after) for _, after in self.changed]
+        rows = self._rows()
         body = "".join(
-            f"<tr><td>{t}</td><td>{html.escape(f.severity)}</td><td>{html.escape(f.rule)}</td>"
-            f"<td>{html.escape(f.message)}</td></tr>" for t, f in rows)
-        head = html.escape(f"{self.edit.description} — {self.seconds:.2f} s")
+            f"<tr><td>{html.escape(t)}</td><td>{html.escape(_severity(f))}</td>"
+            f"<td>{html.escape(rule_title(f.rule))}</td><td>{html.escape(f.message)}</td></tr>"
+            for t, f in rows)
+        head = html.escape(tr("{what} — {seconds:.2f} s", what=self.edit.description,
+                              seconds=self.seconds))
         if not rows:
-            return f"<p>{head}: no finding caused or cleared.</p>"
-        return (f"<p>{head}</p><table><tr><th></th><th>severity</th><th>rule</th>"
-                f"<th>message</th></tr>{body}</table>")
+            return f"<p>{head}: {html.escape(_('no finding caused or cleared'))}</p>"
+        heads = "".join(f"<th>{html.escape(h)}</th>" for h in
+                        ("", header("severity"), header("rule"), header("message")))
+        return f"<p>{head}</p><table><tr>{heads}</tr>{body}</table>"
+
+
+def _severity(f: Finding) -> str:
+    return str(people_value("severity", f.severity))
 
 
 def _fmt_measure(f: Finding) -> str:
     if f.measure is None:
-        return f.severity
-    return f"{f.measure:,.4g} {f.unit}".strip()
+        return _severity(f)
+    return f"{f.measure:,.4g} {people_value('unit', f.unit)}".strip()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from shapely.geometry.base import BaseGeometry
 from .. import schema
 from .._geometry import AREA_FLOOR_M2, fast_union, first_container, single_parts
 from ..errors import PartitionError, SchemaError
-from ..i18n import tr
+from ..i18n import N_, tr
+from ..people import value as people_value
 from ..rules import Rules
 from ..schema import BASIC
 from ._util import geometries
@@ -124,7 +125,7 @@ def merge(ctx: PlanContext, state: PlanState, codes: Sequence[str], *, name: str
         new.loc[keep, schema.GRID_NAME] = str(name)
     removed = codes[1:]
     new = new[~new[schema.GRID_CODE].isin(removed)]
-    return Proposal("merge", f"merge {', '.join(codes)} into {codes[0]}",
+    return Proposal("merge", tr("merge {codes} into {code}", codes=", ".join(codes), code=codes[0]),
                     {"codes": codes, "name": name}, new, removed=removed, changed=[codes[0]],
                     recount=[codes[0]])
 
@@ -154,7 +155,7 @@ def _split_by_line(ctx: PlanContext, state: PlanState, r: int, code: str, line: 
                 fix=tr("draw the line across the whole grid, from one edge to another"))
         return part_labels(ctx, state.grids, ret, r, faces, groups)
 
-    return f"split {code} along a line", params, lines_for, relabel
+    return tr("split {code} along a line", code=code), params, lines_for, relabel
 
 
 def _context_lines(ctx: PlanContext, area: BaseGeometry, extend: float) -> list[np.ndarray]:
@@ -186,7 +187,8 @@ def _split_by_buildings(ctx: PlanContext, state: PlanState, r: int, code: str, p
         return part_labels(ctx, state.grids, ret, r, faces, groups)
 
     params = {"code": code, "by": "buildings", "parts": parts, "seed": seed}
-    return f"split {code} into {parts} grids by buildings", params, lines_for, relabel
+    return (tr("split {code} into {parts} grids by buildings", code=code, parts=parts), params,
+            lines_for, relabel)
 
 
 def split(ctx: PlanContext, state: PlanState, code: str, line: Any = None, *,
@@ -271,7 +273,7 @@ def _move_buildings(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, 
         hit = first_container(pts, ret.arr.faces, "intersects")
         return np.isin(ret.pf, hit[hit >= 0])
 
-    what = f"buildings {', '.join(ids[:3])}{' …' if len(ids) > 3 else ''}"
+    what = tr("buildings {ids}", ids=", ".join(ids[:3]) + (" …" if len(ids) > 3 else ""))
     return src, lines_for, moving, what, {"buildings": ids}
 
 
@@ -286,7 +288,7 @@ def _units_piece(ctx: PlanContext, units: Any) -> tuple[BaseGeometry, str, dict]
         raise PartitionError(tr("no unit with id in {ids}", ids=ids[:5]))
     piece = shapely.union_all(np.asarray(ctx.units.geometry.array)[sel])
     params = {"units": [int(x) if isinstance(x, (int, np.integer)) else x for x in ids]}
-    return piece, f"units {', '.join(str(x) for x in ids[:3])}", params
+    return piece, tr("units {ids}", ids=", ".join(str(x) for x in ids[:3])), params
 
 
 def _move_area(ctx: PlanContext, geoms: np.ndarray, same_comm: np.ndarray, t: int,
@@ -366,7 +368,7 @@ def transfer(ctx: PlanContext, state: PlanState, items: Any = None, to: str | No
         return labels, []
 
     done = retile_edit(ctx, g, [t, *src], lines_for, relabel)
-    return Proposal("transfer", f"transfer {what} to {to}", {**params, "to": to}, done.grids,
+    return Proposal("transfer", tr("transfer {what} to {to}", what=what, to=to), {**params, "to": to}, done.grids,
                     removed=done.removed, changed=done.changed, recount=done.changed)
 
 
@@ -481,7 +483,8 @@ def rebuild(ctx: PlanContext, state: PlanState, community: str,
     params = {"community": community, "seed": seed, "keep": sorted(keep),
               "rules": None if rules is None else str(rules)}
     return Proposal("rebuild",
-                    f"rebuild community {community} ({len(old_codes)} → {len(new_codes)} grids)",
+                    tr("rebuild community {community} ({old} → {new} grids)", community=community,
+                       old=len(old_codes), new=len(new_codes)),
                     params, new, added=added, removed=sorted(set(old_codes) - kept),
                     changed=sorted(kept), recount=[*added, *sorted(kept)],
                     details={"build_report": res.report})
@@ -496,7 +499,8 @@ def _set_attribute(state: PlanState, code: str, column: str, key: str, value: st
     new = state.grids.copy()
     old = new[column].iloc[r]
     new.loc[r, column] = value
-    return Proposal(op, f"{what} {code}: {old} → {value}", {"code": code, key: value}, new,
+    text = tr(what, code=code, old=people_value(column, old), value=people_value(column, value))
+    return Proposal(op, text, {"code": code, key: value}, new,
                     changed=[code])
 
 
@@ -509,7 +513,7 @@ def rename(ctx: PlanContext, state: PlanState, code: str, name: str) -> Proposal
     ... # doctest: +SKIP
     ['430302001001001']
     """
-    return _set_attribute(state, code, schema.GRID_NAME, "name", str(name), "rename", "rename")
+    return _set_attribute(state, code, schema.GRID_NAME, "name", str(name), "rename", N_("rename {code}: {old} → {value}"))
 
 
 def set_kind(ctx: PlanContext, state: PlanState, code: str, kind: str) -> Proposal:
@@ -531,4 +535,4 @@ def set_kind(ctx: PlanContext, state: PlanState, code: str, kind: str) -> Propos
         raise SchemaError(tr("unknown grid kind {kind!r}", kind=kind), where=code,
                           fix=tr("use one of {sorted} (rules [special] kinds)",
                                  sorted=sorted(allowed)))
-    return _set_attribute(state, code, schema.KIND, "kind", kind, "set_kind", "set kind of")
+    return _set_attribute(state, code, schema.KIND, "kind", kind, "set_kind", N_("set kind of {code}: {old} → {value}"))

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from .. import schema
+from ..i18n import tr
 from .context import PlanContext
 from .history import PlanState
 from .operations import Proposal
@@ -40,7 +41,7 @@ def repair(ctx: PlanContext, state: PlanState) -> Proposal:
                                      "_g": new.geometry.to_numpy()}), on=schema.GRID_CODE)
     moved = shapely.area(shapely.symmetric_difference(
         merged.geometry.to_numpy(), merged["_g"].to_numpy())) > 1e-6
-    return Proposal("repair", f"repair the plan ({len(res.log)} changes)", {}, new,
+    return Proposal("repair", tr("repair the plan ({n} changes)", n=len(res.log)), {}, new,
                     removed=sorted(old_codes - new_codes),
                     changed=sorted(merged[schema.GRID_CODE][moved]), full=True,
                     details={"repair_log": res.log_frame()})
@@ -73,7 +74,7 @@ def recode(ctx: PlanContext, state: PlanState, base: gpd.GeoDataFrame, retired: 
         if a != b and names[i] == a:
             names[i] = b
     new[schema.GRID_NAME] = names
-    desc = f"re-code against the opened plan ({len(renamed)} codes changed)"
+    desc = tr("re-code against the opened plan ({n} codes changed)", n=len(renamed))
     return Proposal("recode", desc, {"same_threshold": same_threshold}, new,
                     added=sorted(renamed.values()), removed=sorted(renamed), full=True,
                     crosswalk=rc.crosswalk), rc

@@ -26,7 +26,7 @@ from .. import schema
 from .._inputs import POLYGONS, as_layer, metric
 from ..errors import GridGISError
 from ..i18n import N_, _, tr
-from .colors import KIND_NAMES, community_colors
+from .colors import community_colors, kind_names
 from .labels import PlacedLabels, place_labels, short_codes
 from .layout import (
     Page,
@@ -259,10 +259,11 @@ def _ems(text: str) -> float:
 def _table_rows(g: gpd.GeoDataFrame) -> pd.DataFrame:
     kinds = g[schema.KIND].astype(str) if schema.KIND in g else pd.Series(schema.BASIC, index=g.index)
     names = g[schema.GRID_NAME].astype(str) if schema.GRID_NAME in g else pd.Series("", index=g.index)
+    kind_text = kind_names()
     rows = pd.DataFrame({
         "code": g[schema.GRID_CODE].astype(str),
         "name": names,
-        "kind": kinds.map(lambda k: KIND_NAMES.get(k, k)),
+        "kind": kinds.map(lambda k: kind_text.get(k, k)),
         "households": g[schema.HOUSEHOLDS].map(_fmt) if schema.HOUSEHOLDS in g else "",
         "population": g[schema.POPULATION].map(_fmt) if schema.POPULATION in g else "",
     }).sort_values("code")

@@ -22,14 +22,40 @@ import pandas as pd
 
 from .._inputs import metric
 from ..errors import SchemaError
-from ..i18n import tr
+from ..i18n import N_, _, pgettext, tr
+from ..people import header
 from ._common import HEAT_CMAP, decorate, draw_outlines, new_figure, save_figure, target_crs
 from .fonts import register_cjk_font
+from .layout import crs_note
 
 __all__ = ["plot_grid_events", "plot_heatmap", "save_grid_event_map", "save_heatmap"]
 
 if TYPE_CHECKING:  # the heatmap module (scipy) loads only when a map is drawn
     from ..events import Raster
+
+#: Units of a density raster (``Raster.units``) → their text on the colour bar.
+_UNITS = {"events/km²": N_("events/km²"), "kernel sum": N_("kernel sum"),
+          "QGIS scaled (per m²)": N_("QGIS scaled (per m²)")}
+#: Statistic of a grid event map → the title of its legend.
+_LEGEND_TITLES = {"rate_per_100hh": N_("Events per 100 households"),
+                  "n_events": N_("Events (count)"), "on_time_share": N_("Closed on time (share)")}
+
+
+def _kernel(name: str) -> str:
+    """The name of a KDE kernel for people."""
+    return {"quartic": pgettext("kernel", "quartic"), "triweight": pgettext("kernel", "triweight"),
+            "epanechnikov": pgettext("kernel", "epanechnikov"),
+            "triangular": pgettext("kernel", "triangular"),
+            "uniform": pgettext("kernel", "uniform")}.get(name, name)
+
+
+def _heatmap_note(raster: Raster) -> str:
+    """How the density surface was estimated, for the map note."""
+    m = raster.meta
+    return tr("Kernel density estimate: {kernel} kernel, bandwidth {bandwidth:g} m, cell "
+              "{cell:g} m; {n} events; coordinate system {crs}",
+              kernel=_kernel(str(m.get("kernel", "quartic"))), bandwidth=m.get("bandwidth", 0),
+              cell=raster.cell_size, n=m.get("n_events", 0), crs=crs_note(raster.crs))
 
 
 def plot_heatmap(
@@ -39,13 +65,16 @@ def plot_heatmap(
     communities: gpd.GeoDataFrame | None = None,
     district: gpd.GeoDataFrame | None = None,
     ax: Any = None,
-    title: str | None = "事件热力图",
+    title: str | None = None,
     cmap: str = HEAT_CMAP,
     vmax: float | None = None,
     note: str | None = None,
     colorbar: bool = True,
 ) -> Any:
     """Draw a KDE raster over grid, community and district outlines; returns the Axes.
+
+    ``title`` (default: "event heat map" in the language in use; ``""`` for none) and ``note``
+    (default: how the surface was estimated) are drawn above and below the map.
 
     Examples
     --------
@@ -56,7 +85,7 @@ def plot_heatmap(
 
     register_cjk_font()
     if ax is None:
-        _, ax = new_figure()
+        _fig, ax = new_figure()
     crs = raster.crs
     if district is not None:
         metric(district, crs).plot(ax=ax, color="#fbfbfb", edgecolor="none", zorder=0)
@@ -66,12 +95,12 @@ def plot_heatmap(
     if colorbar:
         sm = plt.cm.ScalarMappable(norm=Normalize(0, top), cmap=cmap)
         cb = ax.figure.colorbar(sm, ax=ax, shrink=0.55, pad=0.02)
-        cb.set_label(f"事件密度 ({raster.units.replace('events/km²', '件/km²')})")
+        units = _UNITS.get(raster.units)
+        cb.set_label(tr("Event density ({units})",
+                        units=_(units) if units is not None else raster.units))
     if note is None:
-        m = raster.meta
-        note = (f"核密度估计: {m.get('kernel', 'quartic')} 核, 带宽 {m.get('bandwidth', 0):g} m, "
-                f"栅格 {raster.cell_size:g} m; 事件 {m.get('n_events', 0)} 件; 坐标系 {crs.name}")
-    decorate(ax, title, note, bounds=raster.bounds)
+        note = _heatmap_note(raster)
+    decorate(ax, _("Event heatmap") if title is None else title, note, bounds=raster.bounds)
     return ax
 
 
@@ -110,7 +139,7 @@ def _quantile_fill(ax: Any, g: gpd.GeoDataFrame, vals: pd.Series, k: int, cmap: 
             lo = float(b)
     if (~has).any():
         g.loc[~has].plot(ax=ax, facecolor="#e6e6e6", edgecolor="none", hatch="///", zorder=1)
-        handles.append(Patch(facecolor="#e6e6e6", hatch="///", label="无数据 (无户数)"))
+        handles.append(Patch(facecolor="#e6e6e6", hatch="///", label=_("No data (no households)")))
     return handles
 
 
@@ -138,20 +167,20 @@ def plot_grid_events(
     crs = target_crs(stats)
     g = metric(stats, crs)
     if ax is None:
-        _, ax = new_figure()
+        _fig, ax = new_figure()
     handles = _quantile_fill(ax, g, pd.to_numeric(g[column], errors="coerce"), k, cmap)
     draw_outlines(ax, crs, g, communities, district, grid_color="#666666")
-    label = {"rate_per_100hh": "事件率 (件/百户)", "n_events": "事件数 (件)",
-             "on_time_share": "按期办结率"}.get(column, column)
+    label = _(_LEGEND_TITLES[column]) if column in _LEGEND_TITLES else header(column)
     ax.legend(handles=handles, title=label, loc="lower left", bbox_to_anchor=(1.0, 0.08), fontsize=9,
               title_fontsize=10, frameon=False)
     if title is None:
-        title = f"各网格{label.split(' ')[0]}"
+        title = tr("{what} by grid", what=label)
     if note is None:
         unassigned = stats.attrs.get("unassigned")
         total = int(pd.to_numeric(stats.get("n_events", pd.Series(dtype=float)), errors="coerce").sum())
-        note = f"网格 {len(stats)} 个; 落入网格的事件 {total} 件" + (
-            f"; 未落入网格或无效 {unassigned} 件" if unassigned else "")
+        note = tr("{grids} grids; {events} events inside grids", grids=len(stats), events=total)
+        if unassigned:
+            note += tr("; {n} events outside grids or invalid", n=unassigned)
     decorate(ax, title, note)
     return ax
 

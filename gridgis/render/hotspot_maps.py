@@ -20,6 +20,7 @@ import numpy as np
 from .._inputs import metric
 from ..errors import SchemaError
 from ..i18n import _, tr
+from ..people import header
 from ._common import (
     HOTSPOT_COLORS,
     decorate,
@@ -57,7 +58,7 @@ def _inference(a: dict[str, Any]) -> str:
     """How significance was judged, for the map note."""
     if a.get("method") == "poisson":
         return tr("expected = exposure share ({exposure}) × all events; negative binomial, "
-                  "dispersion {dispersion:.2f}", exposure=a.get("exposure") or "", dispersion=a.get("dispersion") or 0.0)
+                  "dispersion {dispersion:.2f}", exposure=header(a.get("exposure") or ""), dispersion=a.get("dispersion") or 0.0)
     if a.get("permutations"):
         return tr("{n} total permutations (seed {seed})", n=a.get("permutations"), seed=a.get("seed", ""))
     return _("normal-theory p")
@@ -66,14 +67,17 @@ def _inference(a: dict[str, Any]) -> str:
 def _hotspot_note(g: gpd.GeoDataFrame, attrs: dict[str, Any], lattice: bool, show_cold: bool) -> str:
     a = attrs
     n_hot, n_cold = int((g["hotspot"] == "hot").sum()), int((g["hotspot"] == "cold").sum())
-    fdr = "; FDR 校正" if a.get("fdr") else ""
+    how = _inference(a) + (_("; FDR corrected") if a.get("fdr") else "")
     if lattice:
-        return (f"格网 {a.get('cell_size', 0):g} m, 邻域半径 {a.get('distance', 0):g} m; "
-                f"{_inference(a)}{fdr}; "
-                f"热点格 {n_hot} 个, 冷点格 {n_cold} 个{'' if show_cold else ' (未显示)'} "
-                f"(α = {a.get('alpha', 0.05)}); 未着色 = 不显著")
-    return (f"变量 {a.get('value', '')}; {_inference(a)}{fdr}; "
-            f"热点 {n_hot} 个, 冷点 {n_cold} 个 (α = {a.get('alpha', 0.05)})")
+        cold = (tr("{n} cold cells", n=n_cold) if show_cold
+                else tr("{n} cold cells (not shown)", n=n_cold))
+        return tr("Cells {cell:g} m, neighbourhood radius {distance:g} m; {how}; {hot} hot cells, "
+                  "{cold} (α = {alpha}); no colour = not significant",
+                  cell=a.get("cell_size", 0), distance=a.get("distance", 0), how=how,
+                  hot=n_hot, cold=cold, alpha=a.get("alpha", 0.05))
+    return tr("Variable: {value}; {how}; {hot} hot spots, {cold} cold spots (α = {alpha})",
+              value=header(a.get("value", "")), how=how, hot=n_hot, cold=n_cold,
+              alpha=a.get("alpha", 0.05))
 
 
 def plot_hotspots(
@@ -104,7 +108,7 @@ def plot_hotspots(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from ..events import HOTSPOT_LABELS
+    from ..events import hotspot_label
 
     register_cjk_font()
     if "gi_bin" not in hotspots.columns:
@@ -124,19 +128,20 @@ def plot_hotspots(
     if known is not None:
         known.boundary.plot(ax=ax, color="#1a1a1a", lw=1.3, linestyle="--", zorder=8)
     present = set(g.loc[~nodata, "gi_bin"].astype(int))
-    handles = [Patch(facecolor=HOTSPOT_COLORS[b], edgecolor="#999999", label=HOTSPOT_LABELS[b])
+    handles = [Patch(facecolor=HOTSPOT_COLORS[b], edgecolor="#999999", label=hotspot_label(b))
                for b in (3, 2, 1, 0, -1, -2, -3) if b in present or (b == 0 and not lattice)]
     if nodata.any():
-        handles.append(Patch(facecolor="#ffffff", edgecolor="#999999", label="无数据 (无户数)"))
+        handles.append(Patch(facecolor="#ffffff", edgecolor="#999999", label=_("No data (no households)")))
     if known is not None:
-        handles.append(Line2D([0], [0], color="#1a1a1a", lw=1.3, linestyle="--", label="已知问题区域"))
-    legend_title = _("Confidence") if hotspots.attrs.get("method") == "poisson" else "Gi* 置信度"
+        handles.append(Line2D([0], [0], color="#1a1a1a", lw=1.3, linestyle="--", label=_("Known problem areas")))
+    legend_title = _("Confidence") if hotspots.attrs.get("method") == "poisson" else _("Gi* confidence")
     ax.legend(handles=handles, title=legend_title, loc="lower left", bbox_to_anchor=(1.0, 0.08), fontsize=9,
               title_fontsize=10, frameon=False)
     if title is None and hotspots.attrs.get("method") == "poisson":
         title = _("Event hot spots relative to households (excess over expected)")
     if title is None:
-        title = _("Dense event clusters (Getis-Ord Gi* of counts)") if lattice else "网格事件率热点 (Getis-Ord Gi*)"
+        title = (_("Dense event clusters (Getis-Ord Gi* of counts)") if lattice
+                 else _("Hot spots of grid event rates (Getis-Ord Gi*)"))
     if note is None:
         note = _hotspot_note(g, hotspots.attrs, lattice, show_cold)
     decorate(ax, title, note)
@@ -178,12 +183,13 @@ def save_hotspots_by_group(
     grids: gpd.GeoDataFrame | None = None,
     district: gpd.GeoDataFrame | None = None,
     planted: gpd.GeoDataFrame | None = None,
-    title: str = "分类事件聚集热点 (Getis-Ord Gi*)",
+    title: str | None = None,
     dpi: int = 130,
     max_panels: int = 12,
 ) -> Path:
     """Small multiples of :func:`gridgis.events.event_hotspots_by`: one panel per group,
-    hot cells coloured by confidence (groups with most hot cells first).
+    hot cells coloured by confidence (groups with most hot cells first). ``title`` defaults to
+    "event clusters by category" in the language in use.
 
     Examples
     --------
@@ -192,7 +198,7 @@ def save_hotspots_by_group(
     """
     from matplotlib.patches import Patch
 
-    from ..events import HOTSPOT_LABELS
+    from ..events import hotspot_label
 
     if "group" not in cells.columns:
         raise SchemaError(tr("no group column"), fix=tr("compute it with "
@@ -211,15 +217,20 @@ def save_hotspots_by_group(
         sub = cells[(cells["group"] == name).to_numpy()]
         _group_panel(ax, sub, dist, gm, known)
         n = info.get(name, {})
-        ax.set_title(f"{name} ({n.get('events', len(sub))} 件, 热点格 {n.get('hot_cells', 0)})", fontsize=10)
+        ax.set_title(tr("{name} ({events} events, {hot} hot cells)", name=name,
+                        events=n.get("events", len(sub)), hot=n.get("hot_cells", 0)), fontsize=10)
         ax.set_xlim(bounds[0], bounds[2])
         ax.set_ylim(bounds[1], bounds[3])
         ax.set_aspect("equal")
     for ax in axes.ravel():
         ax.set_axis_off()
-    handles = [Patch(facecolor=HOTSPOT_COLORS[b], label=HOTSPOT_LABELS[b]) for b in (3, 2, 1)]
+    handles = [Patch(facecolor=HOTSPOT_COLORS[b], label=hotspot_label(b)) for b in (3, 2, 1)]
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
     a = cells.attrs
-    fig.suptitle(f"{title}\n格网 {a.get('cell_size', 0):g} m, 邻域 {a.get('distance', 0):g} m, "
-                 f"置换 {a.get('permutations', '')} 次, {'FDR 校正' if a.get('fdr') else '未校正'}", fontsize=12)
+    if title is None:
+        title = _("Event clusters by category (Getis-Ord Gi*)")
+    how = tr("Cells {cell:g} m, neighbourhood {distance:g} m, {how}",
+             cell=a.get("cell_size", 0), distance=a.get("distance", 0), how=_inference(a))
+    how += _(", FDR corrected") if a.get("fdr") else _(", not corrected")
+    fig.suptitle(f"{title}\n{how}", fontsize=12)
     return save_figure(fig, path, dpi=dpi)

@@ -24,7 +24,7 @@ from .. import schema
 from ..errors import GridGISError, SchemaError
 from ..i18n import N_, _, tr
 from .atlas import AtlasPage, draw_plan_map
-from .colors import KIND_NAMES
+from .colors import kind_names
 from .labels import place_labels, short_codes
 from .layout import (
     draw_footer,
@@ -203,7 +203,7 @@ def _info(page: Any, a: Any, row: pd.Series, code: str, name: str,
              (notice_text("community"), notice_text("unit", name=a.names.get(comm, ""), code=comm)),
              (notice_text("street"), notice_text("unit", name=a.names.get(street, ""),
                                                  code=street)),
-             (notice_text("kind"), KIND_NAMES.get(kind, kind)),
+             (notice_text("kind"), kind_names().get(kind, kind)),
              (notice_text("households"), _num(row.get(schema.HOUSEHOLDS))),
              (notice_text("population"), _num(row.get(schema.POPULATION)))]
     size = 1.25 * page.font

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .. import schema
+from .._excel import write_sheets
 from ..errors import GridGISError
 from ..events import attach_units, clean, event_indicators
 from ..i18n import _, pgettext, tr
@@ -196,6 +197,9 @@ def bulletin(
 def write_bulletin_excel(b: Bulletin, path: str | Path) -> Path:
     """Write the bulletin as one workbook: a sheet per level, headers in the language in use.
 
+    Codes are text cells, columns as wide as their texts, the header row frozen
+    (:func:`gridgis._excel.write_sheets`); the file is written beside and renamed.
+
     Examples
     --------
     >>> write_bulletin_excel(b, "通报_2026-10.xlsx")                          # doctest: +SKIP
@@ -203,12 +207,11 @@ def write_bulletin_excel(b: Bulletin, path: str | Path) -> Path:
     path = check_output(path)
     titles = _level_titles()
     period = b.start.strftime("%Y-%m-%d") + " – " + b.end.strftime("%Y-%m-%d")
-    with replacing(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        info = pd.DataFrame({pgettext("column", "Item"): [_("Period"), _("Events")],
-                             pgettext("column", "Value"): [period, b.n_events]})
-        info.to_excel(xl, sheet_name=_("Summary")[:31], index=False)
-        for level in b.tables:
-            b.human(level).to_excel(xl, sheet_name=titles[level][:31], index=False)
+    info = pd.DataFrame({pgettext("column", "Item"): [_("Period"), _("Events")],
+                         pgettext("column", "Value"): [period, b.n_events]})
+    sheets = {_("Summary"): info, **{titles[level]: b.human(level) for level in b.tables}}
+    with replacing(path) as tmp:
+        write_sheets(sheets, tmp)
     return path
 
 

@@ -149,10 +149,10 @@ def level_tables(grids: pd.DataFrame, layers: dict[str, Any], *, findings: Any =
 
 def _title(column: str) -> str:
     if column.startswith("kind:"):
-        from ..render.colors import KIND_NAMES
+        from ..render.colors import kind_names
 
         kind = column.split(":", 1)[1]
-        return KIND_NAMES.get(kind, kind)
+        return kind_names().get(kind, kind)
     return _(SUMMARY_TITLES[column]) if column in SUMMARY_TITLES else column
 
 
