@@ -160,7 +160,7 @@ def retries_for(n_units: int) -> int:
 
 
 def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
-                      plan_cache: dict[bytes, list], rings: list[int], polish: bool = False,
+                      plan_cache: dict[bytes | tuple, list], rings: list[int], polish: bool = False,
                       loose: frozenset[int] = frozenset()
                       ) -> tuple[list[GridUnits], list[int]]:
     """Grids of every community on the current units; communities without a contiguous plan.
@@ -188,7 +188,12 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         # the full search where nothing is left to relax (compounds may be cut); before that
         # the search asks whether a plan with whole compounds is easily found
         last = ci in loose
-        key = graph_key(ci, local) + (b"early" if not final else b"final" if last else b"probe")
+        base = graph_key(ci, local)
+        key = base + (b"early" if not final else b"final" if last else b"probe")
+        solved = [plan_cache.get(base + m) for m in (b"early", b"probe")]
+        solved = [p for p in solved if p is not None and not _unsolved(p)]
+        if key not in plan_cache and solved:  # a plan found by a smaller search stands
+            plan_cache[key] = solved[-1]
         if key not in plan_cache:
             search, retry = ((opts, None) if not final else (opts, opts) if last
                              else (probe, probe_retry))
@@ -196,8 +201,12 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
-        if units.unit_group is not None:
-            regions = gather_compounds(local, regions, rule, units.unit_group[nodes])
+        if units.unit_group is not None:  # the same plan and compounds gather the same way
+            gkey = (key, polish, units.unit_group[nodes].tobytes())
+            if gkey not in plan_cache:
+                plan_cache[gkey] = gather_compounds(local, regions, rule,
+                                                    units.unit_group[nodes])
+            regions = plan_cache[gkey]
         regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
@@ -244,7 +253,7 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     opts = lw.inp.opts
     piece_cap: dict[int, np.ndarray] = {int(b): blocks.caps[b] for b in blocks.oversize}
     cache = UnitCache()
-    plan_cache: dict[bytes, list] = {}
+    plan_cache: dict[bytes | tuple, list] = {}
     t_units = t_regions = 0.0
     rounds = 0
     early = dataclasses.replace(opts.regions, budget=min(opts.regions.budget, EARLY_BUDGET),
