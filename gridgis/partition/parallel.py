@@ -215,9 +215,11 @@ def _join(inp: Inputs, results: list[BuildResult], btask: np.ndarray,
     building_grid = pd.Series(pd.array([pd.NA] * len(inp.bld), dtype="string"),
                               index=inp.bld.index, name=schema.GRID_CODE)
     values = building_grid.to_numpy(dtype=object, na_value=pd.NA)
+    order = np.argsort(btask, kind="stable")  # each task's buildings in their input order
+    cut = np.searchsorted(btask[order], np.arange(len(results) + 1))
     for k, r in enumerate(results):
-        values[np.flatnonzero(btask == k)] = r.building_grid.to_numpy(dtype=object,
-                                                                      na_value=pd.NA)
+        values[order[cut[k]:cut[k + 1]]] = r.building_grid.to_numpy(dtype=object,
+                                                                    na_value=pd.NA)
     building_grid[:] = values
     bids = (inp.bld[schema.BUILDING_ID] if schema.BUILDING_ID in inp.bld.columns
             else pd.Series(inp.bld.index, index=inp.bld.index))
