@@ -294,15 +294,18 @@ class DistrictBuilder(UrbanLand, Settlements):
         """``area`` minus road corridors, water and creek banks, shrunk by ``setback``."""
         if not hasattr(self, "_wet"):
             self._wet = shapely.union_all([self.W.buffer(15, quad_segs=4), self.Wc])
-            self._corr: dict[int, object] = {}
+            self._corr: dict[int, tuple[Line, object]] = {}
         env = shapely.box(*area.bounds).buffer(40, join_style="mitre")
         cut = [self._wet.intersection(env)]
         for ln in [*self.road_lines, *extra_lines]:
             if ln.geom.intersects(env):
+                # keyed by the line's id, holding the line: a line freed while its id stayed in
+                # the cache would let a new line reuse the id and get the wrong corridor
                 key = id(ln)
                 if key not in self._corr:
-                    self._corr[key] = ln.geom.buffer(ROAD_HALF_WIDTH[ln.kind] + 1.0, quad_segs=2)
-                cut.append(self._corr[key])
+                    self._corr[key] = (ln, ln.geom.buffer(ROAD_HALF_WIDTH[ln.kind] + 1.0,
+                                                          quad_segs=2))
+                cut.append(self._corr[key][1])
         free = area.difference(shapely.union_all(cut))
         return free.buffer(-setback, quad_segs=2) if setback else free
 
