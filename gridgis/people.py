@@ -33,7 +33,9 @@ import pandas as pd
 from . import schema
 from .i18n import N_, _, get_language, pgettext, tr
 
-__all__ = ["FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "for_people", "header", "value"]
+__all__ = [
+    "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "columns_for_people", "for_people", "header", "value",
+]
 
 #: Header of each column of a table for people: its English text, the catalogue id of the
 #: Chinese one.
@@ -213,6 +215,33 @@ def for_people(df: pd.DataFrame,
         elif name in tables or out[column].dtype == bool:
             out[column] = [value(name, v) for v in out[column]]
     return _with_headers(out)
+
+
+def columns_for_people(df: pd.DataFrame, columns: list[str],
+                       texts: Mapping[str, Callable[[object], object]] | None = None) -> pd.DataFrame:
+    """A copy of ``df`` whose ``columns`` get headers and values for people; the others stay.
+
+    For a table that gridgis extends (the rows of a user's file with columns added): the
+    added columns are written for people, the file's own columns as they were read. Columns
+    of ``columns`` that ``df`` lacks are ignored; the order of the columns is kept.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> rows = pd.DataFrame({"households": ["3"], "match": ["inside"]})
+    >>> with use_language("zh"):
+    ...     list(columns_for_people(rows, ["match"]).iloc[0].items())
+    [('households', '3'), ('匹配结果', '在网格内')]
+    """
+    out = pd.DataFrame(df).copy(deep=False)
+    present = [c for c in columns if c in out.columns]
+    if present:
+        part = for_people(pd.DataFrame(out[present]), texts)
+        for name, column in zip(present, part.columns, strict=True):
+            out[name] = part[column].to_numpy()
+        out = out.rename(columns=dict(zip(present, part.columns, strict=True)))
+    out.attrs[FOR_PEOPLE_ATTR] = True
+    return out
 
 
 def _with_headers(out: pd.DataFrame) -> pd.DataFrame:

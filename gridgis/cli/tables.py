@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .. import schema
 from ..errors import GridGISError, cli_options
 from ..i18n import tr
-from ..people import for_people, value
+from ..people import columns_for_people, for_people, value
 from ..workflows.readers import read_layer, read_plan, read_previous_plan
 from ._app import (
     EXIT_OK,
@@ -27,7 +29,29 @@ from ._options import (
     Rules,
 )
 
-__all__ = ["assign_cmd", "recode_cmd", "recode_table_cmd"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["PEOPLE_SUFFIXES", "assign_cmd", "recode_cmd", "recode_table_cmd"]
+
+#: Outputs written for people (headers and values in the language in use); Parquet and
+#: GeoPackage outputs keep the API's columns and values.
+PEOPLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"})
+
+
+def _assigned_for_people(index: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The rows of an assigned file as people read them: the added columns get headers and
+    values in the language in use, the input's own columns stay as they were read."""
+    reasons = index.reason_texts()
+    added = [schema.GRID_CODE, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
+    texts = {schema.MATCH_REASON: lambda v: reasons.get(v, v)}
+
+    def rows(table: pd.DataFrame) -> pd.DataFrame:
+        if index.code_column != schema.GRID_CODE:
+            table = table.rename(columns={index.code_column: schema.GRID_CODE})
+        return columns_for_people(table, added, texts)
+
+    return rows
 
 
 def assign_cmd(
@@ -58,16 +82,18 @@ def assign_cmd(
     Example: ``gridgis assign 地址库.csv --grids plan.gpkg -o addresses_assigned.parquet``
     """
     from .. import io as gio
-    from ..assignment import assign_file
+    from ..assignment import PlanIndex, assign_file
 
     check_outputs((out, "--out"), (per_grid, "--per-grid"), inputs=(points, grids, rules))
     excel = points.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
     plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
-    with cli_options(**POINT_OPTIONS, code_column="--code-column"):
-        res = assign_file(points, plan, out, crs=crs, code_column=code_column,
-                          max_distance=max_distance, rules=rules, chunk_size=chunk_size,
+    with cli_options(**POINT_OPTIONS, code_column="--code-column", max_distance="--max-distance"):
+        index = PlanIndex(plan, code_column=code_column, max_distance=max_distance, rules=rules)
+        people = out.suffix.lower() in PEOPLE_SUFFIXES
+        res = assign_file(points, index, out, crs=crs, chunk_size=chunk_size,
                           progress=progress_enabled(), layer=None if excel else layer,
-                          sheet=layer if excel else None, lon=lon, lat=lat, header_row=header_row)
+                          sheet=layer if excel else None, lon=lon, lat=lat, header_row=header_row,
+                          format_rows=_assigned_for_people(index) if people else None)
     if per_grid is not None:
         gio.write_table(for_people(res.per_grid.rename_axis(code_column).reset_index()), per_grid)
     say(res.summary())
