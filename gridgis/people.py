@@ -90,6 +90,8 @@ HEADERS: dict[str, str] = {
     "hh_share": N_("Household share"), "area_share": N_("Area share"),
     "new_hh_share": N_("Household share of the new grid"),
     "new_area_share": N_("Area share of the new grid"), "area_m2": N_("Area (m²)"),
+    # tables rewritten with a crosswalk
+    "recode_status": N_("Recode status"), "rows": N_("Rows"), "candidates": N_("Candidate codes"),
 }
 
 #: ``DataFrame.attrs`` key set on a table made by :func:`for_people`.
@@ -126,6 +128,17 @@ def _values() -> dict[str, dict[str, str]]:
             "same": pgettext("relation", "same"), "split": pgettext("relation", "split"),
             "merged": pgettext("relation", "merged"), "reshaped": pgettext("relation", "reshaped"),
             "new": pgettext("relation", "new"), "retired": pgettext("relation", "retired")},
+        "recode_status": {
+            "kept": pgettext("recode_status", "kept"),
+            "mapped": pgettext("recode_status", "mapped"),
+            "located": pgettext("recode_status", "located"),
+            "located_outside": pgettext("recode_status", "located_outside"),
+            "largest": pgettext("recode_status", "largest"),
+            "ambiguous": pgettext("recode_status", "ambiguous"),
+            "retired": pgettext("recode_status", "retired"),
+            "already_new": pgettext("recode_status", "already_new"),
+            "unknown": pgettext("recode_status", "unknown"),
+            "missing": pgettext("recode_status", "missing")},
         "status": {"ok": pgettext("status", "ok"), "warning": pgettext("status", "warning"),
                    "invalid": pgettext("status", "invalid")},
         "unit": {"households": pgettext("unit", "households"),

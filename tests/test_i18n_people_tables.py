@@ -115,3 +115,41 @@ def test_missing_category_is_labelled_in_the_language_in_use():
         with use_language(lang):
             got = events.event_indicators(ev, "community_code")
         assert set(got["community_code"]) == {"C1", label}
+
+
+def test_recode_outputs_are_tables_for_people_that_read_back(tmp_path):
+    from gridgis.codes import assign_codes, read_crosswalk
+
+    from .test_codes_cli import C1, plan
+
+    old = tmp_path / "old.gpkg"
+    assign_codes(plan()).to_file(old, layer="grids")
+    new = tmp_path / "new.gpkg"
+    plan(splits=1).to_file(new)
+    table = pd.DataFrame({"网格编码": [C1 + "001", C1 + "003", None]})
+    src = tmp_path / "rows.csv"
+    table.to_csv(src, index=False)
+    for lang in ("zh", "en"):
+        out = tmp_path / f"coded_{lang}.gpkg"
+        cw = tmp_path / f"cw_{lang}.csv"
+        assert main(["--lang", lang, "-q", "recode", str(old), str(new), "-o", str(out),
+                     "--crosswalk", str(cw)]) == 0
+        head = _rows(cw)[0]
+        assert ("原编码" in head) == (lang == "zh") and ("Old code" in head) == (lang == "en")
+        back = read_crosswalk(cw)  # the headers for people read back
+        assert C1 + "001" in set(back["old_code"]) and back["new_code"].notna().any()
+        rows_out = tmp_path / f"rows_{lang}.csv"
+        assert main(["--lang", lang, "-q", "recode-table", str(src), "--crosswalk", str(cw),
+                     "--column", "网格编码", "-o", str(rows_out)]) == 1
+        text = "\n".join(",".join(r) for r in _rows(rows_out) + _rows(
+            tmp_path / f"rows_{lang}_report.csv"))
+        statuses = {"kept", "ambiguous", "missing"}
+        if lang == "zh":
+            assert not LATIN.search(text), text
+        else:
+            assert statuses <= set(re.findall(r"[a-z_]+", text)) and not re.search(
+                r"[\u4e00-\u9fff]", text.replace("网格编码", ""))
+        back = io.read_table(rows_out)
+        assert {"grid_code", "recode_status"} <= set(back.columns) and len(back) == 3
+        report = io.read_table(tmp_path / f"rows_{lang}_report.csv")
+        assert {"old_code", "recode_status"} <= set(report.columns)

@@ -54,6 +54,19 @@ def _assigned_for_people(index: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
     return rows
 
 
+def _for_people_if(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` for people when ``path`` is a CSV/Excel file, else as it is."""
+    return for_people(table) if path.suffix.lower() in PEOPLE_SUFFIXES else table
+
+
+def _recoded_for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """A rewritten table as people read it: ``recode_status`` and ``<code column>_old`` get
+    headers (and values) in the language in use; the table's own columns stay."""
+    olds = {c: tr("{column} before recoding", column=str(c)[:-4]) for c in table.columns
+            if str(c).endswith("_old") and str(c)[:-4] in table.columns}
+    return columns_for_people(table.rename(columns=olds), ["recode_status"])
+
+
 def assign_cmd(
     points: Annotated[Path, typer.Argument(help="Addresses/events: CSV (UTF-8 or GBK), Excel, Parquet "
                                                 "(file or folder), GeoPackage; lon/lat under any alias.")],
@@ -166,7 +179,7 @@ def recode_cmd(
     res = recode(old_plan, new_plan, households=hh, scheme=scheme, retired=earlier or None,
                  same_threshold=same_threshold, rules=rules)
     _write_recoded(res, out)
-    gio.write_table(res.crosswalk, cw_path)
+    gio.write_table(_for_people_if(cw_path, res.crosswalk), cw_path)
     counts = ", ".join(f"{value('relation', k)} {v}" for k, v in res.summary().items() if v)
     say(tr("{n_plan} grids coded, {n_kept} codes kept, {n_retired} retired ({counts})",
            n_plan=len(res.plan), n_kept=len(res.kept), n_retired=len(res.retired), counts=counts))
@@ -212,10 +225,13 @@ def recode_table_cmd(
     with cli_options(lon="--lon", lat="--lat", column="--column", coords_crs="--coords-crs"):
         res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
                            lat=lat, coords_crs=coords_crs, locate=locate,
-                           fallback="largest" if largest else None, rules=rules)
-    gio.write_table(res.report, rep_path)
-    say(tr("{counts} rows; wrote {path}", counts=", ".join(f"{k} {v}" for k, v in res.counts.items()),
-           path=target))
+                           fallback="largest" if largest else None, rules=rules,
+                           format_rows=_recoded_for_people
+                           if target.suffix.lower() in PEOPLE_SUFFIXES else None)
+    report = res.report.rename(columns={"status": "recode_status"})  # not a workflow stage
+    gio.write_table(_for_people_if(rep_path, report), rep_path)
+    counts = ", ".join(f"{value('recode_status', k)} {v}" for k, v in res.counts.items())
+    say(tr("{counts} rows; wrote {path}", counts=counts, path=target))
     if not res.ok:
         say(tr("some rows have no new code: see {rep_path}", rep_path=rep_path))
         raise typer.Exit(EXIT_VIOLATIONS)
