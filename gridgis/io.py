@@ -219,7 +219,7 @@ def read_table(
 
 def _code_columns(columns: Iterable[Any]) -> dict[Any, type]:
     codes = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PARENT_CODE,
-             schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID}
+             schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID, "old_code", "new_code"}
     return {c: str for c in columns if schema.canonical_name(c) in codes}
 
 

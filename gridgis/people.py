@@ -33,7 +33,9 @@ import pandas as pd
 from . import schema
 from .i18n import N_, _, get_language, pgettext, tr
 
-__all__ = ["FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "for_people", "header", "value"]
+__all__ = [
+    "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "columns_for_people", "for_people", "header", "value",
+]
 
 #: Header of each column of a table for people: its English text, the catalogue id of the
 #: Chinese one.
@@ -88,6 +90,8 @@ HEADERS: dict[str, str] = {
     "hh_share": N_("Household share"), "area_share": N_("Area share"),
     "new_hh_share": N_("Household share of the new grid"),
     "new_area_share": N_("Area share of the new grid"), "area_m2": N_("Area (m²)"),
+    # tables rewritten with a crosswalk
+    "recode_status": N_("Recode status"), "rows": N_("Rows"), "candidates": N_("Candidate codes"),
 }
 
 #: ``DataFrame.attrs`` key set on a table made by :func:`for_people`.
@@ -124,6 +128,17 @@ def _values() -> dict[str, dict[str, str]]:
             "same": pgettext("relation", "same"), "split": pgettext("relation", "split"),
             "merged": pgettext("relation", "merged"), "reshaped": pgettext("relation", "reshaped"),
             "new": pgettext("relation", "new"), "retired": pgettext("relation", "retired")},
+        "recode_status": {
+            "kept": pgettext("recode_status", "kept"),
+            "mapped": pgettext("recode_status", "mapped"),
+            "located": pgettext("recode_status", "located"),
+            "located_outside": pgettext("recode_status", "located_outside"),
+            "largest": pgettext("recode_status", "largest"),
+            "ambiguous": pgettext("recode_status", "ambiguous"),
+            "retired": pgettext("recode_status", "retired"),
+            "already_new": pgettext("recode_status", "already_new"),
+            "unknown": pgettext("recode_status", "unknown"),
+            "missing": pgettext("recode_status", "missing")},
         "status": {"ok": pgettext("status", "ok"), "warning": pgettext("status", "warning"),
                    "invalid": pgettext("status", "invalid")},
         "unit": {"households": pgettext("unit", "households"),
@@ -213,6 +228,33 @@ def for_people(df: pd.DataFrame,
         elif name in tables or out[column].dtype == bool:
             out[column] = [value(name, v) for v in out[column]]
     return _with_headers(out)
+
+
+def columns_for_people(df: pd.DataFrame, columns: list[str],
+                       texts: Mapping[str, Callable[[object], object]] | None = None) -> pd.DataFrame:
+    """A copy of ``df`` whose ``columns`` get headers and values for people; the others stay.
+
+    For a table that gridgis extends (the rows of a user's file with columns added): the
+    added columns are written for people, the file's own columns as they were read. Columns
+    of ``columns`` that ``df`` lacks are ignored; the order of the columns is kept.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> rows = pd.DataFrame({"households": ["3"], "match": ["inside"]})
+    >>> with use_language("zh"):
+    ...     list(columns_for_people(rows, ["match"]).iloc[0].items())
+    [('households', '3'), ('匹配结果', '在网格内')]
+    """
+    out = pd.DataFrame(df).copy(deep=False)
+    present = [c for c in columns if c in out.columns]
+    if present:
+        part = for_people(pd.DataFrame(out[present]), texts)
+        for name, column in zip(present, part.columns, strict=True):
+            out[name] = part[column].to_numpy()
+        out = out.rename(columns=dict(zip(present, part.columns, strict=True)))
+    out.attrs[FOR_PEOPLE_ATTR] = True
+    return out
 
 
 def _with_headers(out: pd.DataFrame) -> pd.DataFrame:

@@ -213,6 +213,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     MATCH_REASON: ("匹配说明",),
     DISTANCE_M: ("距离", "distance"),
     FLAG: ("标记",),
+    "old_code": ("原编码", "旧编码"),  # a code crosswalk (gridgis.codes)
+    "new_code": ("新编码",),
+    "relation": ("关系", "变化关系"),
+    "recode_status": ("改码状态",),
 }
 
 _ROAD_LOOKUP = {

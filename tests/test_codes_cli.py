@@ -7,6 +7,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from gridgis import io as gio
 from gridgis.cli import main
 from gridgis.codes import assign_codes
 from gridgis.versions import save_version
@@ -40,7 +41,7 @@ def test_recode_and_recode_table_commands(tmp_path):
                  "--retired", str(retired)]) == 0
     coded = gpd.read_file(out, layer="grids")
     assert sorted(coded["grid_code"]) == [C1 + s for s in ("002", "003", "004", "008", "009")]
-    cw = pd.read_csv(tmp_path / "coded_crosswalk.csv", dtype=str)
+    cw = gio.read_table(tmp_path / "coded_crosswalk.csv")  # a table for people reads back
     assert set(cw.loc[cw["old_code"] == C1 + "001", "relation"]) == {"split"}
     assert "crosswalk" in {str(n) for n, _ in pyogrio.list_layers(out)}
 
@@ -56,11 +57,11 @@ def test_recode_and_recode_table_commands(tmp_path):
                  "--column", "网格编码", "--plan", str(out), "--plan-layer", "grids",
                  "-o", str(res_out)])
     assert code == 1  # the row without coordinates stays ambiguous
-    back = pd.read_csv(res_out, dtype=str)
-    assert back["网格编码"].tolist()[:2] == [C1 + "009", C1 + "003"]
+    back = gio.read_table(res_out)
+    assert back["grid_code"].tolist()[:2] == [C1 + "009", C1 + "003"]
     assert back["recode_status"].tolist() == ["located", "kept", "ambiguous"]
-    report = pd.read_csv(tmp_path / "events_new_report.csv", dtype=str)
-    assert report["status"].tolist() == ["located", "ambiguous"]
+    report = gio.read_table(tmp_path / "events_new_report.csv")
+    assert report["recode_status"].tolist() == ["located", "ambiguous"]
     assert main(["-q", "recode-table", str(src), "--crosswalk",
                  str(tmp_path / "coded_crosswalk.csv"), "--column", "网格编码", "--plan",
                  str(out), "--plan-layer", "grids", "--largest", "-o", str(res_out)]) == 0

@@ -43,7 +43,7 @@ def test_indicators_by_community_for_october():
     assert ev["street_code"].tolist() == ["S1"] * 5 + [None]
     got = events.event_indicators(ev, "community_code", start="2026-10-01", end="2026-10-31")
     got = got.set_index("community_code")
-    assert got["n_events"].to_dict() == {"C1": 2, "C2": 2, "未知": 1}
+    assert got["n_events"].to_dict() == {"C1": 2, "C2": 2, "unknown": 1}
     c1 = got.loc["C1"]
     # 水电气: 3 working days; the first (reported Friday 10-09) is due Wednesday 10-14 and closed on
     # 10-13; the second (Monday 10-12, due Thursday 10-15) closed 10-20: late

@@ -1,5 +1,5 @@
 """Every output of `gridgis demo`, `report`, `validate --html`, `heatmap`, `summary`, `atlas`, `notice`
-and `assign --per-grid` speaks one language.
+`assign` (rows and ``--per-grid``), `recode` and `recode-table` speaks one language.
 
 In Chinese (the default) no English word is left outside an allowlist (units, file formats, CRS
 names, codes, names of statistics); with ``--lang en`` no Chinese is left except names that
@@ -31,6 +31,7 @@ ALLOWED = {
     # codes a person types into the data (flags, the kind of a basic grid)
     "below_min_allowed", "above_max_allowed", "basic",
 }
+ADDRESSES = ROOT / "data" / "samples" / "addresses.csv"
 PATH = re.compile(r"[\w.\-]*(?:/[\w.\-]+)+/?"
                   r"|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx|parquet)\b")
 
@@ -68,8 +69,18 @@ def _run_all(lang: str, folder: Path) -> dict:
         _cli("--lang", lang, "assign", str(ROOT / "data" / "samples" / "addresses.csv"), "--grids",
              "demo/plan.gpkg", "-o", "assigned.parquet", "--per-grid", "per_grid.csv", cwd=folder),
     ]
+    more += [  # tables for people: the rows of assign and recode-table, the crosswalk of recode
+        _cli("--lang", lang, "assign", str(ADDRESSES), "--grids", "demo/plan.gpkg", "-o",
+             "assigned.csv", cwd=folder),
+        _cli("--lang", lang, "recode", "demo/plan.gpkg", "demo/plan.gpkg", "-o", "recoded.gpkg",
+             "--crosswalk", "crosswalk.csv", cwd=folder),
+    ]
     for res in more:
         assert res.returncode == 0, res.stderr
+    recoded = _cli("--lang", lang, "recode-table", "assigned.csv", "--crosswalk", "crosswalk.csv",
+                   "-o", "assigned_recoded.csv", cwd=folder)
+    assert recoded.returncode in (0, 1), recoded.stderr  # 1: rows without a grid are reported
+    more.append(recoded)
     for res in (demo, report, validate, bad, *more):
         printed += [res.stdout, res.stderr]
     return {"folder": folder, "printed": printed}
@@ -116,8 +127,14 @@ def visible_text(path: Path) -> str:
 
 
 def table_text(path: Path) -> str:
+    """The cells of a CSV; of a table that extends the user's rows, only the added columns
+    (the input's own headers and values are the user's data)."""
+    own = 0
+    if path.name.startswith("assigned"):
+        with ADDRESSES.open(encoding="utf-8-sig", newline="") as fh:
+            own = len(next(csv.reader(fh)))
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return "\n".join("\t".join(row) for row in csv.reader(fh))
+        return "\n".join("\t".join(row[own:]) for row in csv.reader(fh))
 
 
 def pdf_text(path: Path) -> str:
@@ -179,7 +196,8 @@ def test_chinese_outputs_have_no_english_word(zh):
     assert {"report/report.pdf", "report/report.html", "validation.html", "demo/validation.html",
             "demo/grid_summary.csv", "report/tables/findings.csv", "report/tables/bulletin.xlsx",
             "events/events_by_grid.csv", "summary.xlsx",
-            "atlas.pdf", "notice.pdf", "per_grid.csv"} <= set(texts)
+            "atlas.pdf", "notice.pdf", "per_grid.csv", "assigned.csv", "crosswalk.csv",
+            "assigned_recoded.csv", "assigned_recoded_report.csv"} <= set(texts)
     found = {name: sorted(english_words(text))[:12] for name, text in texts.items()
              if english_words(text)}
     assert not found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import N_
 from ._exact import ST_BOUNDARY, ST_INSIDE, ST_OUTSIDE
 
 __all__ = [
@@ -62,22 +63,24 @@ R_FAR = 12
 R_NOT_POINT = 13
 R_CONVERT = 14
 
+#: Reasons as written in the API (English); people read them through the catalogue
+#: (:meth:`gridgis.assignment.PlanIndex.reason_texts`).
 REASONS = (
-    "inside the grid",
-    "inside {n} overlapping grids; the smallest grid code was chosen",
-    "on a boundary shared by several grids; the smallest grid code was chosen",
-    "on the outer boundary of the grid",
-    "outside every grid; nearest grid within {max_d:g} m",
-    "outside every grid; no grid within {max_d:g} m",
-    "missing coordinate",
-    "coordinate is not a number",
-    "coordinate is infinite",
-    "coordinates are 0/0 (a placeholder, not a location)",
-    "longitude and latitude apparently swapped",
-    "longitude/latitude out of range",
-    "more than {far:g} m outside the plan's extent",
-    "geometry is not a point",
-    "coordinates cannot be converted to the plan's CRS",
+    N_("inside the grid"),
+    N_("inside {n} overlapping grids; the smallest grid code was chosen"),
+    N_("on a boundary shared by several grids; the smallest grid code was chosen"),
+    N_("on the outer boundary of the grid"),
+    N_("outside every grid; nearest grid within {max_d:g} m"),
+    N_("outside every grid; no grid within {max_d:g} m"),
+    N_("missing coordinate"),
+    N_("coordinate is not a number"),
+    N_("coordinate is infinite"),
+    N_("coordinates are 0/0 (a placeholder, not a location)"),
+    N_("longitude and latitude apparently swapped"),
+    N_("longitude/latitude out of range"),
+    N_("more than {far:g} m outside the plan's extent"),
+    N_("geometry is not a point"),
+    N_("coordinates cannot be converted to the plan's CRS"),
 )
 
 

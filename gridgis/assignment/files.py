@@ -19,7 +19,7 @@ import codecs
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -443,6 +443,7 @@ def assign_file(
     sheet: Any = None,
     encoding: str | None = None,
     header_row: int | None = None,
+    format_rows: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> AssignResult:
     """Assign a points file of any size in chunks, writing the rows with their grids to ``out_path``.
 
@@ -471,6 +472,10 @@ def assign_file(
         the sheet with coordinates), text encoding of a CSV (detected if None).
     header_row
         Row number (1 = first) of the header of a CSV or sheet (default: found under titles).
+    format_rows
+        Applied to every chunk (and to the header of an empty output) just before it is
+        written, e.g. headers and values for people (the CLI's CSV outputs); ``None`` writes
+        the API columns and values.
 
     Returns
     -------
@@ -521,7 +526,7 @@ def assign_file(
                 table, per, st = assign_frame(chunk, plan, crs=crs, lon=lon, lat=lat)
                 per_total += per
                 st_total += st
-                sink.write(table)
+                sink.write(table if format_rows is None else format_rows(table))
                 if bar is not None:
                     bar.update(units)
         finally:
@@ -534,7 +539,8 @@ def assign_file(
         if not sink.rows:
             # an empty layer or Parquet file: still write an output with the expected columns
             cols = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
-            sink.write_empty(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+            empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            sink.write_empty(empty if format_rows is None else format_rows(empty))
     return AssignResult(
         table=None, _per_grid=per_grid_series(plan, per_total), _status_counts=status_series(st_total),
         path=out_path, plan=plan,

@@ -468,6 +468,19 @@ class PlanIndex:
     def reason_dtype(self) -> pd.CategoricalDtype:
         return pd.CategoricalDtype(pd.Index(self.reasons, dtype=object))
 
+    def reason_texts(self) -> dict[str, str]:
+        """``{reason as in match_reason: its text for people}`` in the language in use.
+
+        Examples
+        --------
+        >>> from gridgis.i18n import use_language
+        >>> with use_language("zh"):                               # doctest: +SKIP
+        ...     plan.reason_texts()["inside the grid"]
+        '在网格内'
+        """
+        fields = {"max_d": self.max_distance, "far": self.far_outside, "n": _("several")}
+        return {api: tr(template, **fields) for api, template in zip(self.reasons, REASONS, strict=True)}
+
 
 def _paired(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Segments (a[i] -> b[i]) that occur more than once, in either direction."""

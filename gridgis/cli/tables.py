@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from .. import schema
 from ..errors import GridGISError, cli_options
 from ..i18n import tr
-from ..people import for_people, value
+from ..people import columns_for_people, for_people, value
 from ..workflows.readers import read_layer, read_plan, read_previous_plan
 from ._app import (
     EXIT_OK,
@@ -27,7 +29,42 @@ from ._options import (
     Rules,
 )
 
-__all__ = ["assign_cmd", "recode_cmd", "recode_table_cmd"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["PEOPLE_SUFFIXES", "assign_cmd", "recode_cmd", "recode_table_cmd"]
+
+#: Outputs written for people (headers and values in the language in use); Parquet and
+#: GeoPackage outputs keep the API's columns and values.
+PEOPLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"})
+
+
+def _assigned_for_people(index: Any) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The rows of an assigned file as people read them: the added columns get headers and
+    values in the language in use, the input's own columns stay as they were read."""
+    reasons = index.reason_texts()
+    added = [schema.GRID_CODE, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
+    texts = {schema.MATCH_REASON: lambda v: reasons.get(v, v)}
+
+    def rows(table: pd.DataFrame) -> pd.DataFrame:
+        if index.code_column != schema.GRID_CODE:
+            table = table.rename(columns={index.code_column: schema.GRID_CODE})
+        return columns_for_people(table, added, texts)
+
+    return rows
+
+
+def _for_people_if(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` for people when ``path`` is a CSV/Excel file, else as it is."""
+    return for_people(table) if path.suffix.lower() in PEOPLE_SUFFIXES else table
+
+
+def _recoded_for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """A rewritten table as people read it: ``recode_status`` and ``<code column>_old`` get
+    headers (and values) in the language in use; the table's own columns stay."""
+    olds = {c: tr("{column} before recoding", column=str(c)[:-4]) for c in table.columns
+            if str(c).endswith("_old") and str(c)[:-4] in table.columns}
+    return columns_for_people(table.rename(columns=olds), ["recode_status"])
 
 
 def assign_cmd(
@@ -58,16 +95,18 @@ def assign_cmd(
     Example: ``gridgis assign 地址库.csv --grids plan.gpkg -o addresses_assigned.parquet``
     """
     from .. import io as gio
-    from ..assignment import assign_file
+    from ..assignment import PlanIndex, assign_file
 
     check_outputs((out, "--out"), (per_grid, "--per-grid"), inputs=(points, grids, rules))
     excel = points.suffix.lower() in {".xlsx", ".xlsm", ".xls"}
     plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
-    with cli_options(**POINT_OPTIONS, code_column="--code-column"):
-        res = assign_file(points, plan, out, crs=crs, code_column=code_column,
-                          max_distance=max_distance, rules=rules, chunk_size=chunk_size,
+    with cli_options(**POINT_OPTIONS, code_column="--code-column", max_distance="--max-distance"):
+        index = PlanIndex(plan, code_column=code_column, max_distance=max_distance, rules=rules)
+        people = out.suffix.lower() in PEOPLE_SUFFIXES
+        res = assign_file(points, index, out, crs=crs, chunk_size=chunk_size,
                           progress=progress_enabled(), layer=None if excel else layer,
-                          sheet=layer if excel else None, lon=lon, lat=lat, header_row=header_row)
+                          sheet=layer if excel else None, lon=lon, lat=lat, header_row=header_row,
+                          format_rows=_assigned_for_people(index) if people else None)
     if per_grid is not None:
         gio.write_table(for_people(res.per_grid.rename_axis(code_column).reset_index()), per_grid)
     say(res.summary())
@@ -140,7 +179,7 @@ def recode_cmd(
     res = recode(old_plan, new_plan, households=hh, scheme=scheme, retired=earlier or None,
                  same_threshold=same_threshold, rules=rules)
     _write_recoded(res, out)
-    gio.write_table(res.crosswalk, cw_path)
+    gio.write_table(_for_people_if(cw_path, res.crosswalk), cw_path)
     counts = ", ".join(f"{value('relation', k)} {v}" for k, v in res.summary().items() if v)
     say(tr("{n_plan} grids coded, {n_kept} codes kept, {n_retired} retired ({counts})",
            n_plan=len(res.plan), n_kept=len(res.kept), n_retired=len(res.retired), counts=counts))
@@ -186,10 +225,13 @@ def recode_table_cmd(
     with cli_options(lon="--lon", lat="--lat", column="--column", coords_crs="--coords-crs"):
         res = recode_table(table, crosswalk, column=column, out=target, plan=plan_gdf, lon=lon,
                            lat=lat, coords_crs=coords_crs, locate=locate,
-                           fallback="largest" if largest else None, rules=rules)
-    gio.write_table(res.report, rep_path)
-    say(tr("{counts} rows; wrote {path}", counts=", ".join(f"{k} {v}" for k, v in res.counts.items()),
-           path=target))
+                           fallback="largest" if largest else None, rules=rules,
+                           format_rows=_recoded_for_people
+                           if target.suffix.lower() in PEOPLE_SUFFIXES else None)
+    report = res.report.rename(columns={"status": "recode_status"})  # not a workflow stage
+    gio.write_table(_for_people_if(rep_path, report), rep_path)
+    counts = ", ".join(f"{value('recode_status', k)} {v}" for k, v in res.counts.items())
+    say(tr("{counts} rows; wrote {path}", counts=counts, path=target))
     if not res.ok:
         say(tr("some rows have no new code: see {rep_path}", rep_path=rep_path))
         raise typer.Exit(EXIT_VIOLATIONS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -364,7 +365,7 @@ def _sorted_report(report: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write(out_df: pd.DataFrame, df: pd.DataFrame, col: str, out: str | Path,
-           source_path: Path | None) -> Path:
+           source_path: Path | None, format_rows: Callable | None = None) -> Path:
     """Write the rewritten table with the file's own headers (``<header>_old`` beside)."""
     from .. import io as gio
 
@@ -375,7 +376,7 @@ def _write(out_df: pd.DataFrame, df: pd.DataFrame, col: str, out: str | Path,
         frame = out_df.rename(columns=rename)
         if col in rename:
             frame = frame.rename(columns={f"{col}_old": f"{rename[col]}_old"})
-    return gio.write_table(frame, out)
+    return gio.write_table(frame if format_rows is None else format_rows(frame), out)
 
 
 def _code_column(df: pd.DataFrame, column: str, source: object) -> str:
@@ -401,7 +402,9 @@ def recode_table(table: pd.DataFrame | str | Path,
                  fallback: str | None = None,
                  scheme: SchemeLike = None,
                  rules: RulesLike = None,
-                 chunk_size: int | None = 1_000_000) -> RecodeTableResult:
+                 chunk_size: int | None = 1_000_000,
+                 format_rows: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                 ) -> RecodeTableResult:
     """Rewrite the grid codes of a table (households, addresses, events) with a crosswalk.
 
     Every row comes back. A code with one successor is replaced; a code whose old grid went to
@@ -443,6 +446,9 @@ def recode_table(table: pd.DataFrame | str | Path,
         A CSV/Parquet file written to ``out`` (``.csv``/``.parquet``) with more rows than this
         is rewritten a chunk at a time, in bounded memory (CSV values are copied as text);
         the result's ``table`` is then ``None``. ``None``: always in memory.
+    format_rows
+        Applied to the rows (every chunk) just before ``out`` is written, e.g. headers and
+        values for people (the CLI); ``None`` writes the API's columns and values.
 
     Returns
     -------
@@ -475,7 +481,8 @@ def recode_table(table: pd.DataFrame | str | Path,
         plan = crosswalk.plan
     check = None if scheme is None and rules is None else load_scheme(scheme, rules=rules)
     job = _Job(_Crosswalk.of(read_crosswalk(crosswalk, check)),
-               None if plan is None else PlanRef(plan), lon, lat, coords_crs, locate, fallback)
+               None if plan is None else PlanRef(plan), lon, lat, coords_crs, locate, fallback,
+               format_rows)
     if source_path is not None and out is not None and chunk_size is not None:
         streamed = _recode_stream(source_path, column, Path(out), job, chunk_size)
         if streamed is not None:
@@ -485,7 +492,7 @@ def recode_table(table: pd.DataFrame | str | Path,
     out_df, rows = _recode_frame(df, col, job, source_path or "table", column)
     counts = pd.Series(np.bincount(rows.sid, minlength=len(TABLE_STATUSES)),
                        index=list(TABLE_STATUSES), name="rows")
-    written = None if out is None else _write(out_df, df, col, out, source_path)
+    written = None if out is None else _write(out_df, df, col, out, source_path, format_rows)
     return RecodeTableResult(table=out_df, report=_problem_report(rows),
                              counts=counts[counts > 0], path=written)
 
@@ -501,6 +508,7 @@ class _Job:
     coords_crs: Any
     locate: str
     fallback: str | None
+    format_rows: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
 
 def _recode_frame(df: pd.DataFrame, col: str, job: _Job, source: object, column: str
@@ -559,7 +567,7 @@ def _recode_stream(path: Path, column: str, out: Path, job: _Job, chunk_size: in
             for chunk in itertools.chain([first, second], chunks):
                 col = _file_code_column(chunk, column, path)
                 out_df, rows = _recode_frame(chunk, col, job, path, column)
-                writer.write(out_df)
+                writer.write(out_df if job.format_rows is None else job.format_rows(out_df))
                 counts += np.bincount(rows.sid, minlength=len(TABLE_STATUSES))
                 reports.append(_report_rows(rows))
         finally:

@@ -434,7 +434,7 @@ def event_hotspots_by(
     ev = events
     if "status" in ev.columns:
         ev = ev.loc[(ev["status"] != "invalid").to_numpy()]
-    labels = ev[by].astype("string").fillna("未知")
+    labels = ev[by].astype("string").fillna(_("unknown"))
     parts, groups, skipped = [], {}, []
     for name in sorted(labels.unique()):
         sub = ev.loc[(labels == name).to_numpy()]

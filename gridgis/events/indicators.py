@@ -176,7 +176,7 @@ def _keys(ev: pd.DataFrame, by: Sequence[str], period: str | None) -> tuple[np.n
         codes, names = _period_codes(ev[schema.REPORTED_AT], period)
         parts.append(codes)
         labels.append(names)
-    sizes = [len(names) + 1 for names in labels]  # the extra slot: 未知 (missing)
+    sizes = [len(names) + 1 for names in labels]  # the extra slot: missing values ("unknown")
     key = np.zeros(len(ev), dtype=np.int64)
     for codes, size in zip(parts, sizes, strict=True):
         key = key * size + np.where(codes < 0, size - 1, codes)
@@ -192,7 +192,7 @@ def _keys(ev: pd.DataFrame, by: Sequence[str], period: str | None) -> tuple[np.n
     rest = present.copy()
     for col, names, size in zip(reversed([*by, *(["period"] if period else [])]), reversed(labels),
                                 reversed(sizes), strict=True):
-        columns[col] = np.append(names, "未知")[rest % size]
+        columns[col] = np.append(names, _("unknown"))[rest % size]
         rest //= size
     table = pd.DataFrame({col: columns[col] for col in [*by, *(["period"] if period else [])]})
     return gid, table
@@ -219,7 +219,7 @@ def event_indicators(
         ``department`` …), ``reported_at`` and the optional stage times, ``handling_level`` and
         ``satisfaction``.
     by
-        Column or columns to group by; missing values form the group ``"未知"``.
+        Column or columns to group by; missing values form the group ``_("unknown")`` (未知 in Chinese).
     period
         ``None`` (whole span), ``"M"`` (month), ``"Q"`` (quarter) or ``"Y"`` (year) of the
         report time.

@@ -81,7 +81,7 @@ class _Tally:
         g = ev.groupby(schema.GRID_CODE)
         self._fold("n", g.size())
         for col, _prefix in _COUNTED:  # a cross table of counts, grids by values
-            values = ev[col].astype(object).fillna("未知")
+            values = ev[col].astype(object).fillna(_("unknown"))
             self._fold(col, ev.groupby([ev[schema.GRID_CODE], values], observed=True).size()
                        .unstack(fill_value=0))
         self._fold("sums", g[list(_SUMS.values())].sum())
@@ -302,7 +302,7 @@ def trend(
         tab = per[has].value_counts().reindex(rng, fill_value=0).to_frame("events")
     else:
         schema.require_columns(events, [by], source="events")
-        groups = events[by].astype("string").fillna("未知").to_numpy()[has]
+        groups = events[by].astype("string").fillna(_("unknown")).to_numpy()[has]
         tab = pd.crosstab(per[has].to_numpy(), groups).reindex(rng, fill_value=0)
         tab.columns.name = by
     tab.index.name = "period"
