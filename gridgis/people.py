@@ -235,8 +235,9 @@ def columns_for_people(df: pd.DataFrame, columns: list[str],
     """A copy of ``df`` whose ``columns`` get headers and values for people; the others stay.
 
     For a table that gridgis extends (the rows of a user's file with columns added): the
-    added columns are written for people, the file's own columns as they were read. Columns
-    of ``columns`` that ``df`` lacks are ignored; the order of the columns is kept.
+    added columns are written for people, the file's own columns as they were read (one under
+    the header of an added column is replaced by it). Columns of ``columns`` that ``df`` lacks
+    are ignored; the order of the columns is kept.
 
     Examples
     --------
@@ -250,6 +251,10 @@ def columns_for_people(df: pd.DataFrame, columns: list[str],
     present = [c for c in columns if c in out.columns]
     if present:
         part = for_people(pd.DataFrame(out[present]), texts)
+        # a column of the file under an added column's header (a file assigned before) is
+        # replaced by the new one, as the API replaces same-named columns
+        out = out.drop(columns=[c for c in out.columns
+                                if c not in present and c in set(part.columns)])
         for name, column in zip(present, part.columns, strict=True):
             out[name] = part[column].to_numpy()
         out = out.rename(columns=dict(zip(present, part.columns, strict=True)))

@@ -153,3 +153,19 @@ def test_recode_outputs_are_tables_for_people_that_read_back(tmp_path):
         assert {"grid_code", "recode_status"} <= set(back.columns) and len(back) == 3
         report = io.read_table(tmp_path / f"rows_{lang}_report.csv")
         assert {"old_code", "recode_status"} <= set(report.columns)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_assigning_an_assigned_csv_again_replaces_the_earlier_columns(files, lang):
+    """A file assigned before (after a redraw, say) is assigned again: its earlier grid code,
+    match, reason and distance columns are replaced by the new ones, as the Python API replaces
+    same-named columns, instead of an internal error on two columns of one name."""
+    first = _assign(files, files["folder"] / f"again_1_{lang}.csv", "--lang", lang)
+    again = files["folder"] / f"again_2_{lang}.csv"
+    code = main(["--lang", lang, "-q", "assign", str(first), "--grids", str(files["plan"]),
+                 "-o", str(again), "--chunk-size", "300"])
+    assert code == 0
+    head, *rows = _rows(again)
+    assert len(head) == len(set(head)) == len(_rows(first)[0])
+    assert len(rows) == len(files["df"])
+    assert _rows(again) == _rows(first)
