@@ -205,9 +205,9 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         if units.unit_group is not None:  # compounds gathered, or kept whole where they may be cut
             settle = _Settle(lw, local, units.unit_group[nodes], rule, str(inp.codes[ci]), opts,
                              plan_cache, last)
-            regions = settle(key, polish, regions)
+            regions = settle(key, regions)
             if polish and last:  # the most compact plan may keep fewer compounds whole
-                regions = settle.better(regions, settle(key, False, plan_cache[key]))
+                regions = settle.better(regions, settle(key, plan_cache[key]))
         regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
@@ -237,8 +237,9 @@ class _Settle:
     plan_cache: dict
     last: bool
 
-    def __call__(self, key: bytes, polish: bool, regions: list) -> list:
-        gkey = (key, polish, self.group.tobytes())
+    def __call__(self, key: bytes, regions: list) -> list:
+        # keyed by the plan itself: the polished plan is often the first one
+        gkey = (key, self.group.tobytes(), *(r.nodes.tobytes() for r in regions))
         if gkey not in self.plan_cache:
             out = gather_compounds(self.local, regions, self.rule, self.group)
             if self.last:
