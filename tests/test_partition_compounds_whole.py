@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gridgis
 from gridgis import schema
@@ -92,3 +94,39 @@ def test_communities_that_cannot_keep_every_compound_whole_cut_the_fewest():
                         "community_code"])
     assert set(split["community"]) <= loose
     assert np.isin(["C0019", "C0020"], split.index).sum() <= 1
+
+
+@st.composite
+def _straddling_cases(draw):
+    row = draw(st.integers(2, 6))  # the street runs between rows row - 1 and row
+    starts = draw(st.lists(st.integers(0, 10), min_size=1, max_size=3, unique=True))
+    starts = [s for i, s in enumerate(sorted(starts)) if i == 0 or s - sorted(starts)[i - 1] >= 2]
+    hh = draw(st.lists(st.integers(20, 40), min_size=4 * len(starts), max_size=4 * len(starts)))
+    other = draw(st.integers(7, 12))  # a total that admits grids of 300–500
+    return row, starts, hh, other, draw(st.integers(0, 1000))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_straddling_cases())
+def test_random_compounds_across_a_street_in_shared_blocks_stay_whole(case):
+    """Small compounds of 2 × 2 houses across a street, among small houses: a plan keeping
+    them whole always exists, and the builder finds it."""
+    row, starts, hh, other, seed = case
+    cols, rows = 12, 8
+    comm = gpd.GeoDataFrame({schema.CODE: ["430302001001"]},
+                            geometry=[shapely.box(X0, Y0, X0 + cols * STEP, Y0 + rows * STEP)],
+                            crs=CRS)
+    street = gpd.GeoDataFrame({schema.ROAD_CLASS: ["local"]}, crs=CRS, geometry=[
+        shapely.LineString([(X0, Y0 + row * STEP), (X0 + cols * STEP, Y0 + row * STEP)])])
+    group, n = {}, iter(hh)
+    for k, s in enumerate(starts):
+        for i in (s, s + 1):
+            for j in (row - 1, row):
+                group[(i, j)] = (f"C{k}", next(n))
+    b = _lattice(cols, rows, other, group)
+    res = build_grids(comm, street, b, seed=seed)
+    assert (_grids_per_compound(res, b) == 1).all()
+    assert not (res.report["reason"] == "compound_split").any()
+    g = res.grids
+    assert g[schema.HOUSEHOLDS].between(300, 500).all() and (g[schema.FLAG] == "").all()
+    assert shapely.coverage_is_valid(g.geometry.to_numpy())
