@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import gridgis
 from gridgis import schema
 from gridgis.partition import build_grids
+from gridgis.rules import fewest_grids
 
 CRS = 32650
 X0, Y0 = 500_000.0, 3_000_000.0
@@ -130,3 +131,31 @@ def test_random_compounds_across_a_street_in_shared_blocks_stay_whole(case):
     g = res.grids
     assert g[schema.HOUSEHOLDS].between(300, 500).all() and (g[schema.FLAG] == "").all()
     assert shapely.coverage_is_valid(g.geometry.to_numpy())
+
+
+def _row_plan(cuts: list[int]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """14 buildings of 186 households in a row (one compound), and grids cutting the row
+    before the buildings of ``cuts``."""
+    b = gpd.GeoDataFrame(
+        {schema.HOUSEHOLDS: [186] * 14, schema.COMPOUND_ID: ["T"] * 14},
+        geometry=[shapely.box(X0 + i * STEP + 10, Y0 + 10, X0 + i * STEP + 40, Y0 + 40)
+                  for i in range(14)], crs=CRS)
+    edges = [0, *cuts, 14]
+    grids = gpd.GeoDataFrame(
+        {schema.GRID_CODE: [f"430302001001{k + 1:03d}" for k in range(len(edges) - 1)],
+         schema.COMMUNITY_CODE: ["430302001001"] * (len(edges) - 1)},
+        geometry=[shapely.box(X0 + a * STEP, Y0, X0 + z * STEP, Y0 + STEP)
+                  for a, z in zip(edges[:-1], edges[1:], strict=True)], crs=CRS)
+    return grids, b
+
+
+def test_a_compound_of_towers_needs_a_grid_per_pair():
+    """14 towers of 186 households (2,604) fill 7 grids of at most 500: three towers are 558.
+    ``compound_split`` used to ask for ``ceil(2604 / 500) = 6`` and warn about the 7 that the
+    builder makes (C0038 of the sample)."""
+    assert fewest_grids({schema.HOUSEHOLDS: [186] * 14}, {schema.HOUSEHOLDS: 500}) == 7
+    grids, b = _row_plan([2, 4, 6, 8, 10, 12])  # 7 grids of two towers
+    assert not gridgis.validate(grids, buildings=b).select("compound_split")
+    grids, b = _row_plan([2, 4, 6, 8, 10, 12, 13])  # 8 grids
+    found = gridgis.validate(grids, buildings=b).select("compound_split")
+    assert len(found) == 1 and "7" in found[0].message

@@ -15,13 +15,13 @@ in one grid, so the compound ends in exactly that many grids.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
 
 from .. import schema
 from ..i18n import tr
+from ..rules import fewest_grids
 from ._graphs import local_graph, strong_graph
 from ._prepare import Inputs, caps_of
 from .graph import EPS, RegionOptions, SizeRule, UnitGraph
@@ -284,7 +284,8 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
 
 def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
                      extra: dict[int, int], loose: list[int]) -> int:
-    """Report (``compound_split``) every compound in more grids than ``ceil(T / max)``, with
+    """Report (``compound_split``) every compound in more grids than it needs
+    (:func:`gridgis.rules.fewest_grids`), with
     the reason, and once each community of ``loose`` where one was; returns how many
     compounds.
 
@@ -317,9 +318,8 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
         grids = np.unique(frame["g"].to_numpy()[rows])
         ci = int(records[grids[0]]["ci"])
         cap = np.asarray(caps_of(inp.rules_by_comm[ci]), dtype=float)
-        tot = meas[rows].sum(axis=0)
-        fin = np.isfinite(cap) & (cap > 0)
-        need = max([1, *(math.ceil(t / c - 1e-9) for t, c in zip(tot[fin], cap[fin], strict=True))])
+        need = fewest_grids({schema.HOUSEHOLDS: meas[rows, 0], schema.POPULATION: meas[rows, 1]},
+                            {schema.HOUSEHOLDS: cap[0], schema.POPULATION: cap[1]})
         if len(grids) <= need:
             continue
         if ci in loose and ci not in cut:
