@@ -19,7 +19,7 @@ import numpy as np
 from ..i18n import tr
 from ._blocking import Blocks, straddled_blocks
 from ._compounds import PLAIN
-from ._exhaustive import exhaustive_plan
+from ._exhaustive import exhaustive_plan, stranded_unit
 from ._gather import gather_compounds
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
@@ -140,7 +140,12 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
         return [Region(p) for p in plan]
     note = tr("an exhaustive search over all {n} units found no contiguous split within the "
               "rule", n=len(comp))
-    if not exhaustive:
+    stuck = None if exhaustive else stranded_unit(local, comp, rule)
+    if stuck is not None:
+        note = tr("no plan exists: a unit of {m:.0f} is below the minimum {lo:.0f}, and with "
+                  "any of its neighbours it passes the maximum {hi:.0f}",
+                  m=local.measures[stuck, 0], lo=rule.lo[0], hi=rule.hi[0])
+    elif not exhaustive:
         tries = retries_for(len(comp))
         for t in range(1, tries + 1):
             again = plan_regions(local, comp, rule, lw.inp.rng(f"{key}:retry{t}"), opts)
