@@ -25,6 +25,17 @@ __all__ = ["cut_cost", "keep_whole", "split_compounds"]
 Search = Callable[[UnitGraph, str], list[Region]]
 
 
+def _spread(regions: list[Region], group: np.ndarray, n: int) -> dict[int, int]:
+    """Regions each compound of ``group`` (per unit, ``-1`` for none) lies in."""
+    lab = np.full(n, -1, dtype=np.int64)
+    for i, r in enumerate(regions):
+        lab[r.nodes] = i
+    held = (group >= 0) & (lab >= 0)
+    pairs = np.unique(np.stack([group[held], lab[held]], axis=1), axis=0)
+    gid, count = np.unique(pairs[:, 0], return_counts=True)
+    return dict(zip(gid.tolist(), count.tolist(), strict=True))
+
+
 def split_compounds(regions: list[Region], group: np.ndarray, n: int) -> set[int]:
     """Compounds of ``group`` (per unit, ``-1`` for none) that lie in more than one region.
 
@@ -34,13 +45,7 @@ def split_compounds(regions: list[Region], group: np.ndarray, n: int) -> set[int
     >>> sorted(split_compounds(plan, np.array([4, 4, 4, 6]), 4))
     [4]
     """
-    lab = np.full(n, -1, dtype=np.int64)
-    for i, r in enumerate(regions):
-        lab[r.nodes] = i
-    held = (group >= 0) & (lab >= 0)
-    pairs = np.unique(np.stack([group[held], lab[held]], axis=1), axis=0)
-    gid, count = np.unique(pairs[:, 0], return_counts=True)
-    return set(gid[count > 1].tolist())
+    return {c for c, k in _spread(regions, group, n).items() if k > 1}
 
 
 def _fitting(g: UnitGraph, group: np.ndarray, rule: SizeRule) -> set[int]:
@@ -66,13 +71,8 @@ def _totals(g: UnitGraph, group: np.ndarray, c: int) -> float:
 def _cost(regions: list[Region], group: np.ndarray, fitting: set[int], n: int
           ) -> tuple[int, int]:
     """(compounds that fit but are cut, grids they take beyond one each): lower is better."""
-    lab = np.full(n, -1, dtype=np.int64)
-    for i, r in enumerate(regions):
-        lab[r.nodes] = i
-    held = np.isin(group, list(fitting)) & (lab >= 0)
-    pairs = np.unique(np.stack([group[held], lab[held]], axis=1), axis=0)
-    _, count = np.unique(pairs[:, 0], return_counts=True)
-    return int((count > 1).sum()), int((count - 1).sum())
+    count = [k for c, k in _spread(regions, group, n).items() if c in fitting]
+    return sum(k > 1 for k in count), sum(k - 1 for k in count)
 
 
 def _flags(g: UnitGraph, regions: list[Region], rule: SizeRule) -> tuple[int, int, float]:
@@ -137,24 +137,23 @@ def keep_whole(g: UnitGraph, regions: list[Region], group: np.ndarray, rule: Siz
 
     First the compounds cut are tried one at a time, the biggest first: with it and every
     compound already whole contracted to one unit, ``search`` plans the community, and a plan
-    with no flagged grid that cuts fewer compounds stands. Where compounds are still cut,
-    plans freeing one compound only (every other one whole) are tried, and the one cutting
-    fewest compounds into fewest grids kept. ``gather`` tidies the compounds a plan cuts.
+    that cuts fewer compounds stands if its grids are no further from the rule. Where
+    compounds are still cut, plans freeing one compound only (every other one whole) are
+    tried, and the one cutting the fewest compounds into the fewest grids is kept. ``gather``
+    tidies the compounds a plan cuts.
 
     Examples
     --------
-    >>> square = UnitGraph(np.array([[200.0], [200.0], [200.0], [200.0]]), np.ones(4),
-    ...                    np.full(4, 4.0), np.array([0, 1, 2, 0]), np.array([1, 2, 3, 3]),
-    ...                    np.ones(4), np.zeros(4))            # 0-1-2-3-0 around a square
+    >>> chain = UnitGraph.chain([100, 200, 200, 300])
     >>> rule = SizeRule(lo=np.array([300.0]), hi=np.array([500.0]), target=400.0)
     >>> from gridgis.partition.regions import plan_regions
     >>> def search(graph, key):
     ...     return plan_regions(graph, np.arange(graph.n), rule, np.random.default_rng(0))
-    >>> plan = [Region(np.array([0, 3])), Region(np.array([1, 2]))]
-    >>> group = np.array([7, 7, -1, -1])  # compound 7 (units 0 and 1) fits in one grid
-    >>> whole = keep_whole(square, plan, group, rule, search, lambda plan: plan)
-    >>> split_compounds(whole, group, 4)
-    set()
+    >>> plan = [Region(np.array([0, 1])), Region(np.array([2, 3]))]  # 300 | 500
+    >>> group = np.array([-1, 7, 7, -1])  # compound 7 (units 1 and 2) fits in one grid
+    >>> whole = keep_whole(chain, plan, group, rule, search, lambda plan: plan)
+    >>> sorted(r.nodes.tolist() for r in whole), split_compounds(whole, group, 4)
+    ([[0, 1, 2], [3]], set())
     """
     if any(r.cause == "no_contiguous_split" for r in regions):
         return regions  # the search failed even with compounds free: nothing to keep whole
