@@ -4,7 +4,9 @@ Per community (per connected piece of its basic land) the unit graph is split in
 contiguous grids within ``[min, max]`` (:func:`.regions.plan_regions`). Where a community admits
 no plan, its blocks are cut into smaller units and the community planned again
 (``BuildOptions.refine_rounds`` rounds, a small tree budget in early rounds), then once more
-with the full search. Plans of communities whose units did not change are reused.
+with the full search. Plans of communities whose units did not change are reused. Where no
+plan keeps every compound of a community whole, its compounds are freed and the fewest of them
+cut (:mod:`._whole`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ._linework import Linework
 from ._unitize import UnitCache, Units, make_units
 from ._whole import cut_cost, keep_whole
 from .geom import polsby_popper
+from .graph import SizeRule
 from .regions import Region, RegionOptions, UnitGraph, plan_regions
 
 __all__ = ["EARLY_BUDGET", "RETRIES_MAX", "RETRIES_MIN", "GridUnits", "Grouping", "group_into_grids",
@@ -236,7 +239,7 @@ class _Settle:
     lw: Linework
     local: UnitGraph
     group: np.ndarray
-    rule: object
+    rule: SizeRule
     code: str
     opts: RegionOptions
     plan_cache: dict
