@@ -80,7 +80,8 @@ def test_communities_that_cannot_keep_every_compound_whole_cut_the_fewest():
     """On the bundled sample two communities admit no plan keeping all compounds whole. All
     their compounds used to be freed at once: 车站街社区 cut two compounds that fit (C0019,
     C0020) and 顺风路社区 spread C0064 over three grids. Now each cuts one compound, over two
-    grids, and every compound cut that fits is explained by its community's report line."""
+    grids, and every compound cut that fits is explained by its community's report line, which
+    states the proof."""
     layers = gridgis.load_sample()
     res = build_grids(layers["communities"], layers["roads"], layers["buildings"],
                       special_sites=layers["special_sites"], rivers=layers["rivers"], seed=0)
@@ -91,9 +92,10 @@ def test_communities_that_cannot_keep_every_compound_whole_cut_the_fewest():
     assert (split["grids"] <= 2).all(), split
     assert split.groupby("community").size().max() <= 1, split
     rep = res.report
-    loose = set(rep.loc[(rep["item"] == "community") & (rep["reason"] == "compound_split"),
-                        "community_code"])
-    assert set(split["community"]) <= loose
+    rows = rep[(rep["item"] == "community") & (rep["reason"] == "compound_split")]
+    assert set(split["community"]) <= set(rows["community_code"])
+    # both communities are small enough for the proof: every compound whole has no plan
+    assert rows["detail"].str.contains("exhaustive search").all() and len(rows) == 2
     assert np.isin(["C0019", "C0020"], split.index).sum() <= 1
 
 

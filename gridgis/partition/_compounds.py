@@ -265,8 +265,13 @@ def compound_pieces(g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray, rul
     return pieces, nodes[grp < 0]
 
 
-def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
-    """Why a compound above the maximum lies in more grids than it needs."""
+def _why(ci: int, need: int, extra: dict[int, int], loose: list[int], failed: set[int]
+         ) -> str:
+    """Why a compound lies in more grids than it needs (``failed``: communities with a grid
+    out of range for want of a contiguous split)."""
+    if ci in failed:
+        return tr("the community has no plan within the rule even with its compounds cut "
+                  "(its grids out of range say why)")
     if ci in loose and need == 1:
         return tr("no plan within the rule keeps every compound of this community whole; of "
                   "the plans searched, each keeping all compounds but one or the cut ones "
@@ -283,7 +288,7 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
 
 
 def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
-                     extra: dict[int, int], loose: list[int]) -> int:
+                     extra: dict[int, int], loose: list[int], proven: list[int] = ()) -> int:
     """Report (``compound_split``) every compound in more grids than it needs
     (:func:`gridgis.rules.fewest_grids`), with
     the reason, and once each community of ``loose`` where one was; returns how many
@@ -297,13 +302,15 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
         Grid of every building (``-1``: unplaced).
     records
         Every grid's record (its community ``ci``).
-    extra, loose
-        Extra pieces per community and communities where compounds were cut
+    extra, loose, proven
+        Extra pieces per community, communities where compounds were cut, and those of them
+        where an exhaustive search proved that no plan keeps every compound whole
         (:class:`._grouping.Grouping`).
 
     Examples
     --------
-    >>> report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)  # doctest: +SKIP
+    >>> report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose,
+    ...                  grouping.proven)                                  # doctest: +SKIP
     0
     """
     if schema.COMPOUND_ID not in inp.bld.columns or len(bgrid) == 0:
@@ -314,6 +321,7 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
     meas = inp.bmeas[ok]
     n = 0
     cut: set[int] = set()  # loose communities where a compound was cut
+    failed = {int(r["ci"]) for r in records if r["flag"] == "out_of_range"}
     for cid, rows in frame.groupby("c", sort=True).indices.items():
         grids = np.unique(frame["g"].to_numpy()[rows])
         ci = int(records[grids[0]]["ci"])
@@ -325,10 +333,13 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
         if ci in loose and ci not in cut:
             cut.add(ci)
             inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                           tr("no plan within the rule keeps every compound whole (an "
+                              "exhaustive search of the community's units proves it): "
+                              "compounds may be cut") if ci in proven else
                            tr("no plan within the rule keeps every compound whole: compounds "
                               "may be cut"))
         inp.report.add("compound", cid, inp.codes[ci], "compound_split",
                        tr("in {n} grids where {need} would hold it: {why}", n=len(grids),
-                          need=need, why=_why(ci, need, extra, loose)))
+                          need=need, why=_why(ci, need, extra, loose, failed)))
         n += 1
     return n

@@ -64,9 +64,22 @@ class Grouping:
     """Community of every grid left ringing another (a ring that could not be cut open)."""
     loose: list[int] = field(default_factory=list)
     """Communities where compounds may be cut: keeping them whole left no plan in range."""
+    proven: list[int] = field(default_factory=list)
+    """Communities of ``loose`` where an exhaustive search proved that no plan keeps every
+    compound whole."""
     extra: dict[int, int] = field(default_factory=dict)
     """Pieces beyond the fewest of the compounds above the maximum, per community where the
     fewest left no plan in range (:data:`._compounds.PLAIN`: not cut on their own)."""
+
+
+@dataclass
+class _Notes:
+    """What a planning pass found besides the grids."""
+
+    rings: list[int] = field(default_factory=list)
+    """Community of every grid left ringing another."""
+    proven: set[int] = field(default_factory=set)
+    """Communities where keeping every compound whole was proven impossible."""
 
 
 def _unsolved(regions: list) -> int:
@@ -160,6 +173,7 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
     for r in regions:
         if r.cause == "no_contiguous_split":
             r.reason = tr("{reason} ({note})", reason=r.reason, note=note)
+            r.proven = exhaustive or stuck is not None
     return regions
 
 
@@ -169,11 +183,11 @@ def retries_for(n_units: int) -> int:
 
 
 def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
-                      plan_cache: dict[bytes | tuple, list], rings: list[int], polish: bool = False,
+                      plan_cache: dict[bytes | tuple, list], notes: _Notes, polish: bool = False,
                       loose: frozenset[int] = frozenset()
                       ) -> tuple[list[GridUnits], list[int]]:
     """Grids of every community on the current units; communities without a contiguous plan.
-    Communities with a grid ringing another that could not be cut open go to ``rings``. With
+    Communities with a grid ringing another that could not be cut open go to ``notes``. With
     ``polish`` the plans are compared with other searches and the most compact kept. In the
     final rounds the communities of ``loose`` get full re-seeded retries of unsolved pieces,
     the others retries with the early round's budget."""
@@ -213,11 +227,13 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         if units.unit_group is not None:  # compounds gathered, or kept whole where they may be cut
             settle = _Settle(lw, local, units.unit_group[nodes], rule, str(inp.codes[ci]), opts,
                              plan_cache, last)
-            regions = settle(key, regions)
+            regions, proven = settle(key, regions)
             if polish and last:  # the most compact plan may keep fewer compounds whole
-                regions = settle.better(regions, settle(key, plan_cache[key]))
+                regions = settle.better(regions, settle(key, plan_cache[key])[0])
+            if proven:
+                notes.proven.add(ci)
         regions, left = open_rings(local, regions, rule)
-        rings += [ci] * left
+        notes.rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
             failing.append(ci)
         for r in regions:
@@ -245,15 +261,15 @@ class _Settle:
     plan_cache: dict
     last: bool
 
-    def __call__(self, key: bytes, regions: list) -> list:
+    def __call__(self, key: bytes, regions: list) -> tuple[list, bool]:
+        """The plan settled, and whether keeping every compound whole was proven impossible."""
         # keyed by the plan itself: the polished plan is often the first one
         gkey = (key, self.group.tobytes(), *(r.nodes.tobytes() for r in regions))
         if gkey not in self.plan_cache:
             out = gather_compounds(self.local, regions, self.rule, self.group)
-            if self.last:
-                out = keep_whole(self.local, out, self.group, self.rule, self._search,
-                                 self._gather)
-            self.plan_cache[gkey] = out
+            self.plan_cache[gkey] = (keep_whole(self.local, out, self.group, self.rule,
+                                                self._search, self._gather)
+                                     if self.last else (out, False))
         return self.plan_cache[gkey]
 
     def better(self, a: list, b: list) -> list:
@@ -323,9 +339,9 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
             units = make_units(lw, blocks, piece_cap, cache, loose, extra)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
-        rings: list[int] = []
+        notes = _Notes()
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
-                                                final, plan_cache, rings, loose=loose)
+                                                final, plan_cache, notes, loose=loose)
         t_regions += time.perf_counter() - t
         more = [ci for ci in failing if ci in units.pieced and extra.get(ci, 0) < PLAIN]
         if final and more:
@@ -346,10 +362,11 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         rnd += 1
     if lw.inp.opts.restarts > 1:  # the plans kept: the most compact of several searches
         t = time.perf_counter()
-        rings = []
+        notes = _Notes()
         grid_units, _ = _plan_communities(lw, units, opts.regions if final else early, final,
-                                          plan_cache, rings, polish=True, loose=loose)
+                                          plan_cache, notes, polish=True, loose=loose)
         t_regions += time.perf_counter() - t
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
-                    rings=rings, loose=sorted(loose), extra=extra)
+                    rings=notes.rings, loose=sorted(loose), proven=sorted(notes.proven),
+                    extra=extra)

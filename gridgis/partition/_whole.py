@@ -112,6 +112,7 @@ class _Attempts:
         self.fitting = _fitting(g, group, rule)
         self.search, self.gather = search, gather
         self.flags = _flags(g, regions, rule)
+        self.proven = False
 
     def plan(self, whole: set[int], name: str) -> list[Region] | None:
         """A plan keeping ``whole`` whole with no more flagged (or unsolved) grids than the
@@ -119,6 +120,8 @@ class _Attempts:
         merged, owner = contract_graph(self.g, np.where(np.isin(self.group, list(whole)),
                                                         self.group, -1))
         plan = self.search(merged, name)
+        if whole == self.fitting and any(r.proven for r in plan):
+            self.proven = True  # every compound whole: no plan, and the search proved it
         if _worse(_flags(merged, plan, self.rule), self.flags):
             return None
         raw = [dataclasses.replace(r, nodes=np.flatnonzero(np.isin(owner, r.nodes)))
@@ -131,16 +134,18 @@ class _Attempts:
 
 
 def keep_whole(g: UnitGraph, regions: list[Region], group: np.ndarray, rule: SizeRule,
-               search: Search, gather: Callable[[list[Region]], list[Region]]) -> list[Region]:
+               search: Search, gather: Callable[[list[Region]], list[Region]]
+               ) -> tuple[list[Region], bool]:
     """``regions`` or a plan within the rule that cuts fewer of the compounds of ``group``
-    that fit in one grid, or spreads them over fewer grids.
+    that fit in one grid, or spreads them over fewer grids; and whether the search proved
+    that no plan keeps every such compound whole.
 
-    First the compounds cut are tried one at a time, the biggest first: with it and every
-    compound already whole contracted to one unit, ``search`` plans the community, and a plan
-    that cuts fewer compounds stands if its grids are no further from the rule. Where
-    compounds are still cut, plans freeing one compound only (every other one whole) are
-    tried, and the one cutting the fewest compounds into the fewest grids is kept. ``gather``
-    tidies the compounds a plan cuts.
+    First every compound is kept whole (each contracted to one unit) and ``search`` plans the
+    community; then, where that fails, the compounds cut are tried one at a time, the biggest
+    first, with every compound already whole. A plan that cuts fewer compounds stands if its
+    grids are no further from the rule. Where compounds are still cut, plans freeing one
+    compound only (every other one whole) are tried, and the one cutting the fewest compounds
+    into the fewest grids is kept. ``gather`` tidies the compounds a plan cuts.
 
     Examples
     --------
@@ -151,25 +156,29 @@ def keep_whole(g: UnitGraph, regions: list[Region], group: np.ndarray, rule: Siz
     ...     return plan_regions(graph, np.arange(graph.n), rule, np.random.default_rng(0))
     >>> plan = [Region(np.array([0, 1])), Region(np.array([2, 3]))]  # 300 | 500
     >>> group = np.array([-1, 7, 7, -1])  # compound 7 (units 1 and 2) fits in one grid
-    >>> whole = keep_whole(chain, plan, group, rule, search, lambda plan: plan)
-    >>> sorted(r.nodes.tolist() for r in whole), split_compounds(whole, group, 4)
-    ([[0, 1, 2], [3]], set())
+    >>> whole, proven = keep_whole(chain, plan, group, rule, search, lambda plan: plan)
+    >>> sorted(r.nodes.tolist() for r in whole), split_compounds(whole, group, 4), proven
+    ([[0, 1, 2], [3]], set(), False)
     """
     if any(r.cause == "no_contiguous_split" for r in regions):
-        return regions  # the search failed even with compounds free: nothing to keep whole
+        return regions, False  # the search failed even with compounds free
     tries = _Attempts(g, group, rule, search, gather, regions)
     fitting = tries.fitting
     best = tries.cost(regions)
     cut = split_compounds(regions, group, g.n) & fitting
-    for c in sorted(cut, key=lambda c: (-_totals(g, group, c), c)):
-        plan = tries.plan(fitting - cut | {c}, f"whole:{c}")
+    order = sorted(cut, key=lambda c: (-_totals(g, group, c), c))
+    for c in ([None] if len(cut) > 1 else []) + order:  # None: all of them whole at once
+        if c is not None and c not in cut:
+            continue  # whole already
+        plan = tries.plan(fitting if c is None else fitting - cut | {c},
+                          "whole" if c is None else f"whole:{c}")
         if plan is not None and tries.cost(plan) < best:
             regions, best = plan, tries.cost(plan)
             cut = split_compounds(regions, group, g.n) & fitting
     if best[0] == 0 or best == (1, 1):
-        return regions
+        return regions, tries.proven
     for c in sorted(fitting, key=lambda c: (_totals(g, group, c), c)):
         plan = tries.plan(fitting - {c}, f"free:{c}")
         if plan is not None and tries.cost(plan) < best:
             regions, best = plan, tries.cost(plan)
-    return regions
+    return regions, tries.proven

@@ -266,7 +266,7 @@ def build_grids(
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
     bgrid, gmeas = building_grids(inp, asm)
-    report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)
+    report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose, grouping.proven)
     grids = number_grids(asm.records, gmeas, inp.codes, inp.comm_m, inp.mcrs)
     report_grids(inp, asm.records, grids, gmeas)
     gcode = grids[schema.GRID_CODE].to_numpy()
