@@ -38,6 +38,9 @@ __all__ = ["EARLY_BUDGET", "RETRIES_MAX", "RETRIES_MIN", "GridUnits", "Grouping"
 #: spanning trees per grid in early refinement rounds (a failure there is cheap)
 EARLY_BUDGET = 12
 
+#: re-seeded searches of each try at keeping compounds whole (:mod:`._whole`) that fails
+WHOLE_TRIES = 2
+
 #: re-seeded searches of a community left with an unsolved grid (more for bigger communities)
 RETRIES_MIN = 4
 RETRIES_MAX = 16
@@ -88,11 +91,12 @@ def _unsolved(regions: list) -> int:
 
 
 def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions,
-            retry: RegionOptions | None) -> list:
+            retry: RegionOptions | None, tries: int | None = None) -> list:
     """Plan of one community. With ``retry`` (the final rounds), every connected piece left
     with an unsolved grid is searched again: exhaustively when it is small (a plan, or the
     proof that none exists), else with other random trees and the options ``retry`` (a fixed
-    number of re-seeded searches, so a seed always gives the same plan)."""
+    number of re-seeded searches, ``tries`` or :func:`retries_for`, so a seed always gives
+    the same plan)."""
     regions = plan_regions(local, np.arange(local.n), rule, lw.inp.rng(code), opts)
     if retry is None or not _unsolved(regions):
         return regions
@@ -102,8 +106,8 @@ def _search(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionOptions
     result = list(over)
     for comp in local.components(rest):
         mine = [r for r in out if np.isin(r.nodes, comp).any()]
-        result += mine if not _unsolved(mine) else _search_piece(local, comp, rule, lw,
-                                                                 f"{code}:{comp[0]}", retry, mine)
+        result += mine if not _unsolved(mine) else _search_piece(
+            local, comp, rule, lw, f"{code}:{comp[0]}", retry, mine, tries)
     return result
 
 
@@ -149,7 +153,7 @@ def _most_compact(local: UnitGraph, rule, lw: Linework, code: str, opts: RegionO
 
 
 def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: str,
-                  opts: RegionOptions, regions: list) -> list:
+                  opts: RegionOptions, regions: list, tries: int | None = None) -> list:
     """One connected piece with an unsolved grid: searched exhaustively or re-seeded."""
     plan, exhaustive = exhaustive_plan(local, comp, rule)
     if plan is not None:
@@ -162,7 +166,7 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
                   "any of its neighbours it passes the maximum {hi:.0f}",
                   m=local.measures[stuck, 0], lo=rule.lo[0], hi=rule.hi[0])
     elif not exhaustive:
-        tries = retries_for(len(comp))
+        tries = retries_for(len(comp)) if tries is None else tries
         for t in range(1, tries + 1):
             again = plan_regions(local, comp, rule, lw.inp.rng(f"{key}:retry{t}"), opts)
             if _unsolved(again) < _unsolved(regions):
@@ -283,7 +287,8 @@ class _Settle:
         # many tries, each needing only to say whether a plan is easily found
         probe = dataclasses.replace(self.opts, fallback=False)
         retry = dataclasses.replace(probe, budget=min(self.opts.budget, EARLY_BUDGET))
-        return _search(graph, self.rule, self.lw, f"{self.code}:{name}", probe, retry)
+        return _search(graph, self.rule, self.lw, f"{self.code}:{name}", probe, retry,
+                       tries=WHOLE_TRIES)
 
     def _gather(self, plan: list) -> list:
         return gather_compounds(self.local, plan, self.rule, self.group)
