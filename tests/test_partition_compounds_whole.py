@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import gridgis
 from gridgis import schema
 from gridgis.partition import build_grids
-from gridgis.rules import fewest_grids
+from gridgis.validation.compounds import fewest_grids
 
 CRS = 32650
 X0, Y0 = 500_000.0, 3_000_000.0

@@ -51,6 +51,7 @@ def test_random_districts_cover_nest_and_bound(seed, nx, ny, density, rural, sit
 @given(seed=st.integers(0, 10_000), lo=st.integers(80, 400), width=st.integers(60, 400))
 @example(seed=131, lo=80, width=92)  # a micro face from noding once became a grid of its own
 @example(seed=131, lo=80, width=60)  # … or joined a grid through a point contact
+@example(seed=319, lo=80, width=216)  # a 51 m² empty face cut off its unit: a grid in two parts
 def test_random_size_rules_are_met(seed, lo, width):
     rules = load_rules({"urban": {"min_households": lo, "max_households": lo + width}})
     layers = synthetic_district(seed=seed, nx=2, ny=1, cell=500.0, sites=1, river=False)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import schema
 from ..i18n import tr
-from ..rules import fewest_grids
+from ..validation.compounds import fewest_grids
 from ._graphs import local_graph, strong_graph
 from ._prepare import Inputs, caps_of
 from .graph import EPS, RegionOptions, SizeRule, UnitGraph
@@ -290,7 +290,7 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int], failed: se
 def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
                      extra: dict[int, int], loose: list[int], proven: list[int] = ()) -> int:
     """Report (``compound_split``) every compound in more grids than it needs
-    (:func:`gridgis.rules.fewest_grids`), with
+    (:func:`gridgis.validation.compounds.fewest_grids`), with
     the reason, and once each community of ``loose`` where one was; returns how many
     compounds.
 

@@ -2,12 +2,15 @@
 
 The practice is one managed compound = one grid (一个有物业管理的小区划分为一个网格) and rural grids
 drawn by village group; a compound above the maximum should use as few grids as the rule allows
-(:func:`gridgis.rules.fewest_grids`: ``ceil(total / max)`` on every measure with a maximum, and no
+(:func:`fewest_grids`: ``ceil(total / max)`` on every measure with a maximum, and no
 more buildings in a grid than the smallest ones that fit). Buildings carry the compound in
 ``compound_id``.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -16,12 +19,12 @@ import shapely
 
 from .. import schema
 from ..i18n import tr
-from ..rules import Rules, fewest_grids
+from ..rules import Rules
 from ._text import names
 from .prepare import PreparedPlan
 from .report import WARNING, Finding
 
-__all__ = ["check_compounds"]
+__all__ = ["check_compounds", "fewest_grids"]
 
 
 def _area_kinds(plan: PreparedPlan) -> np.ndarray:
@@ -29,6 +32,43 @@ def _area_kinds(plan: PreparedPlan) -> np.ndarray:
     if schema.AREA_KIND in gdf:
         return gdf[schema.AREA_KIND].fillna("urban").astype(str).to_numpy()
     return np.full(len(gdf), "urban", dtype=object)
+
+
+def fewest_grids(measures: Mapping[str, Sequence[float]], caps: Mapping[str, float]) -> int:
+    """Fewest grids the buildings of one compound can lie in under the maxima ``caps``.
+
+    For every capped measure: ``ceil(total / cap)``, and ``ceil(n / most)`` where ``most`` is
+    the most buildings one grid can hold (its ``most`` smallest buildings fit within the cap):
+    14 buildings of 186 households fill 7 grids of at most 500, not ``ceil(2604 / 500) = 6``.
+
+    Parameters
+    ----------
+    measures
+        Per measure (``households``, ``population``): the value of every building.
+    caps
+        Per measure: the maximum of one grid (measures without one are ignored).
+
+    Examples
+    --------
+    >>> fewest_grids({"households": [186] * 14}, {"households": 500})
+    7
+    >>> fewest_grids({"households": [600, 100]}, {"households": 500})
+    2
+    """
+    need = 1
+    for m, cap in caps.items():
+        values = sorted(float(v) for v in measures.get(m, ()))
+        if not values or not math.isfinite(cap) or cap <= 0:
+            continue
+        need = max(need, math.ceil(sum(values) / cap - 1e-9))
+        total, most = 0.0, 0
+        for v in values:
+            total += v
+            if total > cap + 1e-9:
+                break
+            most += 1
+        need = max(need, math.ceil(len(values) / max(most, 1)))
+    return need
 
 
 def check_compounds(plan: PreparedPlan, b: gpd.GeoDataFrame, building_grid: np.ndarray,

@@ -151,7 +151,9 @@ def _community_gaps(plan: PreparedPlan, pg: np.ndarray, tol: Any) -> np.ndarray:
     part[covered] = shapely.area(ug[gi[covered]])
     rest = np.flatnonzero(~covered)
     if len(rest):
-        meet = chunked(shapely.relate_pattern, pg[pi[rest]], ug[gi[rest]], pattern="2********")
+        # the grid first: a prepared community (its indexes built on first use) is never
+        # used from two threads at once
+        meet = chunked(shapely.relate_pattern, ug[gi[rest]], pg[pi[rest]], pattern="2********")
         rest = rest[meet]
         covered[rest] = True  # from here: the grid's interior meets the community's
         part[rest] = shapely.area(shapely.intersection(ug[gi[rest]], pg[pi[rest]]))

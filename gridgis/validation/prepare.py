@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -67,6 +68,7 @@ class PreparedPlan:
     uidx: np.ndarray  # positions of usable rows
     tree: shapely.STRtree  # over geom[uidx]
     _pairs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def interior_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Pairs ``a < b`` (positions in ``uidx``) of grids whose interiors meet, found once.
@@ -76,23 +78,26 @@ class PreparedPlan:
 
         >>> a, b = plan.interior_pairs()  # doctest: +SKIP
         """
-        if self._pairs is None:
-            ug = self.geom[self.uidx]
-
-            def pairs(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-                a, b = self.tree.query(ug[lo:hi], predicate="intersects")
-                a = a + lo
-                keep = a < b
-                a, b = a[keep], b[keep]
-                meet = shapely.relate_pattern(ug[a], ug[b], "2********")
-                return a[meet], b[meet]
-
-            k = max(1, min(threads(), len(ug) // min_chunk()))
-            cut = np.linspace(0, len(ug), k + 1).astype(int)
-            parts = together([partial(pairs, cut[i], cut[i + 1]) for i in range(k)])
-            self._pairs = (np.concatenate([p[0] for p in parts]),
-                           np.concatenate([p[1] for p in parts]))
+        with self._lock:  # the gap and the overlap checks ask from two threads: found once
+            if self._pairs is None:
+                self._pairs = self._find_pairs()
         return self._pairs
+
+    def _find_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        ug = self.geom[self.uidx]
+
+        def pairs(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+            a, b = self.tree.query(ug[lo:hi], predicate="intersects")
+            a = a + lo
+            keep = a < b
+            a, b = a[keep], b[keep]
+            meet = shapely.relate_pattern(ug[a], ug[b], "2********")
+            return a[meet], b[meet]
+
+        k = max(1, min(threads(), len(ug) // min_chunk()))
+        cut = np.linspace(0, len(ug), k + 1).astype(int)
+        parts = together([partial(pairs, cut[i], cut[i + 1]) for i in range(k)])
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 
