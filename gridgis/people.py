@@ -34,7 +34,8 @@ from . import schema
 from .i18n import N_, _, get_language, pgettext, tr
 
 __all__ = [
-    "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "columns_for_people", "for_people", "header", "value",
+    "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "columns_for_people", "for_people", "header", "quoted",
+    "value",
 ]
 
 #: Header of each column of a table for people: its English text, the catalogue id of the
@@ -171,6 +172,23 @@ def header(column: object) -> str:
     if sep and prefix in PREFIXED:
         return tr("{column}: {value}", column=_(HEADERS[prefix]), value=rest)
     return name
+
+
+def quoted(headers: list[str] | tuple[str, ...]) -> str:
+    """Headers named in a sentence, quoted and listed as the language in use writes them.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     quoted(["姓名", "网格编码"])
+    '“姓名”、“网格编码”'
+    >>> with use_language("en"):
+    ...     quoted(["Name", "Grid code"])
+    '"Name", "Grid code"'
+    """
+    return pgettext("list separator", ", ").join(
+        pgettext("quoted header", '"{header}"').format(header=h) for h in headers)
 
 
 def value(column: str, v: object) -> object:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaError, with_options
+from .errors import SchemaError, in_cli, with_options
 from .i18n import _, tr
 
 __all__ = [
@@ -327,10 +327,9 @@ def normalize_columns(
         out.attrs[HEADERS_ATTR] = {**before, **{new: before.get(old, old) for old, new in rename.items()}}
     missing = [c for c in required if c not in out.columns]
     if missing:
-        wanted = ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" for m in missing)
         raise SchemaError(
             tr("missing required column(s) {wanted}; found columns {original_headers}",
-               wanted=wanted, original_headers=original_headers(df)),
+               wanted=_wanted(missing), original_headers=original_headers(df)),
             source=source,
             fix=with_options(_("rename the header(s)"), ("extra_aliases", "{'your header': 'canonical'}")),
         )
@@ -365,12 +364,18 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object 
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SchemaError(
-            tr("missing required column(s) {missing}; found columns {original_headers}",
-               missing=missing, original_headers=original_headers(df)),
+            tr("missing required column(s) {wanted}; found columns {original_headers}",
+               wanted=_wanted(missing), original_headers=original_headers(df)),
             source=source,
-            fix=_("pass the table through gridgis.schema.normalize_columns or rename the "
-                  "headers"),
+            fix=_("rename the header(s)") if in_cli() else
+            _("pass the table through gridgis.schema.normalize_columns or rename the headers"),
         )
+
+
+def _wanted(missing: list[str]) -> str:
+    """The missing columns with the headers that are read as them: ``old_code (原编码/旧编码)``."""
+    return ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" if ALIASES.get(m) else m
+                     for m in missing)
 
 
 # ---- codes as text ---------------------------------------------------------------------------------

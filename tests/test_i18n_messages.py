@@ -9,6 +9,7 @@ not run into the words around it; in Chinese the missing column is named in quot
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -73,3 +74,61 @@ def test_a_missing_event_id_column_is_named_in_the_reason(lang):
     expected = {"zh": "没有“事件编号”列：按行顺序编号",
                 "en": 'no "Event ID" column: rows numbered in order'}[lang]
     assert expected in problems, problems
+
+
+# ---- errors on the command line name the option that fixes them --------------------------------
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def plan_file(sample_plan, tmp_path_factory):
+    path = tmp_path_factory.mktemp("plan") / "plan.gpkg"
+    sample_plan.to_file(path, layer="grids")
+    return path
+
+
+def _error(capsys, *args: str) -> str:
+    from gridgis.cli import main
+
+    assert main(["--lang", "en", *args]) == 2, args
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["summary", "{plan}", "--by", "nope", "-o", "{tmp}/s.csv"], "--by: unknown level 'nope'"),
+    (["atlas", "{plan}", "--paper", "A9", "-o", "{tmp}/a.pdf"], "--paper: unknown paper 'A9'"),
+    (["atlas", "{plan}", "--style", "gaudy", "-o", "{tmp}/a.pdf"], "--style: unknown style"),
+    (["notice", "{plan}", "--workers", str(SAMPLE / "addresses.csv"), "-o", "{tmp}/n.pdf"],
+     '--workers: grid workers: no column "Name", "Grid code"'),
+    (["heatmap", str(SAMPLE / "sample_district.gpkg"), "--grids", "{plan}", "-o", "{tmp}/ev"],
+     "pass --events-layer NAME"),
+    (["recode-table", str(SAMPLE / "addresses.csv"), "--crosswalk", "{tmp}/cw.csv",
+      "--column", "nope", "-o", "{tmp}/x.csv"], "pass --column COLUMN"),
+    (["recode-table", str(SAMPLE / "addresses.csv"), "--crosswalk", str(SAMPLE / "addresses.csv"),
+      "--column", "community_code", "-o", "{tmp}/x.csv"],
+     "missing required column(s) old_code (原编码/旧编码), new_code (新编码)"),
+])
+def test_cli_errors_name_the_option_that_fixes_them(capsys, plan_file, tmp_path, args, expected):
+    (tmp_path / "cw.csv").write_text("原编码,新编码\n430302001001001,430302001001001\n",
+                                     encoding="utf-8")
+    err = _error(capsys, *(a.format(plan=plan_file, tmp=tmp_path) for a in args))
+    assert expected in err, err
+    assert "column=" not in err and " by:" not in err and "normalize_columns" not in err
+
+
+def test_python_errors_name_the_keyword():
+    from gridgis.errors import GridGISError
+    from gridgis.plan.summary import level_summary
+
+    with use_language("en"), pytest.raises(GridGISError, match=r"^by: unknown level"):
+        level_summary(None, "nope")
+
+
+def test_chinese_worker_columns_are_named_by_their_headers(capsys, plan_file, tmp_path):
+    from gridgis.cli import main
+
+    assert main(["--lang", "zh", "notice", str(plan_file), "--workers", str(SAMPLE / "addresses.csv"),
+                 "-o", str(tmp_path / "n.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "--workers：网格员表缺少列“姓名”、“网格编码”" in err, err
