@@ -122,7 +122,9 @@ def build_cmd(
     # an existing versions file gains a version; the inputs it was built from are kept beside it
     version = save_version(grids, out, author=author, note=note, context=context,
                            replace_context=True)
-    gio.write_table(built.report, report_path)
+    from ..people import build_report_for_people
+
+    gio.write_table(build_report_for_people(built.report), report_path)
     basic = grids[grids[KIND] == BASIC]
     say(tr("{n_grids} grids ({n_basic} basic) in {nunique} communities; households per basic "
            "grid {min}–{max}",
