@@ -132,3 +132,59 @@ def test_chinese_worker_columns_are_named_by_their_headers(capsys, plan_file, tm
                  "-o", str(tmp_path / "n.pdf")]) == 2
     err = capsys.readouterr().err
     assert "--workers：网格员表缺少列“姓名”、“网格编码”" in err, err
+
+
+# ---- the Typer internals the translated help relies on ------------------------------------------
+
+
+def test_the_typer_internals_the_help_hooks_are_there():
+    """Fails (rather than letting English through) when Typer renames or drops a word or hook
+    gridgis translates; then re-check ``gridgis/cli/_help.py`` and the bound in pyproject.toml."""
+    from gridgis.cli import missing_typer_hooks
+
+    assert missing_typer_hooks() == []
+
+
+def test_a_renamed_typer_word_or_hook_is_reported(monkeypatch):
+    import typer.core
+    import typer.rich_utils as ru
+
+    from gridgis.cli import missing_typer_hooks
+
+    monkeypatch.delattr(ru, "OPTIONS_PANEL_TITLE")
+    monkeypatch.delattr(typer.core, "_")
+    monkeypatch.setattr(typer.core, "TyperArgument", type("TyperArgument", (), {}))
+    missing = missing_typer_hooks()
+    assert "typer.rich_utils.OPTIONS_PANEL_TITLE" in missing
+    assert "typer.core._ (gettext)" in missing
+    assert "typer.core.TyperArgument.display_type" in missing
+
+
+def test_the_installed_typer_is_within_the_bound_of_pyproject():
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parents[1]
+    deps = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    typer_req = next(Requirement(d) for d in deps if Requirement(d).name == "typer")
+    assert version("typer") in typer_req.specifier
+    # the hooks are internals: the bound stops at the next minor release, whose internals may move
+    assert any(s.operator == "<" for s in typer_req.specifier), typer_req
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_help_paragraphs_are_not_broken_inside(capsys, monkeypatch, lang):
+    """A verb's description shows each paragraph as one flowing text, not the docstring's lines."""
+    from gridgis.cli import app, main
+
+    monkeypatch.setenv("COLUMNS", "2000")
+    for command in sorted(c.name for c in app.registered_commands):
+        assert main(["--lang", lang, command, "--help"]) == 0
+        out = capsys.readouterr().out
+        lines = [line.strip() for line in out.splitlines()]
+        body = lines[lines.index(next(x for x in lines if x.startswith(("Usage", "用法")))) + 1:]
+        text = "\n".join(body).split("╭")[0].strip()
+        for para in text.split("\n\n"):
+            assert "\n" not in para.strip(), (command, para)
