@@ -161,9 +161,9 @@ def test_a_renamed_typer_word_or_hook_is_reported(monkeypatch):
 
 
 def test_the_installed_typer_is_within_the_bound_of_pyproject():
-    import tomllib
     from importlib.metadata import version
 
+    import tomllib
     from packaging.requirements import Requirement
 
     root = Path(__file__).resolve().parents[1]
