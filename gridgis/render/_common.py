@@ -24,7 +24,7 @@ import shapely
 from .. import writing
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
-from ..i18n import _, tr
+from ..i18n import _, pgettext, tr
 
 __all__ = [
     "COORD_DECIMALS", "HEAT_CMAP", "HOTSPOT_COLORS", "decorate", "draw_outlines",
@@ -212,7 +212,8 @@ def decorate(ax: Any, title: str | None, note: str | None,
     nx = x1 - 0.02 * w
     ax.annotate("", xy=(nx, y0 - 0.015 * h), xytext=(nx, y0 - 0.08 * h),
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5}, zorder=22)
-    ax.text(nx - 0.015 * w, y0 - 0.045 * h, "N", ha="right", va="center", fontsize=11, fontweight="bold")
+    ax.text(nx - 0.015 * w, y0 - 0.045 * h, pgettext("compass", "N"), ha="right", va="center",
+            fontsize=11, fontweight="bold")
     if title:
         ax.set_title(title, fontsize=14, pad=10)
     if note:
