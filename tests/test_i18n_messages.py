@@ -188,3 +188,22 @@ def test_help_paragraphs_are_not_broken_inside(capsys, monkeypatch, lang):
         text = "\n".join(body).split("╭")[0].strip()
         for para in text.split("\n\n"):
             assert "\n" not in para.strip(), (command, para)
+
+
+# ---- maps in the browser -------------------------------------------------------------------------
+
+
+def test_interactive_maps_have_a_metric_scale_only(sample_plan, tmp_path):
+    """The scale bar of the pages shows metres and kilometres, not miles."""
+    from gridgis import events
+    from gridgis.render import heatmap_map, interactive_map
+
+    interactive_map(sample_plan, out=tmp_path / "map.html")
+    pages = [tmp_path / "map.html"]
+    ev = events.load(SAMPLE / "events.csv")
+    heatmap_map(events.kde(ev.iloc[:500], bandwidth=300), grids=sample_plan.to_crs(4326),
+                path=tmp_path / "heat.html")
+    pages.append(tmp_path / "heat.html")
+    for page in pages:
+        text = Path(page).read_text(encoding="utf-8")
+        assert "L.control.scale({imperial: false})" in text and "L.control.scale()" not in text
