@@ -207,3 +207,37 @@ def test_interactive_maps_have_a_metric_scale_only(sample_plan, tmp_path):
     for page in pages:
         text = Path(page).read_text(encoding="utf-8")
         assert "L.control.scale({imperial: false})" in text and "L.control.scale()" not in text
+
+
+# ---- what repair and validate print ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_repair_prints_its_changes_in_the_language(capsys, sample_plan, sample_layers, tmp_path, lang):
+    """The count per kind of change and the pointer to the findings not listed."""
+    from gridgis.cli import main
+
+    plan = tmp_path / "gap.gpkg"
+    sample_plan.drop(index=sample_plan.index[[3, 40]]).to_file(plan, layer="grids")
+    sample_layers["communities"].to_file(plan, layer="communities")
+    assert main(["--lang", lang, "repair", str(plan), "--parents", str(plan), "--parents-layer",
+                 "communities", "-o", str(tmp_path / "fixed.gpkg")]) in (0, 1)
+    res = capsys.readouterr()
+    lines = (res.out + res.err).split("\n")
+    end = lines.index(next(x for x in lines if x.startswith(("after repair", "修复后"))))
+    changes = lines[:end]
+    assert len(changes) >= 3, lines  # the count, a line per kind of change, the note
+    if lang == "zh":
+        words = re.findall(r"[A-Za-z]{2,}", "\n".join(changes))
+        assert not words, changes
+    assert "buildings=" not in "\n".join(lines)
+
+
+def test_the_findings_not_listed_are_pointed_to_in_the_interface_in_use(sample_plan):
+    from gridgis import validate
+
+    report = validate(sample_plan)
+    assert len(report.findings) > 1
+    with use_language("en"):
+        assert "more (report.to_geodataframe())" in report.summary(max_rows=1)
+        assert "more (--html lists them all)" in report.summary(max_rows=1, more="--html lists them all")

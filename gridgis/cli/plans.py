@@ -241,11 +241,11 @@ def repair_cmd(
     if is_versions_file(out):
         version = save_version(res.plan, out, author=author, note=note,
                                context={"changes": res.log_frame()}, replace_context=True)
-        say(res.summary())
+        say(res.summary(more=_("--html lists them all")))
         say(tr("wrote {out} (version {version})", out=out, version=version))
     else:
         write_layers({"grids": res.plan, "changes": res.log_frame()}, out)
-        say(res.summary())
+        say(res.summary(more=_("--html lists them all")))
         say(tr("wrote layers 'grids' and 'changes' of {out}", out=out))
     if html:
         say(tr("wrote {path}", path=write_validation_page(res.report, html)))
