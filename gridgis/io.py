@@ -140,7 +140,7 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, header_row: 
             tops[name] = (hdr, rows[hdr] if hdr < len(rows) else [], rows[hdr + 1:])
         chosen = next((n for n, (_, h, _) in tops.items() if _has_coordinates(h)), next(iter(tops)))
         hdr, header, body = tops[chosen]
-        codes = {**_code_columns(header), **_text_code_columns(header, body), **(dtype or {})}
+        codes = {**_code_columns(header), **{c: str for c in schema.digit_text_columns(header, body)}, **(dtype or {})}
         try:
             df = pd.read_excel(book, sheet_name=chosen, header=hdr, dtype=codes)
         except ValueError as exc:
@@ -221,18 +221,6 @@ def _code_columns(columns: Iterable[Any]) -> dict[Any, type]:
     codes = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PARENT_CODE,
              schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID, "old_code", "new_code"}
     return {c: str for c in columns if schema.canonical_name(c) in codes}
-
-
-def _text_code_columns(header: list[Any], body: list[list[Any]]) -> dict[Any, type]:
-    """Columns whose first cells are text of 9 digits or more (codes and ids stored as text,
-    whatever their header): read as text, as they were written, not as numbers."""
-    found = {}
-    for j, name in enumerate(header):
-        cells = [row[j] for row in body if j < len(row) and row[j] is not None]
-        if name is not None and cells and all(isinstance(v, str) and v.isdigit() and len(v) >= 9
-                                              for v in cells):
-            found[name] = str
-    return found
 
 
 def csv_header_row(text: str, sep: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,7 @@ __all__ = [
     "code_factors",
     "code_text",
     "codes_as_text",
+    "digit_text_columns",
     "label",
     "normalize_columns",
     "original_headers",
@@ -379,6 +381,24 @@ def _wanted(missing: list[str]) -> str:
 
 
 # ---- codes as text ---------------------------------------------------------------------------------
+
+
+def digit_text_columns(header: list[Any], rows: list[list[Any]]) -> list[Any]:
+    """Headers of the columns whose cells in ``rows`` are all text of 9 digits or more: codes
+    and ids stored as text whatever their header, to be read back as text, not as numbers.
+
+    >>> digit_text_columns(["原网格编码", "户数"], [["430302001001001", 3], [None, "12"]])
+    ['原网格编码']
+    """
+    found = []
+    for j, name in enumerate(header):
+        cells = [row[j] for row in rows if j < len(row) and row[j] is not None]
+        if name is not None and cells and all(isinstance(v, str) and v.isdigit() and len(v) >= 9
+                                              for v in cells):
+            found.append(name)
+    return found
+
+
 _SCI = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?[eE]([+-]?\d+)$")
 _FLOAT_TEXT = re.compile(r"^\d+\.0+$")
 _EXACT_FLOAT = 2**53  # integers below this are held exactly by a float (REAL) column
