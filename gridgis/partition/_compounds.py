@@ -28,7 +28,7 @@ from .graph import EPS, RegionOptions, SizeRule, UnitGraph
 from .regions import plan_component, split_below
 
 __all__ = ["PLAIN", "common_label", "compound_pieces", "join_compounds", "oversize_cells",
-           "report_compounds"]
+           "report_compounds", "straddling"]
 
 #: extra pieces at which a compound above the maximum is planned building by building (each of
 #: its cells a unit of its own, gathered afterwards by :mod:`._gather`): the builder tries
@@ -126,6 +126,54 @@ def oversize_cells(bcell: np.ndarray, group: np.ndarray, bmeas: np.ndarray, cell
     return common_label(bcell[placed], label[placed], n_cells)
 
 
+def straddling(group: np.ndarray, bblock: np.ndarray, bmeas: np.ndarray,
+               block_comm: np.ndarray, block_cap: np.ndarray) -> np.ndarray:
+    """Per building: its compound when the compound fits in one grid but lies in several
+    blocks of one community (a street runs through it), else -1.
+
+    Such a compound is cut out of each of its blocks, so that its parts become units of their
+    own that :func:`join_compounds` can join across the street.
+
+    Parameters
+    ----------
+    group, bblock, bmeas
+        Per building: compound label (negative: none), block (``-1``: none) and measures.
+    block_comm, block_cap
+        Per block: its community and the maximum there (per measure).
+
+    Examples
+    --------
+    >>> straddling(np.array([5, 5, 6, 6, -1]), np.array([0, 1, 1, 1, 1]),
+    ...            np.array([[10.0, 0], [10.0, 0], [5.0, 0], [5.0, 0], [1.0, 0]]),
+    ...            np.array([0, 0]), np.full((2, 2), 50.0)).tolist()
+    [5, 5, -1, -1, -1]
+    """
+    out = np.full(len(group), -1, dtype=np.int64)
+    ok = (group >= 0) & (bblock >= 0)
+    if not ok.any():
+        return out
+    gid, ginv = np.unique(group[ok], return_inverse=True)
+    ginv = ginv.reshape(-1)
+    blk = bblock[ok]
+    # blocks per compound (the fewest and the most, by index), communities per compound
+    first = np.full(len(gid), np.iinfo(np.int64).max)
+    last = np.full(len(gid), -1)
+    np.minimum.at(first, ginv, blk)
+    np.maximum.at(last, ginv, blk)
+    comm = block_comm[blk]
+    c_lo = np.full(len(gid), np.iinfo(np.int64).max)
+    c_hi = np.full(len(gid), -1)
+    np.minimum.at(c_lo, ginv, comm)
+    np.maximum.at(c_hi, ginv, comm)
+    tot = np.zeros((len(gid), bmeas.shape[1]))
+    np.add.at(tot, ginv, bmeas[ok])
+    cap = block_cap[np.maximum(first, 0)] if len(block_cap) else np.zeros_like(tot)
+    fits = ~(tot > cap + 1e-9).any(axis=1)
+    keep = (first != last) & (c_lo == c_hi) & fits
+    out[np.flatnonzero(ok)] = np.where(keep[ginv], gid[ginv], -1)
+    return out
+
+
 def common_label(owner: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
     """Per owner ``0..n-1``: the label all its items share when it is not negative, else -1.
 
@@ -219,6 +267,10 @@ def compound_pieces(g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray, rul
 
 def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
     """Why a compound above the maximum lies in more grids than it needs."""
+    if ci in loose and need == 1:
+        return tr("no plan within the rule keeps every compound of this community whole; of "
+                  "the plans searched, each keeping all compounds but one or the cut ones "
+                  "whole, this one cuts the fewest")
     if ci in loose:
         return tr("no plan within the rule keeps the compounds of this community whole, so "
                   "they were cut like the rest of their blocks")

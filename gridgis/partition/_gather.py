@@ -5,8 +5,8 @@ one by one (:func:`._compounds.compound_pieces` at :data:`._compounds.PLAIN`) an
 spreads the compound over more grids than ``ceil(T / max)``. This search moves the compound's
 units across grid boundaries — one unit, or a unit swapped with one of the other grid — while
 every grid stays connected, within the rule and not much thinner, so that each compound lies in
-as few grids as these moves reach (first the count of grids beyond the fewest, then how
-concentrated each compound is, Σ share²).
+as few grids as these moves reach (first the count of compounds in more grids than the
+fewest, then the grids beyond the fewest, then how concentrated each compound is, Σ share²).
 """
 
 from __future__ import annotations
@@ -39,13 +39,15 @@ class _State:
         np.add.at(tot, self.ginv, g.measures[self.comp])
         self.need = np.array([rule.k_range(t)[0] for t in tot])
 
-    def score(self, lab: np.ndarray) -> tuple[int, float]:
-        """(grids beyond the fewest, −Σ share²): lower is better."""
+    def score(self, lab: np.ndarray) -> tuple[int, int, float]:
+        """(compounds in more grids than the fewest, grids beyond the fewest, −Σ share²):
+        lower is better."""
         key = self.ginv * (len(lab) + 1) + lab[self.comp]
         uk, inv = np.unique(key, return_inverse=True)
         m = np.bincount(inv.reshape(-1), weights=self.g.measures[self.comp, 0])
         spread = np.bincount(uk // (len(lab) + 1), minlength=len(self.need))
-        return int(np.maximum(spread - self.need, 0).sum()), -float((m**2).sum())
+        beyond = np.maximum(spread - self.need, 0)
+        return int((beyond > 0).sum()), int(beyond.sum()), -float((m**2).sum())
 
     def members(self, lab: np.ndarray, r: int) -> np.ndarray:
         return np.flatnonzero(lab == r)

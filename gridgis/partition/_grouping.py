@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..i18n import tr
-from ._blocking import Blocks
+from ._blocking import Blocks, straddled_blocks
 from ._compounds import PLAIN
 from ._exhaustive import exhaustive_plan
 from ._gather import gather_compounds
@@ -25,6 +25,7 @@ from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
 from ._linework import Linework
 from ._unitize import UnitCache, Units, make_units
+from ._whole import cut_cost, keep_whole
 from .geom import polsby_popper
 from .regions import Region, RegionOptions, UnitGraph, plan_regions
 
@@ -201,12 +202,12 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
-        if units.unit_group is not None:  # the same plan and compounds gather the same way
-            gkey = (key, polish, units.unit_group[nodes].tobytes())
-            if gkey not in plan_cache:
-                plan_cache[gkey] = gather_compounds(local, regions, rule,
-                                                    units.unit_group[nodes])
-            regions = plan_cache[gkey]
+        if units.unit_group is not None:  # compounds gathered, or kept whole where they may be cut
+            settle = _Settle(lw, local, units.unit_group[nodes], rule, str(inp.codes[ci]), opts,
+                             plan_cache, last)
+            regions = settle(key, regions)
+            if polish and last:  # the most compact plan may keep fewer compounds whole
+                regions = settle.better(regions, settle(key, plan_cache[key]))
         regions, left = open_rings(local, regions, rule)
         rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
@@ -219,6 +220,49 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
                 reason = tr("one building (or an unsplittable block) exceeds the maximum")
             grid_units.append((ci, members, flag, reason, cause))
     return grid_units, failing
+
+
+@dataclass
+class _Settle:
+    """Compounds of one community's plan gathered (:func:`._gather.gather_compounds`) and,
+    where compounds may be cut (``last``), kept whole as far as a plan allows
+    (:func:`._whole.keep_whole`); cached by plan key."""
+
+    lw: Linework
+    local: UnitGraph
+    group: np.ndarray
+    rule: object
+    code: str
+    opts: RegionOptions
+    plan_cache: dict
+    last: bool
+
+    def __call__(self, key: bytes, regions: list) -> list:
+        # keyed by the plan itself: the polished plan is often the first one
+        gkey = (key, self.group.tobytes(), *(r.nodes.tobytes() for r in regions))
+        if gkey not in self.plan_cache:
+            out = gather_compounds(self.local, regions, self.rule, self.group)
+            if self.last:
+                out = keep_whole(self.local, out, self.group, self.rule, self._search,
+                                 self._gather)
+            self.plan_cache[gkey] = out
+        return self.plan_cache[gkey]
+
+    def better(self, a: list, b: list) -> list:
+        """The plan cutting fewer compounds, then the more compact (:func:`plan_score`)."""
+        def rank(p: list) -> tuple:
+            return cut_cost(self.local, p, self.group, self.rule), tuple(
+                -x for x in plan_score(self.local, p))
+        return a if rank(a) <= rank(b) else b
+
+    def _search(self, graph: UnitGraph, name: str) -> list:
+        # many tries, each needing only to say whether a plan is easily found
+        probe = dataclasses.replace(self.opts, fallback=False)
+        retry = dataclasses.replace(probe, budget=min(self.opts.budget, EARLY_BUDGET))
+        return _search(graph, self.rule, self.lw, f"{self.code}:{name}", probe, retry)
+
+    def _gather(self, plan: list) -> list:
+        return gather_compounds(self.local, plan, self.rule, self.group)
 
 
 def _refine(lw: Linework, blocks: Blocks, failing: list[int], rnd: int,
@@ -251,7 +295,9 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     True
     """
     opts = lw.inp.opts
-    piece_cap: dict[int, np.ndarray] = {int(b): blocks.caps[b] for b in blocks.oversize}
+    # blocks over the maximum, and blocks a compound lies in with others, are cut
+    piece_cap: dict[int, np.ndarray] = {
+        int(b): blocks.caps[b] for b in np.union1d(blocks.oversize, straddled_blocks(blocks))}
     cache = UnitCache()
     plan_cache: dict[bytes | tuple, list] = {}
     t_units = t_regions = 0.0
