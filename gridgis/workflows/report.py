@@ -193,7 +193,6 @@ def build_report(
     if len(counts):
         val.tables.append((_("Findings by rule"), for_people(counts, texts={"rule": rule_title})))
     sections.append(val)
-
     if events is not None and len(events):
         logger.info("%s", _("event section"))
         sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
