@@ -27,6 +27,7 @@ __all__ = [
     "_CLI_OPTIONS",
     "_ROLE",
     "cli_options",
+    "in_cli",
     "input_role",
     "option",
     "with_options",
@@ -63,11 +64,13 @@ class GridGISError(Exception):
         super().__init__(self._format())
 
     def _format(self) -> str:
+        # a source or place that is a setting is named as the interface in use spells it
+        spelled = _CLI_OPTIONS.get() or {}
         parts = []
         if self.source:
-            parts.append(f"{self.source}")
+            parts.append(spelled.get(self.source) or self.source)
         if self.where:
-            parts.append(f"{self.where}")
+            parts.append(spelled.get(self.where) or self.where)
         prefix = ": ".join(parts)
         text = tr("{where}: {message}", where=prefix, message=self.message) if prefix else self.message
         if self.fix:
@@ -151,6 +154,15 @@ def input_role(role: str) -> Iterator[None]:
         yield
     finally:
         _ROLE.reset(token)
+
+
+def in_cli() -> bool:
+    """Whether errors raised here are shown on the command line (inside :func:`cli_options`).
+
+    >>> in_cli()
+    False
+    """
+    return _CLI_OPTIONS.get() is not None
 
 
 def option(keyword: str, value: str = "…") -> str | None:

@@ -137,10 +137,10 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, header_row: 
                                 dtype=object)
             rows = top.astype(object).where(top.notna(), None).values.tolist()
             hdr = header_row - 1 if header_row else find_header_row(rows)
-            tops[name] = (hdr, rows[hdr] if hdr < len(rows) else [])
-        chosen = next((n for n, (_, h) in tops.items() if _has_coordinates(h)), next(iter(tops)))
-        hdr, header = tops[chosen]
-        codes = {**_code_columns(header), **(dtype or {})}
+            tops[name] = (hdr, rows[hdr] if hdr < len(rows) else [], rows[hdr + 1:])
+        chosen = next((n for n, (_, h, _) in tops.items() if _has_coordinates(h)), next(iter(tops)))
+        hdr, header, body = tops[chosen]
+        codes = {**_code_columns(header), **{c: str for c in schema.digit_text_columns(header, body)}, **(dtype or {})}
         try:
             df = pd.read_excel(book, sheet_name=chosen, header=hdr, dtype=codes)
         except ValueError as exc:

@@ -34,7 +34,8 @@ from . import schema
 from .i18n import N_, _, get_language, pgettext, tr
 
 __all__ = [
-    "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "columns_for_people", "for_people", "header", "value",
+    "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "build_report_for_people", "columns_for_people",
+    "for_people", "header", "quoted", "value",
 ]
 
 #: Header of each column of a table for people: its English text, the catalogue id of the
@@ -90,6 +91,9 @@ HEADERS: dict[str, str] = {
     "hh_share": N_("Household share"), "area_share": N_("Area share"),
     "new_hh_share": N_("Household share of the new grid"),
     "new_area_share": N_("Area share of the new grid"), "area_m2": N_("Area (m²)"),
+    # the builder's report of exceptions (build_report_for_people)
+    "report_item": N_("Item"), "item_id": N_("ID"), "report_reason": N_("Reason"),
+    "detail": N_("Detail"),
     # tables rewritten with a crosswalk
     "recode_status": N_("Recode status"), "rows": N_("Rows"), "candidates": N_("Candidate codes"),
 }
@@ -139,6 +143,24 @@ def _values() -> dict[str, dict[str, str]]:
             "already_new": pgettext("recode_status", "already_new"),
             "unknown": pgettext("recode_status", "unknown"),
             "missing": pgettext("recode_status", "missing")},
+        "report_item": {
+            "community": pgettext("report item", "community"),
+            "compound": pgettext("report item", "compound"),
+            "grid": pgettext("report item", "grid"), "building": pgettext("report item", "building"),
+            "site": pgettext("report item", "site"), "locked": pgettext("report item", "locked")},
+        "report_reason": _build_reasons(),
+        "repair_action": {
+            "fix_geometry": pgettext("repair", "geometry fixed"),
+            "remove_empty": pgettext("repair", "empty grid removed"),
+            "clip_to_parent": pgettext("repair", "clipped to the community"),
+            "resolve_overlap": pgettext("repair", "overlap resolved"),
+            "fill_gap": pgettext("repair", "gap filled"),
+            "close_noise_gaps": pgettext("repair", "digitising gaps closed"),
+            "reattach_part": pgettext("repair", "detached part reattached"),
+            "absorb_sliver": pgettext("repair", "sliver absorbed"),
+            "move_households": pgettext("repair", "households moved"),
+            "match_edges": pgettext("repair", "shared edges matched"),
+            "not_repaired": pgettext("repair", "not repaired")},
         "status": {"ok": pgettext("status", "ok"), "warning": pgettext("status", "warning"),
                    "invalid": pgettext("status", "invalid")},
         "unit": {"households": pgettext("unit", "households"),
@@ -149,6 +171,55 @@ def _values() -> dict[str, dict[str, str]]:
         "freq": {"D": pgettext("freq", "day"), "W": pgettext("freq", "week"),
                  "M": pgettext("freq", "month")},
     }
+
+
+def _build_reasons() -> dict[str, str]:
+    """Reasons of the builder's report (``BuildResult.report["reason"]``) in the language in use."""
+    return {
+        "compound_split": pgettext("build", "compound split across grids"),
+        "enclave": pgettext("build", "enclave of another community"),
+        "geometry_repaired": pgettext("build", "geometry repaired"),
+        "bad_households": pgettext("build", "households not a number"),
+        "bad_population": pgettext("build", "population not a number"),
+        "community_mismatch": pgettext("build", "community code differs from the location"),
+        "outside_communities": pgettext("build", "outside every community"),
+        "crosses_community": pgettext("build", "crosses the community boundary"),
+        "site_in_several_parts": pgettext("build", "site in several parts"),
+        "site_not_placed": pgettext("build", "site not placed"),
+        "unknown_kind": pgettext("build", "unknown kind of site"),
+        "locked_not_placed": pgettext("build", "locked grid not placed"),
+        "locked_clipped": pgettext("build", "locked grid clipped"),
+        "thin_block": pgettext("build", "thin grid (a thin block)"),
+        "thin_grid": pgettext("build", "thin grid"),
+        "not_single_polygon": pgettext("build", "grid in several parts"),
+        "special_over_cap": pgettext("build", "special grid above its cap"),
+        "no_geometry": pgettext("build", "no geometry"),
+        "no_feasible_count": pgettext("build", "no number of grids fits the size rules"),
+        "no_contiguous_split": pgettext("build", "no contiguous split within the size rules"),
+        "oversize": pgettext("build", "above the maximum"),
+        "oversize_building": pgettext("build", "one building above the maximum"),
+        "oversize_unit": pgettext("build", "one unit above the maximum"),
+        "out_of_range": pgettext("build", "size out of range"),
+        "below_min": pgettext("build", "below the minimum"),
+        "below_min_allowed": pgettext("flag", "below_min_allowed"),
+        "above_max_allowed": pgettext("flag", "above_max_allowed"),
+    }
+
+
+def build_report_for_people(report: pd.DataFrame) -> pd.DataFrame:
+    """The builder's report of exceptions (``item``, ``item_id``, ``community_code``, ``reason``,
+    ``detail``) as a table for people: headers, kinds of item and reasons in the language in use.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> rep = pd.DataFrame({"item": ["compound"], "item_id": ["C1"], "community_code": ["430302001001"],
+    ...                     "reason": ["compound_split"], "detail": [""]})
+    >>> with use_language("zh"):
+    ...     build_report_for_people(rep).iloc[0].tolist()
+    ['小区', 'C1', '430302001001', '小区被网格分割', '']
+    """
+    return for_people(report.rename(columns={"item": "report_item", "reason": "report_reason"}))
 
 
 def header(column: object) -> str:
@@ -171,6 +242,23 @@ def header(column: object) -> str:
     if sep and prefix in PREFIXED:
         return tr("{column}: {value}", column=_(HEADERS[prefix]), value=rest)
     return name
+
+
+def quoted(headers: list[str] | tuple[str, ...]) -> str:
+    """Headers named in a sentence, quoted and listed as the language in use writes them.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("zh"):
+    ...     quoted(["姓名", "网格编码"])
+    '“姓名”、“网格编码”'
+    >>> with use_language("en"):
+    ...     quoted(["Name", "Grid code"])
+    '"Name", "Grid code"'
+    """
+    return pgettext("list separator", ", ").join(
+        pgettext("quoted header", '"{header}"').format(header=h) for h in headers)
 
 
 def value(column: str, v: object) -> object:

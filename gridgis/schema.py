@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import SchemaError, with_options
+from .errors import SchemaError, in_cli, with_options
 from .i18n import _, tr
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "code_factors",
     "code_text",
     "codes_as_text",
+    "digit_text_columns",
     "label",
     "normalize_columns",
     "original_headers",
@@ -327,10 +329,9 @@ def normalize_columns(
         out.attrs[HEADERS_ATTR] = {**before, **{new: before.get(old, old) for old, new in rename.items()}}
     missing = [c for c in required if c not in out.columns]
     if missing:
-        wanted = ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" for m in missing)
         raise SchemaError(
             tr("missing required column(s) {wanted}; found columns {original_headers}",
-               wanted=wanted, original_headers=original_headers(df)),
+               wanted=_wanted(missing), original_headers=original_headers(df)),
             source=source,
             fix=with_options(_("rename the header(s)"), ("extra_aliases", "{'your header': 'canonical'}")),
         )
@@ -365,15 +366,39 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, source: object 
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SchemaError(
-            tr("missing required column(s) {missing}; found columns {original_headers}",
-               missing=missing, original_headers=original_headers(df)),
+            tr("missing required column(s) {wanted}; found columns {original_headers}",
+               wanted=_wanted(missing), original_headers=original_headers(df)),
             source=source,
-            fix=_("pass the table through gridgis.schema.normalize_columns or rename the "
-                  "headers"),
+            fix=_("rename the header(s)") if in_cli() else
+            _("pass the table through gridgis.schema.normalize_columns or rename the headers"),
         )
 
 
+def _wanted(missing: list[str]) -> str:
+    """The missing columns with the headers that are read as them: ``old_code (原编码/旧编码)``."""
+    return ", ".join(f"{m} ({'/'.join(ALIASES.get(m, ())[:3])})" if ALIASES.get(m) else m
+                     for m in missing)
+
+
 # ---- codes as text ---------------------------------------------------------------------------------
+
+
+def digit_text_columns(header: list[Any], rows: list[list[Any]]) -> list[Any]:
+    """Headers of the columns whose cells in ``rows`` are all text of 9 digits or more: codes
+    and ids stored as text whatever their header, to be read back as text, not as numbers.
+
+    >>> digit_text_columns(["原网格编码", "户数"], [["430302001001001", 3], [None, "12"]])
+    ['原网格编码']
+    """
+    found = []
+    for j, name in enumerate(header):
+        cells = [row[j] for row in rows if j < len(row) and row[j] is not None]
+        if name is not None and cells and all(isinstance(v, str) and v.isdigit() and len(v) >= 9
+                                              for v in cells):
+            found.append(name)
+    return found
+
+
 _SCI = re.compile(r"^([+-]?)(\d+)(?:\.(\d*))?[eE]([+-]?\d+)$")
 _FLOAT_TEXT = re.compile(r"^\d+\.0+$")
 _EXACT_FLOAT = 2**53  # integers below this are held exactly by a float (REAL) column

@@ -52,12 +52,12 @@ def test_load_gbk_csv_with_chinese_headers_keeps_every_row_with_reasons(tmp_path
                       "A55": "invalid", "A76": "invalid", "A87": "warning"}
     p = ev["problem"].tolist()  # reasons name the columns by their headers for people
     assert p[0] == "" and p[1] == ""
-    assert "coordinates not numeric ('x', 27.85)" in p[2] and "Closed at is before Reported at" in p[2]
-    assert "longitude/latitude swapped" in p[3] and "category missing" in p[3]
-    assert "duplicate Event ID 'A5'" in p[4] and "Urgency '很急' not recognised" in p[4]
-    assert "out of range" in p[5] and "Reported at not a date-time ('abc')" in p[5]
-    assert "no coordinates" in p[6] and "Urgency missing" in p[6]
-    assert "Reported at missing" in p[7] and "Workflow stage '??' not recognised" in p[7]
+    assert "coordinates not numeric ('x', 27.85)" in p[2] and '"Closed at" is before "Reported at"' in p[2]
+    assert "longitude/latitude swapped" in p[3] and '"Event category" is empty' in p[3]
+    assert "duplicate \"Event ID\" 'A5'" in p[4] and "\"Urgency\" value '很急' not recognised" in p[4]
+    assert "out of range" in p[5] and "\"Reported at\" is not a date and time: 'abc'" in p[5]
+    assert "no coordinates" in p[6] and '"Urgency" is empty' in p[6]
+    assert '"Reported at" is empty' in p[7] and "\"Workflow stage\" value '??' not recognised" in p[7]
     assert ev.geometry.isna().sum() == 4  # invalid rows have no point, but are kept
     assert np.isnan(ev["lon"].iloc[3])
 
@@ -144,7 +144,7 @@ def test_missing_required_columns():
         events.load(pd.DataFrame({"事件编号": ["1"], "事件类型": ["x"]}))
     ev = events.load(pd.DataFrame({"经度": [112.9], "纬度": [27.85]}))
     assert ev["status"].iloc[0] == "warning"
-    assert "no Reported at column" in ev["problem"].iloc[0]
+    assert 'no "Reported at" column' in ev["problem"].iloc[0]
 
 
 def test_deadlines_calendar_working_days_and_rules():

@@ -488,6 +488,6 @@ def test_event_problems_speak_the_language():
         en = " ".join(events.load(raw)["problem"])
     assert "事件编号重复" in zh and "没有坐标" in zh and "无法识别的紧急程度" in zh
     assert not [w for w in re.findall(r"[A-Za-z]{2,}", zh) if w not in {"abc"}]
-    assert "duplicate Event ID" in en and "no coordinates" in en
+    assert 'duplicate "Event ID"' in en and "no coordinates" in en
     left = HAN.findall(re.sub(r"'[^']*'|\([^)]*\)", " ", en))  # values quoted from the data
     assert not left, left

@@ -188,3 +188,12 @@ def test_print_figures_speak_the_language(lang, sample_plan, sample_layers, tmp_
         found = {name: sorted(chinese_left(t, names)) for name, t in figures.items()
                  if chinese_left(t, names)}
     assert not found
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_event_maps_mark_north_in_the_language(lang, fixture_data, tmp_path, saved_texts):
+    """The north arrow of event maps is labelled as the 2.5D map's is (北 in Chinese)."""
+    with use_language(lang):
+        figures = _event_figures(fixture_data, tmp_path, saved_texts)
+    marks = {t for texts in figures.values() for t in texts if t in ("N", "北")}
+    assert marks == {"北" if lang == "zh" else "N"}, marks

@@ -1,5 +1,6 @@
-"""Every output of `gridgis demo`, `report`, `validate --html`, `heatmap`, `summary`, `atlas`, `notice`
-`assign` (rows and ``--per-grid``), `recode` and `recode-table` speaks one language.
+"""Every output of `gridgis demo`, `report`, `validate --html`, `heatmap`, `summary`, `atlas`, `notice`,
+`assign` (rows and ``--per-grid``), `recode`, `recode-table`, `repair --html` and `render` (PDF and
+both HTML maps), and their errors, speaks one language (`build`'s report: test_i18n_people_tables).
 
 In Chinese (the default) no English word is left outside an allowlist (units, file formats, CRS
 names, codes, names of statistics); with ``--lang en`` no Chinese is left except names that
@@ -25,15 +26,18 @@ HAN = re.compile(r"[\u4e00-\u9fff]+")
 WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 #: English words allowed in Chinese outputs: units, file formats, CRS names, codes, statistics.
 ALLOWED = {
-    "km", "m²", "png", "svg", "pdf", "csv", "html", "gpkg", "json", "xlsx", "parquet",
+    "km", "m²", "png", "svg", "pdf", "csv", "html", "gpkg", "json", "xlsx", "parquet", "docx",
     "GeoPackage", "CGCS", "Gauss", "Kruger", "CM", "degree", "WGS", "EPSG", "GCJ", "BD",
     "Gi", "Getis", "Ord", "FDR", "gridgis", "Leaflet", "OpenStreetMap", "deck", "gl", "DB",
     # codes a person types into the data (flags, the kind of a basic grid)
     "below_min_allowed", "above_max_allowed", "basic",
+    # layer names of a GeoPackage a person opens in QGIS
+    "grids", "changes", "findings",
 }
 ADDRESSES = ROOT / "data" / "samples" / "addresses.csv"
+OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*")
 PATH = re.compile(r"[\w.\-]*(?:/[\w.\-]+)+/?"
-                  r"|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx|parquet)\b")
+                  r"|\b[\w\-]+\.(?:html|csv|pdf|png|svg|gpkg|json|xlsx|parquet|docx)\b")
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -75,13 +79,25 @@ def _run_all(lang: str, folder: Path) -> dict:
         _cli("--lang", lang, "recode", "demo/plan.gpkg", "demo/plan.gpkg", "-o", "recoded.gpkg",
              "--crosswalk", "crosswalk.csv", cwd=folder),
     ]
+    more += [  # the other verbs: repair with its page, the maps of render
+        _cli("--lang", lang, "repair", "demo/plan.gpkg", "--parents", "demo/plan.gpkg",
+             "--parents-layer", "communities", "-o", "repaired.gpkg", "--html", "repaired.html",
+             cwd=folder),
+        _cli("--lang", lang, "render", "demo/plan.gpkg", "-o", "map.pdf", cwd=folder),
+        _cli("--lang", lang, "render", "demo/plan.gpkg", "-o", "map.html", cwd=folder),
+        _cli("--lang", lang, "render", "demo/plan.gpkg", "-o", "map_deck.html", "--deck", cwd=folder),
+    ]
     for res in more:
         assert res.returncode == 0, res.stderr
     recoded = _cli("--lang", lang, "recode-table", "assigned.csv", "--crosswalk", "crosswalk.csv",
                    "-o", "assigned_recoded.csv", cwd=folder)
     assert recoded.returncode in (0, 1), recoded.stderr  # 1: rows without a grid are reported
     more.append(recoded)
-    for res in (demo, report, validate, bad, *more):
+    wrong = [_cli("--lang", lang, "render", "demo/plan.gpkg", "-o", "map.docx", cwd=folder),
+             _cli("--lang", lang, "assign", "no_such.csv", "--grids", "demo/plan.gpkg", "-o",
+                  "x.csv", cwd=folder)]
+    assert all(res.returncode == 2 for res in wrong)
+    for res in (demo, report, validate, bad, *more, *wrong):
         printed += [res.stdout, res.stderr]
     return {"folder": folder, "printed": printed}
 
@@ -158,7 +174,8 @@ def workbook_text(path: Path) -> str:
 def outputs_text(run: dict) -> dict[str, str]:
     """``{what: text}`` for every page, PDF, table and CLI stream of a run."""
     folder = run["folder"]
-    texts = {f"printed {i}": PATH.sub(" ", t) for i, t in enumerate(run["printed"])}
+    # paths and option names (--out …) are what a person types
+    texts = {f"printed {i}": OPTION.sub(" ", PATH.sub(" ", t)) for i, t in enumerate(run["printed"])}
     for path in sorted(folder.rglob("*")):
         name = str(path.relative_to(folder))
         if path.suffix == ".html":
@@ -197,7 +214,8 @@ def test_chinese_outputs_have_no_english_word(zh):
             "demo/grid_summary.csv", "report/tables/findings.csv", "report/tables/bulletin.xlsx",
             "events/events_by_grid.csv", "summary.xlsx",
             "atlas.pdf", "notice.pdf", "per_grid.csv", "assigned.csv", "crosswalk.csv",
-            "assigned_recoded.csv", "assigned_recoded_report.csv"} <= set(texts)
+            "assigned_recoded.csv", "assigned_recoded_report.csv", "repaired.html", "map.pdf",
+            "map.html", "map_deck.html"} <= set(texts)
     found = {name: sorted(english_words(text))[:12] for name, text in texts.items()
              if english_words(text)}
     assert not found

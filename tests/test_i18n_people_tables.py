@@ -169,3 +169,34 @@ def test_assigning_an_assigned_csv_again_replaces_the_earlier_columns(files, lan
     assert len(head) == len(set(head)) == len(_rows(first)[0])
     assert len(rows) == len(files["df"])
     assert _rows(again) == _rows(first)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_build_report_is_a_table_for_people(tmp_path, lang):
+    """The exceptions of ``gridgis build`` (OUT.report.csv) in the language in use: headers,
+    the kind of item and the reason; the API's report keeps its columns and codes."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "sample_district.gpkg"
+    assert main(["-q", "--lang", lang, "build", str(sample), "-o", str(tmp_path / "built.gpkg")]) == 0
+    report = pd.read_csv(tmp_path / "built.report.csv", dtype=str, encoding="utf-8-sig")
+    assert len(report) > 5
+    kinds, reasons = report.iloc[:, 0], report.iloc[:, 3]
+    if lang == "zh":
+        assert all(re.fullmatch(r"[\u4e00-\u9fff（）]+", h) for h in report.columns), report.columns
+        assert not [v for v in [*kinds, *reasons] if LATIN.search(v)], set(kinds) | set(reasons)
+        assert {"小区", "网格"} <= set(kinds)
+    else:
+        assert list(report.columns) == ["Item", "ID", "Community code", "Reason", "Detail"]
+        assert {"compound", "grid"} <= set(kinds) and "compound_split" in set(reasons)
+    assert report.iloc[:, 2].str.fullmatch(r"\d{12}").all()  # codes as text
+
+
+def test_build_report_details_have_no_nan(tmp_path):
+    """A thin grid that no large block covers said "最狭长的大街坊 nan"."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "sample_district.gpkg"
+    assert main(["-q", "--lang", "zh", "build", str(sample), "-o", str(tmp_path / "b.gpkg")]) == 0
+    report = pd.read_csv(tmp_path / "b.report.csv", dtype=str, encoding="utf-8-sig")
+    assert not report.iloc[:, 4].fillna("").str.contains(r"\bnan\b").any()

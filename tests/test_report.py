@@ -35,12 +35,17 @@ def test_bundle_on_sample(plan, tmp_path):
         bundle = build_report(grids, tmp_path, communities=layers["communities"],
                               buildings=layers["buildings"], addresses=layers["addresses"],
                               events=layers["events"], previous=previous, roads=layers["roads"],
-                              district=layers["district"])
+                              district=layers["district"], streets=layers["streets"])
     assert bundle.pdf.stat().st_size > 50_000 and bundle.pages >= 5
     for name in ("grid_map_25d", "findings_map", "event_heatmap", "events_per_grid"):
         assert [p.suffix for p in bundle.figures[name]] == [".png", ".svg"]
         assert all(p.stat().st_size > 5_000 for p in bundle.figures[name])
     assert set(bundle.tables) >= {"communities", "findings", "events_by_grid", "crosswalk"}
+    import openpyxl
+
+    streets = openpyxl.load_workbook(tmp_path / "tables" / "bulletin.xlsx")["各街道"]
+    units = [row[2].value for row in streets.iter_rows(min_row=2)]  # the streets by their names
+    assert units and set(units) <= set(layers["streets"]["name"]), units
     cw = (tmp_path / "tables" / "crosswalk.csv").read_text(encoding="utf-8-sig")
     assert "拆分" in cw  # the merged grid of the previous plan was split in two
     html = bundle.html.read_text(encoding="utf-8")

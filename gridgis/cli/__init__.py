@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from . import maps, plans, prints, tables
 from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS, app
-from ._help import help_texts
+from ._help import help_texts, missing_typer_hooks
 from ._main import main
 
 # the verbs, in the order ``gridgis --help`` lists them
@@ -44,4 +44,5 @@ for _name, _verb in [
 ]:
     app.command(_name)(_verb)
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "help_texts", "main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "help_texts", "main",
+           "missing_typer_hooks"]

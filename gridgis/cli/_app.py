@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..i18n import set_language, tr
+from ..i18n import _, set_language, tr
 from ..writing import check_output
 
 __all__ = [
@@ -149,7 +149,7 @@ def print_findings(report: Any) -> None:
         for what, why in report.skipped.items():
             say(skipped_line(what, why))
     else:  # the summary lists the rules not checked too
-        say(report.summary(max_rows=50 if State.verbose else 20))
+        say(report.summary(max_rows=50 if State.verbose else 20, more=_("--html lists them all")))
 
 
 def check_outputs(*outputs: tuple[Any, str], inputs: tuple[Any, ...], folder: bool = False) -> None:

@@ -23,7 +23,8 @@ import typer
 
 from ..i18n import N_, _, get_language, normalize_language, pgettext, tr
 
-__all__ = ["help_texts", "lang_argument", "localized_command", "show_usage_error", "usage_error_text"]
+__all__ = ["help_texts", "lang_argument", "localized_command", "missing_typer_hooks", "show_usage_error",
+           "usage_error_text"]
 
 # Typer's own words (typer.rich_utils), English ids translated from the catalogue
 _TYPER_WORDS = {
@@ -66,9 +67,76 @@ def lang_argument(argv: Sequence[str]) -> str | None:
 
 
 def _commands(app: typer.Typer) -> Iterator[Any]:
-    root = typer.main.get_command(app)
-    yield root
-    yield from getattr(root, "commands", {}).values()
+    """The app's Click command, then every verb and sub-verb below it."""
+    todo = [typer.main.get_command(app)]
+    while todo:
+        command = todo.pop(0)
+        yield command
+        todo += list(getattr(command, "commands", {}).values())
+
+
+def _unwrapped(text: str) -> str:
+    """``text`` with the line breaks inside its paragraphs removed (Typer keeps them after the
+    first paragraph, so a docstring's wrapping would show as ragged lines)."""
+    return "\n\n".join(part if part.startswith("\b") else " ".join(part.split())
+                       for part in text.split("\n\n"))
+
+
+def missing_typer_hooks() -> list[str]:
+    """The names of Typer's internals that :func:`localized_command` and
+    :func:`usage_error_text` rely on and the installed Typer lacks (empty: all there).
+
+    Typer's own words are hooked by name; a Typer that renames or drops one would let English
+    through silently, so the test suite fails on anything listed here.
+
+    Examples
+    --------
+    >>> missing_typer_hooks()
+    []
+    """
+    import inspect
+
+    import typer.core
+    import typer.rich_utils as ru
+
+    missing = [f"typer.rich_utils.{name}" for name in _TYPER_WORDS if not hasattr(ru, name)]
+    try:  # each constant is still Typer's own English word, looked up with gettext
+        source = inspect.getsource(ru)
+    except OSError:
+        source = ""
+    missing += [f"typer.rich_utils.{name} = _({msgid!r})" for name, msgid in _TYPER_WORDS.items()
+                if source and f'{name} = _("{msgid}")' not in source]
+    if not callable(getattr(typer.core, "_", None)):
+        missing.append("typer.core._ (gettext)")
+    core_source = inspect.getsource(typer.core)
+    missing += [f"typer.core: _({word!r})" for word in _TYPER_CORE_WORDS
+                if f'_("{word}")' not in core_source]
+    checks = {
+        "typer.core.TyperOption.display_type_rich": hasattr(typer.core.TyperOption, "display_type_rich"),
+        "typer.core.TyperArgument.display_type": hasattr(typer.core.TyperArgument, "display_type"),
+        "typer.rich_utils: param.display_type_rich(ctx=ctx)":
+            "param.display_type_rich(ctx=ctx)" in source,
+        "typer.core.TyperCommand.context_class.formatter_class.write_usage": hasattr(
+            getattr(typer.core.TyperCommand.context_class, "formatter_class", None), "write_usage"),
+    }
+    missing += [name for name, ok in checks.items() if not ok]
+    try:
+        from typer._click import exceptions as click_exc
+    except ImportError:
+        return [*missing, "typer._click.exceptions"]
+    fields = {"NoSuchOption": ("option_name", "possibilities"),
+              "MissingParameter": ("param_type", "param_hint", "param"),
+              "BadParameter": ("param_hint", "param", "ctx", "message"), "UsageError": ("ctx",)}
+    for kind, attrs in fields.items():
+        cls = getattr(click_exc, kind, None)
+        if cls is None:
+            missing.append(f"typer._click.exceptions.{kind}")
+            continue
+        init = inspect.getsource(cls)
+        missing += [f"typer._click.exceptions.{kind}.{a}" for a in attrs if f"self.{a}" not in init
+                    and not any(f"self.{a}" in inspect.getsource(b) for b in cls.__mro__[1:]
+                                if b.__module__ == cls.__module__)]
+    return missing
 
 
 def _params(command: Any) -> Iterator[Any]:
@@ -140,7 +208,7 @@ def localized_command(app: typer.Typer) -> Any:
         ctx = typer.Context(command)
         for attr in ("help", "short_help"):
             if getattr(command, attr, None):
-                setattr(command, attr, _(getattr(command, attr)))
+                setattr(command, attr, _unwrapped(_(getattr(command, attr))))
         for param in _params(command):
             if getattr(param, "help", None):
                 param.help = _(_HELP_OPTION if param.help == _HELP_OPTION else param.help)

@@ -63,7 +63,7 @@ def render_cmd(
     if out.suffix.lower() not in {".png", ".svg", ".pdf", ".html", ".htm"}:
         raise GridGISError(tr("unsupported map format {suffix!r}", suffix=out.suffix), source=out,
                            fix=_("give --out a .png, .svg, .pdf or .html file"))
-    with cli_options(tilt="--tilt", dpi="--dpi"):
+    with cli_options(tilt="--tilt", dpi="--dpi", scheme="--scheme"):
         check_view(tilt=tilt, dpi=dpi, scheme=scheme, k=5)
     grids = read_plan(plan, layer)
     if buildings is not None:
@@ -170,7 +170,7 @@ def heatmap_cmd(
 
     check_outputs((out, "--out"), inputs=(events_file, grids, district, rules), folder=True)
     ev = read_events(events_file, crs=crs, layer=events_layer, lon=lon, lat=lat,
-                      header_row=header_row, crs_option="--crs")
+                      header_row=header_row, crs_option="--crs", layer_option="--events-layer")
     plan = read_plan(grids, grids_layer, layer_option="--grids-layer")
     dist = (read_layer(district, district_layer, "--district-layer", geometry="polygon")
             if district else None)

@@ -122,7 +122,9 @@ def build_cmd(
     # an existing versions file gains a version; the inputs it was built from are kept beside it
     version = save_version(grids, out, author=author, note=note, context=context,
                            replace_context=True)
-    gio.write_table(built.report, report_path)
+    from ..people import build_report_for_people
+
+    gio.write_table(build_report_for_people(built.report), report_path)
     basic = grids[grids[KIND] == BASIC]
     say(tr("{n_grids} grids ({n_basic} basic) in {nunique} communities; households per basic "
            "grid {min}–{max}",
@@ -239,11 +241,11 @@ def repair_cmd(
     if is_versions_file(out):
         version = save_version(res.plan, out, author=author, note=note,
                                context={"changes": res.log_frame()}, replace_context=True)
-        say(res.summary())
+        say(res.summary(more=_("--html lists them all")))
         say(tr("wrote {out} (version {version})", out=out, version=version))
     else:
         write_layers({"grids": res.plan, "changes": res.log_frame()}, out)
-        say(res.summary())
+        say(res.summary(more=_("--html lists them all")))
         say(tr("wrote layers 'grids' and 'changes' of {out}", out=out))
     if html:
         say(tr("wrote {path}", path=write_validation_page(res.report, html)))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import cli_options
 from ..i18n import tr
 from ._app import check_outputs, say
 from ._options import HeaderRow, Lat, Lon, PlanLayer, Rules
@@ -49,7 +50,8 @@ def summary_cmd(
     check_outputs((out, "--out"), inputs=(plan, events, rules))
     ev = read_events(events, crs=events_crs, layer=None, lon=lon, lat=lat,
                      header_row=header_row, crs_option="--events-crs") if events else None
-    table = level_table(plan, by, layer=layer, events=ev, rules=rules, titles=True)
+    with cli_options(by="--by"):
+        table = level_table(plan, by, layer=layer, events=ev, rules=rules, titles=True)
     print(table.to_string())
     if out is not None:
         gio.write_table(table.reset_index(), out)
@@ -80,8 +82,10 @@ def atlas_cmd(
     from ..workflows.prints import write_plan_atlas
 
     check_outputs((out, "--out"), inputs=(plan,))
-    path = write_plan_atlas(plan, out, layer=layer, maker=maker, when=when, by=by, paper=paper,
-                            orientation=orientation, style=style, labels=labels)
+    with cli_options(by="--by", paper="--paper", orientation="--orientation", style="--style",
+                     labels="--labels"):
+        path = write_plan_atlas(plan, out, layer=layer, maker=maker, when=when, by=by, paper=paper,
+                                orientation=orientation, style=style, labels=labels)
     say(tr("wrote {path}", path=path))
 
 
@@ -107,6 +111,7 @@ def notice_cmd(
 
     check_outputs((out, "--out"), inputs=(plan, workers))
     table = gio.read_table(workers) if workers else None
-    path = write_plan_notices(plan, out, layer=layer, workers=table, maker=maker, when=when,
-                              codes=grid or None)
+    with cli_options(workers="--workers"):
+        path = write_plan_notices(plan, out, layer=layer, workers=table, maker=maker, when=when,
+                                  codes=grid or None)
     say(tr("wrote {path}", path=path))

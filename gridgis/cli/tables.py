@@ -11,7 +11,7 @@ import typer
 from .. import schema
 from ..errors import GridGISError, cli_options
 from ..i18n import tr
-from ..people import columns_for_people, for_people, value
+from ..people import columns_for_people, for_people, header, value
 from ..workflows.readers import read_layer, read_plan, read_previous_plan
 from ._app import (
     EXIT_OK,
@@ -62,8 +62,9 @@ def _for_people_if(path: Path, table: pd.DataFrame) -> pd.DataFrame:
 def _recoded_for_people(table: pd.DataFrame) -> pd.DataFrame:
     """A rewritten table as people read it: ``recode_status`` and ``<code column>_old`` get
     headers (and values) in the language in use; the table's own columns stay."""
-    olds = {c: tr("{column} before recoding", column=str(c)[:-4]) for c in table.columns
-            if str(c).endswith("_old") and str(c)[:-4] in table.columns}
+    olds = {c: tr("{column} before recoding",
+                  column=header(schema.canonical_name(str(c)[:-4]) or str(c)[:-4]))
+            for c in table.columns if str(c).endswith("_old") and str(c)[:-4] in table.columns}
     return columns_for_people(table.rename(columns=olds), ["recode_status"])
 
 

@@ -24,7 +24,7 @@ import shapely
 from .. import schema
 from .._geometry import present
 from ..encodings import sniff_separator
-from ..errors import CodeSchemeError, SchemaError
+from ..errors import CodeSchemeError, SchemaError, with_options
 from ..i18n import _, tr
 from ._chunks import CHUNK_SUFFIXES, ChunkWriter, iter_chunks
 from ._planref import PlanRef, locate_in_plan
@@ -388,7 +388,7 @@ def _code_column(df: pd.DataFrame, column: str, source: object) -> str:
         return canon
     raise SchemaError(tr("code column {column!r} not found; columns: {list}",
                          column=column, list=list(map(str, df.columns))), source=source,
-                      fix=_("name the code column with column="))
+                      fix=with_options(None, ("column", "COLUMN")))
 
 
 def recode_table(table: pd.DataFrame | str | Path,

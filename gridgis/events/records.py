@@ -332,22 +332,23 @@ def _check_ids(ev: gpd.GeoDataFrame, notes: _Notes) -> None:
     n = len(ev)
     if schema.EVENT_ID not in ev.columns:
         ev[schema.EVENT_ID] = [f"E{i + 1:06d}" for i in range(n)]
-        notes.add(notes.everywhere(), tr("no {column} column: numbered by row",
+        notes.add(notes.everywhere(), tr('no "{column}" column: rows numbered in order',
                                          column=header(schema.EVENT_ID)))
         return
     ids = ev[schema.EVENT_ID]
     blank = is_blank(ids)
     ev[schema.EVENT_ID] = ids.astype("string").str.strip().astype(object)
     ev.loc[blank, schema.EVENT_ID] = [f"row{i}" for i in np.flatnonzero(blank)]
-    notes.add(blank, tr("{column} missing", column=header(schema.EVENT_ID)))
+    notes.add(blank, tr('"{column}" is empty', column=header(schema.EVENT_ID)))
     dup = ev[schema.EVENT_ID].duplicated(keep=False).to_numpy() & ~blank
     if dup.any():
         first = ev.loc[dup].groupby(schema.EVENT_ID)[SOURCE_ROW].transform("min").to_numpy()
         rows = np.flatnonzero(dup)
         firsts = dict(zip(rows, first, strict=True))
-        notes.add(dup, lambda i: tr("duplicate {column} {value!r} (first at row {row})",
+        # counted as people count records: 1 = the first data row
+        notes.add(dup, lambda i: tr('duplicate "{column}" {value!r} (first at data row {row})',
                                     column=header(schema.EVENT_ID), value=ev.at[i, schema.EVENT_ID],
-                                    row=firsts[i]))
+                                    row=firsts[i] + 1))
 
 
 def _check_location(ev: gpd.GeoDataFrame, notes: _Notes, geographic: bool) -> gpd.GeoDataFrame:
@@ -404,23 +405,23 @@ def _check_times(ev: gpd.GeoDataFrame, notes: _Notes, valid_years: tuple[int, in
         if col not in ev.columns:
             ev[col] = pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ns]")
             if required:
-                notes.add(notes.everywhere(), tr("no {column} column", column=header(col)))
+                notes.add(notes.everywhere(), tr('no "{column}" column', column=header(col)))
             continue
         raw = ev[col]
         t, bad = parse_times(raw)
         badm = bad.notna().to_numpy()
-        notes.add(badm, lambda i, c=col, b=bad: tr("{column} not a date-time ({value!r})",
+        notes.add(badm, lambda i, c=col, b=bad: tr('"{column}" is not a date and time: {value!r}',
                                                    column=header(c), value=b.iat[i]))
         years = t.dt.year.to_numpy(dtype=float)
         odd = np.isfinite(years) & ((years < lo) | (years > hi))
-        notes.add(odd, lambda i, c=col, tt=t: tr("{column} implausible ({value})", column=header(c),
+        notes.add(odd, lambda i, c=col, tt=t: tr('"{column}" has an implausible year: {value}', column=header(c),
                                                  value=tt.iat[i]))
         t[odd] = pd.NaT
         if required:
-            notes.add(is_blank(raw), tr("{column} missing", column=header(col)))
+            notes.add(is_blank(raw), tr('"{column}" is empty', column=header(col)))
         ev[col] = t.to_numpy()
     before = (ev[schema.CLOSED_AT] < ev[schema.REPORTED_AT]).to_numpy(dtype=bool)
-    notes.add(before, tr("{column} is before {reported}", column=header(schema.CLOSED_AT),
+    notes.add(before, tr('"{column}" is before "{reported}"', column=header(schema.CLOSED_AT),
                          reported=header(schema.REPORTED_AT)))
     _check_stage_times(ev, notes, valid_years)
 
@@ -433,11 +434,11 @@ def _check_stage_times(ev: gpd.GeoDataFrame, notes: _Notes, valid_years: tuple[i
             continue
         t, bad = parse_times(ev[col])
         notes.add(bad.notna().to_numpy(), lambda i, c=col, b=bad: tr(
-            "{column} not a date-time ({value!r})", column=header(c), value=b.iat[i]))
+            '"{column}" is not a date and time: {value!r}', column=header(c), value=b.iat[i]))
         years = t.dt.year.to_numpy(dtype=float)
         t[np.isfinite(years) & ((years < lo) | (years > hi))] = pd.NaT
         notes.add((t < ev[schema.REPORTED_AT]).to_numpy(dtype=bool),
-                  tr("{column} is before {reported}", column=header(col),
+                  tr('"{column}" is before "{reported}"', column=header(col),
                      reported=header(schema.REPORTED_AT)))
         ev[col] = t.to_numpy()
 
@@ -456,14 +457,14 @@ def _check_labels(
     ):
         if col not in ev.columns:
             ev[col] = None
-            notes.add(notes.everywhere(), tr("no {column} column", column=label))
+            notes.add(notes.everywhere(), tr('no "{column}" column', column=label))
             continue
         raw = ev[col]
         norm, blank, unknown = map_aliases(raw, _table(table, extra))
-        notes.add(blank, tr("{column} missing", column=label))
+        notes.add(blank, tr('"{column}" is empty', column=label))
         allowed = " / ".join(schema.URGENCY_LEVELS if col == schema.URGENCY else schema.STAGES)
         notes.add(unknown, lambda i, r=raw, lab=label, a=allowed: tr(
-            "{column} {value!r} not recognised (expected {allowed})", column=lab,
+            '"{column}" value {value!r} not recognised (expected {allowed})', column=lab,
             value=str(r.iat[i]), allowed=a))
         ev[col] = norm.to_numpy(dtype=object)
     for col, table, allowed in ((schema.HANDLING_LEVEL, _LEVEL, schema.HANDLING_LEVELS),
@@ -472,7 +473,7 @@ def _check_labels(
             norm, _blank, unknown = map_aliases(ev[col], table)
             expected = " / ".join(allowed)
             notes.add(unknown, lambda i, r=ev[col], c=col, a=expected: tr(
-                "{column} {value!r} not recognised (expected {allowed})", column=header(c),
+                '"{column}" value {value!r} not recognised (expected {allowed})', column=header(c),
                 value=str(r.iat[i]), allowed=a))
             ev[col] = norm.to_numpy(dtype=object)
     if schema.DEPARTMENT in ev.columns:
@@ -481,11 +482,11 @@ def _check_labels(
             lambda v: tidy(v) if isinstance(v, str) else None).to_numpy(dtype=object))
     if schema.CATEGORY not in ev.columns:
         ev[schema.CATEGORY] = UNCATEGORISED
-        notes.add(notes.everywhere(), tr("no {column} column", column=header(schema.CATEGORY)))
+        notes.add(notes.everywhere(), tr('no "{column}" column', column=header(schema.CATEGORY)))
     else:
         blank = is_blank(ev[schema.CATEGORY])
         ev[schema.CATEGORY] = normalize_category(ev[schema.CATEGORY], category_aliases).to_numpy(dtype=object)
-        notes.add(blank, tr("{column} missing (set to {value})", column=header(schema.CATEGORY),
+        notes.add(blank, tr('"{column}" is empty (set to {value})', column=header(schema.CATEGORY),
                             value=UNCATEGORISED))
 
 

@@ -24,11 +24,12 @@ import shapely
 from .. import writing
 from .._inputs import as_layer, metric
 from ..errors import GridGISError, SchemaError
-from ..i18n import _, tr
+from ..i18n import _, pgettext, tr
 
 __all__ = [
     "COORD_DECIMALS", "HEAT_CMAP", "HOTSPOT_COLORS", "decorate", "draw_outlines",
-    "geojson", "hex_to_rgb", "js_json", "known_areas", "metric", "new_figure", "save_figure",
+    "geojson", "hex_to_rgb", "js_json", "known_areas", "metric", "metric_scale", "new_figure",
+    "save_figure",
     "TEMPLATE_TEXT", "target_crs", "template", "to_wgs84",
 ]
 
@@ -212,7 +213,8 @@ def decorate(ax: Any, title: str | None, note: str | None,
     nx = x1 - 0.02 * w
     ax.annotate("", xy=(nx, y0 - 0.015 * h), xytext=(nx, y0 - 0.08 * h),
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5}, zorder=22)
-    ax.text(nx - 0.015 * w, y0 - 0.045 * h, "N", ha="right", va="center", fontsize=11, fontweight="bold")
+    ax.text(nx - 0.015 * w, y0 - 0.045 * h, pgettext("compass", "N"), ha="right", va="center",
+            fontsize=11, fontweight="bold")
     if title:
         ax.set_title(title, fontsize=14, pad=10)
     if note:
@@ -246,3 +248,26 @@ def known_areas(planted: gpd.GeoDataFrame | None, crs: pyproj.CRS) -> gpd.GeoDat
         radius = pd.to_numeric(pm["radius_m"], errors="coerce").fillna(100.0) if "radius_m" in pm else 100.0
         pm = pm.set_geometry(pm.geometry.buffer(radius, 48))
     return pm
+
+
+def metric_scale(m: Any) -> None:
+    """Add a scale bar in metres and kilometres only (Leaflet's default adds miles) to the
+    folium map ``m``; make the map with ``control_scale=False``.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(tiles=None)
+    >>> metric_scale(m)
+    >>> "L.control.scale({imperial: false})" in m.get_root().render()
+    True
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    scale = MacroElement()
+    scale._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}")
+    m.add_child(scale)

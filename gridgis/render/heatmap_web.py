@@ -20,7 +20,7 @@ import pandas as pd
 from .. import schema
 from ..i18n import _
 from ..people import header
-from ._common import HEAT_CMAP
+from ._common import HEAT_CMAP, metric_scale
 from .assets import save_offline
 
 __all__ = ["heatmap_map", "heatmap_overlay"]
@@ -111,7 +111,8 @@ def heatmap_map(
     title = _("Event heatmap") if title is None else title
     west, south, east, north = raster.to_web_mercator(max_size=256).wgs84_bounds()
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_start=13,
-                   control_scale=True, prefer_canvas=True)
+                   control_scale=False, prefer_canvas=True)
+    metric_scale(m)
     heatmap_overlay(raster).add_to(m)
     _outline_layers(m, grids, district, tooltip)
     m.fit_bounds([[south, west], [north, east]])

@@ -22,7 +22,8 @@ import shapely
 
 from .. import schema
 from ..errors import GridGISError, SchemaError
-from ..i18n import N_, _, tr
+from ..i18n import N_, _, pgettext, tr
+from ..people import header, quoted
 from .atlas import AtlasPage, draw_plan_map
 from .colors import kind_names
 from .labels import place_labels, short_codes
@@ -101,7 +102,9 @@ def grid_workers(table: pd.DataFrame | None) -> dict[str, list[tuple[str, str, s
     t = schema.normalize_columns(table, extra_aliases=WORKER_ALIASES, source="workers")
     missing = [c for c in ("name", schema.GRID_CODE) if c not in t]
     if missing:
-        raise SchemaError(tr("grid workers: no column {columns}", columns=", ".join(missing)),
+        shown = {"name": pgettext("grid worker", "Name"), schema.GRID_CODE: header(schema.GRID_CODE)}
+        raise SchemaError(tr("grid workers: no column {columns}",
+                             columns=quoted([shown[c] for c in missing])),
                           source="workers",
                           fix=tr("give the table the columns 姓名 (name), 联系电话 (phone) and "
                                  "网格编码 (grid code); found {found}",

@@ -30,7 +30,7 @@ from .._inputs import as_layer, metric
 from ..i18n import _, tr
 from ..people import value
 from ..validation.catalogue import rule_title
-from ._common import geojson, template, to_wgs84
+from ._common import geojson, metric_scale, template, to_wgs84
 from ._web_layers import (
     NO_ZOOM,
     SEVERITY_COLORS,
@@ -58,7 +58,8 @@ def _new_map(g: gpd.GeoDataFrame, tiles: str | None) -> Any:
 
     west, south, east, north = g.total_bounds
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=14, tiles=None,
-                   control_scale=True, zoom_control=True)
+                   control_scale=False, zoom_control=True)
+    metric_scale(m)
     m.options["maxZoom"] = 20  # no tile layer sets it (marker clusters need one)
     css = template("map.css")
     if tiles is None:

@@ -21,7 +21,8 @@ from .._geometry import (
 )
 from ..codes import load_scheme
 from ..crs import to_crs, to_crs_valid
-from ..i18n import tr
+from ..i18n import _, tr
+from ..people import value
 from ..rules import Rules, load_rules
 from ..tolerances import Tolerances
 from ..validation import ValidationReport, validate
@@ -68,17 +69,19 @@ class RepairResult:
         target = self.plan.crs if crs is None else crs
         return to_crs(gdf, target) if target is not None else gdf
 
-    def summary(self) -> str:
-        """Counts of changes per action, then the status of the repaired plan."""
+    def summary(self, more: str | None = None) -> str:
+        """Counts of changes per action, then the status of the repaired plan (``more``: where
+        the findings not listed are, see :meth:`ValidationReport.summary`)."""
         counts: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
         for c in self.log:
             counts[c.action][0] += 1
             counts[c.action][1] += c.area_m2
         lines = [tr("{n} changes:", n=len(self.log))]
         for action, (n, area) in counts.items():
-            lines.append(f"  {action:<18} {int(n):>5}  {area:,.1f} m²")
+            lines.append(f"  {value('repair_action', action):<18} {int(n):>5}  {area:,.1f} m²")
         lines.extend(self.notes)
-        lines.append(tr("after repair: {summary}", summary=self.report.summary(max_rows=10)))
+        lines.append(tr("after repair: {summary}",
+                        summary=self.report.summary(max_rows=10, more=more)))
         return "\n".join(lines)
 
 
@@ -265,5 +268,6 @@ def _update_counts(w: RepairWork, out: gpd.GeoDataFrame, b: gpd.GeoDataFrame | N
                 cur = pd.to_numeric(pd.Series([out[c].iloc[t]]), errors="coerce").iloc[0]
                 out.loc[out.index[t], c] = (0 if pd.isna(cur) else cur) + v
     if moved_area:
-        notes.append("households/residents of moved land are unknown without buildings: "
-                     "grid counts were not changed (pass buildings= to move them)")
+        notes.append(_("households and residents of land moved between grids are unknown "
+                       "without buildings: the grids' counts were not changed (give the buildings "
+                       "to move them)"))

@@ -266,10 +266,11 @@ class ValidationReport:
             write_text(path, text)
         return text
 
-    def summary(self, max_rows: int = 20) -> str:
+    def summary(self, max_rows: int = 20, more: str | None = None) -> str:
         """Plain-text summary: status line, a count per rule and the first findings.
 
-        In the language in use (:mod:`gridgis.i18n`); rules are named by their titles.
+        In the language in use (:mod:`gridgis.i18n`); rules are named by their titles. ``more``
+        says where the findings not listed are (default: ``report.to_geodataframe()``).
         """
         lines = [self.status_line()]
         counts = self.counts()
@@ -285,8 +286,8 @@ class ValidationReport:
                 lines.append(tr("[{severity}] {rule}: {message}", severity=value("severity", f.severity),
                                 rule=rule_title(f.rule), message=f.message))
             if len(self.findings) > max_rows:
-                lines.append(tr("… {n} more (report.to_geodataframe())",
-                                n=len(self.findings) - max_rows))
+                lines.append(tr("… {n} more ({where})", n=len(self.findings) - max_rows,
+                                where=more or "report.to_geodataframe()"))
         lines += [skipped_line(what, why) for what, why in self.skipped.items()]
         return "\n".join(lines)
 

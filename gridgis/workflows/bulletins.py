@@ -231,12 +231,13 @@ def bulletin_text(b: Bulletin) -> list[str]:
 
 
 def report_bulletin(events: pd.DataFrame, grids: pd.DataFrame, communities: pd.DataFrame | None,
-                    rules: Any, period: tuple[Any, Any] | None, tables: dict[str, Path], out: Path) -> Section:
+                    rules: Any, period: tuple[Any, Any] | None, tables: dict[str, Path], out: Path,
+                    streets: pd.DataFrame | None = None) -> Section:
     """The report's hook: :func:`bulletin_section` for ``period`` with the workbook in
-    ``<out>/tables``, its path added to ``tables``."""
+    ``<out>/tables``, its path added to ``tables``; ``streets`` names the streets."""
     start, end = period if period is not None else (None, None)
     return bulletin_section(events, grids, Path(out) / "tables", tables, communities=communities,
-                            start=start, end=end, rules=rules)
+                            streets=streets, start=start, end=end, rules=rules)
 
 
 #: Indicator columns shown in the report section (the Excel workbook has all of them).

@@ -54,12 +54,14 @@ def read_layer(source: Any, layer: str | None, layer_option: str, **kwargs: Any)
 
 
 def read_events(source: Any, *, crs: str, layer: str | None, lon: str | None, lat: str | None,
-                header_row: int | None, crs_option: str) -> gpd.GeoDataFrame:
-    """Events as ``heatmap`` and ``report`` read them (sheet or layer, columns, header row)."""
+                header_row: int | None, crs_option: str, layer_option: str = "") -> gpd.GeoDataFrame:
+    """Events as ``heatmap`` and ``report`` read them (sheet or layer, columns, header row);
+    fixes name ``layer_option`` for the layer or sheet (none when the verb has no such option)."""
     from ..events import load
 
     excel = str(source).lower().endswith((".xlsx", ".xlsm", ".xls"))
-    with cli_options(**{**POINT_OPTIONS, "crs": crs_option}):
+    with cli_options(**{**POINT_OPTIONS, "crs": crs_option, "layer": layer_option,
+                        "sheet": layer_option}):
         return load(source, crs=crs, sheet=layer if excel else None, layer=None if excel else layer,
                     lon=lon, lat=lat, header_row=header_row)
 

@@ -193,11 +193,11 @@ def build_report(
     if len(counts):
         val.tables.append((_("Findings by rule"), for_people(counts, texts={"rule": rule_title})))
     sections.append(val)
-
     if events is not None and len(events):
         logger.info("%s", _("event section"))
         sections.append(_event_section(events, grids, communities, district, rules, seed, out, bundle))
-        sections.append(report_bulletin(events, grids, communities, rules, period, bundle.tables, out))
+        sections.append(report_bulletin(events, grids, communities, rules, period, bundle.tables, out,
+                                        streets=streets))
 
     if previous is not None:
         logger.info("%s", _("code crosswalk"))
