@@ -147,8 +147,9 @@ def _read_text(path: Path) -> tuple[str, str]:
     sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
     if csv_header_row(head, sep):
         raise NotQuick("title rows above the header")
-    starts = [f"{a}{b}" for a in (sep, "\n", "\r") for b in (" ", "\t")]
-    if '"' in text or text[:1] in (" ", "\t") or any(t in text for t in starts):
+    blanks = [b for b in (" ", "\t") if b != sep]
+    starts = [f"{a}{b}" for a in (sep, "\n", "\r") for b in blanks]
+    if '"' in text or text[:1] in blanks or any(t in text for t in starts):
         raise NotQuick("quotes, or fields starting with a space")
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):
@@ -234,10 +235,11 @@ def _distances(d: np.ndarray) -> np.ndarray:
     return out
 
 
-def _write(path: Path, table: _Table, headers: list[str], added: list[list[str]]) -> None:
-    """The input rows with the added columns, as ``DataFrame.to_csv`` writes them."""
+def _write(path: Path, table: _Table, headers: list[str], added: list[list[str]], fast: bool) -> None:
+    """The input rows with the added columns, as ``DataFrame.to_csv`` writes them (``fast``:
+    the added fields are quoted already)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        if table.sep == "," and not table.has_na_texts():
+        if fast:
             # no field of the input needs quoting (no separator, quote or line end in it):
             # each line is written as read, the added fields after it
             fh.write(",".join([*table.names, *map(_cell, headers)]) + "\n")
@@ -325,16 +327,16 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
     a = plan.assign_xy(x, y, src)
     codes = plan.category_codes(a)
     per_grid, per_status = plan.counts(a, codes)
-    quote = table.sep == ","  # the fast writer joins fields itself
+    fast = table.sep == "," and not table.has_na_texts()  # lines written as read
     grid = np.r_[plan.sorted_codes, np.array([""], dtype=object)][codes]
     matches = [value(schema.MATCH, m) if for_people else m for m in MATCH_VALUES]
     # as gridgis.people.for_people: reasons get their texts in Chinese, English keeps the API's
     texts = plan.reason_texts() if for_people and get_language() == "zh" else {}
     reasons = [texts.get(r, r) for r in plan.reasons]
-    if quote:
+    if fast:  # the fast writer joins fields itself
         matches, reasons = [_cell(m) for m in matches], [_cell(r) for r in reasons]
     columns = [grid.tolist(), np.array(matches, dtype=object)[a.match].tolist(),
                np.array(reasons, dtype=object)[a.reason].tolist(), _distances(a.distance).tolist()]
     with replacing(out) as tmp:
-        _write(tmp, table, headers, columns)
+        _write(tmp, table, headers, columns, fast)
     return QuickResult(per_grid=per_grid, per_status=per_status)

@@ -11,12 +11,14 @@ result, messages and exit code.
 Taken: the global options ``-q``, ``--debug`` and ``--lang``, then ``assign`` with one points file
 and ``--grids/-g``, ``--out/-o``, ``--grids-layer``, ``--lon``, ``--lat``, ``--crs``,
 ``--code-column``, ``--max-distance``, ``--rules``, ``--chunk-size`` and ``--strict``. On a
-terminal without ``-q`` the Typer app runs (it shows progress and rich status lines).
+terminal without ``-q`` the Typer app runs (it shows progress and rich status lines), and so it
+does for every command when the environment sets ``GRIDGIS_QUICK=0``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -90,6 +92,8 @@ def run_quick(argv: list[str]) -> int | None:
     ...            "n.csv"]) is None
     True
     """
+    if os.environ.get("GRIDGIS_QUICK", "1").strip() in ("0", "false", "no", "off"):
+        return None
     opts = _parse(argv)
     if opts is None or not _numbers(opts) or (not opts["quiet"] and sys.stderr.isatty()):
         return None
