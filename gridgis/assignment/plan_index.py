@@ -16,12 +16,13 @@ import pyproj
 import shapely
 
 from .. import schema
-from .._geometry import oriented, present, ring_segments
+from .._geometry import present, ring_segments
 from ..crs import is_metric, points_to_wgs84
 from ..errors import CRSError, SchemaError, with_options
 from ..i18n import _, tr
 from ..rules import Rules, load_rules
 from ._exact import ST_INSIDE, ST_OUTSIDE
+from ._segments import Segments, paired
 from ._status import (
     DIST_OF_STATUS,
     M_INVALID,
@@ -221,7 +222,7 @@ class PlanIndex:
         usable = present(metric_geoms)
         self.metric_bounds = (shapely.total_bounds(metric_geoms[usable]) if usable.any()
                               else np.full(4, np.nan))
-        self._metric_tree: _Segments | None = None  # built on first nearest-grid query
+        self._metric_tree: Segments | None = None  # built on first nearest-grid query
         self._transformers: dict[str, pyproj.Transformer] = {}
         self._lock = threading.Lock()  # lazy caches, when two threads assign halves of a table
 
@@ -472,7 +473,7 @@ class PlanIndex:
         pos[self.rank] = np.arange(len(self.rank))
         return pos
 
-    def _segments(self) -> _Segments:
+    def _segments(self) -> Segments:
         """Boundary segments of the plan in the metric CRS, bucketed for distance queries.
 
         For a valid coverage only the segments with a grid on one side are kept: the nearest
@@ -485,23 +486,23 @@ class PlanIndex:
                 self._metric_tree = self._build_segments()
         return self._metric_tree
 
-    def _build_segments(self) -> _Segments:
+    def _build_segments(self) -> Segments:
         gi = self.index
         if self._to_metric is None and gi.is_coverage and hasattr(gi, "g_left"):
             # the plan is metric: the index already paired the shared segments
             one = (gi.g_left < 0) | (gi.g_right < 0)
             a = np.c_[gi.gx0[one], gi.gy0[one]]
             b = np.c_[gi.gx1[one], gi.gy1[one]]
-            return _Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
+            return Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
         gm = self.metric_geoms
         ok = np.flatnonzero(present(gm))
         parts, pidx = shapely.get_parts(gm[ok], return_index=True)
         seg = ring_segments(parts)
         a, b, poly = seg.a, seg.b, ok[pidx[seg.owner]]
         if self.index.is_coverage and len(a):
-            outer = ~_paired(a, b)
+            outer = ~paired(a, b)
             a, b, poly = a[outer], b[outer], poly[outer]
-        return _Segments(a, b, poly, self.max_distance)
+        return Segments(a, b, poly, self.max_distance)
 
     def _lands_near(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> np.ndarray:
         """Whether points (already swapped) are valid and within the plan's far-outside margin."""
@@ -578,71 +579,6 @@ class PlanIndex:
         """
         fields = {"max_d": self.max_distance, "far": self.far_outside, "n": _("several")}
         return {api: tr(template, **fields) for api, template in zip(self.reasons, REASONS, strict=True)}
-
-
-def _paired(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Segments (a[i] -> b[i]) that occur more than once, in either direction."""
-    lo, hi = oriented(a, b)
-    order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
-    key = np.c_[lo, hi][order]
-    dup = np.r_[False, (key[1:] == key[:-1]).all(axis=1)]
-    dup[:-1] |= dup[1:]
-    out = np.zeros(len(a), dtype=bool)
-    out[order] = dup
-    return out
-
-
-class _Segments:
-    """Boundary segments (metric CRS) of the plan in square buckets, for distance queries.
-
-    Every segment is listed in each bucket that its bounding box, widened by ``reach``, meets;
-    so the segments within ``reach`` of a point are all listed in the point's own bucket.
-    """
-
-    def __init__(self, a: np.ndarray, b: np.ndarray, poly: np.ndarray, reach: float) -> None:
-        self.x0, self.y0, self.x1, self.y1 = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-        self.dx, self.dy = self.x1 - self.x0, self.y1 - self.y0
-        self.l2 = self.dx**2 + self.dy**2
-        self.poly = poly
-        lo = np.minimum(a, b) - reach
-        hi = np.maximum(a, b) + reach
-        if not len(a):
-            lo = hi = np.zeros((1, 2))
-        gmin, gmax = lo.min(axis=0), hi.max(axis=0)
-        extent = float(max(gmax - gmin))
-        size = max(reach, extent / 1024, 1e-9)
-        while True:
-            i0 = ((lo - gmin) / size).astype(np.int64)
-            i1 = ((hi - gmin) / size).astype(np.int64)
-            span = i1 - i0 + 1
-            reps = span[:, 0] * span[:, 1]
-            if reps.sum() <= max(8 * len(a), 1 << 20):
-                break
-            size *= 2  # long segments in small buckets: coarser buckets, fewer listings
-        self.size, self.gmin = size, gmin
-        self.nb = (((gmax - gmin) / size).astype(np.int64) + 1)
-        sid = np.repeat(np.arange(len(a)), reps)
-        r = np.arange(len(sid)) - np.repeat(np.cumsum(reps) - reps, reps)
-        w = span[sid, 0]
-        bucket = (i0[sid, 1] + r // w) * self.nb[0] + (i0[sid, 0] + r % w)
-        order = np.argsort(bucket, kind="stable")
-        self.members = sid[order]
-        self.indptr = np.searchsorted(bucket[order], np.arange(self.nb[0] * self.nb[1] + 1))
-
-    def candidates(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point, segment) pairs to test, grouped by point in increasing order."""
-        bi = ((px - self.gmin[0]) / self.size).astype(np.int64)
-        bj = ((py - self.gmin[1]) / self.size).astype(np.int64)
-        ok = (bi >= 0) & (bi < self.nb[0]) & (bj >= 0) & (bj < self.nb[1]) & (px >= self.gmin[0]) & (
-            py >= self.gmin[1]
-        )
-        pt = np.flatnonzero(ok)
-        b = bj[ok] * self.nb[0] + bi[ok]
-        start = self.indptr[b]
-        count = self.indptr[b + 1] - start
-        qi = np.repeat(pt, count)
-        off = np.arange(len(qi)) - np.repeat(np.cumsum(count) - count, count)
-        return qi, self.members[np.repeat(start, count) + off]
 
 
 @dataclass
