@@ -138,11 +138,19 @@ def _read_text(path: Path) -> tuple[str, str]:
     size = path.stat().st_size
     if not 0 < size <= QUICK_MAX_BYTES:
         raise NotQuick("empty or large file")
-    try:
-        text = path.read_bytes().decode(file_encoding(path))
+    raw = path.read_bytes()
+    try:  # as file_encoding decides: a byte-order mark, else UTF-8 if all of it decodes, else GBK
+        if raw.startswith(b"\xef\xbb\xbf"):
+            text = raw[3:].decode("utf-8")
+        elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise NotQuick("UTF-16")
+        else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode(file_encoding(path))
     except Exception as exc:  # the full path names the problem
         raise NotQuick(str(exc)) from None
-    text = text.removeprefix("\ufeff")
     head = text[: 1 << 16]
     sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
     if csv_header_row(head, sep):
