@@ -261,10 +261,8 @@ def _write(path: Path, table: _Table, headers: list[str], added: list[list[str]]
 
 
 def _ready(plan: PlanIndex | Callable[[], PlanIndex], src: Any) -> PlanIndex:
-    """The plan with its lookup index built and its coordinate conversion from ``src`` set up."""
+    """The plan with its coordinate conversion from ``src`` set up."""
     plan = plan if isinstance(plan, PlanIndex) else plan()
-    if not plan.built:
-        plan.build()
     plan.to_plan(np.full(1, np.nan), np.full(1, np.nan), src)
     return plan
 
@@ -285,8 +283,7 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
         The CSV (longitude/latitude under any alias, or ``lon``/``lat``).
     plan
         The plan index, or a function returning it (e.g. reading it with
-        :func:`read_plan_gpkg`), called on a second thread while the CSV is read; the index is
-        built there too.
+        :func:`read_plan_gpkg`), called on a second thread while the CSV is read.
     out
         A ``.csv`` path; checked (never an input) and written beside, then renamed.
     crs
@@ -332,6 +329,11 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
     headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
     if set(names) & {*added, *headers, schema.GRID_CODE}:
         raise NotQuick("the file has columns of an assigned file")
+    if not plan.built:
+        # a raster sized to the work (the answers do not depend on it): a one-shot call on a
+        # small file does not need the fine index a large one pays back
+        plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), len(x) // 2),
+                                             2**14, 2**22)))
     a = plan.assign_xy(x, y, src)
     codes = plan.category_codes(a)
     per_grid, per_status = plan.counts(a, codes)
