@@ -31,7 +31,7 @@ class RasterTables:
     def _build(self, cells: int | None) -> tuple:
         minx, miny, maxx, maxy = self.bounds
         if cells is None:
-            cells = int(np.clip(500 * len(self._pos), 2**14, 2**22))
+            cells = int(np.clip(500 * len(self._pos), 2**14, 2**20))
         w, h = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
         size = float(np.sqrt(w * h / cells))
         size = max(size, w / 8192, h / 8192, 1e-9)

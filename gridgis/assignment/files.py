@@ -400,7 +400,7 @@ def assign_file(
     code_column: str = schema.GRID_CODE,
     max_distance: float | None = None,
     rules: Rules | str | dict | None = None,
-    chunk_size: int = 250_000,
+    chunk_size: int = 100_000,
     progress: bool = False,
     lon: Any = None,
     lat: Any = None,

@@ -333,7 +333,7 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
         # a raster sized to the work (the answers do not depend on it): a one-shot call on a
         # small file does not need the fine index a large one pays back
         plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), len(x) // 2),
-                                             2**14, 2**22)))
+                                             2**14, 2**20)))
     a = plan.assign_xy(x, y, src)
     codes = plan.category_codes(a)
     per_grid, per_status = plan.counts(a, codes)
