@@ -5,7 +5,8 @@ GeoPackage of N grids (Voronoi grids in EPSG:4547, as in ``bench_assign.py``) an
 points (``event_id,lon,lat``; about 5 % outside the plan), writing a CSV:
 
 * ``gridgis assign points.csv --grids plan.gpkg -o ours.csv`` (the command as installed,
-  ``python -m gridgis.cli``);
+  ``python -m gridgis.cli``: its quick path), and the same command through the Typer app
+  (``GRIDGIS_QUICK=0``, the full path: pandas, geopandas, GDAL), whose file must be identical;
 * the anchor, a script with geopandas: read the plan (``gpd.read_file``) and the CSV
   (``pd.read_csv``), ``sjoin(predicate="within")`` after ``to_crs``, then the boundary rule as
   close as reasonable (points not strictly inside any grid joined with ``intersects``, one grid
@@ -88,12 +89,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ours = [sys.executable, "-m", "gridgis.cli", "-q", "--lang", "en", "assign", "points.csv",
             "--grids", "plan.gpkg", "-o", "ours.csv"]
     theirs = [sys.executable, "anchor.py", "points.csv", "plan.gpkg", "theirs.csv"]
+    full = [*ours[:-1], "full.csv"]  # the same command through the Typer app (GRIDGIS_QUICK=0)
     load0 = os.getloadavg()
-    runs: dict[str, list[tuple[float, float]]] = {"gridgis": [], "anchor": []}
+    runs: dict[str, list[tuple[float, float]]] = {"gridgis": [], "anchor": [], "full": []}
     try:
         for _ in range(args.repeat):
-            for name, cmd in (("gridgis", ours), ("anchor", theirs)):
-                runs[name].append(run(cmd, folder, env))
+            for name, cmd, extra in (("gridgis", ours, {}), ("anchor", theirs, {}),
+                                     ("full", full, {"GRIDGIS_QUICK": "0"})):
+                runs[name].append(run(cmd, folder, {**env, **extra}))
+        if (folder / "ours.csv").read_bytes() != (folder / "full.csv").read_bytes():
+            raise SystemExit("the quick and the full command wrote different files")
         a = pd.read_csv(folder / "ours.csv", dtype=str)
         b = pd.read_csv(folder / "theirs.csv", dtype=str)
     finally:
@@ -116,8 +121,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
            "anchor_wall": med["anchor"][0], "anchor_cpu": med["anchor"][1],
            "ratio_wall": med["anchor"][0] / med["gridgis"][0],
            "ratio_cpu": med["anchor"][1] / med["gridgis"][1], "load": load1[0]}
+    out["full_wall"], out["full_cpu"] = med["full"]
     print(f"ratio (anchor / gridgis): wall {out['ratio_wall']:.2f}x, cpu {out['ratio_cpu']:.2f}x; "
           f"rows the anchor matched: {int(hit.sum()):,}, disagreements: {disagree}")
+    print(f"ratio (anchor / full command): wall {med['anchor'][0] / med['full'][0]:.2f}x, "
+          f"cpu {med['anchor'][1] / med['full'][1]:.2f}x (the quick path's file is identical)")
     return out
 
 
