@@ -46,7 +46,7 @@ import dataclasses
 import math
 import string
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ __all__ = [
     "DEFAULT_RULES",
     "rules_from_dict",
     "load_rules",
+    "fewest_grids",
 ]
 
 ORDERS = ("rows", "columns")
@@ -398,6 +399,43 @@ _SECTIONS: dict[str, type] = {
     "events": EventRules,
     "codes": CodeScheme,
 }
+
+
+def fewest_grids(measures: Mapping[str, Sequence[float]], caps: Mapping[str, float]) -> int:
+    """Fewest grids the buildings of one compound can lie in under the maxima ``caps``.
+
+    For every capped measure: ``ceil(total / cap)``, and ``ceil(n / most)`` where ``most`` is
+    the most buildings one grid can hold (its ``most`` smallest buildings fit within the cap):
+    14 buildings of 186 households fill 7 grids of at most 500, not ``ceil(2604 / 500) = 6``.
+
+    Parameters
+    ----------
+    measures
+        Per measure (``households``, ``population``): the value of every building.
+    caps
+        Per measure: the maximum of one grid (measures without one are ignored).
+
+    Examples
+    --------
+    >>> fewest_grids({"households": [186] * 14}, {"households": 500})
+    7
+    >>> fewest_grids({"households": [600, 100]}, {"households": 500})
+    2
+    """
+    need = 1
+    for m, cap in caps.items():
+        values = sorted(float(v) for v in measures.get(m, ()))
+        if not values or not math.isfinite(cap) or cap <= 0:
+            continue
+        need = max(need, math.ceil(sum(values) / cap - 1e-9))
+        total, most = 0.0, 0
+        for v in values:
+            total += v
+            if total > cap + 1e-9:
+                break
+            most += 1
+        need = max(need, math.ceil(len(values) / max(most, 1)))
+    return need
 
 
 def _check_value(section: str, key: str, value: Any, default: Any, source: str) -> Any:

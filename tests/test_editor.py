@@ -136,8 +136,11 @@ def test_unchanged_grids_are_not_redrawn(editor, plan):
     after = {f["c"]: f for f in editor.widget.grids}
     now = dict(zip(plan.state.grids["grid_code"], plan.state.grids.geometry, strict=True))
     same = [c for c in now if c in shapes and shapes[c].equals_exact(now[c], 0.0)]
-    assert len(same) > len(now) // 2
-    assert all(after[c] is before[c] for c in same if c not in editor.selected)
+    # a grid whose shape and findings are unchanged keeps its drawn feature (a neighbour may
+    # gain a finding from the edit, e.g. a compound now split with the new grid: redrawn)
+    kept = [c for c in same if c not in editor.selected and after[c] == before[c]]
+    assert len(kept) > len(now) // 2
+    assert all(after[c] is before[c] for c in kept)
     assert after[code]["d"] != before[code]["d"]
 
 

@@ -125,6 +125,7 @@ class Bisector:
         self.relaxed = relaxed
         self.trees_used = 0
         self.limit = opts.budget * 100 + 100
+        self._bounds_cache: dict[int, tuple[np.ndarray, ...]] = {}
 
     def set_limit(self, k: int) -> None:
         """Tree budget for a component of ``k`` regions."""
@@ -142,28 +143,43 @@ class Bisector:
             out.append(subtrees(sub, order_l, pred_l))
         return out
 
+    def _bounds(self, k: int) -> tuple[np.ndarray, ...]:
+        """Per side count ``k1 = 1 .. k-1``: ``k1``, ``k2`` and the bounds of both sides, with
+        the measures' scales (cached per ``k``; an infinite maximum is a huge one)."""
+        if k not in self._bounds_cache:
+            lo = self.rule.lo
+            hi = np.where(np.isfinite(self.rule.hi), self.rule.hi, 1e300)
+            k1 = np.arange(1, k)
+            k2 = k - k1
+            self._bounds_cache[k] = (
+                k1, k2, k1[None, :, None] * lo, k1[None, :, None] * hi,
+                k2[None, :, None] * lo, k2[None, :, None] * hi,
+                1.0 / np.where(lo > 0, lo, 1.0),
+                1.0 / np.where(np.isfinite(self.rule.hi) & (self.rule.hi > 0), self.rule.hi, 1.0))
+        return self._bounds_cache[k]
+
     def _violation(self, Sc: np.ndarray, T: np.ndarray, k: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Best side count ``k1`` of every cut, its bound violation and its lost slack.
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Best side count ``k1`` of the cuts that may count, its bound violation and its lost
+        slack, with the cuts' rows (all of them when relaxed, else those that some ``k1``
+        keeps within the bounds).
 
         ``Sc`` holds the measure totals of the cut-off sides (``(C, m)``) of a set of ``k``
         regions with totals ``T``.
         """
         lo, hi = self.rule.lo, self.rule.hi
-        k1 = np.arange(1, k)
-        k2 = k - k1
+        k1, k2, lo1, hi1, lo2, hi2, inv_lo, inv_hi = self._bounds(k)
         s1 = Sc[:, None, :]
         s2 = (T - Sc)[:, None, :]
-        lo1, hi1 = k1[None, :, None] * lo, k1[None, :, None] * hi
-        lo2, hi2 = k2[None, :, None] * lo, k2[None, :, None] * hi
-        scale_lo = np.where(lo > 0, lo, 1.0)
-        scale_hi = np.where(np.isfinite(hi) & (hi > 0), hi, 1.0)
         viol = (
-            np.maximum(lo1 - s1, 0) / scale_lo
-            + np.where(np.isfinite(hi1), np.maximum(s1 - hi1, 0), 0) / scale_hi
-            + np.maximum(lo2 - s2, 0) / scale_lo
-            + np.where(np.isfinite(hi2), np.maximum(s2 - hi2, 0), 0) / scale_hi
+            (np.maximum(lo1 - s1, 0) + np.maximum(lo2 - s2, 0)) * inv_lo
+            + (np.maximum(s1 - hi1, 0) + np.maximum(s2 - hi2, 0)) * inv_hi
         ).sum(axis=2)  # (C, k-1)
+        if not self.relaxed:  # only cuts within the bounds count: the slack of those only
+            rows = np.flatnonzero(viol.min(axis=1) <= 1e-9)
+            viol, s1, s2 = viol[rows], s1[rows], s2[rows]
+        else:
+            rows = np.arange(len(Sc))
         # slack: how far each side's mean region size is from the preferred size (basis) or
         # the balanced size T/k (other measures), relative to the room the bounds leave (sides
         # that will be split again need slack); every measure with an upper bound counts, so
@@ -173,13 +189,13 @@ class Bisector:
         room = np.where(lo > 0, np.minimum(mean - lo, hi - mean), hi - mean)
         room = np.where(np.isfinite(room) & (room > 0), room, np.where(np.isfinite(hi), 1e-6,
                                                                        np.inf))
-        room = np.maximum(room, 1e-6 * np.maximum(mean, 1.0))
-        dev1 = (np.abs(s1 / k1[None, :, None] - mean) / room).max(axis=2)
-        dev2 = (np.abs(s2 / k2[None, :, None] - mean) / room).max(axis=2)
+        inv_room = 1.0 / np.maximum(room, 1e-6 * np.maximum(mean, 1.0))
+        dev1 = (np.abs(s1 / k1[None, :, None] - mean) * inv_room).max(axis=2)
+        dev2 = (np.abs(s2 / k2[None, :, None] - mean) * inv_room).max(axis=2)
         slack = np.where(k1[None, :] > 1, dev1, 0.0) + np.where(k2[None, :] > 1, dev2, 0.0)
         best = np.argmin(viol * 1e3 + slack, axis=1)
-        rows = np.arange(len(Sc))
-        return best + 1, viol[rows, best], slack[rows, best]
+        at = np.arange(len(rows))
+        return rows, best + 1, viol[at, best], slack[at, best]
 
     def _cuts(self, sub: Sub, k: int, count: int) -> list[tuple[float, float, int, tuple]]:
         """Candidate cuts of ``count`` random spanning trees: (violation, -score, k1, side).
@@ -195,11 +211,16 @@ class Bisector:
         s_i = np.concatenate([t[2] for t in trees])
         e_i = np.concatenate([t[3] for t in trees])
         Sc = np.concatenate([t[4][t[3]] - t[4][t[2]] for t in trees])
-        k1, v, slack = self._violation(Sc, trees[0][4][-1], k)
-        keep = v <= v.min() + 1e-6 if self.relaxed else v <= 1e-9
+        rows, k1_r, v_r, slack_r = self._violation(Sc, trees[0][4][-1], k)
+        if len(rows) == 0:
+            return []
+        keep = v_r <= v_r.min() + 1e-6 if self.relaxed else v_r <= 1e-9
         if not keep.any():
             return []
-        pick = np.flatnonzero(keep)
+        k1, v, slack = (np.zeros(len(Sc), dtype=np.int64), np.zeros(len(Sc)),
+                        np.zeros(len(Sc)))
+        k1[rows], v[rows], slack[rows] = k1_r, v_r, slack_r
+        pick = rows[keep]
         # per tree, score exactly only the cuts that leave the most slack
         rank = np.lexsort((slack[pick] + v[pick] * 1e3, tree[pick]))
         pick = pick[rank]

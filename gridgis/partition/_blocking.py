@@ -6,18 +6,20 @@ blocks; buildings are placed in them and the blocks over a community's maximum a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from .._geometry import Arrangement
+from ._compounds import common_label, straddling
 from ._linework import FaceLabels, Linework
 from ._prepare import caps_of
 from ._strips import StripSplit, assign_strips, find_strips
 from .blocks import arrangement, as_lines, neck_cuts
 
-__all__ = ["Blocks", "make_blocks"]
+__all__ = ["Blocks", "make_blocks", "straddled_blocks"]
 
 
 @dataclass
@@ -43,9 +45,25 @@ class Blocks:
     """Blocks over their community's maximum."""
     nbld_block: np.ndarray
     """Buildings per block."""
+    straddle: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    """Per building: its compound when the compound fits in a grid but lies in several blocks
+    (:func:`._compounds.straddling`), else -1."""
     n_strips: int = 0
     """Strips of road space split between the blocks beside them."""
     strip_area_m2: float = 0.0
+
+
+def straddled_blocks(blocks: Blocks) -> np.ndarray:
+    """Blocks holding part of a compound that lies in several blocks together with other
+    buildings: they are cut around their compounds (:func:`._compounds.straddling`)."""
+    held = blocks.straddle >= 0
+    if not held.any():
+        return np.zeros(0, dtype=np.int64)
+    placed = blocks.bblock >= 0
+    label = np.where(blocks.straddle >= 0, blocks.straddle, -1)
+    pure = common_label(blocks.bblock[placed], label[placed], blocks.n_blocks)
+    mine = np.unique(blocks.bblock[held & placed])
+    return mine[pure[mine] < 0]
 
 
 def _arrange(lw: Linework, lines: np.ndarray
@@ -89,10 +107,11 @@ def _measure(lw: Linework, base_lines: np.ndarray, arr: Arrangement, lab: FaceLa
         [[np.inf, np.inf] if c < 0 else caps_of(inp.rules_by_comm[c]) for c in block_comm]
     ).reshape(-1, 2)
     oversize = np.flatnonzero((block_meas > caps + 1e-9).any(axis=1))
+    straddle = straddling(inp.group_of, bblock, inp.bmeas, block_comm, caps)
     nbld_block = np.bincount(bblock[inb], minlength=n_blocks) if n_blocks else np.zeros(0, int)
     return Blocks(base_lines=base_lines, arr=arr, labels=lab, block=block, n_blocks=n_blocks,
                   bface=bface, bblock=bblock, block_meas=block_meas, block_comm=block_comm,
-                  caps=caps, oversize=oversize, nbld_block=nbld_block,
+                  caps=caps, oversize=oversize, nbld_block=nbld_block, straddle=straddle,
                   n_strips=strips.n_strips if strips else 0,
                   strip_area_m2=strips.area_m2 if strips else 0.0)
 

@@ -15,20 +15,20 @@ in one grid, so the compound ends in exactly that many grids.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
 
 from .. import schema
 from ..i18n import tr
+from ..rules import fewest_grids
 from ._graphs import local_graph, strong_graph
 from ._prepare import Inputs, caps_of
 from .graph import EPS, RegionOptions, SizeRule, UnitGraph
 from .regions import plan_component, split_below
 
 __all__ = ["PLAIN", "common_label", "compound_pieces", "join_compounds", "oversize_cells",
-           "report_compounds"]
+           "report_compounds", "straddling"]
 
 #: extra pieces at which a compound above the maximum is planned building by building (each of
 #: its cells a unit of its own, gathered afterwards by :mod:`._gather`): the builder tries
@@ -126,6 +126,54 @@ def oversize_cells(bcell: np.ndarray, group: np.ndarray, bmeas: np.ndarray, cell
     return common_label(bcell[placed], label[placed], n_cells)
 
 
+def straddling(group: np.ndarray, bblock: np.ndarray, bmeas: np.ndarray,
+               block_comm: np.ndarray, block_cap: np.ndarray) -> np.ndarray:
+    """Per building: its compound when the compound fits in one grid but lies in several
+    blocks of one community (a street runs through it), else -1.
+
+    Such a compound is cut out of each of its blocks, so that its parts become units of their
+    own that :func:`join_compounds` can join across the street.
+
+    Parameters
+    ----------
+    group, bblock, bmeas
+        Per building: compound label (negative: none), block (``-1``: none) and measures.
+    block_comm, block_cap
+        Per block: its community and the maximum there (per measure).
+
+    Examples
+    --------
+    >>> straddling(np.array([5, 5, 6, 6, -1]), np.array([0, 1, 1, 1, 1]),
+    ...            np.array([[10.0, 0], [10.0, 0], [5.0, 0], [5.0, 0], [1.0, 0]]),
+    ...            np.array([0, 0]), np.full((2, 2), 50.0)).tolist()
+    [5, 5, -1, -1, -1]
+    """
+    out = np.full(len(group), -1, dtype=np.int64)
+    ok = (group >= 0) & (bblock >= 0)
+    if not ok.any():
+        return out
+    gid, ginv = np.unique(group[ok], return_inverse=True)
+    ginv = ginv.reshape(-1)
+    blk = bblock[ok]
+    # blocks per compound (the fewest and the most, by index), communities per compound
+    first = np.full(len(gid), np.iinfo(np.int64).max)
+    last = np.full(len(gid), -1)
+    np.minimum.at(first, ginv, blk)
+    np.maximum.at(last, ginv, blk)
+    comm = block_comm[blk]
+    c_lo = np.full(len(gid), np.iinfo(np.int64).max)
+    c_hi = np.full(len(gid), -1)
+    np.minimum.at(c_lo, ginv, comm)
+    np.maximum.at(c_hi, ginv, comm)
+    tot = np.zeros((len(gid), bmeas.shape[1]))
+    np.add.at(tot, ginv, bmeas[ok])
+    cap = block_cap[np.maximum(first, 0)] if len(block_cap) else np.zeros_like(tot)
+    fits = ~(tot > cap + 1e-9).any(axis=1)
+    keep = (first != last) & (c_lo == c_hi) & fits
+    out[np.flatnonzero(ok)] = np.where(keep[ginv], gid[ginv], -1)
+    return out
+
+
 def common_label(owner: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
     """Per owner ``0..n-1``: the label all its items share when it is not negative, else -1.
 
@@ -217,8 +265,17 @@ def compound_pieces(g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray, rul
     return pieces, nodes[grp < 0]
 
 
-def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
-    """Why a compound above the maximum lies in more grids than it needs."""
+def _why(ci: int, need: int, extra: dict[int, int], loose: list[int], failed: set[int]
+         ) -> str:
+    """Why a compound lies in more grids than it needs (``failed``: communities with a grid
+    out of range for want of a contiguous split)."""
+    if ci in failed:
+        return tr("the community has no plan within the rule even with its compounds cut "
+                  "(its grids out of range say why)")
+    if ci in loose and need == 1:
+        return tr("no plan within the rule keeps every compound of this community whole; of "
+                  "the plans searched, each keeping all compounds but one or the cut ones "
+                  "whole, this one cuts the fewest")
     if ci in loose:
         return tr("no plan within the rule keeps the compounds of this community whole, so "
                   "they were cut like the rest of their blocks")
@@ -231,8 +288,9 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int]) -> str:
 
 
 def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
-                     extra: dict[int, int], loose: list[int]) -> int:
-    """Report (``compound_split``) every compound in more grids than ``ceil(T / max)``, with
+                     extra: dict[int, int], loose: list[int], proven: list[int] = ()) -> int:
+    """Report (``compound_split``) every compound in more grids than it needs
+    (:func:`gridgis.rules.fewest_grids`), with
     the reason, and once each community of ``loose`` where one was; returns how many
     compounds.
 
@@ -244,13 +302,15 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
         Grid of every building (``-1``: unplaced).
     records
         Every grid's record (its community ``ci``).
-    extra, loose
-        Extra pieces per community and communities where compounds were cut
+    extra, loose, proven
+        Extra pieces per community, communities where compounds were cut, and those of them
+        where an exhaustive search proved that no plan keeps every compound whole
         (:class:`._grouping.Grouping`).
 
     Examples
     --------
-    >>> report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)  # doctest: +SKIP
+    >>> report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose,
+    ...                  grouping.proven)                                  # doctest: +SKIP
     0
     """
     if schema.COMPOUND_ID not in inp.bld.columns or len(bgrid) == 0:
@@ -261,22 +321,25 @@ def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
     meas = inp.bmeas[ok]
     n = 0
     cut: set[int] = set()  # loose communities where a compound was cut
+    failed = {int(r["ci"]) for r in records if r["flag"] == "out_of_range"}
     for cid, rows in frame.groupby("c", sort=True).indices.items():
         grids = np.unique(frame["g"].to_numpy()[rows])
         ci = int(records[grids[0]]["ci"])
         cap = np.asarray(caps_of(inp.rules_by_comm[ci]), dtype=float)
-        tot = meas[rows].sum(axis=0)
-        fin = np.isfinite(cap) & (cap > 0)
-        need = max([1, *(math.ceil(t / c - 1e-9) for t, c in zip(tot[fin], cap[fin], strict=True))])
+        need = fewest_grids({schema.HOUSEHOLDS: meas[rows, 0], schema.POPULATION: meas[rows, 1]},
+                            {schema.HOUSEHOLDS: cap[0], schema.POPULATION: cap[1]})
         if len(grids) <= need:
             continue
         if ci in loose and ci not in cut:
             cut.add(ci)
             inp.report.add("community", inp.codes[ci], inp.codes[ci], "compound_split",
+                           tr("no plan within the rule keeps every compound whole (an "
+                              "exhaustive search of the community's units proves it): "
+                              "compounds may be cut") if ci in proven else
                            tr("no plan within the rule keeps every compound whole: compounds "
                               "may be cut"))
         inp.report.add("compound", cid, inp.codes[ci], "compound_split",
                        tr("in {n} grids where {need} would hold it: {why}", n=len(grids),
-                          need=need, why=_why(ci, need, extra, loose)))
+                          need=need, why=_why(ci, need, extra, loose, failed)))
         n += 1
     return n

@@ -14,7 +14,7 @@ import numpy as np
 
 from .graph import EPS, SizeRule, UnitGraph
 
-__all__ = ["EXHAUSTIVE_MAX_UNITS", "exhaustive_plan"]
+__all__ = ["EXHAUSTIVE_MAX_UNITS", "exhaustive_plan", "stranded_unit"]
 
 #: communities with at most this many units are searched exhaustively when the random search fails
 EXHAUSTIVE_MAX_UNITS = 14
@@ -100,3 +100,33 @@ def exhaustive_plan(g: UnitGraph, nodes: np.ndarray, rule: SizeRule
     if found is None:
         return None, True
     return [np.sort(nodes[sorted(grp)]) for grp in found], True
+
+
+def stranded_unit(g: UnitGraph, nodes: np.ndarray, rule: SizeRule) -> int | None:
+    """A unit of ``nodes`` that no grid within the rule can hold, or ``None``: below the
+    minimum alone, and past the maximum with any of its neighbours (a grid holding it and
+    anything else holds one of its neighbours). Its existence proves that the piece has no
+    plan, whatever its size.
+
+    Examples
+    --------
+    >>> rule = SizeRule(lo=np.array([300.0]), hi=np.array([500.0]), target=400.0)
+    >>> stranded_unit(UnitGraph.chain([269, 269, 252]), np.arange(3), rule)
+    0
+    >>> stranded_unit(UnitGraph.chain([269, 100, 269]), np.arange(3), rule) is None
+    True
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    inside = np.zeros(g.n, dtype=bool)
+    inside[nodes] = True
+    lo = np.asarray(rule.lo, dtype=float)
+    hi = np.asarray(rule.hi, dtype=float)
+    for u in nodes.tolist():
+        m = g.measures[u]
+        if not (m < lo - EPS).any():
+            continue
+        nbr = g.nbr[g.indptr[u]:g.indptr[u + 1]]
+        nbr = nbr[inside[nbr] & (nbr != u)]
+        if len(nbr) and ((m + g.measures[nbr]) > hi + EPS).any(axis=1).all():
+            return int(u)
+    return None

@@ -5,8 +5,8 @@ one by one (:func:`._compounds.compound_pieces` at :data:`._compounds.PLAIN`) an
 spreads the compound over more grids than ``ceil(T / max)``. This search moves the compound's
 units across grid boundaries — one unit, or a unit swapped with one of the other grid — while
 every grid stays connected, within the rule and not much thinner, so that each compound lies in
-as few grids as these moves reach (first the count of grids beyond the fewest, then how
-concentrated each compound is, Σ share²).
+as few grids as these moves reach (first the count of compounds in more grids than the
+fewest, then the grids beyond the fewest, then how concentrated each compound is, Σ share²).
 """
 
 from __future__ import annotations
@@ -35,17 +35,57 @@ class _State:
         self.comp = np.flatnonzero(group >= 0)
         gid, inv = np.unique(group[self.comp], return_inverse=True)
         self.ginv = inv.reshape(-1)
+        self.gidx = np.full(g.n, -1, dtype=np.int64)
+        self.gidx[self.comp] = self.ginv
         tot = np.zeros((len(gid), g.measures.shape[1]))
         np.add.at(tot, self.ginv, g.measures[self.comp])
         self.need = np.array([rule.k_range(t)[0] for t in tot])
+        self.n_regions = len(regions) + 1  # the last column: units in no region
+        self.set_labels(self.lab)
 
-    def score(self, lab: np.ndarray) -> tuple[int, float]:
-        """(grids beyond the fewest, −Σ share²): lower is better."""
-        key = self.ginv * (len(lab) + 1) + lab[self.comp]
-        uk, inv = np.unique(key, return_inverse=True)
-        m = np.bincount(inv.reshape(-1), weights=self.g.measures[self.comp, 0])
-        spread = np.bincount(uk // (len(lab) + 1), minlength=len(self.need))
-        return int(np.maximum(spread - self.need, 0).sum()), -float((m**2).sum())
+    def set_labels(self, lab: np.ndarray) -> None:
+        """Take ``lab`` as the plan: units and measure of every compound in every region."""
+        self.lab = lab
+        col = np.where(lab[self.comp] >= 0, lab[self.comp], self.n_regions - 1)
+        self.cnt = np.zeros((len(self.need), self.n_regions), dtype=np.int64)
+        self.msum = np.zeros((len(self.need), self.n_regions))
+        np.add.at(self.cnt, (self.ginv, col), 1)
+        np.add.at(self.msum, (self.ginv, col), self.g.measures[self.comp, 0])
+        self.beyond = np.maximum((self.cnt > 0).sum(axis=1) - self.need, 0)
+        self.m2 = (self.msum**2).sum(axis=1)
+
+    def score(self) -> tuple[int, int, float]:
+        """(compounds in more grids than the fewest, grids beyond the fewest, −Σ share²) of
+        the plan: lower is better (every total is of whole numbers, so exact)."""
+        return (int((self.beyond > 0).sum()), int(self.beyond.sum()), -float(self.m2.sum()))
+
+    def score_move(self, u: int, b: int, w: int) -> tuple[int, int, float]:
+        """:meth:`score` once unit ``u`` moves to region ``b`` (and ``w``, when not -1, to the
+        region of ``u``): only the two regions' cells of the compounds moved change."""
+        a = int(self.lab[u])
+        delta: dict[tuple[int, int], list[float]] = {}  # (compound, region) -> [units, measure]
+        for x, src, dst in [(u, a, b)] + ([(w, b, a)] if w >= 0 else []):
+            c = int(self.gidx[x])
+            if c < 0:
+                continue
+            m = float(self.g.measures[x, 0])
+            for r, sign in ((src, -1), (dst, 1)):
+                d = delta.setdefault((c, r), [0, 0.0])
+                d[0] += sign
+                d[1] += sign * m
+        spread: dict[int, int] = {}
+        m2 = float(self.m2.sum())
+        for (c, r), (dn, dm) in delta.items():
+            old_n, old_m = int(self.cnt[c, r]), float(self.msum[c, r])
+            spread[c] = spread.get(c, 0) + int(old_n + dn > 0) - int(old_n > 0)
+            m2 += (old_m + dm) ** 2 - old_m**2
+        n_pos, n_sum = int((self.beyond > 0).sum()), int(self.beyond.sum())
+        for c, ds in spread.items():
+            old = int(self.beyond[c])
+            new = max(int((self.cnt[c] > 0).sum()) + ds - int(self.need[c]), 0)
+            n_pos += int(new > 0) - int(old > 0)
+            n_sum += new - old
+        return n_pos, n_sum, -m2
 
     def members(self, lab: np.ndarray, r: int) -> np.ndarray:
         return np.flatnonzero(lab == r)
@@ -130,18 +170,21 @@ def gather_compounds(g: UnitGraph, regions: list[Region], rule: SizeRule, group:
     if len(regions) < 2 or not (group >= 0).any() or any(r.flag for r in regions):
         return regions
     s = _State(g, regions, rule, group)
-    best = s.score(s.lab)
+    best = s.score()
     moves = 0
     while best[0] > 0 and moves < MAX_MOVES:
         for u, b, w in _candidates(s):
+            sc = s.score_move(u, b, w)
+            if not sc < best:
+                continue
             lab = s.lab.copy()
             a = int(lab[u])
             lab[u] = b
             if w >= 0:
                 lab[w] = a
-            sc = s.score(lab)
-            if sc < best and s.valid(lab, (a, b)):
-                s.lab, best = lab, sc
+            if s.valid(lab, (a, b)):
+                s.set_labels(lab)
+                best = sc
                 moves += 1
                 break
         else:

@@ -10,7 +10,7 @@ from .._geometry import Arrangement
 from .blocks import group_perimeter
 from .regions import UnitGraph
 
-__all__ = ["graph_key", "group_graph", "local_graph", "strong_graph"]
+__all__ = ["contract_graph", "graph_key", "group_graph", "local_graph", "strong_graph"]
 
 
 def group_graph(
@@ -69,3 +69,36 @@ def graph_key(ci: int, g: UnitGraph) -> bytes:
     for a in (g.measures, g.area, g.perimeter, g.eu, g.ev, g.length, g.barrier):
         h.update(np.ascontiguousarray(a).tobytes())
     return h.digest()
+
+
+def contract_graph(g: UnitGraph, label: np.ndarray) -> tuple[UnitGraph, np.ndarray]:
+    """``g`` with the nodes of each ``label >= 0`` merged into one node, and the new node of
+    every old node (nodes labelled ``-1`` stay alone).
+
+    Examples
+    --------
+    >>> chain = UnitGraph.chain([1, 2, 3, 4])
+    >>> merged, owner = contract_graph(chain, np.array([-1, 5, 5, -1]))
+    >>> owner.tolist(), merged.measures[:, 0].tolist(), merged.eu.tolist(), merged.ev.tolist()
+    ([0, 1, 1, 2], [1.0, 5.0, 4.0], [0, 1], [1, 2])
+    """
+    key = np.where(label >= 0, label, -1 - np.arange(g.n))
+    _, owner = np.unique(key, return_inverse=True)
+    # keep the nodes' order: a merged node takes the place of its first member
+    first = np.full(int(owner.max()) + 1, g.n, dtype=np.int64)
+    np.minimum.at(first, owner, np.arange(g.n))
+    rank = np.empty_like(first)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    owner = rank[owner.reshape(-1)]
+    n = len(first)
+    ou, ov = owner[g.eu], owner[g.ev]
+    inner = ou == ov
+    per = np.bincount(owner, weights=g.perimeter, minlength=n)
+    per -= 2 * np.bincount(ou[inner], weights=g.length[inner], minlength=n)
+    a, b = np.minimum(ou[~inner], ov[~inner]), np.maximum(ou[~inner], ov[~inner])
+    uk, inv = np.unique(a * n + b, return_inverse=True)
+    meas = np.stack([np.bincount(owner, weights=g.measures[:, k], minlength=n)
+                     for k in range(g.measures.shape[1])], axis=1)
+    return UnitGraph(meas, np.bincount(owner, weights=g.area, minlength=n), per, uk // n, uk % n,
+                     np.bincount(inv, weights=g.length[~inner], minlength=len(uk)),
+                     np.bincount(inv, weights=g.barrier[~inner], minlength=len(uk))), owner

@@ -4,7 +4,9 @@ Per community (per connected piece of its basic land) the unit graph is split in
 contiguous grids within ``[min, max]`` (:func:`.regions.plan_regions`). Where a community admits
 no plan, its blocks are cut into smaller units and the community planned again
 (``BuildOptions.refine_rounds`` rounds, a small tree budget in early rounds), then once more
-with the full search. Plans of communities whose units did not change are reused.
+with the full search. Plans of communities whose units did not change are reused. Where no
+plan keeps every compound of a community whole, its compounds are freed and the fewest of them
+cut (:mod:`._whole`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..i18n import tr
-from ._blocking import Blocks
+from ._blocking import Blocks, straddled_blocks
 from ._compounds import PLAIN
-from ._exhaustive import exhaustive_plan
+from ._exhaustive import exhaustive_plan, stranded_unit
 from ._gather import gather_compounds
 from ._graphs import graph_key, group_graph, local_graph, strong_graph
 from ._holes import open_rings
 from ._linework import Linework
 from ._unitize import UnitCache, Units, make_units
+from ._whole import cut_cost, keep_whole
 from .geom import polsby_popper
+from .graph import SizeRule
 from .regions import Region, RegionOptions, UnitGraph, plan_regions
 
 __all__ = ["EARLY_BUDGET", "RETRIES_MAX", "RETRIES_MIN", "GridUnits", "Grouping", "group_into_grids",
@@ -60,9 +64,22 @@ class Grouping:
     """Community of every grid left ringing another (a ring that could not be cut open)."""
     loose: list[int] = field(default_factory=list)
     """Communities where compounds may be cut: keeping them whole left no plan in range."""
+    proven: list[int] = field(default_factory=list)
+    """Communities of ``loose`` where an exhaustive search proved that no plan keeps every
+    compound whole."""
     extra: dict[int, int] = field(default_factory=dict)
     """Pieces beyond the fewest of the compounds above the maximum, per community where the
     fewest left no plan in range (:data:`._compounds.PLAIN`: not cut on their own)."""
+
+
+@dataclass
+class _Notes:
+    """What a planning pass found besides the grids."""
+
+    rings: list[int] = field(default_factory=list)
+    """Community of every grid left ringing another."""
+    proven: set[int] = field(default_factory=set)
+    """Communities where keeping every compound whole was proven impossible."""
 
 
 def _unsolved(regions: list) -> int:
@@ -139,7 +156,12 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
         return [Region(p) for p in plan]
     note = tr("an exhaustive search over all {n} units found no contiguous split within the "
               "rule", n=len(comp))
-    if not exhaustive:
+    stuck = None if exhaustive else stranded_unit(local, comp, rule)
+    if stuck is not None:
+        note = tr("no plan exists: a unit of {m:.0f} is below the minimum {lo:.0f}, and with "
+                  "any of its neighbours it passes the maximum {hi:.0f}",
+                  m=local.measures[stuck, 0], lo=rule.lo[0], hi=rule.hi[0])
+    elif not exhaustive:
         tries = retries_for(len(comp))
         for t in range(1, tries + 1):
             again = plan_regions(local, comp, rule, lw.inp.rng(f"{key}:retry{t}"), opts)
@@ -151,6 +173,7 @@ def _search_piece(local: UnitGraph, comp: np.ndarray, rule, lw: Linework, key: s
     for r in regions:
         if r.cause == "no_contiguous_split":
             r.reason = tr("{reason} ({note})", reason=r.reason, note=note)
+            r.proven = exhaustive or stuck is not None
     return regions
 
 
@@ -160,11 +183,11 @@ def retries_for(n_units: int) -> int:
 
 
 def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bool,
-                      plan_cache: dict[bytes | tuple, list], rings: list[int], polish: bool = False,
+                      plan_cache: dict[bytes | tuple, list], notes: _Notes, polish: bool = False,
                       loose: frozenset[int] = frozenset()
                       ) -> tuple[list[GridUnits], list[int]]:
     """Grids of every community on the current units; communities without a contiguous plan.
-    Communities with a grid ringing another that could not be cut open go to ``rings``. With
+    Communities with a grid ringing another that could not be cut open go to ``notes``. With
     ``polish`` the plans are compared with other searches and the most compact kept. In the
     final rounds the communities of ``loose`` get full re-seeded retries of unsolved pieces,
     the others retries with the early round's budget."""
@@ -201,14 +224,16 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
         regions = plan_cache[key]
         if polish:
             regions = _most_compact(local, rule, lw, str(inp.codes[ci]), opts, regions)
-        if units.unit_group is not None:  # the same plan and compounds gather the same way
-            gkey = (key, polish, units.unit_group[nodes].tobytes())
-            if gkey not in plan_cache:
-                plan_cache[gkey] = gather_compounds(local, regions, rule,
-                                                    units.unit_group[nodes])
-            regions = plan_cache[gkey]
+        if units.unit_group is not None:  # compounds gathered, or kept whole where they may be cut
+            settle = _Settle(lw, local, units.unit_group[nodes], rule, str(inp.codes[ci]), opts,
+                             plan_cache, last)
+            regions, proven = settle(key, regions)
+            if polish and last:  # the most compact plan may keep fewer compounds whole
+                regions = settle.better(regions, settle(key, plan_cache[key])[0])
+            if proven:
+                notes.proven.add(ci)
         regions, left = open_rings(local, regions, rule)
-        rings += [ci] * left
+        notes.rings += [ci] * left
         if any(r.cause == "no_contiguous_split" for r in regions):
             failing.append(ci)
         for r in regions:
@@ -219,6 +244,49 @@ def _plan_communities(lw: Linework, units: Units, opts: RegionOptions, final: bo
                 reason = tr("one building (or an unsplittable block) exceeds the maximum")
             grid_units.append((ci, members, flag, reason, cause))
     return grid_units, failing
+
+
+@dataclass
+class _Settle:
+    """Compounds of one community's plan gathered (:func:`._gather.gather_compounds`) and,
+    where compounds may be cut (``last``), kept whole as far as a plan allows
+    (:func:`._whole.keep_whole`); cached by plan key."""
+
+    lw: Linework
+    local: UnitGraph
+    group: np.ndarray
+    rule: SizeRule
+    code: str
+    opts: RegionOptions
+    plan_cache: dict
+    last: bool
+
+    def __call__(self, key: bytes, regions: list) -> tuple[list, bool]:
+        """The plan settled, and whether keeping every compound whole was proven impossible."""
+        # keyed by the plan itself: the polished plan is often the first one
+        gkey = (key, self.group.tobytes(), *(r.nodes.tobytes() for r in regions))
+        if gkey not in self.plan_cache:
+            out = gather_compounds(self.local, regions, self.rule, self.group)
+            self.plan_cache[gkey] = (keep_whole(self.local, out, self.group, self.rule,
+                                                self._search, self._gather)
+                                     if self.last else (out, False))
+        return self.plan_cache[gkey]
+
+    def better(self, a: list, b: list) -> list:
+        """The plan cutting fewer compounds, then the more compact (:func:`plan_score`)."""
+        def rank(p: list) -> tuple:
+            return cut_cost(self.local, p, self.group, self.rule), tuple(
+                -x for x in plan_score(self.local, p))
+        return a if rank(a) <= rank(b) else b
+
+    def _search(self, graph: UnitGraph, name: str) -> list:
+        # many tries, each needing only to say whether a plan is easily found
+        probe = dataclasses.replace(self.opts, fallback=False)
+        retry = dataclasses.replace(probe, budget=min(self.opts.budget, EARLY_BUDGET))
+        return _search(graph, self.rule, self.lw, f"{self.code}:{name}", probe, retry)
+
+    def _gather(self, plan: list) -> list:
+        return gather_compounds(self.local, plan, self.rule, self.group)
 
 
 def _refine(lw: Linework, blocks: Blocks, failing: list[int], rnd: int,
@@ -251,7 +319,9 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
     True
     """
     opts = lw.inp.opts
-    piece_cap: dict[int, np.ndarray] = {int(b): blocks.caps[b] for b in blocks.oversize}
+    # blocks over the maximum, and blocks a compound lies in with others, are cut
+    piece_cap: dict[int, np.ndarray] = {
+        int(b): blocks.caps[b] for b in np.union1d(blocks.oversize, straddled_blocks(blocks))}
     cache = UnitCache()
     plan_cache: dict[bytes | tuple, list] = {}
     t_units = t_regions = 0.0
@@ -269,9 +339,9 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
             units = make_units(lw, blocks, piece_cap, cache, loose, extra)
             t_units += time.perf_counter() - t
         t = time.perf_counter()
-        rings: list[int] = []
+        notes = _Notes()
         grid_units, failing = _plan_communities(lw, units, opts.regions if final else early,
-                                                final, plan_cache, rings, loose=loose)
+                                                final, plan_cache, notes, loose=loose)
         t_regions += time.perf_counter() - t
         more = [ci for ci in failing if ci in units.pieced and extra.get(ci, 0) < PLAIN]
         if final and more:
@@ -292,10 +362,11 @@ def group_into_grids(lw: Linework, blocks: Blocks) -> Grouping:
         rnd += 1
     if lw.inp.opts.restarts > 1:  # the plans kept: the most compact of several searches
         t = time.perf_counter()
-        rings = []
+        notes = _Notes()
         grid_units, _ = _plan_communities(lw, units, opts.regions if final else early, final,
-                                          plan_cache, rings, polish=True, loose=loose)
+                                          plan_cache, notes, polish=True, loose=loose)
         t_regions += time.perf_counter() - t
     timings = {"rounds": rounds, "units": t_units, "regions": t_regions}
     return Grouping(units=units, grid_units=grid_units, n_split=len(piece_cap), timings=timings,
-                    rings=rings, loose=sorted(loose), extra=extra)
+                    rings=notes.rings, loose=sorted(loose), proven=sorted(notes.proven),
+                    extra=extra)

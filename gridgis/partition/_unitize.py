@@ -108,15 +108,17 @@ class UnitCache:
 
 
 def _cut_lines(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
-               cut_cache: dict[tuple[int, bytes], np.ndarray]
+               cut_cache: dict[tuple[int, bytes], np.ndarray], loose: frozenset[int]
                ) -> tuple[list[np.ndarray], tuple]:
     """Lines cutting every block of ``piece_cap`` along its building groups (cached), and the
-    key of that set of lines."""
+    key of that set of lines. A compound that fits in a grid stays one group however low the
+    block's cap, except in the communities of ``loose``."""
     inp = lw.inp
     cut_lines, keys = [], []
     for b in sorted(piece_cap):
         inside = np.flatnonzero(blocks.bblock == b)
-        labels = cut_groups(inp.group_of[inside], inp.bmeas[inside], piece_cap[b])
+        cap = piece_cap[b] if blocks.block_comm[b] in loose else blocks.caps[b]
+        labels = cut_groups(inp.group_of[inside], inp.bmeas[inside], cap)
         key = (b, labels.tobytes())
         if key not in cut_cache:
             geom = union_faces(blocks.arr.faces[blocks.block == b])
@@ -153,10 +155,12 @@ def _cells(lw: Linework, blocks: Blocks, cut_lines: list[np.ndarray]) -> _Cells:
 
 def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray], c: _Cells,
                   cell_meas: np.ndarray, cell_block: np.ndarray, pair_barrier: np.ndarray,
-                  cell_group: np.ndarray, extra: dict[int, int], piece_cache: dict
-                  ) -> tuple[np.ndarray, int, dict[int, str]]:
+                  cell_group: np.ndarray, cell_gather: np.ndarray, extra: dict[int, int],
+                  piece_cache: dict) -> tuple[np.ndarray, int, dict[int, str]]:
     """Unit of every cell: whole blocks, or groups of cells of a block that is split (the
-    cells of a compound above the maximum in the fewest pieces, :func:`.compound_pieces`)."""
+    cells of a compound above the maximum in the fewest pieces, :func:`.compound_pieces`,
+    and the others grouped below the block's cap, compound by compound where compounds are to
+    be gathered: ``cell_gather``)."""
     inp = lw.inp
     n_cells = len(cell_meas)
     unit_of_cell = np.full(n_cells, -1, dtype=np.int64)
@@ -178,16 +182,25 @@ def _unit_of_cell(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray]
                             cg.length, cg.barrier)
             groups, nodes = _pieces(lw, sub, nodes, cell_group, rule, b,
                                     extra.get(int(blocks.block_comm[b]), 0), piece_cache)
-            if len(nodes):
-                groups += split_block(sub, nodes, piece_cap[b][cols], rule.hi,
-                                      inp.rng(f"block:{b}"), inp.opts.regions,
-                                      inp.opts.min_contact_m)
+            # a unit never mixes compounds that are to be gathered
+            for i, part in enumerate(_by_label(nodes, cell_gather)):
+                groups += split_block(sub, part, piece_cap[b][cols], rule.hi,
+                                      inp.rng(f"block:{b}" + (f":{i}" if i else "")),
+                                      inp.opts.regions, inp.opts.min_contact_m)
             for nodes_g, flag in groups:
                 unit_of_cell[nodes_g] = n_units
                 if flag:
                     unit_flag[n_units] = flag
                 n_units += 1
     return unit_of_cell, n_units, unit_flag
+
+
+def _by_label(nodes: np.ndarray, label: np.ndarray) -> list[np.ndarray]:
+    """``nodes`` parted by ``label`` (the unlabelled, ``-1``, first), in label order."""
+    if len(nodes) == 0:
+        return []
+    uniq, inv = np.unique(label[nodes], return_inverse=True)
+    return [nodes[inv.reshape(-1) == k] for k in range(len(uniq))]
 
 
 def _pieces(lw: Linework, g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarray,
@@ -208,10 +221,11 @@ def _pieces(lw: Linework, g: UnitGraph, nodes: np.ndarray, cell_group: np.ndarra
 
 
 def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
-                 loose: frozenset[int]) -> tuple[np.ndarray, np.ndarray, frozenset[int]]:
+                 loose: frozenset[int], straddle: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, frozenset[int]]:
     """Oversize compound of every cell (:func:`.oversize_cells`; none in the communities of
-    ``loose``), the compound to gather of every cell (the oversize one, or in ``loose`` any
-    compound) and the communities holding oversize cells."""
+    ``loose``), the compound to gather of every cell (the oversize one, one straddling blocks,
+    or in ``loose`` any compound) and the communities holding oversize cells."""
     inp = lw.inp
     cell_comm = np.full(n_cells, -1, dtype=np.int64)
     inside = c.cell >= 0
@@ -220,11 +234,13 @@ def _cell_groups(lw: Linework, c: _Cells, bcell: np.ndarray, n_cells: int,
     cap = np.array([caps.get(ci, [np.inf, np.inf]) for ci in cell_comm.tolist()],
                    dtype=float).reshape(-1, 2)
     group = oversize_cells(bcell, inp.group_of, inp.bmeas, cap, n_cells)
-    gather = group.copy()
+    placed = bcell >= 0
+    # and the cells of a compound that straddles blocks, to be gathered like the oversize ones
+    across = common_label(bcell[placed], straddle[placed], n_cells)
+    gather = np.where(group >= 0, group, across)
     if loose:
         free = np.isin(cell_comm, list(loose))
         group[free] = -1
-        placed = bcell >= 0
         anyc = common_label(bcell[placed], np.where(inp.group_of >= 0, inp.group_of, -1)[placed],
                             n_cells)
         gather[free] = anyc[free]
@@ -271,7 +287,7 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     """
     inp = lw.inp
     cache = cache or UnitCache()
-    cut_lines, key = _cut_lines(lw, blocks, piece_cap, cache.cut)
+    cut_lines, key = _cut_lines(lw, blocks, piece_cap, cache.cut, loose)
     if key not in cache.cells:  # rounds that cut no block anew share the arrangement
         cache.cells[key] = _cells(lw, blocks, cut_lines)
     c = cache.cells[key]
@@ -292,11 +308,12 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
     seg_len = np.hypot(*(arr.edges.seg_b - arr.edges.seg_a).T)
     pair_barrier = arr.edges.sum_by_pair(np.where(seg_bar, seg_len, 0.0))
 
-    cell_group, cell_gather, pieced = _cell_groups(lw, c, bcell, n_cells, loose)
+    cell_group, cell_gather, pieced = _cell_groups(lw, c, bcell, n_cells, loose,
+                                                    blocks.straddle)
     extra = extra or {}
     unit_of_cell, n_units, unit_flag = _unit_of_cell(lw, blocks, piece_cap, c, cell_meas,
-                                                     cell_block, pair_barrier, cell_group, extra,
-                                                     cache.pieces)
+                                                     cell_block, pair_barrier, cell_group,
+                                                     cell_gather, extra, cache.pieces)
     face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
     # tiny empty pieces cut off from their unit (noding noise) join a touching unit
     has_bld = np.zeros(len(arr.faces), dtype=bool)

@@ -154,10 +154,12 @@ def _report_thin(report, grids: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> di
     for r in thin.itertuples(index=False):
         why = (tr("a block covering much of it is as thin") if r.forced
                else tr("no single block forces it"))
+        block = (tr("no block covers a third of it") if np.isnan(r.block_pp)
+                 else tr("thinnest large block {block:.2f}", block=r.block_pp))
         report.add("grid", r.grid_code, r.community_code,
                    "thin_block" if r.forced else "thin_grid",
-                   tr("Polsby–Popper {pp:.2f} below {bar:.2f}: {why} (thinnest large block "
-                      "{block:.2f})", pp=r.pp, bar=COMPACTNESS_BAR, why=why, block=r.block_pp))
+                   tr("Polsby–Popper {pp:.2f} below {bar:.2f}: {why} ({block})", pp=r.pp,
+                      bar=COMPACTNESS_BAR, why=why, block=block))
     basic = (grids[schema.KIND] == BASIC).to_numpy()
     pp = compactness(grids.geometry.to_numpy())[basic]
     free = ~grids.loc[basic, schema.GRID_CODE].isin(thin.loc[thin["forced"], "grid_code"])
@@ -264,7 +266,7 @@ def build_grids(
     t = time.perf_counter()
     asm = assemble_grids(inp, grouping)
     bgrid, gmeas = building_grids(inp, asm)
-    report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose)
+    report_compounds(inp, bgrid, asm.records, grouping.extra, grouping.loose, grouping.proven)
     grids = number_grids(asm.records, gmeas, inp.codes, inp.comm_m, inp.mcrs)
     report_grids(inp, asm.records, grids, gmeas)
     gcode = grids[schema.GRID_CODE].to_numpy()

@@ -184,4 +184,6 @@ class Region:
     cause: str = ""
     """Machine-readable reason: ``below_min``, ``no_feasible_count``, ``no_contiguous_split``,
     ``oversize`` (empty when the region is within bounds)."""
+    proven: bool = False
+    """For ``no_contiguous_split``: the search proved that no plan exists."""
 

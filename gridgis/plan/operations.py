@@ -143,8 +143,9 @@ def _split_by_line(ctx: PlanContext, state: PlanState, r: int, code: str, line: 
     if not len(lines_for(EXTEND_M)):
         raise PartitionError(tr("the line does not reach grid {code}", code=code),
                              fix=tr("draw it across the grid, in the plan's CRS"))
+    # full precision: a replay of the history cuts exactly where this edit cut
     params = {"code": code, "line": shapely.to_wkt(shapely.union_all(lines_m),
-                                                   rounding_precision=3)}
+                                                   rounding_precision=-1)}
 
     def relabel(ret: Retiling) -> tuple[np.ndarray, list[dict]]:
         faces = np.unique(ret.pf[ret.pg == r])
@@ -355,7 +356,7 @@ def transfer(ctx: PlanContext, state: PlanState, items: Any = None, to: str | No
         else:
             piece = shapely.union_all(geometries(given["area"], ctx.crs, ctx.metric_crs))
             what = "an area"
-            params = {"area": shapely.to_wkt(piece, rounding_precision=3)}
+            params = {"area": shapely.to_wkt(piece, rounding_precision=-1)}
         src, lines_for, moving = _move_area(ctx, geoms, same_comm, t, piece, what, comm[t])
 
     def relabel(ret: Retiling) -> tuple[np.ndarray, list[dict]]:

@@ -1,14 +1,13 @@
 """Compounds whole: a residential compound (小区) or village group that fits in one grid lies in one.
 
 The practice is one managed compound = one grid (一个有物业管理的小区划分为一个网格) and rural grids
-drawn by village group; a compound above the maximum should use as few grids as the rule allows:
-``ceil(total / max)`` on every measure with a maximum (households, and population when capped),
-the count the builder cuts such a compound into. Buildings carry the compound in ``compound_id``.
+drawn by village group; a compound above the maximum should use as few grids as the rule allows
+(:func:`gridgis.rules.fewest_grids`: ``ceil(total / max)`` on every measure with a maximum, and no
+more buildings in a grid than the smallest ones that fit). Buildings carry the compound in
+``compound_id``.
 """
 
 from __future__ import annotations
-
-import math
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +16,7 @@ import shapely
 
 from .. import schema
 from ..i18n import tr
-from ..rules import Rules
+from ..rules import Rules, fewest_grids
 from ._text import names
 from .prepare import PreparedPlan
 from .report import WARNING, Finding
@@ -30,23 +29,6 @@ def _area_kinds(plan: PreparedPlan) -> np.ndarray:
     if schema.AREA_KIND in gdf:
         return gdf[schema.AREA_KIND].fillna("urban").astype(str).to_numpy()
     return np.full(len(gdf), "urban", dtype=object)
-
-
-def _need(prof, totals: dict[str, float]) -> int:
-    """Grids a compound needs: ``ceil(total / cap)`` on every capped measure (the builder's
-    count, :func:`gridgis.partition.build_grids`).
-
-    Examples
-    --------
-    >>> from gridgis.rules import Profile
-    >>> _need(Profile(max_population=1600), {"households": 400.0, "population": 2000.0})
-    2
-    """
-    need = 1
-    for m, cap in prof.caps.items():
-        if cap > 0 and m in totals:
-            need = max(need, math.ceil(totals[m] / cap - 1e-9))
-    return need
 
 
 def check_compounds(plan: PreparedPlan, b: gpd.GeoDataFrame, building_grid: np.ndarray,
@@ -76,7 +58,7 @@ def check_compounds(plan: PreparedPlan, b: gpd.GeoDataFrame, building_grid: np.n
             continue
         prof = rules.profile_for(kinds[grids[0]])
         total = float(frame[prof.measure].to_numpy()[rows].sum())
-        need = _need(prof, {m: float(frame[m].to_numpy()[rows].sum()) for m in prof.caps})
+        need = fewest_grids({m: frame[m].to_numpy()[rows] for m in prof.caps}, prof.caps)
         if len(grids) <= need:
             continue
         labels = tuple(plan.labels[g] for g in grids)
