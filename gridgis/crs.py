@@ -9,9 +9,8 @@ computed in a metric CRS chosen by :func:`metric_crs`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -20,10 +19,13 @@ from ._geometry import polygonal
 from .errors import CRSError
 from .i18n import tr
 
+if TYPE_CHECKING:  # imported where used: converting coordinates needs no geopandas
+    import geopandas as gpd
+
 __all__ = [
     "GCJ02", "BD09", "CHINA_LON", "CHINA_LAT", "resolve_crs", "in_china", "wgs84_to_gcj02",
     "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84",
-    "points_to_wgs84", "wgs84_to", "to_crs", "to_crs_valid", "metric_crs", "to_metric",
+    "points_to_wgs84", "wgs84_to", "to_crs", "to_crs_valid", "metric_crs", "is_metric", "to_metric",
 ]
 
 GCJ02 = "GCJ02"
@@ -213,6 +215,8 @@ def to_crs_valid(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
         return out
     fixed = geoms.copy()
     fixed[bad] = polygonal(shapely.make_valid(geoms[bad], method="structure"))
+    import geopandas as gpd
+
     return out.set_geometry(gpd.GeoSeries(fixed, index=out.index, crs=out.crs))
 
 
@@ -251,7 +255,7 @@ def metric_crs(data: gpd.GeoDataFrame | gpd.GeoSeries | tuple[float, float, floa
             raise CRSError(tr("layer has no CRS"), fix=tr("set it with gdf.set_crs('EPSG:4326') or "
                                                       "similar"))
         src = resolve_crs(src)
-        if not isinstance(src, str) and src.is_projected and _is_metre(src):
+        if is_metric(src):
             return src
         geo = data if isinstance(src, str) else data.to_crs(4326)
         lon0, lat0, lon1, lat1 = geo.total_bounds
@@ -270,6 +274,18 @@ def _is_metre(crs: pyproj.CRS) -> bool:
         return all(ax.unit_name in ("metre", "meter") for ax in crs.axis_info[:2])
     except Exception:  # pragma: no cover
         return False
+
+
+def is_metric(crs: Any) -> bool:
+    """Whether ``crs`` is a projected CRS in metres (its own :func:`metric_crs`).
+
+    Examples
+    --------
+    >>> is_metric("EPSG:4547"), is_metric("EPSG:4326"), is_metric("GCJ02")
+    (True, False, False)
+    """
+    src = resolve_crs(crs)
+    return not isinstance(src, str) and src.is_projected and _is_metre(src)
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: Any = None) -> gpd.GeoDataFrame:

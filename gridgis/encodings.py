@@ -7,9 +7,12 @@ mixed-encoding files, CSV separators and shapefiles without a ``.cpg``.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from . import schema
 from .errors import InputFileError
 from .i18n import _, tr
 
@@ -17,7 +20,10 @@ __all__ = [
     "HEADER_SEARCH_ROWS",
     "bom_encoding",
     "check_single_encoding",
+    "csv_header_row",
     "detect_encoding",
+    "file_encoding",
+    "find_header_row",
     "shapefile_encoding",
     "sniff_separator",
 ]
@@ -128,3 +134,64 @@ def shapefile_encoding(path: str | Path) -> str | None:
         return "UTF-8"
     except UnicodeDecodeError:
         return "GB18030"
+
+
+def find_header_row(rows: Iterable[Iterable[Any]]) -> int:
+    """The 0-based row of the header among the first rows of a sheet or CSV.
+
+    Office sheets often carry a title (and a date line) above the header. The header is the
+    first row naming a known column (经度, 网格编码, lon …); without one, the first row that is
+    as wide as the widest of these rows.
+
+    >>> find_header_row([["2024年 雨湖区地址库"], [], ["地址", "经度", "纬度"], ["a", 112.9, 27.8]])
+    2
+    >>> find_header_row([["name", "x"], ["a", "1"]])
+    0
+    """
+    rows = [[c for c in r if c is not None and str(c).strip() and str(c) != "nan"] for r in rows]
+    for i, row in enumerate(rows):
+        if sum(schema.canonical_name(c) is not None for c in row) >= 1 and len(row) >= 2:
+            return i
+    widest = max((len(r) for r in rows), default=0)
+    return next((i for i, r in enumerate(rows) if len(r) == widest), 0)
+
+
+def csv_header_row(text: str, sep: str) -> int:
+    """The 0-based header line of a CSV text (title lines above it are skipped)."""
+    import csv
+
+    head = text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS]
+    return find_header_row(csv.reader(head, delimiter=sep))
+
+
+def file_encoding(path: Path) -> str:
+    """Encoding of a text file, checked over the whole file in one streaming pass.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_bytes("名称,经度,纬度".encode("gbk"))
+    >>> file_encoding(p)
+    'gb18030'
+    """
+    with open(path, "rb") as fh:
+        if bom := bom_encoding(fh.read(3)):
+            return bom
+        for enc in ("utf-8", "gb18030"):
+            fh.seek(0)
+            if enc == "gb18030":
+                check_single_encoding(fh, source=path)
+                fh.seek(0)
+            dec = codecs.getincrementaldecoder(enc)()
+            try:
+                while block := fh.read(1 << 16):
+                    dec.decode(block)
+                dec.decode(b"", final=True)
+                return enc
+            except UnicodeDecodeError:
+                continue
+        fh.seek(0)
+        sample = fh.read(1 << 20)
+    return detect_encoding(sample[: sample.rfind(b"\n") + 1] or sample, source=path)

@@ -25,7 +25,9 @@ from ._geometry import present
 from .crs import points_to_wgs84, resolve_crs
 from .encodings import (
     HEADER_SEARCH_ROWS,
+    csv_header_row,
     detect_encoding,
+    find_header_row,
     shapefile_encoding,
     sniff_separator,
 )
@@ -79,26 +81,6 @@ def _existing(path: str | Path) -> Path:
 
 
 # ---- tables ------------------------------------------------------------------------------------
-
-
-def find_header_row(rows: Iterable[Iterable[Any]]) -> int:
-    """The 0-based row of the header among the first rows of a sheet or CSV.
-
-    Office sheets often carry a title (and a date line) above the header. The header is the
-    first row naming a known column (经度, 网格编码, lon …); without one, the first row that is
-    as wide as the widest of these rows.
-
-    >>> find_header_row([["2024年 雨湖区地址库"], [], ["地址", "经度", "纬度"], ["a", 112.9, 27.8]])
-    2
-    >>> find_header_row([["name", "x"], ["a", "1"]])
-    0
-    """
-    rows = [[c for c in r if c is not None and str(c).strip() and str(c) != "nan"] for r in rows]
-    for i, row in enumerate(rows):
-        if sum(schema.canonical_name(c) is not None for c in row) >= 1 and len(row) >= 2:
-            return i
-    widest = max((len(r) for r in rows), default=0)
-    return next((i for i, r in enumerate(rows) if len(r) == widest), 0)
 
 
 def _has_coordinates(header: Iterable[Any]) -> bool:
@@ -221,14 +203,6 @@ def _code_columns(columns: Iterable[Any]) -> dict[Any, type]:
     codes = {schema.GRID_CODE, schema.COMMUNITY_CODE, schema.CODE, schema.PARENT_CODE,
              schema.BUILDING_ID, schema.ADDRESS_ID, schema.EVENT_ID, "old_code", "new_code"}
     return {c: str for c in columns if schema.canonical_name(c) in codes}
-
-
-def csv_header_row(text: str, sep: str) -> int:
-    """The 0-based header line of a CSV text (title lines above it are skipped)."""
-    import csv
-
-    head = text.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS]
-    return find_header_row(csv.reader(head, delimiter=sep))
 
 
 def _read_csv(path: Path, *, encoding: str | None, dtype: Any,

@@ -27,11 +27,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import schema
 from .i18n import N_, _, get_language, pgettext, tr
+
+if TYPE_CHECKING:  # imported where used: the headers and values need no pandas
+    import pandas as pd
 
 __all__ = [
     "FOR_PEOPLE_ATTR", "HEADERS", "PREFIXED", "build_report_for_people", "columns_for_people",
@@ -294,12 +296,15 @@ def for_people(df: pd.DataFrame,
 
     Examples
     --------
+    >>> import pandas as pd
     >>> from gridgis.i18n import use_language
     >>> with use_language("en"):
     ...     for_people(pd.DataFrame({"severity": ["warning"], "noise": [True]}))
       Severity  Digitising noise
     0  warning              True
     """
+    import pandas as pd
+
     out = pd.DataFrame(df).copy()
     geometry = getattr(df, "_geometry_column_name", None)
     drop = [c for c in out.columns if c == geometry or c in _DISPLAY_ONLY]
@@ -329,12 +334,15 @@ def columns_for_people(df: pd.DataFrame, columns: list[str],
 
     Examples
     --------
+    >>> import pandas as pd
     >>> from gridgis.i18n import use_language
     >>> rows = pd.DataFrame({"households": ["3"], "match": ["inside"]})
     >>> with use_language("zh"):
     ...     list(columns_for_people(rows, ["match"]).iloc[0].items())
     [('households', '3'), ('匹配结果', '在网格内')]
     """
+    import pandas as pd
+
     out = pd.DataFrame(df).copy(deep=False)
     present = [c for c in columns if c in out.columns]
     if present:

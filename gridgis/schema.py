@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import SchemaError, in_cli, with_options
 from .i18n import _, tr
+
+if TYPE_CHECKING:  # pandas is imported where it is used: a cold CLI may not need it
+    import pandas as pd
 
 __all__ = [
     "ADDRESS",
@@ -237,6 +239,7 @@ def road_classes(values: Iterable[object], default: str = "local") -> pd.Series:
     >>> road_classes(["primary", "residential", "footway", "主干道", "街巷", None, "proposed"]).tolist()
     ['arterial', 'local', 'lane', 'arterial', 'lane', 'local', 'lane']
     """
+    import pandas as pd
     raw = pd.Series(list(values), dtype=object)
     key = raw.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
                   else str(v).replace(" ", "").replace("\u3000", "").lower() or None)
@@ -344,6 +347,7 @@ SOURCE_ATTR = "gridgis_source"  # DataFrame.attrs key: the file (and layer) a fr
 def label(df: object, default: str) -> str:
     """The user's file a frame was read from (for messages), else ``default``.
 
+    >>> import pandas as pd
     >>> label(pd.DataFrame(), "plan")
     'plan'
     """
@@ -353,6 +357,7 @@ def label(df: object, default: str) -> str:
 def original_headers(df: pd.DataFrame) -> list[str]:
     """The column headers as the user's file had them (before :func:`normalize_columns`).
 
+    >>> import pandas as pd
     >>> t = normalize_columns(pd.DataFrame({"经度": [1.0], "备注": ["x"]}))
     >>> list(t.columns), original_headers(t)
     (['lon', '备注'], ['经度', '备注'])
@@ -417,6 +422,7 @@ def code_text(value: object) -> object:
     >>> code_text("430302001001001.0")
     '430302001001001'
     """
+    import pandas as pd
     if value is None or value is pd.NA or value is pd.NaT:
         return pd.NA
     if isinstance(value, bool | np.bool_):
@@ -442,6 +448,7 @@ def code_text(value: object) -> object:
 def _plain_texts(values: np.ndarray) -> pd.Series | None:
     """``values`` unchanged when all are texts of ASCII letters and digits without ``e``/``E``
     (what :func:`code_text` returns for them as they are), else ``None``; one vectorised pass."""
+    import pandas as pd
     if not len(values) or not all(isinstance(v, str) for v in values[:1]):
         return None
     try:
@@ -472,6 +479,7 @@ def code_factors(values: Iterable[object], *, source: object = None, column: obj
     >>> idx.tolist(), texts.tolist()
     ([0, -1, 0], ['430302001001001'])
     """
+    import pandas as pd
     series = values if isinstance(values, pd.Series) else pd.Series(
         values if isinstance(values, np.ndarray) else list(values), dtype=object)
     idx, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -508,9 +516,11 @@ def codes_as_text(values: pd.Series, *, source: object = None, column: object = 
     SchemaError
         Naming the rows whose codes lost digits (numbers in scientific notation, fractions).
 
+    >>> import pandas as pd
     >>> codes_as_text(pd.Series([430302001001001.0, None, "430302001001002"])).tolist()
     ['430302001001001', <NA>, '430302001001002']
     """
+    import pandas as pd
     idx, texts = code_factors(values, source=source, column=column)
     out = np.r_[texts, np.array([pd.NA], dtype=object)][idx]
     return pd.Series(out, index=values.index, dtype=object, name=values.name)
@@ -518,6 +528,7 @@ def codes_as_text(values: pd.Series, *, source: object = None, column: object = 
 
 def restore_code_columns(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame:
     """``df`` with every canonical code column (grid_code, community_code …) as exact text."""
+    import pandas as pd
     def needs_text(values: pd.Series) -> bool:  # looks at the distinct values only
         return values.dtype != object or any(
             not isinstance(v, str) or code_text(v) != v.strip() for v in pd.unique(values.dropna()))

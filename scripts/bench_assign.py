@@ -11,7 +11,7 @@ district, some around it), then times, from in-memory points to grid codes:
   package, loaded from disk), a join on ``ST_Intersects`` at the same thread count (``--threads``),
   from the coordinate and WKB arrays to a (point, grid) table;
 * cold: a fresh ``gridgis assign`` process on ``--cold-points`` CSV rows against a fresh script
-  doing the same with ``sjoin`` (imports, reading and writing included).
+  doing the same with geopandas (imports, reading and writing included; ``bench_cold_assign.py``).
 
 Each is run ``--repeat`` times, alternating; the best run of each is compared (and the median of
 the per-round ratios, which is steadier on a busy machine). The script checks that gridgis
@@ -29,10 +29,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -180,51 +176,6 @@ def timed(fn, *args):
     return time.perf_counter() - t, out
 
 
-COLD_SJOIN = """
-import sys
-import geopandas as gpd, pandas as pd
-pts, plan, out = sys.argv[1:4]
-df = pd.read_csv(pts)
-p = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
-g = gpd.read_file(plan)
-j = gpd.sjoin(p.to_crs(g.crs), g[["grid_code", "geometry"]], predicate="within", how="left")
-j = j[~j.index.duplicated()]
-pd.DataFrame(j.drop(columns=["geometry", "index_right"])).to_parquet(out)
-"""
-
-
-def cold_runs(grids: gpd.GeoDataFrame, outline: shapely.Polygon, n: int, repeat: int
-              ) -> tuple[float, float]:
-    """Best wall time of a fresh ``gridgis assign`` and of a fresh sjoin script (read the CSV of
-    ``n`` WGS84 points and the plan GeoPackage, join, write Parquet), alternating."""
-    folder = Path(tempfile.mkdtemp(prefix="bench_assign_"))
-    grids.to_file(folder / "plan.gpkg")
-    pts = random_points(outline, n, seed=7).to_crs(4326)
-    pd.DataFrame({"event_id": pts["event_id"], "lon": pts.geometry.x, "lat": pts.geometry.y}
-                 ).to_csv(folder / "points.csv", index=False)
-    (folder / "sjoin_script.py").write_text(COLD_SJOIN)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
-        str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")]))}
-    ours = [sys.executable, "-m", "gridgis.cli", "-q", "assign", "points.csv", "--grids",
-            "plan.gpkg", "-o", "ours.parquet"]
-    theirs = [sys.executable, "sjoin_script.py", "points.csv", "plan.gpkg", "theirs.parquet"]
-    t_o, t_s = [], []
-    try:
-        for _ in range(repeat):
-            for cmd, times in ((ours, t_o), (theirs, t_s)):
-                t = time.perf_counter()
-                subprocess.run(cmd, cwd=folder, env=env, check=True, capture_output=True)
-                times.append(time.perf_counter() - t)
-        a = pd.read_parquet(folder / "ours.parquet")
-        b = pd.read_parquet(folder / "theirs.parquet")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    hit = b["grid_code"].notna().to_numpy()
-    if len(a) != n or (a["grid_code"].to_numpy()[hit] != b["grid_code"].to_numpy()[hit]).any():
-        raise SystemExit("cold runs disagree")
-    return min(t_o), min(t_s)
-
-
 def main(argv: list[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -295,11 +246,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
               f"returned {len(duck):,} rows ({extra:,} points twice, "
               f"{len(points) - len(d):,} points not at all); disagreements: {n_dd}")
     print(f"gridgis points/s: {len(points) / best_o:,.0f}   sjoin points/s: {len(points) / best_s:,.0f}")
-    if args.cold_points:
-        t_co, t_cs = cold_runs(grids, outline, args.cold_points, args.repeat)
-        out["cold_ratio"] = t_cs / t_co
-        print(f"cold, {args.cold_points:,} rows CSV → Parquet: gridgis assign {t_co:.2f} s, "
-              f"sjoin script {t_cs:.2f} s, ratio {t_cs / t_co:.2f}x")
+    if args.cold_points:  # a fresh `gridgis assign` against a fresh geopandas script
+        from bench_cold_assign import main as cold_main
+
+        cold = cold_main(["--points", str(args.cold_points), "--grids", str(args.grids),
+                          "--repeat", str(max(args.repeat, 3))])
+        out["cold_ratio"] = cold["ratio_wall"]
     if n_disagree:
         raise SystemExit("gridgis disagrees with sjoin")
     return out

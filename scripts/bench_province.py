@@ -191,7 +191,7 @@ def main() -> None:
     ap.add_argument("--grids", type=int, default=200_000)
     ap.add_argument("--per-community", type=int, default=19)
     ap.add_argument("--rows", type=int, default=10_000_000, help="addresses and events each")
-    ap.add_argument("--chunk-size", type=int, default=250_000)
+    ap.add_argument("--chunk-size", type=int, default=100_000, help="rows per chunk of assign")
     ap.add_argument("--skip-anchors", action="store_true", help="skip the in-memory runs")
     ap.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
     ap.add_argument("--stats-only", action="store_true",
@@ -212,7 +212,7 @@ def main() -> None:
             grids, _ = province_plan(math.ceil(args.grids / args.per_community),
                                      args.per_community)
             events_with_codes(folder / "events_coded.parquet", grids, n)
-            stats_step(folder / "events_coded.parquet", grids, 4 * args.chunk_size,
+            stats_step(folder / "events_coded.parquet", grids, 1_000_000,
                        not args.skip_anchors, show, n)
             return
         with step("make province (plan, points files)") as s:
@@ -256,7 +256,7 @@ def main() -> None:
                                         folder / "mem_recoded.parquet")
             show(s, "(no split rows placed)", rows)
 
-        stats_step(folder / "events_recoded.parquet", new_plan, 4 * args.chunk_size,
+        stats_step(folder / "events_recoded.parquet", new_plan, 1_000_000,
                    not args.skip_anchors, show, n)
     finally:
         if args.keep is None:

@@ -165,6 +165,26 @@ def test_result_does_not_depend_on_raster_resolution(voronoi):
         pd.testing.assert_frame_equal(t, tables[0])
 
 
+def test_coarse_raster_on_street_following_grids(sample_plan, sample_layers):
+    """A one-segment cell is decided by the side of its segment only when the segment comes
+    into the cell: the corner cell of a diagonal piece's box lay wholly in a third grid (the
+    sample's addresses A0000976/7, 38 m inside grid ...001002, were given ...001001 with the
+    2**14 cells a small table gets)."""
+    grids = sample_plan[["grid_code", "geometry"]]
+    pts = sample_layers["addresses"]
+    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    rng = np.random.default_rng(5)
+    minx, miny, maxx, maxy = grids.total_bounds
+    x = np.r_[x, rng.uniform(minx, maxx, 20_000)]
+    y = np.r_[y, rng.uniform(miny, maxy, 20_000)]
+    ref_code, ref_status, _ = reference(grids, x, y)
+    held = ref_status != "outside"
+    for cells in (2**14, 2**16, 2**20):
+        res = ga.assign(points_gdf(x, y, grids.crs), ga.PlanIndex(grids, cells=cells))
+        got = codes_of(res)
+        assert list(got[held]) == list(ref_code[held]), cells
+
+
 def test_vertices_and_edges_of_a_real_plan(communities):
     """Every vertex of the sample's communities, and points on and next to their edges."""
     geoms = np.asarray(communities.geometry.array)

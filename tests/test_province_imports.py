@@ -1,8 +1,10 @@
 """A cold ``gridgis assign`` loads what assigning needs, not the report, maps or statistics.
 
-Start-up time decides a one-shot call on a small file: the CLI modules import the verbs'
-workflows lazily. The run below is a real ``gridgis assign`` in a fresh interpreter; the
-modules it loaded are read from ``sys.modules`` as it exits.
+Start-up time decides a one-shot call on a small file: a plain ``gridgis assign`` (CSV onto a
+GeoPackage plan, CSV out) runs the quick path without typer (nor its rich help), pandas,
+geopandas, GDAL or Arrow; any other command line builds the Typer app, whose modules import the
+verbs' workflows lazily. The runs below are real ``gridgis assign`` calls in a fresh interpreter;
+the modules each loaded are read from ``sys.modules`` as it exits.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 import shapely
 
 from gridgis.io import read_table
@@ -28,6 +31,10 @@ HEAVY = ["scipy", "matplotlib", "sklearn", "folium", "jinja2", "reportlab", "duc
          "gridgis.workflows.bulletins", "gridgis.workflows.report",
          "gridgis.workflows.event_outputs", "gridgis.workflows.demo"]
 
+#: What the quick path of a plain ``gridgis assign`` never needs either.
+HEAVY_QUICK = [*HEAVY, "pandas", "geopandas", "pyogrio", "pyarrow", "typer", "click", "rich",
+               "tqdm", "gridgis.workflows", "gridgis.io", "gridgis.cli.tables"]
+
 _RUN = """
 import atexit, json, sys
 atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))
@@ -37,7 +44,22 @@ sys.exit(main())
 """
 
 
-def test_cold_assign_imports_no_heavy_module(tmp_path):
+def _loaded(tmp_path, *args: str, quick: bool = True) -> list[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), "GRIDGIS_QUICK": str(int(quick))}
+    res = subprocess.run([sys.executable, "-c", _RUN, "-q", "assign", *args], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    line = [ln for ln in res.stderr.splitlines() if ln.startswith("MODULES ")][-1]
+    return json.loads(line.removeprefix("MODULES "))
+
+
+def _heavy(loaded: list[str], names: list[str]) -> list[str]:
+    return sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in names))
+
+
+@pytest.fixture
+def files(tmp_path):
     cells = [shapely.box(x, 3_000_000, x + 500, 3_000_500) for x in (400_000, 400_500)]
     gpd.GeoDataFrame({"grid_code": ["430302001001001", "430302001001002"]}, geometry=cells,
                      crs="EPSG:4547").to_file(tmp_path / "plan.gpkg")
@@ -45,15 +67,18 @@ def test_cold_assign_imports_no_heavy_module(tmp_path):
                         crs="EPSG:4547").to_crs(4326)
     pd.DataFrame({"id": ["a", "b"], "lon": pts.x, "lat": pts.y}).to_csv(tmp_path / "p.csv",
                                                                        index=False)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    res = subprocess.run([sys.executable, "-c", _RUN, "-q", "assign", "p.csv", "--grids",
-                          "plan.gpkg", "-o", "out.csv"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    line = [ln for ln in res.stderr.splitlines() if ln.startswith("MODULES ")][-1]
-    loaded = json.loads(line.removeprefix("MODULES "))
-    heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY))
-    assert heavy == []
-    out = read_table(tmp_path / "out.csv")  # a table for people: its headers read back
+    return tmp_path
+
+
+def test_cold_assign_imports_no_heavy_module(files):
+    loaded = _loaded(files, "p.csv", "--grids", "plan.gpkg", "-o", "out.csv")
+    assert _heavy(loaded, HEAVY_QUICK) == []
+    out = read_table(files / "out.csv")  # a table for people: its headers read back
     assert out["grid_code"].tolist() == ["430302001001001", "430302001001002"]
+
+
+def test_cold_assign_through_the_typer_app_imports_no_report_module(files):
+    loaded = _loaded(files, "p.csv", "--grids", "plan.gpkg", "-o", "out.parquet", quick=False)
+    assert "typer" in loaded and _heavy(loaded, HEAVY) == []
+    assert pd.read_parquet(files / "out.parquet")["grid_code"].astype(str).tolist() == [
+        "430302001001001", "430302001001002"]

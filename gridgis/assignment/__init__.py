@@ -29,13 +29,28 @@ partition, see ``docs/dask.md``), :func:`assign_file` (files larger than memory,
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from ._status import MATCH_VALUES
-from .coordinates import find_lonlat
-from .files import assign_file
-from .index import GridIndex
-from .plan_index import PlanIndex
-from .points import assign
-from .result import AssignResult
+
+# public name -> module: loaded on first use, so that the command line's quick path (which
+# needs only the plan index) imports neither pandas nor geopandas
+_LAZY = {"find_lonlat": "coordinates", "assign_file": "files", "GridIndex": "index",
+         "PlanIndex": "plan_index", "assign": "points", "AssignResult": "result"}
 
 __all__ = ["MATCH_VALUES", "AssignResult", "GridIndex", "PlanIndex", "assign", "assign_file", "find_lonlat"]
 
+
+_MODULES = {"coordinates", "files", "index", "plan_index", "points", "quick", "result", "scale"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:  # ``gridgis.assignment.files`` after ``import gridgis.assignment``
+        return importlib.import_module(f".{name}", __name__)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

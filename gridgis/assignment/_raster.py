@@ -31,7 +31,7 @@ class RasterTables:
     def _build(self, cells: int | None) -> tuple:
         minx, miny, maxx, maxy = self.bounds
         if cells is None:
-            cells = int(np.clip(500 * len(self._pos), 2**14, 2**22))
+            cells = int(np.clip(500 * len(self._pos), 2**14, 2**20))
         w, h = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
         size = float(np.sqrt(w * h / cells))
         size = max(size, w / 8192, h / 8192, 1e-9)
@@ -146,11 +146,19 @@ class RasterTables:
         i1 = np.floor(np.maximum(pu0, pu1) + eps).astype(np.int64)
         j0 = np.floor(np.minimum(pv0, pv1) - eps).astype(np.int64)
         j1 = np.floor(np.maximum(pv0, pv1) + eps).astype(np.int64)
-        xi, yj = i1 > i0, j1 > j0
-        cells = [j0 * self.nx + i0, j0[xi] * self.nx + i1[xi], j1[yj] * self.nx + i0[yj]]
-        both = xi & yj
-        cells.append(j1[both] * self.nx + i1[both])
-        segs = [sid, sid[xi], sid[yj], sid[both]]
+        # of the (up to) 2 x 2 cells of a piece's box, only those the piece itself comes within
+        # eps of: a diagonal piece misses one corner cell of its box, and listing that cell
+        # would make it a one-segment cell decided by the side of a segment that is not in it
+        # (wrong when another boundary runs between them)
+        cells, segs = [], []
+        for ci, cj in ((i0, j0), (i1, j0), (i0, j1), (i1, j1)):
+            hit = _touches(pu0, pv0, pu1, pv1, ci, cj, eps)
+            if ci is i1:
+                hit &= i1 > i0
+            if cj is j1:
+                hit &= j1 > j0
+            cells.append(cj[hit] * self.nx + ci[hit])
+            segs.append(sid[hit])
         cell = np.clip(np.concatenate(cells), 0, self.nx * self.ny - 1)
         return cell, np.concatenate(segs)
 
@@ -336,3 +344,30 @@ def _components(free: np.ndarray, nx: int) -> tuple[np.ndarray, int]:
     roots, comp = np.unique(parent, return_inverse=True)
     labels[free] = comp[run[free]] + 1
     return labels, len(roots)
+
+
+def _touches(u0: np.ndarray, v0: np.ndarray, u1: np.ndarray, v1: np.ndarray, i: np.ndarray,
+             j: np.ndarray, eps: float) -> np.ndarray:
+    """Whether each segment (u0, v0)-(u1, v1) meets the cell [i, i+1] x [j, j+1] widened by
+    ``eps`` (Liang-Barsky clipping; raster units). Rounding errors are far below ``eps``.
+
+    Examples
+    --------
+    >>> z, one = np.zeros(1), np.ones(1)
+    >>> _touches(z + 0.2, z + 0.6, z + 1.4, z + 1.8, one, z, 1e-3)     # the corner cell (1, 0)
+    array([False])
+    >>> _touches(z + 0.2, z + 0.6, z + 1.4, z + 1.8, z, one, 1e-3)
+    array([ True])
+    """
+    lo = np.zeros(len(u0))
+    hi = np.ones(len(u0))
+    ok = np.ones(len(u0), dtype=bool)
+    for a, d, c in ((u0, u1 - u0, i), (v0, v1 - v0, j)):
+        low, high = c - eps, c + 1 + eps
+        flat = d == 0
+        ok &= ~flat | ((a >= low) & (a <= high))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta, tb = (low - a) / d, (high - a) / d
+        lo = np.where(flat, lo, np.maximum(lo, np.minimum(ta, tb)))
+        hi = np.where(flat, hi, np.minimum(hi, np.maximum(ta, tb)))
+    return ok & (lo <= hi)

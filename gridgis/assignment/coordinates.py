@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyproj
 import shapely
 
 from .. import schema
-from .._inputs import as_layer
 from ..crs import resolve_crs
 from ..errors import SchemaError
 from ..i18n import tr
 from ._status import R_MISSING, R_NOT_NUMBER, R_NOT_POINT
+
+if TYPE_CHECKING:  # imported where used: finding the lon/lat columns needs neither
+    import pandas as pd
+    import pyproj
 
 __all__ = ["extract_xy", "find_lonlat"]
 
@@ -48,6 +48,8 @@ def _numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Blank text counts as missing; surrounding spaces are ignored, and full-width digits
     (１１２．９, common in spreadsheets typed with a Chinese input method) are read as digits.
     """
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         arr = values.to_numpy(dtype=float, na_value=np.nan)
         return arr, np.zeros(len(arr), dtype=bool)
@@ -81,10 +83,15 @@ def extract_xy(
     Examples
     --------
     >>> import pandas as pd
+    >>> import pandas as pd
     >>> x, y, crs, reason = extract_xy(pd.DataFrame({"lon": [112.9], "lat": [27.85]}))
     >>> float(x[0]), float(y[0]), int(reason[0])
     (112.9, 27.85, -1)
     """
+    import geopandas as gpd
+
+    from .._inputs import as_layer
+
     n = len(points)
     pre = np.full(n, -1, dtype=np.int16)
     lon_col, lat_col = (lon, lat) if lon is not None and lat is not None else find_lonlat(points.columns)

@@ -15,7 +15,6 @@ per-grid counts are held. Rows keep their order; headers and values are written 
 from __future__ import annotations
 
 import abc
-import codecs
 import json
 import logging
 import re
@@ -32,15 +31,14 @@ import shapely
 
 from .. import schema
 from ..encodings import (
-    bom_encoding,
-    check_single_encoding,
-    detect_encoding,
+    csv_header_row,
+    file_encoding,
     shapefile_encoding,
     sniff_separator,
 )
 from ..errors import CRSError, InputFileError, option
 from ..i18n import _, tr
-from ..io import csv_header_row, pick_layer, read_excel
+from ..io import pick_layer, read_excel
 from ..rules import Rules
 from ..writing import check_output, replacing
 from .plan_index import PlanIndex
@@ -73,39 +71,6 @@ class _Source(abc.ABC):
     @abc.abstractmethod
     def __iter__(self) -> Iterator[tuple[pd.DataFrame, int]]:
         """Yield ``(chunk, progress units done since the last chunk)``."""
-
-
-def file_encoding(path: Path) -> str:
-    """Encoding of a text file, checked over the whole file in one streaming pass.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "a.csv"
-    >>> _ = p.write_bytes("名称,经度,纬度".encode("gbk"))
-    >>> file_encoding(p)
-    'gb18030'
-    """
-    with open(path, "rb") as fh:
-        if bom := bom_encoding(fh.read(3)):
-            return bom
-        for enc in ("utf-8", "gb18030"):
-            fh.seek(0)
-            if enc == "gb18030":
-                check_single_encoding(fh, source=path)
-                fh.seek(0)
-            dec = codecs.getincrementaldecoder(enc)()
-            try:
-                while block := fh.read(1 << 16):
-                    dec.decode(block)
-                dec.decode(b"", final=True)
-                return enc
-            except UnicodeDecodeError:
-                continue
-        fh.seek(0)
-        sample = fh.read(1 << 20)
-    return detect_encoding(sample[: sample.rfind(b"\n") + 1] or sample, source=path)
 
 
 class _CsvSource(_Source):
@@ -435,7 +400,7 @@ def assign_file(
     code_column: str = schema.GRID_CODE,
     max_distance: float | None = None,
     rules: Rules | str | dict | None = None,
-    chunk_size: int = 250_000,
+    chunk_size: int = 100_000,
     progress: bool = False,
     lon: Any = None,
     lat: Any = None,

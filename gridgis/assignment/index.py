@@ -91,7 +91,8 @@ class GridIndex(RasterTables):
         (:func:`gridgis.assignment.assign` passes the rank of the grid code). Defaults to position.
     cells
         Approximate number of raster cells. More cells mean fewer exact tests per point but a
-        longer build; the default is about 500 per polygon, between 2**14 and 2**22.
+        longer build; the default is about 500 per polygon, between 2**14 and 2**20 (a finer
+        raster of a province-size plan costs more to build and memory than it saves per point).
     parallel
         Run GEOS's coverage check on a second thread while the raster is built.
     """

@@ -9,22 +9,20 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import shapely
 
 from .. import schema
-from .._geometry import oriented, present, ring_segments
-from .._inputs import as_layer, metric
-from ..crs import points_to_wgs84
-from ..errors import SchemaError, with_options
+from .._geometry import present, ring_segments
+from ..crs import is_metric, points_to_wgs84
+from ..errors import CRSError, SchemaError, with_options
 from ..i18n import _, tr
 from ..rules import Rules, load_rules
 from ._exact import ST_INSIDE, ST_OUTSIDE
+from ._segments import Segments, paired
 from ._status import (
     DIST_OF_STATUS,
     M_INVALID,
@@ -46,6 +44,10 @@ from ._status import (
     fill_reason,
 )
 from .index import GridIndex
+
+if TYPE_CHECKING:  # imported where used: a plan read without them (the lean CLI path) needs neither
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["Assigned", "PlanIndex"]
 
@@ -83,6 +85,8 @@ class PlanIndex:
         rules: Rules | str | dict | None = None,
         cells: int | None = None,
     ) -> None:
+        from .._inputs import as_layer, metric
+
         grids = as_layer(grids, "grids", missing="keep")
         if code_column not in grids.columns:
             raise SchemaError(
@@ -91,14 +95,7 @@ class PlanIndex:
                 source=schema.label(grids, "grids"),
                 fix=with_options(None, ("code_column", "COLUMN")) or tr("code the plan first"),
             )
-        rules_ = load_rules(rules)
-        self.code_column = code_column
-        self.max_distance = float(rules_.assign.max_distance_m if max_distance is None else max_distance)
-        if not self.max_distance >= 0:
-            raise SchemaError(tr("max_distance must be >= 0 metres, got {max_distance!r}",
-                                 max_distance=max_distance))
-        self.far_outside = float(rules_.assign.far_outside_m)
-
+        self._settings(code_column, max_distance, rules)
         codes = grids[code_column]
         if codes.isna().any():
             rows = list(np.flatnonzero(codes.isna().to_numpy())[:10])
@@ -106,41 +103,135 @@ class PlanIndex:
                 _("grid plan has grids without a code"), source="grids", where=tr("rows {rows}", rows=rows),
                 fix=_("give every grid a code (gridgis codes) before assigning"),
             )
-        codes = codes.astype(str).to_numpy(dtype=object)
-        dup = pd.Series(codes).duplicated(keep=False).to_numpy()
-        if dup.any():
-            raise SchemaError(
-                tr("duplicate grid codes {sorted}", sorted=sorted(set(codes[dup]))[:10]), source=schema.label(grids, "grids"),
-                fix=_("grid codes must be unique; re-code the plan"),
-            )
-        geoms = np.asarray(grids.geometry.array, dtype=object)
-        # tie-break rank = position of the code in sorted order; categories are the sorted codes
-        order = np.argsort(codes.astype(str), kind="stable")
-        rank = np.empty(len(codes), dtype=np.int64)
-        rank[order] = np.arange(len(codes))
-        self.codes = codes  # in plan order
-        self.categories = pd.Index(codes[order].astype(str), dtype=object, name=code_column)
-        self.rank = rank
-        self.crs = pyproj.CRS.from_user_input(grids.crs)
-        self.geoms = geoms
-        self._cells = cells
-        self._index: GridIndex | None = None
-        # metric copy of the plan for distances
+        self._codes(codes.astype(str).to_numpy(dtype=object), schema.label(grids, "grids"))
         grids_m = metric(grids)
-        self.metric = pyproj.CRS.from_user_input(grids_m.crs)
-        self._to_metric = None if self.crs.equals(self.metric) else pyproj.Transformer.from_crs(
-            self.crs, self.metric, always_xy=True
-        )
-        gm = np.asarray(grids_m.geometry.array, dtype=object)
-        self.metric_geoms = gm
-        usable = present(gm)
-        self.metric_bounds = shapely.total_bounds(gm[usable]) if usable.any() else np.full(4, np.nan)
-        self._metric_tree: _Segments | None = None  # built on first nearest-grid query
+        self._geometries(np.asarray(grids.geometry.array, dtype=object), pyproj.CRS.from_user_input(grids.crs),
+                         np.asarray(grids_m.geometry.array, dtype=object),
+                         pyproj.CRS.from_user_input(grids_m.crs), cells)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        codes: np.ndarray,
+        geoms: np.ndarray,
+        crs: Any,
+        *,
+        code_column: str = schema.GRID_CODE,
+        max_distance: float | None = None,
+        rules: Rules | str | dict | None = None,
+        cells: int | None = None,
+        source: str = "grids",
+    ) -> PlanIndex:
+        """A plan prepared from arrays: grid codes (text) and polygons in a metric CRS.
+
+        The same index as ``PlanIndex(grids)`` for a GeoDataFrame of these codes and
+        geometries, without pandas or geopandas (the command line's quick path reads a
+        GeoPackage with :mod:`sqlite3`).
+
+        Parameters
+        ----------
+        codes
+            Grid codes as text, one per geometry, unique.
+        geoms
+            Polygons (shapely), ``None`` where a grid has no geometry.
+        crs
+            The CRS of ``geoms``: a projected CRS in metres (the plan is its own metric copy).
+        code_column, max_distance, rules, cells
+            As for :class:`PlanIndex`.
+        source
+            The plan's name in messages.
+
+        Raises
+        ------
+        CRSError
+            ``crs`` is not a projected CRS in metres.
+        SchemaError
+            Missing or duplicate codes.
+
+        Examples
+        --------
+        >>> import numpy as np, shapely
+        >>> plan = PlanIndex.from_arrays(np.array(["001", "002"], dtype=object),
+        ...                              np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]),
+        ...                              "EPSG:4547")
+        >>> plan.n_grids, plan.max_distance
+        (2, 100.0)
+        """
+        if not is_metric(crs):
+            raise CRSError(tr("the plan's CRS {crs} is not a projected CRS in metres", crs=str(crs)),
+                           source=source, fix=_("build the index from the GeoDataFrame: PlanIndex(grids)"))
+        codes = np.asarray(codes, dtype=object)
+        missing = np.flatnonzero([not isinstance(c, str) for c in codes])
+        if len(missing):
+            raise SchemaError(
+                _("grid plan has grids without a code"), source=source,
+                where=tr("rows {rows}", rows=list(missing[:10])),
+                fix=_("give every grid a code (gridgis codes) before assigning"),
+            )
+        self = cls.__new__(cls)
+        self._settings(code_column, max_distance, rules)
+        self._codes(codes, source)
+        plan_crs = pyproj.CRS.from_user_input(crs)
+        geoms = np.asarray(geoms, dtype=object)
+        self._geometries(geoms, plan_crs, geoms, plan_crs, cells)
+        return self
+
+    def _settings(self, code_column: str, max_distance: float | None, rules: Any) -> None:
+        rules_ = load_rules(rules)
+        self.code_column = code_column
+        self.max_distance = float(rules_.assign.max_distance_m if max_distance is None else max_distance)
+        if not self.max_distance >= 0:
+            raise SchemaError(tr("max_distance must be >= 0 metres, got {max_distance!r}",
+                                 max_distance=max_distance))
+        self.far_outside = float(rules_.assign.far_outside_m)
         self.reasons = tuple(
             r.format(max_d=self.max_distance, far=self.far_outside, n="several") for r in REASONS
         )
+
+    def _codes(self, codes: np.ndarray, source: str) -> None:
+        """Unique codes, their ranks (the tie-break: position in sorted order) and sorted list."""
+        order = np.argsort(codes.astype(str), kind="stable")
+        ordered = codes[order]
+        same = ordered[1:] == ordered[:-1]
+        if same.any():
+            dup = np.zeros(len(codes), dtype=bool)
+            dup[order[1:][same]] = True
+            dup[order[:-1][same]] = True
+            raise SchemaError(
+                tr("duplicate grid codes {sorted}", sorted=sorted(set(codes[dup]))[:10]), source=source,
+                fix=_("grid codes must be unique; re-code the plan"),
+            )
+        rank = np.empty(len(codes), dtype=np.int64)
+        rank[order] = np.arange(len(codes))
+        self.codes = codes  # in plan order
+        self.sorted_codes = ordered.astype(str).astype(object)
+        self.rank = rank
+
+    def _geometries(self, geoms: np.ndarray, crs: pyproj.CRS, metric_geoms: np.ndarray,
+                    metric_crs: pyproj.CRS, cells: int | None) -> None:
+        """The plan's polygons, their metric copy for distances, and the lazy caches."""
+        self.crs = crs
+        self.geoms = geoms
+        self._cells = cells
+        self._index: GridIndex | None = None
+        self.metric = metric_crs
+        self._to_metric = None if self.crs.equals(self.metric) else pyproj.Transformer.from_crs(
+            self.crs, self.metric, always_xy=True
+        )
+        self.metric_geoms = metric_geoms
+        usable = present(metric_geoms)
+        self.metric_bounds = (shapely.total_bounds(metric_geoms[usable]) if usable.any()
+                              else np.full(4, np.nan))
+        self._metric_tree: Segments | None = None  # built on first nearest-grid query
         self._transformers: dict[str, pyproj.Transformer] = {}
         self._lock = threading.Lock()  # lazy caches, when two threads assign halves of a table
+
+    @property
+    def categories(self) -> pd.Index:
+        """The grid codes in sorted order (the categories of the output's code column)."""
+        import pandas as pd
+
+        return pd.Index(self.sorted_codes, dtype=object, name=self.code_column)
 
     # -- pickling: transformers and segment buckets are rebuilt lazily where the object lands --
     def __getstate__(self) -> dict:
@@ -382,7 +473,7 @@ class PlanIndex:
         pos[self.rank] = np.arange(len(self.rank))
         return pos
 
-    def _segments(self) -> _Segments:
+    def _segments(self) -> Segments:
         """Boundary segments of the plan in the metric CRS, bucketed for distance queries.
 
         For a valid coverage only the segments with a grid on one side are kept: the nearest
@@ -395,23 +486,23 @@ class PlanIndex:
                 self._metric_tree = self._build_segments()
         return self._metric_tree
 
-    def _build_segments(self) -> _Segments:
+    def _build_segments(self) -> Segments:
         gi = self.index
         if self._to_metric is None and gi.is_coverage and hasattr(gi, "g_left"):
             # the plan is metric: the index already paired the shared segments
             one = (gi.g_left < 0) | (gi.g_right < 0)
             a = np.c_[gi.gx0[one], gi.gy0[one]]
             b = np.c_[gi.gx1[one], gi.gy1[one]]
-            return _Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
+            return Segments(a, b, np.maximum(gi.g_left[one], gi.g_right[one]), self.max_distance)
         gm = self.metric_geoms
         ok = np.flatnonzero(present(gm))
         parts, pidx = shapely.get_parts(gm[ok], return_index=True)
         seg = ring_segments(parts)
         a, b, poly = seg.a, seg.b, ok[pidx[seg.owner]]
         if self.index.is_coverage and len(a):
-            outer = ~_paired(a, b)
+            outer = ~paired(a, b)
             a, b, poly = a[outer], b[outer], poly[outer]
-        return _Segments(a, b, poly, self.max_distance)
+        return Segments(a, b, poly, self.max_distance)
 
     def _lands_near(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> np.ndarray:
         """Whether points (already swapped) are valid and within the plan's far-outside margin."""
@@ -445,6 +536,8 @@ class PlanIndex:
 
     def columns(self, a: Assigned, codes: np.ndarray | None = None) -> dict[str, Any]:
         """The output columns of an :class:`Assigned` as pandas-ready arrays."""
+        import pandas as pd
+
         if codes is None:
             codes = self.category_codes(a)
         return {
@@ -458,14 +551,20 @@ class PlanIndex:
 
     @property
     def code_dtype(self) -> pd.CategoricalDtype:
+        import pandas as pd
+
         return pd.CategoricalDtype(self.categories)
 
     @property
     def match_dtype(self) -> pd.CategoricalDtype:
+        import pandas as pd
+
         return pd.CategoricalDtype(pd.Index(MATCH_VALUES, dtype=object))
 
     @property
     def reason_dtype(self) -> pd.CategoricalDtype:
+        import pandas as pd
+
         return pd.CategoricalDtype(pd.Index(self.reasons, dtype=object))
 
     def reason_texts(self) -> dict[str, str]:
@@ -480,71 +579,6 @@ class PlanIndex:
         """
         fields = {"max_d": self.max_distance, "far": self.far_outside, "n": _("several")}
         return {api: tr(template, **fields) for api, template in zip(self.reasons, REASONS, strict=True)}
-
-
-def _paired(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Segments (a[i] -> b[i]) that occur more than once, in either direction."""
-    lo, hi = oriented(a, b)
-    order = np.lexsort((hi[:, 1], hi[:, 0], lo[:, 1], lo[:, 0]))
-    key = np.c_[lo, hi][order]
-    dup = np.r_[False, (key[1:] == key[:-1]).all(axis=1)]
-    dup[:-1] |= dup[1:]
-    out = np.zeros(len(a), dtype=bool)
-    out[order] = dup
-    return out
-
-
-class _Segments:
-    """Boundary segments (metric CRS) of the plan in square buckets, for distance queries.
-
-    Every segment is listed in each bucket that its bounding box, widened by ``reach``, meets;
-    so the segments within ``reach`` of a point are all listed in the point's own bucket.
-    """
-
-    def __init__(self, a: np.ndarray, b: np.ndarray, poly: np.ndarray, reach: float) -> None:
-        self.x0, self.y0, self.x1, self.y1 = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-        self.dx, self.dy = self.x1 - self.x0, self.y1 - self.y0
-        self.l2 = self.dx**2 + self.dy**2
-        self.poly = poly
-        lo = np.minimum(a, b) - reach
-        hi = np.maximum(a, b) + reach
-        if not len(a):
-            lo = hi = np.zeros((1, 2))
-        gmin, gmax = lo.min(axis=0), hi.max(axis=0)
-        extent = float(max(gmax - gmin))
-        size = max(reach, extent / 1024, 1e-9)
-        while True:
-            i0 = ((lo - gmin) / size).astype(np.int64)
-            i1 = ((hi - gmin) / size).astype(np.int64)
-            span = i1 - i0 + 1
-            reps = span[:, 0] * span[:, 1]
-            if reps.sum() <= max(8 * len(a), 1 << 20):
-                break
-            size *= 2  # long segments in small buckets: coarser buckets, fewer listings
-        self.size, self.gmin = size, gmin
-        self.nb = (((gmax - gmin) / size).astype(np.int64) + 1)
-        sid = np.repeat(np.arange(len(a)), reps)
-        r = np.arange(len(sid)) - np.repeat(np.cumsum(reps) - reps, reps)
-        w = span[sid, 0]
-        bucket = (i0[sid, 1] + r // w) * self.nb[0] + (i0[sid, 0] + r % w)
-        order = np.argsort(bucket, kind="stable")
-        self.members = sid[order]
-        self.indptr = np.searchsorted(bucket[order], np.arange(self.nb[0] * self.nb[1] + 1))
-
-    def candidates(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point, segment) pairs to test, grouped by point in increasing order."""
-        bi = ((px - self.gmin[0]) / self.size).astype(np.int64)
-        bj = ((py - self.gmin[1]) / self.size).astype(np.int64)
-        ok = (bi >= 0) & (bi < self.nb[0]) & (bj >= 0) & (bj < self.nb[1]) & (px >= self.gmin[0]) & (
-            py >= self.gmin[1]
-        )
-        pt = np.flatnonzero(ok)
-        b = bj[ok] * self.nb[0] + bi[ok]
-        start = self.indptr[b]
-        count = self.indptr[b + 1] - start
-        qi = np.repeat(pt, count)
-        off = np.arange(len(qi)) - np.repeat(np.cumsum(count) - count, count)
-        return qi, self.members[np.repeat(start, count) + off]
 
 
 @dataclass

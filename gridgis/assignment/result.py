@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .. import schema
 from ..i18n import tr
@@ -14,7 +13,10 @@ from ..people import value
 from ._status import MATCH_VALUES
 from .plan_index import PlanIndex
 
-__all__ = ["AssignResult", "per_grid_series", "status_series"]
+if TYPE_CHECKING:  # imported where used: the summary line needs no pandas
+    import pandas as pd
+
+__all__ = ["AssignResult", "per_grid_series", "status_series", "summary_line"]
 
 # ---- public API ---------------------------------------------------------------------------------------
 @dataclass
@@ -55,6 +57,7 @@ class AssignResult:
 
     def _compute_lazy(self) -> None:
         import dask
+        import pandas as pd
 
         plan = self.plan
         assert plan is not None and self.table is not None
@@ -70,6 +73,7 @@ class AssignResult:
         """Materialise a dask result as a local one (no-op for local results)."""
         if hasattr(self.table, "compute") and hasattr(self.table, "npartitions"):
             import dask
+            import pandas as pd
 
             table, per, st = dask.compute(
                 self.table,
@@ -90,12 +94,22 @@ class AssignResult:
 
     def summary(self) -> str:
         """One line per match status, e.g. for the CLI."""
-        st = self.status_counts
-        total = int(st.sum())
-        parts = [f"{value(schema.MATCH, k)}: {int(v):,}" for k, v in st.items()]
-        empty = int((self.per_grid == 0).sum())
-        return tr("{total:,} rows — {parts}; {empty} grid(s) without points", total=total,
-                  parts=", ".join(parts), empty=empty)
+        return summary_line(self.status_counts.to_numpy(), self.per_grid.to_numpy())
+
+
+def summary_line(per_status: np.ndarray, per_grid: np.ndarray) -> str:
+    """The summary of an assignment run: rows per match status and grids without points.
+
+    Examples
+    --------
+    >>> from gridgis.i18n import use_language
+    >>> with use_language("en"):
+    ...     summary_line(np.array([3, 0, 0, 0, 1]), np.array([3, 0]))
+    '4 rows — inside: 3, boundary: 0, nearest: 0, unmatched: 0, invalid: 1; 1 grid(s) without points'
+    """
+    parts = [f"{value(schema.MATCH, k)}: {int(v):,}" for k, v in zip(MATCH_VALUES, per_status, strict=True)]
+    return tr("{total:,} rows — {parts}; {empty} grid(s) without points", total=int(np.sum(per_status)),
+              parts=", ".join(parts), empty=int(np.count_nonzero(np.asarray(per_grid) == 0)))
 
 
 def per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:
@@ -106,6 +120,8 @@ def per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:
     >>> per_grid_series(plan, counts).sum() == counts.sum()       # doctest: +SKIP
     True
     """
+    import pandas as pd
+
     return pd.Series(np.asarray(counts, dtype=np.int64), index=plan.categories.copy(), name="count")
 
 
@@ -117,6 +133,8 @@ def status_series(per_status: np.ndarray) -> pd.Series:
     >>> status_series(np.array([3, 0, 0, 0, 1])).to_dict()
     {'inside': 3, 'boundary': 0, 'nearest': 0, 'unmatched': 0, 'invalid': 1}
     """
+    import pandas as pd
+
     return pd.Series(
         np.asarray(per_status, dtype=np.int64), index=pd.Index(MATCH_VALUES, name=schema.MATCH),
         name="count",

@@ -13,36 +13,34 @@ Messages are printed as they are (no markup, no wrapping), so paths and 15-digit
 copied from them. Outputs never overwrite inputs and are written atomically
 (:mod:`gridgis.writing`). Every verb's ``--help`` shows an example.
 
-Modules: ``_app`` (the app, global options, logging and shared output helpers), ``_options``
-(options several verbs share), one module per group of verbs (``plans``, ``maps``, ``tables``, ``prints``)
-and ``_main`` (the entry point and exit codes). Readers that turn the files named on the command
+Modules: ``_log`` (exit codes, global state, logging), ``_app`` (the app, global options and
+shared output helpers), ``_options`` (options several verbs share), one module per group of verbs
+(``plans``, ``maps``, ``tables``, ``prints``), ``_verbs`` (the app with the verbs registered),
+``_main`` (the entry point and exit codes) and ``_quick`` (a plain ``gridgis assign`` without the
+Typer app, pandas or geopandas: :mod:`gridgis.assignment.quick`). Readers that turn the files named on the command
 line into checked layers live in :mod:`gridgis.workflows.readers`.
 """
 
 from __future__ import annotations
 
-from . import maps, plans, prints, tables
-from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS, app
-from ._help import help_texts, missing_typer_hooks
-from ._main import main
+from typing import Any
 
-# the verbs, in the order ``gridgis --help`` lists them
-for _name, _verb in [
-    ("demo", plans.demo_cmd),
-    ("build", plans.build_cmd),
-    ("assign", tables.assign_cmd),
-    ("validate", plans.validate_cmd),
-    ("repair", plans.repair_cmd),
-    ("render", maps.render_cmd),
-    ("report", maps.report_cmd),
-    ("heatmap", maps.heatmap_cmd),
-    ("recode", tables.recode_cmd),
-    ("recode-table", tables.recode_table_cmd),
-    ("summary", prints.summary_cmd),
-    ("atlas", prints.atlas_cmd),
-    ("notice", prints.notice_cmd),
-]:
-    app.command(_name)(_verb)
+from ._log import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS
+from ._main import main
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "help_texts", "main",
            "missing_typer_hooks"]
+
+
+def __getattr__(name: str) -> Any:
+    # the Typer app (every verb module with it) loads on first use: a quick ``gridgis assign``
+    # never needs it
+    if name == "app":
+        from ._verbs import app
+
+        return app
+    if name in ("help_texts", "missing_typer_hooks"):
+        from . import _help
+
+        return getattr(_help, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,8 @@
-"""The console-script entry point: run the app and map every outcome to an exit code."""
+"""The console-script entry point: run the app and map every outcome to an exit code.
+
+A plain ``gridgis assign`` is first offered to the quick path (:mod:`gridgis.cli._quick`: no
+typer, pandas or geopandas); everything else, and whatever the quick path does not take, runs
+the Typer app, whose modules are imported only then."""
 
 from __future__ import annotations
 
@@ -9,13 +13,9 @@ import time
 import traceback
 from pathlib import Path
 
-import typer
-from typer._click import exceptions as click_exc
-
 from ..errors import GridGISError
 from ..i18n import _, tr, use_language
-from ._app import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, app, error, remove_logging
-from ._help import lang_argument, localized_command, show_usage_error
+from ._log import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, State, error, remove_logging
 
 __all__ = ["internal_error", "log_path", "main"]
 
@@ -55,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     (tests, scripts) leaves the ``gridgis`` loggers and language as they were.
     """
     args = sys.argv[1:] if argv is None else list(argv)
+    from ._quick import run_quick
+
+    quick = run_quick(args)
+    if quick is not None:
+        return quick
+    from ._help import lang_argument
+
     try:
         lang = lang_argument(args)
     except GridGISError as exc:
@@ -68,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    import typer
+    from typer._click import exceptions as click_exc
+
+    from ._help import localized_command, show_usage_error
+    from ._verbs import app
+
     try:
         rv = localized_command(app).main(args=argv, standalone_mode=False, prog_name="gridgis")
     except GridGISError as exc:

@@ -84,7 +84,7 @@ def assign_cmd(
     max_distance: Annotated[float | None, typer.Option(help="Metres for the nearest-grid rule "
                                                             "(default from the rules file; 0 = off).")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules TOML (\\[assign] max_distance_m).")] = None,
-    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).")] = 250_000,
+    chunk_size: Annotated[int, typer.Option(help="Rows per chunk (bounds memory).")] = 100_000,
     per_grid: Annotated[Path | None, typer.Option(help="Also write the count per grid (CSV).")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 when any row is invalid or unmatched.")] = False,
 ) -> int:

@@ -1,0 +1,352 @@
+"""The quick path of ``gridgis assign``: a plain CSV onto a GeoPackage plan, without pandas.
+
+A one-shot command spends most of its time importing libraries. For the common case — a CSV of
+addresses or events with longitude/latitude columns, a plan GeoPackage in a metric CRS, a CSV
+output — this module reads, assigns and writes with the standard library, numpy and shapely
+only: the plan through :mod:`gridgis._gpkg` (sqlite3 and WKB) into
+:meth:`PlanIndex.from_arrays`, the points with :meth:`PlanIndex.assign_xy` (the one assignment
+core, as :func:`gridgis.assignment.assign_file` uses it), the rows written as pandas writes them.
+
+It takes only inputs it reads exactly as the full path does, and raises :class:`NotQuick` for
+anything else *before writing anything*; the caller then runs the full path
+(:func:`gridgis.assignment.assign_file`), which gives the same result or the same error. A CSV is
+taken when it decodes as UTF-8 (with or without BOM) or GBK/GB18030 as the full path detects it,
+its header is the first line, its headers are unique and non-empty, it holds no quote character,
+no field starts with a space, every line has as many fields as the header, and every longitude
+and latitude is a plain decimal number or a missing-value marker (``NA``, empty …, as pandas
+reads them). Files above :data:`QUICK_MAX_BYTES` are streamed by the full path instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from .. import schema
+from .._gpkg import NotPlain, gpkg_layers, read_features
+from ..crs import is_metric, resolve_crs
+from ..encodings import csv_header_row, file_encoding, sniff_separator
+from ..i18n import get_language
+from ..people import header, value
+from ..writing import check_output, replacing
+from ._status import MATCH_VALUES
+from .coordinates import find_lonlat
+from .plan_index import PlanIndex
+
+__all__ = ["NA_TEXTS", "QUICK_MAX_BYTES", "NotQuick", "QuickResult", "assign_csv", "read_plan_gpkg"]
+
+#: Largest CSV the quick path reads at once (larger files are streamed by the full path).
+QUICK_MAX_BYTES = 64 << 20
+
+#: Texts pandas reads as missing values (its default ``na_values``); written back as empty cells.
+NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                      "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                      "nan", "null"})
+
+_PLAN_LAYERS = ("grids", "plan", "网格")  # as gridgis.versions.read_plan picks a layer
+_VERSIONS_LAYER = "plan_versions"  # gridgis.versions.META_LAYER: a versions file
+_PLAIN_CODE = re.compile(r"[0-9A-DF-Za-df-z_\-]+")  # codes that gridgis.schema.code_text keeps
+_NUMERIC = re.compile(r"[0-9.eE+\-\n]*")  # texts of numbers that pandas and Python read alike
+
+
+class NotQuick(Exception):
+    """The quick path does not take this input; run the full path (same result or error)."""
+
+
+@dataclass
+class QuickResult:
+    """Counts of a quick run: points per grid (sorted by code) and per match status."""
+
+    per_grid: np.ndarray
+    per_status: np.ndarray
+
+
+def _plan_layer(path: Path, layer: str | None) -> str:
+    try:
+        layers = gpkg_layers(path)
+    except NotPlain as exc:
+        raise NotQuick(str(exc)) from None
+    names = [n for n, _ in layers]
+    if _VERSIONS_LAYER in names or any(t not in ("features", "attributes") for _, t in layers):
+        raise NotQuick("a versions file, or a GeoPackage with tiles")
+    if layer is not None:
+        if (layer, "features") not in layers:
+            raise NotQuick("no such feature layer")
+        return layer
+    picks = [n for n in _PLAN_LAYERS if n in names]
+    if len(names) == 1 or picks:
+        return names[0] if len(names) == 1 else picks[0]
+    raise NotQuick("several layers")
+
+
+def read_plan_gpkg(path: str | Path, layer: str | None = None, *, code_column: str = schema.GRID_CODE,
+                   max_distance: float | None = None, rules: Any = None) -> PlanIndex:
+    """The plan index of a GeoPackage read with sqlite3, when it is plain.
+
+    Plain: a layer chosen as :func:`gridgis.versions.read_plan` chooses it, polygons with an
+    EPSG projected CRS in metres, the code column under its own name holding letters and
+    digits only, every grid with a geometry.
+
+    Raises
+    ------
+    NotQuick
+        Anything else (the full path reads it, or names the problem).
+
+    Examples
+    --------
+    >>> plan = read_plan_gpkg("plan.gpkg")             # doctest: +SKIP
+    >>> plan.n_grids                                   # doctest: +SKIP
+    1000
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg" or not path.is_file():
+        raise NotQuick("not a GeoPackage file")
+    name = _plan_layer(path, layer)
+    try:
+        values, geoms, (_, epsg) = read_features(path, name, [code_column])
+    except NotPlain as exc:
+        raise NotQuick(str(exc)) from None
+    if schema.canonical_name(code_column) not in (None, code_column):
+        raise NotQuick("the code column is an alias")
+    codes = np.array(values[code_column], dtype=object)
+    if not len(codes) or not all(isinstance(c, str) and _PLAIN_CODE.fullmatch(c) for c in codes):
+        raise NotQuick("codes that are not plain text")
+    types = shapely.get_type_id(geoms)
+    if not np.isin(types, [3, 6]).all() or shapely.is_empty(geoms).any():
+        raise NotQuick("geometries that are not polygons")
+    crs = resolve_crs(f"EPSG:{epsg}")
+    if not is_metric(crs):
+        raise NotQuick("not a metric CRS")
+    return PlanIndex.from_arrays(codes, geoms, crs, code_column=code_column,
+                                 max_distance=max_distance, rules=rules,
+                                 source=f"{path} layer {name}")
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    """The text of a CSV decoded as the full path decodes it, and its separator."""
+    if path.suffix.lower() not in (".csv", ".txt", ".tsv") or not path.is_file():
+        raise NotQuick("not a CSV file")
+    size = path.stat().st_size
+    if not 0 < size <= QUICK_MAX_BYTES:
+        raise NotQuick("empty or large file")
+    raw = path.read_bytes()
+    try:  # as file_encoding decides: a byte-order mark, else UTF-8 if all of it decodes, else GBK
+        if raw.startswith(b"\xef\xbb\xbf"):
+            text = raw[3:].decode("utf-8")
+        elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise NotQuick("UTF-16")
+        else:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode(file_encoding(path))
+    except Exception as exc:  # the full path names the problem
+        raise NotQuick(str(exc)) from None
+    head = text[: 1 << 16]
+    sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
+    if csv_header_row(head, sep):
+        raise NotQuick("title rows above the header")
+    blanks = [b for b in (" ", "\t") if b != sep]
+    starts = [f"{a}{b}" for a in (sep, "\n", "\r") for b in blanks]
+    if '"' in text or text[:1] in blanks or any(t in text for t in starts):
+        raise NotQuick("quotes, or fields starting with a space")
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            raise NotQuick("lone carriage returns")
+        text = text.replace("\r\n", "\n")
+    return text, sep
+
+
+_NA_MARKS = re.compile("|".join(re.escape(t) for t in sorted(NA_TEXTS - {""}, key=len, reverse=True)))
+
+
+@dataclass
+class _Table:
+    """A plain CSV: its header, data lines (without line ends), their text and separator."""
+
+    names: list[str]
+    lines: list[str]
+    body: str
+    sep: str
+
+    def column(self, name: str) -> list[str]:
+        """The texts of one column."""
+        k = self.names.index(name)
+        return [ln.split(self.sep, k + 1)[k] for ln in self.lines]
+
+    def has_na_texts(self) -> bool:
+        """Whether a cell holds a missing-value marker other than the empty text."""
+        if not any(c in self.body for c in "Nn#"):  # every marker holds one of these
+            return False
+        sep = re.escape(self.sep)
+        pattern = re.compile(rf"(?:^|{sep})(?:{_NA_MARKS.pattern})(?={sep}|$)", re.MULTILINE)
+        return pattern.search(self.body) is not None
+
+
+def _read_table(path: Path) -> _Table:
+    text, sep = _read_text(path)
+    lines = text.split("\n")
+    if "" in lines:  # blank lines are skipped, as pandas skips them
+        lines = [ln for ln in lines if ln]
+    if len(lines) < 2:
+        raise NotQuick("no data rows")
+    names = lines[0].split(sep)
+    if len(set(names)) != len(names) or "" in names:
+        raise NotQuick("empty or repeated headers")
+    if set(map(str.count, lines, repeat(sep))) != {len(names) - 1}:
+        raise NotQuick("lines with another number of fields")
+    body = lines[1:]
+    return _Table(names, body, "\n".join(body), sep)
+
+
+def _coordinates(texts: list[str]) -> np.ndarray:
+    """A coordinate column as floats (NaN where missing), when every text is a plain number
+    (digits, point, exponent and signs: read alike by pandas and Python)."""
+    if NA_TEXTS.isdisjoint(texts):
+        values, good = texts, None
+    else:
+        good = np.flatnonzero([t not in NA_TEXTS for t in texts])
+        values = [texts[i] for i in good]
+    if values and not _NUMERIC.fullmatch("\n".join(values)):
+        raise NotQuick("coordinates that are not plain numbers")
+    try:
+        parsed = np.array(values, dtype=np.float64)
+    except ValueError:
+        raise NotQuick("coordinates that are not numbers") from None
+    if good is None:
+        return parsed
+    out = np.full(len(texts), np.nan)
+    out[good] = parsed
+    return out
+
+
+def _cell(text: str) -> str:
+    """``text`` as a field of a CSV written by :mod:`csv` (quoted where needed)."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if re.search(r'[,"\r\n]', text) else text
+
+
+def _distances(d: np.ndarray) -> np.ndarray:
+    """Distances as pandas writes a float column (``repr``-like text, empty where missing)."""
+    out = np.full(len(d), "0.0", dtype=object)
+    out[np.isnan(d)] = ""
+    other = np.flatnonzero(~np.isnan(d) & ((d != 0) | np.signbit(d)))
+    out[other] = d[other].astype(str)
+    return out
+
+
+def _write(path: Path, table: _Table, headers: list[str], added: list[list[str]], fast: bool) -> None:
+    """The input rows with the added columns, as ``DataFrame.to_csv`` writes them (``fast``:
+    the added fields are quoted already)."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        if fast:
+            # no field of the input needs quoting (no separator, quote or line end in it):
+            # each line is written as read, the added fields after it
+            fh.write(",".join([*table.names, *map(_cell, headers)]) + "\n")
+            fh.write("\n".join(map(",".join, zip(table.lines, *added, strict=True))))
+            fh.write("\n")
+            return
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([*table.names, *headers])
+        rows = (["" if t in NA_TEXTS else t for t in ln.split(table.sep)] for ln in table.lines)
+        writer.writerows(r + list(f) for r, f in zip(rows, zip(*added, strict=True), strict=True))
+
+
+def _ready(plan: PlanIndex | Callable[[], PlanIndex], src: Any) -> PlanIndex:
+    """The plan with its coordinate conversion from ``src`` set up."""
+    plan = plan if isinstance(plan, PlanIndex) else plan()
+    plan.to_plan(np.full(1, np.nan), np.full(1, np.nan), src)
+    return plan
+
+
+def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], out: str | Path, *,
+               crs: Any = None,
+               lon: str | None = None, lat: str | None = None, for_people: bool = True,
+               inputs: tuple[Any, ...] = ()) -> QuickResult:
+    """Assign a plain CSV of points and write the rows with their grids to a CSV.
+
+    The same rows, columns and bytes as :func:`gridgis.assignment.assign_file` with the CLI's
+    ``format_rows`` (``for_people=True``: the added columns under headers and with values in the
+    language in use) or without it.
+
+    Parameters
+    ----------
+    points
+        The CSV (longitude/latitude under any alias, or ``lon``/``lat``).
+    plan
+        The plan index, or a function returning it (e.g. reading it with
+        :func:`read_plan_gpkg`), called on a second thread while the CSV is read.
+    out
+        A ``.csv`` path; checked (never an input) and written beside, then renamed.
+    crs
+        CRS of the coordinates (default WGS84), as for :func:`gridgis.assignment.assign`.
+    lon, lat
+        Coordinate columns when the headers are not recognised.
+    for_people
+        Headers and values of the added columns for people.
+    inputs
+        Further inputs the output must not overwrite (the plan file).
+
+    Raises
+    ------
+    NotQuick
+        An input the quick path does not take (nothing is written).
+    gridgis.errors.OutputError
+        The output is an input or cannot be written.
+
+    Examples
+    --------
+    >>> res = assign_csv("addresses.csv", read_plan_gpkg("plan.gpkg"), "out.csv")   # doctest: +SKIP
+    >>> res.per_status.sum()                                                          # doctest: +SKIP
+    100000
+    """
+    points, out = Path(points), Path(out)
+    if out.suffix.lower() != ".csv":
+        raise NotQuick("not a CSV output")
+    check_output(out, inputs=[points, *inputs], option="--out")
+    src = resolve_crs(crs if crs is not None else "EPSG:4326")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        preparing = pool.submit(_ready, plan, src)
+        try:
+            table = _read_table(points)
+            names = table.names
+            lon_col, lat_col = (lon, lat) if lon is not None and lat is not None else find_lonlat(names)
+            if lon_col not in names or lat_col not in names:
+                raise NotQuick("no coordinate columns")
+            x = _coordinates(table.column(lon_col))
+            y = _coordinates(table.column(lat_col))
+        finally:
+            plan = preparing.result()
+    added = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
+    headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
+    if set(names) & {*added, *headers, schema.GRID_CODE}:
+        raise NotQuick("the file has columns of an assigned file")
+    if not plan.built:
+        # a raster sized to the work (the answers do not depend on it): a one-shot call on a
+        # small file does not need the fine index a large one pays back
+        plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), len(x) // 2),
+                                             2**14, 2**20)))
+    a = plan.assign_xy(x, y, src)
+    codes = plan.category_codes(a)
+    per_grid, per_status = plan.counts(a, codes)
+    fast = table.sep == "," and not table.has_na_texts()  # lines written as read
+    grid = np.r_[plan.sorted_codes, np.array([""], dtype=object)][codes]
+    matches = [value(schema.MATCH, m) if for_people else m for m in MATCH_VALUES]
+    # as gridgis.people.for_people: reasons get their texts in Chinese, English keeps the API's
+    texts = plan.reason_texts() if for_people and get_language() == "zh" else {}
+    reasons = [texts.get(r, r) for r in plan.reasons]
+    if fast:  # the fast writer joins fields itself
+        matches, reasons = [_cell(m) for m in matches], [_cell(r) for r in reasons]
+    columns = [grid.tolist(), np.array(matches, dtype=object)[a.match].tolist(),
+               np.array(reasons, dtype=object)[a.reason].tolist(), _distances(a.distance).tolist()]
+    with replacing(out) as tmp:
+        _write(tmp, table, headers, columns, fast)
+    return QuickResult(per_grid=per_grid, per_status=per_status)
