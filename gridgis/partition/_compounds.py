@@ -283,8 +283,8 @@ def _why(ci: int, need: int, extra: dict[int, int], loose: list[int], failed: se
         return tr("no plan within the rule was found with the compound cut into {need} pieces "
                   "of its own buildings, so its buildings were planned one by one and gathered "
                   "as far as moves within the rule reach", need=need)
-    return tr("streets, lanes or a community line cut the compound into parts, and each part "
-              "needs grids of its own")
+    return tr("its buildings lie in parts that streets, lanes, a community line or other "
+              "buildings separate, and the builder plans each part as a unit of its own")
 
 
 def report_compounds(inp: Inputs, bgrid: np.ndarray, records: list[dict],
