@@ -70,6 +70,15 @@ def together(tasks: Sequence[Callable[[], Any]]) -> list[Any]:
         return [f.result() for f in futures]
 
 
+def _prepared(a: np.ndarray) -> bool:
+    """Whether an array holds prepared shapely geometries."""
+    if getattr(getattr(a, "dtype", None), "kind", "") != "O" or not len(a):
+        return False
+    import shapely
+
+    return bool(shapely.is_prepared(a).any())
+
+
 def chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
     """``func(*arrays, **kwargs)`` of an element-wise function, computed in one chunk per
     thread and concatenated (one call when the arrays are short).
@@ -80,7 +89,9 @@ def chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray, **kwargs: Any)
     """
     n = len(arrays[0])
     k = min(threads(), n // min_chunk())
-    if k < 2:
+    if k < 2 or any(_prepared(a) for a in arrays):
+        # a prepared geometry builds its indexes on first use: GEOS crashes when two threads
+        # use one at once, and an array may hold the same one in two chunks
         return func(*arrays, **kwargs)
     cut = np.linspace(0, n, k + 1).astype(int)
     def part(lo: int, hi: int) -> np.ndarray:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from .. import schema
 from .._inputs import as_layer
@@ -64,6 +67,21 @@ def _shape_checks(plan: PreparedPlan, parents: Any, tol: Any) -> list:
     """Shapes, then nesting in the communities when there are any."""
     out = check_shape(plan, tol)
     return out + check_nesting(plan, parents, tol) if parents is not None else out
+
+
+def _own_geometries(plan: PreparedPlan, parents: Any) -> tuple[PreparedPlan, Any]:
+    """The plan and the parents with geometries of their own, for a second thread: GEOS
+    objects (prepared ones build their indexes on first use) are never shared between the
+    threads (two threads reading the same communities crashed in GEOS)."""
+    def copied(geoms: np.ndarray) -> np.ndarray:
+        return shapely.from_wkb(shapely.to_wkb(geoms))
+
+    own = dataclasses.replace(plan, geom=copied(plan.geom), _pairs=None)
+    if parents is None:
+        return own, None
+    g = copied(np.asarray(parents.geometry.array, dtype=object))
+    shapely.prepare(g)
+    return own, parents.set_geometry(gpd.GeoSeries(g, crs=parents.crs))
 
 
 def validate(
@@ -137,7 +155,9 @@ def validate(
     # the geometry checks run beside the table checks below (shapely leaves the GIL to them)
     pool = ThreadPoolExecutor(2) if threads() > 1 and len(plan.uidx) else None
     geometry = [_coverage_checks, _shape_checks] if len(plan.uidx) else []
-    futures = [pool.submit(f, plan, p, tol) if pool else f for f in geometry]
+    inputs = [(plan, p), _own_geometries(plan, p) if pool else (plan, p)][:len(geometry)]
+    futures = [pool.submit(f, *args, tol) if pool else f for f, args in zip(geometry, inputs,
+                                                                          strict=True)]
     if p is None:
         skipped["parents"] = _("no parent layer: gaps against the community boundary, "
                                "crossings and nesting not checked")
