@@ -61,11 +61,12 @@ def union_faces(faces: np.ndarray) -> shapely.Geometry:
         return shapely.union_all(faces)
 
 
-def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: np.ndarray,
-                     max_area: float) -> np.ndarray:
-    """Move small pieces of a label (faces not connected to the label's largest piece, without
-    buildings, below ``max_area``) to the touching label (equal ``same``) they share most
-    boundary with."""
+def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: np.ndarray
+                    ) -> np.ndarray:
+    """Move the detached pieces of a label (faces not connected to the label's largest piece,
+    none of them in ``keep``: without buildings) to the touching label (equal ``same``) they
+    share most boundary with, whatever their size: a label in two parts would make a grid in
+    two parts."""
     comp = face_components(arr, lab)
     valid = comp >= 0
     if not valid.any():
@@ -81,7 +82,7 @@ def absorb_detached(arr: Arrangement, lab: np.ndarray, same: np.ndarray, keep: n
     first = np.concatenate([[True], c_lab[order][1:] != c_lab[order][:-1]])
     main = np.zeros(n_comp, dtype=bool)
     main[order[first]] = True
-    move = ~main & ~c_keep & (c_area < max_area) & (c_lab >= 0)
+    move = ~main & ~c_keep & (c_lab >= 0)
     if not move.any():
         return lab
     lab = lab.copy()

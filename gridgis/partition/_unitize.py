@@ -316,10 +316,10 @@ def make_units(lw: Linework, blocks: Blocks, piece_cap: dict[int, np.ndarray],
                                                      cell_gather, extra, cache.pieces)
     face_unit = np.where(cell >= 0, unit_of_cell[np.maximum(cell, 0)], -1)
     # empty pieces cut off from their unit (noding noise, a face left over by the cuts) join
-    # a touching unit: a unit in two parts would make a grid in two parts
+    # a touching unit
     has_bld = np.zeros(len(arr.faces), dtype=bool)
     has_bld[bface[bface >= 0]] = True
-    face_unit = absorb_detached(arr, face_unit, face_comm, has_bld, np.inf)
+    face_unit = absorb_detached(arr, face_unit, face_comm, has_bld)
     new = _joined_compounds(lw, arr, face_unit, face_comm, bface, n_units, loose)
     if new is not None:
         face_unit = np.where(face_unit >= 0, new[np.maximum(face_unit, 0)], -1)
