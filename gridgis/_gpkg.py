@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-__all__ = ["NotPlain", "gpkg_layers", "read_features"]
+__all__ = ["NotPlain", "gpkg_layers", "layer_crs", "read_features"]
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -75,6 +75,34 @@ def _wkb(blob: object) -> bytes:
     return blob[8 + env:]
 
 
+def _geometry_column(con: sqlite3.Connection, layer: str) -> tuple[str, int]:
+    """The geometry column of a feature table and the EPSG code of its coordinate system."""
+    row = con.execute(
+        "SELECT g.column_name, s.organization, s.organization_coordsys_id "
+        "FROM gpkg_geometry_columns g JOIN gpkg_spatial_ref_sys s ON g.srs_id = s.srs_id "
+        "WHERE g.table_name = ?", (layer,)).fetchone()
+    if row is None or str(row[1]).upper() != "EPSG":
+        raise NotPlain("no geometry column, or a coordinate system without an EPSG code")
+    return str(row[0]), int(row[2])
+
+
+def layer_crs(path: str | Path, layer: str) -> tuple[str, int]:
+    """``("EPSG", code)`` of a feature table's coordinate system, read alone.
+
+    Examples
+    --------
+    >>> layer_crs("plan.gpkg", "grids")                # doctest: +SKIP
+    ('EPSG', 4547)
+    """
+    con = _connect(Path(path))
+    try:
+        return "EPSG", _geometry_column(con, layer)[1]
+    except sqlite3.Error as exc:
+        raise NotPlain(str(exc)) from None
+    finally:
+        con.close()
+
+
 def read_features(path: str | Path, layer: str, columns: list[str]
                   ) -> tuple[dict[str, list[object]], np.ndarray, tuple[str, int]]:
     """Values of ``columns`` and the geometries of a feature table, in feature-id order.
@@ -101,13 +129,7 @@ def read_features(path: str | Path, layer: str, columns: list[str]
     """
     con = _connect(Path(path))
     try:
-        row = con.execute(
-            "SELECT g.column_name, s.organization, s.organization_coordsys_id "
-            "FROM gpkg_geometry_columns g JOIN gpkg_spatial_ref_sys s ON g.srs_id = s.srs_id "
-            "WHERE g.table_name = ?", (layer,)).fetchone()
-        if row is None or str(row[1]).upper() != "EPSG":
-            raise NotPlain("no geometry column, or a coordinate system without an EPSG code")
-        geom_col, code = str(row[0]), int(row[2])
+        geom_col, code = _geometry_column(con, layer)
         info = con.execute(f"PRAGMA table_info({_quote(layer)})").fetchall()
         names = [str(r[1]) for r in info]
         pk = [str(r[1]) for r in info if r[5]]

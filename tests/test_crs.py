@@ -101,3 +101,37 @@ def test_points_to_wgs84_from_projected():
     x, y = gcrs.wgs84_to(112.9, 27.85, 4547)
     lon, lat = gcrs.points_to_wgs84(x, y, 4547)
     assert lon == pytest.approx(112.9) and lat == pytest.approx(27.85)
+
+
+@pytest.mark.parametrize("src,dst", [(4326, 4547), (4326, 32650), (4490, 4547), (4547, 4326),
+                                     (4326, 27700), (4326, 4214)])
+def test_transformer_same_numbers_on_every_thread(src, dst, monkeypatch):
+    """pyproj rebuilds a transformer on each thread that uses it; for WGS84 -> CGCS2000 that is a
+    ~40 ms search of PROJ's database every time. ``crs.transformer`` gives the same numbers on
+    any thread, and a second thread does not search again where PROJ chose one operation."""
+    import threading
+
+    import pyproj
+
+    rng = np.random.default_rng(5)
+    s = pyproj.CRS.from_epsg(src)
+    lon, lat = rng.uniform(110, 116, 2000), rng.uniform(24, 30, 2000)
+    if src == 4326 and dst in (27700, 4214):
+        lon, lat = (rng.uniform(-3, 1, 2000), rng.uniform(51, 55, 2000)) if dst == 27700 else (lon, lat)
+    x, y = (lon, lat) if s.is_geographic else gcrs.wgs84_to(lon, lat, src)
+    expected = pyproj.Transformer.from_crs(src, dst, always_xy=True).transform(x, y)
+    tr = gcrs.transformer(s, pyproj.CRS.from_epsg(dst))
+    assert gcrs.transformer(pyproj.CRS.from_epsg(src), pyproj.CRS.from_epsg(dst)) is tr  # cached
+    searches = []  # PROJ searches of its database for a way from src to dst (pyproj's maker)
+    real = pyproj.transformer.TransformerFromCRS.__call__
+    monkeypatch.setattr(pyproj.transformer.TransformerFromCRS, "__call__",
+                        lambda self: searches.append(self) or real(self))
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(tr.transform(x, y)))
+    thread.start()
+    thread.join()
+    np.testing.assert_array_equal(got[0], expected)
+    np.testing.assert_array_equal(tr.transform(x, y), expected)
+    one_operation = tr.definition.startswith("proj=")
+    assert one_operation == (dst not in (27700, 4214))
+    assert bool(searches) != one_operation

@@ -17,7 +17,7 @@ import shapely
 
 from .. import schema
 from .._geometry import present, ring_segments
-from ..crs import is_metric, points_to_wgs84
+from ..crs import is_metric, points_to_wgs84, transformer
 from ..errors import CRSError, SchemaError, with_options
 from ..i18n import _, tr
 from ..rules import Rules, load_rules
@@ -215,15 +215,12 @@ class PlanIndex:
         self._cells = cells
         self._index: GridIndex | None = None
         self.metric = metric_crs
-        self._to_metric = None if self.crs.equals(self.metric) else pyproj.Transformer.from_crs(
-            self.crs, self.metric, always_xy=True
-        )
+        self._metric_plan = self.crs.equals(self.metric)  # distances measured in the plan's CRS
         self.metric_geoms = metric_geoms
         usable = present(metric_geoms)
         self.metric_bounds = (shapely.total_bounds(metric_geoms[usable]) if usable.any()
                               else np.full(4, np.nan))
         self._metric_tree: Segments | None = None  # built on first nearest-grid query
-        self._transformers: dict[str, pyproj.Transformer] = {}
         self._lock = threading.Lock()  # lazy caches, when two threads assign halves of a table
 
     @property
@@ -233,10 +230,9 @@ class PlanIndex:
 
         return pd.Index(self.sorted_codes, dtype=object, name=self.code_column)
 
-    # -- pickling: transformers and segment buckets are rebuilt lazily where the object lands --
+    # -- pickling: segment buckets are rebuilt lazily where the object lands --
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_transformers"] = {}
         state["_metric_tree"] = None
         state.pop("_lock", None)
         return state
@@ -278,15 +274,6 @@ class PlanIndex:
         return self._cells
 
     # -- coordinate conversion --
-    def _transformer(self, src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
-        key = f"{src.to_wkt()}->{dst.to_wkt()}"
-        with self._lock:
-            tr = self._transformers.get(key)
-            if tr is None:
-                tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)
-                self._transformers[key] = tr
-        return tr
-
     def to_plan(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> tuple[np.ndarray, np.ndarray]:
         """Convert coordinates from ``src`` (a pyproj CRS, "GCJ02" or "BD09") to the plan's CRS."""
         if isinstance(src, str):
@@ -295,14 +282,14 @@ class PlanIndex:
         if src.equals(self.crs):
             return x, y
         with np.errstate(all="ignore"):
-            return self._transformer(src, self.crs).transform(x, y, errcheck=False)
+            return transformer(src, self.crs).transform(x, y, errcheck=False)
 
     def plan_to_metric(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Convert plan coordinates to the metric CRS used for distances."""
-        if self._to_metric is None:
+        if self._metric_plan:
             return x, y
         with np.errstate(all="ignore"):
-            return self._transformer(self.crs, self.metric).transform(x, y, errcheck=False)
+            return transformer(self.crs, self.metric).transform(x, y, errcheck=False)
 
     def _bbox_distance(self, xm: np.ndarray, ym: np.ndarray) -> np.ndarray:
         bx0, by0, bx1, by1 = self.metric_bounds
@@ -399,7 +386,7 @@ class PlanIndex:
             near = outside[~is_far]
             if len(near):
                 maybe = None
-                if self._to_metric is None:  # plan CRS is metric: the raster can rule points out
+                if self._metric_plan:  # plan CRS is metric: the raster can rule points out
                     maybe = self.index.maybe_near(xg[near], yg[near], self.max_distance)
                 g, d = self._nearest(xm[~is_far], ym[~is_far], maybe)
                 got = g >= 0
@@ -488,7 +475,7 @@ class PlanIndex:
 
     def _build_segments(self) -> Segments:
         gi = self.index
-        if self._to_metric is None and gi.is_coverage and hasattr(gi, "g_left"):
+        if self._metric_plan and gi.is_coverage and hasattr(gi, "g_left"):
             # the plan is metric: the index already paired the shared segments
             one = (gi.g_left < 0) | (gi.g_right < 0)
             a = np.c_[gi.gx0[one], gi.gy0[one]]

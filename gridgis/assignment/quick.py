@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,8 @@ import numpy as np
 import shapely
 
 from .. import schema
-from .._gpkg import NotPlain, gpkg_layers, read_features
-from ..crs import is_metric, resolve_crs
+from .._gpkg import NotPlain, gpkg_layers, layer_crs, read_features
+from ..crs import is_metric, resolve_crs, transformer
 from ..encodings import csv_header_row, file_encoding, sniff_separator
 from ..i18n import get_language
 from ..people import header, value
@@ -42,7 +41,8 @@ from ._status import MATCH_VALUES
 from .coordinates import find_lonlat
 from .plan_index import PlanIndex
 
-__all__ = ["NA_TEXTS", "QUICK_MAX_BYTES", "NotQuick", "QuickResult", "assign_csv", "read_plan_gpkg"]
+__all__ = ["NA_TEXTS", "QUICK_MAX_BYTES", "GpkgPlan", "NotQuick", "QuickResult", "assign_csv",
+           "read_plan_gpkg"]
 
 #: Largest CSV the quick path reads at once (larger files are streamed by the full path).
 QUICK_MAX_BYTES = 64 << 20
@@ -131,6 +131,41 @@ def read_plan_gpkg(path: str | Path, layer: str | None = None, *, code_column: s
                                  source=f"{path} layer {name}")
 
 
+@dataclass(frozen=True)
+class GpkgPlan:
+    """A plan GeoPackage for :func:`assign_csv`, read by it on other threads while it reads the
+    CSV: :meth:`crs` first (to set up the coordinate conversion), then :meth:`read`.
+
+    Examples
+    --------
+    >>> plan = GpkgPlan("plan.gpkg")                   # doctest: +SKIP
+    >>> plan.crs().to_epsg()                           # doctest: +SKIP
+    4547
+    """
+
+    path: str | Path
+    layer: str | None = None
+    code_column: str = schema.GRID_CODE
+    max_distance: float | None = None
+    rules: Any = None
+
+    def crs(self) -> Any:
+        """The plan layer's CRS, read alone (a ``pyproj.CRS``)."""
+        path = Path(self.path)
+        if path.suffix.lower() != ".gpkg" or not path.is_file():
+            raise NotQuick("not a GeoPackage file")
+        try:
+            _, epsg = layer_crs(path, _plan_layer(path, self.layer))
+        except NotPlain as exc:
+            raise NotQuick(str(exc)) from None
+        return resolve_crs(f"EPSG:{epsg}")
+
+    def read(self) -> PlanIndex:
+        """The plan index (see :func:`read_plan_gpkg`)."""
+        return read_plan_gpkg(self.path, self.layer, code_column=self.code_column,
+                              max_distance=self.max_distance, rules=self.rules)
+
+
 def _read_text(path: Path) -> tuple[str, str]:
     """The text of a CSV decoded as the full path decodes it, and its separator."""
     if path.suffix.lower() not in (".csv", ".txt", ".tsv") or not path.is_file():
@@ -155,9 +190,10 @@ def _read_text(path: Path) -> tuple[str, str]:
     sep = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
     if csv_header_row(head, sep):
         raise NotQuick("title rows above the header")
-    blanks = [b for b in (" ", "\t") if b != sep]
-    starts = [f"{a}{b}" for a in (sep, "\n", "\r") for b in blanks]
-    if '"' in text or text[:1] in blanks or any(t in text for t in starts):
+    blanks = "".join(b for b in (" ", "\t") if b != sep)
+    if '"' in text or text[:1] in blanks or (
+            any(b in text for b in blanks)
+            and re.search(f"[{re.escape(sep)}\r\n][{blanks}]", text) is not None):
         raise NotQuick("quotes, or fields starting with a space")
     if "\r" in text:
         if text.count("\r") != text.count("\r\n"):
@@ -177,11 +213,13 @@ class _Table:
     lines: list[str]
     body: str
     sep: str
+    _cells: list[str] | None = None
 
     def column(self, name: str) -> list[str]:
         """The texts of one column."""
-        k = self.names.index(name)
-        return [ln.split(self.sep, k + 1)[k] for ln in self.lines]
+        if self._cells is None:  # every line has as many fields as the header: one split
+            self._cells = self.body.replace("\n", self.sep).split(self.sep)
+        return self._cells[self.names.index(name)::len(self.names)]
 
     def has_na_texts(self) -> bool:
         """Whether a cell holds a missing-value marker other than the empty text."""
@@ -192,8 +230,7 @@ class _Table:
         return pattern.search(self.body) is not None
 
 
-def _read_table(path: Path) -> _Table:
-    text, sep = _read_text(path)
+def _read_table(text: str, sep: str) -> _Table:
     lines = text.split("\n")
     if "" in lines:  # blank lines are skipped, as pandas skips them
         lines = [ln for ln in lines if ln]
@@ -238,36 +275,77 @@ def _distances(d: np.ndarray) -> np.ndarray:
     """Distances as pandas writes a float column (``repr``-like text, empty where missing)."""
     out = np.full(len(d), "0.0", dtype=object)
     out[np.isnan(d)] = ""
-    other = np.flatnonzero(~np.isnan(d) & ((d != 0) | np.signbit(d)))
+    other = _own_distances(d)
     out[other] = d[other].astype(str)
     return out
 
 
-def _write(path: Path, table: _Table, headers: list[str], added: list[list[str]], fast: bool) -> None:
+def _own_distances(d: np.ndarray) -> np.ndarray:
+    """Rows whose distance is neither missing nor 0.0 (written as its own text)."""
+    return np.flatnonzero(~np.isnan(d) & ((d != 0) | np.signbit(d)))
+
+
+#: An added column of few distinct values: its texts, and the index of each row's text.
+_Coded = tuple[list[str], np.ndarray]
+
+
+def _tails(coded: list[_Coded], d: np.ndarray) -> list[str]:
+    """The added fields of every row as one text ``",field,...,distance\n"`` (fields quoted
+    already): each distinct combination is joined once, and rows at a distance get their own."""
+    key = np.isnan(d).astype(np.int64)  # 1: written empty, 0: "0.0" (or the row's own)
+    for texts, at in coded:
+        key = key * len(texts) + at
+    combos, row_combo = np.unique(key, return_inverse=True)
+    fields: list[list[str]] = []
+    for texts, _ in reversed(coded):
+        combos, at = np.divmod(combos, len(texts))
+        fields.insert(0, [texts[i] for i in at])
+    heads = ["," + ",".join(f) + "," for f in zip(*fields, strict=True)]
+    whole = np.array([h + ("" if empty else "0.0") + "\n" for h, empty in zip(heads, combos, strict=True)],
+                     dtype=object)[row_combo]
+    own = _own_distances(d)
+    whole[own] = [f"{h}{t}\n" for h, t in zip(np.array(heads, dtype=object)[row_combo[own]],
+                                               d[own].astype(str).tolist(), strict=True)]
+    return whole.tolist()
+
+
+def _write(path: Path, table: _Table, headers: list[str], coded: list[_Coded], d: np.ndarray,
+           fast: bool) -> None:
     """The input rows with the added columns, as ``DataFrame.to_csv`` writes them (``fast``:
-    the added fields are quoted already)."""
+    the input needs no rewriting and the added texts are quoted already)."""
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         if fast:
             # no field of the input needs quoting (no separator, quote or line end in it):
             # each line is written as read, the added fields after it
             fh.write(",".join([*table.names, *map(_cell, headers)]) + "\n")
-            fh.write("\n".join(map(",".join, zip(table.lines, *added, strict=True))))
-            fh.write("\n")
+            fh.write("".join(chain.from_iterable(zip(table.lines, _tails(coded, d), strict=True))))
             return
+        added = [np.array(texts, dtype=object)[at].tolist() for texts, at in coded]
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow([*table.names, *headers])
         rows = (["" if t in NA_TEXTS else t for t in ln.split(table.sep)] for ln in table.lines)
-        writer.writerows(r + list(f) for r, f in zip(rows, zip(*added, strict=True), strict=True))
+        writer.writerows(r + list(f) for r, f in zip(rows, zip(*added, _distances(d), strict=True),
+                                                    strict=True))
 
 
-def _ready(plan: PlanIndex | Callable[[], PlanIndex], src: Any) -> PlanIndex:
-    """The plan with its coordinate conversion from ``src`` set up."""
-    plan = plan if isinstance(plan, PlanIndex) else plan()
-    plan.to_plan(np.full(1, np.nan), np.full(1, np.nan), src)
-    return plan
+def _set_up_conversion(plan: PlanIndex | GpkgPlan, src: Any) -> None:
+    """Have PROJ find the conversion from ``src`` to the plan's CRS (its search of its database
+    takes tens of milliseconds, without the GIL, beside the reading of the CSV)."""
+    dst = plan.crs if isinstance(plan, PlanIndex) else plan.crs()
+    src = resolve_crs("EPSG:4326") if isinstance(src, str) else src  # GCJ-02/BD-09: via WGS84
+    if not src.equals(dst):
+        transformer(src, dst)
 
 
-def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], out: str | Path, *,
+def _build(plan: PlanIndex, rows: int) -> None:
+    """Build the plan's raster index, sized to the work (the answers do not depend on it): a
+    one-shot call on a small file does not need the fine index a large one pays back."""
+    if not plan.built:
+        plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), rows // 2),
+                                             2**14, 2**20)))
+
+
+def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, *,
                crs: Any = None,
                lon: str | None = None, lat: str | None = None, for_people: bool = True,
                inputs: tuple[Any, ...] = ()) -> QuickResult:
@@ -282,8 +360,7 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
     points
         The CSV (longitude/latitude under any alias, or ``lon``/``lat``).
     plan
-        The plan index, or a function returning it (e.g. reading it with
-        :func:`read_plan_gpkg`), called on a second thread while the CSV is read.
+        The plan index, or a :class:`GpkgPlan` read on other threads while the CSV is read.
     out
         A ``.csv`` path; checked (never an input) and written beside, then renamed.
     crs
@@ -304,7 +381,7 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
 
     Examples
     --------
-    >>> res = assign_csv("addresses.csv", read_plan_gpkg("plan.gpkg"), "out.csv")   # doctest: +SKIP
+    >>> res = assign_csv("addresses.csv", GpkgPlan("plan.gpkg"), "out.csv")   # doctest: +SKIP
     >>> res.per_status.sum()                                                          # doctest: +SKIP
     100000
     """
@@ -313,10 +390,13 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
         raise NotQuick("not a CSV output")
     check_output(out, inputs=[points, *inputs], option="--out")
     src = resolve_crs(crs if crs is not None else "EPSG:4326")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        preparing = pool.submit(_ready, plan, src)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # PROJ's search (without the GIL) and the raster index beside the reading of the CSV
+        converting = pool.submit(_set_up_conversion, plan, src)
         try:
-            table = _read_table(points)
+            text, sep = _read_text(points)
+            plan = plan.read() if isinstance(plan, GpkgPlan) else plan
+            table = _read_table(text, sep)
             names = table.names
             lon_col, lat_col = (lon, lat) if lon is not None and lat is not None else find_lonlat(names)
             if lon_col not in names or lat_col not in names:
@@ -324,29 +404,25 @@ def assign_csv(points: str | Path, plan: PlanIndex | Callable[[], PlanIndex], ou
             x = _coordinates(table.column(lon_col))
             y = _coordinates(table.column(lat_col))
         finally:
-            plan = preparing.result()
+            converting.result()
+    _build(plan, len(table.lines))
     added = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
     headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
     if set(names) & {*added, *headers, schema.GRID_CODE}:
         raise NotQuick("the file has columns of an assigned file")
-    if not plan.built:
-        # a raster sized to the work (the answers do not depend on it): a one-shot call on a
-        # small file does not need the fine index a large one pays back
-        plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), len(x) // 2),
-                                             2**14, 2**20)))
     a = plan.assign_xy(x, y, src)
     codes = plan.category_codes(a)
     per_grid, per_status = plan.counts(a, codes)
     fast = table.sep == "," and not table.has_na_texts()  # lines written as read
-    grid = np.r_[plan.sorted_codes, np.array([""], dtype=object)][codes]
     matches = [value(schema.MATCH, m) if for_people else m for m in MATCH_VALUES]
     # as gridgis.people.for_people: reasons get their texts in Chinese, English keeps the API's
     texts = plan.reason_texts() if for_people and get_language() == "zh" else {}
     reasons = [texts.get(r, r) for r in plan.reasons]
     if fast:  # the fast writer joins fields itself
         matches, reasons = [_cell(m) for m in matches], [_cell(r) for r in reasons]
-    columns = [grid.tolist(), np.array(matches, dtype=object)[a.match].tolist(),
-               np.array(reasons, dtype=object)[a.reason].tolist(), _distances(a.distance).tolist()]
+    grids = [*plan.sorted_codes, ""]  # the last: no grid
+    coded = [(grids, np.where(codes < 0, len(grids) - 1, codes)), (matches, a.match),
+             (reasons, a.reason)]
     with replacing(out) as tmp:
-        _write(tmp, table, headers, columns, fast)
+        _write(tmp, table, headers, coded, a.distance, fast)
     return QuickResult(per_grid=per_grid, per_status=per_status)

@@ -98,8 +98,7 @@ def run_quick(argv: list[str]) -> int | None:
     if opts is None or not _numbers(opts) or (not opts["quiet"] and sys.stderr.isatty()):
         return None
     from ..assignment import MATCH_VALUES
-    from ..assignment.plan_index import PlanIndex
-    from ..assignment.quick import NotQuick, assign_csv, read_plan_gpkg
+    from ..assignment.quick import GpkgPlan, NotQuick, assign_csv
     from ..assignment.result import summary_line
     from ..i18n import _, normalize_language, tr, use_language
     from ._log import EXIT_OK, EXIT_VIOLATIONS, error, remove_logging, say, setup_logging
@@ -114,12 +113,10 @@ def run_quick(argv: list[str]) -> int | None:
         with use_language(lang):
             setup_logging(quiet=bool(opts["quiet"]))
             try:
-                def plan() -> PlanIndex:
-                    return read_plan_gpkg(grids, opts.get("grids_layer"),  # type: ignore[arg-type]
-                                          code_column=str(opts["code_column"]),
-                                          max_distance=opts.get("max_distance"),  # type: ignore[arg-type]
-                                          rules=rules)
-
+                plan = GpkgPlan(grids, opts.get("grids_layer"),  # type: ignore[arg-type]
+                                code_column=str(opts["code_column"]),
+                                max_distance=opts.get("max_distance"),  # type: ignore[arg-type]
+                                rules=rules)
                 res = assign_csv(Path(str(opts["points"])), plan, out, crs=opts.get("crs"),
                                  lon=opts.get("lon"), lat=opts.get("lat"),  # type: ignore[arg-type]
                                  inputs=(grids, rules))
