@@ -39,8 +39,8 @@ _RUN = """
 import atexit, json, sys
 atexit.register(lambda: print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr))
 sys.argv = ["gridgis", *sys.argv[1:]]
-from gridgis.cli import main
-sys.exit(main())
+from gridgis.cli import console
+console()
 """
 
 
@@ -75,6 +75,22 @@ def test_cold_assign_imports_no_heavy_module(files):
     assert _heavy(loaded, HEAVY_QUICK) == []
     out = read_table(files / "out.csv")  # a table for people: its headers read back
     assert out["grid_code"].tolist() == ["430302001001001", "430302001001002"]
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_console_command_flushes_its_messages_and_exit_code(files, quick):
+    """The quick path ends the process without tearing the interpreter down: what it printed
+    still arrives, and --strict still exits 1 for a point outside the plan."""
+    pd.DataFrame({"id": ["a", "far"], "lon": [112.0, 0.5], "lat": [27.1, 0.5]}).to_csv(
+        files / "q.csv", index=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), "GRIDGIS_QUICK": str(int(quick))}
+    res = subprocess.run([sys.executable, "-m", "gridgis.cli", "--lang", "en", "assign", "q.csv",
+                          "--grids", "plan.gpkg", "-o", "out.csv", "--strict"], cwd=files, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stderr
+    assert "wrote out.csv" in res.stdout + res.stderr
+    assert len(read_table(files / "out.csv")) == 2
 
 
 def test_cold_assign_through_the_typer_app_imports_no_report_module(files):

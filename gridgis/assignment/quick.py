@@ -19,6 +19,7 @@ reads them). Files above :data:`QUICK_MAX_BYTES` are streamed by the full path i
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -313,13 +314,16 @@ def _write(path: Path, table: _Table, headers: list[str], coded: list[_Coded], d
            fast: bool) -> None:
     """The input rows with the added columns, as ``DataFrame.to_csv`` writes them (``fast``:
     the input needs no rewriting and the added texts are quoted already)."""
+    if fast:
+        # no field of the input needs quoting (no separator, quote or line end in it): each
+        # line is written as read, the added fields after it (encoded at once: UTF-8 with BOM)
+        head = ",".join([*table.names, *map(_cell, headers)]) + "\n"
+        rows = "".join(chain.from_iterable(zip(table.lines, _tails(coded, d), strict=True)))
+        with open(path, "wb") as fh:
+            fh.write(codecs.BOM_UTF8 + head.encode("utf-8"))
+            fh.write(rows.encode("utf-8"))
+        return
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        if fast:
-            # no field of the input needs quoting (no separator, quote or line end in it):
-            # each line is written as read, the added fields after it
-            fh.write(",".join([*table.names, *map(_cell, headers)]) + "\n")
-            fh.write("".join(chain.from_iterable(zip(table.lines, _tails(coded, d), strict=True))))
-            return
         added = [np.array(texts, dtype=object)[at].tolist() for texts, at in coded]
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow([*table.names, *headers])

@@ -26,10 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._log import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATIONS
-from ._main import main
+from ._main import console, main
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "help_texts", "main",
-           "missing_typer_hooks"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_VIOLATIONS", "app", "console", "help_texts",
+           "main", "missing_typer_hooks"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,5 @@
 """``python -m gridgis.cli``: the same as the ``gridgis`` command."""
 
-import sys
+from . import console
 
-from . import main
-
-sys.exit(main())
+console()
