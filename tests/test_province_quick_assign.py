@@ -163,6 +163,23 @@ def test_semicolons_blank_lines_and_no_final_newline(tmp_path, plan_file, monkey
     assert _quick_direct(tmp_path, points, "en") == full[0]
 
 
+@pytest.mark.parametrize("ending", ["none", "blank lines", "CRLF, none"])
+def test_commas_and_the_end_of_the_file(tmp_path, plan_file, monkeypatch, capsys, ending):
+    """The fast writer copies the lines as read: the last one, with or without its line end,
+    and blank lines at the end of the file."""
+    rows = _rows_lonlat()
+    if ending == "blank lines":
+        rows += [[""], [""]]
+    points = _write(tmp_path / "points.csv", ["name", "lon", "lat"], rows, trailing=ending != "none",
+                    newline="\r\n" if ending.startswith("CRLF") else "\n")
+    if ending.startswith("CRLF"):
+        points.write_bytes(points.read_bytes().removesuffix(b"\r\n"))
+    quick, full = _both(tmp_path, points, [], monkeypatch, capsys)
+    assert quick == full and full[1] == EXIT_OK
+    assert _quick_direct(tmp_path, points, "en") == full[0]
+    assert full[0].count(b"\n") == len(_rows_lonlat()) + 1
+
+
 def test_the_sample_district(tmp_path, sample_plan, sample_layers, monkeypatch, capsys):
     sample_plan[["grid_code", "geometry"]].to_file(tmp_path / "plan.gpkg")
     for name in ("addresses", "events"):

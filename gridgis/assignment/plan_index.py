@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -214,6 +214,7 @@ class PlanIndex:
         self.geoms = geoms
         self._cells = cells
         self._index: GridIndex | None = None
+        self._pending: Future[PlanIndex] | None = None  # the index being built on a pool
         self.metric = metric_crs
         self._metric_plan = self.crs.equals(self.metric)  # distances measured in the plan's CRS
         self.metric_geoms = metric_geoms
@@ -232,7 +233,10 @@ class PlanIndex:
 
     # -- pickling: segment buckets are rebuilt lazily where the object lands --
     def __getstate__(self) -> dict:
+        if self._pending is not None:
+            self._pending.result()  # an index being built is shipped built
         state = self.__dict__.copy()
+        state["_pending"] = None
         state["_metric_tree"] = None
         state.pop("_lock", None)
         return state
@@ -243,19 +247,36 @@ class PlanIndex:
 
     @property
     def index(self) -> GridIndex:
-        """The raster lookup index (built on first use)."""
+        """The raster lookup index (built on first use, or waited for if built on a pool)."""
         if self._index is None:
-            self.build()
+            if self._pending is not None:
+                self._pending.result()
+            else:
+                self.build()
         return self._index  # type: ignore[return-value]
 
-    def build(self, cells: int | None = None, parallel: bool | None = None) -> PlanIndex:
+    def build(self, cells: int | None = None, parallel: bool | None = None, *,
+              pool: Executor | None = None) -> PlanIndex:
         """Build the raster lookup index now (optionally with a given number of cells).
 
         ``parallel`` runs GEOS's coverage check on a second thread (default: when the machine
-        has more than one core).
+        has more than one core). With ``pool`` the index is built on that pool while the caller
+        goes on (reading points, converting them); its first use waits for it.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> plan = PlanIndex.from_arrays(["001"], [shapely.box(0, 0, 10, 10)], "EPSG:4547")
+        >>> with ThreadPoolExecutor(1) as pool:
+        ...     plan = plan.build(pool=pool)
+        ...     plan.index.locate([5.0], [5.0]).grid.tolist()
+        [0]
         """
         if parallel is None:
             parallel = (os.cpu_count() or 1) > 1
+        if pool is not None:
+            self._pending = pool.submit(self.build, cells, parallel)
+            return self
         self._index = GridIndex(self.geoms, self.rank, cells=cells or self._cells, parallel=parallel)
         return self
 
@@ -265,8 +286,8 @@ class PlanIndex:
 
     @property
     def built(self) -> bool:
-        """Whether the raster lookup index is built already."""
-        return self._index is not None
+        """Whether the raster lookup index is built already (or being built on a pool)."""
+        return self._index is not None or self._pending is not None
 
     @property
     def cells(self) -> int | None:

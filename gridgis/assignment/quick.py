@@ -56,7 +56,7 @@ NA_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-Na
 _PLAN_LAYERS = ("grids", "plan", "网格")  # as gridgis.versions.read_plan picks a layer
 _VERSIONS_LAYER = "plan_versions"  # gridgis.versions.META_LAYER: a versions file
 _PLAIN_CODE = re.compile(r"[0-9A-DF-Za-df-z_\-]+")  # codes that gridgis.schema.code_text keeps
-_NUMERIC = re.compile(r"[0-9.eE+\-\n]*")  # texts of numbers that pandas and Python read alike
+_NUMBER_BYTES = b"0123456789.eE+-\n"  # texts of numbers that pandas and Python read alike
 
 
 class NotQuick(Exception):
@@ -233,7 +233,10 @@ class _Table:
 
 def _read_table(text: str, sep: str) -> _Table:
     lines = text.split("\n")
-    if "" in lines:  # blank lines are skipped, as pandas skips them
+    if lines[-1] == "":
+        lines.pop()
+    blank = "" in lines
+    if blank:  # blank lines are skipped, as pandas skips them
         lines = [ln for ln in lines if ln]
     if len(lines) < 2:
         raise NotQuick("no data rows")
@@ -243,25 +246,36 @@ def _read_table(text: str, sep: str) -> _Table:
     if set(map(str.count, lines, repeat(sep))) != {len(names) - 1}:
         raise NotQuick("lines with another number of fields")
     body = lines[1:]
-    return _Table(names, body, "\n".join(body), sep)
+    # without blank lines the body is the text after the header (without the last line end)
+    text = "\n".join(body) if blank else text[len(lines[0]) + 1:len(text) - text.endswith("\n")]
+    return _Table(names, body, text, sep)
+
+
+def _plain_numbers(texts: list[str]) -> bool:
+    """Whether the texts hold digits, points, exponents and signs only (and empty texts): numbers
+    that pandas and Python read alike, or fail to read alike."""
+    try:
+        return not "\n".join(texts).encode("ascii").translate(None, _NUMBER_BYTES)
+    except UnicodeEncodeError:
+        return False
 
 
 def _coordinates(texts: list[str]) -> np.ndarray:
     """A coordinate column as floats (NaN where missing), when every text is a plain number
     (digits, point, exponent and signs: read alike by pandas and Python)."""
-    if NA_TEXTS.isdisjoint(texts):
-        values, good = texts, None
-    else:
-        good = np.flatnonzero([t not in NA_TEXTS for t in texts])
-        values = [texts[i] for i in good]
-    if values and not _NUMERIC.fullmatch("\n".join(values)):
+    if _plain_numbers(texts):
+        try:
+            return np.array(texts, dtype=np.float64)
+        except ValueError:  # empty cells, or texts such as "1-2"
+            pass
+    good = np.flatnonzero([t not in NA_TEXTS for t in texts])
+    values = [texts[i] for i in good]
+    if not _plain_numbers(values):
         raise NotQuick("coordinates that are not plain numbers")
     try:
         parsed = np.array(values, dtype=np.float64)
     except ValueError:
         raise NotQuick("coordinates that are not numbers") from None
-    if good is None:
-        return parsed
     out = np.full(len(texts), np.nan)
     out[good] = parsed
     return out
@@ -341,12 +355,23 @@ def _set_up_conversion(plan: PlanIndex | GpkgPlan, src: Any) -> None:
         transformer(src, dst)
 
 
-def _build(plan: PlanIndex, rows: int) -> None:
-    """Build the plan's raster index, sized to the work (the answers do not depend on it): a
-    one-shot call on a small file does not need the fine index a large one pays back."""
+def _build(plan: PlanIndex, rows: int, pool: ThreadPoolExecutor) -> None:
+    """Build the plan's raster index on ``pool``, sized to the work (the answers do not depend
+    on it): a one-shot call on a small file does not need the fine index a large one pays back."""
     if not plan.built:
         plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), rows // 2),
-                                             2**14, 2**20)))
+                                             2**14, 2**20)), pool=pool)
+
+
+def _points(text: str, sep: str, lon: str | None, lat: str | None
+            ) -> tuple[_Table, np.ndarray, np.ndarray]:
+    """The table of a CSV's text and its coordinate columns as floats."""
+    table = _read_table(text, sep)
+    names = table.names
+    lon, lat = (lon, lat) if lon is not None and lat is not None else find_lonlat(names)
+    if lon not in names or lat not in names:
+        raise NotQuick("no coordinate columns")
+    return table, _coordinates(table.column(lon)), _coordinates(table.column(lat))
 
 
 def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, *,
@@ -395,26 +420,21 @@ def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, 
     check_output(out, inputs=[points, *inputs], option="--out")
     src = resolve_crs(crs if crs is not None else "EPSG:4326")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # PROJ's search (without the GIL) and the raster index beside the reading of the CSV
+        # beside the reading of the CSV: PROJ's search for the conversion (without the GIL),
+        # then the raster index, waited for once the points are converted
         converting = pool.submit(_set_up_conversion, plan, src)
         try:
             text, sep = _read_text(points)
             plan = plan.read() if isinstance(plan, GpkgPlan) else plan
-            table = _read_table(text, sep)
-            names = table.names
-            lon_col, lat_col = (lon, lat) if lon is not None and lat is not None else find_lonlat(names)
-            if lon_col not in names or lat_col not in names:
-                raise NotQuick("no coordinate columns")
-            x = _coordinates(table.column(lon_col))
-            y = _coordinates(table.column(lat_col))
+            _build(plan, text.count("\n"), pool)
+            table, x, y = _points(text, sep, lon, lat)
         finally:
             converting.result()
-    _build(plan, len(table.lines))
-    added = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
-    headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
-    if set(names) & {*added, *headers, schema.GRID_CODE}:
-        raise NotQuick("the file has columns of an assigned file")
-    a = plan.assign_xy(x, y, src)
+        added = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
+        headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
+        if set(table.names) & {*added, *headers, schema.GRID_CODE}:
+            raise NotQuick("the file has columns of an assigned file")
+        a = plan.assign_xy(x, y, src)
     codes = plan.category_codes(a)
     per_grid, per_status = plan.counts(a, codes)
     fast = table.sep == "," and not table.has_na_texts()  # lines written as read

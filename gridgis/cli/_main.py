@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -23,6 +22,8 @@ __all__ = ["console", "internal_error", "log_path", "main"]
 
 
 def log_path() -> Path:
+    import tempfile  # only when an internal error is logged: not on a quick command's path
+
     base = os.environ.get("GRIDGIS_LOG_DIR") or os.path.join(tempfile.gettempdir(), "gridgis-logs")
     folder = Path(base)
     folder.mkdir(parents=True, exist_ok=True)
