@@ -693,3 +693,34 @@ def test_plan_index_is_built_on_demand():
     plan = ga.PlanIndex(square_plan(2), cells=2**14)
     assert not plan.built and plan.cells == 2**14
     assert plan.build() is plan and plan.built
+
+
+@pytest.mark.parametrize("src", ["EPSG:4326", "GCJ02"])
+def test_plan_index_on_a_pool_gives_the_same_answers(src):
+    """With a thread pool large arrays are converted in two halves at once: the same numbers
+    and grids as without."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gridgis.assignment.plan_index import _HALVES_FROM, PlanIndex
+    from gridgis.crs import points_to_wgs84, resolve_crs
+
+    cells = [shapely.box(x, y, x + 700, y + 700) for x in range(400_000, 407_000, 700)
+             for y in range(3_000_000, 3_007_000, 700)]
+    codes = [f"4303020010{i:05d}" for i in range(len(cells))]
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(399_000, 408_000, 3 * _HALVES_FROM), rng.uniform(2_999_000, 3_008_000,
+                                                                        3 * _HALVES_FROM)
+    lon, lat = points_to_wgs84(x, y, 4547)
+    if src == "GCJ02":
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    lon[::97] = np.nan
+    crs = resolve_crs(src)
+    plain = PlanIndex.from_arrays(codes, cells, "EPSG:4547")
+    expected = plain.assign_xy(lon, lat, crs)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = PlanIndex.from_arrays(codes, cells, "EPSG:4547")
+        np.testing.assert_array_equal(pooled.to_plan(lon, lat, crs, pool),
+                                      plain.to_plan(lon, lat, crs))
+        got = pooled.assign_xy(lon, lat, crs, pool=pool)
+    for name in ("grid", "match", "reason", "distance"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))

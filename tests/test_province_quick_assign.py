@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Transformer
 
 from gridgis.assignment.quick import NA_TEXTS, NotQuick, assign_csv, read_plan_gpkg
@@ -296,3 +298,35 @@ def test_plan_arrays_need_a_metric_crs():
     with pytest.raises(CRSError, match="metres"):
         PlanIndex.from_arrays(np.array(CODES[:1], dtype=object), np.array([shapely.box(0, 0, 1, 1)]),
                               "EPSG:4326")
+
+
+_NUMBER_TEXTS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(-180, 180).map(lambda v: f"{v:.6f}"),
+    st.integers(-(10**22), 10**22).map(str),
+    st.builds(lambda m, e, sign: f"{sign}{m}e{e}", st.integers(0, 10**20), st.integers(-330, 310),
+              st.sampled_from(["", "-"])),
+    st.builds(lambda a, b, e: f"{a}.{b}E{e:+d}", st.integers(0, 999), st.integers(0, 10**19),
+              st.integers(-30, 30)),
+    st.sampled_from(["-0", "0", "-0.0", "1.", ".5", "+1", "01", "-", "1e", "1-2", "1e309",
+                     "4.9406564584124654e-324", "2.4703282292062328e-324", "9007199254740993",
+                     "18446744073709551616", "-9223372036854775809"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NUMBER_TEXTS, min_size=1, max_size=40))
+def test_number_texts_read_as_python_reads_them(texts):
+    """The quick path reads coordinates fast (as one JSON array) and exactly as ``float``:
+    the same bits, the sign of zero, and the same texts refused."""
+    from gridgis.assignment.quick import _floats
+
+    try:
+        expected = np.array([float(t) for t in texts])
+    except ValueError:
+        with pytest.raises(ValueError):
+            _floats(texts)
+        return
+    got = _floats(texts)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))

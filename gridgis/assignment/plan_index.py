@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # imported where used: a plan read without them (the lean CLI
     import pandas as pd
 
 __all__ = ["Assigned", "PlanIndex"]
+
+_HALVES_FROM = 20_000  # points converted in two halves at once when a thread pool is given
 
 # ---- the prepared plan ------------------------------------------------------------------------------
 class PlanIndex:
@@ -214,7 +216,6 @@ class PlanIndex:
         self.geoms = geoms
         self._cells = cells
         self._index: GridIndex | None = None
-        self._pending: Future[PlanIndex] | None = None  # the index being built on a pool
         self.metric = metric_crs
         self._metric_plan = self.crs.equals(self.metric)  # distances measured in the plan's CRS
         self.metric_geoms = metric_geoms
@@ -233,10 +234,7 @@ class PlanIndex:
 
     # -- pickling: segment buckets are rebuilt lazily where the object lands --
     def __getstate__(self) -> dict:
-        if self._pending is not None:
-            self._pending.result()  # an index being built is shipped built
         state = self.__dict__.copy()
-        state["_pending"] = None
         state["_metric_tree"] = None
         state.pop("_lock", None)
         return state
@@ -247,36 +245,19 @@ class PlanIndex:
 
     @property
     def index(self) -> GridIndex:
-        """The raster lookup index (built on first use, or waited for if built on a pool)."""
+        """The raster lookup index (built on first use)."""
         if self._index is None:
-            if self._pending is not None:
-                self._pending.result()
-            else:
-                self.build()
+            self.build()
         return self._index  # type: ignore[return-value]
 
-    def build(self, cells: int | None = None, parallel: bool | None = None, *,
-              pool: Executor | None = None) -> PlanIndex:
+    def build(self, cells: int | None = None, parallel: bool | None = None) -> PlanIndex:
         """Build the raster lookup index now (optionally with a given number of cells).
 
         ``parallel`` runs GEOS's coverage check on a second thread (default: when the machine
-        has more than one core). With ``pool`` the index is built on that pool while the caller
-        goes on (reading points, converting them); its first use waits for it.
-
-        Examples
-        --------
-        >>> import shapely
-        >>> plan = PlanIndex.from_arrays(["001"], [shapely.box(0, 0, 10, 10)], "EPSG:4547")
-        >>> with ThreadPoolExecutor(1) as pool:
-        ...     plan = plan.build(pool=pool)
-        ...     plan.index.locate([5.0], [5.0]).grid.tolist()
-        [0]
+        has more than one core).
         """
         if parallel is None:
             parallel = (os.cpu_count() or 1) > 1
-        if pool is not None:
-            self._pending = pool.submit(self.build, cells, parallel)
-            return self
         self._index = GridIndex(self.geoms, self.rank, cells=cells or self._cells, parallel=parallel)
         return self
 
@@ -286,8 +267,8 @@ class PlanIndex:
 
     @property
     def built(self) -> bool:
-        """Whether the raster lookup index is built already (or being built on a pool)."""
-        return self._index is not None or self._pending is not None
+        """Whether the raster lookup index is built already."""
+        return self._index is not None
 
     @property
     def cells(self) -> int | None:
@@ -295,15 +276,28 @@ class PlanIndex:
         return self._cells
 
     # -- coordinate conversion --
-    def to_plan(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str) -> tuple[np.ndarray, np.ndarray]:
-        """Convert coordinates from ``src`` (a pyproj CRS, "GCJ02" or "BD09") to the plan's CRS."""
+    def to_plan(self, x: np.ndarray, y: np.ndarray, src: pyproj.CRS | str,
+                pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Convert coordinates from ``src`` (a pyproj CRS, "GCJ02" or "BD09") to the plan's CRS.
+
+        With a thread ``pool`` a large array is converted in two halves at once (PROJ works
+        without holding the GIL).
+        """
         if isinstance(src, str):
             x, y = points_to_wgs84(x, y, src)
             src = pyproj.CRS.from_epsg(4326)
         if src.equals(self.crs):
             return x, y
+        tr = transformer(src, self.crs)
+        if pool is None or len(x) < _HALVES_FROM:
+            with np.errstate(all="ignore"):
+                return tr.transform(x, y, errcheck=False)
+        h = len(x) // 2
+        first = pool.submit(tr.transform, x[:h], y[:h], errcheck=False)
         with np.errstate(all="ignore"):
-            return transformer(src, self.crs).transform(x, y, errcheck=False)
+            xb, yb = tr.transform(x[h:], y[h:], errcheck=False)
+        xa, ya = first.result()
+        return np.concatenate([xa, xb]), np.concatenate([ya, yb])
 
     def plan_to_metric(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Convert plan coordinates to the metric CRS used for distances."""
@@ -341,7 +335,8 @@ class PlanIndex:
             Reason codes of rows already known to be invalid (``-1`` elsewhere), e.g. text that
             is not a number or a geometry that is not a point.
         pool
-            Optional thread pool for the array work of the raster lookup.
+            Optional thread pool for the coordinate conversion and the array work of the
+            raster lookup.
         """
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -368,13 +363,13 @@ class PlanIndex:
         bad_mask = pre_reason >= 0
         bad = np.flatnonzero(bad_mask)
         if not len(bad):
-            xg, yg = self.to_plan(x, y, src)
+            xg, yg = self.to_plan(x, y, src, pool)
             converted = xg is not x
         else:
             good = np.flatnonzero(~bad_mask)
             xg = np.full(n, np.nan)
             yg = np.full(n, np.nan)
-            xg[good], yg[good] = self.to_plan(x[good], y[good], src)
+            xg[good], yg[good] = self.to_plan(x[good], y[good], src, pool)
             converted = True
         xg = np.asarray(xg, dtype=float)
         yg = np.asarray(yg, dtype=float)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 
 from .. import schema
@@ -260,12 +261,35 @@ def _plain_numbers(texts: list[str]) -> bool:
         return False
 
 
+def _floats(texts: list[str]) -> np.ndarray:
+    """Plain number texts as floats, each as ``float(text)`` reads it.
+
+    A JSON array of them is read with :mod:`orjson`, whose numbers are correctly rounded like
+    Python's and read three to four times as fast for coordinates with every digit of a double.
+    Texts JSON spells otherwise (``1.``, ``.5``, ``+1``, ``01``, out of range …) are read by numpy.
+
+    Raises
+    ------
+    ValueError
+        A text that is not a number (an empty one, ``1-2`` …).
+    """
+    joined = ",".join(texts)
+    try:
+        values = orjson.loads(f"[{joined}]")
+    except orjson.JSONDecodeError:
+        return np.array(texts, dtype=np.float64)
+    out = np.array(values, dtype=np.float64)
+    if f",{joined},".find(",-0,") >= 0:  # JSON's integer -0 is 0; float("-0") is -0.0
+        out[[i for i, t in enumerate(texts) if t == "-0"]] = -0.0
+    return out
+
+
 def _coordinates(texts: list[str]) -> np.ndarray:
     """A coordinate column as floats (NaN where missing), when every text is a plain number
     (digits, point, exponent and signs: read alike by pandas and Python)."""
     if _plain_numbers(texts):
         try:
-            return np.array(texts, dtype=np.float64)
+            return _floats(texts)
         except ValueError:  # empty cells, or texts such as "1-2"
             pass
     good = np.flatnonzero([t not in NA_TEXTS for t in texts])
@@ -273,7 +297,7 @@ def _coordinates(texts: list[str]) -> np.ndarray:
     if not _plain_numbers(values):
         raise NotQuick("coordinates that are not plain numbers")
     try:
-        parsed = np.array(values, dtype=np.float64)
+        parsed = _floats(values)
     except ValueError:
         raise NotQuick("coordinates that are not numbers") from None
     out = np.full(len(texts), np.nan)
@@ -355,12 +379,12 @@ def _set_up_conversion(plan: PlanIndex | GpkgPlan, src: Any) -> None:
         transformer(src, dst)
 
 
-def _build(plan: PlanIndex, rows: int, pool: ThreadPoolExecutor) -> None:
-    """Build the plan's raster index on ``pool``, sized to the work (the answers do not depend
-    on it): a one-shot call on a small file does not need the fine index a large one pays back."""
+def _build(plan: PlanIndex, rows: int) -> None:
+    """Build the plan's raster index, sized to the work (the answers do not depend on it): a
+    one-shot call on a small file does not need the fine index a large one pays back."""
     if not plan.built:
         plan.build(plan.cells or int(np.clip(min(500 * max(plan.n_grids, 1), rows // 2),
-                                             2**14, 2**20)), pool=pool)
+                                             2**14, 2**20)))
 
 
 def _points(text: str, sep: str, lon: str | None, lat: str | None
@@ -420,13 +444,13 @@ def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, 
     check_output(out, inputs=[points, *inputs], option="--out")
     src = resolve_crs(crs if crs is not None else "EPSG:4326")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # beside the reading of the CSV: PROJ's search for the conversion (without the GIL),
-        # then the raster index, waited for once the points are converted
+        # PROJ's search for the conversion (without the GIL) beside the reading of the CSV;
+        # the index is built first (on a second thread it would wait for the GIL)
         converting = pool.submit(_set_up_conversion, plan, src)
         try:
             text, sep = _read_text(points)
             plan = plan.read() if isinstance(plan, GpkgPlan) else plan
-            _build(plan, text.count("\n"), pool)
+            _build(plan, text.count("\n"))
             table, x, y = _points(text, sep, lon, lat)
         finally:
             converting.result()
@@ -434,7 +458,7 @@ def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, 
         headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
         if set(table.names) & {*added, *headers, schema.GRID_CODE}:
             raise NotQuick("the file has columns of an assigned file")
-        a = plan.assign_xy(x, y, src)
+        a = plan.assign_xy(x, y, src, pool=pool)
     codes = plan.category_codes(a)
     per_grid, per_status = plan.counts(a, codes)
     fast = table.sep == "," and not table.has_na_texts()  # lines written as read
