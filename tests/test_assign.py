@@ -701,15 +701,15 @@ def test_plan_index_on_a_pool_gives_the_same_answers(src):
     and grids as without."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from gridgis.assignment.plan_index import _HALVES_FROM, PlanIndex
+    from gridgis.assignment.plan_index import HALVES_FROM, PlanIndex
     from gridgis.crs import points_to_wgs84, resolve_crs
 
     cells = [shapely.box(x, y, x + 700, y + 700) for x in range(400_000, 407_000, 700)
              for y in range(3_000_000, 3_007_000, 700)]
     codes = [f"4303020010{i:05d}" for i in range(len(cells))]
     rng = np.random.default_rng(3)
-    x, y = rng.uniform(399_000, 408_000, 3 * _HALVES_FROM), rng.uniform(2_999_000, 3_008_000,
-                                                                        3 * _HALVES_FROM)
+    x, y = rng.uniform(399_000, 408_000, 3 * HALVES_FROM), rng.uniform(2_999_000, 3_008_000,
+                                                                        3 * HALVES_FROM)
     lon, lat = points_to_wgs84(x, y, 4547)
     if src == "GCJ02":
         lon, lat = wgs84_to_gcj02(lon, lat)

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from gridgis.assignment.quick import NA_TEXTS, NotQuick, assign_csv, read_plan_gpkg
+from gridgis.assignment.quick import NA_TEXTS, NotQuick, assign_csv, parse_floats, read_plan_gpkg
 from gridgis.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from gridgis.i18n import use_language
 
@@ -319,14 +319,12 @@ _NUMBER_TEXTS = st.one_of(
 def test_number_texts_read_as_python_reads_them(texts):
     """The quick path reads coordinates fast (as one JSON array) and exactly as ``float``:
     the same bits, the sign of zero, and the same texts refused."""
-    from gridgis.assignment.quick import _floats
-
     try:
         expected = np.array([float(t) for t in texts])
     except ValueError:
         with pytest.raises(ValueError):
-            _floats(texts)
+            parse_floats(texts)
         return
-    got = _floats(texts)
+    got = parse_floats(texts)
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))

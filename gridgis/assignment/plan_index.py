@@ -49,9 +49,10 @@ if TYPE_CHECKING:  # imported where used: a plan read without them (the lean CLI
     import geopandas as gpd
     import pandas as pd
 
-__all__ = ["Assigned", "PlanIndex"]
+__all__ = ["HALVES_FROM", "Assigned", "PlanIndex"]
 
-_HALVES_FROM = 20_000  # points converted in two halves at once when a thread pool is given
+#: Points from which ``to_plan`` with a thread pool converts two halves at once.
+HALVES_FROM = 20_000
 
 # ---- the prepared plan ------------------------------------------------------------------------------
 class PlanIndex:
@@ -289,7 +290,7 @@ class PlanIndex:
         if src.equals(self.crs):
             return x, y
         tr = transformer(src, self.crs)
-        if pool is None or len(x) < _HALVES_FROM:
+        if pool is None or len(x) < HALVES_FROM:
             with np.errstate(all="ignore"):
                 return tr.transform(x, y, errcheck=False)
         h = len(x) // 2

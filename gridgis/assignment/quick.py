@@ -44,7 +44,7 @@ from .coordinates import find_lonlat
 from .plan_index import PlanIndex
 
 __all__ = ["NA_TEXTS", "QUICK_MAX_BYTES", "GpkgPlan", "NotQuick", "QuickResult", "assign_csv",
-           "read_plan_gpkg"]
+           "parse_floats", "read_plan_gpkg"]
 
 #: Largest CSV the quick path reads at once (larger files are streamed by the full path).
 QUICK_MAX_BYTES = 64 << 20
@@ -261,7 +261,7 @@ def _plain_numbers(texts: list[str]) -> bool:
         return False
 
 
-def _floats(texts: list[str]) -> np.ndarray:
+def parse_floats(texts: list[str]) -> np.ndarray:
     """Plain number texts as floats, each as ``float(text)`` reads it.
 
     A JSON array of them is read with :mod:`orjson`, whose numbers are correctly rounded like
@@ -272,6 +272,11 @@ def _floats(texts: list[str]) -> np.ndarray:
     ------
     ValueError
         A text that is not a number (an empty one, ``1-2`` …).
+
+    Examples
+    --------
+    >>> parse_floats(["112.918318", "-0", "1e3", ".5"]).tolist()
+    [112.918318, -0.0, 1000.0, 0.5]
     """
     joined = ",".join(texts)
     try:
@@ -289,7 +294,7 @@ def _coordinates(texts: list[str]) -> np.ndarray:
     (digits, point, exponent and signs: read alike by pandas and Python)."""
     if _plain_numbers(texts):
         try:
-            return _floats(texts)
+            return parse_floats(texts)
         except ValueError:  # empty cells, or texts such as "1-2"
             pass
     good = np.flatnonzero([t not in NA_TEXTS for t in texts])
@@ -297,7 +302,7 @@ def _coordinates(texts: list[str]) -> np.ndarray:
     if not _plain_numbers(values):
         raise NotQuick("coordinates that are not plain numbers")
     try:
-        parsed = _floats(values)
+        parsed = parse_floats(values)
     except ValueError:
         raise NotQuick("coordinates that are not numbers") from None
     out = np.full(len(texts), np.nan)
