@@ -135,8 +135,8 @@ def read_plan_gpkg(path: str | Path, layer: str | None = None, *, code_column: s
 
 @dataclass(frozen=True)
 class GpkgPlan:
-    """A plan GeoPackage for :func:`assign_csv`, read by it on other threads while it reads the
-    CSV: :meth:`crs` first (to set up the coordinate conversion), then :meth:`read`.
+    """A plan GeoPackage for :func:`assign_csv`: its :meth:`crs` is read first, on another thread,
+    to have the coordinate conversion set up while the plan (:meth:`read`) and the CSV are read.
 
     Examples
     --------
@@ -418,7 +418,8 @@ def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, 
     points
         The CSV (longitude/latitude under any alias, or ``lon``/``lat``).
     plan
-        The plan index, or a :class:`GpkgPlan` read on other threads while the CSV is read.
+        The plan index, or a :class:`GpkgPlan` (read here; the conversion to its CRS is set
+        up on another thread meanwhile).
     out
         A ``.csv`` path; checked (never an input) and written beside, then renamed.
     crs
