@@ -225,11 +225,30 @@ def test_title_rows_and_an_assigned_file_fall_back(tmp_path, plan_file, monkeypa
         assert quick == full and full[1] == EXIT_OK
 
 
-@pytest.mark.parametrize("plan_kind", ["geographic", "alias header", "versions"])
+@pytest.mark.parametrize("epsg", [4326, 4490])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plans_in_degrees(tmp_path, plan_file, monkeypatch, capsys, epsg, lang):
+    """A plan in WGS84 or CGCS2000 degrees: distances are measured in the metric CRS the full
+    path chooses, from the same converted polygons; the same bytes."""
+    gpd.read_file(plan_file).to_crs(epsg).to_file(tmp_path / "plan.gpkg")
+    plan = read_plan_gpkg(tmp_path / "plan.gpkg")
+    assert plan.crs.to_epsg() == epsg and plan.metric.to_epsg() == 4547
+    points = _write(tmp_path / "points.csv", ["name", "lon", "lat"], _rows_lonlat())
+    quick, full = _both(tmp_path, points, [], monkeypatch, capsys, lang=lang)
+    assert quick == full and full[1] == EXIT_OK
+    assert _quick_direct(tmp_path, points, lang) == full[0]
+    table = pd.read_csv(tmp_path / "out_full.csv", dtype=str, keep_default_na=False)
+    nearest = table[table.iloc[:, 4] == ("nearest" if lang == "en" else "最近网格")]
+    assert len(nearest) and (nearest.iloc[:, 6].astype(float) > 0).all()  # metres, not degrees
+
+
+@pytest.mark.parametrize("plan_kind", ["heights", "alias header", "versions"])
 def test_plans_the_quick_path_declines(tmp_path, monkeypatch, capsys, plan_kind):
     cells = [shapely.box(112.9, 27.8, 112.91, 27.81), shapely.box(112.91, 27.8, 112.92, 27.81)]
     plan = gpd.GeoDataFrame({"grid_code": CODES[:2]}, geometry=cells, crs="EPSG:4326")
-    if plan_kind != "geographic":
+    if plan_kind == "heights":
+        plan = plan.set_geometry(shapely.force_3d(plan.geometry.array, 50.0), crs=4326)
+    else:
         plan = plan.to_crs(4547)
     if plan_kind == "alias header":
         plan = plan.rename(columns={"grid_code": "网格编码"})

@@ -124,8 +124,10 @@ class PlanIndex:
         rules: Rules | str | dict | None = None,
         cells: int | None = None,
         source: str = "grids",
+        metric: tuple[np.ndarray, Any] | None = None,
     ) -> PlanIndex:
-        """A plan prepared from arrays: grid codes (text) and polygons in a metric CRS.
+        """A plan prepared from arrays: grid codes (text) and polygons in a metric CRS, or in
+        another CRS with their metric copy.
 
         The same index as ``PlanIndex(grids)`` for a GeoDataFrame of these codes and
         geometries, without pandas or geopandas (the command line's quick path reads a
@@ -138,16 +140,20 @@ class PlanIndex:
         geoms
             Polygons (shapely), ``None`` where a grid has no geometry.
         crs
-            The CRS of ``geoms``: a projected CRS in metres (the plan is its own metric copy).
+            The CRS of ``geoms``: a projected CRS in metres (the plan is its own metric copy),
+            or any CRS when ``metric`` is given.
         code_column, max_distance, rules, cells
             As for :class:`PlanIndex`.
         source
             The plan's name in messages.
+        metric
+            ``(geometries, crs)``: the same polygons in a projected CRS in metres (distances
+            are measured there), as :func:`gridgis.crs.metric_crs` chooses it for the plan.
 
         Raises
         ------
         CRSError
-            ``crs`` is not a projected CRS in metres.
+            No CRS in metres: ``crs`` is not one and ``metric`` is not given.
         SchemaError
             Missing or duplicate codes.
 
@@ -160,8 +166,9 @@ class PlanIndex:
         >>> plan.n_grids, plan.max_distance
         (2, 100.0)
         """
-        if not is_metric(crs):
-            raise CRSError(tr("the plan's CRS {crs} is not a projected CRS in metres", crs=str(crs)),
+        metric_geoms, metric_crs = (geoms, crs) if metric is None else metric
+        if not is_metric(metric_crs):
+            raise CRSError(tr("the plan's CRS {crs} is not a projected CRS in metres", crs=str(metric_crs)),
                            source=source, fix=_("build the index from the GeoDataFrame: PlanIndex(grids)"))
         codes = np.asarray(codes, dtype=object)
         missing = np.flatnonzero([not isinstance(c, str) for c in codes])
@@ -174,9 +181,9 @@ class PlanIndex:
         self = cls.__new__(cls)
         self._settings(code_column, max_distance, rules)
         self._codes(codes, source)
-        plan_crs = pyproj.CRS.from_user_input(crs)
-        geoms = np.asarray(geoms, dtype=object)
-        self._geometries(geoms, plan_crs, geoms, plan_crs, cells)
+        self._geometries(np.asarray(geoms, dtype=object), pyproj.CRS.from_user_input(crs),
+                         np.asarray(metric_geoms, dtype=object),
+                         pyproj.CRS.from_user_input(metric_crs), cells)
         return self
 
     def _settings(self, code_column: str, max_distance: float | None, rules: Any) -> None:

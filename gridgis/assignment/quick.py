@@ -34,7 +34,7 @@ import shapely
 
 from .. import schema
 from .._gpkg import NotPlain, gpkg_layers, layer_crs, read_features
-from ..crs import is_metric, resolve_crs, transformer
+from ..crs import is_metric, metric_crs, resolve_crs, transformer
 from ..encodings import csv_header_row, file_encoding, sniff_separator
 from ..i18n import get_language
 from ..people import header, value
@@ -95,8 +95,9 @@ def read_plan_gpkg(path: str | Path, layer: str | None = None, *, code_column: s
     """The plan index of a GeoPackage read with sqlite3, when it is plain.
 
     Plain: a layer chosen as :func:`gridgis.versions.read_plan` chooses it, polygons with an
-    EPSG projected CRS in metres, the code column under its own name holding letters and
-    digits only, every grid with a geometry.
+    EPSG CRS in metres or in degrees (then converted to the metric CRS the full path chooses),
+    the code column under its own name holding letters and digits only, every grid with a
+    geometry.
 
     Raises
     ------
@@ -126,11 +127,28 @@ def read_plan_gpkg(path: str | Path, layer: str | None = None, *, code_column: s
     if not np.isin(types, [3, 6]).all() or shapely.is_empty(geoms).any():
         raise NotQuick("geometries that are not polygons")
     crs = resolve_crs(f"EPSG:{epsg}")
-    if not is_metric(crs):
-        raise NotQuick("not a metric CRS")
     return PlanIndex.from_arrays(codes, geoms, crs, code_column=code_column,
                                  max_distance=max_distance, rules=rules,
-                                 source=f"{path} layer {name}")
+                                 source=f"{path} layer {name}",
+                                 metric=None if is_metric(crs) else _metric_copy(geoms, crs))
+
+
+def _metric_copy(geoms: np.ndarray, crs: Any) -> tuple[np.ndarray, Any]:
+    """A plan in degrees in the metric CRS the full path chooses for it
+    (:func:`gridgis.crs.metric_crs` of its WGS84 bounds), converted as geopandas converts it:
+    every coordinate through PROJ."""
+    if not crs.is_geographic or shapely.has_z(geoms).any():
+        raise NotQuick("a plan neither in metres nor in degrees, or with heights")
+    wgs84 = resolve_crs("EPSG:4326")
+    bounds = shapely.total_bounds(geoms if crs.equals(wgs84) else _converted(geoms, crs, wgs84))
+    target = metric_crs(tuple(float(b) for b in bounds))
+    return _converted(geoms, crs, target), target
+
+
+def _converted(geoms: np.ndarray, src: Any, dst: Any) -> np.ndarray:
+    """Geometries with every coordinate converted from ``src`` to ``dst``."""
+    tr = transformer(src, dst)
+    return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 @dataclass(frozen=True)
