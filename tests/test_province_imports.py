@@ -93,6 +93,40 @@ def test_console_command_flushes_its_messages_and_exit_code(files, quick):
     assert len(read_table(files / "out.csv")) == 2
 
 
+def test_cold_assign_at_a_terminal_takes_the_quick_path(files):
+    """Typed at a terminal (no ``-q``), a plain assign still runs the quick path: its status
+    lines come through the same rich handler as the app's."""
+    import pty
+    import select
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), "COLUMNS": "200"}
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", _RUN, "--lang", "en", "assign", "p.csv",
+                             "--grids", "plan.gpkg", "-o", "out.csv"], cwd=files, env=env,
+                            stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    text = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        try:
+            chunk = os.read(leader, 65536) if ready else b""
+        except OSError:  # the terminal closed with the process
+            chunk = b""
+        if not chunk:
+            break
+        text += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0, text
+    out = text.decode("utf-8", "replace")
+    loaded = json.loads(out[out.index("MODULES ") + 8:].split("\n")[0].strip())
+    assert "rich.logging" in loaded  # the terminal's handler
+    assert _heavy(loaded, [h for h in HEAVY_QUICK if h != "rich"]) == []
+    assert "wrote out.csv" in out
+    assert read_table(files / "out.csv")["grid_code"].tolist() == ["430302001001001",
+                                                                   "430302001001002"]
+
+
 def test_cold_assign_through_the_typer_app_imports_no_report_module(files):
     loaded = _loaded(files, "p.csv", "--grids", "plan.gpkg", "-o", "out.parquet", quick=False)
     assert "typer" in loaded and _heavy(loaded, HEAVY) == []
