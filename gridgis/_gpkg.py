@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-__all__ = ["NotPlain", "gpkg_layers", "layer_crs", "read_features"]
+__all__ = ["NotPlain", "gpkg_layers", "layer_crs", "layer_extent", "read_features"]
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
@@ -101,6 +101,29 @@ def layer_crs(path: str | Path, layer: str) -> tuple[str, int]:
         raise NotPlain(str(exc)) from None
     finally:
         con.close()
+
+
+def layer_extent(path: str | Path, layer: str) -> tuple[float, float, float, float] | None:
+    """The bounds a GeoPackage lists for a layer (``gpkg_contents``), or ``None``.
+
+    Writers are not obliged to keep them: use them as a hint, never as the data's bounds.
+
+    Examples
+    --------
+    >>> layer_extent("plan.gpkg", "grids")             # doctest: +SKIP
+    (112.85, 27.79, 112.97, 27.88)
+    """
+    con = _connect(Path(path))
+    try:
+        row = con.execute("SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+                          (layer,)).fetchone()
+    except sqlite3.Error as exc:
+        raise NotPlain(str(exc)) from None
+    finally:
+        con.close()
+    if row is None or not all(isinstance(v, (int, float)) for v in row):
+        return None
+    return tuple(float(v) for v in row)  # type: ignore[return-value]
 
 
 def read_features(path: str | Path, layer: str, columns: list[str]

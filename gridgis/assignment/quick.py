@@ -33,7 +33,7 @@ import orjson
 import shapely
 
 from .. import schema
-from .._gpkg import NotPlain, gpkg_layers, layer_crs, read_features
+from .._gpkg import NotPlain, gpkg_layers, layer_crs, layer_extent, read_features
 from ..crs import is_metric, metric_crs, resolve_crs, transformer
 from ..encodings import csv_header_row, file_encoding, sniff_separator
 from ..i18n import get_language
@@ -171,14 +171,26 @@ class GpkgPlan:
 
     def crs(self) -> Any:
         """The plan layer's CRS, read alone (a ``pyproj.CRS``)."""
-        path = Path(self.path)
-        if path.suffix.lower() != ".gpkg" or not path.is_file():
-            raise NotQuick("not a GeoPackage file")
+        path = self._path()
         try:
             _, epsg = layer_crs(path, _plan_layer(path, self.layer))
         except NotPlain as exc:
             raise NotQuick(str(exc)) from None
         return resolve_crs(f"EPSG:{epsg}")
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """The bounds the GeoPackage lists for the plan layer (a hint), or ``None``."""
+        path = self._path()
+        try:
+            return layer_extent(path, _plan_layer(path, self.layer))
+        except NotPlain:
+            return None
+
+    def _path(self) -> Path:
+        path = Path(self.path)
+        if path.suffix.lower() != ".gpkg" or not path.is_file():
+            raise NotQuick("not a GeoPackage file")
+        return path
 
     def read(self) -> PlanIndex:
         """The plan index (see :func:`read_plan_gpkg`)."""
@@ -393,13 +405,17 @@ def _write(path: Path, table: _Table, headers: list[str], coded: list[_Coded], d
                                                     strict=True))
 
 
-def _set_up_conversion(plan: PlanIndex | GpkgPlan, src: Any) -> None:
-    """Have PROJ find the conversion from ``src`` to the plan's CRS (its search of its database
-    takes tens of milliseconds, without the GIL, beside the reading of the CSV)."""
+def _conversions(plan: PlanIndex | GpkgPlan, src: Any) -> list[tuple[Any, Any]]:
+    """The coordinate conversions a run needs: the points' CRS to the plan's, and for a plan in
+    degrees (read later) its own CRS to WGS84 and to the metric CRS its listed extent points to
+    (the choice made from its coordinates agrees but for a plan astride two zones)."""
     dst = plan.crs if isinstance(plan, PlanIndex) else plan.crs()
-    src = resolve_crs("EPSG:4326") if isinstance(src, str) else src  # GCJ-02/BD-09: via WGS84
-    if not src.equals(dst):
-        transformer(src, dst)
+    wgs84 = resolve_crs("EPSG:4326")
+    pairs = [(wgs84 if isinstance(src, str) else src, dst)]  # GCJ-02/BD-09: via WGS84
+    if isinstance(plan, GpkgPlan) and dst.is_geographic:
+        extent = plan.extent()
+        pairs += [(dst, wgs84)] + ([(dst, metric_crs(extent))] if extent else [])
+    return [(a, b) for a, b in pairs if not a.equals(b)]
 
 
 def _build(plan: PlanIndex, rows: int) -> None:
@@ -468,16 +484,18 @@ def assign_csv(points: str | Path, plan: PlanIndex | GpkgPlan, out: str | Path, 
     check_output(out, inputs=[points, *inputs], option="--out")
     src = resolve_crs(crs if crs is not None else "EPSG:4326")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        # PROJ's search for the conversion (without the GIL) beside the reading of the CSV;
-        # the index is built first (on a second thread it would wait for the GIL)
-        converting = pool.submit(_set_up_conversion, plan, src)
+        # PROJ's searches for the conversions (without the GIL) beside the reading of the CSV
+        # and then of the plan (the index is built here: on another thread it would wait for
+        # the GIL)
+        searching = [pool.submit(transformer, a, b) for a, b in _conversions(plan, src)]
         try:
             text, sep = _read_text(points)
-            plan = plan.read() if isinstance(plan, GpkgPlan) else plan
-            _build(plan, text.count("\n"))
             table, x, y = _points(text, sep, lon, lat)
+            plan = plan.read() if isinstance(plan, GpkgPlan) else plan
+            _build(plan, len(table.lines))
         finally:
-            converting.result()
+            for search in searching:
+                search.result()
         added = [plan.code_column, schema.MATCH, schema.MATCH_REASON, schema.DISTANCE_M]
         headers = [header(schema.GRID_CODE), *(header(c) for c in added[1:])] if for_people else added
         if set(table.names) & {*added, *headers, schema.GRID_CODE}:
