@@ -10,6 +10,7 @@ computed in a metric CRS chosen by :func:`metric_crs`.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # imported where used: converting coordinates needs no geopan
 __all__ = [
     "GCJ02", "BD09", "CHINA_LON", "CHINA_LAT", "resolve_crs", "in_china", "wgs84_to_gcj02",
     "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84",
-    "points_to_wgs84", "wgs84_to", "transformer", "to_crs", "to_crs_valid", "metric_crs", "is_metric", "to_metric",
+    "points_to_wgs84", "wgs84_to", "transformer", "convert", "to_crs", "to_crs_valid", "metric_crs", "is_metric", "to_metric",
 ]
 
 GCJ02 = "GCJ02"
@@ -97,6 +98,31 @@ def transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
                 tr = pyproj.Transformer.from_pipeline(tr.definition)
             _TRANSFORMERS[key] = tr
     return tr
+
+
+def convert(src: pyproj.CRS, dst: pyproj.CRS, x: np.ndarray, y: np.ndarray,
+            pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinate arrays converted from ``src`` to ``dst`` (``inf`` where PROJ cannot).
+
+    With a thread ``pool`` the two halves are converted at once (PROJ works without the GIL).
+
+    Examples
+    --------
+    >>> x, y = convert(pyproj.CRS.from_epsg(4326), pyproj.CRS.from_epsg(4547),
+    ...                np.array([114.0]), np.array([30.0]))
+    >>> [round(float(v)) for v in (x[0], y[0])]
+    [500000, 3320113]
+    """
+    tr = transformer(src, dst)
+    if pool is None:
+        with np.errstate(all="ignore"):
+            return tr.transform(x, y, errcheck=False)
+    h = len(x) // 2
+    first = pool.submit(tr.transform, x[:h], y[:h], errcheck=False)
+    with np.errstate(all="ignore"):
+        xb, yb = tr.transform(x[h:], y[h:], errcheck=False)
+    xa, ya = first.result()
+    return np.concatenate([xa, xb]), np.concatenate([ya, yb])
 
 
 def in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import shapely
 
 from .. import schema
 from .._geometry import present, ring_segments
-from ..crs import is_metric, points_to_wgs84, transformer
+from ..crs import convert, is_metric, points_to_wgs84
 from ..errors import CRSError, SchemaError, with_options
 from ..i18n import _, tr
 from ..rules import Rules, load_rules
@@ -296,23 +296,13 @@ class PlanIndex:
             src = pyproj.CRS.from_epsg(4326)
         if src.equals(self.crs):
             return x, y
-        tr = transformer(src, self.crs)
-        if pool is None or len(x) < HALVES_FROM:
-            with np.errstate(all="ignore"):
-                return tr.transform(x, y, errcheck=False)
-        h = len(x) // 2
-        first = pool.submit(tr.transform, x[:h], y[:h], errcheck=False)
-        with np.errstate(all="ignore"):
-            xb, yb = tr.transform(x[h:], y[h:], errcheck=False)
-        xa, ya = first.result()
-        return np.concatenate([xa, xb]), np.concatenate([ya, yb])
+        return convert(src, self.crs, x, y, pool if len(x) >= HALVES_FROM else None)
 
     def plan_to_metric(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Convert plan coordinates to the metric CRS used for distances."""
         if self._metric_plan:
             return x, y
-        with np.errstate(all="ignore"):
-            return transformer(self.crs, self.metric).transform(x, y, errcheck=False)
+        return convert(self.crs, self.metric, x, y)
 
     def _bbox_distance(self, xm: np.ndarray, ym: np.ndarray) -> np.ndarray:
         bx0, by0, bx1, by1 = self.metric_bounds
