@@ -19,6 +19,7 @@ the columns asked for) raises :class:`NotPlain`; callers then read the file with
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def layer_extent(path: str | Path, layer: str) -> tuple[float, float, float, flo
         raise NotPlain(str(exc)) from None
     finally:
         con.close()
-    if row is None or not all(isinstance(v, (int, float)) for v in row):
+    if row is None or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in row):
         return None
     return tuple(float(v) for v in row)  # type: ignore[return-value]
 

@@ -225,12 +225,22 @@ def test_title_rows_and_an_assigned_file_fall_back(tmp_path, plan_file, monkeypa
         assert quick == full and full[1] == EXIT_OK
 
 
-@pytest.mark.parametrize("epsg", [4326, 4490])
+@pytest.mark.parametrize(("epsg", "extent"), [(4326, "listed"), (4490, "listed"),
+                                               (4490, "missing"), (4490, "elsewhere")])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_plans_in_degrees(tmp_path, plan_file, monkeypatch, capsys, epsg, lang):
+def test_plans_in_degrees(tmp_path, plan_file, monkeypatch, capsys, epsg, extent, lang):
     """A plan in WGS84 or CGCS2000 degrees: distances are measured in the metric CRS the full
-    path chooses, from the same converted polygons; the same bytes."""
+    path chooses, from the same converted polygons; the same bytes. The extent the GeoPackage
+    lists only hints at that CRS: missing or wrong, the result is the same."""
+    import sqlite3
+
     gpd.read_file(plan_file).to_crs(epsg).to_file(tmp_path / "plan.gpkg")
+    if extent != "listed":
+        con = sqlite3.connect(tmp_path / "plan.gpkg")
+        con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = 0, max_x = 1, max_y = 1",
+                    (None if extent == "missing" else 0.0,))
+        con.commit()
+        con.close()
     plan = read_plan_gpkg(tmp_path / "plan.gpkg")
     assert plan.crs.to_epsg() == epsg and plan.metric.to_epsg() == 4547
     points = _write(tmp_path / "points.csv", ["name", "lon", "lat"], _rows_lonlat())
