@@ -190,6 +190,19 @@ def test_help_paragraphs_are_not_broken_inside(capsys, monkeypatch, lang):
             assert "\n" not in para.strip(), (command, para)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_help_shows_code_without_docstring_markup(capsys, monkeypatch, lang):
+    """Examples and option texts show commands as they are typed: no ``double backticks``."""
+    from gridgis.cli import app, main
+
+    monkeypatch.setenv("COLUMNS", "2000")
+    for command in sorted(c.name for c in app.registered_commands):
+        assert main(["--lang", lang, command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "``" not in out, (command, [ln for ln in out.splitlines() if "``" in ln])
+        assert f"gridgis {command}" in out
+
+
 # ---- maps in the browser -------------------------------------------------------------------------
 
 

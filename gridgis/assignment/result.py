@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import schema
-from ..i18n import tr
+from ..i18n import pgettext, tr
 from ..people import value
 from ._status import MATCH_VALUES
 from .plan_index import PlanIndex
@@ -107,9 +107,11 @@ def summary_line(per_status: np.ndarray, per_grid: np.ndarray) -> str:
     ...     summary_line(np.array([3, 0, 0, 0, 1]), np.array([3, 0]))
     '4 rows — inside: 3, boundary: 0, nearest: 0, unmatched: 0, invalid: 1; 1 grid(s) without points'
     """
-    parts = [f"{value(schema.MATCH, k)}: {int(v):,}" for k, v in zip(MATCH_VALUES, per_status, strict=True)]
+    parts = [tr("{status}: {count:,}", status=value(schema.MATCH, k), count=int(v))
+             for k, v in zip(MATCH_VALUES, per_status, strict=True)]
     return tr("{total:,} rows — {parts}; {empty} grid(s) without points", total=int(np.sum(per_status)),
-              parts=", ".join(parts), empty=int(np.count_nonzero(np.asarray(per_grid) == 0)))
+              parts=pgettext("list separator", ", ").join(parts),
+              empty=int(np.count_nonzero(np.asarray(per_grid) == 0)))
 
 
 def per_grid_series(plan: PlanIndex, counts: np.ndarray) -> pd.Series:

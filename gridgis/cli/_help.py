@@ -15,6 +15,7 @@ usage errors are written from the exception's fields by :func:`usage_error_text`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -79,7 +80,19 @@ def _unwrapped(text: str) -> str:
     """``text`` with the line breaks inside its paragraphs removed (Typer keeps them after the
     first paragraph, so a docstring's wrapping would show as ragged lines)."""
     return "\n\n".join(part if part.startswith("\b") else " ".join(part.split())
-                       for part in text.split("\n\n"))
+                       for part in _plain(text).split("\n\n"))
+
+
+def _plain(text: str) -> str:
+    """A help text without the docstrings' markup of code (double backticks): commands and
+    names shown as they are typed.
+
+    Examples
+    --------
+    >>> _plain("Example: ``gridgis demo -o out``")
+    'Example: gridgis demo -o out'
+    """
+    return re.sub(r"``(.+?)``", r"\1", text, flags=re.DOTALL)
 
 
 def missing_typer_hooks() -> list[str]:
@@ -211,7 +224,7 @@ def localized_command(app: typer.Typer) -> Any:
                 setattr(command, attr, _unwrapped(_(getattr(command, attr))))
         for param in _params(command):
             if getattr(param, "help", None):
-                param.help = _(_HELP_OPTION if param.help == _HELP_OPTION else param.help)
+                param.help = _plain(_(_HELP_OPTION if param.help == _HELP_OPTION else param.help))
             shown = _value_type(param, ctx) if param.metavar is None else None
             if shown is not None:  # this run's Click object: the type column in the language
                 param.display_type_rich = lambda ctx, shown=shown: shown
