@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # imported where used: converting coordinates needs no geopan
 __all__ = [
     "GCJ02", "BD09", "CHINA_LON", "CHINA_LAT", "resolve_crs", "in_china", "wgs84_to_gcj02",
     "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02", "wgs84_to_bd09", "bd09_to_wgs84",
-    "points_to_wgs84", "wgs84_to", "transformer", "convert", "to_crs", "to_crs_valid", "metric_crs", "is_metric", "to_metric",
+    "points_to_wgs84", "wgs84_to", "transformer", "convert", "to_crs", "to_crs_valid", "metric_crs",
+    "is_metric", "to_metric",
 ]
 
 GCJ02 = "GCJ02"
@@ -68,7 +69,8 @@ def resolve_crs(crs: Any) -> pyproj.CRS | str:
 
 
 _TRANSFORMERS: dict[tuple[str, str], pyproj.Transformer] = {}
-_TRANSFORMERS_LOCK = threading.Lock()
+_SEARCHES: dict[tuple[str, str], threading.Lock] = {}  # one search at a time per pair
+_SEARCHES_LOCK = threading.Lock()
 
 
 def transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
@@ -90,7 +92,12 @@ def transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
     True
     """
     key = (src.to_wkt(), dst.to_wkt())
-    with _TRANSFORMERS_LOCK:
+    tr = _TRANSFORMERS.get(key)
+    if tr is not None:
+        return tr
+    with _SEARCHES_LOCK:
+        search = _SEARCHES.setdefault(key, threading.Lock())
+    with search:  # searches for other pairs go on meanwhile, on other threads
         tr = _TRANSFORMERS.get(key)
         if tr is None:
             tr = pyproj.Transformer.from_crs(src, dst, always_xy=True)

@@ -135,3 +135,38 @@ def test_transformer_same_numbers_on_every_thread(src, dst, monkeypatch):
     one_operation = tr.definition.startswith("proj=")
     assert one_operation == (dst not in (27700, 4214))
     assert bool(searches) != one_operation
+
+
+def test_transformer_searches_for_two_pairs_at_once():
+    """Two threads asking for different pairs search PROJ's database side by side (the search
+    for one pair does not wait for another's)."""
+    import threading
+    import time
+
+    import pyproj
+
+    pairs = [(pyproj.CRS.from_epsg(4490), pyproj.CRS.from_epsg(4538)),
+             (pyproj.CRS.from_epsg(4326), pyproj.CRS.from_epsg(4539))]  # zones no other test uses
+    inside: list[int] = []
+    most = [0]
+    real = pyproj.transformer.TransformerFromCRS.__call__
+
+    def slow(self):
+        inside.append(1)
+        most[0] = max(most[0], len(inside))
+        time.sleep(0.2)
+        try:
+            return real(self)
+        finally:
+            inside.pop()
+
+    pyproj.transformer.TransformerFromCRS.__call__ = slow
+    try:
+        threads = [threading.Thread(target=gcrs.transformer, args=pair) for pair in pairs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        pyproj.transformer.TransformerFromCRS.__call__ = real
+    assert most[0] == 2
