@@ -174,15 +174,20 @@ def test_the_installed_typer_is_within_the_bound_of_pyproject():
     assert any(s.operator == "<" for s in typer_req.specifier), typer_req
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_help_paragraphs_are_not_broken_inside(capsys, monkeypatch, lang):
-    """A verb's description shows each paragraph as one flowing text, not the docstring's lines."""
+def _help_pages(capsys, monkeypatch, lang: str):
+    """``(verb, its --help text)`` for every verb, in ``lang``, on a wide terminal."""
     from gridgis.cli import app, main
 
     monkeypatch.setenv("COLUMNS", "2000")
     for command in sorted(c.name for c in app.registered_commands):
         assert main(["--lang", lang, command, "--help"]) == 0
-        out = capsys.readouterr().out
+        yield command, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_help_paragraphs_are_not_broken_inside(capsys, monkeypatch, lang):
+    """A verb's description shows each paragraph as one flowing text, not the docstring's lines."""
+    for command, out in _help_pages(capsys, monkeypatch, lang):
         lines = [line.strip() for line in out.splitlines()]
         body = lines[lines.index(next(x for x in lines if x.startswith(("Usage", "用法")))) + 1:]
         text = "\n".join(body).split("╭")[0].strip()
@@ -193,12 +198,7 @@ def test_help_paragraphs_are_not_broken_inside(capsys, monkeypatch, lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_help_shows_code_without_docstring_markup(capsys, monkeypatch, lang):
     """Examples and option texts show commands as they are typed: no ``double backticks``."""
-    from gridgis.cli import app, main
-
-    monkeypatch.setenv("COLUMNS", "2000")
-    for command in sorted(c.name for c in app.registered_commands):
-        assert main(["--lang", lang, command, "--help"]) == 0
-        out = capsys.readouterr().out
+    for command, out in _help_pages(capsys, monkeypatch, lang):
         assert "``" not in out, (command, [ln for ln in out.splitlines() if "``" in ln])
         assert f"gridgis {command}" in out
 
