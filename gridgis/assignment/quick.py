@@ -1,11 +1,13 @@
 """The quick path of ``gridgis assign``: a plain CSV onto a GeoPackage plan, without pandas.
 
 A one-shot command spends most of its time importing libraries. For the common case — a CSV of
-addresses or events with longitude/latitude columns, a plan GeoPackage in a metric CRS, a CSV
-output — this module reads, assigns and writes with the standard library, numpy and shapely
-only: the plan through :mod:`gridgis._gpkg` (sqlite3 and WKB) into
-:meth:`PlanIndex.from_arrays`, the points with :meth:`PlanIndex.assign_xy` (the one assignment
-core, as :func:`gridgis.assignment.assign_file` uses it), the rows written as pandas writes them.
+addresses or events with longitude/latitude columns, a plan GeoPackage in metres or degrees, a
+CSV output — this module reads, assigns and writes with the standard library, numpy, shapely,
+pyproj and orjson only: the plan through :mod:`gridgis._gpkg` (sqlite3 and WKB) into
+:meth:`PlanIndex.from_arrays`, the coordinates with :func:`parse_floats`, the points with
+:meth:`PlanIndex.assign_xy` (the one assignment core, as :func:`gridgis.assignment.assign_file`
+uses it), the rows written as pandas writes them. PROJ's searches for the conversions run on a
+thread pool meanwhile (:func:`gridgis.crs.transformer`).
 
 It takes only inputs it reads exactly as the full path does, and raises :class:`NotQuick` for
 anything else *before writing anything*; the caller then runs the full path
