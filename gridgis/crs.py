@@ -229,8 +229,7 @@ def points_to_wgs84(lon: Any, lat: Any, crs: Any = "EPSG:4326") -> tuple[np.ndar
         return _TO_WGS[src](lon, lat)
     if src.equals(pyproj.CRS.from_epsg(4326)):
         return lon, lat
-    tr = pyproj.Transformer.from_crs(src, 4326, always_xy=True)
-    return tr.transform(lon, lat)
+    return convert(src, pyproj.CRS.from_epsg(4326), lon, lat)
 
 
 def wgs84_to(lon: Any, lat: Any, crs: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -239,8 +238,7 @@ def wgs84_to(lon: Any, lat: Any, crs: Any) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = _arrays(lon, lat)
     if isinstance(dst, str):
         return _FROM_WGS[dst](lon, lat)
-    tr = pyproj.Transformer.from_crs(4326, dst, always_xy=True)
-    return tr.transform(lon, lat)
+    return convert(pyproj.CRS.from_epsg(4326), dst, lon, lat)
 
 
 def to_crs(gdf: gpd.GeoDataFrame, crs: Any, *, from_crs: Any = None) -> gpd.GeoDataFrame:

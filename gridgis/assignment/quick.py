@@ -26,6 +26,7 @@ import csv
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import shapely
 
 from .. import schema
 from .._gpkg import NotPlain, gpkg_layers, layer_crs, layer_extent, read_features
-from ..crs import is_metric, metric_crs, resolve_crs, transformer
+from ..crs import convert, is_metric, metric_crs, resolve_crs, transformer
 from ..encodings import csv_header_row, file_encoding, sniff_separator
 from ..i18n import get_language
 from ..people import header, value
@@ -149,8 +150,7 @@ def _metric_copy(geoms: np.ndarray, crs: Any) -> tuple[np.ndarray, Any]:
 
 def _converted(geoms: np.ndarray, src: Any, dst: Any) -> np.ndarray:
     """Geometries with every coordinate converted from ``src`` to ``dst``."""
-    tr = transformer(src, dst)
-    return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(geoms, lambda xy: np.column_stack(convert(src, dst, xy[:, 0], xy[:, 1])))
 
 
 @dataclass(frozen=True)
@@ -173,30 +173,31 @@ class GpkgPlan:
 
     def crs(self) -> Any:
         """The plan layer's CRS, read alone (a ``pyproj.CRS``)."""
-        path = self._path()
         try:
-            _, epsg = layer_crs(path, _plan_layer(path, self.layer))
+            _, epsg = layer_crs(*self._layer)
         except NotPlain as exc:
             raise NotQuick(str(exc)) from None
         return resolve_crs(f"EPSG:{epsg}")
 
     def extent(self) -> tuple[float, float, float, float] | None:
         """The bounds the GeoPackage lists for the plan layer (a hint), or ``None``."""
-        path = self._path()
         try:
-            return layer_extent(path, _plan_layer(path, self.layer))
+            return layer_extent(*self._layer)
         except NotPlain:
             return None
 
-    def _path(self) -> Path:
+    @cached_property
+    def _layer(self) -> tuple[Path, str]:
+        """The file and the plan layer in it, chosen once."""
         path = Path(self.path)
         if path.suffix.lower() != ".gpkg" or not path.is_file():
             raise NotQuick("not a GeoPackage file")
-        return path
+        return path, _plan_layer(path, self.layer)
 
     def read(self) -> PlanIndex:
         """The plan index (see :func:`read_plan_gpkg`)."""
-        return read_plan_gpkg(self.path, self.layer, code_column=self.code_column,
+        path, layer = self._layer
+        return read_plan_gpkg(path, layer, code_column=self.code_column,
                               max_distance=self.max_distance, rules=self.rules)
 
 
